@@ -1,0 +1,3 @@
+"""Stackyard: CloudFormation environments generated from typed params, linted, and deployed."""
+
+__version__ = "0.1.0"
