@@ -1,0 +1,341 @@
+"""Typed, validated configuration of one environment.
+
+Params are validated once, here, into frozen objects; template modules only ever see these.
+Validation reports every problem of every environment at once, each with file:line, the key
+path, what is wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from stackyard.errors import ParamsError, ParamsProblem
+from stackyard.params import SourcedParams, dotted, environment_names, load_environment
+
+# CloudWatch Logs accepts only these retention periods.
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
+NatMode = Literal["none", "single", "per_az"]
+
+# An S3 bucket name is at most 63 characters; ours are <app>-<env>-<key>-<account id>-<region>.
+BUCKET_NAME_MAX = 63
+ACCOUNT_ID_LENGTH = 12
+ACCESS_LOGS_BUCKET = "access-logs"
+
+
+def _pattern(regex: str, allowed: str):
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"got {value!r}; expected {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _ipv4_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"got {value!r}, which is not an IPv4 CIDR; expected a.b.c.d/n, e.g. 10.0.0.0/16") from None
+    if "/" not in value:
+        raise ValueError(f"got {value!r} without a prefix length; expected a.b.c.d/n, e.g. {network}")
+    if str(network) != value:
+        raise ValueError(f"got {value!r}, which has host bits set; expected the network address {network}")
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+AppName = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,18}[a-z0-9]", "2-20 lowercase letters, digits or '-', starting with a letter")]
+Region = Annotated[str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-1")]
+DatabaseName = Annotated[str, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a PostgreSQL identifier: lowercase letters, digits, '_'")]
+EngineVersion = Annotated[str, _pattern(r"\d+(\.\d+)?", "a major or major.minor version such as 15 or 15.10")]
+BucketKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
+NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class Model(BaseModel):
+    """Params are data, not code: no unknown keys, no silent type coercion, no mutation."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Tags(Model):
+    cost_center: NonEmpty
+    owner: NonEmpty
+
+
+class FlowLogs(Model):
+    retention_days: LogRetentionDays
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+
+
+class Network(Model):
+    vpc_cidr: Cidr
+    availability_zones: Literal[2, 3]
+    subnet_prefix_length: int = Field(ge=16, le=28)
+    nat: NatMode
+    admin_ssh_cidr: Cidr
+    flow_logs: FlowLogs
+
+    @field_validator("subnet_prefix_length")
+    @classmethod
+    def _subnets_fit(cls, prefix: int, info: ValidationInfo) -> int:
+        vpc = info.data.get("vpc_cidr")
+        zones = info.data.get("availability_zones")
+        if vpc is None or zones is None:
+            return prefix
+        # Public subnets take the lower half of the VPC, private subnets the upper half.
+        half = ipaddress.IPv4Network(vpc).prefixlen + 1
+        fits = 2 ** (prefix - half) if prefix >= half else 0
+        if fits < zones:
+            largest = half + (zones - 1).bit_length()
+            raise ValueError(
+                f"/{prefix} subnets do not fit: {zones} public and {zones} private subnets need each half "
+                f"of {vpc} to hold {zones}; expected a prefix length from {largest} to 28"
+            )
+        return prefix
+
+    @field_validator("admin_ssh_cidr")
+    @classmethod
+    def _admin_cidr_is_narrow(cls, cidr: str) -> str:
+        if ipaddress.IPv4Network(cidr).prefixlen < 16:
+            raise ValueError(
+                f"got {cidr!r}, which opens SSH to {ipaddress.IPv4Network(cidr).num_addresses:,} addresses; "
+                f"expected the admin network with a prefix length of 16 or more, e.g. 203.0.113.10/32"
+            )
+        return cidr
+
+    def public_subnet_cidrs(self) -> list[str]:
+        return self._subnet_cidrs(half=0)
+
+    def private_subnet_cidrs(self) -> list[str]:
+        return self._subnet_cidrs(half=1)
+
+    def _subnet_cidrs(self, half: int) -> list[str]:
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        halves = list(vpc.subnets(prefixlen_diff=1))
+        subnets = halves[half].subnets(new_prefix=self.subnet_prefix_length)
+        return [str(next(subnets)) for _ in range(self.availability_zones)]
+
+
+class Database(Model):
+    name: DatabaseName
+    engine_version: EngineVersion
+    master_username: DatabaseName
+    min_acu: float = Field(ge=0.5, le=256, multiple_of=0.5)
+    max_acu: float = Field(ge=1, le=256, multiple_of=0.5)
+    reader_instances: int = Field(ge=0, le=15)
+    backup_retention_days: int = Field(ge=1, le=35)
+    secret_rotation_days: int | None = Field(ge=1, le=365)
+    deletion_protection: bool
+    performance_insights: bool
+    log_retention_days: LogRetentionDays
+    log_statement: Literal["none", "ddl", "mod", "all"]
+    log_min_duration_ms: int = Field(ge=-1)
+
+    @field_validator("max_acu")
+    @classmethod
+    def _max_not_below_min(cls, max_acu: float, info: ValidationInfo) -> float:
+        min_acu = info.data.get("min_acu")
+        if min_acu is not None and max_acu < min_acu:
+            raise ValueError(f"got {max_acu:g}, below min_acu ({min_acu:g}); expected max_acu >= min_acu")
+        return max_acu
+
+    @property
+    def engine_major(self) -> str:
+        return self.engine_version.split(".")[0]
+
+
+class ObjectLock(Model):
+    mode: Literal["COMPLIANCE", "GOVERNANCE"]
+    days: int = Field(ge=1, le=36500)
+
+
+class Bucket(Model):
+    purpose: NonEmpty
+    versioned: bool
+    expire_after_days: int | None = Field(default=None, ge=1)
+    infrequent_access_after_days: int | None = Field(default=None, ge=30)
+    noncurrent_versions_expire_after_days: int = Field(default=30, ge=1)
+    object_lock: ObjectLock | None = None
+
+    @field_validator("infrequent_access_after_days")
+    @classmethod
+    def _transition_before_expiry(cls, days: int | None, info: ValidationInfo) -> int | None:
+        expire = info.data.get("expire_after_days")
+        if days is not None and expire is not None and days >= expire:
+            raise ValueError(f"got {days}, not before expire_after_days ({expire}); expected fewer days, or null")
+        return days
+
+    @field_validator("object_lock")
+    @classmethod
+    def _lock_needs_versioning(cls, lock: ObjectLock | None, info: ValidationInfo) -> ObjectLock | None:
+        if lock is not None and info.data.get("versioned") is False:
+            raise ValueError("Object Lock needs versioning; expected versioned: true on this bucket")
+        return lock
+
+
+class Storage(Model):
+    buckets: dict[BucketKey, Bucket] = Field(min_length=1)
+    access_logs_expire_after_days: int = Field(ge=1)
+
+
+class EnvironmentConfig(Model):
+    """Everything one environment's templates are built from."""
+
+    app: AppName
+    environment: str
+    region: Region
+    retain_data: bool
+    tags: Tags
+    network: Network
+    database: Database
+    storage: Storage
+
+    def stack_name(self, stack: str) -> str:
+        return f"{self.app}-{self.environment}-{stack}"
+
+    def export_name(self, name: str) -> str:
+        return f"{self.app}-{self.environment}-{name}"
+
+
+def load_configs(params_dir: Path, envs: list[str] | None = None) -> dict[str, EnvironmentConfig]:
+    """Every requested environment validated; one ParamsError carries all problems of all of them."""
+    envs = envs if envs is not None else environment_names(params_dir)
+    configs: dict[str, EnvironmentConfig] = {}
+    problems: list[ParamsProblem] = []
+    for env in envs:
+        try:
+            configs[env] = load_config(params_dir, env)
+        except ParamsError as error:
+            problems.extend(p for p in error.problems if p not in problems)
+    if problems:
+        raise ParamsError(problems)
+    return configs
+
+
+def load_config(params_dir: Path, env: str) -> EnvironmentConfig:
+    params = load_environment(params_dir, env)
+    if "environment" in params.data:
+        raise ParamsError([ParamsProblem(
+            params.locate(("environment",)), "environment",
+            "the environment's name comes from its file name; remove this key",
+        )])
+    try:
+        config = EnvironmentConfig.model_validate({**params.data, "environment": env})
+    except ValidationError as error:
+        raise ParamsError([_problem(params, detail) for detail in error.errors()]) from None
+    problems = cross_checks(config, params)
+    if problems:
+        raise ParamsError(problems)
+    return config
+
+
+def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """Rules that span sections, checked once every section is valid on its own."""
+    problems = []
+    if config.database.secret_rotation_days is not None and config.network.nat == "none":
+        key = ("database", "secret_rotation_days")
+        problems.append(ParamsProblem(
+            params.locate(key), dotted(key),
+            "secret rotation runs in the private subnets and must reach Secrets Manager, which needs a NAT; "
+            "expected network.nat: single or per_az, or secret_rotation_days: null",
+        ))
+    longest = max([*config.storage.buckets, ACCESS_LOGS_BUCKET], key=len)
+    length = len(bucket_name_prefix(config, longest)) + 1 + ACCOUNT_ID_LENGTH + 1 + len(config.region)
+    if length > BUCKET_NAME_MAX:
+        key = ("storage", "buckets", longest)
+        problems.append(ParamsProblem(
+            params.locate(key), dotted(key),
+            f"bucket name {bucket_name_prefix(config, longest)}-<account id>-{config.region} would be "
+            f"{length} characters; S3 allows {BUCKET_NAME_MAX}. Expected a shorter app name or bucket key",
+        ))
+    if ACCESS_LOGS_BUCKET in config.storage.buckets:
+        key = ("storage", "buckets", ACCESS_LOGS_BUCKET)
+        problems.append(ParamsProblem(
+            params.locate(key), dotted(key),
+            f"'{ACCESS_LOGS_BUCKET}' is the server access log bucket every environment gets; "
+            f"expected another key for this bucket",
+        ))
+    return problems
+
+
+def bucket_name_prefix(config: EnvironmentConfig, key: str) -> str:
+    return f"{config.app}-{config.environment}-{key}"
+
+
+# --- pydantic errors as params problems ------------------------------------------------------
+
+
+def _problem(params: SourcedParams, detail: dict[str, Any]) -> ParamsProblem:
+    path = tuple(part for part in detail["loc"] if part != "[key]")
+    return ParamsProblem(params.locate(path), dotted(path), _message(path, detail))
+
+
+def _message(path: tuple, detail: dict[str, Any]) -> str:
+    kind, message = detail["type"], detail["msg"]
+    if kind == "extra_forbidden":
+        return _unknown_key(path)
+    if kind == "missing":
+        return "required key is missing; add it to this environment's file, or to base.yaml for every environment"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    expected = message.removeprefix("Input should be ").removeprefix("Input ")
+    return f"got {_shown(detail.get('input'))}; expected {expected}"
+
+
+def _unknown_key(path: tuple) -> str:
+    allowed = sorted(_fields_at(EnvironmentConfig, path[:-1]))
+    allowed = [name for name in allowed if name != "environment"]
+    close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown key{hint}; allowed keys here: {', '.join(allowed)}"
+
+
+def _fields_at(model: type[BaseModel], path: tuple) -> list[str]:
+    """The field names of the model found by walking `path` down from `model`."""
+    annotation: Any = model
+    for part in path:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            annotation = annotation.model_fields[part].annotation
+        elif typing.get_origin(annotation) in (dict, list):
+            annotation = typing.get_args(annotation)[-1]
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` and `Annotated[X, ...]` as X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+        else:
+            return annotation
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "an empty value"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
