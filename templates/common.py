@@ -1,0 +1,128 @@
+"""Helpers every template module shares: naming, outputs and exports, nested stacks, tags, policies.
+
+Template modules are pure: `build(config) -> StackTemplates`, no AWS calls, no files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from troposphere import AWSObject, Export, GetAtt, ImportValue, Output, Split, Tags, Template
+from troposphere.cloudformation import Stack
+
+from stackyard.config import EnvironmentConfig
+
+MANAGED_BY = "stackyard"
+TEMPLATE_VERSION = "2010-09-09"
+
+
+@dataclass(frozen=True)
+class StackTemplates:
+    """One deployable stack: its template, plus the child templates its nested stacks point at.
+
+    A child named `vpc` of stack `network` is written to `network/vpc.json` beside
+    `network.json`, and the parent's TemplateURL is that relative path; deploy uploads it
+    and rewrites the URL, as `aws cloudformation package` does.
+    """
+
+    name: str
+    template: Template
+    children: dict[str, Template] = field(default_factory=dict)
+
+
+def new_template(config: EnvironmentConfig, description: str) -> Template:
+    """An empty template that lints for the environment's own region, plain cfn-lint included."""
+    template = Template(Description=f"{config.app} {config.environment}: {description}")
+    template.set_version(TEMPLATE_VERSION)
+    template.set_metadata({"cfn-lint": {"config": {"regions": [config.region]}}})
+    return template
+
+
+def finish(template: Template, config: EnvironmentConfig) -> Template:
+    """Put the standard tags on every taggable resource (stack tags do not reach them all)."""
+    standard = standard_tags(config)
+    for resource in template.resources.values():
+        expected = resource.props.get("Tags", (None,))[0]
+        if expected is None:
+            continue
+        if expected is dict:
+            resource.Tags = {**standard, **resource.properties.get("Tags", {})}
+        else:
+            resource.Tags = Tags(**standard) + resource.properties.get("Tags", Tags())
+    return template
+
+
+def standard_tags(config: EnvironmentConfig) -> dict[str, str]:
+    """The tags of seed 001 task 8, applied to every stack and taggable resource."""
+    return {
+        "Application": config.app,
+        "Environment": config.environment,
+        "CostCenter": config.tags.cost_center,
+        "Owner": config.tags.owner,
+        "ManagedBy": MANAGED_BY,
+    }
+
+
+def name_tag(config: EnvironmentConfig, name: str) -> Tags:
+    return Tags(Name=f"{config.app}-{config.environment}-{name}")
+
+
+def export(template: Template, config: EnvironmentConfig, name: str, value, description: str) -> Output:
+    """An output exported as `<app>-<env>-<name>` for other stacks to import."""
+    return template.add_output(Output(
+        name, Description=description, Value=value, Export=Export(config.export_name(name)),
+    ))
+
+
+def import_value(config: EnvironmentConfig, name: str) -> ImportValue:
+    """Another stack's export. The name is a literal, so the manifest can see the dependency."""
+    return ImportValue(config.export_name(name))
+
+
+def import_list(config: EnvironmentConfig, name: str) -> Split:
+    """An exported comma-separated list (subnet ids, ...) as a list."""
+    return Split(",", import_value(config, name))
+
+
+def nested_stack(title: str, parent: str, child: str, parameters: dict | None = None) -> Stack:
+    """A nested stack whose TemplateURL is the child's path relative to the parent's file."""
+    return Stack(
+        title,
+        TemplateURL=f"{parent}/{child}.json",
+        Parameters=parameters or {},
+        # W3002 warns that a local TemplateURL needs packaging; deploy packages it.
+        Metadata={"cfn-lint": {"config": {"ignore_checks": ["W3002"]}}},
+    )
+
+
+def reexport_children_outputs(parent: Template, config: EnvironmentConfig, children: dict[str, Template]) -> None:
+    """Export every output of each nested child from the parent, under the child's output name.
+
+    `children` maps the nested stack's logical id to its template.
+    """
+    for logical_id, child in children.items():
+        for name, output in sorted(child.outputs.items()):
+            export(parent, config, name, GetAtt(logical_id, f"Outputs.{name}"), output.Description)
+
+
+def keep_on_delete(resource: AWSObject, config: EnvironmentConfig, snapshot: bool = False) -> AWSObject:
+    """DeletionPolicy and UpdateReplacePolicy for a stateful resource, as the environment says.
+
+    Environments with `retain_data` keep the data (Snapshot where the type supports it,
+    otherwise Retain); others delete it with the stack.
+    """
+    policy = ("Snapshot" if snapshot else "Retain") if config.retain_data else "Delete"
+    resource.DeletionPolicy = policy
+    resource.UpdateReplacePolicy = policy
+    return resource
+
+
+def always_retain(resource: AWSObject) -> AWSObject:
+    resource.DeletionPolicy = "Retain"
+    resource.UpdateReplacePolicy = "Retain"
+    return resource
+
+
+def pascal(name: str) -> str:
+    """`raw-landing` as `RawLanding`, for logical ids and output names."""
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))

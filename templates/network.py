@@ -1,0 +1,238 @@
+"""Network stack (seed 000 §1.2): a VPC and its security groups, composed as two nested stacks.
+
+`network.json` nests `network/vpc.json` (VPC, subnets, routing, NAT, flow logs) and
+`network/security-groups.json` (the four groups of §1.2), and exports every output of both.
+"""
+
+from __future__ import annotations
+
+from awacs import logs
+from awacs.aws import Allow, Statement
+from troposphere import GetAtt, GetAZs, Join, Output, Parameter, Ref, Select, Template
+from troposphere.ec2 import (
+    EIP,
+    VPC,
+    FlowLog,
+    InternetGateway,
+    NatGateway,
+    Route,
+    RouteTable,
+    SecurityGroup,
+    SecurityGroupIngress,
+    SecurityGroupRule,
+    Subnet,
+    SubnetRouteTableAssociation,
+    VPCGatewayAttachment,
+)
+from troposphere.iam import Policy, Role
+from troposphere.logs import LogGroup
+
+from stackyard.config import EnvironmentConfig
+from templates.common import (
+    StackTemplates,
+    finish,
+    name_tag,
+    nested_stack,
+    new_template,
+    reexport_children_outputs,
+)
+from templates.policies import document, service_role_trust
+
+NAME = "network"
+ANYWHERE = "0.0.0.0/0"
+APP_PORT = 8000
+DATABASE_PORT = 5432
+
+
+def build(config: EnvironmentConfig) -> StackTemplates:
+    vpc = _vpc(config)
+    security_groups = _security_groups(config)
+    parent = new_template(config, "network (VPC, subnets, NAT, flow logs, security groups)")
+    parent.add_resource(nested_stack("Vpc", NAME, "vpc"))
+    parent.add_resource(nested_stack(
+        "SecurityGroups", NAME, "security-groups",
+        {"VpcId": GetAtt("Vpc", "Outputs.VpcId")},
+    ))
+    reexport_children_outputs(parent, config, {"Vpc": vpc, "SecurityGroups": security_groups})
+    return StackTemplates(
+        NAME,
+        finish(parent, config),
+        {"vpc": finish(vpc, config), "security-groups": finish(security_groups, config)},
+    )
+
+
+# --- vpc.json ----------------------------------------------------------------------------------
+
+
+def _vpc(config: EnvironmentConfig) -> Template:
+    network = config.network
+    template = new_template(config, f"VPC {network.vpc_cidr} across {network.availability_zones} AZs")
+    vpc = template.add_resource(VPC(
+        "Vpc", CidrBlock=network.vpc_cidr, EnableDnsSupport=True, EnableDnsHostnames=True,
+        Tags=name_tag(config, "vpc"),
+    ))
+    gateway = template.add_resource(InternetGateway("InternetGateway", Tags=name_tag(config, "igw")))
+    attachment = template.add_resource(VPCGatewayAttachment(
+        "InternetGatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(gateway),
+    ))
+    public_routes = template.add_resource(RouteTable(
+        "PublicRouteTable", VpcId=Ref(vpc), Tags=name_tag(config, "public"),
+    ))
+    template.add_resource(Route(
+        "PublicDefaultRoute", RouteTableId=Ref(public_routes), DestinationCidrBlock=ANYWHERE,
+        GatewayId=Ref(gateway), DependsOn=attachment.title,
+    ))
+    public = [_subnet(template, config, "Public", zone, cidr, Ref(public_routes))
+              for zone, cidr in enumerate(network.public_subnet_cidrs())]
+    nat_gateways = _nat_gateways(template, config, public, attachment.title)
+    private = []
+    for zone, cidr in enumerate(network.private_subnet_cidrs()):
+        routes = template.add_resource(RouteTable(
+            f"PrivateRouteTable{zone + 1}", VpcId=Ref(vpc), Tags=name_tag(config, f"private-{zone + 1}"),
+        ))
+        if nat_gateways:
+            template.add_resource(Route(
+                f"PrivateDefaultRoute{zone + 1}", RouteTableId=Ref(routes), DestinationCidrBlock=ANYWHERE,
+                NatGatewayId=Ref(nat_gateways[zone % len(nat_gateways)]),
+            ))
+        private.append(_subnet(template, config, "Private", zone, cidr, Ref(routes)))
+    _flow_logs(template, config, vpc)
+    _vpc_outputs(template, vpc, public, private)
+    return template
+
+
+def _subnet(template: Template, config: EnvironmentConfig, tier: str, zone: int, cidr: str, route_table) -> Subnet:
+    subnet = template.add_resource(Subnet(
+        f"{tier}Subnet{zone + 1}",
+        VpcId=Ref("Vpc"),
+        CidrBlock=cidr,
+        AvailabilityZone=Select(zone, GetAZs("")),
+        MapPublicIpOnLaunch=False,  # the ALB and NAT get their addresses; instances never do
+        Tags=name_tag(config, f"{tier.lower()}-{zone + 1}"),
+    ))
+    template.add_resource(SubnetRouteTableAssociation(
+        f"{subnet.title}RouteTableAssociation", SubnetId=Ref(subnet), RouteTableId=route_table,
+    ))
+    return subnet
+
+
+def _nat_gateways(template: Template, config: EnvironmentConfig, public: list[Subnet], attachment: str) -> list:
+    count = {"none": 0, "single": 1, "per_az": len(public)}[config.network.nat]
+    gateways = []
+    for zone in range(count):
+        address = template.add_resource(EIP(
+            f"NatAddress{zone + 1}", Domain="vpc", DependsOn=attachment, Tags=name_tag(config, f"nat-{zone + 1}"),
+        ))
+        gateways.append(template.add_resource(NatGateway(
+            f"NatGateway{zone + 1}", AllocationId=GetAtt(address, "AllocationId"), SubnetId=Ref(public[zone]),
+            Tags=name_tag(config, f"nat-{zone + 1}"),
+        )))
+    return gateways
+
+
+def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:
+    flow_logs = config.network.flow_logs
+    log_group = template.add_resource(LogGroup(
+        "FlowLogGroup",
+        LogGroupName=f"/{config.app}/{config.environment}/vpc-flow-logs",
+        RetentionInDays=flow_logs.retention_days,
+    ))
+    role = template.add_resource(Role(
+        "FlowLogRole",
+        Description="Lets VPC Flow Logs write to this VPC's flow log group",
+        AssumeRolePolicyDocument=service_role_trust("vpc-flow-logs.amazonaws.com"),
+        Policies=[Policy(
+            PolicyName="deliver-to-flow-log-group",
+            PolicyDocument=document(Statement(
+                Effect=Allow,
+                Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
+                Resource=[GetAtt(log_group, "Arn")],
+            )),
+        )],
+    ))
+    template.add_resource(FlowLog(
+        "FlowLog",
+        ResourceId=Ref(vpc),
+        ResourceType="VPC",
+        TrafficType=flow_logs.traffic_type,
+        LogDestinationType="cloud-watch-logs",
+        LogGroupName=Ref(log_group),
+        DeliverLogsPermissionArn=GetAtt(role, "Arn"),
+    ))
+
+
+def _vpc_outputs(template: Template, vpc: VPC, public: list[Subnet], private: list[Subnet]) -> None:
+    template.add_output([
+        Output("VpcId", Description="VPC id", Value=Ref(vpc)),
+        Output("VpcCidr", Description="VPC IPv4 CIDR block", Value=GetAtt(vpc, "CidrBlock")),
+        Output("PublicSubnetIds", Description="Public subnet ids, comma-separated, one per AZ",
+               Value=Join(",", [Ref(subnet) for subnet in public])),
+        Output("PrivateSubnetIds", Description="Private subnet ids, comma-separated, one per AZ",
+               Value=Join(",", [Ref(subnet) for subnet in private])),
+        Output("PrivateRouteTableIds", Description="Private route table ids, comma-separated, one per AZ",
+               Value=Join(",", [Ref(f"PrivateRouteTable{zone + 1}") for zone in range(len(private))])),
+    ])
+
+
+# --- security-groups.json ----------------------------------------------------------------------
+
+
+def _security_groups(config: EnvironmentConfig) -> Template:
+    """The groups of seed 000 §1.2, each with explicit egress (a group without any gets allow-all).
+
+    Egress to another group is inline (it points downstream: alb -> app -> database); ingress
+    from another group is a separate resource, so the references never form a cycle.
+    """
+    template = new_template(config, "security groups (alb, app, database, pipeline)")
+    vpc_id = template.add_parameter(Parameter("VpcId", Type="AWS::EC2::VPC::Id", Description="The VPC to create the groups in"))
+    database = _group(template, config, vpc_id, "Database", "Database: PostgreSQL from the app servers only",
+                      egress=[_no_egress()])
+    app = _group(template, config, vpc_id, "App", "App servers: the app port from the load balancer only", egress=[
+        _cidr_rule(443, ANYWHERE, "HTTPS to AWS APIs and package registries"),
+        _group_rule(DATABASE_PORT, database, "PostgreSQL to the database"),
+    ])
+    alb = _group(template, config, vpc_id, "Alb", "Load balancer: HTTPS, and HTTP to redirect it, from anywhere", ingress=[
+        _cidr_rule(443, ANYWHERE, "HTTPS from the internet"),
+        _cidr_rule(80, ANYWHERE, "HTTP from the internet, redirected to HTTPS by the listener"),
+    ], egress=[_group_rule(APP_PORT, app, "App port on the app servers")])
+    _group(template, config, vpc_id, "Pipeline", "Pipeline hosts: SSH from the admin network only", ingress=[
+        _cidr_rule(22, config.network.admin_ssh_cidr, "SSH from the admin network"),
+    ], egress=[SecurityGroupRule(IpProtocol="-1", CidrIp=ANYWHERE, Description="Pipeline hosts reach anything (seed 000 §1.2)")])
+    _admit(template, app, alb, APP_PORT, "App port from the load balancer")
+    _admit(template, database, app, DATABASE_PORT, "PostgreSQL from the app servers")
+    return template
+
+
+def _group(template: Template, config: EnvironmentConfig, vpc_id: Parameter, name: str, description: str,
+           egress: list, ingress: list | None = None) -> SecurityGroup:
+    group = template.add_resource(SecurityGroup(
+        f"{name}SecurityGroup", GroupDescription=description, VpcId=Ref(vpc_id),
+        SecurityGroupIngress=ingress or [], SecurityGroupEgress=egress,
+        Tags=name_tag(config, name.lower()),
+    ))
+    template.add_output(Output(f"{name}SecurityGroupId", Description=description, Value=Ref(group)))
+    return group
+
+
+def _admit(template: Template, target: SecurityGroup, source: SecurityGroup, port: int, description: str) -> None:
+    template.add_resource(SecurityGroupIngress(
+        f"{target.title}From{source.title}", GroupId=Ref(target), SourceSecurityGroupId=Ref(source),
+        IpProtocol="tcp", FromPort=port, ToPort=port, Description=description,
+    ))
+
+
+def _group_rule(port: int, target: SecurityGroup, description: str) -> SecurityGroupRule:
+    return SecurityGroupRule(
+        IpProtocol="tcp", FromPort=port, ToPort=port, DestinationSecurityGroupId=Ref(target), Description=description,
+    )
+
+
+def _cidr_rule(port: int, cidr: str, description: str) -> SecurityGroupRule:
+    return SecurityGroupRule(IpProtocol="tcp", FromPort=port, ToPort=port, CidrIp=cidr, Description=description)
+
+
+def _no_egress() -> SecurityGroupRule:
+    """A rule that matches nothing: a group with no egress rules would get 'allow all' instead."""
+    return SecurityGroupRule(
+        IpProtocol="icmp", FromPort=252, ToPort=86, CidrIp="255.255.255.255/32", Description="Disallow all egress",
+    )
