@@ -197,7 +197,7 @@ def _security_groups(config: EnvironmentConfig) -> Template:
     ], egress=[_group_rule(APP_PORT, app, "App port on the app servers")])
     _group(template, config, vpc_id, "Pipeline", "Pipeline hosts: SSH from the admin network only", ingress=[
         _cidr_rule(22, config.network.admin_ssh_cidr, "SSH from the admin network"),
-    ], egress=[SecurityGroupRule(IpProtocol="-1", CidrIp=ANYWHERE, Description="Pipeline hosts reach anything (seed 000 §1.2)")])
+    ], egress=[SecurityGroupRule(IpProtocol="-1", CidrIp=ANYWHERE, Description="Pipeline hosts reach anything, as seed 000 section 1.2 asks")])
     _admit(template, app, alb, APP_PORT, "App port from the load balancer")
     _admit(template, database, app, DATABASE_PORT, "PostgreSQL from the app servers")
     return template

@@ -1,0 +1,200 @@
+"""Building an environment: every stack's templates rendered to JSON, plus its manifest.
+
+The manifest is derived from the rendered templates themselves, not declared beside them:
+a stack's exports are its `Outputs.*.Export.Name`, its imports every `Fn::ImportValue`, its
+nested children its `AWS::CloudFormation::Stack` resources. Dependencies and deploy order
+follow from those, so they cannot drift from what CloudFormation will see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from troposphere import Template
+
+import templates
+from stackyard import __version__
+from stackyard.config import EnvironmentConfig
+from stackyard.errors import BadInputError, StackyardError
+from stackyard.graph import deploy_order
+from templates.common import StackTemplates
+
+MANIFEST_FILE = "manifest.json"
+MANIFEST_FORMAT = 1
+# CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
+TEMPLATE_URL_MAX_BYTES = 1_000_000
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+
+
+def render(template: Template) -> bytes:
+    """Deterministic JSON: same template, same bytes."""
+    return (json.dumps(template.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class RenderedTemplate:
+    path: str  # relative to the environment's build folder, '/'-separated
+    body: bytes
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def resource_count(self) -> int:
+        return len(self.document.get("Resources", {}))
+
+
+@dataclass(frozen=True)
+class RenderedStack:
+    name: str
+    stack_name: str
+    template: RenderedTemplate
+    nested: dict[str, RenderedTemplate]  # the nested stack's logical id -> its child template
+
+    @property
+    def templates(self) -> list[RenderedTemplate]:
+        return [self.template, *self.nested.values()]
+
+    @cached_property
+    def exports(self) -> dict[str, str]:
+        """Export name -> the output that carries it."""
+        found = {}
+        for rendered in self.templates:
+            for output_name, output in rendered.document.get("Outputs", {}).items():
+                if "Export" in output:
+                    found[_literal(output["Export"]["Name"], self.name, f"Outputs.{output_name}.Export.Name")] = output_name
+        return found
+
+    @cached_property
+    def imports(self) -> list[str]:
+        return sorted({name for rendered in self.templates for name in _import_names(rendered.document, self.name)})
+
+
+@dataclass(frozen=True)
+class EnvironmentBuild:
+    config: EnvironmentConfig
+    stacks: dict[str, RenderedStack]  # in deploy order
+    dependencies: dict[str, list[str]]
+
+    @property
+    def environment(self) -> str:
+        return self.config.environment
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "format": MANIFEST_FORMAT,
+            "generator": f"stackyard {__version__}",
+            "app": self.config.app,
+            "environment": self.environment,
+            "region": self.config.region,
+            "deploy_order": list(self.stacks),
+            "stacks": {name: self._stack_entry(stack) for name, stack in self.stacks.items()},
+        }
+
+    def files(self) -> dict[str, bytes]:
+        """Every file of the environment's build folder, manifest included, by relative path."""
+        files = {rendered.path: rendered.body for stack in self.stacks.values() for rendered in stack.templates}
+        files[MANIFEST_FILE] = (json.dumps(self.manifest(), indent=2, sort_keys=True) + "\n").encode()
+        return files
+
+    def _stack_entry(self, stack: RenderedStack) -> dict[str, Any]:
+        return {
+            "stack_name": stack.stack_name,
+            "template": stack.template.path,
+            "sha256": stack.template.sha256,
+            "resources": stack.template.resource_count,
+            "nested": {
+                logical_id: {"template": child.path, "sha256": child.sha256, "resources": child.resource_count}
+                for logical_id, child in stack.nested.items()
+            },
+            "exports": stack.exports,
+            "imports": stack.imports,
+            "depends_on": self.dependencies[stack.name],
+        }
+
+
+def build_environment(config: EnvironmentConfig) -> EnvironmentBuild:
+    """Every stack of the environment rendered, with dependencies derived and ordered."""
+    stacks = [_render_stack(config, module.build(config)) for module in templates.STACK_MODULES]
+    dependencies = _dependencies(config, stacks)
+    by_name = {stack.name: stack for stack in stacks}
+    return EnvironmentBuild(config, {name: by_name[name] for name in deploy_order(dependencies)}, dependencies)
+
+
+def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedStack:
+    parent = RenderedTemplate(f"{built.name}.json", render(built.template))
+    children = {f"{built.name}/{child}.json": RenderedTemplate(f"{built.name}/{child}.json", render(template))
+                for child, template in built.children.items()}
+    nested = {}
+    for logical_id, resource in parent.document.get("Resources", {}).items():
+        if resource.get("Type") != NESTED_STACK_TYPE:
+            continue
+        url = resource["Properties"]["TemplateURL"]
+        if url not in children:
+            raise StackyardError(f"stack {built.name}: nested stack {logical_id} points at {url}, which the "
+                                 f"template module did not build; known children: {', '.join(children) or 'none'}")
+        nested[logical_id] = children[url]
+    unused = set(children) - {child.path for child in nested.values()}
+    if unused:
+        raise StackyardError(f"stack {built.name}: child templates {', '.join(sorted(unused))} are built but no "
+                             f"nested stack points at them")
+    for rendered in [parent, *children.values()]:
+        if len(rendered.body) > TEMPLATE_URL_MAX_BYTES:
+            raise StackyardError(f"{rendered.path}: {len(rendered.body):,} bytes, over CloudFormation's "
+                                 f"{TEMPLATE_URL_MAX_BYTES:,}; split the stack into nested stacks")
+    return RenderedStack(built.name, config.stack_name(built.name), parent, nested)
+
+
+def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dict[str, list[str]]:
+    """Stack -> the stacks whose exports it imports, in listing order."""
+    owners: dict[str, str] = {}
+    for stack in stacks:
+        for name in stack.exports:
+            if name in owners:
+                raise BadInputError(f"export {name} is declared by both stack {owners[name]} and stack {stack.name}; "
+                                    f"export names must be unique in a region. Fix: rename one of the outputs")
+            owners[name] = stack.name
+    dependencies = {}
+    for stack in stacks:
+        needs = set()
+        for name in stack.imports:
+            owner = owners.get(name)
+            if owner is None:
+                raise BadInputError(f"stack {stack.name} imports {name}, which no stack of environment "
+                                    f"{config.environment} exports. Fix: enable the stack that provides it, "
+                                    f"or remove the import")
+            if owner == stack.name:
+                raise BadInputError(f"stack {stack.name} imports its own export {name}; CloudFormation cannot "
+                                    f"resolve that. Fix: use Ref or GetAtt inside the stack")
+            needs.add(owner)
+        dependencies[stack.name] = [other.name for other in stacks if other.name in needs]
+    return dependencies
+
+
+def _import_names(node: Any, stack: str) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Fn::ImportValue":
+                yield _literal(value, stack, "Fn::ImportValue")
+            else:
+                yield from _import_names(value, stack)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _import_names(item, stack)
+
+
+def _literal(value: Any, stack: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise StackyardError(f"stack {stack}: {where} is computed ({json.dumps(value)}); export and import names "
+                             f"must be literal strings so stack dependencies can be derived before deploying")
+    return value
