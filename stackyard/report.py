@@ -29,16 +29,16 @@ def generate_summary(result: GenerateResult, seconds: float, out: TextIO) -> Non
     templates = sum(len(stack.templates) for build in result.builds for stack in build.stacks.values())
     writes = result.writes
     print(
-        f"\n{len(result.builds)} environments, {len(rows) - 1} stacks, {templates} templates in "
-        f"{result.build_dir}/ ({len(writes.written)} written, {writes.unchanged} unchanged, "
-        f"{len(writes.removed)} removed)",
+        f"\n{_count(len(result.builds), 'environment')}, {_count(len(rows) - 1, 'stack')}, "
+        f"{_count(templates, 'template')} in {result.build_dir}/ ({len(writes.written)} written, "
+        f"{writes.unchanged} unchanged, {len(writes.removed)} removed)",
         file=out,
     )
     lint = result.lint
     if lint is None:
         print("lint: skipped", file=out)
     else:
-        verdict = "clean" if lint.clean else f"{len(lint.findings)} findings"
+        verdict = "clean" if lint.clean else _count(len(lint.findings), "finding")
         print(f"lint: {verdict} with cfn-lint {lint.cfn_lint_version} ({lint.linted} linted, "
               f"{lint.cached} known clean)", file=out)
         for finding in lint.findings:
@@ -50,8 +50,7 @@ def error(problem: StackyardError, err: TextIO) -> None:
     if isinstance(problem, ParamsError):
         for item in problem.problems:
             print(f"error: {item}", file=err)
-        count = len(problem.problems)
-        print(f"{count} problem{'s' if count != 1 else ''} in the params; nothing was written", file=err)
+        print(f"{_count(len(problem.problems), 'problem')} in the params; nothing was written", file=err)
     else:
         print(f"error: {problem}", file=err)
 
@@ -61,10 +60,14 @@ def _stack_lint(result: GenerateResult, stack: RenderedStack, env: str) -> str:
         return "-"
     env_dir = result.build_dir / env
     found = sum(len(result.lint.findings_for(env_dir / rendered.path)) for rendered in stack.templates)
-    return "clean" if not found else f"{found} finding{'s' if found != 1 else ''}"
+    return "clean" if not found else _count(found, "finding")
 
 
 def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
