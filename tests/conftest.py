@@ -1,0 +1,51 @@
+"""Shared fixtures: the real params, their configs, and every environment built in memory."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stackyard.build import EnvironmentBuild, build_environment
+from stackyard.config import EnvironmentConfig, load_configs
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS_DIR = ROOT / "params"
+ENVS = ("dev", "test", "prod")
+
+
+@pytest.fixture(scope="session")
+def configs() -> dict[str, EnvironmentConfig]:
+    return load_configs(PARAMS_DIR)
+
+
+@pytest.fixture(scope="session")
+def builds(configs) -> dict[str, EnvironmentBuild]:
+    return {env: build_environment(config) for env, config in configs.items()}
+
+
+@pytest.fixture
+def params_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of params/ in a temporary working folder, so messages show `params/<file>`."""
+    shutil.copytree(PARAMS_DIR, tmp_path / "params")
+    monkeypatch.chdir(tmp_path)
+    return Path("params")
+
+
+def template(builds: dict[str, EnvironmentBuild], env: str, path: str) -> dict[str, Any]:
+    """A rendered template of an environment by its build path, e.g. `network/vpc.json`."""
+    for stack in builds[env].stacks.values():
+        for rendered in stack.templates:
+            if rendered.path == path:
+                return rendered.document
+    raise KeyError(f"{env} has no template {path}")
+
+
+def resources(document: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: resource for name, resource in document["Resources"].items() if resource["Type"] == resource_type}
+
+
+def properties(document: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return document["Resources"][logical_id]["Properties"]

@@ -1,0 +1,180 @@
+"""Pure unit, through the CLI: bad params exit 2 with file:line, key, problem and fix; nothing is written.
+
+Each case replaces params/test.yaml (over the real base.yaml) and runs `generate.py --env test`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import generate
+from stackyard.errors import EXIT_BAD_INPUT
+from tests.conftest import PARAMS_DIR
+
+
+def base_line(text: str) -> int:
+    """The line of params/base.yaml that starts with `text` (after indentation)."""
+    lines = (PARAMS_DIR / "base.yaml").read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if line.lstrip().startswith(text))
+
+
+ALLOWED_DATABASE_KEYS = (
+    "backup_retention_days, deletion_protection, engine_version, log_min_duration_ms, log_retention_days, "
+    "log_statement, master_username, max_acu, min_acu, name, performance_insights, reader_instances, "
+    "secret_rotation_days"
+)
+
+CASES = {
+    "wrong type": (
+        "database:\n  backup_retention_days: seven\n",
+        ["params/test.yaml:2: database.backup_retention_days: got 'seven'; expected a valid integer"],
+    ),
+    "quoted number": (
+        "database:\n  max_acu: '2'\n",
+        ["params/test.yaml:2: database.max_acu: got '2'; expected a valid number"],
+    ),
+    "unknown key": (
+        "database:\n  max_acus: 3\n",
+        [f"params/test.yaml:2: database.max_acus: unknown key (did you mean 'max_acu'?); "
+         f"allowed keys here: {ALLOWED_DATABASE_KEYS}"],
+    ),
+    "min above max": (
+        "database:\n  min_acu: 4\n  max_acu: 2\n",
+        ["params/test.yaml:3: database.max_acu: got 2, below min_acu (4); expected max_acu >= min_acu"],
+    ),
+    "ACU off the half steps": (
+        "database:\n  min_acu: 0.7\n",
+        ["params/test.yaml:2: database.min_acu: got 0.7; expected a multiple of 0.5"],
+    ),
+    "bad CIDR": (
+        "network:\n  vpc_cidr: 10.0.0.0/33\n",
+        ["params/test.yaml:2: network.vpc_cidr: got '10.0.0.0/33', which is not an IPv4 CIDR; "
+         "expected a.b.c.d/n, e.g. 10.0.0.0/16"],
+    ),
+    "CIDR with host bits": (
+        "network:\n  vpc_cidr: 10.0.0.1/16\n",
+        ["params/test.yaml:2: network.vpc_cidr: got '10.0.0.1/16', which has host bits set; "
+         "expected the network address 10.0.0.0/16"],
+    ),
+    "SSH open to the world": (
+        "network:\n  admin_ssh_cidr: 0.0.0.0/0\n",
+        ["params/test.yaml:2: network.admin_ssh_cidr: got '0.0.0.0/0', which opens SSH to 4,294,967,296 "
+         "addresses; expected the admin network with a prefix length of 16 or more, e.g. 203.0.113.10/32"],
+    ),
+    "subnets that do not fit": (
+        "network:\n  subnet_prefix_length: 17\n",
+        ["params/test.yaml:2: network.subnet_prefix_length: /17 subnets do not fit: 2 public and 2 private "
+         "subnets need each half of 10.0.0.0/16 to hold 2; expected a prefix length from 18 to 28"],
+    ),
+    "value outside a choice": (
+        "network:\n  nat: maybe\n",
+        ["params/test.yaml:2: network.nat: got 'maybe'; expected 'none', 'single' or 'per_az'"],
+    ),
+    "log retention CloudWatch refuses": (
+        "database:\n  log_retention_days: 10\n",
+        ["params/test.yaml:2: database.log_retention_days: got 10; expected 1, 3, 5, 7, 14, 30, 60, 90, 120, "
+         "150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653"],
+    ),
+    "missing key of a new bucket": (
+        "storage:\n  buckets:\n    reports:\n      versioned: true\n",
+        ["params/test.yaml:3: storage.buckets.reports.purpose: required key is missing; add it to this "
+         "environment's file, or to base.yaml for every environment"],
+    ),
+    "Object Lock without versioning": (
+        "storage:\n  buckets:\n    exports:\n      object_lock: {mode: GOVERNANCE, days: 1}\n",
+        ["params/test.yaml:4: storage.buckets.exports.object_lock: Object Lock needs versioning; "
+         "expected versioned: true on this bucket"],
+    ),
+    "environment written as a key": (
+        "environment: prod\n",
+        ["params/test.yaml:1: environment: the environment's name comes from its file name; remove this key"],
+    ),
+    "rotation without a way out": (
+        "network:\n  nat: none\n",
+        [f"params/base.yaml:{base_line('secret_rotation_days:')}: database.secret_rotation_days: secret rotation runs in the private subnets and "
+         "must reach Secrets Manager, which needs a NAT; expected network.nat: single or per_az, "
+         "or secret_rotation_days: null"],
+    ),
+    "bucket name too long": (
+        "app: a-rather-long-app-nm\n",
+        [f"params/base.yaml:{base_line('processed-zone:')}: storage.buckets.processed-zone: bucket name "
+         "a-rather-long-app-nm-test-processed-zone-<account id>-ap-southeast-1 would be 68 characters; "
+         "S3 allows 63. Expected a shorter app name or bucket key"],
+    ),
+    "YAML syntax error": (
+        "network:\n  nat: [single\n",
+        ["params/test.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'. "
+         "Fix the YAML at this line"],
+    ),
+    "duplicate key": (
+        "database:\n  max_acu: 2\n  max_acu: 3\n",
+        ["params/test.yaml:3: database.max_acu: duplicate key (first written at line 2); YAML would "
+         "silently keep only the last one. Fix: remove one of them"],
+    ),
+    "every problem at once": (
+        "network:\n  nat: maybe\ndatabase:\n  min_acu: high\nstorage:\n  access_logs_expire_after_days: 0\n",
+        ["params/test.yaml:2: network.nat: got 'maybe'; expected 'none', 'single' or 'per_az'",
+         "params/test.yaml:4: database.min_acu: got 'high'; expected a valid number",
+         "params/test.yaml:6: storage.access_logs_expire_after_days: got 0; expected greater than or equal to 1"],
+    ),
+}
+
+
+def run_generate(capsys, *args: str) -> tuple[int, list[str]]:
+    code = generate.main(["--params", "params", "--build-dir", "build", *args])
+    return code, capsys.readouterr().err.splitlines()
+
+
+@pytest.mark.parametrize("override, expected", CASES.values(), ids=CASES.keys())
+def test_bad_params_exit_2_with_every_problem_and_write_nothing(params_copy, capsys, override, expected):
+    (params_copy / "test.yaml").write_text(override)
+    code, errors = run_generate(capsys, "--env", "test")
+    assert code == EXIT_BAD_INPUT
+    problems = len(expected)
+    assert errors == [f"error: {line}" for line in expected] + [
+        f"{problems} problem{'s' if problems > 1 else ''} in the params; nothing was written"
+    ]
+    assert not Path("build").exists()
+
+
+def test_unknown_environment_names_the_known_ones(params_copy, capsys):
+    code, errors = run_generate(capsys, "--env", "staging")
+    assert code == EXIT_BAD_INPUT
+    assert errors[0] == ("error: params/staging.yaml: unknown environment 'staging'; known environments: dev, "
+                         "prod, test. Fix: pick one of those, or create params/staging.yaml")
+    assert not Path("build").exists()
+
+
+def test_a_missing_params_folder_says_how_to_point_at_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, errors = run_generate(capsys)
+    assert code == EXIT_BAD_INPUT
+    assert errors == ["error: params/base.yaml: not found; a params folder needs base.yaml (the defaults) and one "
+                      "<env>.yaml per environment; pass --params DIR to use another folder"]
+
+
+def test_one_bad_environment_leaves_every_earlier_build_untouched(params_copy, capsys):
+    assert generate.main(["--params", "params", "--build-dir", "build", "--skip-lint"]) == 0
+    before = {path: path.read_bytes() for path in Path("build").rglob("*") if path.is_file()}
+    (params_copy / "prod.yaml").write_text("network:\n  nat: maybe\n")
+    (params_copy / "dev.yaml").write_text("database:\n  max_acu: 64\n")  # valid: would change dev's files
+
+    code, errors = run_generate(capsys)
+
+    assert code == EXIT_BAD_INPUT
+    assert errors[0] == "error: params/prod.yaml:2: network.nat: got 'maybe'; expected 'none', 'single' or 'per_az'"
+    assert {path: path.read_bytes() for path in Path("build").rglob("*") if path.is_file()} == before
+
+
+def test_problems_of_several_environments_come_together(params_copy, capsys):
+    (params_copy / "dev.yaml").write_text("network:\n  nat: maybe\n")
+    (params_copy / "prod.yaml").write_text("database:\n  max_acu: 0.5\n")
+    code, errors = run_generate(capsys)
+    assert code == EXIT_BAD_INPUT
+    assert errors == [
+        "error: params/dev.yaml:2: network.nat: got 'maybe'; expected 'none', 'single' or 'per_az'",
+        "error: params/prod.yaml:2: database.max_acu: got 0.5; expected greater than or equal to 1",
+        "2 problems in the params; nothing was written",
+    ]
