@@ -49,3 +49,8 @@ def resources(document: dict[str, Any], resource_type: str) -> dict[str, dict[st
 
 def properties(document: dict[str, Any], logical_id: str) -> dict[str, Any]:
     return document["Resources"][logical_id]["Properties"]
+
+
+def picked(mapping: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """Only `keys` of `mapping` (missing ones as None), to compare the facts a test is about."""
+    return {key: mapping.get(key) for key in keys}
