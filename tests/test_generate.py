@@ -1,0 +1,119 @@
+"""The generate pipeline end to end on local files.
+
+Tests marked `slow` run the real cfn-lint over generated templates (seconds each); the rest
+write with --skip-lint and are pure file-system unit tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from troposphere import Ref
+from troposphere.ec2 import SecurityGroup
+
+import generate
+import templates
+from stackyard import lint as lint_module
+from stackyard.errors import EXIT_FAILURE, EXIT_OK
+from templates.common import StackTemplates, new_template
+from tests.conftest import ENVS, ROOT
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = generate.main(["--params", "params", "--build-dir", "build", *args])
+    return code, capsys.readouterr().out
+
+
+def snapshot(folder: Path) -> dict[Path, int]:
+    return {path: path.stat().st_mtime_ns for path in folder.rglob("*.json")}
+
+
+def test_writes_every_stack_child_and_manifest_per_environment(params_copy, capsys):
+    code, out = run(capsys, "--skip-lint")
+    assert code == EXIT_OK
+    for env in ENVS:
+        assert sorted(p.relative_to(Path("build", env)).as_posix() for p in Path("build", env).rglob("*.json")) == [
+            "database.json", "manifest.json", "network.json", "network/security-groups.json", "network/vpc.json",
+            "storage.json"]
+    assert "3 environments, 9 stacks, 15 templates in build/ (18 written, 0 unchanged, 0 removed)" in out
+
+
+def test_unchanged_files_are_not_rewritten(params_copy, capsys):
+    run(capsys, "--skip-lint")
+    before = snapshot(Path("build"))
+    (params_copy / "test.yaml").write_text("database:\n  max_acu: 3\n")
+    code, out = run(capsys, "--skip-lint")
+    changed = {path for path, mtime in snapshot(Path("build")).items() if before[path] != mtime}
+    assert changed == {Path("build/test/database.json"), Path("build/test/manifest.json")}
+    assert "(2 written, 16 unchanged, 0 removed)" in out
+
+
+def test_files_of_removed_environments_and_stacks_are_removed(params_copy, capsys, monkeypatch):
+    run(capsys, "--skip-lint")
+    (params_copy / "dev.yaml").unlink()
+    Path("build/notes").mkdir()  # not ours: no manifest, so left alone
+    monkeypatch.setattr(templates, "STACK_MODULES", (templates.network, templates.database))
+    code, out = run(capsys, "--skip-lint")
+    assert code == EXIT_OK
+    assert not Path("build/dev").exists() and Path("build/notes").is_dir()
+    assert not Path("build/test/storage.json").exists() and Path("build/test/database.json").exists()
+    # removed: dev's folder, and test's and prod's storage.json; written: their manifests
+    assert "(2 written, 8 unchanged, 3 removed)" in out
+
+
+def test_generating_one_environment_leaves_the_others_alone(params_copy, capsys):
+    run(capsys, "--skip-lint")
+    before = snapshot(Path("build"))
+    (params_copy / "prod.yaml").unlink()
+    code, _ = run(capsys, "--skip-lint", "--env", "test")
+    assert code == EXIT_OK
+    assert snapshot(Path("build")) == before
+
+
+@pytest.mark.slow
+class TestLint:
+    """Real cfn-lint over the real generated build."""
+
+    def test_every_environment_is_lint_clean_in_process_and_for_plain_cfn_lint(self, params_copy, capsys):
+        code, out = run(capsys)
+        assert code == EXIT_OK, out
+        assert "lint: clean with cfn-lint" in out and "(15 linted, 0 known clean)" in out
+        shutil.copy(ROOT / ".cfnlintrc", ".cfnlintrc")
+        plain = subprocess.run(f"{ROOT}/.venv/bin/cfn-lint build/*/*.json", shell=True, capture_output=True, text=True)
+        assert (plain.returncode, plain.stdout, plain.stderr) == (0, "", "")
+        children = subprocess.run(f"{ROOT}/.venv/bin/cfn-lint build/*/*/*.json", shell=True, capture_output=True,
+                                  text=True)
+        assert (children.returncode, children.stdout) == (0, "")
+
+    def test_only_templates_that_changed_are_linted_again(self, params_copy, capsys):
+        run(capsys, "--env", "test")
+        code, out = run(capsys, "--env", "test")
+        assert "(0 linted, 5 known clean)" in out
+        (params_copy / "test.yaml").write_text("database:\n  max_acu: 3\n")
+        code, out = run(capsys, "--env", "test")
+        assert code == EXIT_OK and "(1 linted, 4 known clean)" in out
+
+    def test_a_new_cfn_lint_version_lints_everything_again(self, params_copy, capsys, monkeypatch):
+        run(capsys, "--env", "test")
+        monkeypatch.setattr(lint_module, "version", lambda package: "999.0.0")
+        code, out = run(capsys, "--env", "test")
+        assert "(5 linted, 0 known clean)" in out
+
+    def test_findings_fail_the_run_name_file_line_and_rule_and_are_never_cached(self, params_copy, capsys, monkeypatch):
+        def broken(config):
+            template = new_template(config, "a security group in a VPC nobody defined")
+            template.add_resource(SecurityGroup("Bad", VpcId=Ref("MissingVpc"), GroupDescription="bad"))
+            return StackTemplates("broken", template)
+
+        monkeypatch.setattr(templates, "STACK_MODULES", (SimpleNamespace(build=broken),))
+        for _ in range(2):
+            code, out = run(capsys, "--env", "test")
+            assert code == EXIT_FAILURE
+            assert "test  broken" in out and "1 finding" in out
+            assert "(1 linted, 0 known clean)" in out
+        finding = next(line.strip() for line in out.splitlines() if line.strip().startswith("build/test/broken.json:"))
+        assert finding.startswith("build/test/broken.json:") and " E" in finding and "MissingVpc" in finding
