@@ -16,7 +16,7 @@ EXIT_BAD_INPUT = 2
 
 @dataclass(frozen=True, order=True)
 class Location:
-    """Where a params value was written: a file and a 1-based line."""
+    """A place in a file: a path and a 1-based line (of a params value, or of a lint finding)."""
 
     file: Path
     line: int
@@ -57,10 +57,6 @@ class ParamsError(BadInputError):
     def __init__(self, problems: list[ParamsProblem]):
         self.problems = sorted(problems, key=_problem_order)
         super().__init__("\n".join(str(problem) for problem in self.problems))
-
-
-class LintFailure(StackyardError):
-    """cfn-lint (or a project rule) found something in a generated template."""
 
 
 def _problem_order(problem: ParamsProblem) -> tuple:

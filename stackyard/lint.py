@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from stackyard.errors import Location
+
 CACHE_FORMAT = 1
 
 
@@ -30,13 +32,12 @@ class LintJob:
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    path: str
-    line: int
+    location: Location
     rule: str
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.rule} {self.message}"
+        return f"{self.location}: {self.rule} {self.message}"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class LintReport:
         return not self.findings
 
     def findings_for(self, path: Path) -> list[Finding]:
-        return [finding for finding in self.findings if finding.path == str(path)]
+        return [finding for finding in self.findings if finding.location.file == path]
 
 
 def lint(jobs: Sequence[LintJob], cache_file: Path, rules_dirs: Sequence[Path] = ()) -> LintReport:
@@ -141,4 +142,5 @@ def _lint_file(path: str) -> tuple[str, list[Finding]]:
     from cfnlint.runner import run_template_by_file_path
 
     matches = run_template_by_file_path(path, _CONFIG, _RULES, ignore_bad_template=False)
-    return path, sorted({Finding(path, match.linenumber, match.rule.id, match.message) for match in matches})
+    return path, sorted({Finding(Location(Path(path), match.linenumber), match.rule.id, match.message)
+                         for match in matches})
