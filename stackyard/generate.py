@@ -36,7 +36,7 @@ class GenerateResult:
 
 def generate(params_dir: Path, build_dir: Path, envs: list[str] | None = None, run_lint: bool = True) -> GenerateResult:
     """Validate, build, write and lint the environments (all of them when `envs` is None)."""
-    configs = load_configs(params_dir, envs)
+    configs = load_configs(params_dir, list(dict.fromkeys(envs)) if envs else None)
     builds = [build_environment(config) for config in configs.values()]
     writes = write_builds(build_dir, builds, prune_other_envs=envs is None)
     report = lint(lint_jobs(build_dir, builds), build_dir / LINT_CACHE_FILE) if run_lint else None

@@ -13,6 +13,7 @@ COLUMNS = ("env", "stack", "resources", "templates", "exports", "imports", "depe
 
 def generate_summary(result: GenerateResult, seconds: float, out: TextIO) -> None:
     rows = [COLUMNS]
+    # A nested stack resource only stands for its child's resources, so it is not counted itself.
     for build in result.builds:
         for stack in build.stacks.values():
             rows.append((

@@ -38,8 +38,11 @@ def new_template(config: EnvironmentConfig, description: str) -> Template:
     return template
 
 
-def finish(template: Template, config: EnvironmentConfig) -> Template:
-    """Put the standard tags on every taggable resource (stack tags do not reach them all)."""
+def tag_resources(template: Template, config: EnvironmentConfig) -> Template:
+    """Put the standard tags on every taggable resource; a template module's last step.
+
+    Stack tags do not reach every resource type, so each resource carries them itself.
+    """
     standard = standard_tags(config)
     for resource in template.resources.values():
         expected = resource.props.get("Tags", (None,))[0]

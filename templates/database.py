@@ -26,7 +26,16 @@ from troposphere.secretsmanager import (
 )
 
 from stackyard.config import EnvironmentConfig
-from templates.common import StackTemplates, export, finish, import_list, import_value, keep_on_delete, name_tag, new_template
+from templates.common import (
+    StackTemplates,
+    export,
+    import_list,
+    import_value,
+    keep_on_delete,
+    name_tag,
+    new_template,
+    tag_resources,
+)
 from templates.network import ANYWHERE, DATABASE_PORT
 from templates.policies import document
 
@@ -53,7 +62,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     if database.secret_rotation_days is not None:
         _rotation(template, config, key, attachment, writer)
     _exports(template, config, cluster, secret, key)
-    return StackTemplates(NAME, finish(template, config))
+    return StackTemplates(NAME, tag_resources(template, config))
 
 
 def cluster_identifier(config: EnvironmentConfig) -> str:

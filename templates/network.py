@@ -30,11 +30,11 @@ from troposphere.logs import LogGroup
 from stackyard.config import EnvironmentConfig
 from templates.common import (
     StackTemplates,
-    finish,
     name_tag,
     nested_stack,
     new_template,
     reexport_children_outputs,
+    tag_resources,
 )
 from templates.policies import document, service_role_trust
 
@@ -56,8 +56,8 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     reexport_children_outputs(parent, config, {"Vpc": vpc, "SecurityGroups": security_groups})
     return StackTemplates(
         NAME,
-        finish(parent, config),
-        {"vpc": finish(vpc, config), "security-groups": finish(security_groups, config)},
+        tag_resources(parent, config),
+        {"vpc": tag_resources(vpc, config), "security-groups": tag_resources(security_groups, config)},
     )
 
 

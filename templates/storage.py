@@ -32,7 +32,7 @@ from troposphere.s3 import (
 )
 
 from stackyard.config import ACCESS_LOGS_BUCKET, Bucket as BucketConfig, EnvironmentConfig, bucket_name_prefix
-from templates.common import StackTemplates, always_retain, export, finish, keep_on_delete, new_template, pascal
+from templates.common import StackTemplates, always_retain, export, keep_on_delete, new_template, pascal, tag_resources
 from templates.policies import deny_insecure_transport, document
 
 NAME = "storage"
@@ -44,7 +44,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     access_logs = _access_log_bucket(template, config)
     for key, bucket in config.storage.buckets.items():
         _bucket(template, config, key, bucket, access_logs)
-    return StackTemplates(NAME, finish(template, config))
+    return StackTemplates(NAME, tag_resources(template, config))
 
 
 def bucket_name(config: EnvironmentConfig, key: str) -> Sub:
