@@ -28,7 +28,6 @@ class SourcedParams:
 
     data: dict[str, Any]
     locations: dict[KeyPath, Location]
-    files: tuple[Path, ...]
 
     def locate(self, path: KeyPath) -> Location | None:
         """The location of `path`, or of its nearest written ancestor."""
@@ -86,7 +85,7 @@ def load_yaml_file(path: Path) -> SourcedParams:
         )]) from error
     reader = _NodeReader(path)
     if root is None:
-        return SourcedParams({}, {(): Location(path, 1)}, (path,))
+        return SourcedParams({}, {(): Location(path, 1)})
     if not isinstance(root, yaml.MappingNode):
         raise ParamsError([ParamsProblem(
             Location(path, root.start_mark.line + 1), "",
@@ -96,7 +95,7 @@ def load_yaml_file(path: Path) -> SourcedParams:
     reader.locations[()] = Location(path, 1)
     if reader.problems:
         raise ParamsError(reader.problems)
-    return SourcedParams(data, reader.locations, (path,))
+    return SourcedParams(data, reader.locations)
 
 
 def merge(base: SourcedParams, override: SourcedParams) -> SourcedParams:
@@ -104,7 +103,7 @@ def merge(base: SourcedParams, override: SourcedParams) -> SourcedParams:
     locations = dict(base.locations)
     data = _merge_into(base.data, override.data, (), locations, override.locations)
     locations[()] = override.locations.get((), base.locations.get(()))
-    return SourcedParams(data, locations, base.files + override.files)
+    return SourcedParams(data, locations)
 
 
 def _merge_into(base: dict, override: dict, at: KeyPath, locations: dict, new_locations: dict) -> dict:
