@@ -31,10 +31,14 @@ class StackTemplates:
 
 
 def new_template(config: EnvironmentConfig, description: str) -> Template:
-    """An empty template that lints for the environment's own region, plain cfn-lint included."""
+    """An empty template that says which app and environment it belongs to (the project's lint rules
+    check names against it) and lints for the environment's own region, plain cfn-lint included."""
     template = Template(Description=f"{config.app} {config.environment}: {description}")
     template.set_version(TEMPLATE_VERSION)
-    template.set_metadata({"cfn-lint": {"config": {"regions": [config.region]}}})
+    template.set_metadata({
+        "cfn-lint": {"config": {"regions": [config.region]}},
+        "Stackyard": {"Application": config.app, "Environment": config.environment},
+    })
     return template
 
 
