@@ -22,7 +22,7 @@ from stackyard import __version__
 from stackyard.config import EnvironmentConfig
 from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import deploy_order
-from templates.common import StackTemplates
+from templates.common import FromOutput, StackTemplates, standard_tags
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -58,8 +58,10 @@ class RenderedTemplate:
 class RenderedStack:
     name: str
     stack_name: str
+    region: str
     template: RenderedTemplate
     nested: dict[str, RenderedTemplate]  # the nested stack's logical id -> its child template
+    parameter_sources: dict[str, FromOutput]  # parameter -> the stack output deploy passes to it
 
     @property
     def templates(self) -> list[RenderedTemplate]:
@@ -79,6 +81,10 @@ class RenderedStack:
     def imports(self) -> list[str]:
         return sorted({name for rendered in self.templates for name in _import_names(rendered.document, self.name)})
 
+    @property
+    def outputs(self) -> set[str]:
+        return set(self.template.document.get("Outputs", {}))
+
 
 @dataclass(frozen=True)
 class EnvironmentBuild:
@@ -97,6 +103,7 @@ class EnvironmentBuild:
             "app": self.config.app,
             "environment": self.environment,
             "region": self.config.region,
+            "stack_tags": standard_tags(self.config),
             "deploy_order": list(self.stacks),
             "stacks": {name: self._stack_entry(stack) for name, stack in self.stacks.items()},
         }
@@ -110,6 +117,7 @@ class EnvironmentBuild:
     def _stack_entry(self, stack: RenderedStack) -> dict[str, Any]:
         return {
             "stack_name": stack.stack_name,
+            "region": stack.region,
             "template": stack.template.path,
             "sha256": stack.template.sha256,
             "resources": stack.template.resource_count,
@@ -119,6 +127,8 @@ class EnvironmentBuild:
             },
             "exports": stack.exports,
             "imports": stack.imports,
+            "parameters": {name: {"stack": source.stack, "output": source.output}
+                           for name, source in sorted(stack.parameter_sources.items())},
             "depends_on": self.dependencies[stack.name],
         }
 
@@ -152,11 +162,26 @@ def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedS
         if len(rendered.body) > TEMPLATE_URL_MAX_BYTES:
             raise StackyardError(f"{rendered.path}: {len(rendered.body):,} bytes, over CloudFormation's "
                                  f"{TEMPLATE_URL_MAX_BYTES:,}; split the stack into nested stacks")
-    return RenderedStack(built.name, config.stack_name(built.name), parent, nested)
+    _check_parameters_are_fed(built, parent)
+    return RenderedStack(built.name, config.stack_name(built.name), built.region or config.region, parent, nested,
+                         dict(built.parameters))
+
+
+def _check_parameters_are_fed(built: StackTemplates, parent: RenderedTemplate) -> None:
+    """Deploy can only pass values to parameters that name their source; the rest need defaults."""
+    declared = parent.document.get("Parameters", {})
+    for name in built.parameters:
+        if name not in declared:
+            raise StackyardError(f"stack {built.name}: a source is given for parameter {name}, which the template "
+                                 f"does not declare")
+    for name, parameter in declared.items():
+        if name not in built.parameters and "Default" not in parameter:
+            raise StackyardError(f"stack {built.name}: parameter {name} has neither a default nor a source stack "
+                                 f"output, so deploy could not give it a value")
 
 
 def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dict[str, list[str]]:
-    """Stack -> the stacks whose exports it imports, in listing order."""
+    """Stack -> the stacks whose exports it imports or whose outputs feed its parameters, in listing order."""
     owners: dict[str, str] = {}
     for stack in stacks:
         for name in stack.exports:
@@ -177,8 +202,22 @@ def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dic
                 raise BadInputError(f"stack {stack.name} imports its own export {name}; CloudFormation cannot "
                                     f"resolve that. Fix: use Ref or GetAtt inside the stack")
             needs.add(owner)
+        needs |= _parameter_sources(stack, {other.name: other for other in stacks})
         dependencies[stack.name] = [other.name for other in stacks if other.name in needs]
     return dependencies
+
+
+def _parameter_sources(stack: RenderedStack, by_name: dict[str, RenderedStack]) -> set[str]:
+    for parameter, source in stack.parameter_sources.items():
+        producer = by_name.get(source.stack)
+        if producer is None or producer is stack:
+            raise BadInputError(f"stack {stack.name}: parameter {parameter} takes its value from stack "
+                                f"{source.stack}, which this environment does not have. Fix: enable that stack, "
+                                f"or give the parameter a default")
+        if source.output not in producer.outputs:
+            raise StackyardError(f"stack {stack.name}: parameter {parameter} takes output {source.output} of stack "
+                                 f"{source.stack}, which has no such output; it has: {', '.join(sorted(producer.outputs))}")
+    return {source.stack for source in stack.parameter_sources.values()}
 
 
 def _import_names(node: Any, stack: str) -> Iterator[str]:

@@ -61,6 +61,9 @@ Region = Annotated[str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region na
 DatabaseName = Annotated[str, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a PostgreSQL identifier: lowercase letters, digits, '_'")]
 EngineVersion = Annotated[str, _pattern(r"\d+(\.\d+)?", "a major or major.minor version such as 15 or 15.10")]
 BucketKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
+QueueKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", "2-40 lowercase letters, digits or '-'")]
+GroupName = Annotated[str, _pattern(r"[A-Z][A-Z0-9_]{0,63}", "an upper-case group name such as ADMIN")]
+Email = Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address")]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -191,6 +194,82 @@ class Storage(Model):
     access_logs_expire_after_days: int = Field(ge=1)
 
 
+class Auth(Model):
+    groups: dict[GroupName, NonEmpty] = Field(min_length=1)
+    mfa: Literal["OFF", "OPTIONAL", "ON"]
+    access_token_hours: int = Field(ge=1, le=24)
+    id_token_hours: int = Field(ge=1, le=24)
+    refresh_token_days: int = Field(ge=1, le=3650)
+
+
+class Queue(Model):
+    purpose: NonEmpty
+    visibility_timeout_seconds: int = Field(ge=0, le=43200)
+
+
+class Messaging(Model):
+    queues: dict[QueueKey, Queue] = Field(min_length=1)
+    max_receive_count: int = Field(ge=1, le=1000)
+    retention_days: int = Field(ge=1, le=14)
+    dead_letter_retention_days: int = Field(ge=1, le=14)
+
+    @field_validator("dead_letter_retention_days")
+    @classmethod
+    def _dead_letters_outlive_messages(cls, days: int, info: ValidationInfo) -> int:
+        source = info.data.get("retention_days")
+        if source is not None and days <= source:
+            # SQS keeps a message's original enqueue time when it moves to the DLQ.
+            raise ValueError(f"got {days}, not longer than retention_days ({source}); expected more days, or a "
+                             f"message moved to the dead-letter queue could expire before anyone sees it")
+        return days
+
+
+class Compute(Model):
+    instance_type: Annotated[str, _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t3.small")]
+    image_parameter: Annotated[str, _pattern(r"/aws/service/[A-Za-z0-9_./-]+", "a public SSM parameter path "
+                                             "under /aws/service/")]
+    root_volume_gb: int = Field(ge=8, le=16384)
+    app_port: int = Field(ge=1024, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+    log_retention_days: LogRetentionDays
+    docker_compose_version: Annotated[str, _pattern(r"v\d+\.\d+\.\d+", "a Docker Compose release such as v2.29.7")]
+
+
+class Edge(Model):
+    domain: Annotated[str, _pattern(r"([a-z0-9-]+\.)+[a-z]{2,}", "a lowercase DNS name such as app.example.com")] | None
+    hosted_zone_id: Annotated[str, _pattern(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zone id such as Z0123456789ABC")] | None
+    api_subdomain: Annotated[str, _pattern(r"[a-z0-9-]{1,63}", "one DNS label such as api")]
+    health_check_path: Annotated[str, _pattern(r"/[A-Za-z0-9_./-]*", "a path such as /health")]
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
+    waf_rate_limit_per_5_minutes: int = Field(ge=100, le=2_000_000_000)
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone_with_domain(cls, zone: str | None, info: ValidationInfo) -> str | None:
+        domain = info.data.get("domain")
+        if (domain is None) != (zone is None) and "domain" in info.data:
+            raise ValueError("expected domain and hosted_zone_id together (the zone validates the certificates "
+                             "and holds the records), or both null")
+        return zone
+
+    @property
+    def api_domain(self) -> str | None:
+        return f"{self.api_subdomain}.{self.domain}" if self.domain else None
+
+
+class Thresholds(Model):
+    alb_p95_latency_seconds: float = Field(gt=0)
+    alb_5xx_percent: float = Field(gt=0, le=100)
+    acu_utilization_percent: float = Field(gt=0, le=100)
+    database_connection_failures_per_5_minutes: int = Field(ge=1)
+
+
+class Monitoring(Model):
+    critical_emails: list[Email]
+    warning_emails: list[Email]
+    thresholds: Thresholds
+
+
 class EnvironmentConfig(Model):
     """Everything one environment's templates are built from."""
 
@@ -202,6 +281,11 @@ class EnvironmentConfig(Model):
     network: Network
     database: Database
     storage: Storage
+    auth: Auth
+    messaging: Messaging
+    compute: Compute
+    edge: Edge
+    monitoring: Monitoring
 
     def stack_name(self, stack: str) -> str:
         return f"{self.app}-{self.environment}-{stack}"
@@ -245,6 +329,13 @@ def load_config(params_dir: Path, env: str) -> EnvironmentConfig:
 def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     """Rules that span sections, checked once every section is valid on its own."""
     problems = []
+    if config.network.nat == "none":
+        key = ("network", "nat")
+        problems.append(ParamsProblem(
+            params.locate(key), dotted(key),
+            "the app server in the private subnets installs Docker and pulls images through a NAT; "
+            "expected single or per_az",
+        ))
     if config.database.secret_rotation_days is not None and config.network.nat == "none":
         key = ("database", "secret_rotation_days")
         problems.append(ParamsProblem(

@@ -13,7 +13,20 @@ from troposphere.cloudformation import Stack
 from stackyard.config import EnvironmentConfig
 
 MANAGED_BY = "stackyard"
+# Where resource types keep their tags: a key/value list or map under `Tags`, a map under `UserPoolTags`.
+TAG_PROPERTIES = ("Tags", "UserPoolTags")
 TEMPLATE_VERSION = "2010-09-09"
+
+
+@dataclass(frozen=True)
+class FromOutput:
+    """A stack parameter whose value deploy takes from another stack's output.
+
+    This is how values cross regions, where exports cannot reach.
+    """
+
+    stack: str
+    output: str
 
 
 @dataclass(frozen=True)
@@ -22,21 +35,24 @@ class StackTemplates:
 
     A child named `vpc` of stack `network` is written to `network/vpc.json` beside
     `network.json`, and the parent's TemplateURL is that relative path; deploy uploads it
-    and rewrites the URL, as `aws cloudformation package` does.
+    and rewrites the URL, as `aws cloudformation package` does. `region` pins the stack to
+    a region other than the environment's (None: the environment's).
     """
 
     name: str
     template: Template
     children: dict[str, Template] = field(default_factory=dict)
+    region: str | None = None
+    parameters: dict[str, FromOutput] = field(default_factory=dict)
 
 
-def new_template(config: EnvironmentConfig, description: str) -> Template:
+def new_template(config: EnvironmentConfig, description: str, region: str | None = None) -> Template:
     """An empty template that says which app and environment it belongs to (the project's lint rules
     check names against it) and lints for the environment's own region, plain cfn-lint included."""
     template = Template(Description=f"{config.app} {config.environment}: {description}")
     template.set_version(TEMPLATE_VERSION)
     template.set_metadata({
-        "cfn-lint": {"config": {"regions": [config.region]}},
+        "cfn-lint": {"config": {"regions": [region or config.region]}},
         "Stackyard": {"Application": config.app, "Environment": config.environment},
     })
     return template
@@ -49,13 +65,12 @@ def tag_resources(template: Template, config: EnvironmentConfig) -> Template:
     """
     standard = standard_tags(config)
     for resource in template.resources.values():
-        expected = resource.props.get("Tags", (None,))[0]
-        if expected is None:
-            continue
-        if expected is dict:
-            resource.Tags = {**standard, **resource.properties.get("Tags", {})}
-        else:
-            resource.Tags = Tags(**standard) + resource.properties.get("Tags", Tags())
+        for prop in TAG_PROPERTIES:
+            expected = resource.props.get(prop, (None,))[0]
+            if expected is dict:
+                setattr(resource, prop, {**standard, **resource.properties.get(prop, {})})
+            elif expected is not None:
+                setattr(resource, prop, Tags(**standard) + resource.properties.get(prop, Tags()))
     return template
 
 

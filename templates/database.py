@@ -14,7 +14,7 @@ from awacs.aws import Allow, Principal, Statement
 from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 from troposphere.kms import Alias, Key
-from troposphere.logs import LogGroup
+from troposphere.logs import LogGroup, MetricFilter, MetricTransformation
 from troposphere.rds import DBCluster, DBClusterParameterGroup, DBInstance, DBSubnetGroup, ServerlessV2ScalingConfiguration
 from troposphere.secretsmanager import (
     GenerateSecretString,
@@ -26,6 +26,7 @@ from troposphere.secretsmanager import (
 )
 
 from stackyard.config import EnvironmentConfig
+from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
     StackTemplates,
     export,
@@ -45,6 +46,9 @@ SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2020-07-23"
 # Characters that break connection strings or shell quoting when they appear in the password.
 PASSWORD_EXCLUDED = "\"'@/\\ :?#[]%&=+;,`$"
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
+# What PostgreSQL logs when it refuses a connection: bad credentials, no pg_hba entry, no slots left.
+CONNECTION_FAILURES = ('?"password authentication failed" ?"no pg_hba.conf entry" '
+                       '?"too many connections" ?"remaining connection slots are reserved"')
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -61,6 +65,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     ))
     if database.secret_rotation_days is not None:
         _rotation(template, config, key, attachment, writer)
+    _alarms(template, config, cluster)
     _exports(template, config, cluster, secret, key)
     return StackTemplates(NAME, tag_resources(template, config))
 
@@ -217,6 +222,35 @@ def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachmen
         # The first rotation runs at once and needs a database that answers.
         DependsOn=[writer.title, "DatabaseFromRotation"],
     ))
+
+
+def _alarms(template: Template, config: EnvironmentConfig, cluster: DBCluster) -> None:
+    thresholds = config.monitoring.thresholds
+    add_alarm(
+        template, config, "DatabaseCapacityAlarm",
+        f"database above {thresholds.acu_utilization_percent:g}% of its maximum capacity", "critical",
+        Namespace="AWS/RDS", MetricName="ACUUtilization", Dimensions=dimensions(DBClusterIdentifier=Ref(cluster)),
+        Statistic="Average", Period=FIVE_MINUTES, EvaluationPeriods=3,
+        ComparisonOperator="GreaterThanThreshold", Threshold=thresholds.acu_utilization_percent,
+    )
+    # Aurora PostgreSQL publishes no metric for refused connections; its log records each one.
+    namespace = f"{config.app}/{config.environment}"
+    template.add_resource(MetricFilter(
+        "DatabaseConnectionFailureFilter",
+        LogGroupName=Ref("DatabaseLogGroup"),
+        FilterPattern=CONNECTION_FAILURES,
+        MetricTransformations=[MetricTransformation(
+            MetricNamespace=namespace, MetricName="DatabaseConnectionFailures", MetricValue="1", DefaultValue=0,
+        )],
+    ))
+    add_alarm(
+        template, config, "DatabaseConnectionFailureAlarm",
+        f"more than {thresholds.database_connection_failures_per_5_minutes} database connection failures "
+        f"in 5 minutes", "critical",
+        Namespace=namespace, MetricName="DatabaseConnectionFailures", Statistic="Sum", Period=FIVE_MINUTES,
+        EvaluationPeriods=1, ComparisonOperator="GreaterThanThreshold",
+        Threshold=thresholds.database_connection_failures_per_5_minutes,
+    )
 
 
 def _exports(template: Template, config: EnvironmentConfig, cluster: DBCluster, secret: Secret, key: Key) -> None:

@@ -40,7 +40,6 @@ from templates.policies import document, service_role_trust
 
 NAME = "network"
 ANYWHERE = "0.0.0.0/0"
-APP_PORT = 8000
 DATABASE_PORT = 5432
 
 
@@ -194,11 +193,11 @@ def _security_groups(config: EnvironmentConfig) -> Template:
     alb = _group(template, config, vpc_id, "Alb", "Load balancer: HTTPS, and HTTP to redirect it, from anywhere", ingress=[
         _cidr_rule(443, ANYWHERE, "HTTPS from the internet"),
         _cidr_rule(80, ANYWHERE, "HTTP from the internet, redirected to HTTPS by the listener"),
-    ], egress=[_group_rule(APP_PORT, app, "App port on the app servers")])
+    ], egress=[_group_rule(config.compute.app_port, app, "App port on the app servers")])
     _group(template, config, vpc_id, "Pipeline", "Pipeline hosts: SSH from the admin network only", ingress=[
         _cidr_rule(22, config.network.admin_ssh_cidr, "SSH from the admin network"),
     ], egress=[SecurityGroupRule(IpProtocol="-1", CidrIp=ANYWHERE, Description="Pipeline hosts reach anything, as seed 000 section 1.2 asks")])
-    _admit(template, app, alb, APP_PORT, "App port from the load balancer")
+    _admit(template, app, alb, config.compute.app_port, "App port from the load balancer")
     _admit(template, database, app, DATABASE_PORT, "PostgreSQL from the app servers")
     return template
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from awacs.aws import Allow, ArnLike, Condition, Principal, Statement, StringEquals
 from awacs.s3 import PutObject
-from troposphere import AccountId, GetAtt, Join, Ref, Sub, Template
+from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     Bucket,
@@ -37,6 +37,21 @@ from templates.policies import deny_insecure_transport, document
 
 NAME = "storage"
 ABORT_MULTIPART_AFTER_DAYS = 7
+LOAD_BALANCER_LOG_PREFIX = "alb"
+# Regions opened before August 2022 deliver ALB access logs from a regional Elastic Load Balancing
+# account; newer ones from the logdelivery.elasticloadbalancing.amazonaws.com service principal.
+# (AWS: "Enable access logs for your Application Load Balancer", bucket permissions.)
+LOAD_BALANCER_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928", "eu-west-1": "156460612806", "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127", "eu-west-3": "009996457667", "eu-north-1": "897822967062",
+    "ap-east-1": "754344448648", "ap-northeast-1": "582318560864", "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-south-1": "718504428378", "me-south-1": "076674570225", "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635", "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
+}
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -75,9 +90,22 @@ def _access_log_bucket(template: Template, config: EnvironmentConfig) -> Bucket:
             ArnLike({"aws:SourceArn": Sub(f"arn:${{AWS::Partition}}:s3:::{config.app}-{config.environment}-*")}),
         ]),
     )
-    _bucket_policy(template, bucket, delivery)
-    _bucket_exports(template, config, ACCESS_LOGS_BUCKET, bucket, "server access logs")
+    _bucket_policy(template, bucket, delivery, _load_balancer_log_delivery(config, bucket))
+    _bucket_exports(template, config, ACCESS_LOGS_BUCKET, bucket, "server and load balancer access logs")
     return bucket
+
+
+def _load_balancer_log_delivery(config: EnvironmentConfig, bucket: Bucket) -> Statement:
+    account = LOAD_BALANCER_LOG_ACCOUNTS.get(config.region)
+    principal = (Principal("AWS", Join("", ["arn:", Partition, ":iam::", account, ":root"])) if account
+                 else Principal("Service", "logdelivery.elasticloadbalancing.amazonaws.com"))
+    return Statement(
+        Sid="AllowLoadBalancerAccessLogDelivery",
+        Effect=Allow,
+        Principal=principal,
+        Action=[PutObject],
+        Resource=[Join("", [GetAtt(bucket, "Arn"), f"/{LOAD_BALANCER_LOG_PREFIX}/AWSLogs/", AccountId, "/*"])],
+    )
 
 
 def _bucket(template: Template, config: EnvironmentConfig, key: str, settings: BucketConfig, access_logs: Bucket) -> None:

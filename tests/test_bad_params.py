@@ -91,11 +91,13 @@ CASES = {
         "environment: prod\n",
         ["params/test.yaml:1: environment: the environment's name comes from its file name; remove this key"],
     ),
-    "rotation without a way out": (
+    "no NAT for what needs one": (
         "network:\n  nat: none\n",
-        [f"params/base.yaml:{base_line('secret_rotation_days:')}: database.secret_rotation_days: secret rotation runs in the private subnets and "
-         "must reach Secrets Manager, which needs a NAT; expected network.nat: single or per_az, "
-         "or secret_rotation_days: null"],
+        [f"params/base.yaml:{base_line('secret_rotation_days:')}: database.secret_rotation_days: secret rotation "
+         "runs in the private subnets and must reach Secrets Manager, which needs a NAT; expected network.nat: "
+         "single or per_az, or secret_rotation_days: null",
+         "params/test.yaml:2: network.nat: the app server in the private subnets installs Docker and pulls images "
+         "through a NAT; expected single or per_az"],
     ),
     "bucket name too long": (
         "app: a-rather-long-app-nm\n",

@@ -32,37 +32,41 @@ def snapshot(folder: Path) -> dict[Path, int]:
     return {path: path.stat().st_mtime_ns for path in folder.rglob("*.json")}
 
 
-def test_writes_every_stack_child_and_manifest_per_environment(params_copy, capsys):
+def test_writes_every_stack_child_and_manifest_per_environment(params_copy, capsys, builds):
     code, out = run(capsys, "--skip-lint")
     assert code == EXIT_OK
     for env in ENVS:
-        assert sorted(p.relative_to(Path("build", env)).as_posix() for p in Path("build", env).rglob("*.json")) == [
-            "database.json", "manifest.json", "network.json", "network/security-groups.json", "network/vpc.json",
-            "storage.json"]
-    assert "3 environments, 9 stacks, 15 templates in build/ (18 written, 0 unchanged, 0 removed)" in out
+        written = sorted(p.relative_to(Path("build", env)).as_posix() for p in Path("build", env).rglob("*.json"))
+        assert written == sorted(builds[env].files())
+        assert {"manifest.json", "network.json", "network/vpc.json", "network/security-groups.json"} <= set(written)
+    files = sum(len(build.files()) for build in builds.values())
+    stacks = sum(len(build.stacks) for build in builds.values())
+    assert f"3 environments, {stacks} stacks, {files - 3} templates in build/ ({files} written, 0 unchanged" in out
 
 
-def test_unchanged_files_are_not_rewritten(params_copy, capsys):
+def test_unchanged_files_are_not_rewritten(params_copy, capsys, builds):
     run(capsys, "--skip-lint")
     before = snapshot(Path("build"))
     (params_copy / "test.yaml").write_text("database:\n  max_acu: 3\n")
     code, out = run(capsys, "--skip-lint")
     changed = {path for path, mtime in snapshot(Path("build")).items() if before[path] != mtime}
     assert changed == {Path("build/test/database.json"), Path("build/test/manifest.json")}
-    assert "(2 written, 16 unchanged, 0 removed)" in out
+    files = sum(len(build.files()) for build in builds.values())
+    assert f"(2 written, {files - 2} unchanged, 0 removed)" in out
 
 
 def test_files_of_removed_environments_and_stacks_are_removed(params_copy, capsys, monkeypatch):
     run(capsys, "--skip-lint")
     (params_copy / "dev.yaml").unlink()
     Path("build/notes").mkdir()  # not ours: no manifest, so left alone
-    monkeypatch.setattr(templates, "STACK_MODULES", (templates.network, templates.database))
+    *kept, dropped = templates.STACK_MODULES  # the last stack listed is one nothing else depends on
+    monkeypatch.setattr(templates, "STACK_MODULES", tuple(kept))
     code, out = run(capsys, "--skip-lint")
     assert code == EXIT_OK
     assert not Path("build/dev").exists() and Path("build/notes").is_dir()
-    assert not Path("build/test/storage.json").exists() and Path("build/test/database.json").exists()
-    # removed: dev's folder, and test's and prod's storage.json; written: their manifests
-    assert "(2 written, 8 unchanged, 3 removed)" in out
+    assert not Path(f"build/test/{dropped.NAME}.json").exists() and Path("build/test/network.json").exists()
+    # removed: dev's folder, and test's and prod's dropped stack; written: their manifests
+    assert "(2 written, " in out and " unchanged, 3 removed)" in out
 
 
 def test_generating_one_environment_leaves_the_others_alone(params_copy, capsys):
