@@ -30,6 +30,8 @@ NatMode = Literal["none", "single", "per_az"]
 BUCKET_NAME_MAX = 63
 ACCOUNT_ID_LENGTH = 12
 ACCESS_LOGS_BUCKET = "access-logs"
+FRONTEND_BUCKET = "frontend"  # the SPA's assets, in the edge stack beside the distribution serving them
+RESERVED_BUCKETS = (ACCESS_LOGS_BUCKET, FRONTEND_BUCKET)
 
 
 def _pattern(regex: str, allowed: str):
@@ -343,7 +345,7 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
             "secret rotation runs in the private subnets and must reach Secrets Manager, which needs a NAT; "
             "expected network.nat: single or per_az, or secret_rotation_days: null",
         ))
-    longest = max([*config.storage.buckets, ACCESS_LOGS_BUCKET], key=len)
+    longest = max([*config.storage.buckets, *RESERVED_BUCKETS], key=len)
     length = len(bucket_name_prefix(config, longest)) + 1 + ACCOUNT_ID_LENGTH + 1 + len(config.region)
     if length > BUCKET_NAME_MAX:
         key = ("storage", "buckets", longest)
@@ -352,13 +354,14 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
             f"bucket name {bucket_name_prefix(config, longest)}-<account id>-{config.region} would be "
             f"{length} characters; S3 allows {BUCKET_NAME_MAX}. Expected a shorter app name or bucket key",
         ))
-    if ACCESS_LOGS_BUCKET in config.storage.buckets:
-        key = ("storage", "buckets", ACCESS_LOGS_BUCKET)
-        problems.append(ParamsProblem(
-            params.locate(key), dotted(key),
-            f"'{ACCESS_LOGS_BUCKET}' is the server access log bucket every environment gets; "
-            f"expected another key for this bucket",
-        ))
+    for reserved in RESERVED_BUCKETS:
+        if reserved in config.storage.buckets:
+            key = ("storage", "buckets", reserved)
+            problems.append(ParamsProblem(
+                params.locate(key), dotted(key),
+                f"'{reserved}' is a bucket every environment gets already ({', '.join(RESERVED_BUCKETS)}); "
+                f"expected another key for this bucket",
+            ))
     return problems
 
 

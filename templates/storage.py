@@ -90,7 +90,7 @@ def _access_log_bucket(template: Template, config: EnvironmentConfig) -> Bucket:
             ArnLike({"aws:SourceArn": Sub(f"arn:${{AWS::Partition}}:s3:::{config.app}-{config.environment}-*")}),
         ]),
     )
-    _bucket_policy(template, bucket, delivery, _load_balancer_log_delivery(config, bucket))
+    add_bucket_policy(template, bucket, delivery, _load_balancer_log_delivery(config, bucket))
     _bucket_exports(template, config, ACCESS_LOGS_BUCKET, bucket, "server and load balancer access logs")
     return bucket
 
@@ -109,10 +109,20 @@ def _load_balancer_log_delivery(config: EnvironmentConfig, bucket: Bucket) -> St
 
 
 def _bucket(template: Template, config: EnvironmentConfig, key: str, settings: BucketConfig, access_logs: Bucket) -> None:
+    bucket = template.add_resource(private_bucket(config, key, settings, Ref(access_logs)))
+    add_bucket_policy(template, bucket)
+    _bucket_exports(template, config, key, bucket, settings.purpose)
+
+
+def private_bucket(config: EnvironmentConfig, key: str, settings: BucketConfig, access_log_bucket_name) -> Bucket:
+    """An encrypted bucket that blocks public access, disables ACLs and logs its requests.
+
+    Pair it with `add_bucket_policy`, which makes it refuse plain HTTP.
+    """
     bucket = Bucket(
         f"{pascal(key)}Bucket",
         BucketName=bucket_name(config, key),
-        LoggingConfiguration=LoggingConfiguration(DestinationBucketName=Ref(access_logs), LogFilePrefix=f"{key}/"),
+        LoggingConfiguration=LoggingConfiguration(DestinationBucketName=access_log_bucket_name, LogFilePrefix=f"{key}/"),
         LifecycleConfiguration=LifecycleConfiguration(Rules=_lifecycle_rules(settings)),
         **_private_encrypted(),
     )
@@ -128,12 +138,8 @@ def _bucket(template: Template, config: EnvironmentConfig, key: str, settings: B
         )
         # Locked versions cannot be deleted, so neither can the bucket: a stack delete must
         # leave it behind rather than fail on it.
-        always_retain(bucket)
-    else:
-        keep_on_delete(bucket, config)
-    template.add_resource(bucket)
-    _bucket_policy(template, bucket)
-    _bucket_exports(template, config, key, bucket, settings.purpose)
+        return always_retain(bucket)
+    return keep_on_delete(bucket, config)
 
 
 def _private_encrypted() -> dict:
@@ -177,7 +183,8 @@ def _abort_multipart_rule() -> LifecycleRule:
     )
 
 
-def _bucket_policy(template: Template, bucket: Bucket, *extra: Statement) -> None:
+def add_bucket_policy(template: Template, bucket: Bucket, *extra: Statement) -> None:
+    """The bucket's policy: refuse plain HTTP, then allow whatever `extra` allows."""
     template.add_resource(BucketPolicy(
         f"{bucket.title}Policy",
         Bucket=Ref(bucket),

@@ -1,0 +1,307 @@
+"""Edge stack (seed 000 §1.8): the load balancer in front of the app, and CloudFront in front of both.
+
+CloudFront serves the SPA from its private bucket (Origin Access Control) and sends `/api/*`
+to the load balancer uncached, with every header, cookie and query string. Its web ACL and,
+with a domain, its certificate come from the us-east-1 edge stack as parameters.
+
+Without a domain there can be no certificate: viewers still get HTTPS on CloudFront's own
+domain, but CloudFront reaches the load balancer over HTTP. With a domain the load balancer
+serves HTTPS only (HTTP redirects) under `<api_subdomain>.<domain>`, and Route 53 holds both names.
+"""
+
+from __future__ import annotations
+
+import awacs.s3
+from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
+from troposphere import GetAtt, Join, Parameter, Ref, Sub, Template
+from troposphere.certificatemanager import Certificate, DomainValidationOption
+from troposphere.cloudfront import (
+    CacheBehavior,
+    ContentTypeOptions,
+    CustomOriginConfig,
+    DefaultCacheBehavior,
+    Distribution,
+    DistributionConfig,
+    FrameOptions,
+    Function,
+    FunctionAssociation,
+    FunctionConfig,
+    Origin,
+    OriginAccessControl,
+    OriginAccessControlConfig,
+    ReferrerPolicy,
+    ResponseHeadersPolicy,
+    ResponseHeadersPolicyConfig,
+    S3OriginConfig,
+    SecurityHeadersConfig,
+    StrictTransportSecurity,
+    ViewerCertificate,
+    XSSProtection,
+)
+from troposphere.cloudwatch import Metric, MetricDataQuery, MetricStat
+from troposphere.elasticloadbalancingv2 import (
+    Action,
+    Certificate as ListenerCertificate,
+    Listener,
+    LoadBalancer,
+    LoadBalancerAttributes,
+    Matcher,
+    RedirectConfig,
+    TargetDescription,
+    TargetGroup,
+    TargetGroupAttribute,
+)
+from troposphere.route53 import AliasTarget, RecordSetType
+
+from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig
+from templates import edge_global
+from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
+from templates.common import FromOutput, StackTemplates, export, import_list, import_value, new_template, tag_resources
+from templates.storage import LOAD_BALANCER_LOG_PREFIX, add_bucket_policy, private_bucket
+
+NAME = "edge"
+API_PATH = "/api/*"
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+VIEWER_TLS = "TLSv1.2_2021"
+# AWS managed CloudFront policies (fixed ids, the same in every account).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+CLOUDFRONT_HOSTED_ZONE = "Z2FDTNDATAQYW2"  # the alias zone of every CloudFront distribution
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
+HSTS_SECONDS = 31_536_000
+FRONTEND = BucketConfig(purpose="SPA static assets", versioned=True)  # versions allow rolling back a release
+# SPA routing: a path whose last segment has no file extension is one of the app's routes, so the
+# viewer gets the app shell. Done here rather than with 403/404 error pages, which would also turn
+# the API's own 403/404 answers into index.html.
+SPA_ROUTING = """function handler(event) {
+  var request = event.request;
+  if (!/\\.[A-Za-z0-9]+$/.test(request.uri)) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+"""
+
+
+def build(config: EnvironmentConfig) -> StackTemplates:
+    template = new_template(config, "edge (load balancer, CloudFront, frontend bucket)")
+    parameters = {"WebAclArn": FromOutput(edge_global.NAME, "WebAclArn")}
+    template.add_parameter(Parameter("WebAclArn", Type="String", Description="CLOUDFRONT-scope web ACL (us-east-1)"))
+    if config.edge.domain:
+        parameters["CloudFrontCertificateArn"] = FromOutput(edge_global.NAME, "CertificateArn")
+        template.add_parameter(Parameter("CloudFrontCertificateArn", Type="String",
+                                         Description=f"CloudFront certificate for {config.edge.domain} (us-east-1)"))
+    load_balancer, target_group = _load_balancer(template, config)
+    _load_balancer_alarms(template, config, load_balancer, target_group)
+    bucket = template.add_resource(private_bucket(config, FRONTEND_BUCKET, FRONTEND,
+                                                  import_value(config, "AccessLogsBucketName")))
+    distribution = _distribution(template, config, load_balancer, bucket)
+    add_bucket_policy(template, bucket, Statement(
+        Sid="AllowCloudFrontToReadAssets",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudfront.amazonaws.com"),
+        Action=[awacs.s3.GetObject],
+        Resource=[Join("", [GetAtt(bucket, "Arn"), "/*"])],
+        Condition=Condition(StringEquals({"AWS:SourceArn": Sub(
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")})),
+    ))
+    if config.edge.domain:
+        _dns_records(template, config, load_balancer, distribution)
+    _exports(template, config, load_balancer, target_group, distribution, bucket)
+    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
+
+
+def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadBalancer, TargetGroup]:
+    port = config.compute.app_port
+    load_balancer = template.add_resource(LoadBalancer(
+        "LoadBalancer",
+        Type="application",
+        Scheme="internet-facing",
+        Subnets=import_list(config, "PublicSubnetIds"),
+        SecurityGroups=[import_value(config, "AlbSecurityGroupId")],
+        LoadBalancerAttributes=[
+            LoadBalancerAttributes(Key="access_logs.s3.enabled", Value="true"),
+            LoadBalancerAttributes(Key="access_logs.s3.bucket", Value=import_value(config, "AccessLogsBucketName")),
+            LoadBalancerAttributes(Key="access_logs.s3.prefix", Value=LOAD_BALANCER_LOG_PREFIX),
+            LoadBalancerAttributes(Key="deletion_protection.enabled", Value=str(config.retain_data).lower()),
+            LoadBalancerAttributes(Key="routing.http.drop_invalid_header_fields.enabled", Value="true"),
+        ],
+    ))
+    target_group = template.add_resource(TargetGroup(
+        "AppTargetGroup",
+        VpcId=import_value(config, "VpcId"),
+        TargetType="instance",
+        Protocol="HTTP",
+        Port=port,
+        Targets=[TargetDescription(Id=import_value(config, "AppInstanceId"), Port=port)],
+        HealthCheckProtocol="HTTP",
+        HealthCheckPath=config.edge.health_check_path,
+        Matcher=Matcher(HttpCode="200"),
+        HealthCheckIntervalSeconds=15,
+        HealthyThresholdCount=2,
+        UnhealthyThresholdCount=3,
+        TargetGroupAttributes=[TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
+    ))
+    forward = [Action(Type="forward", TargetGroupArn=Ref(target_group))]
+    if config.edge.domain:
+        _https_listeners(template, config, load_balancer, forward)
+    else:
+        template.add_resource(Listener(
+            "HttpListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTP", Port=80, DefaultActions=forward,
+            # No domain, no certificate: this listener can only be HTTP. Viewers still get HTTPS from
+            # CloudFront; set edge.domain for TLS all the way to the load balancer.
+            Metadata={"cfn-lint": {"config": {"ignore_checks": ["E9006"]}}},
+        ))
+    return load_balancer, target_group
+
+
+def _https_listeners(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, forward: list) -> None:
+    api_domain = config.edge.api_domain
+    certificate = template.add_resource(Certificate(
+        "ApiCertificate", DomainName=api_domain, ValidationMethod="DNS",
+        DomainValidationOptions=[DomainValidationOption(DomainName=api_domain, HostedZoneId=config.edge.hosted_zone_id)],
+    ))
+    template.add_resource(Listener(
+        "HttpsListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTPS", Port=443, SslPolicy=TLS_POLICY,
+        Certificates=[ListenerCertificate(CertificateArn=Ref(certificate))], DefaultActions=forward,
+    ))
+    template.add_resource(Listener(
+        "HttpRedirectListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTP", Port=80,
+        DefaultActions=[Action(Type="redirect", RedirectConfig=RedirectConfig(
+            Protocol="HTTPS", Port="443", StatusCode="HTTP_301"))],
+    ))
+
+
+def _load_balancer_alarms(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer,
+                          target_group: TargetGroup) -> None:
+    thresholds = config.monitoring.thresholds
+    balancer = {"LoadBalancer": GetAtt(load_balancer, "LoadBalancerFullName")}
+    add_alarm(
+        template, config, "LatencyAlarm", f"API p95 latency above {thresholds.alb_p95_latency_seconds:g} s", "warning",
+        Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Dimensions=dimensions(**balancer),
+        ExtendedStatistic="p95", Period=FIVE_MINUTES, EvaluationPeriods=3, ComparisonOperator="GreaterThanThreshold",
+        Threshold=thresholds.alb_p95_latency_seconds,
+    )
+    add_alarm(
+        template, config, "ServerErrorRateAlarm", f"API 5xx rate above {thresholds.alb_5xx_percent:g}%", "critical",
+        Metrics=[
+            _sum("app_errors", "HTTPCode_Target_5XX_Count", balancer),
+            _sum("balancer_errors", "HTTPCode_ELB_5XX_Count", balancer),
+            _sum("requests", "RequestCount", balancer),
+            MetricDataQuery(Id="error_rate", Label="5xx responses, % of requests", ReturnData=True,
+                            Expression="100 * (FILL(app_errors, 0) + FILL(balancer_errors, 0)) / requests"),
+        ],
+        EvaluationPeriods=3, ComparisonOperator="GreaterThanThreshold", Threshold=thresholds.alb_5xx_percent,
+    )
+    add_alarm(
+        template, config, "UnhealthyHostAlarm", "app server failing the load balancer's health check", "critical",
+        Namespace="AWS/ApplicationELB", MetricName="UnHealthyHostCount",
+        Dimensions=dimensions(TargetGroup=GetAtt(target_group, "TargetGroupFullName"), **balancer),
+        Statistic="Maximum", Period=60, EvaluationPeriods=3, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Threshold=1,
+    )
+
+
+def _sum(query_id: str, metric: str, balancer: dict) -> MetricDataQuery:
+    return MetricDataQuery(Id=query_id, ReturnData=False, MetricStat=MetricStat(
+        Metric=Metric(Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=dimensions(**balancer)),
+        Period=FIVE_MINUTES, Stat="Sum",
+    ))
+
+
+def _distribution(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, bucket) -> Distribution:
+    edge = config.edge
+    access = template.add_resource(OriginAccessControl("FrontendOriginAccess", OriginAccessControlConfig=(
+        OriginAccessControlConfig(Name=f"{config.app}-{config.environment}-frontend", OriginAccessControlOriginType="s3",
+                                  SigningBehavior="always", SigningProtocol="sigv4",
+                                  Description="CloudFront reads the frontend bucket, nobody else"))))
+    routing = template.add_resource(Function(
+        "SpaRouting", Name=f"{config.app}-{config.environment}-spa-routing", AutoPublish=True, FunctionCode=SPA_ROUTING,
+        FunctionConfig=FunctionConfig(Comment="Serve the SPA shell for the app's own routes", Runtime="cloudfront-js-2.0"),
+    ))
+    headers = template.add_resource(_security_headers(config))
+    api_origin = Origin(
+        Id="api",
+        DomainName=edge.api_domain or GetAtt(load_balancer, "DNSName"),
+        CustomOriginConfig=CustomOriginConfig(
+            OriginProtocolPolicy="https-only" if edge.domain else "http-only", OriginSSLProtocols=["TLSv1.2"],
+        ),
+    )
+    frontend_origin = Origin(
+        Id="frontend", DomainName=GetAtt(bucket, "RegionalDomainName"), OriginAccessControlId=GetAtt(access, "Id"),
+        S3OriginConfig=S3OriginConfig(OriginAccessIdentity=""),  # empty: Origin Access Control signs instead
+    )
+    distribution_config = DistributionConfig(
+        Enabled=True,
+        Comment=f"{config.app} {config.environment}",
+        DefaultRootObject="index.html",
+        HttpVersion="http2and3",
+        IPV6Enabled=True,
+        PriceClass=edge.price_class,
+        WebACLId=Ref("WebAclArn"),
+        Origins=[frontend_origin, api_origin],
+        DefaultCacheBehavior=DefaultCacheBehavior(
+            TargetOriginId="frontend", ViewerProtocolPolicy="redirect-to-https", Compress=True,
+            CachePolicyId=CACHING_OPTIMIZED, ResponseHeadersPolicyId=Ref(headers),
+            AllowedMethods=["GET", "HEAD", "OPTIONS"], CachedMethods=["GET", "HEAD"],
+            FunctionAssociations=[FunctionAssociation(EventType="viewer-request",
+                                                      FunctionARN=GetAtt(routing, "FunctionARN"))],
+        ),
+        CacheBehaviors=[CacheBehavior(
+            PathPattern=API_PATH, TargetOriginId="api",
+            ViewerProtocolPolicy="https-only",  # an API client's POST must not be redirected
+            Compress=True, CachePolicyId=CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_HEADER,
+            ResponseHeadersPolicyId=Ref(headers), AllowedMethods=ALL_METHODS, CachedMethods=["GET", "HEAD"],
+        )],
+        ViewerCertificate=(
+            ViewerCertificate(AcmCertificateArn=Ref("CloudFrontCertificateArn"), SslSupportMethod="sni-only",
+                              MinimumProtocolVersion=VIEWER_TLS)
+            if edge.domain else ViewerCertificate(CloudFrontDefaultCertificate=True)
+        ),
+    )
+    if edge.domain:
+        distribution_config.Aliases = [edge.domain]
+    return template.add_resource(Distribution("Distribution", DistributionConfig=distribution_config))
+
+
+def _security_headers(config: EnvironmentConfig) -> ResponseHeadersPolicy:
+    return ResponseHeadersPolicy("SecurityHeaders", ResponseHeadersPolicyConfig=ResponseHeadersPolicyConfig(
+        Name=f"{config.app}-{config.environment}-security-headers",
+        Comment="HSTS, no sniffing, no framing, strict referrer",
+        SecurityHeadersConfig=SecurityHeadersConfig(
+            StrictTransportSecurity=StrictTransportSecurity(AccessControlMaxAgeSec=HSTS_SECONDS,
+                                                            IncludeSubdomains=True, Override=True),
+            ContentTypeOptions=ContentTypeOptions(Override=True),
+            FrameOptions=FrameOptions(FrameOption="DENY", Override=True),
+            ReferrerPolicy=ReferrerPolicy(ReferrerPolicy="strict-origin-when-cross-origin", Override=True),
+            XSSProtection=XSSProtection(Protection=True, ModeBlock=True, Override=True),
+        ),
+    ))
+
+
+def _dns_records(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer,
+                 distribution: Distribution) -> None:
+    zone = config.edge.hosted_zone_id
+    for record_type in ("A", "AAAA"):
+        template.add_resource(RecordSetType(
+            f"Site{record_type}Record", HostedZoneId=zone, Name=config.edge.domain, Type=record_type,
+            AliasTarget=AliasTarget(HostedZoneId=CLOUDFRONT_HOSTED_ZONE, DNSName=GetAtt(distribution, "DomainName")),
+        ))
+    template.add_resource(RecordSetType(
+        "ApiARecord", HostedZoneId=zone, Name=config.edge.api_domain, Type="A",
+        AliasTarget=AliasTarget(HostedZoneId=GetAtt(load_balancer, "CanonicalHostedZoneID"),
+                                DNSName=GetAtt(load_balancer, "DNSName"), EvaluateTargetHealth=True),
+    ))
+
+
+def _exports(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, target_group: TargetGroup,
+             distribution: Distribution, bucket) -> None:
+    site = config.edge.domain or GetAtt(distribution, "DomainName")
+    export(template, config, "SiteUrl", Join("", ["https://", site]), "Where users open the app")
+    export(template, config, "DistributionId", Ref(distribution), "CloudFront distribution id (cache invalidations)")
+    export(template, config, "FrontendBucketName", Ref(bucket), "Bucket the SPA build is synced to")
+    export(template, config, "LoadBalancerFullName", GetAtt(load_balancer, "LoadBalancerFullName"),
+           "Load balancer name as CloudWatch dimensions want it")
+    export(template, config, "TargetGroupFullName", GetAtt(target_group, "TargetGroupFullName"),
+           "Target group name as CloudWatch dimensions want it")

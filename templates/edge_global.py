@@ -1,0 +1,94 @@
+"""Global edge stack, pinned to us-east-1 (seed 000 §1.8): what CloudFront only takes from there.
+
+A CLOUDFRONT-scope WAF web ACL and CloudFront's certificate must live in us-east-1. Exports do
+not cross regions, so the regional edge stack receives these outputs as parameters.
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Output, Ref
+from troposphere.certificatemanager import Certificate, DomainValidationOption
+from troposphere.wafv2 import (
+    AllowAction,
+    BlockAction,
+    RuleAction,
+    DefaultAction,
+    ManagedRuleGroupStatement,
+    OverrideAction,
+    RateBasedStatement,
+    Statement,
+    VisibilityConfig,
+    WebACL,
+    WebACLRule,
+)
+
+from stackyard.config import EnvironmentConfig
+from templates.common import StackTemplates, new_template, tag_resources
+
+NAME = "edge-global"
+REGION = "us-east-1"
+# AWS managed rule groups, in evaluation order (seed 000 §1.8; its WAF test sends an SQL injection).
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+)
+
+
+def build(config: EnvironmentConfig) -> StackTemplates:
+    template = new_template(config, "edge, us-east-1 part (CloudFront WAF and certificate)", region=REGION)
+    web_acl = template.add_resource(_web_acl(config))
+    template.add_output(Output("WebAclArn", Description="CLOUDFRONT-scope web ACL", Value=GetAtt(web_acl, "Arn")))
+    if config.edge.domain:
+        certificate = template.add_resource(Certificate(
+            "CloudFrontCertificate",
+            DomainName=config.edge.domain,
+            ValidationMethod="DNS",
+            DomainValidationOptions=[DomainValidationOption(
+                DomainName=config.edge.domain, HostedZoneId=config.edge.hosted_zone_id,
+            )],
+        ))
+        template.add_output(Output("CertificateArn", Description=f"CloudFront certificate for {config.edge.domain}",
+                                   Value=Ref(certificate)))
+    return StackTemplates(NAME, tag_resources(template, config), region=REGION)
+
+
+def web_acl_name(config: EnvironmentConfig) -> str:
+    return f"{config.app}-{config.environment}-cloudfront"
+
+
+def _web_acl(config: EnvironmentConfig) -> WebACL:
+    name = web_acl_name(config)
+    rules = [
+        WebACLRule(
+            Name=group,
+            Priority=priority,
+            OverrideAction=OverrideAction(**{"None": {}}),  # keep each group's own block actions
+            Statement=Statement(ManagedRuleGroupStatement=ManagedRuleGroupStatement(VendorName="AWS", Name=group)),
+            VisibilityConfig=_visibility(f"{name}-{group}"),
+        )
+        for priority, group in enumerate(MANAGED_RULE_GROUPS)
+    ]
+    rules.append(WebACLRule(
+        Name="rate-limit-per-ip",
+        Priority=len(rules),
+        Action=RuleAction(Block=BlockAction()),
+        Statement=Statement(RateBasedStatement=RateBasedStatement(
+            Limit=config.edge.waf_rate_limit_per_5_minutes, AggregateKeyType="IP",
+        )),
+        VisibilityConfig=_visibility(f"{name}-rate-limit"),
+    ))
+    return WebACL(
+        "WebAcl",
+        Name=name,
+        Scope="CLOUDFRONT",
+        Description=f"{config.app} {config.environment}: AWS managed rules and a per-IP rate limit",
+        DefaultAction=DefaultAction(Allow=AllowAction()),
+        Rules=rules,
+        VisibilityConfig=_visibility(name),
+    )
+
+
+def _visibility(metric: str) -> VisibilityConfig:
+    return VisibilityConfig(CloudWatchMetricsEnabled=True, MetricName=metric, SampledRequestsEnabled=True)
