@@ -61,16 +61,21 @@ def test_generated_files_are_byte_identical_across_processes(tmp_path, builds):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_every_template_lints_for_its_own_region_and_every_taggable_resource_is_tagged(builds, env):
-    for path, document in all_documents(builds[env]):
-        assert document["Metadata"]["cfn-lint"]["config"]["regions"] == ["ap-southeast-1"], path
-        for name, resource in document["Resources"].items():
-            tags = resource.get("Properties", {}).get("Tags")
-            if tags is None:
-                continue
-            keys = {tag["Key"]: tag["Value"] for tag in tags}
-            assert STANDARD_TAGS <= set(keys), f"{path} {name}"
-            assert keys["Environment"] == env
+def test_every_template_lints_for_its_stacks_region_and_every_taggable_resource_is_tagged(builds, env):
+    for stack in builds[env].stacks.values():
+        expected_region = "us-east-1" if stack.name == "edge-global" else "ap-southeast-1"
+        assert stack.region == expected_region
+        for rendered in stack.templates:
+            document = rendered.document
+            assert document["Metadata"]["cfn-lint"]["config"]["regions"] == [expected_region], rendered.path
+            assert document["Metadata"]["Stackyard"] == {"Application": "one-system", "Environment": env}
+            for name, resource in document["Resources"].items():
+                tags = resource.get("Properties", {}).get("Tags") or resource.get("Properties", {}).get("UserPoolTags")
+                if tags is None:
+                    continue
+                keys = tags if isinstance(tags, dict) else {tag["Key"]: tag["Value"] for tag in tags}
+                assert STANDARD_TAGS <= set(keys), f"{rendered.path} {name}"
+                assert keys["Environment"] == env
 
 
 @pytest.mark.parametrize("env", ENVS)
