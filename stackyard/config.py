@@ -245,15 +245,6 @@ class Edge(Model):
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
     waf_rate_limit_per_5_minutes: int = Field(ge=100, le=2_000_000_000)
 
-    @field_validator("hosted_zone_id")
-    @classmethod
-    def _zone_with_domain(cls, zone: str | None, info: ValidationInfo) -> str | None:
-        domain = info.data.get("domain")
-        if (domain is None) != (zone is None) and "domain" in info.data:
-            raise ValueError("expected domain and hosted_zone_id together (the zone validates the certificates "
-                             "and holds the records), or both null")
-        return zone
-
     @property
     def api_domain(self) -> str | None:
         return f"{self.api_subdomain}.{self.domain}" if self.domain else None
@@ -344,6 +335,14 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
             params.locate(key), dotted(key),
             "secret rotation runs in the private subnets and must reach Secrets Manager, which needs a NAT; "
             "expected network.nat: single or per_az, or secret_rotation_days: null",
+        ))
+    edge = config.edge
+    if (edge.domain is None) != (edge.hosted_zone_id is None):
+        key = ("edge", "domain" if edge.domain else "hosted_zone_id")
+        problems.append(ParamsProblem(
+            params.locate(key), dotted(key),
+            "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
+            "records), or both null",
         ))
     longest = max([*config.storage.buckets, *RESERVED_BUCKETS], key=len)
     length = len(bucket_name_prefix(config, longest)) + 1 + ACCOUNT_ID_LENGTH + 1 + len(config.region)

@@ -105,6 +105,25 @@ CASES = {
          "a-rather-long-app-nm-test-processed-zone-<account id>-ap-southeast-1 would be 68 characters; "
          "S3 allows 63. Expected a shorter app name or bucket key"],
     ),
+    "domain without its hosted zone": (
+        "edge:\n  domain: app.example.com\n",
+        ["params/test.yaml:2: edge.domain: expected domain and hosted_zone_id together (the zone validates "
+         "the certificates and holds the records), or both null"],
+    ),
+    "dead letters expiring before their source": (
+        "messaging:\n  dead_letter_retention_days: 4\n",
+        ["params/test.yaml:2: messaging.dead_letter_retention_days: got 4, not longer than retention_days (4); "
+         "expected more days, or a message moved to the dead-letter queue could expire before anyone sees it"],
+    ),
+    "alarm email that is not one": (
+        "monitoring:\n  warning_emails: [platform-team]\n",
+        ["params/test.yaml:2: monitoring.warning_emails[0]: got 'platform-team'; expected an email address"],
+    ),
+    "a bucket every environment already has": (
+        "storage:\n  buckets:\n    frontend:\n      purpose: SPA\n      versioned: true\n",
+        ["params/test.yaml:3: storage.buckets.frontend: 'frontend' is a bucket every environment gets already "
+         "(access-logs, frontend); expected another key for this bucket"],
+    ),
     "YAML syntax error": (
         "network:\n  nat: [single\n",
         ["params/test.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'. "
