@@ -116,6 +116,7 @@ class _Cache:
 # Set in the parent before the pool forks, so workers inherit the loaded rules.
 _RULES = None
 _CONFIG = None
+_LOADED_WITH: tuple[str, ...] | None = None
 
 
 def _run_cfn_lint(paths: list[Path], rules_dirs: Sequence[Path]) -> dict[str, list[Finding]]:
@@ -130,12 +131,17 @@ def _run_cfn_lint(paths: list[Path], rules_dirs: Sequence[Path]) -> dict[str, li
 
 
 def _load_cfn_lint(rules_dirs: Sequence[Path]) -> None:
-    global _RULES, _CONFIG
+    """Import cfn-lint and load its rules, once per process and set of project rules."""
+    global _RULES, _CONFIG, _LOADED_WITH
+    wanted = tuple(str(folder) for folder in rules_dirs)
+    if _LOADED_WITH == wanted:
+        return
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
-    _CONFIG = ConfigMixIn([], append_rules=[str(folder) for folder in rules_dirs]) if rules_dirs else ConfigMixIn([])
+    _CONFIG = ConfigMixIn([], append_rules=list(wanted)) if wanted else ConfigMixIn([])
     _RULES = Runner(_CONFIG).rules
+    _LOADED_WITH = wanted
 
 
 def _lint_file(path: str) -> tuple[str, list[Finding]]:
