@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from troposphere import AWSObject, Export, GetAtt, ImportValue, Output, Split, Tags, Template
+from troposphere import AWSObject, Export, GetAtt, ImportValue, Output, Parameter, Split, Tags, Template
 from troposphere.cloudformation import Stack
 
 from stackyard.config import EnvironmentConfig
@@ -22,11 +22,18 @@ TEMPLATE_VERSION = "2010-09-09"
 class FromOutput:
     """A stack parameter whose value deploy takes from another stack's output.
 
-    This is how values cross regions, where exports cannot reach.
+    This is how values cross regions, where exports cannot reach, and how values travel that
+    change when their resource is replaced (an export in use cannot change).
     """
 
     stack: str
     output: str
+
+
+def output_parameter(template: Template, name: str, stack: str, description: str) -> tuple[str, FromOutput]:
+    """Declare parameter `name`, fed from the output of the same name of `stack`."""
+    template.add_parameter(Parameter(name, Type="String", Description=description))
+    return name, FromOutput(stack, name)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import awacs.ses
 import awacs.sqs
 import jinja2
 from awacs.aws import Allow, Condition, Statement, StringEquals
-from troposphere import Base64, GetAtt, Join, Parameter, Ref, Select, Sub, Template
+from troposphere import Base64, GetAtt, Join, Output, Parameter, Ref, Select, Sub, Template
 from troposphere.ec2 import BlockDeviceMapping, EbsBlockDevice, Instance, MetadataOptions
 from troposphere.iam import InstanceProfile, Policy, Role
 from troposphere.logs import LogGroup
@@ -74,7 +74,9 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         DependsOn=log_group.title,
     ))
     _status_alarms(template, config, instance)
-    export(template, config, "AppInstanceId", Ref(instance), "EC2 instance id of the app server")
+    # An output, not an export: a new image or new user data replaces the instance, and CloudFormation
+    # refuses to change an export another stack imports. Deploy passes it on as a parameter instead.
+    template.add_output(Output("AppInstanceId", Description="EC2 instance id of the app server", Value=Ref(instance)))
     export(template, config, "AppServerRoleArn", GetAtt(role, "Arn"), "IAM role of the app server")
     export(template, config, "AppLogGroupName", Ref(log_group), "Log group of the app's containers")
     return StackTemplates(NAME, tag_resources(template, config))

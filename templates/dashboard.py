@@ -2,7 +2,8 @@
 database and queues.
 
 Names this module can derive from config are written literally; the ids only AWS assigns (load
-balancer, target group, distribution, instance) are imported and filled in with Fn::Sub.
+balancer, target group, distribution) are imported, and the instance id, which changes when the
+instance is replaced, arrives as a parameter; Fn::Sub fills them in.
 """
 
 from __future__ import annotations
@@ -13,26 +14,28 @@ from troposphere import Sub
 from troposphere.cloudwatch import Dashboard
 
 from stackyard.config import EnvironmentConfig
-from templates import edge_global
-from templates.common import StackTemplates, import_value, new_template, tag_resources
+from templates import compute, edge_global
+from templates.common import StackTemplates, import_value, new_template, output_parameter, tag_resources
 from templates.database import cluster_identifier
 from templates.messaging import dead_letter_queue_name, queue_name
 
 NAME = "dashboard"
 WIDTH, HEIGHT, COLUMNS = 8, 6, 24
 FIVE_MINUTES = 300
-IMPORTED = ("LoadBalancerFullName", "TargetGroupFullName", "DistributionId", "AppInstanceId")
+IMPORTED = ("LoadBalancerFullName", "TargetGroupFullName", "DistributionId")
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, "dashboard (edge, app, database, queues)")
+    # The instance id changes whenever the instance is replaced, so it comes as a parameter (Ref in Sub).
+    parameters = dict([output_parameter(template, "AppInstanceId", compute.NAME, "The app server to graph")])
     body = {"widgets": _layout(_rows(config), config.region)}
     template.add_resource(Dashboard(
         "Dashboard",
         DashboardName=f"{config.app}-{config.environment}",
         DashboardBody=Sub(json.dumps(body, sort_keys=True), {name: import_value(config, name) for name in IMPORTED}),
     ))
-    return StackTemplates(NAME, tag_resources(template, config))
+    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
 
 def _rows(config: EnvironmentConfig) -> list[list[dict]]:

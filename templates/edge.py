@@ -54,9 +54,18 @@ from troposphere.elasticloadbalancingv2 import (
 from troposphere.route53 import AliasTarget, RecordSetType
 
 from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig
-from templates import edge_global
+from templates import compute, edge_global
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
-from templates.common import FromOutput, StackTemplates, export, import_list, import_value, new_template, tag_resources
+from templates.common import (
+    FromOutput,
+    StackTemplates,
+    export,
+    import_list,
+    import_value,
+    new_template,
+    output_parameter,
+    tag_resources,
+)
 from templates.storage import LOAD_BALANCER_LOG_PREFIX, add_bucket_policy, private_bucket
 
 NAME = "edge"
@@ -86,8 +95,10 @@ SPA_ROUTING = """function handler(event) {
 
 def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, "edge (load balancer, CloudFront, frontend bucket)")
-    parameters = {"WebAclArn": FromOutput(edge_global.NAME, "WebAclArn")}
-    template.add_parameter(Parameter("WebAclArn", Type="String", Description="CLOUDFRONT-scope web ACL (us-east-1)"))
+    parameters = dict([
+        output_parameter(template, "WebAclArn", edge_global.NAME, "CLOUDFRONT-scope web ACL (us-east-1)"),
+        output_parameter(template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"),
+    ])
     if config.edge.domain:
         parameters["CloudFrontCertificateArn"] = FromOutput(edge_global.NAME, "CertificateArn")
         template.add_parameter(Parameter("CloudFrontCertificateArn", Type="String",
@@ -134,7 +145,7 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
         TargetType="instance",
         Protocol="HTTP",
         Port=port,
-        Targets=[TargetDescription(Id=import_value(config, "AppInstanceId"), Port=port)],
+        Targets=[TargetDescription(Id=Ref("AppInstanceId"), Port=port)],
         HealthCheckProtocol="HTTP",
         HealthCheckPath=config.edge.health_check_path,
         Matcher=Matcher(HttpCode="200"),

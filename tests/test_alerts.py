@@ -29,12 +29,20 @@ def all_alarms(builds, env):
 
 
 def dashboard_body(builds, env):
-    """The dashboard body as CloudWatch will get it, each substituted id shown as the export it imports."""
-    body, variables = properties(template(builds, env, "dashboard.json"), "Dashboard")["DashboardBody"]["Fn::Sub"]
+    """The dashboard body as CloudWatch will get it: each substituted id shown as the export it imports,
+    or as `parameter:<Name>` for a template parameter."""
+    document = template(builds, env, "dashboard.json")
+    body, variables = properties(document, "Dashboard")["DashboardBody"]["Fn::Sub"]
     used = set(PLACEHOLDER.findall(body))
-    assert used <= set(variables), f"not substituted: {used - set(variables)}"
+    parameters = set(document.get("Parameters", {}))
+    assert used <= set(variables) | parameters, f"not substituted: {used - set(variables) - parameters}"
     assert set(variables) <= used, f"substituted but unused: {set(variables) - used}"
-    return json.loads(PLACEHOLDER.sub(lambda match: variables[match.group(1)]["Fn::ImportValue"], body)), variables
+
+    def shown(match):
+        name = match.group(1)
+        return variables[name]["Fn::ImportValue"] if name in variables else f"parameter:{name}"
+
+    return json.loads(PLACEHOLDER.sub(shown, body)), variables
 
 
 def widgets_by_title(builds, env):
@@ -126,7 +134,10 @@ def test_one_dashboard_named_for_the_environment_whose_body_substitutes_only_imp
     assert dashboard["Properties"]["DashboardName"] == f"one-system-{env}"
     _, variables = dashboard_body(builds, env)
     assert variables == {name: {"Fn::ImportValue": f"one-system-{env}-{name}"} for name in
-                         ("AppInstanceId", "DistributionId", "LoadBalancerFullName", "TargetGroupFullName")}
+                         ("DistributionId", "LoadBalancerFullName", "TargetGroupFullName")}
+    # The instance id changes when the instance is replaced: a parameter fed from compute's output.
+    assert builds[env].manifest()["stacks"]["dashboard"]["parameters"] == {
+        "AppInstanceId": {"stack": "compute", "output": "AppInstanceId"}}
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -158,7 +169,7 @@ def test_dashboard_metrics_name_the_resources_the_other_stacks_create(builds, en
         ("AWS/WAFV2", metric, "WebACL", acl, "Rule", "ALL") for metric in ("AllowedRequests", "BlockedRequests")}
     assert ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", f"{export}LoadBalancerFullName"] in (
         widgets["API p95 latency (s)"]["metrics"])
-    assert ["AWS/EC2", "CPUUtilization", "InstanceId", f"{export}AppInstanceId"] in widgets["App server"]["metrics"]
+    assert ["AWS/EC2", "CPUUtilization", "InstanceId", "parameter:AppInstanceId"] in widgets["App server"]["metrics"]
     cluster = properties(template(builds, env, "database.json"), "DatabaseCluster")["DBClusterIdentifier"]
     assert ["AWS/RDS", "CPUUtilization", "DBClusterIdentifier", cluster] in widgets["Database CPU (%)"]["metrics"]
     [failures] = properties(template(builds, env, "database.json"),

@@ -221,7 +221,19 @@ def test_app_log_group_keeps_logs_for_the_environments_retention_and_is_exported
     document = compute(builds, env)
     assert properties(document, "AppLogGroup")["RetentionInDays"] == days
     assert document["Resources"]["AppServer"]["DependsOn"] == "AppLogGroup"  # exists before Docker logs to it
-    exports = {output["Export"]["Name"]: output["Value"] for output in document["Outputs"].values()}
-    assert exports == {f"one-system-{env}-AppInstanceId": {"Ref": "AppServer"},
-                       f"one-system-{env}-AppServerRoleArn": {"Fn::GetAtt": ["AppServerRole", "Arn"]},
+    exports = {output["Export"]["Name"]: output["Value"] for output in document["Outputs"].values()
+               if "Export" in output}
+    assert exports == {f"one-system-{env}-AppServerRoleArn": {"Fn::GetAtt": ["AppServerRole", "Arn"]},
                        f"one-system-{env}-AppLogGroupName": {"Ref": "AppLogGroup"}}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_instance_id_is_an_output_not_an_export_because_replacing_the_instance_changes_it(builds, env):
+    """CloudFormation refuses to change an export another stack imports; a new image or new user data
+    replaces the instance. So the id reaches edge and dashboard as a parameter deploy feeds."""
+    output = compute(builds, env)["Outputs"]["AppInstanceId"]
+    assert output["Value"] == {"Ref": "AppServer"} and "Export" not in output
+    stacks = builds[env].manifest()["stacks"]
+    for consumer in ("edge", "dashboard"):
+        assert stacks[consumer]["parameters"]["AppInstanceId"] == {"stack": "compute", "output": "AppInstanceId"}
+        assert "compute" in stacks[consumer]["depends_on"]

@@ -75,7 +75,7 @@ def test_target_group_sends_port_8000_to_the_app_server_and_checks_get_health(bu
     assert picked(group, "TargetType", "Protocol", "Port", "VpcId", "Targets", "HealthCheckProtocol",
                   "HealthCheckPath", "Matcher") == {
         "TargetType": "instance", "Protocol": "HTTP", "Port": 8000, "VpcId": imported(env, "VpcId"),
-        "Targets": [{"Id": imported(env, "AppInstanceId"), "Port": 8000}],
+        "Targets": [{"Id": {"Ref": "AppInstanceId"}, "Port": 8000}],
         "HealthCheckProtocol": "HTTP", "HealthCheckPath": "/health", "Matcher": {"HttpCode": "200"}}
     assert "HealthCheckPort" not in group  # the traffic port, 8000
 
@@ -204,7 +204,7 @@ def test_without_a_domain_cloudfront_uses_its_default_certificate(builds, env):
     config = distribution(builds, env)
     assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
     assert "Aliases" not in config
-    assert set(edge(builds, env)["Parameters"]) == {"WebAclArn"}
+    assert set(edge(builds, env)["Parameters"]) == {"WebAclArn", "AppInstanceId"}
 
 
 @pytest.mark.parametrize("env", ENVS)
