@@ -1,0 +1,189 @@
+"""E9007: every load balancer, Aurora cluster and dead-letter queue has its alarms beside it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+
+def _load_template_facts() -> ModuleType:
+    # cfn-lint imports each rule file alone, by path, so the helper beside it is loaded the same way.
+    location = Path(__file__).with_name("_template_facts.py")
+    spec = importlib.util.spec_from_file_location("stackyard_lint_template_facts", location)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+facts = _load_template_facts()
+
+# what an ALB needs alarms on: a label -> the metric names that satisfy it
+ALB_METRICS = {
+    "TargetResponseTime": {"TargetResponseTime"},
+    "5XX count": {"HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"},
+    "UnHealthyHostCount": {"UnHealthyHostCount"},
+}
+
+
+class AlarmCoverage(CloudFormationLintRule):
+    id = "E9007"
+    shortdesc = "Load balancers, Aurora clusters and dead-letter queues have alarms"
+    description = (
+        "Seed 001 Property 9 (CloudWatch Alarm Coverage): in the same template, every application load "
+        "balancer has alarms on TargetResponseTime, a 5XX count (HTTPCode_Target_5XX_Count or "
+        "HTTPCode_ELB_5XX_Count, also inside metric math) and UnHealthyHostCount; every DBCluster has an "
+        "ACUUtilization alarm (when Serverless v2) and an alarm on a metric filter of its log group "
+        "(connection failures); every dead-letter queue has an ApproximateNumberOfMessagesVisible alarm."
+    )
+    source_url = "seed 001 Property 9: CloudWatch Alarm Coverage (Validates: Requirements 5.2, 5.3, 5.4)"
+    tags = ["stackyard", "monitoring", "cloudwatch", "elbv2", "rds", "sqs"]
+
+    def match(self, cfn):
+        watched = _watched_metrics(cfn)
+        return [*_load_balancers(cfn, watched), *_clusters(cfn, watched), *_dead_letter_queues(cfn, watched)]
+
+
+def _watched_metrics(cfn) -> list[tuple[str, str, dict[str, str]]]:
+    """(namespace, metric name, {dimension: canonical value}) of every metric an alarm watches."""
+    watched = []
+    for alarm in cfn.get_resources("AWS::CloudWatch::Alarm").values():
+        props = facts.properties(alarm)
+        metrics = [props]
+        for query in facts.as_list(props.get("Metrics")):
+            stat = query.get("MetricStat") if isinstance(query, dict) else None
+            if isinstance(stat, dict) and isinstance(stat.get("Metric"), dict):
+                metrics.append(stat["Metric"])
+        watched.extend((metric.get("Namespace"), metric["MetricName"], _dimensions(metric))
+                       for metric in metrics if isinstance(metric.get("MetricName"), str))
+    return watched
+
+
+def _dimensions(metric) -> dict[str, str]:
+    return {str(dimension.get("Name")): facts.canonical(_normal(dimension.get("Value")))
+            for dimension in facts.as_list(metric.get("Dimensions")) if isinstance(dimension, dict)}
+
+
+def _normal(value):
+    """GetAtt in one form, so its list and dotted-string forms compare equal."""
+    attribute = facts.getatt(value)
+    return {"Fn::GetAtt": list(attribute)} if attribute is not None else value
+
+
+def _is_watched(watched, namespace, metric_names, dimension=None, value=None) -> bool:
+    wanted = facts.canonical(_normal(value)) if dimension else None
+    return any(space == namespace and name in metric_names and (dimension is None or dims.get(dimension) == wanted)
+               for space, name, dims in watched)
+
+
+# --- load balancers ---------------------------------------------------------------------------
+
+
+def _load_balancers(cfn, watched):
+    for name, balancer in cfn.get_resources("AWS::ElasticLoadBalancingV2::LoadBalancer").items():
+        if facts.properties(balancer).get("Type", "application") != "application":
+            continue
+        full_name = {"Fn::GetAtt": [name, "LoadBalancerFullName"]}
+        missing = [label for label, names in ALB_METRICS.items()
+                   if not _is_watched(watched, "AWS/ApplicationELB", names, "LoadBalancer", full_name)]
+        if missing:
+            yield RuleMatch(
+                ["Resources", name],
+                f"Resource {name}: no alarm on {', '.join(missing)} of this load balancer. Fix: add an "
+                f"AWS::CloudWatch::Alarm in this template on namespace AWS/ApplicationELB with dimension "
+                f"LoadBalancer = Fn::GetAtt [{name}, LoadBalancerFullName] for each.",
+            )
+
+
+# --- Aurora -----------------------------------------------------------------------------------
+
+
+def _clusters(cfn, watched):
+    for name, cluster in cfn.get_resources("AWS::RDS::DBCluster").items():
+        props = facts.properties(cluster)
+        missing = []
+        if "ServerlessV2ScalingConfiguration" in props and not _acu_watched(watched, name, props):
+            missing.append(f"ACUUtilization (AWS/RDS, dimension DBClusterIdentifier = Ref {name})")
+        if not _log_metric_watched(cfn, watched, props):
+            missing.append(_log_alarm_hint(props))
+        if missing:
+            yield RuleMatch(
+                ["Resources", name],
+                f"Resource {name}: the database cluster has no alarm on {'; and none on '.join(missing)}. "
+                f"Fix: add the missing AWS::CloudWatch::Alarm in this template.",
+            )
+
+
+def _acu_watched(watched, name, props) -> bool:
+    identities = [{"Ref": name}]
+    if isinstance(props.get("DBClusterIdentifier"), str):
+        identities.append(props["DBClusterIdentifier"])
+    return any(_is_watched(watched, "AWS/RDS", {"ACUUtilization"}, "DBClusterIdentifier", identity)
+               for identity in identities)
+
+
+def _log_metric_watched(cfn, watched, props) -> bool:
+    """An alarm watches a metric filter of the cluster's own log group (its connection failures)."""
+    identifier = props.get("DBClusterIdentifier")
+    if not isinstance(identifier, str):
+        return False
+    prefix = f"/aws/rds/cluster/{identifier}/"
+    log_groups = {name for name, group in cfn.get_resources("AWS::Logs::LogGroup").items()
+                  if str(facts.properties(group).get("LogGroupName", "")).startswith(prefix)}
+    for metric_filter in cfn.get_resources("AWS::Logs::MetricFilter").values():
+        filter_props = facts.properties(metric_filter)
+        if facts.ref_target(filter_props.get("LogGroupName")) not in log_groups:
+            continue
+        for transformation in facts.as_list(filter_props.get("MetricTransformations")):
+            if not isinstance(transformation, dict) or not isinstance(transformation.get("MetricName"), str):
+                continue
+            if _is_watched(watched, transformation.get("MetricNamespace"), {transformation["MetricName"]}):
+                return True
+    return False
+
+
+def _log_alarm_hint(props) -> str:
+    identifier = props.get("DBClusterIdentifier")
+    if not isinstance(identifier, str):
+        return ("connection failures (the cluster has no literal DBClusterIdentifier, so its log group "
+                "/aws/rds/cluster/<id>/postgresql cannot be created and filtered in this template)")
+    return (f"connection failures (an AWS::Logs::MetricFilter on the log group "
+            f"/aws/rds/cluster/{identifier}/postgresql, Ref'd by LogGroupName, and an alarm on its metric)")
+
+
+# --- dead-letter queues -----------------------------------------------------------------------
+
+
+def _dead_letter_queues(cfn, watched):
+    queues = cfn.get_resources("AWS::SQS::Queue")
+    for name in sorted(_dead_letter_targets(queues.values()) & set(queues)):
+        identities = [{"Fn::GetAtt": [name, "QueueName"]}]
+        if isinstance(facts.properties(queues[name]).get("QueueName"), str):
+            identities.append(facts.properties(queues[name])["QueueName"])
+        if not any(_is_watched(watched, "AWS/SQS", {"ApproximateNumberOfMessagesVisible"}, "QueueName", identity)
+                   for identity in identities):
+            yield RuleMatch(
+                ["Resources", name],
+                f"Resource {name}: a dead-letter queue without an alarm, so failed messages pile up unseen. "
+                f"Fix: add an AWS::CloudWatch::Alarm on AWS/SQS ApproximateNumberOfMessagesVisible with "
+                f"dimension QueueName = Fn::GetAtt [{name}, QueueName].",
+            )
+
+
+def _dead_letter_targets(queues) -> set[str]:
+    targets = set()
+    for queue in queues:
+        policy = facts.properties(queue).get("RedrivePolicy")
+        if isinstance(policy, str):
+            try:
+                policy = json.loads(policy)
+            except ValueError:
+                continue
+        target = policy.get("deadLetterTargetArn") if isinstance(policy, dict) else None
+        attribute = facts.getatt(target)
+        if attribute is not None and attribute[1] == "Arn":
+            targets.add(attribute[0])
+    return targets

@@ -1,0 +1,74 @@
+"""E9004: secrets are encrypted with a customer managed KMS key."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+
+def _load_template_facts() -> ModuleType:
+    # cfn-lint imports each rule file alone, by path, so the helper beside it is loaded the same way.
+    location = Path(__file__).with_name("_template_facts.py")
+    spec = importlib.util.spec_from_file_location("stackyard_lint_template_facts", location)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+facts = _load_template_facts()
+
+DATABASES = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
+
+
+class SecretEncryption(CloudFormationLintRule):
+    id = "E9004"
+    shortdesc = "Secrets are encrypted with a customer managed KMS key"
+    description = (
+        "Seed 001 Property 3 (Secret Encryption): every AWS::SecretsManager::Secret sets KmsKeyId to a "
+        "customer managed key, and a DBCluster/DBInstance with ManageMasterUserPassword sets "
+        "MasterUserSecret.KmsKeyId; an AWS managed key (alias/aws/...) does not count."
+    )
+    source_url = "seed 001 Property 3: Secret Encryption (Validates: Requirements 8.4)"
+    tags = ["stackyard", "security", "secretsmanager", "kms"]
+
+    def match(self, cfn):
+        return [*_secrets_without_key(cfn), *_managed_passwords_without_key(cfn)]
+
+
+def _secrets_without_key(cfn):
+    for name, secret in cfn.get_resources("AWS::SecretsManager::Secret").items():
+        problem = _key_problem(facts.properties(secret).get("KmsKeyId"))
+        if problem is not None:
+            yield RuleMatch(
+                ["Resources", name, "Properties"],
+                f"Resource {name}: the secret {problem}. Fix: set KmsKeyId to a customer managed "
+                f"AWS::KMS::Key of this stack (Ref or Fn::GetAtt Arn) or an imported key ARN.",
+            )
+
+
+def _managed_passwords_without_key(cfn):
+    for name, database in cfn.get_resources(list(DATABASES)).items():
+        props = facts.properties(database)
+        if not facts.is_true(props.get("ManageMasterUserPassword")):
+            continue
+        master_secret = props.get("MasterUserSecret")
+        key = master_secret.get("KmsKeyId") if isinstance(master_secret, dict) else None
+        problem = _key_problem(key)
+        if problem is not None:
+            yield RuleMatch(
+                ["Resources", name, "Properties"],
+                f"Resource {name}: ManageMasterUserPassword is on but the master user secret {problem}. "
+                f"Fix: set MasterUserSecret.KmsKeyId to a customer managed AWS::KMS::Key.",
+            )
+
+
+def _key_problem(key) -> str | None:
+    """Why `key` is not a customer managed key, or None when it is (or cannot be told apart)."""
+    if key is None:
+        return "has no KmsKeyId, so Secrets Manager uses the AWS managed key aws/secretsmanager"
+    if isinstance(key, str) and "alias/aws/" in key:
+        return f"uses the AWS managed key {key}"
+    return None

@@ -1,0 +1,78 @@
+"""E9010: a template is complete, identifies its environment and stays within CloudFormation quotas."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+
+def _load_template_facts() -> ModuleType:
+    # cfn-lint imports each rule file alone, by path, so the helper beside it is loaded the same way.
+    location = Path(__file__).with_name("_template_facts.py")
+    spec = importlib.util.spec_from_file_location("stackyard_lint_template_facts", location)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+facts = _load_template_facts()
+
+# CloudFormation quotas per template
+SECTION_QUOTAS = {"Resources": 500, "Parameters": 200, "Outputs": 200}
+
+
+class TemplateValidity(CloudFormationLintRule):
+    id = "E9010"
+    shortdesc = "Templates are complete, say their environment and fit CloudFormation quotas"
+    description = (
+        "Seed 001 Property 10 (Synthesis Validity): AWSTemplateFormatVersion, Description and "
+        "Metadata.Stackyard are present; at most 500 resources, 200 parameters and 200 outputs; every "
+        "Output has a Description."
+    )
+    source_url = "seed 001 Property 10: CDK Synthesis Validity (Validates: Requirements 1.3, 1.5)"
+    tags = ["stackyard", "template", "limits"]
+
+    def match(self, cfn):
+        return [*_missing_sections(cfn.template), *_over_quota(cfn.template), *_undescribed_outputs(cfn.template)]
+
+
+def _missing_sections(template):
+    for section in ("AWSTemplateFormatVersion", "Description"):
+        value = template.get(section)
+        if not isinstance(value, str) or not value.strip():
+            yield RuleMatch(
+                [section],
+                f"Template: {section} is missing. Fix: set it (Stackyard templates declare "
+                f"AWSTemplateFormatVersion 2010-09-09 and a Description naming app, environment and stack).",
+            )
+    if facts.stackyard_metadata(template) is None:
+        yield RuleMatch(
+            ["Metadata"],
+            "Template: Metadata.Stackyard with Application and Environment is missing. Fix: set "
+            "Metadata.Stackyard = {Application: <app>, Environment: <env>}.",
+        )
+
+
+def _over_quota(template):
+    for section, quota in SECTION_QUOTAS.items():
+        entries = template.get(section)
+        if isinstance(entries, dict) and len(entries) > quota:
+            yield RuleMatch(
+                [section],
+                f"Template: {len(entries)} {section.lower()}, over CloudFormation's quota of {quota} per "
+                f"template. Fix: split the stack, e.g. into nested stacks.",
+            )
+
+
+def _undescribed_outputs(template):
+    outputs = template.get("Outputs")
+    for name, output in (outputs.items() if isinstance(outputs, dict) else []):
+        description = output.get("Description") if isinstance(output, dict) else None
+        if not isinstance(description, str) or not description.strip():
+            yield RuleMatch(
+                ["Outputs", name],
+                f"Output {name}: no Description. Fix: say what the value is and who reads it.",
+            )
