@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
+from lint_rules import _template_facts as facts
 
-def _load_template_facts() -> ModuleType:
-    # cfn-lint imports each rule file alone, by path, so the helper beside it is loaded the same way.
-    location = Path(__file__).with_name("_template_facts.py")
-    spec = importlib.util.spec_from_file_location("stackyard_lint_template_facts", location)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-facts = _load_template_facts()
 
 # CloudFormation quotas per template
 SECTION_QUOTAS = {"Resources": 500, "Parameters": 200, "Outputs": 200}

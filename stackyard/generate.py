@@ -12,11 +12,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import lint_rules
 from stackyard.build import MANIFEST_FILE, EnvironmentBuild, build_environment
 from stackyard.config import load_configs
 from stackyard.lint import LintJob, LintReport, digest, lint
 
 LINT_CACHE_FILE = ".lint-cache.json"
+PROJECT_RULES = Path(lint_rules.__file__).parent  # the guarantees every environment must keep
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def generate(params_dir: Path, build_dir: Path, envs: list[str] | None = None, r
     configs = load_configs(params_dir, list(dict.fromkeys(envs)) if envs else None)
     builds = [build_environment(config) for config in configs.values()]
     writes = write_builds(build_dir, builds, prune_other_envs=envs is None)
-    report = lint(lint_jobs(build_dir, builds), build_dir / LINT_CACHE_FILE) if run_lint else None
+    report = lint(lint_jobs(build_dir, builds), build_dir / LINT_CACHE_FILE, [PROJECT_RULES]) if run_lint else None
     return GenerateResult(builds, build_dir, writes, report)
 
 

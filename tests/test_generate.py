@@ -13,13 +13,13 @@ from types import SimpleNamespace
 
 import pytest
 from troposphere import Ref
-from troposphere.ec2 import SecurityGroup
+from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 
 import generate
 import templates
 from stackyard import lint as lint_module
 from stackyard.errors import EXIT_FAILURE, EXIT_OK
-from templates.common import StackTemplates, new_template
+from templates.common import StackTemplates, new_template, tag_resources
 from tests.conftest import ENVS, ROOT
 
 
@@ -113,7 +113,7 @@ class TestLint:
         def broken(config):
             template = new_template(config, "a security group in a VPC nobody defined")
             template.add_resource(SecurityGroup("Bad", VpcId=Ref("MissingVpc"), GroupDescription="bad"))
-            return StackTemplates("broken", template)
+            return StackTemplates("broken", tag_resources(template, config))
 
         monkeypatch.setattr(templates, "STACK_MODULES", (SimpleNamespace(build=broken),))
         for _ in range(2):
@@ -123,3 +123,18 @@ class TestLint:
             assert "(1 linted, 0 known clean)" in out
         finding = next(line.strip() for line in out.splitlines() if line.strip().startswith("build/test/broken.json:"))
         assert finding.startswith("build/test/broken.json:") and " E" in finding and "MissingVpc" in finding
+
+    def test_the_projects_guarantees_are_enforced_by_generate_itself(self, params_copy, capsys, monkeypatch):
+        def ssh_for_everyone(config):
+            template = new_template(config, "a security group open to the internet on SSH")
+            template.add_resource(SecurityGroup(
+                "Open", VpcId="vpc-0123456789abcdef0", GroupDescription="open",
+                SecurityGroupIngress=[SecurityGroupRule(IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")],
+            ))
+            return StackTemplates("open", tag_resources(template, config))
+
+        monkeypatch.setattr(templates, "STACK_MODULES", (SimpleNamespace(build=ssh_for_everyone),))
+        code, out = run(capsys, "--env", "test")
+        assert code == EXIT_FAILURE
+        [finding] = [line.strip() for line in out.splitlines() if "build/test/open.json:" in line]
+        assert " E9002 " in finding and "Open" in finding
