@@ -77,8 +77,16 @@ def digest(*contents: bytes) -> str:
 
 
 def _toolchain_digest(cfn_lint_version: str, rules_dirs: Sequence[Path]) -> str:
+    """What a lint result depends on besides the templates: cfn-lint, the rules, its config files."""
     rule_sources = [path.read_bytes() for folder in rules_dirs for path in sorted(Path(folder).rglob("*.py"))]
-    return digest(cfn_lint_version.encode(), *rule_sources)
+    configs = [path.read_bytes() for path in _cfn_lint_config_files() if path.is_file()]
+    return digest(cfn_lint_version.encode(), *rule_sources, b"--config--", *configs)
+
+
+def _cfn_lint_config_files() -> list[Path]:
+    """Where cfn-lint looks for its configuration: the user's home, then the working directory."""
+    names = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
+    return [folder / name for folder in (Path.home(), Path.cwd()) for name in names]
 
 
 class _Cache:
