@@ -78,8 +78,8 @@ def _write_if_changed(path: Path, content: bytes) -> bool:
     try:
         if path.read_bytes() == content:
             return False
-    except OSError:
-        pass
+    except FileNotFoundError:
+        pass  # a new file
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_bytes(content)
