@@ -135,7 +135,8 @@ class EnvironmentBuild:
 
 def build_environment(config: EnvironmentConfig) -> EnvironmentBuild:
     """Every stack of the environment rendered, with dependencies derived and ordered."""
-    stacks = [_render_stack(config, module.build(config)) for module in templates.STACK_MODULES]
+    modules = [module for module in templates.STACK_MODULES if module.NAME in config.stacks]
+    stacks = [_render_stack(config, module.build(config)) for module in modules]
     dependencies = _dependencies(config, stacks)
     by_name = {stack.name: stack for stack in stacks}
     return EnvironmentBuild(config, {name: by_name[name] for name in deploy_order(dependencies)}, dependencies)

@@ -32,6 +32,9 @@ ACCOUNT_ID_LENGTH = 12
 ACCESS_LOGS_BUCKET = "access-logs"
 FRONTEND_BUCKET = "frontend"  # the SPA's assets, in the edge stack beside the distribution serving them
 RESERVED_BUCKETS = (ACCESS_LOGS_BUCKET, FRONTEND_BUCKET)
+# Every stack a template module can build, in the order they are listed (templates.STACK_MODULES).
+STACK_NAMES = ("network", "storage", "alerts", "messaging", "auth", "database", "compute", "edge-global", "edge",
+               "dashboard")
 
 
 def _pattern(regex: str, allowed: str):
@@ -269,6 +272,7 @@ class EnvironmentConfig(Model):
     app: AppName
     environment: str
     region: Region
+    stacks: list[str] = Field(min_length=1)
     retain_data: bool
     tags: Tags
     network: Network
@@ -279,6 +283,18 @@ class EnvironmentConfig(Model):
     compute: Compute
     edge: Edge
     monitoring: Monitoring
+
+    @field_validator("stacks")
+    @classmethod
+    def _known_stacks_once(cls, stacks: list[str]) -> list[str]:
+        unknown = [name for name in stacks if name not in STACK_NAMES]
+        if unknown:
+            raise ValueError(f"got unknown stack {', '.join(map(repr, unknown))}; expected some of: "
+                             f"{', '.join(STACK_NAMES)}")
+        repeated = sorted({name for name in stacks if stacks.count(name) > 1})
+        if repeated:
+            raise ValueError(f"got {', '.join(map(repr, repeated))} more than once; expected each stack once")
+        return stacks
 
     def stack_name(self, stack: str) -> str:
         return f"{self.app}-{self.environment}-{stack}"
@@ -322,14 +338,15 @@ def load_config(params_dir: Path, env: str) -> EnvironmentConfig:
 def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     """Rules that span sections, checked once every section is valid on its own."""
     problems = []
-    if config.network.nat == "none":
+    if config.network.nat == "none" and "compute" in config.stacks:
         key = ("network", "nat")
         problems.append(ParamsProblem(
             params.locate(key), dotted(key),
             "the app server in the private subnets installs Docker and pulls images through a NAT; "
             "expected single or per_az",
         ))
-    if config.database.secret_rotation_days is not None and config.network.nat == "none":
+    if (config.database.secret_rotation_days is not None and config.network.nat == "none"
+            and "database" in config.stacks):
         key = ("database", "secret_rotation_days")
         problems.append(ParamsProblem(
             params.locate(key), dotted(key),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+import templates
+from stackyard import config as config_module
 from stackyard.build import EnvironmentBuild, build_environment
 from stackyard.config import EnvironmentConfig, load_configs
 
@@ -54,3 +57,14 @@ def properties(document: dict[str, Any], logical_id: str) -> dict[str, Any]:
 def picked(mapping: dict[str, Any], *keys: str) -> dict[str, Any]:
     """Only `keys` of `mapping` (missing ones as None), to compare the facts a test is about."""
     return {key: mapping.get(key) for key in keys}
+
+
+def use_fake_stacks(monkeypatch, **builders) -> list[str]:
+    """Replace the template modules with fakes (stack name -> build function), known and enabled.
+
+    Returns the stack names; a config must list them in `stacks` (params: `stacks: [...]`).
+    """
+    modules = tuple(SimpleNamespace(NAME=name, build=build) for name, build in builders.items())
+    monkeypatch.setattr(templates, "STACK_MODULES", modules)
+    monkeypatch.setattr(config_module, "STACK_NAMES", tuple(builders))
+    return list(builders)

@@ -124,6 +124,15 @@ CASES = {
         ["params/test.yaml:3: storage.buckets.frontend: 'frontend' is a bucket every environment gets already "
          "(access-logs, frontend); expected another key for this bucket"],
     ),
+    "a stack nobody builds": (
+        "stacks: [network, storage, lambda]\n",
+        ["params/test.yaml:1: stacks: got unknown stack 'lambda'; expected some of: network, storage, alerts, "
+         "messaging, auth, database, compute, edge-global, edge, dashboard"],
+    ),
+    "a stack twice": (
+        "stacks: [network, storage, network]\n",
+        ["params/test.yaml:1: stacks: got 'network' more than once; expected each stack once"],
+    ),
     "YAML syntax error": (
         "network:\n  nat: [single\n",
         ["params/test.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'. "
@@ -199,3 +208,12 @@ def test_problems_of_several_environments_come_together(params_copy, capsys):
         "error: params/prod.yaml:2: database.max_acu: got 0.5; expected greater than or equal to 1",
         "2 problems in the params; nothing was written",
     ]
+
+
+def test_a_stack_without_the_stacks_it_imports_from_names_what_to_enable(params_copy, capsys):
+    (params_copy / "test.yaml").write_text("stacks: [network, storage, messaging]\n")
+    code, errors = run_generate(capsys, "--env", "test")
+    assert code == EXIT_BAD_INPUT
+    assert errors == ["error: stack messaging imports one-system-test-CriticalTopicArn, which no stack of "
+                      "environment test exports. Fix: enable the stack that provides it, or remove the import"]
+    assert not Path("build").exists()

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -17,10 +16,11 @@ from troposphere.sqs import Queue
 
 import templates
 from stackyard.build import build_environment
+from stackyard.config import STACK_NAMES
 from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import CycleError, deploy_order
 from templates.common import StackTemplates, export, import_value, nested_stack
-from tests.conftest import ENVS, ROOT
+from tests.conftest import ENVS, ROOT, use_fake_stacks
 
 STANDARD_TAGS = {"Application", "Environment", "CostCenter", "Owner", "ManagedBy"}
 
@@ -87,6 +87,16 @@ def test_no_template_names_another_environment(builds, env):
             assert f"one-system-{other}" not in text and f"/one-system/{other}/" not in text, f"{path} names {other}"
 
 
+def test_the_template_registry_builds_exactly_the_stacks_params_may_name():
+    assert tuple(module.NAME for module in templates.STACK_MODULES) == STACK_NAMES
+
+
+def test_an_environment_builds_only_the_stacks_it_lists(configs):
+    config = configs["test"].model_copy(update={"stacks": ["network", "storage", "alerts", "messaging"]})
+    build = build_environment(config)
+    assert list(build.stacks) == ["network", "storage", "alerts", "messaging"]
+
+
 # --- dependencies derived from fake stacks ---------------------------------------------------------
 
 
@@ -99,12 +109,12 @@ def fake_module(name, exports=(), imports=(), children=None):
         for import_name in imports:
             template.add_output(Output(f"Uses{import_name}", Value=import_value(config, import_name)))
         return StackTemplates(name, template, children or {})
-    return SimpleNamespace(build=build)
+    return name, build
 
 
-def build_with(monkeypatch, configs, *modules):
-    monkeypatch.setattr(templates, "STACK_MODULES", modules)
-    return build_environment(configs["test"])
+def build_with(monkeypatch, configs, *fakes):
+    names = use_fake_stacks(monkeypatch, **dict(fakes))
+    return build_environment(configs["test"].model_copy(update={"stacks": names}))
 
 
 def test_stacks_deploy_after_what_they_import_whatever_order_they_are_listed_in(monkeypatch, configs):
@@ -139,7 +149,7 @@ def test_a_computed_import_name_is_refused_because_dependencies_could_not_be_der
         return StackTemplates("app", template)
 
     with pytest.raises(StackyardError, match="stack app: Fn::ImportValue is computed"):
-        build_with(monkeypatch, configs, SimpleNamespace(build=build))
+        build_with(monkeypatch, configs, ("app", build))
 
 
 def test_a_nested_stack_must_point_at_a_child_the_module_built(monkeypatch, configs):
@@ -149,7 +159,7 @@ def test_a_nested_stack_must_point_at_a_child_the_module_built(monkeypatch, conf
         return StackTemplates("app", template, {"other": Template()})
 
     with pytest.raises(StackyardError, match="nested stack Child points at app/missing.json"):
-        build_with(monkeypatch, configs, SimpleNamespace(build=build))
+        build_with(monkeypatch, configs, ("app", build))
 
 
 # --- deploy order ----------------------------------------------------------------------------------

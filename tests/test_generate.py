@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from troposphere import Ref
@@ -20,7 +19,7 @@ import templates
 from stackyard import lint as lint_module
 from stackyard.errors import EXIT_FAILURE, EXIT_OK
 from templates.common import StackTemplates, new_template, tag_resources
-from tests.conftest import ENVS, ROOT
+from tests.conftest import ENVS, ROOT, use_fake_stacks
 
 
 def run(capsys, *args: str) -> tuple[int, str]:
@@ -55,12 +54,14 @@ def test_unchanged_files_are_not_rewritten(params_copy, capsys, builds):
     assert f"(2 written, {files - 2} unchanged, 0 removed)" in out
 
 
-def test_files_of_removed_environments_and_stacks_are_removed(params_copy, capsys, monkeypatch):
+def test_files_of_removed_environments_and_stacks_are_removed(params_copy, capsys):
     run(capsys, "--skip-lint")
     (params_copy / "dev.yaml").unlink()
     Path("build/notes").mkdir()  # not ours: no manifest, so left alone
     *kept, dropped = templates.STACK_MODULES  # the last stack listed is one nothing else depends on
-    monkeypatch.setattr(templates, "STACK_MODULES", tuple(kept))
+    for env in ("test", "prod"):
+        with (params_copy / f"{env}.yaml").open("a") as params:
+            params.write(f"\nstacks: [{', '.join(module.NAME for module in kept)}]\n")
     code, out = run(capsys, "--skip-lint")
     assert code == EXIT_OK
     assert not Path("build/dev").exists() and Path("build/notes").is_dir()
@@ -120,7 +121,8 @@ class TestLint:
             template.add_resource(SecurityGroup("Bad", VpcId=Ref("MissingVpc"), GroupDescription="bad"))
             return StackTemplates("broken", tag_resources(template, config))
 
-        monkeypatch.setattr(templates, "STACK_MODULES", (SimpleNamespace(build=broken),))
+        use_fake_stacks(monkeypatch, broken=broken)
+        (params_copy / "test.yaml").write_text("stacks: [broken]\n")
         for _ in range(2):
             code, out = run(capsys, "--env", "test")
             assert code == EXIT_FAILURE
@@ -138,7 +140,8 @@ class TestLint:
             ))
             return StackTemplates("open", tag_resources(template, config))
 
-        monkeypatch.setattr(templates, "STACK_MODULES", (SimpleNamespace(build=ssh_for_everyone),))
+        use_fake_stacks(monkeypatch, open=ssh_for_everyone)
+        (params_copy / "test.yaml").write_text("stacks: [open]\n")
         code, out = run(capsys, "--env", "test")
         assert code == EXIT_FAILURE
         [finding] = [line.strip() for line in out.splitlines() if "build/test/open.json:" in line]
