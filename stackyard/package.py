@@ -1,0 +1,80 @@
+"""Packaging a stack for deploy, as `aws cloudformation package` does.
+
+Each nested child is uploaded to the artifact bucket under `templates/<sha256>.json` (skipped
+when that key is already there) and the parent's relative TemplateURL is rewritten to it. The
+parent goes inline when CloudFormation's TemplateBody limit allows, else it is uploaded too.
+Files are checked against the manifest's hashes first, so a stale or edited build never deploys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stackyard.aws import S3
+from stackyard.errors import BadInputError
+
+TEMPLATE_BODY_MAX_BYTES = 51_200
+TEMPLATE_PREFIX = "templates"
+
+
+@dataclass(frozen=True)
+class PackagedStack:
+    name: str
+    template: dict[str, Any]  # as deployed: TemplateURLs point at the artifact bucket
+    source: dict[str, str]  # {"TemplateBody": ...} or {"TemplateURL": ...}, for CreateChangeSet
+    uploaded: int
+    reused: int
+
+
+def package(stack: str, entry: dict[str, Any], env_dir: Path, bucket: str | None, s3: S3 | None,
+            region: str) -> PackagedStack:
+    """`entry` is the stack's manifest entry; bucket and s3 may be None for a stack without children."""
+    parent = json.loads(verified(env_dir, entry["template"], entry["sha256"]))
+    uploaded = reused = 0
+    for logical_id, child in entry["nested"].items():
+        if bucket is None or s3 is None:
+            raise ValueError(f"stack {stack} has nested stacks but no artifact bucket was given")
+        body = verified(env_dir, child["template"], child["sha256"])
+        key = f"{TEMPLATE_PREFIX}/{child['sha256']}.json"
+        if s3.exists(bucket, key):
+            reused += 1
+        else:
+            s3.upload(bucket, key, body, "application/json")
+            uploaded += 1
+        parent["Resources"][logical_id]["Properties"]["TemplateURL"] = object_url(bucket, region, key)
+    body = json.dumps(parent, sort_keys=True, separators=(",", ":"))
+    if len(body.encode()) <= TEMPLATE_BODY_MAX_BYTES:
+        return PackagedStack(stack, parent, {"TemplateBody": body}, uploaded, reused)
+    if bucket is None or s3 is None:
+        raise ValueError(f"stack {stack} is over {TEMPLATE_BODY_MAX_BYTES:,} bytes but no artifact bucket was given")
+    key = f"{TEMPLATE_PREFIX}/{hashlib.sha256(body.encode()).hexdigest()}.json"
+    if not s3.exists(bucket, key):
+        s3.upload(bucket, key, body.encode(), "application/json")
+        uploaded += 1
+    return PackagedStack(stack, parent, {"TemplateURL": object_url(bucket, region, key)}, uploaded, reused)
+
+
+def needs_bucket(entry: dict[str, Any], env_dir: Path) -> bool:
+    """Whether packaging this stack uploads anything (nested children, or a parent over the inline limit)."""
+    return bool(entry["nested"]) or (env_dir / entry["template"]).stat().st_size > TEMPLATE_BODY_MAX_BYTES
+
+
+def verified(env_dir: Path, relative: str, sha256: str) -> bytes:
+    path = env_dir / relative
+    try:
+        body = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: missing from the build its manifest describes. Fix: run python generate.py "
+                            f"--env {env_dir.name}") from None
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise BadInputError(f"{path}: does not match {env_dir / 'manifest.json'} (changed after generate). Fix: run "
+                            f"python generate.py --env {env_dir.name}")
+    return body
+
+
+def object_url(bucket: str, region: str, key: str) -> str:
+    return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"

@@ -1,0 +1,61 @@
+"""The artifact bucket stack, one per account and region, that deploy creates on first use.
+
+Nested templates (and later Lambda code) are uploaded here under content-hashed keys. The bucket
+is versioned, encrypted, private, TLS-only; old versions and aborted uploads expire.
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Output, Ref, Sub, Tags, Template
+from troposphere.s3 import (
+    AbortIncompleteMultipartUpload,
+    Bucket,
+    BucketEncryption,
+    BucketPolicy,
+    LifecycleConfiguration,
+    LifecycleRule,
+    NoncurrentVersionExpiration,
+    OwnershipControls,
+    OwnershipControlsRule,
+    PublicAccessBlockConfiguration,
+    ServerSideEncryptionByDefault,
+    ServerSideEncryptionRule,
+    VersioningConfiguration,
+)
+
+from templates.common import MANAGED_BY, TEMPLATE_VERSION
+from templates.policies import deny_insecure_transport, document
+
+STACK_NAME = "stackyard-bootstrap"
+OLD_VERSIONS_EXPIRE_AFTER_DAYS = 30
+
+
+def build() -> Template:
+    template = Template(Description="stackyard: artifact bucket for nested templates and Lambda code")
+    template.set_version(TEMPLATE_VERSION)
+    bucket = template.add_resource(Bucket(
+        "ArtifactBucket",
+        BucketName=Sub("stackyard-artifacts-${AWS::AccountId}-${AWS::Region}"),
+        VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
+        BucketEncryption=BucketEncryption(ServerSideEncryptionConfiguration=[ServerSideEncryptionRule(
+            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
+        )]),
+        PublicAccessBlockConfiguration=PublicAccessBlockConfiguration(
+            BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True,
+        ),
+        OwnershipControls=OwnershipControls(Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+        LifecycleConfiguration=LifecycleConfiguration(Rules=[
+            LifecycleRule(Id="expire-old-versions", Status="Enabled", NoncurrentVersionExpiration=(
+                NoncurrentVersionExpiration(NoncurrentDays=OLD_VERSIONS_EXPIRE_AFTER_DAYS))),
+            LifecycleRule(Id="abort-incomplete-multipart-uploads", Status="Enabled",
+                          AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1)),
+        ]),
+        Tags=Tags(ManagedBy=MANAGED_BY),
+    ))
+    template.add_resource(BucketPolicy(
+        "ArtifactBucketPolicy", Bucket=Ref(bucket),
+        PolicyDocument=document(deny_insecure_transport(GetAtt(bucket, "Arn"))),
+    ))
+    template.add_output(Output("BucketName", Description="Artifact bucket", Value=Ref(bucket)))
+    return template
+
