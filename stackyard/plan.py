@@ -89,10 +89,9 @@ def referenced(value: Any) -> set[str]:
                 target = inner[0] if isinstance(inner, list) else str(inner).split(".")[0]
                 found.add(target)
             elif key == "Fn::Sub":
-                text = inner[0] if isinstance(inner, list) else inner
-                found |= {name.split(".")[0] for name in SUB_NAMES.findall(str(text)) if "::" not in name}
-                if isinstance(inner, list) and len(inner) > 1:
-                    found |= referenced(inner[1])
+                text, variables = (inner[0], inner[1]) if isinstance(inner, list) else (inner, {})
+                names = {name.split(".")[0] for name in SUB_NAMES.findall(str(text)) if "::" not in name}
+                found |= (names - set(variables)) | referenced(variables)
             else:
                 found |= referenced(inner)
         return found

@@ -136,4 +136,4 @@ def test_references_are_found_in_every_form():
     value = {"Fn::Join": ["", [{"Ref": "A"}, {"Fn::GetAtt": ["B", "Arn"]}, {"Fn::GetAtt": "C.Arn"},
                                {"Fn::Sub": "${D}/${E.Arn}/${AWS::Region}/${!Literal}"},
                                {"Fn::Sub": ["${X}", {"X": {"Ref": "F"}}]}]]}
-    assert referenced(value) == {"A", "B", "C", "D", "E", "X", "F"}
+    assert referenced(value) == {"A", "B", "C", "D", "E", "F"}  # X is Sub's own variable, not a resource
