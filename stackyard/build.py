@@ -104,6 +104,7 @@ class EnvironmentBuild:
             "environment": self.environment,
             "region": self.config.region,
             "stack_tags": standard_tags(self.config),
+            "termination_protection": self.config.termination_protection,
             "deploy_order": list(self.stacks),
             "stacks": {name: self._stack_entry(stack) for name, stack in self.stacks.items()},
         }

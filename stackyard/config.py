@@ -274,6 +274,7 @@ class EnvironmentConfig(Model):
     region: Region
     stacks: list[str] = Field(min_length=1)
     retain_data: bool
+    termination_protection: bool
     tags: Tags
     network: Network
     database: Database

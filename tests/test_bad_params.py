@@ -172,7 +172,7 @@ def test_bad_params_exit_2_with_every_problem_and_write_nothing(params_copy, cap
 def test_unknown_environment_names_the_known_ones(params_copy, capsys):
     code, errors = run_generate(capsys, "--env", "staging")
     assert code == EXIT_BAD_INPUT
-    assert errors[0] == ("error: params/staging.yaml: unknown environment 'staging'; known environments: dev, "
+    assert errors[0] == ("error: params/staging.yaml: unknown environment 'staging'; known environments: dev, local, "
                          "prod, test. Fix: pick one of those, or create params/staging.yaml")
     assert not Path("build").exists()
 
