@@ -77,6 +77,13 @@ class ChangeSet:
 
 
 @dataclass(frozen=True)
+class StackResource:
+    logical_id: str
+    resource_type: str
+    physical_id: str
+
+
+@dataclass(frozen=True)
 class StackEvent:
     event_id: str
     timestamp: datetime
@@ -198,6 +205,12 @@ class CloudFormation:
                     ))
         return found[::-1]
 
+    def resources(self, stack: str) -> list[StackResource]:
+        with translated(f"listing the resources of stack {stack}"):
+            pages = self.client.get_paginator("list_stack_resources").paginate(StackName=stack)
+            return [StackResource(item["LogicalResourceId"], item["ResourceType"], item.get("PhysicalResourceId", ""))
+                    for page in pages for item in page["StackResourceSummaries"]]
+
     def delete_stack(self, stack: str, token: str, retain: list[str] | None = None) -> None:
         with translated(f"deleting stack {stack}"):
             self.client.delete_stack(StackName=stack, ClientRequestToken=token,
@@ -252,19 +265,29 @@ class S3:
         return configuration.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
 
     def empty(self, bucket: str) -> int:
-        """Delete every object version and delete marker; returns how many were deleted."""
+        """Delete every object version and delete marker; returns how many were deleted (0 when the
+        bucket is already gone)."""
         deleted = 0
-        with translated(f"emptying bucket {bucket}"):
-            for page in self.client.get_paginator("list_object_versions").paginate(Bucket=bucket):
-                keys = [{"Key": item["Key"], "VersionId": item["VersionId"]}
-                        for kind in ("Versions", "DeleteMarkers") for item in page.get(kind, [])]
-                for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
-                    batch = keys[start:start + 1000]
-                    result = self.client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-                    if result.get("Errors"):
-                        first = result["Errors"][0]
-                        raise AwsError(f"emptying bucket {bucket}: {first.get('Key')}: {first.get('Message')}")
-                    deleted += len(batch)
+        try:
+            with translated(f"emptying bucket {bucket}"):
+                deleted = self._empty(bucket)
+        except AwsError as error:
+            if "NoSuchBucket" not in str(error):
+                raise
+        return deleted
+
+    def _empty(self, bucket: str) -> int:
+        deleted = 0
+        for page in self.client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            keys = [{"Key": item["Key"], "VersionId": item["VersionId"]}
+                    for kind in ("Versions", "DeleteMarkers") for item in page.get(kind, [])]
+            for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+                batch = keys[start:start + 1000]
+                result = self.client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+                if result.get("Errors"):
+                    first = result["Errors"][0]
+                    raise AwsError(f"emptying bucket {bucket}: {first.get('Key')}: {first.get('Message')}")
+                deleted += len(batch)
         return deleted
 
 

@@ -70,20 +70,71 @@ class Environment:
         return override if override and region == self.manifest["region"] else region
 
 
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
 @dataclass
-class Deployer:
+class StackRunner:
+    """What deploy and delete share: watching a stack's operation, polling, request tokens."""
+
     aws: Aws
     environment: Environment
     progress: Progress
     options: DeployOptions = field(default_factory=DeployOptions)
     sleep: Callable[[float], None] = time.sleep
-    run_id: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-                        + "-" + uuid.uuid4().hex[:6])
+    run_id: str = field(default_factory=new_run_id)
 
     def __post_init__(self):
+        self._lock = threading.Lock()
+
+    def _cloudformation(self, stack: str) -> CloudFormation:
+        return self.aws.cloudformation(self.environment.region(stack, self.options.region_override))
+
+    def _watch(self, stack: str, name: str, cloudformation: CloudFormation, started: datetime) -> DeployedStack:
+        """Stream the stack's new events until its operation ends; the stack as it ended (or gone)."""
+        seen: set[str] = set()
+
+        def poll():
+            for event in cloudformation.events(name, started):
+                if event.event_id not in seen:
+                    seen.add(event.event_id)
+                    self.progress.event(stack, event, started)
+            return cloudformation.describe(name)
+
+        final = self._poll(poll, lambda found: found is None or is_terminal(found.status))
+        status = final.status if final else "DELETE_COMPLETE"
+        self.progress.state(stack, status)
+        return final or DeployedStack(name, "", "DELETE_COMPLETE", None, {}, {}, {}, False)
+
+    def _failure_reasons(self, name: str, cloudformation: CloudFormation, started: datetime) -> str:
+        failures = [event for event in cloudformation.events(name, started)
+                    if is_failure_event(event.status) and event.reason and event.logical_id != name]
+        return "; ".join(f"{event.logical_id} ({event.resource_type}): {event.reason}"
+                         for event in failures[:FAILURES_SHOWN])
+
+    def _poll(self, read, done):
+        deadline = time.monotonic() + STACK_TIMEOUT.total_seconds()
+        attempt = 0
+        while True:
+            found = read()
+            if done(found):
+                return found
+            if time.monotonic() > deadline:
+                raise StackyardError(f"gave up waiting after {STACK_TIMEOUT}; the operation may still finish")
+            self.sleep(POLL_DELAYS[min(attempt, len(POLL_DELAYS) - 1)])
+            attempt += 1
+
+    def _token(self, stack: str, operation: str) -> str:
+        return f"stackyard-{self.run_id}-{stack}-{operation}"[:128]
+
+
+@dataclass
+class Deployer(StackRunner):
+    def __post_init__(self):
+        super().__post_init__()
         self._outputs: dict[str, dict[str, str]] = {}
         self._buckets: dict[str, str] = {}
-        self._lock = threading.Lock()
 
     def deploy(self, stacks: list[str]) -> dict[str, Outcome]:
         order = [name for name in self.environment.manifest["deploy_order"] if name in stacks]
@@ -100,7 +151,7 @@ class Deployer:
     def deploy_stack(self, stack: str) -> Outcome:
         entry = self.environment.entry(stack)
         name, region = entry["stack_name"], self.environment.region(stack, self.options.region_override)
-        cloudformation = self.aws.cloudformation(region)
+        cloudformation = self._cloudformation(stack)
         current, recreate = self._recover(stack, name, cloudformation)
         if recreate and self.options.plan_only:
             return Outcome(stack, "planned", f"would delete the failed first create ({current.status}) and create it")
@@ -264,28 +315,6 @@ class Deployer:
             reasons = self._failure_reasons(name, cloudformation, started)
             raise StackyardError(f"stack {name}: {final.status}" + (f": {reasons}" if reasons else ""))
 
-    def _watch(self, stack: str, name: str, cloudformation: CloudFormation, started: datetime) -> DeployedStack:
-        """Stream the stack's new events until its operation ends; the stack as it ended (or gone)."""
-        seen: set[str] = set()
-
-        def poll():
-            for event in cloudformation.events(name, started):
-                if event.event_id not in seen:
-                    seen.add(event.event_id)
-                    self.progress.event(stack, event, started)
-            return cloudformation.describe(name)
-
-        final = self._poll(poll, lambda found: found is None or is_terminal(found.status))
-        status = final.status if final else "DELETE_COMPLETE"
-        self.progress.state(stack, status)
-        return final or DeployedStack(name, "", "DELETE_COMPLETE", None, {}, {}, {}, False)
-
-    def _failure_reasons(self, name: str, cloudformation: CloudFormation, started: datetime) -> str:
-        failures = [event for event in cloudformation.events(name, started)
-                    if is_failure_event(event.status) and event.reason and event.logical_id != name]
-        return "; ".join(f"{event.logical_id} ({event.resource_type}): {event.reason}"
-                         for event in failures[:FAILURES_SHOWN])
-
     def _finish(self, stack: str, name: str, cloudformation: CloudFormation, result: str,
                 deployed: DeployedStack | None) -> Outcome:
         protect = bool(self.environment.manifest.get("termination_protection"))
@@ -305,18 +334,6 @@ class Deployer:
             if current and current.status == "REVIEW_IN_PROGRESS":
                 cloudformation.delete_stack(name, f"stackyard-{self.run_id}-discard")
 
-    def _poll(self, read, done):
-        deadline = time.monotonic() + STACK_TIMEOUT.total_seconds()
-        for attempt in range(10**9):
-            found = read()
-            if done(found):
-                return found
-            if time.monotonic() > deadline:
-                raise StackyardError(f"gave up waiting after {STACK_TIMEOUT}; the operation may still finish")
-            self.sleep(POLL_DELAYS[min(attempt, len(POLL_DELAYS) - 1)])
-
-    def _token(self, stack: str, operation: str) -> str:
-        return f"stackyard-{self.run_id}-{stack}-{operation}"[:128]
 
 
 def _described(change: ResourceChange) -> str:
