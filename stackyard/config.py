@@ -91,6 +91,15 @@ class FlowLogs(Model):
 class Network(Model):
     vpc_cidr: Cidr
     availability_zones: Literal[2, 3]
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_size(cls, cidr: str) -> str:
+        # cfn-lint does not check this; EC2 refuses any other size at deploy time.
+        prefix = ipaddress.IPv4Network(cidr).prefixlen
+        if not 16 <= prefix <= 28:
+            raise ValueError(f"got {cidr!r}; a VPC's prefix length must be from /16 to /28, e.g. 10.0.0.0/16")
+        return cidr
     subnet_prefix_length: int = Field(ge=16, le=28)
     nat: NatMode
     admin_ssh_cidr: Cidr

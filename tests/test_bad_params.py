@@ -58,6 +58,11 @@ CASES = {
         ["params/test.yaml:2: network.vpc_cidr: got '10.0.0.1/16', which has host bits set; "
          "expected the network address 10.0.0.0/16"],
     ),
+    "VPC bigger than EC2 allows": (
+        "network:\n  vpc_cidr: 10.0.0.0/8\n",
+        ["params/test.yaml:2: network.vpc_cidr: got '10.0.0.0/8'; a VPC's prefix length must be from /16 to /28, "
+         "e.g. 10.0.0.0/16"],
+    ),
     "SSH open to the world": (
         "network:\n  admin_ssh_cidr: 0.0.0.0/0\n",
         ["params/test.yaml:2: network.admin_ssh_cidr: got '0.0.0.0/0', which opens SSH to 4,294,967,296 "
