@@ -33,6 +33,9 @@ from stackyard.errors import BadInputError, StackyardError
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra=f"stackyard/{__version__}")
+# The first call of a run answers one question fast: can we reach AWS with these credentials?
+PROBE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=15,
+                      user_agent_extra=f"stackyard/{__version__}")
 REJECTED_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
                         "SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthFailure"}
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown"}
@@ -115,7 +118,7 @@ class Aws:
     def account_id(self, region: str) -> str:
         """Who we are; the first call of a run, so bad credentials or endpoints fail before any change."""
         with translated("checking the AWS credentials"):
-            return self.client("sts", region).get_caller_identity()["Account"]
+            return self._session.client("sts", region_name=region, config=PROBE_CONFIG).get_caller_identity()["Account"]
 
     def cloudformation(self, region: str) -> CloudFormation:
         return CloudFormation(self.client("cloudformation", region))
