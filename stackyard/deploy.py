@@ -66,15 +66,15 @@ def _run(request: RunRequest, interactive: bool) -> int:
     aws = Aws(request.profile, request.region or environment.manifest["region"])
     account = aws.account_id(request.region or environment.manifest["region"])
     run_id = new_run_id()
-    progress = Progress(env, stacks, request.log_dir / f"{'delete' if request.delete else 'deploy'}-{env}-{run_id}.log")
-    progress.line("account", f"{account}, {'delete' if request.delete else 'plan' if request.plan else 'deploy'} "
-                             f"{len(stacks)} stacks of {env}")
     options = DeployOptions(plan_only=request.plan, allow_replace=request.allow_replace,
                             assume_yes=request.assume_yes, interactive=interactive,
                             concurrency=request.concurrency, region_override=request.region)
-    if request.delete:
-        return _delete(aws, environment, progress, options, run_id, stacks, request)
-    return _deploy(aws, environment, progress, options, run_id, stacks, request)
+    verb = "delete" if request.delete else "plan" if request.plan else "deploy"
+    with Progress(env, stacks, request.log_dir / f"{verb}-{env}-{run_id}.log") as progress:
+        progress.line("account", f"{account}: {verb} {len(stacks)} stacks of {env}")
+        if request.delete:
+            return _delete(aws, environment, progress, options, run_id, stacks, request)
+        return _deploy(aws, environment, progress, options, run_id, stacks, request)
 
 
 def _deploy(aws, environment, progress, options, run_id, stacks, request) -> int:

@@ -91,25 +91,35 @@ class Progress:
                     self._live.start()
 
     def summary(self, outcomes: dict[str, Outcome]) -> None:
-        self.close()
+        """Each stack's outcome, after the live board is gone; then the log file is closed."""
+        self._stop_live()
         width = max([len(stack) for stack in outcomes] + [5])
-        for stack, outcome in outcomes.items():
-            detail = f"  {outcome.detail}" if outcome.detail else ""
-            message = f"{stack:<{width}}  {outcome.result}{detail}"
-            print(message, file=self.out)
-            self._log_only(message)
+        with self._lock:
+            for stack, outcome in outcomes.items():
+                detail = f"  {outcome.detail}" if outcome.detail else ""
+                message = f"{stack:<{width}}  {outcome.result}{detail}"
+                print(message, file=self.out)
+                self._log.write(message + "\n")
         print(f"log: {self.log_file}", file=self.out)
+        self.close()
 
     def close(self) -> None:
+        self._stop_live()
+        with self._lock:
+            if not self._log.closed:
+                self._log.close()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _stop_live(self) -> None:
         with self._lock:
             if self._live:
                 self._live.stop()
                 self._live = None
-
-    def _log_only(self, message: str) -> None:
-        with self._lock:
-            self._log.write(message + "\n")
-            self._log.flush()
 
     def _board(self) -> Table:
         table = Table(title=f"{self.env}", title_justify="left", show_edge=False)
