@@ -280,18 +280,19 @@ class S3:
         return deleted
 
     def _empty(self, bucket: str) -> int:
+        # Always the first page again: paging on while deleting would skip what the markers shifted past.
         deleted = 0
-        for page in self.client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        while True:
+            page = self.client.list_object_versions(Bucket=bucket, MaxKeys=1000)  # DeleteObjects takes 1,000
             keys = [{"Key": item["Key"], "VersionId": item["VersionId"]}
                     for kind in ("Versions", "DeleteMarkers") for item in page.get(kind, [])]
-            for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
-                batch = keys[start:start + 1000]
-                result = self.client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-                if result.get("Errors"):
-                    first = result["Errors"][0]
-                    raise AwsError(f"emptying bucket {bucket}: {first.get('Key')}: {first.get('Message')}")
-                deleted += len(batch)
-        return deleted
+            if not keys:
+                return deleted
+            result = self.client.delete_objects(Bucket=bucket, Delete={"Objects": keys[:1000], "Quiet": True})
+            if result.get("Errors"):
+                first = result["Errors"][0]
+                raise AwsError(f"emptying bucket {bucket}: {first.get('Key')}: {first.get('Message')}")
+            deleted += len(keys[:1000])
 
 
 @contextmanager

@@ -68,9 +68,10 @@ class Deleter(StackRunner):
         self.progress.state(stack, "deleting")
         started = datetime.now(timezone.utc)
         cloudformation.delete_stack(name, self._token(stack, "delete"))
-        final = self._watch(stack, name, cloudformation, started)
+        # By id: once deleted, the name no longer finds the stack, its final status or its events.
+        final = self._watch(stack, current.stack_id, cloudformation, started)
         if not succeeded(final.status):
-            reasons = self._failure_reasons(name, cloudformation, started)
+            reasons = self._failure_reasons(current.stack_id, cloudformation, started)
             raise StackyardError(f"stack {name}: {final.status}" + (f": {reasons}" if reasons else ""))
         with self._lock:
             self.kept += kept
@@ -125,7 +126,7 @@ class Deleter(StackRunner):
                 self._empty("bootstrap", self.aws.s3(region), bucket)
             started = datetime.now(timezone.utc)
             cloudformation.delete_stack(bootstrap.STACK_NAME, self._token("bootstrap", f"delete-{region}"))
-            final = self._watch("bootstrap", bootstrap.STACK_NAME, cloudformation, started)
+            final = self._watch("bootstrap", current.stack_id, cloudformation, started)
             outcomes[label] = (Outcome(label, "deleted") if succeeded(final.status)
                                else Outcome(label, "failed", final.status))
         return outcomes

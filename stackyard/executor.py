@@ -92,7 +92,10 @@ class StackRunner:
         return self.aws.cloudformation(self.environment.region(stack, self.options.region_override))
 
     def _watch(self, stack: str, name: str, cloudformation: CloudFormation, started: datetime) -> DeployedStack:
-        """Stream the stack's new events until its operation ends; the stack as it ended (or gone)."""
+        """Stream the stack's new events until its operation ends; the stack as it ended (or gone).
+
+        `name` may be the stack's id, which a delete must use: a deleted stack's name no longer
+        resolves, its id still shows DELETE_COMPLETE and the events."""
         seen: set[str] = set()
 
         def poll():
@@ -201,7 +204,7 @@ class Deployer(StackRunner):
             elif recovery is Recovery.DELETE_AND_CREATE:
                 started = datetime.now(timezone.utc)
                 cloudformation.delete_stack(name, self._token(stack, "delete-failed-create"))
-                self._watch(stack, name, cloudformation, started)
+                self._watch(stack, current.stack_id, cloudformation, started)  # by id: the name stops resolving
             elif recovery is Recovery.CONTINUE_ROLLBACK:
                 started = datetime.now(timezone.utc)
                 cloudformation.continue_update_rollback(name, self._token(stack, "continue-rollback"))

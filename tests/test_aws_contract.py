@@ -216,9 +216,10 @@ def test_emptying_deletes_every_version_and_delete_marker(s3):
     stubber.add_response("list_object_versions", {
         "Versions": [{"Key": "a", "VersionId": "1"}, {"Key": "a", "VersionId": "2"}],
         "DeleteMarkers": [{"Key": "b", "VersionId": "3"}],
-    }, {"Bucket": "b"})
+    }, {"Bucket": "b", "MaxKeys": 1000})
     stubber.add_response("delete_objects", {}, {"Bucket": "b", "Delete": {"Quiet": True, "Objects": [
         {"Key": "a", "VersionId": "1"}, {"Key": "a", "VersionId": "2"}, {"Key": "b", "VersionId": "3"}]}})
+    stubber.add_response("list_object_versions", {}, {"Bucket": "b", "MaxKeys": 1000})
     assert api.empty("b") == 3
 
 

@@ -75,9 +75,9 @@ def test_a_failed_first_create_is_deleted_and_then_created_again(stubbed):
     stubber.add_response("describe_stacks", stacks("ROLLBACK_COMPLETE"), {"StackName": NAME})
     stubber.add_response("delete_stack", {}, {"StackName": NAME, "ClientRequestToken": "stackyard-run-messaging-"
                                                                                         "delete-failed-create"})
-    events(stubber, (NAME, "AWS::CloudFormation::Stack", "DELETE_COMPLETE", None))
-    missing(stubber)  # the watch sees it gone
-    missing(stubber)  # the recovery looks again: nothing left, so create
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    stubber.add_response("describe_stacks", stacks("DELETE_COMPLETE"), {"StackName": STACK_ID})  # watched by id
+    missing(stubber)  # the recovery looks again by name: nothing left, so create
     deployer_ = deployer()
     assert deployer_._recover("messaging", NAME, deployer_.aws.cloudformation(REGION)) == (None, False)
     assert "ROLLBACK_COMPLETE: delete the failed first create, then create again" in out.getvalue()
