@@ -3,17 +3,23 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
+# The emulator the end-to-end tests deploy to, in its own Python 3.13 venv.
+LOCALSTACK := .localstack/venv/bin/python
 
 .PHONY: generate test bench clean
 
 generate: $(READY)
 	$(BIN)/python generate.py
 
-test: $(READY)
+test: $(READY) $(LOCALSTACK)
 	$(BIN)/python -m pytest
 
-bench: $(READY)
+bench: $(READY) $(LOCALSTACK)
 	$(BIN)/python bench/generate_bench.py
+	$(BIN)/python bench/deploy_bench.py
+
+$(LOCALSTACK): scripts/install-localstack
+	scripts/install-localstack
 
 # Reinstall whenever the declared dependencies change.
 $(READY): setup.cfg pyproject.toml
@@ -23,4 +29,4 @@ $(READY): setup.cfg pyproject.toml
 	touch $@
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build outputs logs .pytest_cache

@@ -20,6 +20,7 @@ from stackyard.deletion import Deleter
 from stackyard.errors import EXIT_FAILURE, EXIT_OK, BadInputError, StackyardError
 from stackyard.executor import DeployOptions, Deployer, Environment, new_run_id
 from stackyard.generate import generate
+from stackyard.package import verified
 from stackyard.progress import Progress
 
 EXIT_CHANGES_PLANNED = 3
@@ -120,7 +121,12 @@ def _environment(request: RunRequest, env: str) -> Environment:
     except FileNotFoundError:
         raise BadInputError(f"{manifest_path}: no build of environment {env}. Fix: run python generate.py --env "
                             f"{env}, or deploy without --no-generate") from None
-    return Environment(manifest, request.build_dir / env)
+    environment = Environment(manifest, request.build_dir / env)
+    for entry in manifest["stacks"].values():  # a stale or edited build stops here, before any AWS call
+        verified(environment.env_dir, entry["template"], entry["sha256"])
+        for child in entry["nested"].values():
+            verified(environment.env_dir, child["template"], child["sha256"])
+    return environment
 
 
 def _selected(environment: Environment, only: list[str]) -> list[str]:

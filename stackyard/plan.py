@@ -33,9 +33,15 @@ class Action(Enum):
 
 def action_for(local_template: dict[str, Any], parameters: dict[str, str], tags: dict[str, str],
                deployed: DeployedStack | None, deployed_template: dict[str, Any] | None) -> Action:
-    """CREATE for a stack not deployed, UNCHANGED when template, parameters and tags all match."""
+    """CREATE for a stack not deployed, UNCHANGED when template, parameters and tags all match.
+
+    A stack whose last operation rolled back is never skipped: what it holds may not be what its
+    stored template says, so CloudFormation's own change set decides.
+    """
     if deployed is None:
         return Action.CREATE
+    if deployed.status.endswith("ROLLBACK_COMPLETE"):
+        return Action.UPDATE
     same = (deployed_template == local_template and deployed.parameters == parameters
             and deployed.tags == tags)
     return Action.UNCHANGED if same else Action.UPDATE

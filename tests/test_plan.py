@@ -91,6 +91,11 @@ def test_a_stack_is_unchanged_only_when_template_parameters_and_tags_all_match()
     assert action_for(TEMPLATE, {}, {"Env": "prod"}, deployed(), TEMPLATE) is Action.UPDATE
 
 
+def test_a_stack_whose_last_update_rolled_back_is_never_skipped():
+    rolled_back = DeployedStack("s", "arn:s", "UPDATE_ROLLBACK_COMPLETE", None, {}, {"Env": "test"}, {}, False)
+    assert action_for(TEMPLATE, {}, {"Env": "test"}, rolled_back, TEMPLATE) is Action.UPDATE
+
+
 @pytest.mark.parametrize(("change", "risky"), [
     (ResourceChange("Modify", "Db", "AWS::RDS::DBCluster", "True"), True),
     (ResourceChange("Modify", "Db", "AWS::RDS::DBCluster", "Conditional"), True),
