@@ -94,6 +94,7 @@ class StackEvent:
     resource_type: str
     status: str
     reason: str | None
+    physical_id: str = ""
 
 
 class Aws:
@@ -205,6 +206,7 @@ class CloudFormation:
                     found.append(StackEvent(
                         event["EventId"], event["Timestamp"], event["LogicalResourceId"], event["ResourceType"],
                         event["ResourceStatus"], event.get("ResourceStatusReason"),
+                        event.get("PhysicalResourceId", ""),
                     ))
         return found[::-1]
 

@@ -39,6 +39,7 @@ from templates import bootstrap
 POLL_DELAYS = (0.5, 0.5, 1, 1, 2, 2, 3)
 STACK_TIMEOUT = timedelta(hours=2)
 FAILURES_SHOWN = 5
+NESTED_STACK = "AWS::CloudFormation::Stack"
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,22 @@ class StackRunner:
         return final or DeployedStack(name, "", "DELETE_COMPLETE", None, {}, {}, {}, False)
 
     def _failure_reasons(self, name: str, cloudformation: CloudFormation, started: datetime) -> str:
-        failures = [event for event in cloudformation.events(name, started)
-                    if is_failure_event(event.status) and event.reason and event.logical_id != name]
-        return "; ".join(f"{event.logical_id} ({event.resource_type}): {event.reason}"
-                         for event in failures[:FAILURES_SHOWN])
+        return "; ".join(self._failures(name, cloudformation, started)[:FAILURES_SHOWN])
+
+    def _failures(self, name: str, cloudformation: CloudFormation, started: datetime, within: str = "") -> list[str]:
+        """The first failing resources and why, looking inside failed nested stacks for the real cause."""
+        found = []
+        for event in cloudformation.events(name, started):
+            own = event.logical_id == name or event.physical_id == name  # the stack's events about itself
+            if own or not (is_failure_event(event.status) and event.reason):
+                continue
+            if event.resource_type == NESTED_STACK and event.physical_id.startswith("arn:"):
+                inner = self._failures(event.physical_id, cloudformation, started, f"{within}{event.logical_id}/")
+                if inner:
+                    found += inner
+                    continue
+            found.append(f"{within}{event.logical_id} ({event.resource_type}): {event.reason}")
+        return found
 
     def _poll(self, read, done):
         deadline = time.monotonic() + STACK_TIMEOUT.total_seconds()

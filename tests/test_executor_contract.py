@@ -194,3 +194,29 @@ def test_a_failed_execution_names_the_failing_resources_and_their_reasons(stubbe
     assert str(raised.value) == (f"stack {NAME}: UPDATE_ROLLBACK_COMPLETE: ReportsQueue (AWS::SQS::Queue): A queue "
                                  "already exists with the same name and a different value for attribute "
                                  "VisibilityTimeout")
+
+
+def test_a_failure_inside_a_nested_stack_is_named_by_the_resource_that_failed_there(stubbed):
+    deployer, stubber, _ = stubbed
+    nested_id = f"arn:aws:cloudformation:{REGION}:123456789012:stack/{NAME}-Vpc-X/def"
+    now = datetime.now(timezone.utc) + timedelta(seconds=5)
+
+    def page(stack_id, *items):
+        return {"StackEvents": [
+            {"StackId": stack_id, "EventId": f"{stack_id}-{index}", "StackName": NAME, "LogicalResourceId": logical,
+             "PhysicalResourceId": physical, "ResourceType": kind, "Timestamp": now - timedelta(milliseconds=index),
+             "ResourceStatus": status, "ResourceStatusReason": reason}
+            for index, (logical, physical, kind, status, reason) in enumerate(items)]}
+
+    stubber.add_response("describe_stack_events", page(STACK_ID, (
+        "Vpc", nested_id, "AWS::CloudFormation::Stack", "CREATE_FAILED",
+        "Embedded stack was not successfully created: The following resource(s) failed to create: [PrivateSubnet1]")),
+        {"StackName": NAME})
+    stubber.add_response("describe_stack_events", page(nested_id, (
+        "PrivateSubnet1", "", "AWS::EC2::Subnet", "CREATE_FAILED", "The CIDR '10.0.0.0/20' conflicts with another "
+        "subnet"), (f"{NAME}-Vpc-X", nested_id, "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS",
+                    "The following resource(s) failed to create: [PrivateSubnet1]")),
+        {"StackName": nested_id})
+    deployer_ = deployer()
+    reasons = deployer_._failure_reasons(NAME, deployer_.aws.cloudformation(REGION), LONG_AGO)
+    assert reasons == "Vpc/PrivateSubnet1 (AWS::EC2::Subnet): The CIDR '10.0.0.0/20' conflicts with another subnet"
