@@ -10,21 +10,16 @@ from troposphere import GetAtt, Output, Ref, Sub, Tags, Template
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     Bucket,
-    BucketEncryption,
     BucketPolicy,
     LifecycleConfiguration,
     LifecycleRule,
     NoncurrentVersionExpiration,
-    OwnershipControls,
-    OwnershipControlsRule,
-    PublicAccessBlockConfiguration,
-    ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule,
     VersioningConfiguration,
 )
 
 from templates.common import MANAGED_BY, TEMPLATE_VERSION
 from templates.policies import deny_insecure_transport, document
+from templates.storage import private_encrypted
 
 STACK_NAME = "stackyard-bootstrap"
 OLD_VERSIONS_EXPIRE_AFTER_DAYS = 30
@@ -37,13 +32,6 @@ def build() -> Template:
         "ArtifactBucket",
         BucketName=Sub("stackyard-artifacts-${AWS::AccountId}-${AWS::Region}"),
         VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
-        BucketEncryption=BucketEncryption(ServerSideEncryptionConfiguration=[ServerSideEncryptionRule(
-            ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
-        )]),
-        PublicAccessBlockConfiguration=PublicAccessBlockConfiguration(
-            BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True,
-        ),
-        OwnershipControls=OwnershipControls(Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
         LifecycleConfiguration=LifecycleConfiguration(Rules=[
             LifecycleRule(Id="expire-old-versions", Status="Enabled", NoncurrentVersionExpiration=(
                 NoncurrentVersionExpiration(NoncurrentDays=OLD_VERSIONS_EXPIRE_AFTER_DAYS))),
@@ -51,6 +39,7 @@ def build() -> Template:
                           AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1)),
         ]),
         Tags=Tags(ManagedBy=MANAGED_BY),
+        **private_encrypted(),
     ))
     template.add_resource(BucketPolicy(
         "ArtifactBucketPolicy", Bucket=Ref(bucket),

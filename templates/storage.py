@@ -77,7 +77,7 @@ def _access_log_bucket(template: Template, config: EnvironmentConfig) -> Bucket:
             LifecycleRule(Id="expire-access-logs", Status="Enabled",
                           ExpirationInDays=config.storage.access_logs_expire_after_days),
         ]),
-        **_private_encrypted(),
+        **private_encrypted(),
     ), config))
     delivery = Statement(
         Sid="AllowServerAccessLogDelivery",
@@ -124,7 +124,7 @@ def private_bucket(config: EnvironmentConfig, key: str, settings: BucketConfig, 
         BucketName=bucket_name(config, key),
         LoggingConfiguration=LoggingConfiguration(DestinationBucketName=access_log_bucket_name, LogFilePrefix=f"{key}/"),
         LifecycleConfiguration=LifecycleConfiguration(Rules=_lifecycle_rules(settings)),
-        **_private_encrypted(),
+        **private_encrypted(),
     )
     if settings.versioned:
         bucket.VersioningConfiguration = VersioningConfiguration(Status="Enabled")
@@ -142,7 +142,8 @@ def private_bucket(config: EnvironmentConfig, key: str, settings: BucketConfig, 
     return keep_on_delete(bucket, config)
 
 
-def _private_encrypted() -> dict:
+def private_encrypted() -> dict:
+    """SSE-S3 encryption, every public access blocked, ACLs disabled: what every bucket here gets."""
     return {
         "BucketEncryption": BucketEncryption(ServerSideEncryptionConfiguration=[ServerSideEncryptionRule(
             ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),

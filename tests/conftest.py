@@ -37,6 +37,17 @@ def params_copy(tmp_path, monkeypatch) -> Path:
     return Path("params")
 
 
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path) -> None:
+    """No AWS credentials anywhere boto3 looks: variables, profile files, instance metadata."""
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                     "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
 def template(builds: dict[str, EnvironmentBuild], env: str, path: str) -> dict[str, Any]:
     """A rendered template of an environment by its build path, e.g. `network/vpc.json`."""
     for stack in builds[env].stacks.values():

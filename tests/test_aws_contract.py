@@ -175,13 +175,7 @@ def test_aws_errors_become_the_projects_with_the_fix(code, kind, says):
     assert says in str(raised.value)
 
 
-def test_missing_credentials_are_bad_input_before_anything_is_called(monkeypatch, tmp_path):
-    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                     "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+def test_missing_credentials_are_bad_input_before_anything_is_called(no_credentials):
     with pytest.raises(BadInputError, match="no AWS credentials found. Fix: set AWS_PROFILE") as raised:
         Aws(region=REGION).account_id(REGION)
     assert raised.value.exit_code == EXIT_BAD_INPUT

@@ -45,13 +45,7 @@ def test_an_unreachable_endpoint(params_copy, capsys, no_aws):
                       "network, or start the emulator AWS_ENDPOINT_URL points at"]
 
 
-def test_missing_credentials(params_copy, capsys, monkeypatch, tmp_path):
-    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                     "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+def test_missing_credentials(params_copy, capsys, no_credentials):
     code, errors = run(capsys, "--env", "local")
     assert code == EXIT_BAD_INPUT
     assert errors == ["error: checking the AWS credentials: no AWS credentials found. Fix: set AWS_PROFILE (or "
