@@ -107,6 +107,7 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as scratch:
         shutil.copytree(ROOT / "params", Path(scratch) / "params")
+        shutil.copytree(ROOT / "sql", Path(scratch) / "sql")
         os.chdir(scratch)
         with LocalStack(Path(scratch) / "localstack") as emulator:
             os.environ.update(AWS_ENDPOINT_URL=emulator.endpoint, AWS_ACCESS_KEY_ID="test",

@@ -160,6 +160,10 @@ class Database(Model):
     log_retention_days: LogRetentionDays
     log_statement: Literal["none", "ddl", "mod", "all"]
     log_min_duration_ms: int = Field(ge=-1)
+    # A folder of .sql files, relative to the project (the folder holding params/), that the schema
+    # migrator applies during deploy; null: no migrator.
+    migrations: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
+                                        "a folder relative to the project, such as sql")] | None
 
     @field_validator("max_acu")
     @classmethod
@@ -279,7 +283,8 @@ class EnvironmentConfig(Model):
     """Everything one environment's templates are built from."""
 
     app: AppName
-    environment: str
+    environment: str  # from the params file's name
+    project_dir: Path  # the folder holding params/, which relative paths in params start from
     region: Region
     stacks: list[str] = Field(min_length=1)
     retain_data: bool
@@ -330,13 +335,13 @@ def load_configs(params_dir: Path, envs: list[str] | None = None) -> dict[str, E
 
 def load_config(params_dir: Path, env: str) -> EnvironmentConfig:
     params = load_environment(params_dir, env)
-    if "environment" in params.data:
-        raise ParamsError([ParamsProblem(
-            params.locate(("environment",)), "environment",
-            "the environment's name comes from its file name; remove this key",
-        )])
+    for key, message in (("environment", "the environment's name comes from its file name; remove this key"),
+                         ("project_dir", "the project is the folder holding params/; remove this key")):
+        if key in params.data:
+            raise ParamsError([ParamsProblem(params.locate((key,)), key, message)])
     try:
-        config = EnvironmentConfig.model_validate({**params.data, "environment": env})
+        config = EnvironmentConfig.model_validate(
+            {**params.data, "environment": env, "project_dir": params_dir.resolve().parent})
     except ValidationError as error:
         raise ParamsError([_problem(params, detail) for detail in error.errors()]) from None
     problems = cross_checks(config, params)
@@ -363,6 +368,7 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
             "secret rotation runs in the private subnets and must reach Secrets Manager, which needs a NAT; "
             "expected network.nat: single or per_az, or secret_rotation_days: null",
         ))
+    problems += _migration_checks(config, params)
     edge = config.edge
     if (edge.domain is None) != (edge.hosted_zone_id is None):
         key = ("edge", "domain" if edge.domain else "hosted_zone_id")
@@ -391,6 +397,23 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
     return problems
 
 
+def _migration_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    folder = config.database.migrations
+    if folder is None or "database" not in config.stacks:
+        return []
+    key = ("database", "migrations")
+    path = config.project_dir / folder
+    if not path.is_dir() or not any(path.glob("*.sql")):
+        return [ParamsProblem(params.locate(key), dotted(key),
+                              f"{path} holds no .sql files; expected the folder of migrations, or null for none")]
+    if config.network.nat == "none":
+        return [ParamsProblem(params.locate(key), dotted(key),
+                              "the schema migrator runs in the private subnets and must reach Secrets Manager and "
+                              "CloudFormation's response URL, which needs a NAT; expected network.nat: single or "
+                              "per_az, or migrations: null")]
+    return []
+
+
 def bucket_name_prefix(config: EnvironmentConfig, key: str) -> str:
     return f"{config.app}-{config.environment}-{key}"
 
@@ -417,7 +440,7 @@ def _message(path: tuple, detail: dict[str, Any]) -> str:
 
 def _unknown_key(path: tuple) -> str:
     allowed = sorted(_fields_at(EnvironmentConfig, path[:-1]))
-    allowed = [name for name in allowed if name != "environment"]
+    allowed = [name for name in allowed if name not in ("environment", "project_dir")]
     close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown key{hint}; allowed keys here: {', '.join(allowed)}"

@@ -31,8 +31,10 @@ def builds(configs) -> dict[str, EnvironmentBuild]:
 
 @pytest.fixture
 def params_copy(tmp_path, monkeypatch) -> Path:
-    """A copy of params/ in a temporary working folder, so messages show `params/<file>`."""
+    """A copy of the project's params/ (and the sql/ it names) in a temporary working folder, so
+    messages show `params/<file>`."""
     shutil.copytree(PARAMS_DIR, tmp_path / "params")
+    shutil.copytree(ROOT / "sql", tmp_path / "sql")
     monkeypatch.chdir(tmp_path)
     return Path("params")
 

@@ -22,7 +22,7 @@ def base_line(text: str) -> int:
 
 ALLOWED_DATABASE_KEYS = (
     "backup_retention_days, deletion_protection, engine_version, log_min_duration_ms, log_retention_days, "
-    "log_statement, master_username, max_acu, min_acu, name, performance_insights, reader_instances, "
+    "log_statement, master_username, max_acu, migrations, min_acu, name, performance_insights, reader_instances, "
     "secret_rotation_days"
 )
 
@@ -101,6 +101,9 @@ CASES = {
         [f"params/base.yaml:{base_line('secret_rotation_days:')}: database.secret_rotation_days: secret rotation "
          "runs in the private subnets and must reach Secrets Manager, which needs a NAT; expected network.nat: "
          "single or per_az, or secret_rotation_days: null",
+         f"params/base.yaml:{base_line('migrations:')}: database.migrations: the schema migrator runs in the "
+         "private subnets and must reach Secrets Manager and CloudFormation's response URL, which needs a NAT; "
+         "expected network.nat: single or per_az, or migrations: null",
          "params/test.yaml:2: network.nat: the app server in the private subnets installs Docker and pulls images "
          "through a NAT; expected single or per_az"],
     ),
@@ -138,6 +141,11 @@ CASES = {
         "stacks: [network, storage, network]\n",
         ["params/test.yaml:1: stacks: got 'network' more than once; expected each stack once"],
     ),
+    "a migrations folder without migrations": (
+        "database:\n  migrations: schema\n",
+        ["params/test.yaml:2: database.migrations: {project}/schema holds no .sql files; expected the folder of "
+         "migrations, or null for none"],
+    ),
     "YAML syntax error": (
         "network:\n  nat: [single\n",
         ["params/test.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'. "
@@ -168,6 +176,7 @@ def test_bad_params_exit_2_with_every_problem_and_write_nothing(params_copy, cap
     code, errors = run_generate(capsys, "--env", "test")
     assert code == EXIT_BAD_INPUT
     problems = len(expected)
+    expected = [line.replace("{project}", str(Path.cwd())) for line in expected]
     assert errors == [f"error: {line}" for line in expected] + [
         f"{problems} problem{'s' if problems > 1 else ''} in the params; nothing was written"
     ]

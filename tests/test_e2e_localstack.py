@@ -37,6 +37,7 @@ def emulator(tmp_path_factory):
 @pytest.fixture
 def workdir(tmp_path, monkeypatch, emulator):
     shutil.copytree(PARAMS_DIR, tmp_path / "params")
+    shutil.copytree(PARAMS_DIR.parent / "sql", tmp_path / "sql")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint)
