@@ -22,7 +22,7 @@ from stackyard import __version__
 from stackyard.config import EnvironmentConfig
 from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import deploy_order
-from templates.common import FromOutput, StackTemplates, standard_tags
+from templates.common import ARTIFACT_BUCKET, FromOutput, LambdaCode, StackTemplates, standard_tags
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -62,6 +62,7 @@ class RenderedStack:
     template: RenderedTemplate
     nested: dict[str, RenderedTemplate]  # the nested stack's logical id -> its child template
     parameter_sources: dict[str, FromOutput]  # parameter -> the stack output deploy passes to it
+    packages: dict[str, LambdaCode]  # parameter -> the Lambda package whose S3 key deploy passes to it
 
     @property
     def templates(self) -> list[RenderedTemplate]:
@@ -130,6 +131,8 @@ class EnvironmentBuild:
             "imports": stack.imports,
             "parameters": {name: {"stack": source.stack, "output": source.output}
                            for name, source in sorted(stack.parameter_sources.items())},
+            "packages": {name: {"folder": code.folder, "include": dict(sorted(code.include.items()))}
+                         for name, code in sorted(stack.packages.items())},
             "depends_on": self.dependencies[stack.name],
         }
 
@@ -166,18 +169,19 @@ def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedS
                                  f"{TEMPLATE_URL_MAX_BYTES:,}; split the stack into nested stacks")
     _check_parameters_are_fed(built, parent)
     return RenderedStack(built.name, config.stack_name(built.name), built.region or config.region, parent, nested,
-                         dict(built.parameters))
+                         dict(built.parameters), dict(built.packages))
 
 
 def _check_parameters_are_fed(built: StackTemplates, parent: RenderedTemplate) -> None:
     """Deploy can only pass values to parameters that name their source; the rest need defaults."""
     declared = parent.document.get("Parameters", {})
-    for name in built.parameters:
+    fed = set(built.parameters) | set(built.packages) | ({ARTIFACT_BUCKET} if built.packages else set())
+    for name in fed:
         if name not in declared:
             raise StackyardError(f"stack {built.name}: a source is given for parameter {name}, which the template "
                                  f"does not declare")
     for name, parameter in declared.items():
-        if name not in built.parameters and "Default" not in parameter:
+        if name not in fed and "Default" not in parameter:
             raise StackyardError(f"stack {built.name}: parameter {name} has neither a default nor a source stack "
                                  f"output, so deploy could not give it a value")
 

@@ -121,7 +121,7 @@ def _environment(request: RunRequest, env: str) -> Environment:
     except FileNotFoundError:
         raise BadInputError(f"{manifest_path}: no build of environment {env}. Fix: run python generate.py --env "
                             f"{env}, or deploy without --no-generate") from None
-    environment = Environment(manifest, request.build_dir / env)
+    environment = Environment(manifest, request.build_dir / env, request.params_dir.resolve().parent)
     for entry in manifest["stacks"].values():  # a stale or edited build stops here, before any AWS call
         verified(environment.env_dir, entry["template"], entry["sha256"])
         for child in entry["nested"].values():

@@ -39,6 +39,7 @@ from templates import bootstrap
 POLL_DELAYS = (0.5, 0.5, 1, 1, 2, 2, 3)
 STACK_TIMEOUT = timedelta(hours=2)
 FAILURES_SHOWN = 5
+LAMBDA_CACHE = ".lambda-cache"  # in the build folder: dependencies installed once per requirements
 NESTED_STACK = "AWS::CloudFormation::Stack"
 
 
@@ -58,6 +59,7 @@ class Environment:
 
     manifest: dict[str, Any]
     env_dir: Path
+    project_dir: Path = Path(".")  # Lambda package folders are relative to it
 
     @property
     def name(self) -> str:
@@ -172,12 +174,16 @@ class Deployer(StackRunner):
         if recreate and self.options.plan_only:
             return Outcome(stack, "planned", f"would delete the failed first create ({current.status}) and create it")
         bucket, s3 = self._artifacts(entry, region)
-        if self.options.plan_only and current is None and bucket is None and entry["nested"]:
-            return Outcome(stack, "planned", "would create it (its nested templates need the artifact bucket, "
-                                             "which a deploy creates first)")
+        if self.options.plan_only and current is None and bucket is None and packaging.needs_bucket(
+                entry, self.environment.env_dir):
+            return Outcome(stack, "planned", "would create it (its nested templates or Lambda packages need the "
+                                             "artifact bucket, which a deploy creates first)")
         self.progress.state(stack, "packaging")
         packaged = packaging.package(stack, entry, self.environment.env_dir, bucket, s3, region)
         parameters = self._parameters(stack, entry)
+        if entry.get("packages"):
+            parameters |= packaging.package_lambdas(entry, self.environment.project_dir,
+                                                    self.environment.env_dir.parent / LAMBDA_CACHE, bucket, s3)
         tags = dict(self.environment.manifest["stack_tags"])
         deployed_template = cloudformation.template(name) if current else None
         action = action_for(packaged.template, parameters, tags, current, deployed_template)

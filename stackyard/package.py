@@ -1,6 +1,6 @@
 """Packaging a stack for deploy, as `aws cloudformation package` does.
 
-Each nested child is uploaded to the artifact bucket under `templates/<sha256>.json` (skipped
+Lambda packages are built and uploaded under `lambdas/<sha256>.zip`; each nested child is uploaded to the artifact bucket under `templates/<sha256>.json` (skipped
 when that key is already there) and the parent's relative TemplateURL is rewritten to it. The
 parent goes inline when CloudFormation's TemplateBody limit allows, else it is uploaded too.
 Files are checked against the manifest's hashes first, so a stale or edited build never deploys.
@@ -16,9 +16,12 @@ from typing import Any
 
 from stackyard.aws import S3
 from stackyard.errors import BadInputError
+from stackyard.lambda_package import LambdaSource, build_zip
+from templates.common import ARTIFACT_BUCKET
 
 TEMPLATE_BODY_MAX_BYTES = 51_200
 TEMPLATE_PREFIX = "templates"
+LAMBDA_PREFIX = "lambdas"
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,28 @@ def package(stack: str, entry: dict[str, Any], env_dir: Path, bucket: str | None
     return PackagedStack(stack, parent, {"TemplateURL": object_url(bucket, region, key)}, uploaded, reused)
 
 
+def package_lambdas(entry: dict[str, Any], project_dir: Path, cache_dir: Path, bucket: str, s3: S3) -> dict[str, str]:
+    """Each Lambda package of the stack built, uploaded under `lambdas/<sha256>.zip` unless already
+    there; returns the stack parameters that point at them (and at the bucket)."""
+    values = {}
+    for parameter, code in entry.get("packages", {}).items():
+        source = LambdaSource(project_dir / code["folder"],
+                              {name: project_dir / folder for name, folder in code["include"].items()})
+        body = build_zip(source, cache_dir)
+        key = f"{LAMBDA_PREFIX}/{hashlib.sha256(body).hexdigest()}.zip"
+        if not s3.exists(bucket, key):
+            s3.upload(bucket, key, body, "application/zip")
+        values[parameter] = key
+    if values:
+        values[ARTIFACT_BUCKET] = bucket
+    return values
+
+
 def needs_bucket(entry: dict[str, Any], env_dir: Path) -> bool:
-    """Whether packaging this stack uploads anything (nested children, or a parent over the inline limit)."""
-    return bool(entry["nested"]) or (env_dir / entry["template"]).stat().st_size > TEMPLATE_BODY_MAX_BYTES
+    """Whether deploying this stack uploads anything: nested children, Lambda packages, or a parent
+    over the inline limit."""
+    return (bool(entry["nested"]) or bool(entry.get("packages"))
+            or (env_dir / entry["template"]).stat().st_size > TEMPLATE_BODY_MAX_BYTES)
 
 
 def verified(env_dir: Path, relative: str, sha256: str) -> bytes:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from troposphere import AWSObject, Export, GetAtt, ImportValue, Output, Parameter, Split, Tags, Template
+from troposphere import AWSObject, Export, GetAtt, ImportValue, Output, Parameter, Ref, Split, Tags, Template
+from troposphere.awslambda import Code
 from troposphere.cloudformation import Stack
 
 from stackyard.config import EnvironmentConfig
 
 MANAGED_BY = "stackyard"
+ARTIFACT_BUCKET = "ArtifactBucket"  # the parameter deploy fills with the artifact bucket's name
 # Where resource types keep their tags: a key/value list or map under `Tags`, a map under `UserPoolTags`.
 TAG_PROPERTIES = ("Tags", "UserPoolTags")
 TEMPLATE_VERSION = "2010-09-09"
@@ -30,10 +32,13 @@ class FromOutput:
     output: str
 
 
-def output_parameter(template: Template, name: str, stack: str, description: str) -> tuple[str, FromOutput]:
-    """Declare parameter `name`, fed from the output of the same name of `stack`."""
-    template.add_parameter(Parameter(name, Type="String", Description=description))
-    return name, FromOutput(stack, name)
+@dataclass(frozen=True)
+class LambdaCode:
+    """A Lambda package deploy builds from local folders, uploads under its hash and passes to
+    the stack as a parameter holding its S3 key. Folders are relative to the project."""
+
+    folder: str
+    include: dict[str, str] = field(default_factory=dict)  # name in the package -> folder
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,22 @@ class StackTemplates:
     children: dict[str, Template] = field(default_factory=dict)
     region: str | None = None
     parameters: dict[str, FromOutput] = field(default_factory=dict)
+    packages: dict[str, LambdaCode] = field(default_factory=dict)  # parameter -> the package whose key it takes
+
+
+def lambda_code(template: Template, parameter: str, description: str) -> Code:
+    """The Code of a function whose package deploy uploads: the artifact bucket and the key, both parameters."""
+    if ARTIFACT_BUCKET not in template.parameters:
+        template.add_parameter(Parameter(ARTIFACT_BUCKET, Type="String",
+                                         Description="The artifact bucket deploy uploads Lambda packages to"))
+    template.add_parameter(Parameter(parameter, Type="String", Description=f"S3 key of the package: {description}"))
+    return Code(S3Bucket=Ref(ARTIFACT_BUCKET), S3Key=Ref(parameter))
+
+
+def output_parameter(template: Template, name: str, stack: str, description: str) -> tuple[str, FromOutput]:
+    """Declare parameter `name`, fed from the output of the same name of `stack`."""
+    template.add_parameter(Parameter(name, Type="String", Description=description))
+    return name, FromOutput(stack, name)
 
 
 def new_template(config: EnvironmentConfig, description: str, region: str | None = None) -> Template:

@@ -9,9 +9,15 @@ is useless once its key is gone.
 
 from __future__ import annotations
 
+import awacs.ec2
 import awacs.kms
-from awacs.aws import Allow, Principal, Statement
-from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
+import awacs.logs
+import awacs.secretsmanager
+from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
+from troposphere import AccountId, GetAtt, Join, Output, Partition, Ref, Sub, Template
+from troposphere.awslambda import Function, VPCConfig
+from troposphere.cloudformation import CustomResource
+from troposphere.iam import Policy, Role
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 from troposphere.kms import Alias, Key
 from troposphere.logs import LogGroup, MetricFilter, MetricTransformation
@@ -26,19 +32,22 @@ from troposphere.secretsmanager import (
 )
 
 from stackyard.config import EnvironmentConfig
+from stackyard.lambda_package import folder_digest
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
+    LambdaCode,
     StackTemplates,
     export,
     import_list,
     import_value,
     keep_on_delete,
+    lambda_code,
     name_tag,
     new_template,
     tag_resources,
 )
 from templates.network import ANYWHERE, DATABASE_PORT
-from templates.policies import document
+from templates.policies import document, service_role_trust
 
 NAME = "database"
 ENGINE = "aurora-postgresql"
@@ -46,6 +55,10 @@ SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2020-07-23"
 # Characters that break connection strings or shell quoting when they appear in the password.
 PASSWORD_EXCLUDED = "\"'@/\\ :?#[]%&=+;,`$"
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
+MIGRATOR_FOLDER = "lambdas/schema_migrator"
+MIGRATOR_CODE = "SchemaMigratorCode"  # the parameter holding the migrator package's S3 key
+MIGRATOR_RUNTIME = "python3.12"
+MIGRATOR_TIMEOUT_SECONDS = 900  # Lambda's limit: room for building indexes on large tables
 # What PostgreSQL logs when it refuses a connection: bad credentials, no pg_hba entry, no slots left.
 CONNECTION_FAILURES = ('?"password authentication failed" ?"no pg_hba.conf entry" '
                        '?"too many connections" ?"remaining connection slots are reserved"')
@@ -65,9 +78,10 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     ))
     if database.secret_rotation_days is not None:
         _rotation(template, config, key, attachment, writer)
+    packages = _schema_migrator(template, config, key, secret, attachment, writer) if database.migrations else {}
     _alarms(template, config, cluster)
     _exports(template, config, cluster, secret, key)
-    return StackTemplates(NAME, tag_resources(template, config))
+    return StackTemplates(NAME, tag_resources(template, config), packages=packages)
 
 
 def cluster_identifier(config: EnvironmentConfig) -> str:
@@ -221,6 +235,91 @@ def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachmen
         RotationRules=RotationRules(AutomaticallyAfterDays=config.database.secret_rotation_days),
         # The first rotation runs at once and needs a database that answers.
         DependsOn=[writer.title, "DatabaseFromRotation"],
+    ))
+
+
+class SchemaMigration(CustomResource):
+    resource_type = "Custom::SchemaMigration"
+    props = {**CustomResource.props, "SecretArn": (str, True), "DatabaseName": (str, True), "SqlSha256": (str, True)}
+
+
+def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, secret: Secret, attachment,
+                     writer: DBInstance) -> dict[str, LambdaCode]:
+    """The migrator Lambda, in the private subnets, and the custom resource that runs it on deploy.
+
+    The resource carries the migrations' digest, so new or changed files make it an Update.
+    """
+    database = config.database
+    name = f"{config.app}-{config.environment}-schema-migrator"
+    group = template.add_resource(SecurityGroup(
+        "MigratorSecurityGroup",
+        GroupDescription="Schema migrator Lambda: reaches Secrets Manager, CloudFormation and the database only",
+        VpcId=import_value(config, "VpcId"),
+        SecurityGroupEgress=[
+            SecurityGroupRule(IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp=ANYWHERE,
+                              Description="HTTPS to Secrets Manager and the CloudFormation response URL"),
+            SecurityGroupRule(IpProtocol="tcp", FromPort=DATABASE_PORT, ToPort=DATABASE_PORT,
+                              DestinationSecurityGroupId=import_value(config, "DatabaseSecurityGroupId"),
+                              Description="PostgreSQL to the database"),
+        ],
+        Tags=name_tag(config, "schema-migrator"),
+    ))
+    admitted = template.add_resource(SecurityGroupIngress(
+        "DatabaseFromMigrator", GroupId=import_value(config, "DatabaseSecurityGroupId"),
+        SourceSecurityGroupId=Ref(group), IpProtocol="tcp", FromPort=DATABASE_PORT, ToPort=DATABASE_PORT,
+        Description="PostgreSQL from the schema migrator",
+    ))
+    log_group = template.add_resource(LogGroup(
+        "MigratorLogGroup", LogGroupName=f"/aws/lambda/{name}", RetentionInDays=database.log_retention_days,
+    ))
+    function = template.add_resource(Function(
+        "MigratorFunction",
+        FunctionName=name,
+        Description=f"Applies {database.migrations}/ to the {config.app} {config.environment} database",
+        Runtime=MIGRATOR_RUNTIME,
+        Handler="handler.handler",
+        Code=lambda_code(template, MIGRATOR_CODE, "the schema migrator"),
+        Role=GetAtt(_migrator_role(template, config, key, secret, log_group), "Arn"),
+        Timeout=MIGRATOR_TIMEOUT_SECONDS,
+        MemorySize=256,
+        VpcConfig=VPCConfig(SubnetIds=import_list(config, "PrivateSubnetIds"), SecurityGroupIds=[Ref(group)]),
+        DependsOn=log_group.title,
+    ))
+    migration = template.add_resource(SchemaMigration(
+        "SchemaMigration",
+        ServiceToken=GetAtt(function, "Arn"),
+        SecretArn=Ref(secret),
+        DatabaseName=database.name,
+        SqlSha256=folder_digest(config.project_dir / database.migrations, "*.sql"),
+        # the database answering, the secret holding its host, and the migrator admitted by it
+        DependsOn=[writer.title, attachment.title, admitted.title],
+    ))
+    template.add_output(Output("SchemaVersion", Description="The last migration applied",
+                               Value=GetAtt(migration, "Version")))
+    return {MIGRATOR_CODE: LambdaCode(MIGRATOR_FOLDER, {"sql": database.migrations})}
+
+
+def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secret: Secret, log_group) -> Role:
+    secrets_manager = Sub("secretsmanager.${AWS::Region}.amazonaws.com")
+    return template.add_resource(Role(
+        "MigratorRole",
+        Description=f"The {config.app} {config.environment} schema migrator: reads the database secret, logs",
+        AssumeRolePolicyDocument=service_role_trust("lambda.amazonaws.com"),
+        Policies=[Policy(PolicyName="schema-migrator", PolicyDocument=document(
+            Statement(Sid="DatabaseCredentials", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
+                      Resource=[Ref(secret)]),
+            Statement(Sid="DecryptDatabaseCredentials", Effect=Allow, Action=[awacs.kms.Decrypt],
+                      Resource=[GetAtt(key, "Arn")],
+                      Condition=Condition(StringEquals({"kms:ViaService": secrets_manager}))),
+            Statement(Sid="OwnLogs", Effect=Allow, Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
+                      Resource=[GetAtt(log_group, "Arn")]),
+            # Lambda attaches network interfaces in the VPC; EC2 scopes these actions to nothing narrower.
+            Statement(Sid="VpcNetworkInterfaces", Effect=Allow, Resource=["*"], Action=[
+                awacs.ec2.CreateNetworkInterface, awacs.ec2.DescribeNetworkInterfaces,
+                awacs.ec2.DeleteNetworkInterface, awacs.ec2.AssignPrivateIpAddresses,
+                awacs.ec2.UnassignPrivateIpAddresses,
+            ]),
+        ))],
     ))
 
 

@@ -125,7 +125,69 @@ def test_performance_insights_where_the_environment_wants_it(builds, env, insigh
 
 @pytest.mark.parametrize("env", ENVS)
 def test_endpoint_port_and_secret_are_exported(builds, env):
-    exports = {output["Export"]["Name"]: output["Value"] for output in db(builds, env)["Outputs"].values()}
+    exports = {output["Export"]["Name"]: output["Value"] for output in db(builds, env)["Outputs"].values()
+               if "Export" in output}
     assert exports[f"one-system-{env}-DatabaseEndpoint"] == {"Fn::GetAtt": ["DatabaseCluster", "Endpoint.Address"]}
     assert exports[f"one-system-{env}-DatabasePort"] == {"Fn::GetAtt": ["DatabaseCluster", "Endpoint.Port"]}
     assert exports[f"one-system-{env}-DatabaseSecretArn"] == {"Ref": "DatabaseSecret"}
+
+
+# --- the schema migrator (issue: sql/ applied through a custom resource) ------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_migrator_runs_in_the_private_subnets_behind_its_own_group_which_the_database_admits(builds, env):
+    document = db(builds, env)
+    function = properties(document, "MigratorFunction")
+    assert picked(function, "FunctionName", "Runtime", "Handler", "Timeout") == {
+        "FunctionName": f"one-system-{env}-schema-migrator", "Runtime": "python3.12", "Handler": "handler.handler",
+        "Timeout": 900}
+    assert function["VpcConfig"] == {
+        "SubnetIds": {"Fn::Split": [",", {"Fn::ImportValue": f"one-system-{env}-PrivateSubnetIds"}]},
+        "SecurityGroupIds": [{"Ref": "MigratorSecurityGroup"}]}
+    assert function["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "SchemaMigratorCode"}}
+    egress = properties(document, "MigratorSecurityGroup")["SecurityGroupEgress"]
+    assert [(rule["FromPort"], rule.get("CidrIp") or rule["DestinationSecurityGroupId"]) for rule in egress] == [
+        (443, "0.0.0.0/0"), (5432, {"Fn::ImportValue": f"one-system-{env}-DatabaseSecurityGroupId"})]
+    admitted = properties(document, "DatabaseFromMigrator")
+    assert picked(admitted, "GroupId", "SourceSecurityGroupId", "FromPort") == {
+        "GroupId": {"Fn::ImportValue": f"one-system-{env}-DatabaseSecurityGroupId"},
+        "SourceSecurityGroupId": {"Ref": "MigratorSecurityGroup"}, "FromPort": 5432}
+
+
+def test_the_migrators_role_reads_only_the_database_secret_and_writes_only_its_logs(builds):
+    [policy] = properties(db(builds, "test"), "MigratorRole")["Policies"]
+    statements = {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
+    assert statements["DatabaseCredentials"]["Resource"] == [{"Ref": "DatabaseSecret"}]
+    assert statements["DatabaseCredentials"]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statements["DecryptDatabaseCredentials"]["Resource"] == [{"Fn::GetAtt": ["DatabaseKey", "Arn"]}]
+    assert statements["OwnLogs"]["Resource"] == [{"Fn::GetAtt": ["MigratorLogGroup", "Arn"]}]
+    assert set(statements) == {"DatabaseCredentials", "DecryptDatabaseCredentials", "OwnLogs", "VpcNetworkInterfaces"}
+    assert set(statements["VpcNetworkInterfaces"]["Action"]) == {
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_migration_runs_once_the_database_answers_and_changes_with_the_sql_files(builds, env):
+    from stackyard.lambda_package import folder_digest
+    from tests.conftest import ROOT
+
+    resource = db(builds, env)["Resources"]["SchemaMigration"]
+    assert resource["Type"] == "Custom::SchemaMigration"
+    assert resource["Properties"] == {
+        "ServiceToken": {"Fn::GetAtt": ["MigratorFunction", "Arn"]}, "SecretArn": {"Ref": "DatabaseSecret"},
+        "DatabaseName": "one_system", "SqlSha256": folder_digest(ROOT / "sql", "*.sql")}
+    assert set(resource["DependsOn"]) == {"DatabaseWriter", "DatabaseSecretAttachment", "DatabaseFromMigrator"}
+    assert db(builds, env)["Outputs"]["SchemaVersion"]["Value"] == {"Fn::GetAtt": ["SchemaMigration", "Version"]}
+    assert builds[env].manifest()["stacks"]["database"]["packages"] == {
+        "SchemaMigratorCode": {"folder": "lambdas/schema_migrator", "include": {"sql": "sql"}}}
+
+
+def test_without_migrations_there_is_no_migrator(configs):
+    config = configs["test"].model_copy(update={
+        "database": configs["test"].database.model_copy(update={"migrations": None})})
+    built = database.build(config)
+    document = built.template.to_dict()
+    assert not [name for name in document["Resources"] if "Migrat" in name]
+    assert built.packages == {} and "ArtifactBucket" not in document.get("Parameters", {})
