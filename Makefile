@@ -6,17 +6,22 @@ READY  := $(VENV)/.installed
 # The emulator the end-to-end tests deploy to, in its own Python 3.13 venv.
 LOCALSTACK := .localstack/venv/bin/python
 
-.PHONY: generate test bench clean
+.PHONY: generate test bench clean postgres
 
 generate: $(READY)
 	$(BIN)/python generate.py
 
-test: $(READY) $(LOCALSTACK)
+test: $(READY) $(LOCALSTACK) postgres
 	$(BIN)/python -m pytest
 
-bench: $(READY) $(LOCALSTACK)
+bench: $(READY) $(LOCALSTACK) postgres
 	$(BIN)/python bench/generate_bench.py
 	$(BIN)/python bench/deploy_bench.py
+	$(BIN)/python bench/schema_bench.py
+
+# Debian's PostgreSQL server, for the schema tests (checks first, installs only when missing).
+postgres:
+	scripts/install-postgres
 
 $(LOCALSTACK): scripts/install-localstack
 	scripts/install-localstack
