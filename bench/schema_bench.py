@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Schema migrator timings against a local PostgreSQL (TLS, loopback): applying all of sql/ to an
+empty database, and a run with nothing to apply (connect, lock, read the history, unlock).
+
+    .venv/bin/python bench/schema_bench.py [--runs N]
+
+Needs Debian's postgresql package (scripts/install-postgres; make bench does it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import ssl
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pg8000.native
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.postgres import PASSWORD, SUPERUSER, PostgresServer  # noqa: E402 (the root is on sys.path only now)
+
+
+def load_handler():
+    spec = importlib.util.spec_from_file_location("schema_migrator_handler",
+                                                  ROOT / "lambdas" / "schema_migrator" / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fresh_database(server: PostgresServer, name: str) -> dict:
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    admin = pg8000.native.Connection(SUPERUSER, host=server.host, port=server.port, password=PASSWORD,
+                                     ssl_context=context)
+    admin.run(f"CREATE DATABASE {name}")
+    admin.close()
+    return {"username": SUPERUSER, "password": PASSWORD, "host": server.host, "port": server.port, "dbname": name}
+
+
+def timed(handler) -> float:
+    started = time.perf_counter()
+    handler.migrate({"SecretArn": "bench"})
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed (default 5)")
+    runs = parser.parse_args().runs
+    handler = load_handler()
+    handler.SQL_DIR = ROOT / "sql"  # the package puts sql/ beside the handler; here it is the project's
+    full, noop = [], []
+    with PostgresServer() as server:
+        for run in range(runs):
+            credentials = fresh_database(server, f"bench_{run}")
+            handler._credentials = lambda arn, found=credentials: dict(found)
+            full.append(timed(handler))
+            noop.extend(timed(handler) for _ in range(5))
+    files = len(list((ROOT / "sql").glob("*.sql")))
+    print(f"schema migrator on local PostgreSQL over TLS ({files} migrations; median of {runs} databases)")
+    print(f"  full schema on an empty database   {statistics.median(full) * 1000:7.1f} ms   "
+          f"(min {min(full) * 1000:.1f}, max {max(full) * 1000:.1f})")
+    print(f"  no-op run (nothing to apply)       {statistics.median(noop) * 1000:7.1f} ms   "
+          f"(min {min(noop) * 1000:.1f}, max {max(noop) * 1000:.1f})")
+
+
+if __name__ == "__main__":
+    main()
