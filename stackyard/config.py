@@ -102,6 +102,9 @@ class Network(Model):
         return cidr
     subnet_prefix_length: int = Field(ge=16, le=28)
     nat: NatMode
+    # S3 (gateway) and Secrets Manager (interface) endpoints: how the migrator and the secret
+    # rotation reach them from the private subnets without a NAT.
+    vpc_endpoints: bool
     admin_ssh_cidr: Cidr
     flow_logs: FlowLogs
 
@@ -361,12 +364,12 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
             "expected single or per_az",
         ))
     if (config.database.secret_rotation_days is not None and config.network.nat == "none"
-            and "database" in config.stacks):
+            and not config.network.vpc_endpoints and "database" in config.stacks):
         key = ("database", "secret_rotation_days")
         problems.append(ParamsProblem(
             params.locate(key), dotted(key),
-            "secret rotation runs in the private subnets and must reach Secrets Manager, which needs a NAT; "
-            "expected network.nat: single or per_az, or secret_rotation_days: null",
+            "secret rotation runs in the private subnets and must reach Secrets Manager; expected network.nat: "
+            "single or per_az, or network.vpc_endpoints: true, or secret_rotation_days: null",
         ))
     problems += _migration_checks(config, params)
     edge = config.edge
@@ -406,11 +409,11 @@ def _migration_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
     if not path.is_dir() or not any(path.glob("*.sql")):
         return [ParamsProblem(params.locate(key), dotted(key),
                               f"{path} holds no .sql files; expected the folder of migrations, or null for none")]
-    if config.network.nat == "none":
+    if config.network.nat == "none" and not config.network.vpc_endpoints:
         return [ParamsProblem(params.locate(key), dotted(key),
                               "the schema migrator runs in the private subnets and must reach Secrets Manager and "
-                              "CloudFormation's response URL, which needs a NAT; expected network.nat: single or "
-                              "per_az, or migrations: null")]
+                              "CloudFormation's response URL (S3); expected network.nat: single or per_az, or "
+                              "network.vpc_endpoints: true, or migrations: null")]
     return []
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from awacs import logs
 from awacs.aws import Allow, Statement
-from troposphere import GetAtt, GetAZs, Join, Output, Parameter, Ref, Select, Template
+from troposphere import GetAtt, GetAZs, Join, Output, Parameter, Ref, Select, Sub, Template
 from troposphere.ec2 import (
     EIP,
     VPC,
@@ -22,6 +22,7 @@ from troposphere.ec2 import (
     SecurityGroupRule,
     Subnet,
     SubnetRouteTableAssociation,
+    VPCEndpoint,
     VPCGatewayAttachment,
 )
 from troposphere.iam import Policy, Role
@@ -95,6 +96,8 @@ def _vpc(config: EnvironmentConfig) -> Template:
                 NatGatewayId=Ref(nat_gateways[zone % len(nat_gateways)]),
             ))
         private.append(_subnet(template, config, "Private", zone, cidr, Ref(routes)))
+    if network.vpc_endpoints:
+        _endpoints(template, config, vpc, private)
     _flow_logs(template, config, vpc)
     _vpc_outputs(template, vpc, public, private)
     return template
@@ -127,6 +130,29 @@ def _nat_gateways(template: Template, config: EnvironmentConfig, public: list[Su
             Tags=name_tag(config, f"nat-{zone + 1}"),
         )))
     return gateways
+
+
+def _endpoints(template: Template, config: EnvironmentConfig, vpc: VPC, private: list[Subnet]) -> None:
+    """What Lambdas in the private subnets reach without a NAT: S3 (CloudFormation's pre-signed
+    response URLs, same region) through a gateway, Secrets Manager through an interface."""
+    template.add_resource(VPCEndpoint(
+        "S3Endpoint", VpcId=Ref(vpc), VpcEndpointType="Gateway",
+        ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"),
+        RouteTableIds=[Ref(f"PrivateRouteTable{zone + 1}") for zone in range(len(private))],
+    ))
+    group = template.add_resource(SecurityGroup(
+        "EndpointSecurityGroup", GroupDescription="Interface endpoints: HTTPS from inside the VPC",
+        VpcId=Ref(vpc),
+        SecurityGroupIngress=[SecurityGroupRule(IpProtocol="tcp", FromPort=443, ToPort=443,
+                                                CidrIp=config.network.vpc_cidr, Description="HTTPS from the VPC")],
+        SecurityGroupEgress=[_no_egress()],
+        Tags=name_tag(config, "endpoints"),
+    ))
+    template.add_resource(VPCEndpoint(
+        "SecretsManagerEndpoint", VpcId=Ref(vpc), VpcEndpointType="Interface",
+        ServiceName=Sub("com.amazonaws.${AWS::Region}.secretsmanager"), PrivateDnsEnabled=True,
+        SubnetIds=[Ref(subnet) for subnet in private], SecurityGroupIds=[Ref(group)],
+    ))
 
 
 def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:

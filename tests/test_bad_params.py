@@ -99,11 +99,11 @@ CASES = {
     "no NAT for what needs one": (
         "network:\n  nat: none\n",
         [f"params/base.yaml:{base_line('secret_rotation_days:')}: database.secret_rotation_days: secret rotation "
-         "runs in the private subnets and must reach Secrets Manager, which needs a NAT; expected network.nat: "
-         "single or per_az, or secret_rotation_days: null",
+         "runs in the private subnets and must reach Secrets Manager; expected network.nat: single or per_az, or "
+         "network.vpc_endpoints: true, or secret_rotation_days: null",
          f"params/base.yaml:{base_line('migrations:')}: database.migrations: the schema migrator runs in the "
-         "private subnets and must reach Secrets Manager and CloudFormation's response URL, which needs a NAT; "
-         "expected network.nat: single or per_az, or migrations: null",
+         "private subnets and must reach Secrets Manager and CloudFormation's response URL (S3); expected "
+         "network.nat: single or per_az, or network.vpc_endpoints: true, or migrations: null",
          "params/test.yaml:2: network.nat: the app server in the private subnets installs Docker and pulls images "
          "through a NAT; expected single or per_az"],
     ),
@@ -231,3 +231,10 @@ def test_a_stack_without_the_stacks_it_imports_from_names_what_to_enable(params_
     assert errors == ["error: stack messaging imports one-system-test-CriticalTopicArn, which no stack of "
                       "environment test exports. Fix: enable the stack that provides it, or remove the import"]
     assert not Path("build").exists()
+
+
+def test_endpoints_instead_of_a_nat_satisfy_the_migrator_and_rotation(params_copy, capsys):
+    (params_copy / "test.yaml").write_text(
+        "stacks: [network, storage, alerts, database]\nnetwork:\n  nat: none\n  vpc_endpoints: true\n")
+    code, errors = run_generate(capsys, "--env", "test", "--skip-lint")
+    assert (code, errors) == (0, [])

@@ -177,7 +177,8 @@ def test_parent_nests_both_children_by_relative_path_and_exports_their_outputs(b
 def test_subnets_lie_inside_the_vpc_without_overlap_or_are_refused(vpc_prefix, zones, extra_bits, first_octet):
     vpc_cidr = str(ipaddress.IPv4Network(f"{first_octet}.0.0.0/{vpc_prefix}", strict=False))
     fields = dict(vpc_cidr=vpc_cidr, availability_zones=zones, subnet_prefix_length=vpc_prefix + extra_bits,
-                  nat="single", admin_ssh_cidr="203.0.113.10/32", flow_logs={"retention_days": 7})
+                  nat="single", vpc_endpoints=False, admin_ssh_cidr="203.0.113.10/32",
+                  flow_logs={"retention_days": 7})
     # One bit splits the VPC into public and private halves; each half needs a subnet per zone.
     if 2 ** (extra_bits - 1) < zones:
         with pytest.raises(ValidationError, match="subnets do not fit"):
@@ -188,3 +189,26 @@ def test_subnets_lie_inside_the_vpc_without_overlap_or_are_refused(vpc_prefix, z
     assert len(subnets) == 2 * zones
     assert all(subnet.subnet_of(ipaddress.IPv4Network(vpc_cidr)) for subnet in subnets)
     assert not any(a.overlaps(b) for index, a in enumerate(subnets) for b in subnets[index + 1:])
+
+
+def test_vpc_endpoints_let_the_private_subnets_reach_s3_and_secrets_manager_without_a_nat(configs):
+    from templates import network
+
+    config = configs["test"].model_copy(update={"network": configs["test"].network.model_copy(
+        update={"nat": "none", "vpc_endpoints": True})})
+    document = network.build(config).children["vpc"].to_dict()
+    endpoints = resources(document, "AWS::EC2::VPCEndpoint")
+    assert {name: endpoint["Properties"]["ServiceName"] for name, endpoint in endpoints.items()} == {
+        "S3Endpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"},
+        "SecretsManagerEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.secretsmanager"}}
+    assert endpoints["S3Endpoint"]["Properties"]["RouteTableIds"] == [
+        {"Ref": "PrivateRouteTable1"}, {"Ref": "PrivateRouteTable2"}]
+    secrets = endpoints["SecretsManagerEndpoint"]["Properties"]
+    assert secrets["PrivateDnsEnabled"] is True
+    assert secrets["SubnetIds"] == [{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}]
+    ingress = properties(document, "EndpointSecurityGroup")["SecurityGroupIngress"]
+    assert [(rule["FromPort"], rule["CidrIp"]) for rule in ingress] == [(443, "10.0.0.0/16")]
+
+
+def test_without_the_option_there_are_no_endpoints(builds):
+    assert resources(vpc(builds, "test"), "AWS::EC2::VPCEndpoint") == {}

@@ -41,6 +41,7 @@ def valid_overrides(draw) -> dict:
             "availability_zones": zones,
             "subnet_prefix_length": draw(st.integers(vpc_prefix + 1 + (zones - 1).bit_length(), 26)),
             "nat": draw(st.sampled_from(["single", "per_az"])),
+            "vpc_endpoints": draw(st.booleans()),
             "flow_logs": {"retention_days": draw(LOG_DAYS)},
         },
         "database": {
