@@ -79,8 +79,12 @@ def _bucket(draw) -> dict:
     return bucket
 
 
-def params_folder(folder: Path, override: dict) -> Path:
+def params_folder(project: Path, override: dict) -> Path:
+    """A project with the real base.yaml and sql/, and an environment file holding `override`."""
+    folder = project / "params"
+    folder.mkdir()
     shutil.copy(PARAMS_DIR / "base.yaml", folder / "base.yaml")
+    shutil.copytree(PARAMS_DIR.parent / "sql", project / "sql")
     (folder / f"{ENV}.yaml").write_text(yaml.safe_dump(override, sort_keys=False))
     return folder
 
