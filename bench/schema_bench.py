@@ -10,37 +10,15 @@ Needs Debian's postgresql package (scripts/install-postgres; make bench does it)
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import ssl
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import pg8000.native
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.postgres import PASSWORD, SUPERUSER, PostgresServer  # noqa: E402 (the root is on sys.path only now)
-
-
-def load_handler():
-    spec = importlib.util.spec_from_file_location("schema_migrator_handler",
-                                                  ROOT / "lambdas" / "schema_migrator" / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def fresh_database(server: PostgresServer, name: str) -> dict:
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    admin = pg8000.native.Connection(SUPERUSER, host=server.host, port=server.port, password=PASSWORD,
-                                     ssl_context=context)
-    admin.run(f"CREATE DATABASE {name}")
-    admin.close()
-    return {"username": SUPERUSER, "password": PASSWORD, "host": server.host, "port": server.port, "dbname": name}
+from tests.postgres import PostgresServer, create_database, load_migrator  # noqa: E402 (root on sys.path now)
 
 
 def timed(handler) -> float:
@@ -53,12 +31,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed (default 5)")
     runs = parser.parse_args().runs
-    handler = load_handler()
+    handler = load_migrator()
     handler.SQL_DIR = ROOT / "sql"  # the package puts sql/ beside the handler; here it is the project's
     full, noop = [], []
     with PostgresServer() as server:
         for run in range(runs):
-            credentials = fresh_database(server, f"bench_{run}")
+            credentials = create_database(server, f"bench_{run}")
             handler._credentials = lambda arn, found=credentials: dict(found)
             full.append(timed(handler))
             noop.extend(timed(handler) for _ in range(5))

@@ -201,26 +201,8 @@ def _instances(template: Template, config: EnvironmentConfig, cluster: DBCluster
 def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachment, writer: DBInstance) -> None:
     """Secrets Manager's hosted PostgreSQL rotation Lambda, in the private subnets, admitted by the database."""
     template.set_transform(SECRETS_MANAGER_TRANSFORM)
-    group = template.add_resource(SecurityGroup(
-        "RotationSecurityGroup",
-        GroupDescription="Secret rotation Lambda: reaches Secrets Manager and the database only",
-        VpcId=import_value(config, "VpcId"),
-        SecurityGroupEgress=[
-            SecurityGroupRule(IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp=ANYWHERE,
-                              Description="HTTPS to Secrets Manager"),
-            SecurityGroupRule(IpProtocol="tcp", FromPort=DATABASE_PORT, ToPort=DATABASE_PORT,
-                              DestinationSecurityGroupId=import_value(config, "DatabaseSecurityGroupId"),
-                              Description="PostgreSQL to the database"),
-        ],
-        Tags=name_tag(config, "db-rotation"),
-    ))
-    template.add_resource(SecurityGroupIngress(
-        "DatabaseFromRotation",
-        GroupId=import_value(config, "DatabaseSecurityGroupId"),
-        SourceSecurityGroupId=Ref(group),
-        IpProtocol="tcp", FromPort=DATABASE_PORT, ToPort=DATABASE_PORT,
-        Description="PostgreSQL from the secret rotation Lambda",
-    ))
+    group, _ = _database_client(template, config, "Rotation", "secret rotation Lambda", "Secrets Manager",
+                                "db-rotation")
     template.add_resource(RotationSchedule(
         "DatabaseSecretRotation",
         SecretId=Ref(attachment),
@@ -238,6 +220,30 @@ def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachmen
     ))
 
 
+def _database_client(template: Template, config: EnvironmentConfig, name: str, who: str, https_to: str,
+                     tag: str) -> tuple[SecurityGroup, SecurityGroupIngress]:
+    """The security group of a Lambda in the private subnets that reaches AWS over HTTPS and the
+    database, and the database's ingress admitting it."""
+    database_group = import_value(config, "DatabaseSecurityGroupId")
+    group = template.add_resource(SecurityGroup(
+        f"{name}SecurityGroup",
+        GroupDescription=f"{who[0].upper()}{who[1:]}: reaches {https_to} and the database only",
+        VpcId=import_value(config, "VpcId"),
+        SecurityGroupEgress=[
+            SecurityGroupRule(IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp=ANYWHERE,
+                              Description=f"HTTPS to {https_to}"),
+            SecurityGroupRule(IpProtocol="tcp", FromPort=DATABASE_PORT, ToPort=DATABASE_PORT,
+                              DestinationSecurityGroupId=database_group, Description="PostgreSQL to the database"),
+        ],
+        Tags=name_tag(config, tag),
+    ))
+    ingress = template.add_resource(SecurityGroupIngress(
+        f"DatabaseFrom{name}", GroupId=database_group, SourceSecurityGroupId=Ref(group), IpProtocol="tcp",
+        FromPort=DATABASE_PORT, ToPort=DATABASE_PORT, Description=f"PostgreSQL from the {who}",
+    ))
+    return group, ingress
+
+
 class SchemaMigration(CustomResource):
     resource_type = "Custom::SchemaMigration"
     props = {**CustomResource.props, "SecretArn": (str, True), "DatabaseName": (str, True), "SqlSha256": (str, True)}
@@ -251,24 +257,8 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     """
     database = config.database
     name = f"{config.app}-{config.environment}-schema-migrator"
-    group = template.add_resource(SecurityGroup(
-        "MigratorSecurityGroup",
-        GroupDescription="Schema migrator Lambda: reaches Secrets Manager, CloudFormation and the database only",
-        VpcId=import_value(config, "VpcId"),
-        SecurityGroupEgress=[
-            SecurityGroupRule(IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp=ANYWHERE,
-                              Description="HTTPS to Secrets Manager and the CloudFormation response URL"),
-            SecurityGroupRule(IpProtocol="tcp", FromPort=DATABASE_PORT, ToPort=DATABASE_PORT,
-                              DestinationSecurityGroupId=import_value(config, "DatabaseSecurityGroupId"),
-                              Description="PostgreSQL to the database"),
-        ],
-        Tags=name_tag(config, "schema-migrator"),
-    ))
-    admitted = template.add_resource(SecurityGroupIngress(
-        "DatabaseFromMigrator", GroupId=import_value(config, "DatabaseSecurityGroupId"),
-        SourceSecurityGroupId=Ref(group), IpProtocol="tcp", FromPort=DATABASE_PORT, ToPort=DATABASE_PORT,
-        Description="PostgreSQL from the schema migrator",
-    ))
+    group, admitted = _database_client(template, config, "Migrator", "schema migrator Lambda",
+                                       "Secrets Manager and the CloudFormation response URL", "schema-migrator")
     log_group = template.add_resource(LogGroup(
         "MigratorLogGroup", LogGroupName=f"/aws/lambda/{name}", RetentionInDays=database.log_retention_days,
     ))

@@ -9,16 +9,21 @@ as Aurora does with rds.force_ssl.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 from pathlib import Path
 
+import pg8000.native
+
 SUPERUSER = "postgres"
 PASSWORD = "stackyard-test-only"
+MIGRATOR = Path(__file__).resolve().parent.parent / "lambdas" / "schema_migrator" / "handler.py"
 
 
 class PostgresMissing(RuntimeError):
@@ -77,6 +82,34 @@ class PostgresServer:
             log = self.workdir / "server.log"
             raise RuntimeError(f"{program} failed ({result.returncode}): {result.stderr.strip()}"
                                + (f"\n{log.read_text()[-2000:]}" if log.exists() else ""))
+
+
+def tls() -> ssl.SSLContext:
+    """TLS as the migrator uses it (sslmode=require: encrypted, the test certificate not verified)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def create_database(server: PostgresServer, name: str) -> dict:
+    """A new, empty database; its credentials as RDS writes them into the database's secret."""
+    admin = pg8000.native.Connection(SUPERUSER, host=server.host, port=server.port, password=PASSWORD,
+                                     ssl_context=tls())
+    try:
+        admin.run(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.run(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.close()
+    return {"username": SUPERUSER, "password": PASSWORD, "host": server.host, "port": server.port, "dbname": name}
+
+
+def load_migrator():
+    """The schema migrator's handler module, loaded from its source file (it is not a package)."""
+    spec = importlib.util.spec_from_file_location("schema_migrator_handler", MIGRATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _free_port() -> int:

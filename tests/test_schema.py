@@ -8,9 +8,7 @@ test_schema_migrator_protocol.py.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import ssl
 import threading
 
 import pg8000.exceptions
@@ -18,18 +16,10 @@ import pg8000.native
 import pytest
 
 from tests.conftest import ROOT
-from tests.postgres import PASSWORD, SUPERUSER, PostgresServer
+from tests.postgres import PostgresServer, create_database, load_migrator, tls
 
 pytestmark = pytest.mark.postgres
 SQL = ROOT / "sql"
-
-
-def load_handler():
-    spec = importlib.util.spec_from_file_location("schema_migrator_handler",
-                                                  ROOT / "lambdas" / "schema_migrator" / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -38,29 +28,17 @@ def server():
         yield running
 
 
-def tls() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 @pytest.fixture
 def database(server, request):
     """A fresh database for the test; its credentials as the RDS secret holds them."""
     name = "test_" + request.node.name.lower().replace("[", "_").replace("]", "").replace("-", "_")[:50]
-    admin = pg8000.native.Connection(SUPERUSER, host=server.host, port=server.port, password=PASSWORD,
-                                     ssl_context=tls())
-    admin.run(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.run(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return {"username": SUPERUSER, "password": PASSWORD, "host": server.host, "port": server.port, "dbname": name}
+    return create_database(server, name)
 
 
 @pytest.fixture
 def migrator(database, tmp_path, monkeypatch):
     """The handler module, reading credentials from `database` and migrations from its own sql folder."""
-    handler = load_handler()
+    handler = load_migrator()
     folder = tmp_path / "sql"
     shutil.copytree(SQL, folder)
     monkeypatch.setattr(handler, "SQL_DIR", folder)

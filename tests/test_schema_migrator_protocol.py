@@ -26,7 +26,9 @@ from moto.server import ThreadedMotoServer
 
 from stackyard.lambda_package import LambdaSource, build_zip
 from tests.conftest import ROOT
-from tests.postgres import PASSWORD, SUPERUSER, PostgresServer
+import pg8000.native
+
+from tests.postgres import PASSWORD, SUPERUSER, PostgresServer, create_database, tls
 
 pytestmark = pytest.mark.postgres
 REGION = "ap-southeast-1"
@@ -95,21 +97,10 @@ def services():
 
 @pytest.fixture
 def secret(services, request) -> str:
-    postgres = services["postgres"]
     database = "protocol_" + hashlib.sha256(request.node.name.encode()).hexdigest()[:10]
-    import pg8000.native
-    import ssl
-
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    admin = pg8000.native.Connection(SUPERUSER, host=postgres.host, port=postgres.port, password=PASSWORD,
-                                     ssl_context=context)
-    admin.run(f"CREATE DATABASE {database}")
-    admin.close()
+    value = {**create_database(services["postgres"], database), "engine": "postgres"}
     client = boto3.client("secretsmanager", region_name=REGION, endpoint_url=services["aws"],
                           aws_access_key_id="x", aws_secret_access_key="y")
-    value = {"username": SUPERUSER, "password": PASSWORD, "host": postgres.host, "port": postgres.port,
-             "dbname": database, "engine": "postgres"}
     return client.create_secret(Name=f"/one-system/test/{database}", SecretString=json.dumps(value))["ARN"]
 
 
@@ -188,16 +179,11 @@ def test_an_unreachable_database_answers_failed_with_the_reason(services, packag
 def test_it_answers_before_its_own_timeout_when_the_work_takes_too_long(services, package, runtime, secret):
     # 11 s of Lambda time leaves the handler 1 s before its safety margin; the lock wait outlasts it.
     postgres = services["postgres"]
-    import pg8000.native
-    import ssl
-
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     client = boto3.client("secretsmanager", region_name=REGION, endpoint_url=services["aws"],
                           aws_access_key_id="x", aws_secret_access_key="y")
     database = json.loads(client.get_secret_value(SecretId=secret)["SecretString"])["dbname"]
     holder = pg8000.native.Connection(SUPERUSER, host=postgres.host, port=postgres.port, password=PASSWORD,
-                                      database=database, ssl_context=context)
+                                      database=database, ssl_context=tls())
     holder.run("SELECT pg_advisory_lock(7231046911)")  # another migrator at work
     try:
         answer, _ = invoke(services, package, runtime, event(services, secret, "Create"), seconds=11)
