@@ -4,6 +4,7 @@
     python deploy.py --env test              generate, lint, then deploy every stack of test
     python deploy.py --env test --plan       show every change set, change nothing
     python deploy.py --env test --delete     delete the environment, in reverse order
+    python deploy.py --system examples/NAME --env dev   another system (its params/, build/, outputs/)
 
 AWS_ENDPOINT_URL points the same command at an emulator, e.g. LocalStack:
     AWS_ENDPOINT_URL=http://127.0.0.1:4566 python deploy.py --env local
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(RunRequest(
         env=args.env, delete=args.delete, plan=args.plan, assume_yes=args.yes, only=args.only or [],
         allow_replace=args.allow_replace, concurrency=args.concurrency, region=args.region, profile=args.profile,
-        outputs_file=args.outputs_file, params_dir=args.params, build_dir=args.build_dir,
+        outputs_file=args.outputs_file, system_dir=args.system, params_dir=args.params, build_dir=args.build_dir,
         generate_first=not args.no_generate, delete_artifacts=args.delete_artifacts,
     ))
 
@@ -47,9 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--region", help="deploy the environment's regional stacks to this region instead")
     parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default credentials)")
     parser.add_argument("--outputs-file", type=Path, metavar="FILE",
-                        help="where every stack's outputs are written (default: outputs/ENV.json)")
-    parser.add_argument("--params", type=Path, default=Path("params"), metavar="DIR", help="params folder")
-    parser.add_argument("--build-dir", type=Path, default=Path("build"), metavar="DIR", help="build folder")
+                        help="where every stack's outputs are written (default: SYSTEM/outputs/ENV.json)")
+    parser.add_argument("--system", type=Path, default=Path("."), metavar="DIR",
+                        help="the system's folder: its params/, build/, outputs/ and logs/ (default: this folder)")
+    parser.add_argument("--params", type=Path, metavar="DIR", help="params folder (default: SYSTEM/params)")
+    parser.add_argument("--build-dir", type=Path, metavar="DIR", help="build folder (default: SYSTEM/build)")
     parser.add_argument("--no-generate", action="store_true",
                         help="deploy the existing build as it is (verified against its manifest)")
     parser.add_argument("--delete-artifacts", action="store_true",

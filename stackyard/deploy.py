@@ -40,11 +40,19 @@ class RunRequest:
     region: str | None = None
     profile: str | None = None
     outputs_file: Path | None = None
-    params_dir: Path = Path("params")
-    build_dir: Path = Path("build")
+    system_dir: Path = Path(".")  # holds params/, and by default build/, outputs/ and logs/
+    params_dir: Path | None = None
+    build_dir: Path | None = None
     generate_first: bool = True
     delete_artifacts: bool = False
-    log_dir: Path = Path("logs")
+
+    def __post_init__(self):
+        self.params_dir = self.params_dir or self.system_dir / "params"
+        self.build_dir = self.build_dir or self.system_dir / "build"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.system_dir / "logs"
 
 
 def run(request: RunRequest, interactive: bool | None = None) -> int:
@@ -83,7 +91,7 @@ def _deploy(aws, environment, progress, options, run_id, stacks, request) -> int
     outcomes = deployer.deploy(stacks)
     progress.summary(outcomes)
     if not request.plan:
-        path = request.outputs_file or Path("outputs") / f"{environment.name}.json"
+        path = request.outputs_file or request.system_dir / "outputs" / f"{environment.name}.json"
         _write_outputs(path, deployer.outputs())
         print(f"outputs: {path}")
     if any(not outcome.ok for outcome in outcomes.values()):
