@@ -8,8 +8,10 @@ LOCALSTACK := .localstack/venv/bin/python
 
 .PHONY: generate test bench clean postgres
 
+# The default system, then every example system.
 generate: $(READY)
 	$(BIN)/python generate.py
+	for system in examples/*/; do $(BIN)/python generate.py --system "$$system" || exit 1; done
 
 test: $(READY) $(LOCALSTACK) postgres
 	$(BIN)/python -m pytest

@@ -32,9 +32,23 @@ ACCOUNT_ID_LENGTH = 12
 ACCESS_LOGS_BUCKET = "access-logs"
 FRONTEND_BUCKET = "frontend"  # the SPA's assets, in the edge stack beside the distribution serving them
 RESERVED_BUCKETS = (ACCESS_LOGS_BUCKET, FRONTEND_BUCKET)
-# Every stack a template module can build, in the order they are listed (templates.STACK_MODULES).
-STACK_NAMES = ("network", "storage", "alerts", "messaging", "auth", "database", "compute", "edge-global", "edge",
-               "dashboard")
+# Every stack a template module can build, in the order they are listed (templates.STACK_MODULES),
+# and the params sections each one reads.
+STACK_SECTIONS = {
+    "network": ("network", "compute"),
+    "storage": ("storage",),
+    "alerts": ("monitoring",),
+    "messaging": ("messaging", "monitoring"),
+    "auth": ("auth",),
+    "database": ("database", "network", "monitoring"),
+    "tables": ("tables",),
+    "functions": ("functions",),
+    "compute": ("compute", "storage", "messaging", "monitoring"),
+    "edge-global": ("edge",),
+    "edge": ("edge", "compute", "monitoring"),
+    "dashboard": ("database", "messaging", "edge"),
+}
+STACK_NAMES = tuple(STACK_SECTIONS)
 
 
 def _pattern(regex: str, allowed: str):
@@ -66,6 +80,8 @@ Region = Annotated[str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region na
 DatabaseName = Annotated[str, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a PostgreSQL identifier: lowercase letters, digits, '_'")]
 EngineVersion = Annotated[str, _pattern(r"\d+(\.\d+)?", "a major or major.minor version such as 15 or 15.10")]
 BucketKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
+TableKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", "2-40 lowercase letters, digits or '-'")]
+FunctionKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", "2-40 lowercase letters, digits or '-'")]
 QueueKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", "2-40 lowercase letters, digits or '-'")]
 GroupName = Annotated[str, _pattern(r"[A-Z][A-Z0-9_]{0,63}", "an upper-case group name such as ADMIN")]
 Email = Annotated[str, _pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address")]
@@ -181,6 +197,14 @@ class Database(Model):
         return self.engine_version.split(".")[0]
 
 
+class Notification(Model):
+    """Invoke a function when objects are created in the bucket (under `prefix`, ending in `suffix`)."""
+
+    function: NonEmpty
+    prefix: str | None = None
+    suffix: str | None = None
+
+
 class ObjectLock(Model):
     mode: Literal["COMPLIANCE", "GOVERNANCE"]
     days: int = Field(ge=1, le=36500)
@@ -193,6 +217,7 @@ class Bucket(Model):
     infrequent_access_after_days: int | None = Field(default=None, ge=30)
     noncurrent_versions_expire_after_days: int = Field(default=30, ge=1)
     object_lock: ObjectLock | None = None
+    notifications: list[Notification] = Field(default_factory=list)
 
     @field_validator("infrequent_access_after_days")
     @classmethod
@@ -213,6 +238,85 @@ class Bucket(Model):
 class Storage(Model):
     buckets: dict[BucketKey, Bucket] = Field(min_length=1)
     access_logs_expire_after_days: int = Field(ge=1)
+
+
+class KeyAttribute(Model):
+    name: Annotated[str, _pattern(r"[A-Za-z0-9_.#-]{1,255}", "a DynamoDB attribute name such as user_id")]
+    type: Literal["S", "N", "B"]
+
+
+class TableIndex(Model):
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
+
+
+class Table(Model):
+    purpose: NonEmpty
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    indexes: dict[Annotated[str, _pattern(r"[A-Za-z0-9_.-]{3,255}", "an index name such as user-id-index")],
+                  TableIndex] = Field(default_factory=dict)
+    ttl_attribute: str | None = None
+
+    @field_validator("indexes")
+    @classmethod
+    def _one_type_per_attribute(cls, indexes: dict, info: ValidationInfo) -> dict:
+        keys = [info.data.get("partition_key"), info.data.get("sort_key")]
+        keys += [key for index in indexes.values() for key in (index.partition_key, index.sort_key)]
+        types: dict[str, str] = {}
+        for key in filter(None, keys):
+            if types.setdefault(key.name, key.type) != key.type:
+                raise ValueError(f"attribute {key.name!r} is declared both {types[key.name]} and {key.type}; "
+                                 f"expected one type per attribute")
+        return indexes
+
+
+class Reference(Model):
+    """A value a function's environment takes: a bucket's or table's name, or a literal."""
+
+    bucket: BucketKey | None = None
+    table: TableKey | None = None
+    value: str | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _exactly_one(cls, value: str | None, info: ValidationInfo) -> str | None:
+        given = [name for name in ("bucket", "table") if info.data.get(name)] + (["value"] if value is not None else [])
+        if len(given) != 1:
+            raise ValueError(f"got {', '.join(given) or 'none'}; expected exactly one of bucket, table or value")
+        return value
+
+
+class Grant(Model):
+    """Access a function has to one bucket (optionally under a prefix) or one table."""
+
+    bucket: BucketKey | None = None
+    table: TableKey | None = None
+    access: Literal["read", "write", "read_write"]
+    prefix: str | None = None
+
+    @field_validator("access")
+    @classmethod
+    def _bucket_or_table(cls, access: str, info: ValidationInfo) -> str:
+        if bool(info.data.get("bucket")) == bool(info.data.get("table")):
+            raise ValueError("expected exactly one of bucket or table beside access")
+        return access
+
+
+class Function(Model):
+    purpose: NonEmpty
+    source: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
+                                    "a folder relative to the project, such as lambdas/processor")]
+    handler: Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*",
+                                     "module.function, such as handler.main")]
+    runtime: Literal["python3.11", "python3.12", "python3.13"]
+    timeout_seconds: int = Field(ge=1, le=900)
+    memory_mb: int = Field(ge=128, le=10240)
+    log_retention_days: LogRetentionDays
+    environment: dict[Annotated[str, _pattern(r"[A-Z][A-Z0-9_]*", "an upper-case variable name")], Reference] = \
+        Field(default_factory=dict)
+    grants: list[Grant] = Field(default_factory=list)
 
 
 class Auth(Model):
@@ -293,14 +397,17 @@ class EnvironmentConfig(Model):
     retain_data: bool
     termination_protection: bool
     tags: Tags
-    network: Network
-    database: Database
-    storage: Storage
-    auth: Auth
-    messaging: Messaging
-    compute: Compute
-    edge: Edge
-    monitoring: Monitoring
+    # Sections: each is needed only when a stack that reads it is in `stacks` (STACK_SECTIONS).
+    network: Network | None = None
+    database: Database | None = None
+    storage: Storage | None = None
+    auth: Auth | None = None
+    messaging: Messaging | None = None
+    compute: Compute | None = None
+    edge: Edge | None = None
+    monitoring: Monitoring | None = None
+    tables: dict[TableKey, Table] | None = None
+    functions: dict[FunctionKey, Function] | None = None
 
     @field_validator("stacks")
     @classmethod
@@ -355,31 +462,69 @@ def load_config(params_dir: Path, env: str) -> EnvironmentConfig:
 
 def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     """Rules that span sections, checked once every section is valid on its own."""
+    missing = _section_checks(config, params)
+    if missing:
+        return missing  # the other checks read the sections
+    checks = [_network_checks, _migration_checks, _edge_checks, _bucket_checks, _reference_checks]
+    return [problem for check in checks for problem in check(config, params)]
+
+
+def _section_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     problems = []
-    if config.network.nat == "none" and "compute" in config.stacks:
+    for stack in config.stacks:
+        for section in STACK_SECTIONS[stack]:
+            if getattr(config, section) is None:
+                problems.append(ParamsProblem(
+                    params.locate(("stacks",)), "stacks",
+                    f"stack {stack} needs a {section} section, which these params do not have; expected one "
+                    f"(params/base.yaml of the default system shows its keys), or {stack} left out of stacks"))
+    for section in ("tables", "functions"):
+        if getattr(config, section) and section not in config.stacks:
+            problems.append(ParamsProblem(
+                params.locate((section,)), section,
+                f"{section} are defined but the {section} stack is not in stacks; expected it added to stacks"))
+    return problems
+
+
+def _network_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    network = config.network
+    if network is None or network.nat != "none":
+        return []
+    problems = []
+    if "compute" in config.stacks:
         key = ("network", "nat")
         problems.append(ParamsProblem(
             params.locate(key), dotted(key),
             "the app server in the private subnets installs Docker and pulls images through a NAT; "
             "expected single or per_az",
         ))
-    if (config.database.secret_rotation_days is not None and config.network.nat == "none"
-            and not config.network.vpc_endpoints and "database" in config.stacks):
+    if ("database" in config.stacks and config.database.secret_rotation_days is not None
+            and not network.vpc_endpoints):
         key = ("database", "secret_rotation_days")
         problems.append(ParamsProblem(
             params.locate(key), dotted(key),
             "secret rotation runs in the private subnets and must reach Secrets Manager; expected network.nat: "
             "single or per_az, or network.vpc_endpoints: true, or secret_rotation_days: null",
         ))
-    problems += _migration_checks(config, params)
+    return problems
+
+
+def _edge_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     edge = config.edge
-    if (edge.domain is None) != (edge.hosted_zone_id is None):
-        key = ("edge", "domain" if edge.domain else "hosted_zone_id")
-        problems.append(ParamsProblem(
-            params.locate(key), dotted(key),
-            "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
-            "records), or both null",
-        ))
+    if edge is None or (edge.domain is None) == (edge.hosted_zone_id is None):
+        return []
+    key = ("edge", "domain" if edge.domain else "hosted_zone_id")
+    return [ParamsProblem(
+        params.locate(key), dotted(key),
+        "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
+        "records), or both null",
+    )]
+
+
+def _bucket_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    if config.storage is None:
+        return []
+    problems = []
     longest = max([*config.storage.buckets, *RESERVED_BUCKETS], key=len)
     length = len(bucket_name_prefix(config, longest)) + 1 + ACCOUNT_ID_LENGTH + 1 + len(config.region)
     if length > BUCKET_NAME_MAX:
@@ -400,10 +545,43 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
     return problems
 
 
+def _reference_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """Functions name buckets and tables, buckets name functions: each name must exist."""
+    buckets = set(config.storage.buckets) if config.storage else set()
+    tables = set(config.tables or {})
+    functions = set(config.functions or {})
+    problems = []
+
+    def check(path: tuple, kind: str, name: str | None, known: set[str]) -> None:
+        if name is not None and name not in known:
+            problems.append(ParamsProblem(params.locate(path), dotted(path),
+                                          f"no {kind} {name!r}; expected one of: {', '.join(sorted(known)) or 'none'}"))
+
+    for function_key, function in (config.functions or {}).items():
+        for variable, reference in function.environment.items():
+            path = ("functions", function_key, "environment", variable)
+            check(path + ("bucket",), "bucket", reference.bucket, buckets)
+            check(path + ("table",), "table", reference.table, tables)
+        for index, grant in enumerate(function.grants):
+            path = ("functions", function_key, "grants", index)
+            check(path + ("bucket",), "bucket", grant.bucket, buckets)
+            check(path + ("table",), "table", grant.table, tables)
+        if not (config.project_dir / function.source).is_dir():
+            key = ("functions", function_key, "source")
+            problems.append(ParamsProblem(params.locate(key), dotted(key),
+                                          f"{config.project_dir / function.source} is not a folder; expected the "
+                                          f"function's source folder, relative to the project"))
+    for bucket_key, bucket in (config.storage.buckets if config.storage else {}).items():
+        for index, notification in enumerate(bucket.notifications):
+            path = ("storage", "buckets", bucket_key, "notifications", index, "function")
+            check(path, "function", notification.function, functions)
+    return problems
+
+
 def _migration_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
-    folder = config.database.migrations
-    if folder is None or "database" not in config.stacks:
+    if "database" not in config.stacks or config.database.migrations is None:
         return []
+    folder = config.database.migrations
     key = ("database", "migrations")
     path = config.project_dir / folder
     if not path.is_dir() or not any(path.glob("*.sql")):

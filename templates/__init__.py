@@ -1,6 +1,20 @@
 """Template modules: one per stack, each a pure `build(config) -> StackTemplates`."""
 
-from templates import alerts, auth, compute, dashboard, database, edge, edge_global, messaging, network, storage
+from templates import (
+    alerts,
+    auth,
+    compute,
+    dashboard,
+    database,
+    edge,
+    edge_global,
+    functions,
+    messaging,
+    network,
+    storage,
+    tables,
+)
 
 # The order stacks are listed in; deploy order is derived from their imports and exports.
-STACK_MODULES = (network, storage, alerts, messaging, auth, database, compute, edge_global, edge, dashboard)
+STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, compute, edge_global, edge,
+                 dashboard)

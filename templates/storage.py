@@ -16,23 +16,37 @@ from troposphere.s3 import (
     BucketEncryption,
     BucketPolicy,
     DefaultRetention,
+    Filter,
+    LambdaConfigurations,
     LifecycleConfiguration,
     LifecycleRule,
     LifecycleRuleTransition,
     LoggingConfiguration,
     NoncurrentVersionExpiration,
+    NotificationConfiguration,
     ObjectLockConfiguration,
     ObjectLockRule,
     OwnershipControls,
     OwnershipControlsRule,
     PublicAccessBlockConfiguration,
+    Rules,
+    S3Key,
     ServerSideEncryptionByDefault,
     ServerSideEncryptionRule,
     VersioningConfiguration,
 )
 
 from stackyard.config import ACCESS_LOGS_BUCKET, Bucket as BucketConfig, EnvironmentConfig, bucket_name_prefix
-from templates.common import StackTemplates, always_retain, export, keep_on_delete, new_template, pascal, tag_resources
+from templates.common import (
+    StackTemplates,
+    always_retain,
+    export,
+    import_value,
+    keep_on_delete,
+    new_template,
+    pascal,
+    tag_resources,
+)
 from templates.policies import deny_insecure_transport, document
 
 NAME = "storage"
@@ -65,6 +79,11 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 def bucket_name(config: EnvironmentConfig, key: str) -> Sub:
     """Globally unique: the account and region make the same params deployable anywhere."""
     return Sub(f"{bucket_name_prefix(config, key)}-${{AWS::AccountId}}-${{AWS::Region}}")
+
+
+def bucket_arn(config: EnvironmentConfig, key: str) -> Sub:
+    """The bucket's ARN from its name alone: other stacks can name it without importing it."""
+    return Sub(f"arn:${{AWS::Partition}}:s3:::{bucket_name_prefix(config, key)}-${{AWS::AccountId}}-${{AWS::Region}}")
 
 
 def _access_log_bucket(template: Template, config: EnvironmentConfig) -> Bucket:
@@ -128,6 +147,9 @@ def private_bucket(config: EnvironmentConfig, key: str, settings: BucketConfig, 
     )
     if settings.versioned:
         bucket.VersioningConfiguration = VersioningConfiguration(Status="Enabled")
+    if settings.notifications:
+        bucket.NotificationConfiguration = NotificationConfiguration(LambdaConfigurations=[
+            _notification(config, notification) for notification in settings.notifications])
     if settings.object_lock:
         bucket.ObjectLockEnabled = True
         bucket.ObjectLockConfiguration = ObjectLockConfiguration(
@@ -140,6 +162,18 @@ def private_bucket(config: EnvironmentConfig, key: str, settings: BucketConfig, 
         # leave it behind rather than fail on it.
         return always_retain(bucket)
     return keep_on_delete(bucket, config)
+
+
+def _notification(config: EnvironmentConfig, notification) -> LambdaConfigurations:
+    rules = [Rules(Name=name, Value=value) for name, value in (("prefix", notification.prefix),
+                                                                ("suffix", notification.suffix)) if value]
+    configuration = LambdaConfigurations(
+        Event="s3:ObjectCreated:*",
+        Function=import_value(config, f"{pascal(notification.function)}FunctionArn"),
+    )
+    if rules:
+        configuration.Filter = Filter(S3Key=S3Key(Rules=rules))
+    return configuration
 
 
 def private_encrypted() -> dict:

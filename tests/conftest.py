@@ -80,4 +80,5 @@ def use_fake_stacks(monkeypatch, **builders) -> list[str]:
     modules = tuple(SimpleNamespace(NAME=name, build=build) for name, build in builders.items())
     monkeypatch.setattr(templates, "STACK_MODULES", modules)
     monkeypatch.setattr(config_module, "STACK_NAMES", tuple(builders))
+    monkeypatch.setattr(config_module, "STACK_SECTIONS", dict.fromkeys(builders, ()))
     return list(builders)

@@ -135,7 +135,7 @@ CASES = {
     "a stack nobody builds": (
         "stacks: [network, storage, lambda]\n",
         ["params/test.yaml:1: stacks: got unknown stack 'lambda'; expected some of: network, storage, alerts, "
-         "messaging, auth, database, compute, edge-global, edge, dashboard"],
+         "messaging, auth, database, tables, functions, compute, edge-global, edge, dashboard"],
     ),
     "a stack twice": (
         "stacks: [network, storage, network]\n",
@@ -145,6 +145,23 @@ CASES = {
         "database:\n  migrations: schema\n",
         ["params/test.yaml:2: database.migrations: {project}/schema holds no .sql files; expected the folder of "
          "migrations, or null for none"],
+    ),
+    "a stack without its section": (
+        "stacks: [network, storage, tables]\n",
+        ["params/test.yaml:1: stacks: stack tables needs a tables section, which these params do not have; "
+         "expected one (params/base.yaml of the default system shows its keys), or tables left out of stacks"],
+    ),
+    "a notification for a function nobody defines": (
+        "storage:\n  buckets:\n    exports:\n      notifications: [{function: resizer}]\n",
+        ["params/test.yaml:4: storage.buckets.exports.notifications[0].function: no function 'resizer'; "
+         "expected one of: none"],
+    ),
+    "a function granted a bucket nobody defines": (
+        "stacks: [storage, functions]\nfunctions:\n  resize:\n    purpose: Resize images\n    source: sql\n"
+        "    handler: handler.main\n    runtime: python3.12\n    timeout_seconds: 3\n    memory_mb: 128\n"
+        "    log_retention_days: 7\n    grants: [{bucket: images, access: read}]\n",
+        ["params/test.yaml:11: functions.resize.grants[0].bucket: no bucket 'images'; expected one of: attachments, "
+         "audit-logs, exports, processed-zone, raw-landing"],
     ),
     "YAML syntax error": (
         "network:\n  nat: [single\n",

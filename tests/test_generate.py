@@ -15,7 +15,6 @@ from troposphere import Ref
 from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 
 import generate
-import templates
 from stackyard import lint as lint_module
 from stackyard.errors import EXIT_FAILURE, EXIT_OK
 from templates.common import StackTemplates, new_template, tag_resources
@@ -55,18 +54,18 @@ def test_unchanged_files_are_not_rewritten(params_copy, capsys, builds):
     assert f"(2 written, {files - 2} unchanged, 0 removed)" in out
 
 
-def test_files_of_removed_environments_and_stacks_are_removed(params_copy, capsys):
+def test_files_of_removed_environments_and_stacks_are_removed(params_copy, capsys, configs):
     run(capsys, "--skip-lint")
     (params_copy / "dev.yaml").unlink()
     Path("build/notes").mkdir()  # not ours: no manifest, so left alone
-    *kept, dropped = templates.STACK_MODULES  # the last stack listed is one nothing else depends on
+    *kept, dropped = configs["test"].stacks  # the last stack listed is one nothing else depends on
     for env in ("test", "prod"):
         with (params_copy / f"{env}.yaml").open("a") as params:
-            params.write(f"\nstacks: [{', '.join(module.NAME for module in kept)}]\n")
+            params.write(f"\nstacks: [{', '.join(kept)}]\n")
     code, out = run(capsys, "--skip-lint")
     assert code == EXIT_OK
     assert not Path("build/dev").exists() and Path("build/notes").is_dir()
-    assert not Path(f"build/test/{dropped.NAME}.json").exists() and Path("build/test/network.json").exists()
+    assert not Path(f"build/test/{dropped}.json").exists() and Path("build/test/network.json").exists()
     # removed: dev's folder, and test's and prod's dropped stack; written: their manifests
     assert "(2 written, " in out and " unchanged, 3 removed)" in out
 

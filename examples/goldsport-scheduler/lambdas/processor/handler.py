@@ -1,0 +1,23 @@
+"""The scheduler engine's entry point (seed 004 §1.5: the skeleton the plan asks for).
+
+S3 invokes it for each object created under orders/ or instructors/ in the input bucket. It
+records the upload in the data table; building schedules comes in a later phase.
+"""
+
+import json
+import os
+import urllib.parse
+
+import boto3
+
+TABLE = boto3.resource("dynamodb").Table(os.environ["DATA_TABLE"])
+
+
+def main(event, context):
+    uploads = [(record["s3"]["bucket"]["name"], urllib.parse.unquote_plus(record["s3"]["object"]["key"]))
+               for record in event.get("Records", [])]
+    for bucket, key in uploads:
+        kind = key.split("/", 1)[0]
+        TABLE.put_item(Item={"PK": f"UPLOAD#{kind}", "SK": key, "bucket": bucket})
+    print(json.dumps({"recorded": len(uploads)}))
+    return {"recorded": len(uploads)}

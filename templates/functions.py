@@ -1,0 +1,124 @@
+"""Functions stack (seed 004 §1.5-1.6): Lambda functions built from the project's folders.
+
+Each function gets its own log group and a role holding exactly its grants (read, write or
+both, on named buckets, optionally under a prefix, and on named tables). Buckets and tables are
+named by ARNs derived from their names rather than imported, so a bucket can notify a function
+without the bucket -> function -> permission cycle: the permission is here, the bucket's
+notification (storage stack) imports the function's ARN, and deploy orders them.
+"""
+
+from __future__ import annotations
+
+import awacs.dynamodb
+import awacs.logs
+import awacs.s3
+from awacs.aws import Allow, Condition, Statement, StringLike
+from troposphere import AccountId, GetAtt, Join, Ref, Sub, Template
+from troposphere.awslambda import Environment, Function, Permission
+from troposphere.iam import Policy, Role
+from troposphere.logs import LogGroup
+
+from stackyard.config import EnvironmentConfig, Function as FunctionConfig, Grant
+from templates.common import LambdaCode, StackTemplates, export, lambda_code, new_template, pascal, tag_resources
+from templates.policies import document, service_role_trust
+from templates.storage import bucket_arn, bucket_name
+from templates.tables import table_name
+
+NAME = "functions"
+READ_OBJECTS = [awacs.s3.GetObject, awacs.s3.GetObjectVersion]
+WRITE_OBJECTS = [awacs.s3.PutObject, awacs.s3.DeleteObject, awacs.s3.AbortMultipartUpload]
+READ_ITEMS = [awacs.dynamodb.GetItem, awacs.dynamodb.BatchGetItem, awacs.dynamodb.Query, awacs.dynamodb.Scan,
+              awacs.dynamodb.ConditionCheckItem, awacs.dynamodb.DescribeTable]
+WRITE_ITEMS = [awacs.dynamodb.PutItem, awacs.dynamodb.UpdateItem, awacs.dynamodb.DeleteItem,
+               awacs.dynamodb.BatchWriteItem]
+
+
+def build(config: EnvironmentConfig) -> StackTemplates:
+    template = new_template(config, f"functions ({len(config.functions)} Lambda functions)")
+    packages = {}
+    for key, settings in config.functions.items():
+        packages.update(_function(template, config, key, settings))
+    return StackTemplates(NAME, tag_resources(template, config), packages=packages)
+
+
+def function_name(config: EnvironmentConfig, key: str) -> str:
+    return f"{config.app}-{config.environment}-{key}"
+
+
+def _function(template: Template, config: EnvironmentConfig, key: str, settings: FunctionConfig) -> dict:
+    name, code = function_name(config, key), f"{pascal(key)}Code"
+    log_group = template.add_resource(LogGroup(
+        f"{pascal(key)}LogGroup", LogGroupName=f"/aws/lambda/{name}", RetentionInDays=settings.log_retention_days,
+    ))
+    role = template.add_resource(Role(
+        f"{pascal(key)}Role",
+        Description=f"{name}: {settings.purpose}"[:1000],
+        AssumeRolePolicyDocument=service_role_trust("lambda.amazonaws.com"),
+        Policies=[Policy(PolicyName=key, PolicyDocument=document(
+            Statement(Sid="OwnLogs", Effect=Allow, Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
+                      Resource=[GetAtt(log_group, "Arn")]),
+            *[statement for grant in settings.grants for statement in _grant(config, grant)],
+        ))],
+    ))
+    function = Function(
+        f"{pascal(key)}Function",
+        FunctionName=name,
+        Description=settings.purpose[:256],
+        Runtime=settings.runtime,
+        Handler=settings.handler,
+        Code=lambda_code(template, code, name),
+        Role=GetAtt(role, "Arn"),
+        Timeout=settings.timeout_seconds,
+        MemorySize=settings.memory_mb,
+        DependsOn=log_group.title,
+    )
+    if settings.environment:
+        function.Environment = Environment(Variables={
+            variable: _value(config, reference) for variable, reference in sorted(settings.environment.items())})
+    template.add_resource(function)
+    _notifying_buckets(template, config, key, function)
+    export(template, config, f"{pascal(key)}FunctionArn", GetAtt(function, "Arn"), f"Function: {settings.purpose}")
+    export(template, config, f"{pascal(key)}FunctionName", Ref(function), f"Function: {settings.purpose}")
+    return {code: LambdaCode(settings.source)}
+
+
+def _notifying_buckets(template: Template, config: EnvironmentConfig, key: str, function: Function) -> None:
+    """S3 may invoke the function for each bucket whose notifications name it."""
+    buckets = sorted({bucket_key for bucket_key, bucket in (config.storage.buckets if config.storage else {}).items()
+                      if any(notification.function == key for notification in bucket.notifications)})
+    for bucket_key in buckets:
+        template.add_resource(Permission(
+            f"{pascal(key)}From{pascal(bucket_key)}Bucket",
+            FunctionName=Ref(function),
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+            SourceArn=bucket_arn(config, bucket_key),
+            SourceAccount=AccountId,
+        ))
+
+
+def _value(config: EnvironmentConfig, reference):
+    if reference.bucket:
+        return bucket_name(config, reference.bucket)
+    if reference.table:
+        return table_name(config, reference.table)
+    return reference.value
+
+
+def _grant(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
+    reads, writes = grant.access in ("read", "read_write"), grant.access in ("write", "read_write")
+    if grant.table:
+        arn = Sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/"
+                  f"{table_name(config, grant.table)}")
+        actions = (READ_ITEMS if reads else []) + (WRITE_ITEMS if writes else [])
+        return [Statement(Effect=Allow, Action=actions, Resource=[arn, Join("", [arn, "/index/*"])])]
+    arn = bucket_arn(config, grant.bucket)
+    prefix = grant.prefix or ""
+    statements = [Statement(Effect=Allow, Action=(READ_OBJECTS if reads else []) + (WRITE_OBJECTS if writes else []),
+                            Resource=[Join("", [arn, f"/{prefix}*"])])]
+    if reads:
+        listing = Statement(Effect=Allow, Action=[awacs.s3.ListBucket], Resource=[arn])
+        if prefix:
+            listing.Condition = Condition(StringLike({"s3:prefix": f"{prefix}*"}))
+        statements.append(listing)
+    return statements
