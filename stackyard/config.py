@@ -478,11 +478,6 @@ def _section_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Pa
                     params.locate(("stacks",)), "stacks",
                     f"stack {stack} needs a {section} section, which these params do not have; expected one "
                     f"(params/base.yaml of the default system shows its keys), or {stack} left out of stacks"))
-    for section in ("tables", "functions"):
-        if getattr(config, section) and section not in config.stacks:
-            problems.append(ParamsProblem(
-                params.locate((section,)), section,
-                f"{section} are defined but the {section} stack is not in stacks; expected it added to stacks"))
     return problems
 
 

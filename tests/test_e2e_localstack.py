@@ -150,3 +150,30 @@ def test_an_environment_from_create_to_delete(workdir, emulator, capsys, change_
     assert set(results(out).values()) == {"deleted"}
     assert client("cloudformation", emulator).list_stacks(StackStatusFilter=ACTIVE)["StackSummaries"] == []
     assert client("s3", emulator).list_buckets()["Buckets"] == []
+
+
+def test_an_example_system_deploys_and_leaves_nothing_through_deploy_py(emulator, capsys, monkeypatch, tmp_path):
+    """Seed 004's parts the emulator builds (its buckets), from its own folder via --system."""
+    system = tmp_path / "goldsport-scheduler"
+    shutil.copytree(PARAMS_DIR.parent / "examples" / "goldsport-scheduler", system,
+                    ignore=shutil.ignore_patterns("build", "outputs", "logs"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+    def system_run(*args):
+        code = deploy.main(["--system", str(system), "--env", "local", *args])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    code, out = system_run()
+    assert code == 0, out
+    outputs = json.loads((system / "outputs" / "local.json").read_text())
+    assert outputs["storage"]["InputBucketName"].startswith("goldsport-scheduler-local-input-")
+    code, out = system_run()
+    assert code == 0 and "storage  unchanged" in out, out
+    code, out = system_run("--delete", "--yes", "--delete-artifacts")
+    assert code == 0, out
+    s3 = client("s3", emulator)
+    assert not [bucket for bucket in s3.list_buckets()["Buckets"] if bucket["Name"].startswith("goldsport-")]
