@@ -30,22 +30,23 @@ CHANGE_SET_ID = f"arn:aws:cloudformation:{REGION}:123456789012:changeSet/stackya
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def cloudformation():
-    client = boto3.client("cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y",
+def stubbed(service: str, wrapper):
+    """The project's wrapper around a client whose every call is scripted (no network)."""
+    client = boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y",
                           config=CLIENT_CONFIG)
     with Stubber(client) as stubber:
-        yield CloudFormation(client), stubber
+        yield wrapper(client), stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def cloudformation():
+    yield from stubbed("cloudformation", CloudFormation)
 
 
 @pytest.fixture
 def s3():
-    client = boto3.client("s3", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y",
-                          config=CLIENT_CONFIG)
-    with Stubber(client) as stubber:
-        yield S3(client), stubber
-        stubber.assert_no_pending_responses()
+    yield from stubbed("s3", S3)
 
 
 def stack(status="UPDATE_COMPLETE", **extra):
