@@ -304,6 +304,28 @@ class Grant(Model):
         return access
 
 
+IamAction = Annotated[str, _pattern(r"[a-z0-9-]+:[A-Za-z0-9*]+", "an IAM action such as bedrock:InvokeModel")]
+IamResource = Annotated[str, _pattern(r"\*|arn:[^\s]+", "'*' or an ARN, which may use ${AWS::Partition}, "
+                                      "${AWS::Region} and ${AWS::AccountId}")]
+
+
+class PolicyStatement(Model):
+    """An Allow statement for what grants cannot say: services outside this environment's stacks."""
+
+    actions: list[IamAction] = Field(min_length=1)
+    resources: list[IamResource] = Field(min_length=1)
+
+    @field_validator("resources")
+    @classmethod
+    def _not_everything_on_everything(cls, resources: list[str], info: ValidationInfo) -> list[str]:
+        actions = info.data.get("actions") or []
+        broad = [action for action in actions if action == "*" or action.endswith(":*")]
+        if broad and "*" in resources:
+            raise ValueError(f"{', '.join(broad)} on every resource ('*') is more than any role needs; expected "
+                             f"the actions it calls, or the ARNs they act on")
+        return resources
+
+
 class Function(Model):
     purpose: NonEmpty
     source: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
@@ -557,20 +579,27 @@ def _reference_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
             path = ("functions", function_key, "environment", variable)
             check(path + ("bucket",), "bucket", reference.bucket, buckets)
             check(path + ("table",), "table", reference.table, tables)
-        for index, grant in enumerate(function.grants):
-            path = ("functions", function_key, "grants", index)
-            check(path + ("bucket",), "bucket", grant.bucket, buckets)
-            check(path + ("table",), "table", grant.table, tables)
         if not (config.project_dir / function.source).is_dir():
             key = ("functions", function_key, "source")
             problems.append(ParamsProblem(params.locate(key), dotted(key),
                                           f"{config.project_dir / function.source} is not a folder; expected the "
                                           f"function's source folder, relative to the project"))
+    for holder, grants in _grant_holders(config):
+        for index, grant in enumerate(grants):
+            path = (*holder, "grants", index)
+            check(path + ("bucket",), "bucket", grant.bucket, buckets)
+            check(path + ("table",), "table", grant.table, tables)
     for bucket_key, bucket in (config.storage.buckets if config.storage else {}).items():
         for index, notification in enumerate(bucket.notifications):
             path = ("storage", "buckets", bucket_key, "notifications", index, "function")
             check(path, "function", notification.function, functions)
     return problems
+
+
+def _grant_holders(config: EnvironmentConfig) -> list[tuple[tuple, list[Grant]]]:
+    """Every list of grants in the params, with the key path that holds it."""
+    holders = [(("functions", key), function.grants) for key, function in (config.functions or {}).items()]
+    return holders
 
 
 def _migration_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:

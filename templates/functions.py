@@ -9,28 +9,21 @@ notification (storage stack) imports the function's ARN, and deploy orders them.
 
 from __future__ import annotations
 
-import awacs.dynamodb
 import awacs.logs
-import awacs.s3
-from awacs.aws import Allow, Condition, Statement, StringLike
-from troposphere import AccountId, GetAtt, Join, Ref, Sub, Template
+from awacs.aws import Allow, Statement
+from troposphere import AccountId, GetAtt, Ref, Template
 from troposphere.awslambda import Environment, Function, Permission
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import EnvironmentConfig, Function as FunctionConfig, Grant
+from stackyard.config import EnvironmentConfig, Function as FunctionConfig
 from templates.common import LambdaCode, StackTemplates, export, lambda_code, new_template, pascal, tag_resources
+from templates.grants import grant_statements
 from templates.policies import document, service_role_trust
 from templates.storage import bucket_arn, bucket_name
 from templates.tables import table_name
 
 NAME = "functions"
-READ_OBJECTS = [awacs.s3.GetObject, awacs.s3.GetObjectVersion]
-WRITE_OBJECTS = [awacs.s3.PutObject, awacs.s3.DeleteObject, awacs.s3.AbortMultipartUpload]
-READ_ITEMS = [awacs.dynamodb.GetItem, awacs.dynamodb.BatchGetItem, awacs.dynamodb.Query, awacs.dynamodb.Scan,
-              awacs.dynamodb.ConditionCheckItem, awacs.dynamodb.DescribeTable]
-WRITE_ITEMS = [awacs.dynamodb.PutItem, awacs.dynamodb.UpdateItem, awacs.dynamodb.DeleteItem,
-               awacs.dynamodb.BatchWriteItem]
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -57,7 +50,7 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
         Policies=[Policy(PolicyName=key, PolicyDocument=document(
             Statement(Sid="OwnLogs", Effect=Allow, Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
                       Resource=[GetAtt(log_group, "Arn")]),
-            *[statement for grant in settings.grants for statement in _grant(config, grant)],
+            *grant_statements(config, settings.grants),
         ))],
     ))
     function = Function(
@@ -103,22 +96,3 @@ def _value(config: EnvironmentConfig, reference):
     if reference.table:
         return table_name(config, reference.table)
     return reference.value
-
-
-def _grant(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
-    reads, writes = grant.access in ("read", "read_write"), grant.access in ("write", "read_write")
-    if grant.table:
-        arn = Sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/"
-                  f"{table_name(config, grant.table)}")
-        actions = (READ_ITEMS if reads else []) + (WRITE_ITEMS if writes else [])
-        return [Statement(Effect=Allow, Action=actions, Resource=[arn, Join("", [arn, "/index/*"])])]
-    arn = bucket_arn(config, grant.bucket)
-    prefix = grant.prefix or ""
-    statements = [Statement(Effect=Allow, Action=(READ_OBJECTS if reads else []) + (WRITE_OBJECTS if writes else []),
-                            Resource=[Join("", [arn, f"/{prefix}*"])])]
-    if reads:
-        listing = Statement(Effect=Allow, Action=[awacs.s3.ListBucket], Resource=[arn])
-        if prefix:
-            listing.Condition = Condition(StringLike({"s3:prefix": f"{prefix}*"}))
-        statements.append(listing)
-    return statements

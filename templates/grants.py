@@ -1,0 +1,62 @@
+"""What a role may do, from params: grants on this environment's buckets and tables, plus
+statements naming actions and resources outside it (Bedrock models, ECS, Cognito ...).
+
+Buckets and tables are named by ARNs derived from their names rather than imported, so a role
+can be granted a bucket whose stack deploys later (or that notifies the role's function)
+without a cycle between stacks.
+"""
+
+from __future__ import annotations
+
+import awacs.dynamodb
+import awacs.s3
+from awacs.aws import Action, Allow, Condition, Statement, StringLike
+from troposphere import Join, Sub
+
+from stackyard.config import EnvironmentConfig, Grant, PolicyStatement
+from templates.storage import bucket_arn
+from templates.tables import table_name
+
+READ_OBJECTS = [awacs.s3.GetObject, awacs.s3.GetObjectVersion]
+WRITE_OBJECTS = [awacs.s3.PutObject, awacs.s3.DeleteObject, awacs.s3.AbortMultipartUpload]
+READ_ITEMS = [awacs.dynamodb.GetItem, awacs.dynamodb.BatchGetItem, awacs.dynamodb.Query, awacs.dynamodb.Scan,
+              awacs.dynamodb.ConditionCheckItem, awacs.dynamodb.DescribeTable]
+WRITE_ITEMS = [awacs.dynamodb.PutItem, awacs.dynamodb.UpdateItem, awacs.dynamodb.DeleteItem,
+               awacs.dynamodb.BatchWriteItem]
+
+
+def grant_statements(config: EnvironmentConfig, grants: list[Grant]) -> list[Statement]:
+    return [statement for grant in grants for statement in _grant(config, grant)]
+
+
+def custom_statements(statements: list[PolicyStatement]) -> list[Statement]:
+    """Params statements as awacs ones; resources go through Fn::Sub, so ${AWS::Region} and the
+    like resolve in the stack's own account and region."""
+    return [Statement(
+        Effect=Allow,
+        Action=[Action(*action.split(":", 1)) for action in statement.actions],
+        Resource=[resource if resource == "*" else Sub(resource) for resource in statement.resources],
+    ) for statement in statements]
+
+
+def table_arn(config: EnvironmentConfig, key: str) -> Sub:
+    return Sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/"
+               f"{table_name(config, key)}")
+
+
+def _grant(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
+    reads, writes = grant.access in ("read", "read_write"), grant.access in ("write", "read_write")
+    if grant.table:
+        arn = table_arn(config, grant.table)
+        actions = (READ_ITEMS if reads else []) + (WRITE_ITEMS if writes else [])
+        return [Statement(Effect=Allow, Action=actions, Resource=[arn, Join("", [arn, "/index/*"])])]
+    arn = bucket_arn(config, grant.bucket)
+    prefix = grant.prefix or ""
+    statements = [Statement(Effect=Allow, Action=(READ_OBJECTS if reads else []) + (WRITE_OBJECTS if writes else []),
+                            Resource=[Join("", [arn, f"/{prefix}*"])])]
+    if reads:
+        listing = Statement(Effect=Allow, Action=[awacs.s3.ListBucket], Resource=[arn])
+        if prefix:
+            listing.Condition = Condition(StringLike({"s3:prefix": f"{prefix}*"}))
+        statements.append(listing)
+    return statements
