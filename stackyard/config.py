@@ -15,7 +15,16 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from stackyard.errors import ParamsError, ParamsProblem
 from stackyard.params import SourcedParams, dotted, environment_names, load_environment
@@ -35,7 +44,7 @@ RESERVED_BUCKETS = (ACCESS_LOGS_BUCKET, FRONTEND_BUCKET)
 # Every stack a template module can build, in the order they are listed (templates.STACK_MODULES),
 # and the params sections each one reads.
 STACK_SECTIONS = {
-    "network": ("network", "compute"),
+    "network": ("network",),
     "storage": ("storage",),
     "alerts": ("monitoring",),
     "messaging": ("messaging", "monitoring"),
@@ -104,6 +113,48 @@ class FlowLogs(Model):
     traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
 
 
+SecurityGroupKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
+# Ports that administer a host: never open to more than a /16.
+ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
+
+
+class GroupRule(Model):
+    """One ingress or egress rule: a port (or all traffic) to or from a CIDR, the VPC, or a group."""
+
+    description: NonEmpty
+    protocol: Literal["tcp", "udp", "all"] = "tcp"
+    port: int | None = Field(default=None, ge=0, le=65535)
+    cidr: Cidr | Literal["vpc"] | None = None
+    group: SecurityGroupKey | None = None
+
+    @model_validator(mode="after")
+    def _one_peer_and_a_port(self) -> GroupRule:
+        if (self.cidr is None) == (self.group is None):
+            raise ValueError("expected exactly one of cidr (a.b.c.d/n, or vpc) or group (a security group key)")
+        if self.protocol == "all" and self.port is not None:
+            raise ValueError(f"protocol all covers every port; expected no port beside it (got {self.port})")
+        if self.protocol in ("tcp", "udp") and self.port is None:
+            raise ValueError(f"expected a port for {self.protocol}, or protocol: all")
+        return self
+
+
+class IngressRule(GroupRule):
+    @model_validator(mode="after")
+    def _admin_ports_stay_narrow(self) -> IngressRule:
+        opens = ADMIN_PORTS.get(self.port) or ("every port" if self.protocol == "all" else None)
+        if self.cidr not in (None, "vpc") and opens and ipaddress.IPv4Network(self.cidr).prefixlen < 16:
+            addresses = ipaddress.IPv4Network(self.cidr).num_addresses
+            raise ValueError(f"got {self.cidr!r}, which opens {opens} to {addresses:,} addresses; expected the "
+                             f"admin network with a prefix length of 16 or more, e.g. 203.0.113.10/32")
+        return self
+
+
+class SecurityGroup(Model):
+    description: NonEmpty
+    ingress: list[IngressRule] = Field(default_factory=list)
+    egress: list[GroupRule] = Field(default_factory=list)  # none: the group may not send anything
+
+
 class Network(Model):
     vpc_cidr: Cidr
     availability_zones: Literal[2, 3]
@@ -116,22 +167,25 @@ class Network(Model):
         if not 16 <= prefix <= 28:
             raise ValueError(f"got {cidr!r}; a VPC's prefix length must be from /16 to /28, e.g. 10.0.0.0/16")
         return cidr
-    subnet_prefix_length: int = Field(ge=16, le=28)
+    # Subnets are either listed, one per AZ, or cut from the VPC at this prefix length: public
+    # ones from its lower half, private ones from its upper half.
+    subnet_prefix_length: int | None = Field(default=None, ge=16, le=28)
+    public_subnets: list[Cidr] | None = None
+    private_subnets: list[Cidr] | None = None  # []: no private tier (and so no NAT)
     nat: NatMode
     # S3 (gateway) and Secrets Manager (interface) endpoints: how the migrator and the secret
     # rotation reach them from the private subnets without a NAT.
     vpc_endpoints: bool
-    admin_ssh_cidr: Cidr
-    flow_logs: FlowLogs
+    flow_logs: FlowLogs | None
+    security_groups: dict[SecurityGroupKey, SecurityGroup] = Field(default_factory=dict)
 
     @field_validator("subnet_prefix_length")
     @classmethod
-    def _subnets_fit(cls, prefix: int, info: ValidationInfo) -> int:
+    def _subnets_fit(cls, prefix: int | None, info: ValidationInfo) -> int | None:
         vpc = info.data.get("vpc_cidr")
         zones = info.data.get("availability_zones")
-        if vpc is None or zones is None:
+        if vpc is None or zones is None or prefix is None:
             return prefix
-        # Public subnets take the lower half of the VPC, private subnets the upper half.
         half = ipaddress.IPv4Network(vpc).prefixlen + 1
         fits = 2 ** (prefix - half) if prefix >= half else 0
         if fits < zones:
@@ -142,21 +196,48 @@ class Network(Model):
             )
         return prefix
 
-    @field_validator("admin_ssh_cidr")
+    @field_validator("public_subnets", "private_subnets")
     @classmethod
-    def _admin_cidr_is_narrow(cls, cidr: str) -> str:
-        if ipaddress.IPv4Network(cidr).prefixlen < 16:
-            raise ValueError(
-                f"got {cidr!r}, which opens SSH to {ipaddress.IPv4Network(cidr).num_addresses:,} addresses; "
-                f"expected the admin network with a prefix length of 16 or more, e.g. 203.0.113.10/32"
-            )
-        return cidr
+    def _one_per_zone_inside_the_vpc(cls, cidrs: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        vpc, zones = info.data.get("vpc_cidr"), info.data.get("availability_zones")
+        if cidrs is None or vpc is None or zones is None:
+            return cidrs
+        allowed = (zones,) if info.field_name == "public_subnets" else (0, zones)
+        if len(cidrs) not in allowed:
+            raise ValueError(f"got {len(cidrs)} subnets; expected one per availability zone ({zones})"
+                             + (", or [] for none" if 0 in allowed else ""))
+        outside = [cidr for cidr in cidrs if not ipaddress.IPv4Network(cidr).subnet_of(ipaddress.IPv4Network(vpc))]
+        if outside:
+            raise ValueError(f"{', '.join(outside)} is not inside the VPC {vpc}; expected subnets of it")
+        earlier = info.data.get("public_subnets") or [] if info.field_name == "private_subnets" else []
+        for index, cidr in enumerate(cidrs):
+            clash = next((other for other in [*earlier, *cidrs[:index]]
+                          if ipaddress.IPv4Network(other).overlaps(ipaddress.IPv4Network(cidr))), None)
+            if clash:
+                raise ValueError(f"subnets {clash} and {cidr} overlap; expected separate ranges")
+        return cidrs
+
+    @field_validator("nat")
+    @classmethod
+    def _tiers_are_complete(cls, nat: str, info: ValidationInfo) -> str:
+        data = info.data
+        computed = [tier for tier in ("public_subnets", "private_subnets") if tier in data and data[tier] is None]
+        if computed and "subnet_prefix_length" in data and data["subnet_prefix_length"] is None:
+            raise ValueError(f"{' and '.join(computed)} are not listed, so they are cut from the VPC; expected "
+                             f"subnet_prefix_length, or the subnets listed")
+        if data.get("private_subnets") == [] and nat != "none":
+            raise ValueError(f"got {nat!r} with no private subnets; a NAT serves private subnets, expected none")
+        return nat
+
+    @property
+    def has_private_subnets(self) -> bool:
+        return self.private_subnets != []
 
     def public_subnet_cidrs(self) -> list[str]:
-        return self._subnet_cidrs(half=0)
+        return self.public_subnets if self.public_subnets is not None else self._subnet_cidrs(half=0)
 
     def private_subnet_cidrs(self) -> list[str]:
-        return self._subnet_cidrs(half=1)
+        return self.private_subnets if self.private_subnets is not None else self._subnet_cidrs(half=1)
 
     def _subnet_cidrs(self, half: int) -> list[str]:
         vpc = ipaddress.IPv4Network(self.vpc_cidr)
@@ -279,13 +360,12 @@ class Reference(Model):
     table: TableKey | None = None
     value: str | None = None
 
-    @field_validator("value")
-    @classmethod
-    def _exactly_one(cls, value: str | None, info: ValidationInfo) -> str | None:
-        given = [name for name in ("bucket", "table") if info.data.get(name)] + (["value"] if value is not None else [])
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Reference:
+        given = [name for name in ("bucket", "table", "value") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"got {', '.join(given) or 'none'}; expected exactly one of bucket, table or value")
-        return value
+        return self
 
 
 class Grant(Model):
@@ -487,7 +567,7 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
     missing = _section_checks(config, params)
     if missing:
         return missing  # the other checks read the sections
-    checks = [_network_checks, _migration_checks, _edge_checks, _bucket_checks, _reference_checks]
+    checks = [_network_checks, _security_group_checks, _migration_checks, _edge_checks, _bucket_checks, _reference_checks]
     return [problem for check in checks for problem in check(config, params)]
 
 
@@ -505,8 +585,8 @@ def _section_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Pa
 
 def _network_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     network = config.network
-    if network is None or network.nat != "none":
-        return []
+    if network is None or network.nat != "none" or not network.has_private_subnets:
+        return []  # without private subnets, _security_group_checks says which stacks need them
     problems = []
     if "compute" in config.stacks:
         key = ("network", "nat")
@@ -524,6 +604,65 @@ def _network_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Pa
             "single or per_az, or network.vpc_endpoints: true, or secret_rotation_days: null",
         ))
     return problems
+
+
+# The security group each stack puts its resources in, by key in network.security_groups.
+STACK_SECURITY_GROUPS = {"database": "database", "compute": "app", "containers": "app", "edge": "alb"}
+# Stacks whose resources live in the private subnets.
+PRIVATE_SUBNET_STACKS = ("database", "compute", "containers")
+
+
+def _security_group_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    network = config.network
+    if network is None:
+        return []
+    groups = network.security_groups
+    problems = []
+    for key, group in groups.items():
+        for direction in ("ingress", "egress"):
+            for index, rule in enumerate(getattr(group, direction)):
+                if rule.group is not None and rule.group not in groups:
+                    path = ("network", "security_groups", key, direction, index, "group")
+                    problems.append(ParamsProblem(params.locate(path), dotted(path),
+                                                  f"no security group {rule.group!r}; expected one of: "
+                                                  f"{', '.join(groups)}"))
+    cycle = _egress_cycle(groups)
+    if cycle:
+        path = ("network", "security_groups", cycle[0], "egress")
+        problems.append(ParamsProblem(params.locate(path), dotted(path), (
+            f"egress rules form a cycle ({' -> '.join(cycle)}); egress to a group is part of the group itself, "
+            f"so CloudFormation could create neither first. Expected the return direction as ingress on the "
+            f"other group")))
+    for stack, key in STACK_SECURITY_GROUPS.items():
+        if stack in config.stacks and key not in groups and (stack != "edge" or _has_app_stack(config)):
+            path = ("network", "security_groups")
+            problems.append(ParamsProblem(params.locate(path), dotted(path),
+                                          f"stack {stack} puts its resources in security group {key!r}, which is "
+                                          f"not defined; expected network.security_groups.{key}"))
+    if not network.has_private_subnets:
+        for stack in PRIVATE_SUBNET_STACKS:
+            if stack in config.stacks:
+                path = ("network", "private_subnets")
+                problems.append(ParamsProblem(params.locate(path), dotted(path),
+                                              f"stack {stack} runs in the private subnets, and there are none; "
+                                              f"expected a private subnet per availability zone"))
+    return problems
+
+
+def _has_app_stack(config: EnvironmentConfig) -> bool:
+    return "compute" in config.stacks or "containers" in config.stacks
+
+
+def _egress_cycle(groups: dict[str, SecurityGroup]) -> list[str] | None:
+    """A chain of groups each sending to the next by an egress rule, back to its start; or None."""
+    targets = {key: [rule.group for rule in group.egress if rule.group in groups] for key, group in groups.items()}
+
+    def visit(key: str, path: list[str]) -> list[str] | None:
+        if key in path:
+            return path[path.index(key):] + [key]
+        return next(filter(None, (visit(target, path + [key]) for target in targets[key])), None)
+
+    return next(filter(None, (visit(key, []) for key in groups)), None)
 
 
 def _edge_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:

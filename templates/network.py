@@ -34,6 +34,7 @@ from templates.common import (
     name_tag,
     nested_stack,
     new_template,
+    pascal,
     reexport_children_outputs,
     tag_resources,
 )
@@ -45,19 +46,21 @@ DATABASE_PORT = 5432
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
-    vpc = _vpc(config)
-    security_groups = _security_groups(config)
-    parent = new_template(config, "network (VPC, subnets, NAT, flow logs, security groups)")
-    parent.add_resource(nested_stack("Vpc", NAME, "vpc"))
-    parent.add_resource(nested_stack(
-        "SecurityGroups", NAME, "security-groups",
-        {"VpcId": GetAtt("Vpc", "Outputs.VpcId")},
-    ))
-    reexport_children_outputs(parent, config, {"Vpc": vpc, "SecurityGroups": security_groups})
+    children = {"Vpc": ("vpc", _vpc(config), {})}
+    if config.network.security_groups:
+        children["SecurityGroups"] = ("security-groups", _security_groups(config),
+                                      {"VpcId": GetAtt("Vpc", "Outputs.VpcId")})
+    network = config.network
+    parts = ["VPC", "subnets"] + ["NAT"] * (network.nat != "none") + ["flow logs"] * bool(network.flow_logs) \
+        + ["security groups"] * bool(network.security_groups)
+    parent = new_template(config, f"network ({', '.join(parts)})")
+    for title, (child, _, parameters) in children.items():
+        parent.add_resource(nested_stack(title, NAME, child, parameters or None))
+    reexport_children_outputs(parent, config, {title: template for title, (_, template, _) in children.items()})
     return StackTemplates(
         NAME,
         tag_resources(parent, config),
-        {"vpc": tag_resources(vpc, config), "security-groups": tag_resources(security_groups, config)},
+        {child: tag_resources(template, config) for child, template, _ in children.values()},
     )
 
 
@@ -86,7 +89,7 @@ def _vpc(config: EnvironmentConfig) -> Template:
               for zone, cidr in enumerate(network.public_subnet_cidrs())]
     nat_gateways = _nat_gateways(template, config, public, attachment.title)
     private = []
-    for zone, cidr in enumerate(network.private_subnet_cidrs()):
+    for zone, cidr in enumerate(network.private_subnet_cidrs() if network.has_private_subnets else []):
         routes = template.add_resource(RouteTable(
             f"PrivateRouteTable{zone + 1}", VpcId=Ref(vpc), Tags=name_tag(config, f"private-{zone + 1}"),
         ))
@@ -97,8 +100,11 @@ def _vpc(config: EnvironmentConfig) -> Template:
             ))
         private.append(_subnet(template, config, "Private", zone, cidr, Ref(routes)))
     if network.vpc_endpoints:
-        _endpoints(template, config, vpc, private)
-    _flow_logs(template, config, vpc)
+        # Where the private tier is, its route tables and subnets; without one, the public ones.
+        route_tables = [Ref(f"PrivateRouteTable{zone + 1}") for zone in range(len(private))] or [Ref(public_routes)]
+        _endpoints(template, config, vpc, private or public, route_tables)
+    if network.flow_logs:
+        _flow_logs(template, config, vpc)
     _vpc_outputs(template, vpc, public, private)
     return template
 
@@ -132,13 +138,13 @@ def _nat_gateways(template: Template, config: EnvironmentConfig, public: list[Su
     return gateways
 
 
-def _endpoints(template: Template, config: EnvironmentConfig, vpc: VPC, private: list[Subnet]) -> None:
+def _endpoints(template: Template, config: EnvironmentConfig, vpc: VPC, subnets: list[Subnet],
+               route_tables: list[Ref]) -> None:
     """What Lambdas in the private subnets reach without a NAT: S3 (CloudFormation's pre-signed
     response URLs, same region) through a gateway, Secrets Manager through an interface."""
     template.add_resource(VPCEndpoint(
         "S3Endpoint", VpcId=Ref(vpc), VpcEndpointType="Gateway",
-        ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"),
-        RouteTableIds=[Ref(f"PrivateRouteTable{zone + 1}") for zone in range(len(private))],
+        ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"), RouteTableIds=route_tables,
     ))
     group = template.add_resource(SecurityGroup(
         "EndpointSecurityGroup", GroupDescription="Interface endpoints: HTTPS from inside the VPC",
@@ -151,7 +157,7 @@ def _endpoints(template: Template, config: EnvironmentConfig, vpc: VPC, private:
     template.add_resource(VPCEndpoint(
         "SecretsManagerEndpoint", VpcId=Ref(vpc), VpcEndpointType="Interface",
         ServiceName=Sub("com.amazonaws.${AWS::Region}.secretsmanager"), PrivateDnsEnabled=True,
-        SubnetIds=[Ref(subnet) for subnet in private], SecurityGroupIds=[Ref(group)],
+        SubnetIds=[Ref(subnet) for subnet in subnets], SecurityGroupIds=[Ref(group)],
     ))
 
 
@@ -192,68 +198,84 @@ def _vpc_outputs(template: Template, vpc: VPC, public: list[Subnet], private: li
         Output("VpcCidr", Description="VPC IPv4 CIDR block", Value=GetAtt(vpc, "CidrBlock")),
         Output("PublicSubnetIds", Description="Public subnet ids, comma-separated, one per AZ",
                Value=Join(",", [Ref(subnet) for subnet in public])),
-        Output("PrivateSubnetIds", Description="Private subnet ids, comma-separated, one per AZ",
-               Value=Join(",", [Ref(subnet) for subnet in private])),
-        Output("PrivateRouteTableIds", Description="Private route table ids, comma-separated, one per AZ",
-               Value=Join(",", [Ref(f"PrivateRouteTable{zone + 1}") for zone in range(len(private))])),
+        Output("AvailabilityZones", Description="The availability zones of the subnets, comma-separated",
+               Value=Join(",", [GetAtt(subnet, "AvailabilityZone") for subnet in public])),
     ])
+    if private:
+        template.add_output([
+            Output("PrivateSubnetIds", Description="Private subnet ids, comma-separated, one per AZ",
+                   Value=Join(",", [Ref(subnet) for subnet in private])),
+            Output("PrivateRouteTableIds", Description="Private route table ids, comma-separated, one per AZ",
+                   Value=Join(",", [Ref(f"PrivateRouteTable{zone + 1}") for zone in range(len(private))])),
+        ])
 
 
 # --- security-groups.json ----------------------------------------------------------------------
 
 
 def _security_groups(config: EnvironmentConfig) -> Template:
-    """The groups of seed 000 §1.2, each with explicit egress (a group without any gets allow-all).
+    """The groups of network.security_groups, each with explicit egress (a group without any gets
+    allow-all).
 
-    Egress to another group is inline (it points downstream: alb -> app -> database); ingress
-    from another group is a separate resource, so the references never form a cycle.
+    Egress to another group is inline (config refuses egress cycles); ingress from another group is
+    a separate resource, so the references never form a cycle.
     """
-    template = new_template(config, "security groups (alb, app, database, pipeline)")
+    groups = config.network.security_groups
+    template = new_template(config, f"security groups ({', '.join(groups)})")
     vpc_id = template.add_parameter(Parameter("VpcId", Type="AWS::EC2::VPC::Id", Description="The VPC to create the groups in"))
-    database = _group(template, config, vpc_id, "Database", "Database: PostgreSQL from the app servers only",
-                      egress=[_no_egress()])
-    app = _group(template, config, vpc_id, "App", "App servers: the app port from the load balancer only", egress=[
-        _cidr_rule(443, ANYWHERE, "HTTPS to AWS APIs and package registries"),
-        _group_rule(DATABASE_PORT, database, "PostgreSQL to the database"),
-    ])
-    alb = _group(template, config, vpc_id, "Alb", "Load balancer: HTTPS, and HTTP to redirect it, from anywhere", ingress=[
-        _cidr_rule(443, ANYWHERE, "HTTPS from the internet"),
-        _cidr_rule(80, ANYWHERE, "HTTP from the internet, redirected to HTTPS by the listener"),
-    ], egress=[_group_rule(config.compute.app_port, app, "App port on the app servers")])
-    _group(template, config, vpc_id, "Pipeline", "Pipeline hosts: SSH from the admin network only", ingress=[
-        _cidr_rule(22, config.network.admin_ssh_cidr, "SSH from the admin network"),
-    ], egress=[SecurityGroupRule(IpProtocol="-1", CidrIp=ANYWHERE, Description="Pipeline hosts reach anything, as seed 000 section 1.2 asks")])
-    _admit(template, app, alb, config.compute.app_port, "App port from the load balancer")
-    _admit(template, database, app, DATABASE_PORT, "PostgreSQL from the app servers")
+    for key in _creation_order(groups):
+        group = groups[key]
+        template.add_resource(SecurityGroup(
+            group_title(key), GroupDescription=group.description, VpcId=Ref(vpc_id),
+            SecurityGroupIngress=[_rule(config, rule, "CidrIp") for rule in group.ingress if rule.cidr],
+            SecurityGroupEgress=[_rule(config, rule, "CidrIp") for rule in group.egress] or [_no_egress()],
+            Tags=name_tag(config, key),
+        ))
+        template.add_output(Output(f"{group_title(key)}Id", Description=group.description,
+                                   Value=Ref(group_title(key))))
+    for key, group in groups.items():
+        for rule in group.ingress:
+            if rule.group:
+                template.add_resource(SecurityGroupIngress(
+                    f"{group_title(key)}From{group_title(rule.group)}", GroupId=Ref(group_title(key)),
+                    SourceSecurityGroupId=Ref(group_title(rule.group)), Description=rule.description,
+                    **_ports(rule),
+                ))
     return template
 
 
-def _group(template: Template, config: EnvironmentConfig, vpc_id: Parameter, name: str, description: str,
-           egress: list, ingress: list | None = None) -> SecurityGroup:
-    group = template.add_resource(SecurityGroup(
-        f"{name}SecurityGroup", GroupDescription=description, VpcId=Ref(vpc_id),
-        SecurityGroupIngress=ingress or [], SecurityGroupEgress=egress,
-        Tags=name_tag(config, name.lower()),
-    ))
-    template.add_output(Output(f"{name}SecurityGroupId", Description=description, Value=Ref(group)))
-    return group
+def group_title(key: str) -> str:
+    return f"{pascal(key)}SecurityGroup"
 
 
-def _admit(template: Template, target: SecurityGroup, source: SecurityGroup, port: int, description: str) -> None:
-    template.add_resource(SecurityGroupIngress(
-        f"{target.title}From{source.title}", GroupId=Ref(target), SourceSecurityGroupId=Ref(source),
-        IpProtocol="tcp", FromPort=port, ToPort=port, Description=description,
-    ))
+def _creation_order(groups: dict) -> list[str]:
+    """Groups after the groups their egress rules point at (inline references)."""
+    ordered: list[str] = []
+
+    def place(key: str) -> None:
+        if key not in ordered:
+            for rule in groups[key].egress:
+                if rule.group:
+                    place(rule.group)
+            ordered.append(key)
+
+    for key in groups:
+        place(key)
+    return ordered
 
 
-def _group_rule(port: int, target: SecurityGroup, description: str) -> SecurityGroupRule:
-    return SecurityGroupRule(
-        IpProtocol="tcp", FromPort=port, ToPort=port, DestinationSecurityGroupId=Ref(target), Description=description,
-    )
+def _rule(config: EnvironmentConfig, rule, cidr_property: str) -> SecurityGroupRule:
+    if rule.group:
+        peer = {"DestinationSecurityGroupId": Ref(group_title(rule.group))}
+    else:
+        peer = {cidr_property: config.network.vpc_cidr if rule.cidr == "vpc" else rule.cidr}
+    return SecurityGroupRule(**_ports(rule), **peer, Description=rule.description)
 
 
-def _cidr_rule(port: int, cidr: str, description: str) -> SecurityGroupRule:
-    return SecurityGroupRule(IpProtocol="tcp", FromPort=port, ToPort=port, CidrIp=cidr, Description=description)
+def _ports(rule) -> dict:
+    if rule.protocol == "all":
+        return {"IpProtocol": "-1"}
+    return {"IpProtocol": rule.protocol, "FromPort": rule.port, "ToPort": rule.port}
 
 
 def _no_egress() -> SecurityGroupRule:

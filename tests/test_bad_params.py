@@ -64,9 +64,49 @@ CASES = {
          "e.g. 10.0.0.0/16"],
     ),
     "SSH open to the world": (
-        "network:\n  admin_ssh_cidr: 0.0.0.0/0\n",
-        ["params/test.yaml:2: network.admin_ssh_cidr: got '0.0.0.0/0', which opens SSH to 4,294,967,296 "
-         "addresses; expected the admin network with a prefix length of 16 or more, e.g. 203.0.113.10/32"],
+        "network:\n  security_groups:\n    pipeline:\n      ingress:\n"
+        "        - {port: 22, cidr: 0.0.0.0/0, description: SSH}\n",
+        ["params/test.yaml:5: network.security_groups.pipeline.ingress[0]: got '0.0.0.0/0', which opens SSH to "
+         "4,294,967,296 addresses; expected the admin network with a prefix length of 16 or more, e.g. "
+         "203.0.113.10/32"],
+    ),
+    "a rule with neither a cidr nor a group": (
+        "network:\n  security_groups:\n    pipeline:\n      ingress:\n        - {port: 22, description: SSH}\n",
+        ["params/test.yaml:5: network.security_groups.pipeline.ingress[0]: expected exactly one of cidr (a.b.c.d/n, "
+         "or vpc) or group (a security group key)"],
+    ),
+    "a rule naming a group nobody defines": (
+        "network:\n  security_groups:\n    app:\n      ingress:\n"
+        "        - {port: 8000, group: lb, description: From the load balancer}\n",
+        ["params/test.yaml:5: network.security_groups.app.ingress[0].group: no security group 'lb'; expected one "
+         "of: alb, app, database, pipeline"],
+    ),
+    "groups sending to each other by egress": (
+        "network:\n  security_groups:\n    database:\n      egress:\n"
+        "        - {port: 443, group: alb, description: Back to the load balancer}\n",
+        ["params/base.yaml:39: network.security_groups.alb.egress: egress rules form a cycle (alb -> app -> "
+         "database -> alb); egress to a group is part of the group itself, so CloudFormation could create "
+         "neither first. Expected the return direction as ingress on the other group"],
+    ),
+    "a stack's security group missing": (
+        "network:\n  security_groups:\n    database: null\n",
+        ["params/test.yaml:3: network.security_groups.database: got an empty value; expected a valid dictionary "
+         "or instance of SecurityGroup"],
+    ),
+    "subnets outside the VPC": (
+        "network:\n  public_subnets: [10.0.1.0/24, 10.1.2.0/24]\n",
+        ["params/test.yaml:2: network.public_subnets: 10.1.2.0/24 is not inside the VPC 10.0.0.0/16; expected "
+         "subnets of it"],
+    ),
+    "listed subnets that overlap": (
+        "network:\n  public_subnets: [10.0.1.0/24, 10.0.1.0/25]\n",
+        ["params/test.yaml:2: network.public_subnets: subnets 10.0.1.0/24 and 10.0.1.0/25 overlap; expected "
+         "separate ranges"],
+    ),
+    "no private subnets for stacks that run in them": (
+        "stacks: [network, storage, alerts, compute]\nnetwork:\n  private_subnets: []\n  nat: none\n",
+        ["params/test.yaml:3: network.private_subnets: stack compute runs in the private subnets, and there are "
+         "none; expected a private subnet per availability zone"],
     ),
     "subnets that do not fit": (
         "network:\n  subnet_prefix_length: 17\n",

@@ -177,7 +177,7 @@ def test_parent_nests_both_children_by_relative_path_and_exports_their_outputs(b
 def test_subnets_lie_inside_the_vpc_without_overlap_or_are_refused(vpc_prefix, zones, extra_bits, first_octet):
     vpc_cidr = str(ipaddress.IPv4Network(f"{first_octet}.0.0.0/{vpc_prefix}", strict=False))
     fields = dict(vpc_cidr=vpc_cidr, availability_zones=zones, subnet_prefix_length=vpc_prefix + extra_bits,
-                  nat="single", vpc_endpoints=False, admin_ssh_cidr="203.0.113.10/32",
+                  nat="single", vpc_endpoints=False,
                   flow_logs={"retention_days": 7})
     # One bit splits the VPC into public and private halves; each half needs a subnet per zone.
     if 2 ** (extra_bits - 1) < zones:
