@@ -52,6 +52,7 @@ STACK_SECTIONS = {
     "database": ("database", "network", "monitoring"),
     "tables": ("tables",),
     "functions": ("functions",),
+    "roles": ("roles",),
     "compute": ("compute", "storage", "messaging", "monitoring"),
     "edge-global": ("edge",),
     "edge": ("edge", "compute", "monitoring"),
@@ -291,6 +292,50 @@ class ObjectLock(Model):
     days: int = Field(ge=1, le=36500)
 
 
+StorageClass = Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
+# S3 refuses transitions to the infrequent access classes before an object is 30 days old.
+INFREQUENT_ACCESS_MIN_DAYS = 30
+
+
+class Transition(Model):
+    storage_class: StorageClass
+    after_days: int = Field(ge=0, le=36500)
+
+    @model_validator(mode="after")
+    def _old_enough_for_the_class(self) -> Transition:
+        if self.storage_class.endswith("_IA") and self.after_days < INFREQUENT_ACCESS_MIN_DAYS:
+            raise ValueError(f"{self.storage_class} needs objects at least {INFREQUENT_ACCESS_MIN_DAYS} days old; got "
+                             f"{self.after_days}. Expected after_days >= {INFREQUENT_ACCESS_MIN_DAYS}, or GLACIER_IR")
+        return self
+
+
+class PrefixRule(Model):
+    """Lifecycle of the objects under one prefix (or all objects): transitions, then expiry."""
+
+    prefix: Annotated[str, _pattern(r"[^*?]*", "a literal key prefix such as jobs/ (S3 lifecycle prefixes "
+                                    "have no wildcards)")] | None = None
+    transitions: list[Transition] = Field(default_factory=list)
+    noncurrent_transitions: list[Transition] = Field(default_factory=list)
+    expire_after_days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _does_something(self) -> PrefixRule:
+        if not (self.transitions or self.noncurrent_transitions or self.expire_after_days):
+            raise ValueError("expected transitions, noncurrent_transitions or expire_after_days; a rule with none "
+                             "does nothing")
+        return self
+
+
+class Cors(Model):
+    """Browsers may call the bucket (presigned URLs) from these origins."""
+
+    allowed_origins: list[Annotated[str, _pattern(r"\*|https?://[A-Za-z0-9.:*-]+", "'*' or an origin such as "
+                                                  "https://app.example.com")]] = Field(min_length=1)
+    allowed_methods: list[Literal["GET", "PUT", "POST", "DELETE", "HEAD"]] = Field(min_length=1)
+    allowed_headers: list[NonEmpty] = Field(default_factory=lambda: ["*"])
+    max_age_seconds: int = Field(default=3600, ge=0, le=86400)
+
+
 class Bucket(Model):
     purpose: NonEmpty
     versioned: bool
@@ -299,6 +344,9 @@ class Bucket(Model):
     noncurrent_versions_expire_after_days: int = Field(default=30, ge=1)
     object_lock: ObjectLock | None = None
     notifications: list[Notification] = Field(default_factory=list)
+    lifecycle_rules: dict[Annotated[str, _pattern(r"[a-z0-9][a-z0-9-]{0,62}", "a rule id such as archive-job-outputs")],
+                          PrefixRule] = Field(default_factory=dict)
+    cors: Cors | None = None
 
     @field_validator("infrequent_access_after_days")
     @classmethod
@@ -307,6 +355,14 @@ class Bucket(Model):
         if days is not None and expire is not None and days >= expire:
             raise ValueError(f"got {days}, not before expire_after_days ({expire}); expected fewer days, or null")
         return days
+
+    @field_validator("lifecycle_rules")
+    @classmethod
+    def _noncurrent_needs_versioning(cls, rules: dict, info: ValidationInfo) -> dict:
+        if info.data.get("versioned") is False and any(rule.noncurrent_transitions for rule in rules.values()):
+            raise ValueError("noncurrent_transitions move old versions, and this bucket keeps none; expected "
+                             "versioned: true, or no noncurrent_transitions")
+        return rules
 
     @field_validator("object_lock")
     @classmethod
@@ -368,22 +424,6 @@ class Reference(Model):
         return self
 
 
-class Grant(Model):
-    """Access a function has to one bucket (optionally under a prefix) or one table."""
-
-    bucket: BucketKey | None = None
-    table: TableKey | None = None
-    access: Literal["read", "write", "read_write"]
-    prefix: str | None = None
-
-    @field_validator("access")
-    @classmethod
-    def _bucket_or_table(cls, access: str, info: ValidationInfo) -> str:
-        if bool(info.data.get("bucket")) == bool(info.data.get("table")):
-            raise ValueError("expected exactly one of bucket or table beside access")
-        return access
-
-
 IamAction = Annotated[str, _pattern(r"[a-z0-9-]+:[A-Za-z0-9*]+", "an IAM action such as bedrock:InvokeModel")]
 IamResource = Annotated[str, _pattern(r"\*|arn:[^\s]+", "'*' or an ARN, which may use ${AWS::Partition}, "
                                       "${AWS::Region} and ${AWS::AccountId}")]
@@ -406,6 +446,30 @@ class PolicyStatement(Model):
         return resources
 
 
+class Grant(Model):
+    """Access a role has to one bucket (optionally under a prefix) or one table: a level of access,
+    or exactly the actions listed."""
+
+    bucket: BucketKey | None = None
+    table: TableKey | None = None
+    access: Literal["read", "write", "read_write"] | None = None
+    actions: list[IamAction] | None = Field(default=None, min_length=1)
+    prefix: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target_one_kind_of_access(self) -> Grant:
+        if bool(self.bucket) == bool(self.table):
+            raise ValueError("expected exactly one of bucket or table")
+        if (self.access is None) == (self.actions is None):
+            raise ValueError("expected exactly one of access (read, write or read_write) or actions")
+        service = "s3" if self.bucket else "dynamodb"
+        foreign = [action for action in self.actions or [] if action.split(":")[0] != service]
+        if foreign:
+            raise ValueError(f"{', '.join(foreign)} cannot act on a {'bucket' if self.bucket else 'table'}; "
+                             f"expected {service}: actions, or a statement for the others")
+        return self
+
+
 class Function(Model):
     purpose: NonEmpty
     source: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
@@ -419,6 +483,29 @@ class Function(Model):
     environment: dict[Annotated[str, _pattern(r"[A-Z][A-Z0-9_]*", "an upper-case variable name")], Reference] = \
         Field(default_factory=dict)
     grants: list[Grant] = Field(default_factory=list)
+
+
+RoleKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", "2-40 lowercase letters, digits or '-'")]
+
+
+class RoleConfig(Model):
+    """A role a service assumes (ECS tasks, Lambda, Amplify ...), with exactly the access listed."""
+
+    purpose: NonEmpty
+    trusted_service: Annotated[str, _pattern(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com",
+                                             "a service principal such as ecs-tasks.amazonaws.com")]
+    managed_policies: list[Annotated[str, _pattern(r"[A-Za-z0-9+=,.@_-]+(/[A-Za-z0-9+=,.@_-]+)*",
+                                                   "an AWS managed policy name such as "
+                                                   "service-role/AWSLambdaBasicExecutionRole")]] = \
+        Field(default_factory=list)
+    grants: list[Grant] = Field(default_factory=list)
+    statements: list[PolicyStatement] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _allows_something(self) -> RoleConfig:
+        if not (self.managed_policies or self.grants or self.statements):
+            raise ValueError("expected grants, statements or managed_policies; a role with none can do nothing")
+        return self
 
 
 class Auth(Model):
@@ -510,6 +597,7 @@ class EnvironmentConfig(Model):
     monitoring: Monitoring | None = None
     tables: dict[TableKey, Table] | None = None
     functions: dict[FunctionKey, Function] | None = None
+    roles: dict[RoleKey, RoleConfig] | None = None
 
     @field_validator("stacks")
     @classmethod
@@ -738,6 +826,7 @@ def _reference_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
 def _grant_holders(config: EnvironmentConfig) -> list[tuple[tuple, list[Grant]]]:
     """Every list of grants in the params, with the key path that holds it."""
     holders = [(("functions", key), function.grants) for key, function in (config.functions or {}).items()]
+    holders += [(("roles", key), role.grants) for key, role in (config.roles or {}).items()]
     return holders
 
 

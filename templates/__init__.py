@@ -11,10 +11,11 @@ from templates import (
     functions,
     messaging,
     network,
+    roles,
     storage,
     tables,
 )
 
 # The order stacks are listed in; deploy order is derived from their imports and exports.
-STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, compute, edge_global, edge,
-                 dashboard)
+STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, roles, compute, edge_global,
+                 edge, dashboard)

@@ -21,6 +21,8 @@ READ_OBJECTS = [awacs.s3.GetObject, awacs.s3.GetObjectVersion]
 WRITE_OBJECTS = [awacs.s3.PutObject, awacs.s3.DeleteObject, awacs.s3.AbortMultipartUpload]
 READ_ITEMS = [awacs.dynamodb.GetItem, awacs.dynamodb.BatchGetItem, awacs.dynamodb.Query, awacs.dynamodb.Scan,
               awacs.dynamodb.ConditionCheckItem, awacs.dynamodb.DescribeTable]
+# S3 actions on objects whose names do not say "Object".
+OBJECT_MULTIPART_ACTIONS = ("AbortMultipartUpload", "ListMultipartUploadParts")
 WRITE_ITEMS = [awacs.dynamodb.PutItem, awacs.dynamodb.UpdateItem, awacs.dynamodb.DeleteItem,
                awacs.dynamodb.BatchWriteItem]
 
@@ -32,11 +34,8 @@ def grant_statements(config: EnvironmentConfig, grants: list[Grant]) -> list[Sta
 def custom_statements(statements: list[PolicyStatement]) -> list[Statement]:
     """Params statements as awacs ones; resources go through Fn::Sub, so ${AWS::Region} and the
     like resolve in the stack's own account and region."""
-    return [Statement(
-        Effect=Allow,
-        Action=[Action(*action.split(":", 1)) for action in statement.actions],
-        Resource=[resource if resource == "*" else Sub(resource) for resource in statement.resources],
-    ) for statement in statements]
+    return [_allow(statement.actions, [resource if resource == "*" else Sub(resource)
+                                       for resource in statement.resources]) for statement in statements]
 
 
 def table_arn(config: EnvironmentConfig, key: str) -> Sub:
@@ -45,6 +44,8 @@ def table_arn(config: EnvironmentConfig, key: str) -> Sub:
 
 
 def _grant(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
+    if grant.actions:
+        return _listed_actions(config, grant)
     reads, writes = grant.access in ("read", "read_write"), grant.access in ("write", "read_write")
     if grant.table:
         arn = table_arn(config, grant.table)
@@ -60,3 +61,25 @@ def _grant(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
             listing.Condition = Condition(StringLike({"s3:prefix": f"{prefix}*"}))
         statements.append(listing)
     return statements
+
+
+def _listed_actions(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
+    """Exactly the actions listed: on the table and its indexes; or object actions on the objects
+    (under the prefix) and bucket actions on the bucket, and a wildcard on both."""
+    if grant.table:
+        arn = table_arn(config, grant.table)
+        return [_allow(grant.actions, [arn, Join("", [arn, "/index/*"])])]
+    arn = bucket_arn(config, grant.bucket)
+    on_objects = [action for action in grant.actions if _acts_on_objects(action)]
+    on_bucket = [action for action in grant.actions if not _acts_on_objects(action) or "*" in action]
+    statements = [_allow(on_objects, [Join("", [arn, f"/{grant.prefix or ''}*"])])] if on_objects else []
+    return statements + ([_allow(on_bucket, [arn])] if on_bucket else [])
+
+
+def _acts_on_objects(action: str) -> bool:
+    name = action.split(":", 1)[1]
+    return "Object" in name or name in OBJECT_MULTIPART_ACTIONS or "*" in name
+
+
+def _allow(actions: list[str], resources: list) -> Statement:
+    return Statement(Effect=Allow, Action=[Action(*action.split(":", 1)) for action in actions], Resource=resources)

@@ -15,6 +15,8 @@ from troposphere.s3 import (
     Bucket,
     BucketEncryption,
     BucketPolicy,
+    CorsConfiguration,
+    CorsRules,
     DefaultRetention,
     Filter,
     LambdaConfigurations,
@@ -23,6 +25,7 @@ from troposphere.s3 import (
     LifecycleRuleTransition,
     LoggingConfiguration,
     NoncurrentVersionExpiration,
+    NoncurrentVersionTransition,
     NotificationConfiguration,
     ObjectLockConfiguration,
     ObjectLockRule,
@@ -36,7 +39,14 @@ from troposphere.s3 import (
     VersioningConfiguration,
 )
 
-from stackyard.config import ACCESS_LOGS_BUCKET, Bucket as BucketConfig, EnvironmentConfig, bucket_name_prefix
+from stackyard.config import (
+    ACCESS_LOGS_BUCKET,
+    Bucket as BucketConfig,
+    Cors,
+    EnvironmentConfig,
+    PrefixRule,
+    bucket_name_prefix,
+)
 from templates.common import (
     StackTemplates,
     always_retain,
@@ -147,6 +157,8 @@ def private_bucket(config: EnvironmentConfig, key: str, settings: BucketConfig, 
     )
     if settings.versioned:
         bucket.VersioningConfiguration = VersioningConfiguration(Status="Enabled")
+    if settings.cors:
+        bucket.CorsConfiguration = _cors(settings.cors)
     if settings.notifications:
         bucket.NotificationConfiguration = NotificationConfiguration(LambdaConfigurations=[
             _notification(config, notification) for notification in settings.notifications])
@@ -201,6 +213,7 @@ def _lifecycle_rules(settings: BucketConfig) -> list[LifecycleRule]:
             Id=f"infrequent-access-after-{settings.infrequent_access_after_days}-days", Status="Enabled",
             Transitions=[LifecycleRuleTransition(StorageClass="STANDARD_IA", TransitionInDays=settings.infrequent_access_after_days)],
         ))
+    rules += [_prefix_rule(rule_id, rule) for rule_id, rule in settings.lifecycle_rules.items()]
     if settings.versioned:
         rules.append(LifecycleRule(
             Id="expire-old-versions", Status="Enabled", ExpiredObjectDeleteMarker=True,
@@ -209,6 +222,30 @@ def _lifecycle_rules(settings: BucketConfig) -> list[LifecycleRule]:
             ),
         ))
     return rules
+
+
+def _prefix_rule(rule_id: str, rule: PrefixRule) -> LifecycleRule:
+    lifecycle = LifecycleRule(Id=rule_id, Status="Enabled")
+    if rule.prefix:
+        lifecycle.Prefix = rule.prefix
+    if rule.transitions:
+        lifecycle.Transitions = [LifecycleRuleTransition(StorageClass=transition.storage_class,
+                                                         TransitionInDays=transition.after_days)
+                                 for transition in rule.transitions]
+    if rule.noncurrent_transitions:
+        lifecycle.NoncurrentVersionTransitions = [
+            NoncurrentVersionTransition(StorageClass=transition.storage_class, TransitionInDays=transition.after_days)
+            for transition in rule.noncurrent_transitions]
+    if rule.expire_after_days:
+        lifecycle.ExpirationInDays = rule.expire_after_days
+    return lifecycle
+
+
+def _cors(cors: Cors) -> CorsConfiguration:
+    return CorsConfiguration(CorsRules=[CorsRules(
+        AllowedOrigins=cors.allowed_origins, AllowedMethods=cors.allowed_methods,
+        AllowedHeaders=cors.allowed_headers, MaxAge=cors.max_age_seconds,
+    )])
 
 
 def _abort_multipart_rule() -> LifecycleRule:

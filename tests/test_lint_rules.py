@@ -1,4 +1,4 @@
-"""Pure unit: the project's cfn-lint rules (lint_rules/, E9001-E9010, one per seed 001 property).
+"""Pure unit: the project's cfn-lint rules (lint_rules/, E9001-E9011: seed 001's properties, seed 003's IAM).
 
 Each rule has a table of small template snippets, linted in-process the way stackyard/lint.py
 lints (ConfigMixIn with append_rules, Runner(config).rules, run_template_by_file_path). A failing
@@ -26,7 +26,7 @@ from stackyard import lint as stackyard_lint
 from tests.conftest import ROOT
 
 RULES_DIR = ROOT / "lint_rules"
-PROJECT_RULE = re.compile(r"^E90(0[1-9]|10)$")
+PROJECT_RULE = re.compile(r"^E90\d\d$")
 RULE_CRASHED = "E0002"  # cfn-lint's "unknown exception while processing rule"
 APP, ENV = "shop", "test"
 
@@ -473,8 +473,30 @@ TEMPLATE_VALIDITY = [
     }, Parameters={f"Parameter{index}": {"Type": "String"} for index in range(201)})),
 ]
 
+IAM_LEAST_PRIVILEGE = [
+    passes("E9011", "wildcards-only-on-named-resources", template({
+        "Role": res("AWS::IAM::Role", AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": []},
+                    Policies=[{"PolicyName": "app", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": ["s3:*"], "Resource": ["arn:aws:s3:::shop-test-data"]},
+                        {"Effect": "Allow", "Action": ["ecs:RunTask"], "Resource": "*"},
+                        {"Effect": "Deny", "Action": "*", "Resource": "*"},
+                    ]}}]),
+    })),
+    fails("E9011", "service-wildcard-on-everything-inline", "Resource Role", template({
+        "Role": res("AWS::IAM::Role", AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": []},
+                    Policies=[{"PolicyName": "app", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": ["dynamodb:*"], "Resource": ["*"]},
+                    ]}}]),
+    })),
+    fails("E9011", "everything-on-everything-managed-policy", "Resource Policy", template({
+        "Policy": res("AWS::IAM::ManagedPolicy", PolicyDocument={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    })),
+]
+
 TABLES = [MULTI_AZ, SECURITY_GROUP_LEAST_PRIVILEGE, DATABASE_ISOLATION, SECRET_ENCRYPTION, BACKUP_CONFIGURATION,
-          HTTPS_ENFORCEMENT, ALARM_COVERAGE, TAGGING_COMPLETENESS, ENVIRONMENT_ISOLATION, TEMPLATE_VALIDITY]
+          HTTPS_ENFORCEMENT, ALARM_COVERAGE, TAGGING_COMPLETENESS, ENVIRONMENT_ISOLATION, TEMPLATE_VALIDITY,
+          IAM_LEAST_PRIVILEGE]
 CASES = [case for table in TABLES for case in table]
 
 
@@ -521,10 +543,10 @@ def test_every_rule_has_a_passing_and_a_failing_case():
         assert {case.expected_subject is None for case in table} == {True, False}, table[0].rule
 
 
-def test_rule_ids_are_unique_and_e9001_to_e9010():
+def test_rule_ids_are_unique_and_numbered_from_e9001():
     rules = load_plugins(str(RULES_DIR))
     ids = [rule.id for rule in rules]
-    assert sorted(ids) == [f"E90{number:02d}" for number in range(1, 11)]
+    assert sorted(ids) == [f"E90{number:02d}" for number in range(1, len(ids) + 1)]
     assert sorted(case.rule for case in (table[0] for table in TABLES)) == sorted(ids)
     for rule in rules:
         assert rule.shortdesc and rule.description and rule.source_url and rule.tags, rule.id

@@ -1,0 +1,40 @@
+"""Roles stack (seed 003 task 4): roles that services assume, each with exactly the access its
+params list: grants on this environment's buckets and tables, statements for everything else,
+and AWS managed policies by name.
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Sub
+from troposphere.iam import Policy, Role
+
+from stackyard.config import EnvironmentConfig, RoleConfig
+from templates.common import StackTemplates, export, new_template, pascal, tag_resources
+from templates.grants import custom_statements, grant_statements
+from templates.policies import document, service_role_trust
+
+NAME = "roles"
+
+
+def build(config: EnvironmentConfig) -> StackTemplates:
+    template = new_template(config, f"roles ({', '.join(config.roles)})")
+    for key, settings in config.roles.items():
+        role = template.add_resource(_role(config, key, settings))
+        export(template, config, f"{pascal(key)}RoleArn", GetAtt(role, "Arn"), f"Role: {settings.purpose}")
+        export(template, config, f"{pascal(key)}RoleName", Ref(role), f"Role: {settings.purpose}")
+    return StackTemplates(NAME, tag_resources(template, config))
+
+
+def _role(config: EnvironmentConfig, key: str, settings: RoleConfig) -> Role:
+    role = Role(
+        f"{pascal(key)}Role",
+        Description=f"{config.app}-{config.environment} {key}: {settings.purpose}"[:1000],
+        AssumeRolePolicyDocument=service_role_trust(settings.trusted_service),
+    )
+    statements = grant_statements(config, settings.grants) + custom_statements(settings.statements)
+    if statements:
+        role.Policies = [Policy(PolicyName=key, PolicyDocument=document(*statements))]
+    if settings.managed_policies:
+        role.ManagedPolicyArns = [Sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}")
+                                  for name in settings.managed_policies]
+    return role
