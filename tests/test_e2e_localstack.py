@@ -66,12 +66,12 @@ def run(capsys, *args: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
-def results(output: str) -> dict[str, str]:
+def results(output: str, stacks: list[str] = STACKS) -> dict[str, str]:
     """The summary's `stack  result` lines."""
     found = {}
     for line in output.splitlines():
         parts = line.split()
-        if len(parts) >= 2 and parts[0] in STACKS and not line[:1].isdigit():
+        if len(parts) >= 2 and parts[0] in stacks and not line[:1].isdigit():
             found[parts[0]] = parts[1]
     return found
 
@@ -82,8 +82,8 @@ def set_params(workdir: Path, **sections) -> None:
     (workdir / "params" / "local.yaml").write_text(yaml.safe_dump({**shipped, **sections}))
 
 
-def client(service: str, emulator: LocalStack):
-    return boto3.client(service, region_name=REGION, endpoint_url=emulator.endpoint)
+def client(service: str, emulator: LocalStack, region: str = REGION):
+    return boto3.client(service, region_name=region, endpoint_url=emulator.endpoint)
 
 
 def test_an_environment_from_create_to_delete(workdir, emulator, capsys, change_sets_created):
@@ -152,10 +152,19 @@ def test_an_environment_from_create_to_delete(workdir, emulator, capsys, change_
     assert client("s3", emulator).list_buckets()["Buckets"] == []
 
 
-def test_an_example_system_deploys_and_leaves_nothing_through_deploy_py(emulator, capsys, monkeypatch, tmp_path):
-    """Seed 004's parts the emulator builds (its buckets), from its own folder via --system."""
-    system = tmp_path / "goldsport-scheduler"
-    shutil.copytree(PARAMS_DIR.parent / "examples" / "goldsport-scheduler", system,
+# What each example's local environment builds, and one output per stack that proves it.
+EXAMPLE_OUTPUTS = {
+    "goldsport-scheduler": {"storage": "InputBucketName"},
+    "plot-palette": {"network": "EcsTaskSecurityGroupId", "storage": "DataBucketName", "roles": "EcsTaskRoleArn"},
+}
+
+
+@pytest.mark.parametrize("example", EXAMPLE_OUTPUTS)
+def test_an_example_system_deploys_and_leaves_nothing_through_deploy_py(example, emulator, capsys, monkeypatch,
+                                                                         tmp_path):
+    """Seeds 003 and 004: the parts the emulator builds, from their own folders via --system."""
+    system = tmp_path / example
+    shutil.copytree(PARAMS_DIR.parent / "examples" / example, system,
                     ignore=shutil.ignore_patterns("build", "outputs", "logs"))
     monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
@@ -170,10 +179,17 @@ def test_an_example_system_deploys_and_leaves_nothing_through_deploy_py(emulator
     code, out = system_run()
     assert code == 0, out
     outputs = json.loads((system / "outputs" / "local.json").read_text())
-    assert outputs["storage"]["InputBucketName"].startswith("goldsport-scheduler-local-input-")
+    assert {stack: bool(outputs[stack].get(output)) for stack, output in EXAMPLE_OUTPUTS[example].items()} == {
+        stack: True for stack in EXAMPLE_OUTPUTS[example]}
+    region = yaml.safe_load((system / "params" / "base.yaml").read_text())["region"]
+    cloudformation = client("cloudformation", emulator, region)
+    assert {stack["StackName"] for stack in cloudformation.list_stacks(StackStatusFilter=ACTIVE)["StackSummaries"]
+            } >= {f"{example}-local-{stack}" for stack in EXAMPLE_OUTPUTS[example]}
     code, out = system_run()
-    assert code == 0 and "storage  unchanged" in out, out
+    assert code == 0 and results(out, list(EXAMPLE_OUTPUTS[example])) == dict.fromkeys(
+        EXAMPLE_OUTPUTS[example], "unchanged"), out
     code, out = system_run("--delete", "--yes", "--delete-artifacts")
     assert code == 0, out
-    s3 = client("s3", emulator)
-    assert not [bucket for bucket in s3.list_buckets()["Buckets"] if bucket["Name"].startswith("goldsport-")]
+    assert cloudformation.list_stacks(StackStatusFilter=ACTIVE)["StackSummaries"] == []
+    assert not [bucket for bucket in client("s3", emulator, region).list_buckets()["Buckets"]
+                if bucket["Name"].startswith(f"{example}-")]
