@@ -21,6 +21,9 @@ ENV_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 
 KeyPath = tuple[str | int, ...]
 
+# libyaml's parser where PyYAML was built with it: the same nodes and marks, ten times faster.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class SourcedParams:
@@ -75,7 +78,7 @@ def load_yaml_file(path: Path) -> SourcedParams:
     except OSError as error:
         raise ParamsError([ParamsProblem(None, "", f"{path}: cannot read: {error.strerror}")]) from error
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0

@@ -231,8 +231,7 @@ CASES = {
     ),
     "YAML syntax error": (
         "network:\n  nat: [single\n",
-        ["params/test.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'. "
-         "Fix the YAML at this line"],
+        ["params/test.yaml:3: YAML syntax error: did not find expected ',' or ']'. Fix the YAML at this line"],
     ),
     "duplicate key": (
         "database:\n  max_acu: 2\n  max_acu: 3\n",
