@@ -3,6 +3,7 @@
 from templates import (
     alerts,
     auth,
+    ci,
     compute,
     dashboard,
     database,
@@ -17,4 +18,4 @@ from templates import (
 
 # The order stacks are listed in; deploy order is derived from their imports and exports.
 STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, compute, edge_global, edge,
-                 dashboard)
+                 dashboard, ci)
