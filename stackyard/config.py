@@ -359,9 +359,22 @@ def _sign_in_url(value: str) -> str:
 
 SignInUrl = Annotated[str, AfterValidator(_sign_in_url)]
 ClientKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
-# Secrets Manager secret names; a Google client secret starts with GOCSPX-, so one written here is refused too.
-SecretName = Annotated[str, _pattern(r"(?!GOCSPX-)[A-Za-z0-9/_+=.@-]{1,512}",
-                                     "the name of a Secrets Manager secret, such as tap/google-oauth")]
+SECRET_VALUE_REFUSED = (
+    "expected where it is kept instead: {secret: <Secrets Manager secret name>, json_key: <key in its JSON>}, e.g. "
+    "after aws secretsmanager create-secret --name tap/google-oauth --secret-string '{\"client_secret\": \"...\"}'. "
+    "Remove the value from the file and its git history")
+
+
+def _secret_name(value: str) -> str:
+    # Google client secrets start with GOCSPX-; the value is not repeated, as messages end up in CI logs.
+    if value.startswith("GOCSPX-"):
+        raise ValueError(f"got a Google client secret instead of a secret's name; {SECRET_VALUE_REFUSED}")
+    if not re.fullmatch(r"[A-Za-z0-9/_+=.@-]{1,512}", value):
+        raise ValueError(f"got {value!r}; expected the name of a Secrets Manager secret, such as tap/google-oauth")
+    return value
+
+
+SecretName = Annotated[str, AfterValidator(_secret_name)]
 
 
 class AppClient(Model):
@@ -416,10 +429,7 @@ class GoogleSignIn(Model):
     def _never_the_secret_itself(cls, value: Any) -> Any:
         if isinstance(value, str):
             # The value is not repeated here: error messages end up in CI logs.
-            raise ValueError("got the secret's value written into params, which live in git; expected where it is "
-                             "kept instead: {secret: <Secrets Manager secret name>, json_key: <key in its JSON>}, "
-                             "e.g. after aws secretsmanager create-secret --name tap/google-oauth --secret-string "
-                             "'{\"client_secret\": \"...\"}'. Remove the value from the file and its git history")
+            raise ValueError(f"got the secret's value written into params, which live in git; {SECRET_VALUE_REFUSED}")
         return value
 
 
