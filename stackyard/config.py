@@ -524,8 +524,8 @@ def _github_name(kind: str, regex: str, allowed: str):
 
     def check(value: str) -> str:
         if any(char in value for char in "*?["):
-            raise ValueError(f"got {value!r}: a wildcard {kind} would let workflows of other {kind}s assume the "
-                             f"deploy role; expected the exact name, such as {allowed}")
+            raise ValueError(f"got {value!r}: a wildcard would let workflows outside this {kind} assume the deploy "
+                             f"role; expected the exact {kind} name, such as {allowed}")
         if not compiled.fullmatch(value):
             raise ValueError(f"got {value!r}; expected a GitHub {kind} name such as {allowed}")
         return value
@@ -582,7 +582,8 @@ class Ci(Model):
                     not re.fullmatch(r"[A-Za-z0-9._/:*?-]+", pattern):
                 raise ValueError(f"got {pattern!r}; expected a GitHub OIDC subject of this repository, starting "
                                  f"with {prefix!r}, such as {prefix}ref:refs/heads/release/*")
-        if not (patterns or info.data.get("branches") or info.data.get("environments")):
+        validated = "branches" in info.data and "environments" in info.data  # else their own errors say it
+        if validated and not (patterns or info.data["branches"] or info.data["environments"]):
             raise ValueError("no workflow could assume the role; expected branches (such as [main]), environments "
                              "or subject_patterns")
         return patterns

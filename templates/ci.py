@@ -86,7 +86,8 @@ def _trust(config: EnvironmentConfig, provider):
         statements.append(Statement(
             Sid="SubjectPatterns", Effect=Allow, Principal=Principal("Federated", provider),
             Action=[AssumeRoleWithWebIdentity],
-            Condition=Condition([StringEquals(audience), StringLike({f"{GITHUB_OIDC_HOST}:sub": config.ci.subject_patterns})]),
+            Condition=Condition([StringEquals(audience),
+                                 StringLike({f"{GITHUB_OIDC_HOST}:sub": config.ci.subject_patterns})]),
         ))
     return document(*statements)
 
