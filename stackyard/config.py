@@ -343,14 +343,15 @@ class Function(Model):
     grants: list[Grant] = Field(default_factory=list)
 
 
-LOCAL_HOSTS = ("localhost", "127.0.0.1")
-
-
 def _sign_in_url(value: str) -> str:
-    """A URL Cognito redirects to with a sign-in code: https, or http on this machine while developing."""
-    url = urllib.parse.urlsplit(value)
-    local = url.scheme == "http" and url.hostname in LOCAL_HOSTS
-    if not (url.scheme == "https" and url.hostname or local) or "*" in value or url.fragment:
+    """A URL Cognito redirects to with a sign-in code: https, or http://localhost (all Cognito allows) while
+    developing."""
+    try:
+        url = urllib.parse.urlsplit(value)
+        valid = bool(url.hostname) and url.scheme in ("https", "http") and not url.fragment and "*" not in value
+    except ValueError:
+        valid = False
+    if not valid or url.scheme == "http" and url.hostname != "localhost":
         raise ValueError(f"got {value!r}; Cognito sends sign-in codes to it, so expected an https:// URL without "
                          f"wildcards or #fragment, such as https://api.example.com/auth/callback (http only for "
                          f"http://localhost while developing, with allow_http_localhost: true on the client)")
@@ -552,7 +553,7 @@ class Ci(Model):
     """GitHub Actions deploys through OIDC (seed 002 §2.7): a role only the named repository's
     workflows (on the named branches or GitHub environments) can assume."""
 
-    org: Annotated[str, _github_name("organization", r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}", "acme-corp")]
+    org: Annotated[str, _github_name("organization", r"(?=.{1,39}$)[A-Za-z0-9](-?[A-Za-z0-9])*", "acme-corp")]
     repo: Annotated[str, _github_name("repository", r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}", "talent-platform")]
     branches: list[Annotated[str, AfterValidator(_git_branch)]] = Field(default_factory=list)
     # A job that names a GitHub environment gets the subject repo:<org>/<repo>:environment:<name>, not the branch.
