@@ -12,6 +12,7 @@ import ipaddress
 import re
 import types
 import typing
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -57,6 +58,7 @@ STACK_SECTIONS = {
     "edge-global": ("edge",),
     "edge": ("edge", "compute", "monitoring"),
     "dashboard": ("database", "messaging", "edge"),
+    "ci": ("ci",),
 }
 STACK_NAMES = tuple(STACK_SECTIONS)
 
@@ -508,12 +510,121 @@ class RoleConfig(Model):
         return self
 
 
+def _sign_in_url(value: str) -> str:
+    """A URL Cognito redirects to with a sign-in code: https, or http://localhost (all Cognito allows) while
+    developing."""
+    try:
+        url = urllib.parse.urlsplit(value)
+        valid = bool(url.hostname) and url.scheme in ("https", "http") and not url.fragment and "*" not in value
+    except ValueError:
+        valid = False
+    if not valid or url.scheme == "http" and url.hostname != "localhost":
+        raise ValueError(f"got {value!r}; Cognito sends sign-in codes to it, so expected an https:// URL without "
+                         f"wildcards or #fragment, such as https://api.example.com/auth/callback (http only for "
+                         f"http://localhost while developing, with allow_http_localhost: true on the client)")
+    return value
+
+
+SignInUrl = Annotated[str, AfterValidator(_sign_in_url)]
+ClientKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
+SECRET_VALUE_REFUSED = (
+    "expected where it is kept instead: {secret: <Secrets Manager secret name>, json_key: <key in its JSON>}, e.g. "
+    "after aws secretsmanager create-secret --name tap/google-oauth --secret-string '{\"client_secret\": \"...\"}'. "
+    "Remove the value from the file and its git history")
+
+
+def _secret_name(value: str) -> str:
+    # Google client secrets start with GOCSPX-; the value is not repeated, as messages end up in CI logs.
+    if value.startswith("GOCSPX-"):
+        raise ValueError(f"got a Google client secret instead of a secret's name; {SECRET_VALUE_REFUSED}")
+    if not re.fullmatch(r"[A-Za-z0-9/_+=.@-]{1,512}", value):
+        raise ValueError(f"got {value!r}; expected the name of a Secrets Manager secret, such as tap/google-oauth")
+    return value
+
+
+SecretName = Annotated[str, AfterValidator(_secret_name)]
+
+
+class AppClient(Model):
+    """An app client of the user pool.
+
+    spa: a browser app, no secret; with callback_urls it also signs in through the hosted UI
+    (authorization code with PKCE). server: a server-side web app with a secret, authorization
+    code grant through the hosted UI.
+    """
+
+    type: Literal["spa", "server"]
+    allow_http_localhost: bool = False  # http://localhost callbacks, for a developer's machine
+    callback_urls: list[SignInUrl] = Field(default_factory=list, validate_default=True)
+    logout_urls: list[SignInUrl] = Field(default_factory=list)
+    federated_only: bool = False  # sign in only through an identity provider (Google), not with a password
+
+    @field_validator("callback_urls")
+    @classmethod
+    def _server_signs_in_through_callbacks(cls, urls: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("type") == "server" and not urls:
+            raise ValueError("a server client signs users in with the authorization code grant, which returns to a "
+                             "callback; expected callback_urls, such as [https://api.example.com/auth/callback]")
+        return urls
+
+    @property
+    def signs_in_through_hosted_ui(self) -> bool:
+        return bool(self.callback_urls)
+
+
+class SecretReference(Model):
+    """A value kept in Secrets Manager; CloudFormation reads it at deploy time (a dynamic reference),
+    so it appears neither in params nor in the template."""
+
+    secret: SecretName
+    json_key: Annotated[str, _pattern(r"[A-Za-z0-9_.-]{1,128}", "a key of the secret's JSON, such as "
+                                      "client_secret")] | None = None
+
+    def dynamic_reference(self) -> str:
+        key = f":{self.json_key}" if self.json_key else ""
+        return f"{{{{resolve:secretsmanager:{self.secret}:SecretString{key}}}}}"
+
+
+class GoogleSignIn(Model):
+    """Google as a federated identity provider (OAuth client from the Google Cloud Console)."""
+
+    client_id: Annotated[str, _pattern(r"[0-9]+-[a-z0-9]+\.apps\.googleusercontent\.com",
+                                       "a Google OAuth client id such as 1234-abc.apps.googleusercontent.com")]
+    client_secret: SecretReference
+
+    @field_validator("client_secret", mode="before")
+    @classmethod
+    def _never_the_secret_itself(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            # The value is not repeated here: error messages end up in CI logs.
+            raise ValueError(f"got the secret's value written into params, which live in git; {SECRET_VALUE_REFUSED}")
+        return value
+
+
+class AuthParameters(Model):
+    """What the app reads at startup (seed 002 §2.8): SSM parameters under /<app>/<env>/<path>/, and
+    a server client's secret in Secrets Manager beside them."""
+
+    path: Annotated[str, _pattern(r"[a-z0-9_.-]+(/[a-z0-9_.-]+)*", "a path under /<app>/<env>/ such as cognito")]
+    client: ClientKey
+
+
 class Auth(Model):
-    groups: dict[GroupName, NonEmpty] = Field(min_length=1)
+    groups: dict[GroupName, NonEmpty] = Field(default_factory=dict)
     mfa: Literal["OFF", "OPTIONAL", "ON"]
     access_token_hours: int = Field(ge=1, le=24)
     id_token_hours: int = Field(ge=1, le=24)
     refresh_token_days: int = Field(ge=1, le=3650)
+    # Which app clients the pool has; by default the SPA's (seed 000 §1.5).
+    clients: dict[ClientKey, AppClient] = Field(default_factory=lambda: {"web": AppClient(type="spa")},
+                                                min_length=1)
+    google: GoogleSignIn | None = None
+    # The hosted UI's domain is <prefix>-<env>.auth.<region>.amazoncognito.com; Cognito refuses
+    # prefixes holding aws, amazon or cognito.
+    hosted_ui_prefix: Annotated[str, _pattern(r"(?!.*(aws|amazon|cognito))[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?",
+                                              "up to 52 lowercase letters, digits or '-' (not first or last), "
+                                              "without aws, amazon or cognito, such as tap-auth")] | None = None
+    parameters: AuthParameters | None = None
 
 
 class Queue(Model):
@@ -575,6 +686,98 @@ class Monitoring(Model):
     thresholds: Thresholds
 
 
+def _github_name(kind: str, regex: str, allowed: str):
+    """An exact GitHub name; a wildcard would let other repositories' workflows deploy here."""
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if any(char in value for char in "*?["):
+            raise ValueError(f"got {value!r}: a wildcard would let workflows outside this {kind} assume the deploy "
+                             f"role; expected the exact {kind} name, such as {allowed}")
+        if not compiled.fullmatch(value):
+            raise ValueError(f"got {value!r}; expected a GitHub {kind} name such as {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _git_branch(value: str) -> str:
+    if any(char in value for char in "*?["):
+        raise ValueError(f"got {value!r}: branches are matched exactly; expected branch names such as main, or "
+                         f"the pattern in subject_patterns (e.g. repo:<org>/<repo>:ref:refs/heads/release/*)")
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*", value) or \
+            ".." in value or value.endswith((".lock", ".")):
+        raise ValueError(f"got {value!r}; expected a git branch name such as main or release/1.x")
+    return value
+
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+# Where each ci deploy shortcut deploys to: the stack whose resources it names.
+CI_DEPLOY_STACKS = {"frontend": "edge", "containers": "containers"}
+
+
+class Ci(Model):
+    """GitHub Actions deploys through OIDC (seed 002 §2.7): a role only the named repository's
+    workflows (on the named branches or GitHub environments) can assume."""
+
+    org: Annotated[str, _github_name("organization", r"(?=.{1,39}$)[A-Za-z0-9](-?[A-Za-z0-9])*", "acme-corp")]
+    repo: Annotated[str, _github_name("repository", r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}", "talent-platform")]
+    branches: list[Annotated[str, AfterValidator(_git_branch)]] = Field(default_factory=list)
+    # A job that names a GitHub environment gets the subject repo:<org>/<repo>:environment:<name>, not the branch.
+    environments: list[Annotated[str, _github_name("environment", r"[A-Za-z0-9._-]{1,255}", "production")]] = \
+        Field(default_factory=list)
+    # Wildcards only where written explicitly, and only within the repository.
+    subject_patterns: list[str] = Field(default_factory=list, validate_default=True)
+    # An account has one OIDC provider per URL: one environment creates it, every other gives its ARN.
+    create_provider: bool = False
+    provider_arn: Annotated[str, _pattern(rf"arn:aws[a-z-]*:iam::\d{{12}}:oidc-provider/{re.escape(GITHUB_OIDC_HOST)}",
+                                          f"the ARN of the account's {GITHUB_OIDC_HOST} provider, such as "
+                                          f"arn:aws:iam::123456789012:oidc-provider/{GITHUB_OIDC_HOST}")] | None = \
+        Field(default=None, validate_default=True)
+    deploys: list[Literal["frontend", "containers"]] = Field(default_factory=list)
+    grants: list[Grant] = Field(default_factory=list)
+    statements: list[PolicyStatement] = Field(default_factory=list)
+
+    @field_validator("subject_patterns")
+    @classmethod
+    def _patterns_within_the_repository(cls, patterns: list[str], info: ValidationInfo) -> list[str]:
+        org, repo = info.data.get("org"), info.data.get("repo")
+        if org is None or repo is None:
+            return patterns
+        prefix = f"repo:{org}/{repo}:"
+        for pattern in patterns:
+            if not pattern.startswith(prefix) or len(pattern) == len(prefix) or \
+                    not re.fullmatch(r"[A-Za-z0-9._/:*?-]+", pattern):
+                raise ValueError(f"got {pattern!r}; expected a GitHub OIDC subject of this repository, starting "
+                                 f"with {prefix!r}, such as {prefix}ref:refs/heads/release/*")
+        validated = "branches" in info.data and "environments" in info.data  # else their own errors say it
+        if validated and not (patterns or info.data["branches"] or info.data["environments"]):
+            raise ValueError("no workflow could assume the role; expected branches (such as [main]), environments "
+                             "or subject_patterns")
+        return patterns
+
+    @field_validator("provider_arn")
+    @classmethod
+    def _create_or_reuse_the_provider(cls, arn: str | None, info: ValidationInfo) -> str | None:
+        create = info.data.get("create_provider")
+        if create and arn:
+            raise ValueError("got both create_provider: true and provider_arn; expected one: an account holds one "
+                             f"{GITHUB_OIDC_HOST} provider, so the environment that creates it has create_provider: "
+                             "true and every other environment in the account gives its ARN")
+        if create is False and not arn:
+            raise ValueError(f"the role trusts the account's {GITHUB_OIDC_HOST} provider; expected its ARN "
+                             "(arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com), or "
+                             "create_provider: true in the one environment of the account that creates it")
+        return arn
+
+    @property
+    def subjects(self) -> list[str]:
+        """The exact OIDC subjects (`sub` claims) allowed to assume the role."""
+        repository = f"repo:{self.org}/{self.repo}"
+        return ([f"{repository}:ref:refs/heads/{branch}" for branch in self.branches]
+                + [f"{repository}:environment:{environment}" for environment in self.environments])
+
+
 class EnvironmentConfig(Model):
     """Everything one environment's templates are built from."""
 
@@ -598,6 +801,7 @@ class EnvironmentConfig(Model):
     tables: dict[TableKey, Table] | None = None
     functions: dict[FunctionKey, Function] | None = None
     roles: dict[RoleKey, RoleConfig] | None = None
+    ci: Ci | None = None
 
     @field_validator("stacks")
     @classmethod
@@ -655,7 +859,8 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
     missing = _section_checks(config, params)
     if missing:
         return missing  # the other checks read the sections
-    checks = [_network_checks, _security_group_checks, _migration_checks, _edge_checks, _bucket_checks, _reference_checks]
+    checks = [_network_checks, _security_group_checks, _migration_checks, _edge_checks, _bucket_checks,
+              _reference_checks, _auth_checks, _ci_checks]
     return [problem for check in checks for problem in check(config, params)]
 
 
@@ -827,7 +1032,64 @@ def _grant_holders(config: EnvironmentConfig) -> list[tuple[tuple, list[Grant]]]
     """Every list of grants in the params, with the key path that holds it."""
     holders = [(("functions", key), function.grants) for key, function in (config.functions or {}).items()]
     holders += [(("roles", key), role.grants) for key, role in (config.roles or {}).items()]
+    if config.ci is not None:
+        holders.append((("ci",), config.ci.grants))
     return holders
+
+
+def _auth_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """Sign-in through the hosted UI needs its domain; published values name an existing client."""
+    auth = config.auth
+    if auth is None or "auth" not in config.stacks:
+        return []
+    problems = []
+
+    def refuse(path: tuple, message: str) -> None:
+        problems.append(ParamsProblem(params.locate(path), dotted(path), message))
+
+    for key, client in auth.clients.items():
+        for field in ("callback_urls", "logout_urls"):
+            for index, url in enumerate(getattr(client, field)):
+                if url.startswith("http:") and not client.allow_http_localhost:
+                    refuse(("auth", "clients", key, field, index),
+                           f"got {url!r}; http is for a developer's machine only, expected https://, or "
+                           f"allow_http_localhost: true on this client (never in a shared environment)")
+        if client.signs_in_through_hosted_ui and auth.hosted_ui_prefix is None:
+            refuse(("auth", "clients", key, "callback_urls"),
+                   "signing in through callbacks needs the hosted UI; expected auth.hosted_ui_prefix (such as "
+                   "tap-auth), or no callback_urls")
+        if client.federated_only and auth.google is None:
+            refuse(("auth", "clients", key, "federated_only"),
+                   "no identity provider to sign in with; expected auth.google, or federated_only: false")
+    if auth.google is not None and auth.hosted_ui_prefix is None:
+        refuse(("auth", "google"), "Google returns users to the hosted UI (/oauth2/idpresponse); expected "
+                                   "auth.hosted_ui_prefix, such as tap-auth")
+    if auth.parameters is not None and auth.parameters.client not in auth.clients:
+        refuse(("auth", "parameters", "client"),
+               f"no client {auth.parameters.client!r}; expected one of: {', '.join(auth.clients)}")
+    return problems
+
+
+def _ci_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """Each deploy shortcut names resources of a stack this environment has; the role may do something."""
+    ci = config.ci
+    if ci is None or "ci" not in config.stacks:
+        return []
+    problems = []
+    for index, deploy in enumerate(ci.deploys):
+        stack = CI_DEPLOY_STACKS[deploy]
+        if stack not in config.stacks:
+            key = ("ci", "deploys", index)
+            problems.append(ParamsProblem(
+                params.locate(key), dotted(key),
+                f"{deploy} deploys to the {stack} stack, which this environment's stacks do not include; expected "
+                f"{stack} in stacks, or {deploy} left out of deploys"))
+    if not (ci.deploys or ci.grants or ci.statements):
+        problems.append(ParamsProblem(
+            params.locate(("ci",)), "ci",
+            f"the deploy role would be allowed nothing; expected deploys (some of: {', '.join(CI_DEPLOY_STACKS)}), "
+            f"grants or statements"))
+    return problems
 
 
 def _migration_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:

@@ -3,6 +3,7 @@
 from templates import (
     alerts,
     auth,
+    ci,
     compute,
     dashboard,
     database,
@@ -18,4 +19,4 @@ from templates import (
 
 # The order stacks are listed in; deploy order is derived from their imports and exports.
 STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, roles, compute, edge_global,
-                 edge, dashboard)
+                 edge, dashboard, ci)

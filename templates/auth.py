@@ -1,12 +1,19 @@
-"""Auth stack (seed 000 §1.5): the Cognito user pool, its role groups and the SPA's app client.
+"""Auth stack (seed 000 §1.5, seed 002 §2.8): the Cognito user pool, its role groups and app clients.
 
 Users sign in with their email address; only administrators create users (no self sign-up);
-MFA is optional per user (TOTP). The SPA's client has no secret, as a browser cannot keep one.
+MFA is optional per user (TOTP). An SPA's client has no secret, as a browser cannot keep one.
+
+Optionally (seed 002 §2.8): Google as an identity provider, its client secret read from Secrets
+Manager at deploy time; a server-side web app's client (authorization code grant, with a
+secret); the hosted UI's domain; and what the app reads at startup, as SSM parameters plus the
+server client's secret in Secrets Manager (SSM has no SecureString through CloudFormation).
 """
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, Template
+import awacs.kms
+from awacs.aws import Allow, Principal, Statement
+from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
 from troposphere.cognito import (
     AccountRecoverySetting,
     AdminCreateUserConfig,
@@ -16,13 +23,24 @@ from troposphere.cognito import (
     TokenValidityUnits,
     UserPool,
     UserPoolClient,
+    UserPoolDomain,
     UserPoolGroup,
+    UserPoolIdentityProvider,
 )
+from troposphere.kms import Key
+from troposphere.secretsmanager import Secret
+from troposphere.ssm import Parameter as SsmParameter
 
-from stackyard.config import EnvironmentConfig
+from stackyard.config import AppClient, Auth as AuthConfig, EnvironmentConfig, GoogleSignIn
 from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
+from templates.policies import document
 
 NAME = "auth"
+GOOGLE = "Google"
+OAUTH_SCOPES = ["openid", "email", "profile"]
+CLIENT_LABELS = {"spa": "SPA client", "server": "server-side web client"}
+CLIENT_DESCRIPTIONS = {"spa": "App client id of the SPA (no secret)",
+                       "server": "App client id of the server-side web app (its secret in Secrets Manager)"}
 # Cognito's defaults, written out so a change of default never changes the pool silently.
 PASSWORD_POLICY = PasswordPolicy(
     MinimumLength=8, RequireLowercase=True, RequireUppercase=True, RequireNumbers=True, RequireSymbols=True,
@@ -31,18 +49,41 @@ PASSWORD_POLICY = PasswordPolicy(
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
-    template = new_template(config, "auth (Cognito user pool, role groups, SPA client)")
+    auth = config.auth
+    template = new_template(config, f"auth ({_contents(auth)})")
     pool = _user_pool(template, config)
-    for precedence, (group, description) in enumerate(config.auth.groups.items()):
+    for precedence, (group, description) in enumerate(auth.groups.items()):
         template.add_resource(UserPoolGroup(
             f"{pascal(group.lower())}Group", UserPoolId=Ref(pool), GroupName=group, Description=description,
             Precedence=precedence,
         ))
-    client = _spa_client(template, config, pool)
+    google = _google(template, auth.google, pool) if auth.google else None
+    clients = {key: _client(template, config, pool, key, client, google) for key, client in auth.clients.items()}
+    domain = _hosted_ui(template, config, pool) if auth.hosted_ui_prefix else None
     export(template, config, "UserPoolId", Ref(pool), "Cognito user pool id")
     export(template, config, "UserPoolArn", GetAtt(pool, "Arn"), "Cognito user pool ARN")
-    export(template, config, "UserPoolClientId", Ref(client), "App client id of the SPA (no secret)")
+    for key, client in clients.items():
+        export(template, config, client_export(key), Ref(client), CLIENT_DESCRIPTIONS[auth.clients[key].type])
+    if auth.parameters:
+        _app_parameters(template, config, pool, clients[auth.parameters.client], domain)
     return StackTemplates(NAME, tag_resources(template, config))
+
+
+def client_export(key: str) -> str:
+    """The export of a client's id: the default system's SPA client `web` keeps its first name."""
+    return "UserPoolClientId" if key == "web" else f"{pascal(key)}ClientId"
+
+
+def hosted_ui_domain(config: EnvironmentConfig) -> str:
+    """The domain prefix: it names the environment, as every physical name does (E9009)."""
+    return f"{config.auth.hosted_ui_prefix}-{config.environment}"
+
+
+def _contents(auth: AuthConfig) -> str:
+    parts = ["Cognito user pool", "role groups" if auth.groups else None,
+             *(CLIENT_LABELS[client.type] for client in auth.clients.values()),
+             "Google sign-in" if auth.google else None, "hosted UI" if auth.hosted_ui_prefix else None]
+    return ", ".join(part for part in parts if part)
 
 
 def _user_pool(template: Template, config: EnvironmentConfig) -> UserPool:
@@ -65,18 +106,109 @@ def _user_pool(template: Template, config: EnvironmentConfig) -> UserPool:
     return template.add_resource(keep_on_delete(pool, config))
 
 
-def _spa_client(template: Template, config: EnvironmentConfig, pool: UserPool) -> UserPoolClient:
-    auth = config.auth
-    return template.add_resource(UserPoolClient(
-        "WebClient",
+def _client(template: Template, config: EnvironmentConfig, pool: UserPool, key: str, client: AppClient,
+            google: UserPoolIdentityProvider | None) -> UserPoolClient:
+    auth, server = config.auth, client.type == "server"
+    resource = UserPoolClient(
+        f"{pascal(key)}Client",
         UserPoolId=Ref(pool),
-        ClientName=f"{config.app}-{config.environment}-web",
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ClientName=f"{config.app}-{config.environment}-{key}",
+        GenerateSecret=server,
+        # A server signs users in with the code grant and refreshes; a browser also signs in with SRP,
+        # so no password ever travels in the clear to Cognito.
+        ExplicitAuthFlows=(["ALLOW_REFRESH_TOKEN_AUTH"] if server
+                           else ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
         PreventUserExistenceErrors="ENABLED",
         EnableTokenRevocation=True,
         AccessTokenValidity=auth.access_token_hours,
         IdTokenValidity=auth.id_token_hours,
         RefreshTokenValidity=auth.refresh_token_days,
         TokenValidityUnits=TokenValidityUnits(AccessToken="hours", IdToken="hours", RefreshToken="days"),
+    )
+    if client.signs_in_through_hosted_ui:
+        resource.AllowedOAuthFlowsUserPoolClient = True
+        resource.AllowedOAuthFlows = ["code"]
+        resource.AllowedOAuthScopes = OAUTH_SCOPES
+        resource.CallbackURLs = client.callback_urls
+        if client.logout_urls:
+            resource.LogoutURLs = client.logout_urls
+        resource.SupportedIdentityProviders = ([] if client.federated_only else ["COGNITO"]) + (
+            [GOOGLE] if google else [])
+        if google:
+            resource.DependsOn = [google.title]  # the provider must exist before a client names it
+    return template.add_resource(resource)
+
+
+def _google(template: Template, google: GoogleSignIn, pool: UserPool) -> UserPoolIdentityProvider:
+    """Google sign-in; its client secret stays in Secrets Manager, resolved by CloudFormation at deploy time."""
+    return template.add_resource(UserPoolIdentityProvider(
+        "GoogleIdentityProvider",
+        UserPoolId=Ref(pool),
+        ProviderName=GOOGLE,
+        ProviderType=GOOGLE,
+        ProviderDetails={
+            "client_id": google.client_id,
+            "client_secret": google.client_secret.dynamic_reference(),
+            "authorize_scopes": " ".join(OAUTH_SCOPES),
+        },
+        # Google's verified flag too, so a Google user's email counts as verified like an invited user's.
+        AttributeMapping={"email": "email", "email_verified": "email_verified", "name": "name", "username": "sub"},
     ))
+
+
+def _hosted_ui(template: Template, config: EnvironmentConfig, pool: UserPool) -> Sub:
+    """Cognito's hosted UI domain, where the code grant and federated sign-in happen; returns its host name."""
+    domain = template.add_resource(UserPoolDomain(
+        "HostedUiDomain", UserPoolId=Ref(pool), Domain=hosted_ui_domain(config),
+    ))
+    host = Sub("${Prefix}.auth.${AWS::Region}.amazoncognito.com", Prefix=Ref(domain))
+    export(template, config, "HostedUiDomain", host, "Cognito hosted UI domain (sign-in, code grant, Google)")
+    return host
+
+
+def _app_parameters(template: Template, config: EnvironmentConfig, pool: UserPool, client: UserPoolClient,
+                    domain: Sub | None) -> None:
+    """What the app reads at startup (seed 002 §2.8): ids and domain in SSM, a client secret in Secrets Manager."""
+    path = f"/{config.app}/{config.environment}/{config.auth.parameters.path}"
+    values = {"UserPoolId": ("user-pool-id", Ref(pool), "Cognito user pool id"),
+              "ClientId": ("client-id", Ref(client), "Cognito app client id")}
+    if domain is not None:
+        values["Domain"] = ("domain", domain, "Cognito hosted UI domain")
+    for name, (leaf, value, description) in values.items():
+        parameter = template.add_resource(SsmParameter(
+            f"{name}Parameter", Name=f"{path}/{leaf}", Type="String", Value=value, Description=description,
+        ))
+        export(template, config, f"Cognito{name}ParameterName", Ref(parameter), f"SSM parameter: {description}")
+    if config.auth.clients[config.auth.parameters.client].type == "server":
+        _client_secret(template, config, client, f"{path}/client-secret")
+
+
+def _client_secret(template: Template, config: EnvironmentConfig, client: UserPoolClient, name: str) -> None:
+    """The server client's secret, readable by the app (an ECS task definition's `secrets`).
+
+    Secrets are encrypted with a customer managed key (E9004), so whoever reads it needs
+    kms:Decrypt on this key as well. Neither is kept on stack delete: both only mirror the client,
+    which goes with the stack.
+    """
+    key = template.add_resource(Key(
+        "ClientSecretKey",
+        Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
+        EnableKeyRotation=True,
+        PendingWindowInDays=7,
+        KeyPolicy=document(Statement(
+            Sid="AccountAdministersKeyThroughIam",
+            Effect=Allow,
+            Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
+            Action=[awacs.kms.Action("*")],
+            Resource=["*"],
+        )),
+    ))
+    secret = template.add_resource(Secret(
+        "ClientSecret",
+        Name=name,
+        Description=f"Cognito app client secret of {config.app} {config.environment} (COGNITO_CLIENT_SECRET)",
+        KmsKeyId=Ref(key),
+        SecretString=GetAtt(client, "ClientSecret"),
+    ))
+    export(template, config, "CognitoClientSecretArn", Ref(secret), "Secrets Manager ARN of the app client secret")
+    export(template, config, "CognitoClientSecretKeyArn", GetAtt(key, "Arn"), "KMS key of the app client secret")

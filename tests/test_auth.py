@@ -1,4 +1,7 @@
-"""Pure unit: the auth stack's template holds the facts of seed 000 §1.5."""
+"""Pure unit: the auth stack's template holds the facts of seed 000 §1.5.
+
+Its optional parts (seed 002 §2.8: Google, server client, hosted UI) are in tests/test_auth_federation.py.
+"""
 
 from __future__ import annotations
 
@@ -79,3 +82,12 @@ def test_users_survive_stack_deletion_outside_dev(builds, env, retained):
     policy = "Retain" if retained else "Delete"
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (policy, policy)
     assert resource["Properties"]["DeletionProtection"] == ("ACTIVE" if retained else "INACTIVE")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_default_system_signs_in_with_passwords_only_and_publishes_nothing(builds, env):
+    # Seed 000 has no federation: the optional parts of seed 002 §2.8 stay out of its template.
+    document = auth(builds, env)
+    assert {resource["Type"] for resource in document["Resources"].values()} == {
+        "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolGroup", "AWS::Cognito::UserPoolClient"}
+    assert "SupportedIdentityProviders" not in properties(document, "WebClient")

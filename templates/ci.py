@@ -1,0 +1,133 @@
+"""CI stack (seed 002 §2.7): the role GitHub Actions deploys with, through OpenID Connect.
+
+A workflow exchanges its GitHub OIDC token for the role's credentials; no access key is stored
+in GitHub. The trust names the repository's exact subjects (branches, GitHub environments) and
+the audience; wildcards only where params list a pattern, and only within the repository.
+
+An account holds one OIDC provider per URL, so only one environment of an account creates
+`token.actions.githubusercontent.com` (`create_provider: true`); the others name it by ARN.
+
+The role may do what params grant (buckets, tables, statements) plus the deploy shortcuts:
+`frontend` syncs the SPA bucket and invalidates CloudFront (edge stack), `containers` pushes
+to the ECR repository and rolls the ECS service (containers stack). Those are imported, so
+this stack deploys after the stacks it deploys to.
+"""
+
+from __future__ import annotations
+
+import awacs.cloudfront
+import awacs.ecr
+import awacs.ecs
+import awacs.s3
+from awacs.aws import Allow, Condition, Principal, Statement, StringEquals, StringLike
+from awacs.sts import AssumeRoleWithWebIdentity
+from troposphere import GetAtt, Ref, Sub, Template
+from troposphere.iam import OIDCProvider, Policy, Role
+
+from stackyard.config import GITHUB_OIDC_HOST, EnvironmentConfig
+from templates.common import StackTemplates, export, import_value, new_template, tag_resources
+from templates.grants import custom_statements, grant_statements
+from templates.policies import document
+
+NAME = "ci"
+AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks GitHub's token for
+ECR_PUSH = [awacs.ecr.BatchCheckLayerAvailability, awacs.ecr.InitiateLayerUpload, awacs.ecr.UploadLayerPart,
+            awacs.ecr.CompleteLayerUpload, awacs.ecr.PutImage, awacs.ecr.BatchGetImage,
+            awacs.ecr.GetDownloadUrlForLayer]
+
+
+def build(config: EnvironmentConfig) -> StackTemplates:
+    template = new_template(config, "ci (GitHub Actions OIDC deploy role)")
+    provider = _provider(template, config)
+    role = template.add_resource(Role(
+        "DeployRole",
+        # A stable name, so a workflow's role-to-assume can be written before the first deploy.
+        RoleName=role_name(config),
+        Description=f"GitHub Actions deploys of {config.ci.org}/{config.ci.repo} to {config.app} {config.environment}",
+        AssumeRolePolicyDocument=_trust(config, provider),
+        Policies=[Policy(PolicyName="deploy", PolicyDocument=document(*_permissions(config)))],
+    ))
+    export(template, config, "DeployRoleArn", GetAtt(role, "Arn"),
+           "Role GitHub Actions assumes (aws-actions/configure-aws-credentials role-to-assume)")
+    return StackTemplates(NAME, tag_resources(template, config))
+
+
+def role_name(config: EnvironmentConfig) -> str:
+    return f"{config.app}-{config.environment}-github-deploy"
+
+
+def _provider(template: Template, config: EnvironmentConfig):
+    """The account's GitHub OIDC provider: created here, or the one params name."""
+    if not config.ci.create_provider:
+        return config.ci.provider_arn
+    provider = template.add_resource(OIDCProvider(
+        "GitHubOidcProvider",
+        Url=f"https://{GITHUB_OIDC_HOST}",
+        ClientIdList=[AUDIENCE],
+        # No ThumbprintList: IAM trusts GitHub's certificate through its own root CAs.
+    ))
+    export(template, config, "GitHubOidcProviderArn", Ref(provider),
+           "The account's GitHub OIDC provider; other environments of the account give it as ci.provider_arn")
+    return Ref(provider)
+
+
+def _trust(config: EnvironmentConfig, provider):
+    """Only this repository's workflows, with a token meant for STS; exact subjects, patterns apart."""
+    audience = {f"{GITHUB_OIDC_HOST}:aud": AUDIENCE}
+    statements = []
+    if config.ci.subjects:
+        statements.append(Statement(
+            Sid="ExactSubjects", Effect=Allow, Principal=Principal("Federated", provider),
+            Action=[AssumeRoleWithWebIdentity],
+            Condition=Condition(StringEquals({**audience, f"{GITHUB_OIDC_HOST}:sub": config.ci.subjects})),
+        ))
+    if config.ci.subject_patterns:
+        # Conditions of one statement all hold together, so patterns need a statement of their own.
+        statements.append(Statement(
+            Sid="SubjectPatterns", Effect=Allow, Principal=Principal("Federated", provider),
+            Action=[AssumeRoleWithWebIdentity],
+            Condition=Condition([StringEquals(audience),
+                                 StringLike({f"{GITHUB_OIDC_HOST}:sub": config.ci.subject_patterns})]),
+        ))
+    return document(*statements)
+
+
+def _permissions(config: EnvironmentConfig) -> list[Statement]:
+    ci = config.ci
+    statements = []
+    if "frontend" in ci.deploys:
+        statements += _frontend(config)
+    if "containers" in ci.deploys:
+        statements += _containers(config)
+    return statements + grant_statements(config, ci.grants) + custom_statements(ci.statements)
+
+
+def _frontend(config: EnvironmentConfig) -> list[Statement]:
+    """`aws s3 sync --delete` of the SPA build, then a CloudFront invalidation (seed 002 §2.11)."""
+    bucket_name = import_value(config, "FrontendBucketName")
+    distribution = Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}",
+                       Id=import_value(config, "DistributionId"))
+    return [
+        Statement(Sid="ListFrontendBucket", Effect=Allow, Action=[awacs.s3.ListBucket],
+                  Resource=[Sub("arn:${AWS::Partition}:s3:::${Bucket}", Bucket=bucket_name)]),
+        Statement(Sid="SyncFrontendBucket", Effect=Allow,
+                  Action=[awacs.s3.PutObject, awacs.s3.DeleteObject],
+                  Resource=[Sub("arn:${AWS::Partition}:s3:::${Bucket}/*", Bucket=bucket_name)]),
+        Statement(Sid="InvalidateDistribution", Effect=Allow,
+                  Action=[awacs.cloudfront.CreateInvalidation, awacs.cloudfront.GetInvalidation],
+                  Resource=[distribution]),
+    ]
+
+
+def _containers(config: EnvironmentConfig) -> list[Statement]:
+    """Push the image, then force a new deployment of the service and wait for it (seed 002 §2.11)."""
+    service = Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${Cluster}/${Service}",
+                  Cluster=import_value(config, "EcsClusterName"), Service=import_value(config, "ServiceName"))
+    return [
+        # ECR hands out registry logins for the whole account: this action has no resource to scope to.
+        Statement(Sid="LogInToEcr", Effect=Allow, Action=[awacs.ecr.GetAuthorizationToken], Resource=["*"]),
+        Statement(Sid="PushImage", Effect=Allow, Action=ECR_PUSH,
+                  Resource=[import_value(config, "RepositoryArn")]),
+        Statement(Sid="RollService", Effect=Allow, Action=[awacs.ecs.UpdateService, awacs.ecs.DescribeServices],
+                  Resource=[service]),
+    ]

@@ -1,0 +1,69 @@
+"""Test support: a small params set with seed 002's identity parts (§2.7 CI role, §2.8 Cognito).
+
+`tap`, one environment `prod`: a files bucket (what CI grants name), Cognito with Google and the
+server-side web app's client, and the GitHub Actions deploy role. Tests write it into a
+temporary project and change it through prod.yaml, which is deep-merged over base.yaml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DOMAIN = "tap.example.com"
+BASE = f"""\
+app: tap
+region: us-east-1
+stacks: [storage, auth, ci]
+retain_data: true
+termination_protection: false
+tags:
+  cost_center: tap
+  owner: platform@example.com
+storage:
+  access_logs_expire_after_days: 90
+  buckets:
+    files:
+      purpose: CVs and transcripts
+      versioned: true
+auth:
+  mfa: "OFF"
+  access_token_hours: 1
+  id_token_hours: 1
+  refresh_token_days: 30
+  clients:
+    web:
+      type: server
+      callback_urls: [https://api.{DOMAIN}/auth/callback]
+      logout_urls: [https://{DOMAIN}/login]
+  google:
+    client_id: 1234567890-abcdef.apps.googleusercontent.com
+    client_secret: {{secret: tap/google-oauth, json_key: client_secret}}
+  hosted_ui_prefix: tap-auth
+  parameters:
+    path: cognito
+    client: web
+ci:
+  org: acme
+  repo: talent-platform
+  branches: [main]
+  create_provider: true
+  grants:
+    - {{bucket: files, access: read}}
+  statements:
+    - actions: [bedrock:InvokeModel]
+      resources: ["arn:${{AWS::Partition}}:bedrock:${{AWS::Region}}::foundation-model/anthropic.claude-*"]
+"""
+
+
+def write_system(root: Path, prod: str = "{}\n") -> Path:
+    """The project folder with params/base.yaml and params/prod.yaml (`prod` deep-merged over the base)."""
+    params = root / "params"
+    params.mkdir(parents=True)
+    (params / "base.yaml").write_text(BASE)
+    (params / "prod.yaml").write_text(prod)
+    return params
+
+
+def base_line(text: str) -> int:
+    """The line of BASE that starts with `text` (after indentation)."""
+    return next(number for number, line in enumerate(BASE.splitlines(), 1) if line.lstrip().startswith(text))
