@@ -109,12 +109,12 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         ])
         load_balancer, target_group = _load_balancer(template, config)
         _load_balancer_alarms(template, config, load_balancer, target_group)
-    origin_domain, bucket_name = _site_origin(template, config)
+    origin_domain, own_bucket = _site_origin(template, config)
     distribution = _distribution(template, config, load_balancer if config.edge.api_via_cloudfront else None,
                                  origin_domain)
     if config.edge.domain:
         _dns_records(template, config, load_balancer, distribution)
-    _exports(template, config, load_balancer, target_group, distribution, bucket_name)
+    _exports(template, config, load_balancer, target_group, distribution, own_bucket)
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
 
@@ -139,7 +139,8 @@ def _edge_global_parameters(template: Template, config: EnvironmentConfig) -> di
 
 
 def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
-    """The bucket CloudFront reads the site from: its regional domain name and its name.
+    """The regional domain name of the bucket CloudFront reads the site from, and the edge's own
+    bucket (None when it serves a storage bucket, whose name storage exports already).
 
     The edge's own frontend bucket admits exactly this distribution. A storage bucket
     (edge.site_bucket) keeps its policy in the storage stack, which admits CloudFront for
@@ -148,7 +149,7 @@ def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
     key = config.edge.site_bucket
     if key:
         name = import_value(config, f"{pascal(key)}BucketName")
-        return Sub("${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}", Bucket=name), name
+        return Sub("${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}", Bucket=name), None
     bucket = template.add_resource(private_bucket(config, FRONTEND_BUCKET, FRONTEND,
                                                   import_value(config, "AccessLogsBucketName")))
     add_bucket_policy(template, bucket, Statement(
@@ -160,7 +161,7 @@ def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
         Condition=Condition(StringEquals({"AWS:SourceArn": Sub(
             "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")})),
     ))
-    return GetAtt(bucket, "RegionalDomainName"), Ref(bucket)
+    return GetAtt(bucket, "RegionalDomainName"), bucket
 
 
 def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadBalancer, TargetGroup]:
@@ -368,11 +369,12 @@ def _dns_records(template: Template, config: EnvironmentConfig, load_balancer: L
 
 
 def _exports(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None,
-             target_group: TargetGroup | None, distribution: Distribution, bucket_name) -> None:
+             target_group: TargetGroup | None, distribution: Distribution, own_bucket) -> None:
     site = config.edge.domain or GetAtt(distribution, "DomainName")
     export(template, config, "SiteUrl", Join("", ["https://", site]), "Where users open the app")
     export(template, config, "DistributionId", Ref(distribution), "CloudFront distribution id (cache invalidations)")
-    export(template, config, "FrontendBucketName", bucket_name, "Bucket the SPA build is synced to")
+    if own_bucket is not None:
+        export(template, config, "FrontendBucketName", Ref(own_bucket), "Bucket the SPA build is synced to")
     if load_balancer is None:
         return
     if not config.edge.api_via_cloudfront:
