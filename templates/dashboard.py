@@ -59,8 +59,8 @@ def _rows(config: EnvironmentConfig) -> list[list[dict]]:
                                                  for metric in ("4xxErrorRate", "5xxErrorRate")],
                    "Average", edge_global.REGION),
             *([_graph("WAF requests", [["AWS/WAFV2", metric, *web_acl]
-                                       for metric in ("AllowedRequests", "BlockedRequests")], "Sum", edge_global.REGION)]
-              if config.edge.waf else []),
+                                       for metric in ("AllowedRequests", "BlockedRequests")],
+                      "Sum", edge_global.REGION)] if config.edge.waf else []),
         ],
         [
             _graph("API requests and 5xx", [["AWS/ApplicationELB", metric, *balancer]

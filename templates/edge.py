@@ -86,9 +86,10 @@ CLOUDFRONT_HOSTED_ZONE = "Z2FDTNDATAQYW2"  # the alias zone of every CloudFront 
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 HSTS_SECONDS = 31_536_000
 FRONTEND = BucketConfig(purpose="SPA static assets", versioned=True)  # versions allow rolling back a release
-# SPA routing: a path whose last segment has no file extension is one of the app's routes, so the
-# viewer gets the app shell. Done here rather than with 403/404 error pages, which would also turn
-# the API's own 403/404 answers into index.html.
+# SPA routing (edge.spa_routing: function, the default): a path whose last segment has no file
+# extension is one of the app's routes, so the viewer gets the app shell. Done here rather than with
+# 403/404 error pages, which would also turn the API's own 403/404 answers into index.html and answer
+# a missing asset with the shell; error_responses is offered where CloudFront does not carry the API.
 SPA_ROUTING = """function handler(event) {
   var request = event.request;
   if (!/\\.[A-Za-z0-9]+$/.test(request.uri)) {

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from stackyard.build import build_environment
-from stackyard.config import load_configs
+from stackyard.config import load_configs, sections_needed
 from stackyard.errors import EXIT_BAD_INPUT
 from stackyard.generate import generate
 from tests.conftest import PARAMS_DIR, picked, properties, resources
@@ -129,6 +129,12 @@ def test_a_site_needs_only_the_storage_stack_holding_the_access_log_bucket(varia
     logging = properties(document(variants, "site", "edge"), "FrontendBucket")["LoggingConfiguration"]
     assert logging == {"DestinationBucketName": {"Fn::ImportValue": "site-dev-AccessLogsBucketName"},
                        "LogFilePrefix": "frontend/"}
+
+
+def test_only_an_edge_with_a_load_balancer_needs_the_monitoring_section_for_its_alarms(variants, configs):
+    assert sections_needed(variants["site"].config, "edge") == ("edge",)
+    assert sections_needed(configs["test"], "edge") == ("edge", "monitoring")
+    assert variants["site"].config.monitoring is None
 
 
 def test_a_site_with_a_domain_gets_its_certificate_web_acl_and_records_but_no_api_record(variants):
