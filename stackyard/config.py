@@ -56,11 +56,13 @@ STACK_SECTIONS = {
     "roles": ("roles",),
     "compute": ("compute", "storage", "messaging", "monitoring"),
     "edge-global": ("edge",),
-    "edge": ("edge", "compute", "monitoring"),
+    "edge": ("edge",),  # and monitoring with an app behind its load balancer (its alarms): sections_needed
     "dashboard": ("database", "messaging", "edge"),
     "ci": ("ci",),
 }
 STACK_NAMES = tuple(STACK_SECTIONS)
+# The stacks running an app the edge puts behind its load balancer (EC2 compute, ECS containers).
+APP_STACKS = ("compute", "containers")
 
 
 def _pattern(regex: str, allowed: str):
@@ -375,7 +377,7 @@ class Bucket(Model):
 
 
 class Storage(Model):
-    buckets: dict[BucketKey, Bucket] = Field(min_length=1)
+    buckets: dict[BucketKey, Bucket]  # may be empty: the access-log bucket alone, e.g. for a site-only edge
     access_logs_expire_after_days: int = Field(ge=1)
 
 
@@ -663,14 +665,32 @@ class Compute(Model):
 class Edge(Model):
     domain: Annotated[str, _pattern(r"([a-z0-9-]+\.)+[a-z]{2,}", "a lowercase DNS name such as app.example.com")] | None
     hosted_zone_id: Annotated[str, _pattern(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zone id such as Z0123456789ABC")] | None
-    api_subdomain: Annotated[str, _pattern(r"[a-z0-9-]{1,63}", "one DNS label such as api")]
-    health_check_path: Annotated[str, _pattern(r"/[A-Za-z0-9_./-]*", "a path such as /health")]
+    api_subdomain: Annotated[str, _pattern(r"[a-z0-9-]{1,63}", "one DNS label such as api")] = "api"
+    health_check_path: Annotated[str, _pattern(r"/[A-Za-z0-9_./-]*", "a path such as /health")] = "/health"
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
-    waf_rate_limit_per_5_minutes: int = Field(ge=100, le=2_000_000_000)
+    # The CLOUDFRONT-scope web ACL in edge-global (AWS managed rules and a per-IP rate limit).
+    waf: bool = True
+    waf_rate_limit_per_5_minutes: int = Field(default=2000, ge=100, le=2_000_000_000)
+    # true: CloudFront sends /api/* to the load balancer; false: CloudFront serves only the site and the API
+    # is <api_subdomain>.<domain> on the load balancer itself (seed 002 §2.6), which needs a domain.
+    api_via_cloudfront: bool = True
+    # One certificate for <domain> and *.<domain> (seed 002 §2.6), CloudFront's and the load balancer's.
+    wildcard_certificate: bool = False
+    # How a route of the SPA gets the app shell: a CloudFront Function rewriting paths without a file
+    # extension; 403/404 error responses serving /index.html with 200 (only where CloudFront does not
+    # carry the API, whose own 403/404 they would rewrite); or none, for a plain static site.
+    spa_routing: Literal["function", "error_responses", "none"] = "function"
+    # A storage bucket CloudFront serves instead of the edge's own frontend bucket (seed 004 §1.3).
+    site_bucket: BucketKey | None = None
 
     @property
     def api_domain(self) -> str | None:
         return f"{self.api_subdomain}.{self.domain}" if self.domain else None
+
+    @property
+    def needs_edge_global(self) -> bool:
+        """What only us-east-1 holds: the web ACL, and CloudFront's certificate for a domain."""
+        return self.waf or self.domain is not None
 
 
 class Thresholds(Model):
@@ -822,6 +842,24 @@ class EnvironmentConfig(Model):
         return f"{self.app}-{self.environment}-{name}"
 
 
+def app_behind_load_balancer(config: EnvironmentConfig) -> bool:
+    """The environment runs an app, which the edge serves through its load balancer; without one the
+    edge is CloudFront in front of the site's bucket only."""
+    return any(stack in config.stacks for stack in APP_STACKS)
+
+
+def site_bucket(config: EnvironmentConfig) -> str | None:
+    """The storage bucket the environment's CloudFront serves (edge.site_bucket), if any."""
+    return config.edge.site_bucket if "edge" in config.stacks else None
+
+
+def sections_needed(config: EnvironmentConfig, stack: str) -> tuple[str, ...]:
+    """The params sections `stack` reads in this environment."""
+    if stack == "edge" and app_behind_load_balancer(config):
+        return (*STACK_SECTIONS[stack], "monitoring")
+    return STACK_SECTIONS[stack]
+
+
 def load_configs(params_dir: Path, envs: list[str] | None = None) -> dict[str, EnvironmentConfig]:
     """Every requested environment validated; one ParamsError carries all problems of all of them."""
     envs = envs if envs is not None else environment_names(params_dir)
@@ -867,7 +905,7 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
 def _section_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     problems = []
     for stack in config.stacks:
-        for section in STACK_SECTIONS[stack]:
+        for section in sections_needed(config, stack):
             if getattr(config, section) is None:
                 problems.append(ParamsProblem(
                     params.locate(("stacks",)), "stacks",
@@ -960,14 +998,56 @@ def _egress_cycle(groups: dict[str, SecurityGroup]) -> list[str] | None:
 
 def _edge_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     edge = config.edge
-    if edge is None or (edge.domain is None) == (edge.hosted_zone_id is None):
+    if edge is None:
         return []
-    key = ("edge", "domain" if edge.domain else "hosted_zone_id")
-    return [ParamsProblem(
-        params.locate(key), dotted(key),
-        "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
-        "records), or both null",
-    )]
+    problems = []
+
+    def refuse(key: tuple, message: str) -> None:
+        problems.append(ParamsProblem(params.locate(key), dotted(key), message))
+
+    if (edge.domain is None) != (edge.hosted_zone_id is None):
+        refuse(("edge", "domain" if edge.domain else "hosted_zone_id"),
+               "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
+               "records), or both null")
+    app = app_behind_load_balancer(config)
+    if edge.domain is None and edge.wildcard_certificate:
+        refuse(("edge", "wildcard_certificate"), "a certificate needs a name; expected edge.domain and "
+                                                 "hosted_zone_id, or wildcard_certificate: false")
+    if edge.domain is None and app and not edge.api_via_cloudfront:
+        refuse(("edge", "api_via_cloudfront"),
+               "an API served by its load balancer directly needs a name and a certificate; expected edge.domain "
+               "and hosted_zone_id (the API is then <api_subdomain>.<domain>), or api_via_cloudfront: true")
+    if edge.spa_routing == "error_responses" and app and edge.api_via_cloudfront:
+        refuse(("edge", "spa_routing"),
+               "the 403/404 error responses would also turn the API's own 403 and 404 answers under /api/* into "
+               "index.html; expected spa_routing: function, or api_via_cloudfront: false")
+    return problems + _edge_stack_checks(config, params)
+
+
+def _edge_stack_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """edge-global and storage are listed exactly when the edge needs them."""
+    edge, stacks = config.edge, config.stacks
+    problems = []
+
+    def refuse(message: str) -> None:
+        problems.append(ParamsProblem(params.locate(("stacks",)), "stacks", message))
+
+    if "edge-global" in stacks and not edge.needs_edge_global:
+        refuse("stack edge-global would be empty: it holds only CloudFront's web ACL (edge.waf is false) and its "
+               "certificate (edge.domain is null), which must live in us-east-1; expected edge-global left out of "
+               "stacks, or edge.waf: true")
+    if "edge" not in stacks:
+        return problems
+    if edge.needs_edge_global and "edge-global" not in stacks:
+        needed = " and ".join(part for part, wanted in (("the web ACL", edge.waf),
+                                                          ("CloudFront's certificate", edge.domain)) if wanted)
+        refuse(f"stack edge takes {needed} from stack edge-global (us-east-1), which is not listed; expected "
+               f"edge-global in stacks, or edge.waf: false and no edge.domain")
+    if "storage" not in stacks:
+        refuse("stack edge logs its buckets' requests (and its load balancer's) to the access-log bucket of stack "
+               "storage, which is not listed; expected storage in stacks (storage: {buckets: {}, "
+               "access_logs_expire_after_days: 90} holds that bucket alone)")
+    return problems
 
 
 def _bucket_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
@@ -1021,6 +1101,7 @@ def _reference_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
             path = (*holder, "grants", index)
             check(path + ("bucket",), "bucket", grant.bucket, buckets)
             check(path + ("table",), "table", grant.table, tables)
+    check(("edge", "site_bucket"), "bucket", site_bucket(config), buckets)
     for bucket_key, bucket in (config.storage.buckets if config.storage else {}).items():
         for index, notification in enumerate(bucket.notifications):
             path = ("storage", "buckets", bucket_key, "notifications", index, "function")

@@ -13,7 +13,7 @@ import json
 from troposphere import Sub
 from troposphere.cloudwatch import Dashboard
 
-from stackyard.config import EnvironmentConfig
+from stackyard.config import EnvironmentConfig, app_behind_load_balancer
 from templates import compute, edge_global
 from templates.common import StackTemplates, import_value, new_template, output_parameter, tag_resources
 from templates.database import cluster_identifier
@@ -23,6 +23,7 @@ NAME = "dashboard"
 WIDTH, HEIGHT, COLUMNS = 8, 6, 24
 FIVE_MINUTES = 300
 IMPORTED = ("LoadBalancerFullName", "TargetGroupFullName", "DistributionId")
+LOAD_BALANCER_EXPORTS = ("LoadBalancerFullName", "TargetGroupFullName")  # the edge's, with an app behind it
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -33,9 +34,15 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     template.add_resource(Dashboard(
         "Dashboard",
         DashboardName=f"{config.app}-{config.environment}",
-        DashboardBody=Sub(json.dumps(body, sort_keys=True), {name: import_value(config, name) for name in IMPORTED}),
+        DashboardBody=Sub(json.dumps(body, sort_keys=True), {name: import_value(config, name)
+                                                             for name in _imported(config)}),
     ))
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
+
+
+def _imported(config: EnvironmentConfig) -> list[str]:
+    """The edge's exports the body names: the load balancer's only where the edge has one."""
+    return [name for name in IMPORTED if app_behind_load_balancer(config) or name not in LOAD_BALANCER_EXPORTS]
 
 
 def _rows(config: EnvironmentConfig) -> list[list[dict]]:
@@ -45,14 +52,15 @@ def _rows(config: EnvironmentConfig) -> list[list[dict]]:
     web_acl = ["WebACL", edge_global.web_acl_name(config), "Rule", "ALL"]
     queues = [name for key in config.messaging.queues
               for name in (queue_name(config, key), dead_letter_queue_name(config, key))]
-    return [
+    rows = [
         [
             _graph("CloudFront requests", [["AWS/CloudFront", "Requests", *distribution]], "Sum", edge_global.REGION),
             _graph("CloudFront error rate (%)", [["AWS/CloudFront", metric, *distribution]
                                                  for metric in ("4xxErrorRate", "5xxErrorRate")],
                    "Average", edge_global.REGION),
-            _graph("WAF requests", [["AWS/WAFV2", metric, *web_acl] for metric in ("AllowedRequests", "BlockedRequests")],
-                   "Sum", edge_global.REGION),
+            *([_graph("WAF requests", [["AWS/WAFV2", metric, *web_acl]
+                                       for metric in ("AllowedRequests", "BlockedRequests")],
+                      "Sum", edge_global.REGION)] if config.edge.waf else []),
         ],
         [
             _graph("API requests and 5xx", [["AWS/ApplicationELB", metric, *balancer]
@@ -63,7 +71,7 @@ def _rows(config: EnvironmentConfig) -> list[list[dict]]:
                 ["AWS/ApplicationELB", "HealthyHostCount", "TargetGroup", "${TargetGroupFullName}", *balancer],
                 ["AWS/EC2", "CPUUtilization", "InstanceId", "${AppInstanceId}"],
             ], "Average"),
-        ],
+        ] if app_behind_load_balancer(config) else [],
         [
             _graph("Database capacity", [["AWS/RDS", metric, *cluster]
                                          for metric in ("ACUUtilization", "ServerlessDatabaseCapacity")], "Average"),
@@ -79,6 +87,7 @@ def _rows(config: EnvironmentConfig) -> list[list[dict]]:
                                           for name in queues], "Maximum"),
         ],
     ]
+    return [row for row in rows if row]
 
 
 def _graph(title: str, metrics: list[list[str]], stat: str, region: str | None = None) -> dict:

@@ -7,6 +7,11 @@ with a domain, its certificate come from the us-east-1 edge stack as parameters.
 Without a domain there can be no certificate: viewers still get HTTPS on CloudFront's own
 domain, but CloudFront reaches the load balancer over HTTP. With a domain the load balancer
 serves HTTPS only (HTTP redirects) under `<api_subdomain>.<domain>`, and Route 53 holds both names.
+
+Params change the shape (seed 002 §2.6, seed 004 §1.3): without an app (compute or containers)
+there is no load balancer, only CloudFront and the site; `api_via_cloudfront: false` leaves
+CloudFront the site alone while the API is `<api_subdomain>.<domain>` on the load balancer;
+`waf: false` drops the web ACL; `site_bucket` serves a storage bucket instead of the edge's own.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ from __future__ import annotations
 import awacs.s3
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
 from troposphere import GetAtt, Join, Parameter, Ref, Sub, Template
-from troposphere.certificatemanager import Certificate, DomainValidationOption
 from troposphere.cloudfront import (
     CacheBehavior,
     ContentTypeOptions,
+    CustomErrorResponse,
     CustomOriginConfig,
     DefaultCacheBehavior,
     Distribution,
@@ -53,7 +58,7 @@ from troposphere.elasticloadbalancingv2 import (
 )
 from troposphere.route53 import AliasTarget, RecordSetType
 
-from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig
+from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig, app_behind_load_balancer
 from templates import compute, edge_global
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
@@ -64,6 +69,7 @@ from templates.common import (
     import_value,
     new_template,
     output_parameter,
+    pascal,
     tag_resources,
 )
 from templates.storage import LOAD_BALANCER_LOG_PREFIX, add_bucket_policy, private_bucket
@@ -80,9 +86,10 @@ CLOUDFRONT_HOSTED_ZONE = "Z2FDTNDATAQYW2"  # the alias zone of every CloudFront 
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 HSTS_SECONDS = 31_536_000
 FRONTEND = BucketConfig(purpose="SPA static assets", versioned=True)  # versions allow rolling back a release
-# SPA routing: a path whose last segment has no file extension is one of the app's routes, so the
-# viewer gets the app shell. Done here rather than with 403/404 error pages, which would also turn
-# the API's own 403/404 answers into index.html.
+# SPA routing (edge.spa_routing: function, the default): a path whose last segment has no file
+# extension is one of the app's routes, so the viewer gets the app shell. Done here rather than with
+# 403/404 error pages, which would also turn the API's own 403/404 answers into index.html and answer
+# a missing asset with the shell; error_responses is offered where CloudFront does not carry the API.
 SPA_ROUTING = """function handler(event) {
   var request = event.request;
   if (!/\\.[A-Za-z0-9]+$/.test(request.uri)) {
@@ -94,20 +101,58 @@ SPA_ROUTING = """function handler(event) {
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
-    template = new_template(config, "edge (load balancer, CloudFront, frontend bucket)")
-    parameters = dict([
-        output_parameter(template, "WebAclArn", edge_global.NAME, "CLOUDFRONT-scope web ACL (us-east-1)"),
-        output_parameter(template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"),
-    ])
+    template = new_template(config, _description(config))
+    parameters = _edge_global_parameters(template, config)
+    load_balancer = target_group = None
+    if app_behind_load_balancer(config):
+        parameters.update([
+            output_parameter(template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"),
+        ])
+        load_balancer, target_group = _load_balancer(template, config)
+        _load_balancer_alarms(template, config, load_balancer, target_group)
+    origin_domain, own_bucket = _site_origin(template, config)
+    distribution = _distribution(template, config, load_balancer if config.edge.api_via_cloudfront else None,
+                                 origin_domain)
+    if config.edge.domain:
+        _dns_records(template, config, load_balancer, distribution)
+    _exports(template, config, load_balancer, target_group, distribution, own_bucket)
+    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
+
+
+def _description(config: EnvironmentConfig) -> str:
+    site = f"serving bucket {config.edge.site_bucket}" if config.edge.site_bucket else "frontend bucket"
+    if app_behind_load_balancer(config):
+        return f"edge (load balancer, CloudFront, {site})"
+    return f"edge (CloudFront, {site})"
+
+
+def _edge_global_parameters(template: Template, config: EnvironmentConfig) -> dict[str, FromOutput]:
+    """What edge-global (us-east-1) passes in: the web ACL, and with a domain CloudFront's certificate."""
+    parameters = {}
+    if config.edge.waf:
+        parameters.update([
+            output_parameter(template, "WebAclArn", edge_global.NAME, "CLOUDFRONT-scope web ACL (us-east-1)")])
     if config.edge.domain:
         parameters["CloudFrontCertificateArn"] = FromOutput(edge_global.NAME, "CertificateArn")
         template.add_parameter(Parameter("CloudFrontCertificateArn", Type="String",
                                          Description=f"CloudFront certificate for {config.edge.domain} (us-east-1)"))
-    load_balancer, target_group = _load_balancer(template, config)
-    _load_balancer_alarms(template, config, load_balancer, target_group)
+    return parameters
+
+
+def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
+    """The regional domain name of the bucket CloudFront reads the site from, and the edge's own
+    bucket (None when it serves a storage bucket, whose name storage exports already).
+
+    The edge's own frontend bucket admits exactly this distribution. A storage bucket
+    (edge.site_bucket) keeps its policy in the storage stack, which admits CloudFront for
+    distributions of this account: the distribution's id does not exist before storage deploys.
+    """
+    key = config.edge.site_bucket
+    if key:
+        name = import_value(config, f"{pascal(key)}BucketName")
+        return Sub("${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}", Bucket=name), None
     bucket = template.add_resource(private_bucket(config, FRONTEND_BUCKET, FRONTEND,
                                                   import_value(config, "AccessLogsBucketName")))
-    distribution = _distribution(template, config, load_balancer, bucket)
     add_bucket_policy(template, bucket, Statement(
         Sid="AllowCloudFrontToReadAssets",
         Effect=Allow,
@@ -117,10 +162,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         Condition=Condition(StringEquals({"AWS:SourceArn": Sub(
             "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")})),
     ))
-    if config.edge.domain:
-        _dns_records(template, config, load_balancer, distribution)
-    _exports(template, config, load_balancer, target_group, distribution, bucket)
-    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
+    return GetAtt(bucket, "RegionalDomainName"), bucket
 
 
 def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadBalancer, TargetGroup]:
@@ -168,14 +210,14 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
 
 
 def _https_listeners(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, forward: list) -> None:
-    api_domain = config.edge.api_domain
-    certificate = template.add_resource(Certificate(
-        "ApiCertificate", DomainName=api_domain, ValidationMethod="DNS",
-        DomainValidationOptions=[DomainValidationOption(DomainName=api_domain, HostedZoneId=config.edge.hosted_zone_id)],
-    ))
+    if config.edge.wildcard_certificate and config.region == edge_global.REGION:
+        certificate = Ref("CloudFrontCertificateArn")  # in this region already: one certificate for both
+    else:
+        certificate = Ref(template.add_resource(
+            edge_global.site_certificate("ApiCertificate", config, config.edge.api_domain)))
     template.add_resource(Listener(
         "HttpsListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTPS", Port=443, SslPolicy=TLS_POLICY,
-        Certificates=[ListenerCertificate(CertificateArn=Ref(certificate))], DefaultActions=forward,
+        Certificates=[ListenerCertificate(CertificateArn=certificate)], DefaultActions=forward,
     ))
     template.add_resource(Listener(
         "HttpRedirectListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTP", Port=80,
@@ -221,27 +263,24 @@ def _sum(query_id: str, metric: str, balancer: dict) -> MetricDataQuery:
     ))
 
 
-def _distribution(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, bucket) -> Distribution:
+def _distribution(template: Template, config: EnvironmentConfig, api_load_balancer: LoadBalancer | None,
+                  origin_domain) -> Distribution:
+    """CloudFront in front of the site, and of the API when `api_load_balancer` is given."""
     edge = config.edge
+    readers = f"the {edge.site_bucket} bucket" if edge.site_bucket else "the frontend bucket, nobody else"
     access = template.add_resource(OriginAccessControl("FrontendOriginAccess", OriginAccessControlConfig=(
         OriginAccessControlConfig(Name=f"{config.app}-{config.environment}-frontend", OriginAccessControlOriginType="s3",
                                   SigningBehavior="always", SigningProtocol="sigv4",
-                                  Description="CloudFront reads the frontend bucket, nobody else"))))
-    routing = template.add_resource(Function(
-        "SpaRouting", Name=f"{config.app}-{config.environment}-spa-routing", AutoPublish=True, FunctionCode=SPA_ROUTING,
-        FunctionConfig=FunctionConfig(Comment="Serve the SPA shell for the app's own routes", Runtime="cloudfront-js-2.0"),
-    ))
+                                  Description=f"CloudFront reads {readers}"))))
     headers = template.add_resource(_security_headers(config))
-    api_origin = Origin(
-        Id="api",
-        DomainName=edge.api_domain or GetAtt(load_balancer, "DNSName"),
-        CustomOriginConfig=CustomOriginConfig(
-            OriginProtocolPolicy="https-only" if edge.domain else "http-only", OriginSSLProtocols=["TLSv1.2"],
-        ),
-    )
     frontend_origin = Origin(
-        Id="frontend", DomainName=GetAtt(bucket, "RegionalDomainName"), OriginAccessControlId=GetAtt(access, "Id"),
+        Id="frontend", DomainName=origin_domain, OriginAccessControlId=GetAtt(access, "Id"),
         S3OriginConfig=S3OriginConfig(OriginAccessIdentity=""),  # empty: Origin Access Control signs instead
+    )
+    site_behavior = DefaultCacheBehavior(
+        TargetOriginId="frontend", ViewerProtocolPolicy="redirect-to-https", Compress=True,
+        CachePolicyId=CACHING_OPTIMIZED, ResponseHeadersPolicyId=Ref(headers),
+        AllowedMethods=["GET", "HEAD", "OPTIONS"], CachedMethods=["GET", "HEAD"],
     )
     distribution_config = DistributionConfig(
         Enabled=True,
@@ -250,30 +289,52 @@ def _distribution(template: Template, config: EnvironmentConfig, load_balancer: 
         HttpVersion="http2and3",
         IPV6Enabled=True,
         PriceClass=edge.price_class,
-        WebACLId=Ref("WebAclArn"),
-        Origins=[frontend_origin, api_origin],
-        DefaultCacheBehavior=DefaultCacheBehavior(
-            TargetOriginId="frontend", ViewerProtocolPolicy="redirect-to-https", Compress=True,
-            CachePolicyId=CACHING_OPTIMIZED, ResponseHeadersPolicyId=Ref(headers),
-            AllowedMethods=["GET", "HEAD", "OPTIONS"], CachedMethods=["GET", "HEAD"],
-            FunctionAssociations=[FunctionAssociation(EventType="viewer-request",
-                                                      FunctionARN=GetAtt(routing, "FunctionARN"))],
-        ),
-        CacheBehaviors=[CacheBehavior(
-            PathPattern=API_PATH, TargetOriginId="api",
-            ViewerProtocolPolicy="https-only",  # an API client's POST must not be redirected
-            Compress=True, CachePolicyId=CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_HEADER,
-            ResponseHeadersPolicyId=Ref(headers), AllowedMethods=ALL_METHODS, CachedMethods=["GET", "HEAD"],
-        )],
+        Origins=[frontend_origin],
+        DefaultCacheBehavior=site_behavior,
         ViewerCertificate=(
             ViewerCertificate(AcmCertificateArn=Ref("CloudFrontCertificateArn"), SslSupportMethod="sni-only",
                               MinimumProtocolVersion=VIEWER_TLS)
             if edge.domain else ViewerCertificate(CloudFrontDefaultCertificate=True)
         ),
     )
+    if edge.waf:
+        distribution_config.WebACLId = Ref("WebAclArn")
+    if edge.spa_routing == "function":
+        routing = template.add_resource(Function(
+            "SpaRouting", Name=f"{config.app}-{config.environment}-spa-routing", AutoPublish=True,
+            FunctionCode=SPA_ROUTING,
+            FunctionConfig=FunctionConfig(Comment="Serve the SPA shell for the app's own routes",
+                                          Runtime="cloudfront-js-2.0"),
+        ))
+        site_behavior.FunctionAssociations = [FunctionAssociation(EventType="viewer-request",
+                                                                  FunctionARN=GetAtt(routing, "FunctionARN"))]
+    elif edge.spa_routing == "error_responses":
+        # The bucket answers 403 for a missing key (CloudFront may not list it), 404 where it may.
+        distribution_config.CustomErrorResponses = [
+            CustomErrorResponse(ErrorCode=code, ResponseCode=200, ResponsePagePath="/index.html")
+            for code in (403, 404)]
+    if api_load_balancer is not None:
+        distribution_config.Origins.append(_api_origin(config, api_load_balancer))
+        distribution_config.CacheBehaviors = [CacheBehavior(
+            PathPattern=API_PATH, TargetOriginId="api",
+            ViewerProtocolPolicy="https-only",  # an API client's POST must not be redirected
+            Compress=True, CachePolicyId=CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_HEADER,
+            ResponseHeadersPolicyId=Ref(headers), AllowedMethods=ALL_METHODS, CachedMethods=["GET", "HEAD"],
+        )]
     if edge.domain:
         distribution_config.Aliases = [edge.domain]
     return template.add_resource(Distribution("Distribution", DistributionConfig=distribution_config))
+
+
+def _api_origin(config: EnvironmentConfig, load_balancer: LoadBalancer) -> Origin:
+    edge = config.edge
+    return Origin(
+        Id="api",
+        DomainName=edge.api_domain or GetAtt(load_balancer, "DNSName"),
+        CustomOriginConfig=CustomOriginConfig(
+            OriginProtocolPolicy="https-only" if edge.domain else "http-only", OriginSSLProtocols=["TLSv1.2"],
+        ),
+    )
 
 
 def _security_headers(config: EnvironmentConfig) -> ResponseHeadersPolicy:
@@ -291,7 +352,7 @@ def _security_headers(config: EnvironmentConfig) -> ResponseHeadersPolicy:
     ))
 
 
-def _dns_records(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer,
+def _dns_records(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None,
                  distribution: Distribution) -> None:
     zone = config.edge.hosted_zone_id
     for record_type in ("A", "AAAA"):
@@ -299,6 +360,8 @@ def _dns_records(template: Template, config: EnvironmentConfig, load_balancer: L
             f"Site{record_type}Record", HostedZoneId=zone, Name=config.edge.domain, Type=record_type,
             AliasTarget=AliasTarget(HostedZoneId=CLOUDFRONT_HOSTED_ZONE, DNSName=GetAtt(distribution, "DomainName")),
         ))
+    if load_balancer is None:
+        return
     template.add_resource(RecordSetType(
         "ApiARecord", HostedZoneId=zone, Name=config.edge.api_domain, Type="A",
         AliasTarget=AliasTarget(HostedZoneId=GetAtt(load_balancer, "CanonicalHostedZoneID"),
@@ -306,12 +369,18 @@ def _dns_records(template: Template, config: EnvironmentConfig, load_balancer: L
     ))
 
 
-def _exports(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, target_group: TargetGroup,
-             distribution: Distribution, bucket) -> None:
+def _exports(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None,
+             target_group: TargetGroup | None, distribution: Distribution, own_bucket) -> None:
     site = config.edge.domain or GetAtt(distribution, "DomainName")
     export(template, config, "SiteUrl", Join("", ["https://", site]), "Where users open the app")
     export(template, config, "DistributionId", Ref(distribution), "CloudFront distribution id (cache invalidations)")
-    export(template, config, "FrontendBucketName", Ref(bucket), "Bucket the SPA build is synced to")
+    if own_bucket is not None:
+        export(template, config, "FrontendBucketName", Ref(own_bucket), "Bucket the SPA build is synced to")
+    if load_balancer is None:
+        return
+    if not config.edge.api_via_cloudfront:
+        export(template, config, "ApiUrl", f"https://{config.edge.api_domain}",
+               "Where the SPA calls the API: its load balancer, another origin than the site's")
     export(template, config, "LoadBalancerFullName", GetAtt(load_balancer, "LoadBalancerFullName"),
            "Load balancer name as CloudWatch dimensions want it")
     export(template, config, "TargetGroupFullName", GetAtt(target_group, "TargetGroupFullName"),

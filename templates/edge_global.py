@@ -1,7 +1,8 @@
 """Global edge stack, pinned to us-east-1 (seed 000 §1.8): what CloudFront only takes from there.
 
 A CLOUDFRONT-scope WAF web ACL and CloudFront's certificate must live in us-east-1. Exports do
-not cross regions, so the regional edge stack receives these outputs as parameters.
+not cross regions, so the regional edge stack receives these outputs as parameters. Each part is
+optional (edge.waf, edge.domain); an environment needing neither leaves this stack out.
 """
 
 from __future__ import annotations
@@ -37,21 +38,38 @@ MANAGED_RULE_GROUPS = (
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
-    template = new_template(config, "edge, us-east-1 part (CloudFront WAF and certificate)", region=REGION)
-    web_acl = template.add_resource(_web_acl(config))
-    template.add_output(Output("WebAclArn", Description="CLOUDFRONT-scope web ACL", Value=GetAtt(web_acl, "Arn")))
-    if config.edge.domain:
-        certificate = template.add_resource(Certificate(
-            "CloudFrontCertificate",
-            DomainName=config.edge.domain,
-            ValidationMethod="DNS",
-            DomainValidationOptions=[DomainValidationOption(
-                DomainName=config.edge.domain, HostedZoneId=config.edge.hosted_zone_id,
-            )],
-        ))
-        template.add_output(Output("CertificateArn", Description=f"CloudFront certificate for {config.edge.domain}",
+    edge = config.edge
+    # Without WAF the stack exists only for a domain's certificate (params refuse it empty).
+    holds = "WAF and certificate" if edge.waf else "certificate"
+    template = new_template(config, f"edge, us-east-1 part (CloudFront {holds})", region=REGION)
+    if edge.waf:
+        web_acl = template.add_resource(_web_acl(config))
+        template.add_output(Output("WebAclArn", Description="CLOUDFRONT-scope web ACL", Value=GetAtt(web_acl, "Arn")))
+    if edge.domain:
+        certificate = template.add_resource(site_certificate("CloudFrontCertificate", config, edge.domain))
+        template.add_output(Output("CertificateArn", Description=f"CloudFront certificate for {edge.domain}",
                                    Value=Ref(certificate)))
     return StackTemplates(NAME, tag_resources(template, config), region=REGION)
+
+
+def site_certificate(title: str, config: EnvironmentConfig, name: str) -> Certificate:
+    """A DNS-validated certificate for `name`, or with edge.wildcard_certificate for the domain and
+    every name under it.
+
+    *.<domain> is validated by the same DNS record as <domain>, so only the domain is listed for
+    validation; listing both makes CloudFormation write that record twice, which Route 53 refuses.
+    """
+    edge = config.edge
+    name = edge.domain if edge.wildcard_certificate else name
+    certificate = Certificate(
+        title,
+        DomainName=name,
+        ValidationMethod="DNS",
+        DomainValidationOptions=[DomainValidationOption(DomainName=name, HostedZoneId=edge.hosted_zone_id)],
+    )
+    if edge.wildcard_certificate:
+        certificate.SubjectAlternativeNames = [f"*.{edge.domain}"]
+    return certificate
 
 
 def web_acl_name(config: EnvironmentConfig) -> str:

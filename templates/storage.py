@@ -8,7 +8,7 @@ Retention comes from params: expiry, transition to Infrequent Access, old versio
 from __future__ import annotations
 
 from awacs.aws import Allow, ArnLike, Condition, Principal, Statement, StringEquals
-from awacs.s3 import PutObject
+from awacs.s3 import GetObject, PutObject
 from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
@@ -46,6 +46,7 @@ from stackyard.config import (
     EnvironmentConfig,
     PrefixRule,
     bucket_name_prefix,
+    site_bucket,
 )
 from templates.common import (
     StackTemplates,
@@ -139,8 +140,25 @@ def _load_balancer_log_delivery(config: EnvironmentConfig, bucket: Bucket) -> St
 
 def _bucket(template: Template, config: EnvironmentConfig, key: str, settings: BucketConfig, access_logs: Bucket) -> None:
     bucket = template.add_resource(private_bucket(config, key, settings, Ref(access_logs)))
-    add_bucket_policy(template, bucket)
+    add_bucket_policy(template, bucket, *([_cloudfront_read(bucket)] if key == site_bucket(config) else []))
     _bucket_exports(template, config, key, bucket, settings.purpose)
+
+
+def _cloudfront_read(bucket: Bucket) -> Statement:
+    """CloudFront (Origin Access Control) reads the site the edge serves from this bucket (edge.site_bucket).
+
+    The edge stack deploys after this one, so its distribution's id cannot be named here: any
+    distribution of this account may read, and only objects, never the listing.
+    """
+    return Statement(
+        Sid="AllowCloudFrontToReadTheSite",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudfront.amazonaws.com"),
+        Action=[GetObject],
+        Resource=[Join("", [GetAtt(bucket, "Arn"), "/*"])],
+        Condition=Condition(ArnLike({"AWS:SourceArn": Sub(
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*")})),
+    )
 
 
 def private_bucket(config: EnvironmentConfig, key: str, settings: BucketConfig, access_log_bucket_name) -> Bucket:

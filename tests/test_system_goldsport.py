@@ -6,6 +6,7 @@ import pytest
 
 from stackyard.build import build_environment
 from stackyard.config import load_configs
+from stackyard.generate import generate
 from tests.conftest import ROOT, picked, properties, resources
 
 SYSTEM = ROOT / "examples" / "goldsport-scheduler"
@@ -22,8 +23,57 @@ def document(builds, env, stack):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_system_is_its_buckets_table_and_function_and_nothing_else(builds, env):
-    assert list(builds[env].stacks) == ["tables", "functions", "storage"]  # storage after the function it notifies
+def test_the_system_is_its_buckets_table_function_and_website_edge_and_nothing_else(builds, env):
+    # storage after the function it notifies, the edge after the bucket it serves
+    assert list(builds[env].stacks) == ["tables", "functions", "storage", "edge"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_1_3_cloudfront_serves_the_private_website_bucket_the_processor_writes(builds, env):
+    edge = document(builds, env, "edge")
+    [origin] = properties(edge, "Distribution")["DistributionConfig"]["Origins"]
+    assert origin["DomainName"] == {"Fn::Sub": ["${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}", {
+        "Bucket": {"Fn::ImportValue": f"goldsport-scheduler-{env}-WebBucketName"}}]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["FrontendOriginAccess", "Id"]}
+    assert not resources(edge, "AWS::S3::Bucket")  # no second website bucket beside storage's
+    web = properties(document(builds, env, "storage"), "WebBucket")
+    assert web["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                     "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_1_3_only_cloudfront_reads_the_website_bucket_and_only_its_objects(builds, env):
+    storage = document(builds, env, "storage")
+    statements = properties(storage, "WebBucketPolicy")["PolicyDocument"]["Statement"]
+    assert [s["Sid"] for s in statements] == ["DenyInsecureTransport", "AllowCloudFrontToReadTheSite"]
+    assert picked(statements[1], "Principal", "Action", "Condition") == {
+        "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": ["s3:GetObject"],
+        "Condition": {"ArnLike": {"AWS:SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"}}}}
+    input_policy = properties(storage, "InputBucketPolicy")["PolicyDocument"]["Statement"]
+    assert [s["Sid"] for s in input_policy] == ["DenyInsecureTransport"]  # the uploads stay private
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_1_3_the_website_is_plain_files_at_cloudfronts_own_name_without_waf_or_load_balancer(builds, env):
+    edge = document(builds, env, "edge")
+    config = properties(edge, "Distribution")["DistributionConfig"]
+    assert picked(config, "DefaultRootObject", "PriceClass", "ViewerCertificate", "WebACLId", "CacheBehaviors",
+                  "CustomErrorResponses") == {
+        "DefaultRootObject": "index.html", "PriceClass": "PriceClass_100",
+        "ViewerCertificate": {"CloudFrontDefaultCertificate": True}, "WebACLId": None, "CacheBehaviors": None,
+        "CustomErrorResponses": None}
+    assert "FunctionAssociations" not in config["DefaultCacheBehavior"]  # no SPA rewriting of its pages
+    assert {resource["Type"] for resource in edge["Resources"].values()} == {
+        "AWS::CloudFront::Distribution", "AWS::CloudFront::OriginAccessControl",
+        "AWS::CloudFront::ResponseHeadersPolicy"}
+    assert "Parameters" not in edge and "edge-global" not in builds[env].stacks
+
+
+def test_local_keeps_to_its_buckets_and_the_website_bucket_stays_private_there(builds):
+    assert list(builds["local"].stacks) == ["storage"]
+    statements = properties(document(builds, "local", "storage"), "WebBucketPolicy")["PolicyDocument"]["Statement"]
+    assert [s["Sid"] for s in statements] == ["DenyInsecureTransport"]
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -105,3 +155,9 @@ def test_1_6_uploads_under_orders_and_instructors_invoke_the_processor(builds, e
 def test_the_processor_source_is_a_real_handler(builds):
     source = (SYSTEM / "lambdas" / "processor" / "handler.py").read_text()
     assert "def main(event, context)" in source
+
+
+@pytest.mark.slow
+def test_every_environment_is_clean_under_cfn_lint_and_the_projects_rules(tmp_path):
+    result = generate(SYSTEM / "params", tmp_path / "build")
+    assert result.lint.clean, "\n".join(str(finding) for finding in result.lint.findings)
