@@ -69,7 +69,7 @@ ENGINE = AURORA
 POSTGRES_DEFAULTS = {"log_statement": "none", "log_min_duration_statement": "-1"}
 FORCE_SSL_DEFAULT_SINCE = 15
 GIB = 1024 ** 3
-TEN_MINUTES_OF_5 = 2  # evaluation periods of five minutes
+CPU_EVALUATION_PERIODS = 2  # of five minutes: seed 002 §2.10's "for 10 min"
 SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2020-07-23"
 # Characters that break connection strings or shell quoting when they appear in the password.
 PASSWORD_EXCLUDED = "\"'@/\\ :?#[]%&=+;,`$"
@@ -96,14 +96,15 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     database = config.database
     template = new_template(config, _description(database))
     key = _key(template, config)
-    server = _aurora(template, config, key) if database.engine == AURORA else _instance(template, config, key)
-    packages = _schema_migrator(template, config, key, server) if database.migrations else {}
     if database.engine == AURORA:
+        server = _aurora(template, config, key)
         _cluster_alarms(template, config, server.resource)
         _cluster_exports(template, config, server.resource, server.secret_arn, key)
     else:
+        server = _instance(template, config, key)
         _instance_alarms(template, config, server.resource)
         _instance_exports(template, config, server.resource, server.secret_arn, key)
+    packages = _schema_migrator(template, config, key, server) if database.migrations else {}
     return StackTemplates(NAME, tag_resources(template, config), packages=packages)
 
 
@@ -294,20 +295,29 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
         # (only MySQL and MariaDB lack it on the micro and small classes).
         instance.PerformanceInsightsKMSKeyId = GetAtt(key, "Arn")
         instance.PerformanceInsightsRetentionPeriod = PERFORMANCE_INSIGHTS_FREE_DAYS
-    parameters = instance_parameters(database)
-    if parameters:
-        group = template.add_resource(DBParameterGroup(
-            "DatabaseParameters",
-            Description=f"{config.app} {config.environment}: PostgreSQL {database.engine_major} defaults except "
-                        f"{', '.join(f'{name}={value}' for name, value in sorted(parameters.items()))}",
-            Family=f"{POSTGRES}{database.engine_major}",
-            Parameters=parameters,
-        ))
+    group = _parameter_group(template, config)
+    if group is not None:
         instance.DBParameterGroupName = Ref(group)
     instance = template.add_resource(keep_on_delete(instance, config, snapshot=True))
     endpoint = {"Host": GetAtt(instance, "Endpoint.Address"), "Port": GetAtt(instance, "Endpoint.Port")}
     # GetAtt of the instance already orders the migrator after it: no DependsOn needed
     return Server(instance, GetAtt(instance, "MasterUserSecret.SecretArn"), [], endpoint)
+
+
+def _parameter_group(template: Template, config: EnvironmentConfig) -> DBParameterGroup | None:
+    """A parameter group only where the instance needs settings the default one lacks (seed 002 §2.4:
+    the default PostgreSQL parameters)."""
+    database = config.database
+    parameters = instance_parameters(database)
+    if not parameters:
+        return None
+    return template.add_resource(DBParameterGroup(
+        "DatabaseParameters",
+        Description=f"{config.app} {config.environment}: PostgreSQL {database.engine_major} defaults except "
+                    f"{', '.join(f'{name}={value}' for name, value in sorted(parameters.items()))}",
+        Family=f"{POSTGRES}{database.engine_major}",
+        Parameters=parameters,
+    ))
 
 
 def instance_parameters(database: Database) -> dict[str, str]:
@@ -457,7 +467,7 @@ def _instance_alarms(template: Template, config: EnvironmentConfig, instance: DB
         template, config, "DatabaseCpuAlarm",
         f"database CPU above {thresholds.database_cpu_percent:g}% for 10 minutes", "critical",
         Namespace="AWS/RDS", MetricName="CPUUtilization", Dimensions=dimensions(DBInstanceIdentifier=Ref(instance)),
-        Statistic="Average", Period=FIVE_MINUTES, EvaluationPeriods=TEN_MINUTES_OF_5,
+        Statistic="Average", Period=FIVE_MINUTES, EvaluationPeriods=CPU_EVALUATION_PERIODS,
         ComparisonOperator="GreaterThanThreshold", Threshold=thresholds.database_cpu_percent,
     )
     add_alarm(
