@@ -66,6 +66,12 @@ def as_int(value: Any) -> int | None:
     return None
 
 
+def rds_instance_in_cluster(props: dict[str, Any]) -> bool:
+    """A DBInstance that is a member of an Aurora cluster, whose cluster holds its storage, backups and alarms."""
+    engine = props.get("Engine")
+    return "DBClusterIdentifier" in props or (isinstance(engine, str) and engine.startswith("aurora"))
+
+
 def canonical(value: Any) -> str:
     """One string per distinct template expression, to compare or count expressions."""
     return json.dumps(value, sort_keys=True, default=str)

@@ -1,4 +1,5 @@
-"""E9007: every load balancer, Aurora cluster and dead-letter queue has its alarms beside it."""
+"""E9007: every load balancer, database (Aurora cluster or RDS instance) and dead-letter queue has its
+alarms beside it."""
 
 from __future__ import annotations
 
@@ -15,24 +16,29 @@ ALB_METRICS = {
     "5XX count": {"HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"},
     "UnHealthyHostCount": {"UnHealthyHostCount"},
 }
+# what an RDS instance outside a cluster needs alarms on (seed 002 §2.10), besides its connection failures
+INSTANCE_METRICS = ("CPUUtilization", "FreeStorageSpace")
 
 
 class AlarmCoverage(CloudFormationLintRule):
     id = "E9007"
-    shortdesc = "Load balancers, Aurora clusters and dead-letter queues have alarms"
+    shortdesc = "Load balancers, databases and dead-letter queues have alarms"
     description = (
         "Seed 001 Property 9 (CloudWatch Alarm Coverage): in the same template, every application load "
         "balancer has alarms on TargetResponseTime, a 5XX count (HTTPCode_Target_5XX_Count or "
         "HTTPCode_ELB_5XX_Count, also inside metric math) and UnHealthyHostCount; every DBCluster has an "
         "ACUUtilization alarm (when Serverless v2) and an alarm on a metric filter of its log group "
-        "(connection failures); every dead-letter queue has an ApproximateNumberOfMessagesVisible alarm."
+        "(connection failures); every DBInstance outside a cluster has CPUUtilization and FreeStorageSpace "
+        "alarms (seed 002 §2.10) and the same connection-failure alarm; every dead-letter queue has an "
+        "ApproximateNumberOfMessagesVisible alarm."
     )
     source_url = "seed 001 Property 9: CloudWatch Alarm Coverage (Validates: Requirements 5.2, 5.3, 5.4)"
     tags = ["stackyard", "monitoring", "cloudwatch", "elbv2", "rds", "sqs"]
 
     def match(self, cfn):
         watched = _watched_metrics(cfn)
-        return [*_load_balancers(cfn, watched), *_clusters(cfn, watched), *_dead_letter_queues(cfn, watched)]
+        return [*_load_balancers(cfn, watched), *_clusters(cfn, watched), *_instances(cfn, watched),
+                *_dead_letter_queues(cfn, watched)]
 
 
 def _watched_metrics(cfn) -> list[tuple[str, str, dict[str, str]]]:
@@ -92,11 +98,13 @@ def _load_balancers(cfn, watched):
 def _clusters(cfn, watched):
     for name, cluster in cfn.get_resources("AWS::RDS::DBCluster").items():
         props = facts.properties(cluster)
+        identifier = props.get("DBClusterIdentifier")
         missing = []
-        if "ServerlessV2ScalingConfiguration" in props and not _acu_watched(watched, name, props):
+        if "ServerlessV2ScalingConfiguration" in props and not _rds_watched(
+                watched, "ACUUtilization", "DBClusterIdentifier", name, identifier):
             missing.append(f"ACUUtilization (AWS/RDS, dimension DBClusterIdentifier = Ref {name})")
-        if not _log_metric_watched(cfn, watched, props):
-            missing.append(_log_alarm_hint(props))
+        if not _log_metric_watched(cfn, watched, "cluster", identifier):
+            missing.append(_log_alarm_hint("cluster", identifier))
         if missing:
             yield RuleMatch(
                 ["Resources", name],
@@ -105,20 +113,39 @@ def _clusters(cfn, watched):
             )
 
 
-def _acu_watched(watched, name, props) -> bool:
-    identities = [{"Ref": name}]
-    if isinstance(props.get("DBClusterIdentifier"), str):
-        identities.append(props["DBClusterIdentifier"])
-    return any(_is_watched(watched, "AWS/RDS", {"ACUUtilization"}, "DBClusterIdentifier", identity)
-               for identity in identities)
+# --- RDS instances ----------------------------------------------------------------------------
 
 
-def _log_metric_watched(cfn, watched, props) -> bool:
-    """An alarm watches a metric filter of the cluster's own log group (its connection failures)."""
-    identifier = props.get("DBClusterIdentifier")
+def _instances(cfn, watched):
+    for name, instance in cfn.get_resources("AWS::RDS::DBInstance").items():
+        props = facts.properties(instance)
+        if facts.rds_instance_in_cluster(props):
+            continue  # the cluster's alarms watch it
+        identifier = props.get("DBInstanceIdentifier")
+        missing = [f"{metric} (AWS/RDS, dimension DBInstanceIdentifier = Ref {name})" for metric in INSTANCE_METRICS
+                   if not _rds_watched(watched, metric, "DBInstanceIdentifier", name, identifier)]
+        if not _log_metric_watched(cfn, watched, "instance", identifier):
+            missing.append(_log_alarm_hint("instance", identifier))
+        if missing:
+            yield RuleMatch(
+                ["Resources", name],
+                f"Resource {name}: the database instance has no alarm on {'; and none on '.join(missing)}. "
+                f"Fix: add the missing AWS::CloudWatch::Alarm in this template.",
+            )
+
+
+def _rds_watched(watched, metric, dimension, name, identifier) -> bool:
+    """An alarm watches `metric` of the database, named by Ref or by its literal identifier."""
+    identities = [{"Ref": name}] + ([identifier] if isinstance(identifier, str) else [])
+    return any(_is_watched(watched, "AWS/RDS", {metric}, dimension, identity) for identity in identities)
+
+
+def _log_metric_watched(cfn, watched, kind, identifier) -> bool:
+    """An alarm watches a metric filter of the database's own log group (its connection failures);
+    `kind` is cluster or instance, as RDS names the group /aws/rds/<kind>/<identifier>/<log>."""
     if not isinstance(identifier, str):
         return False
-    prefix = f"/aws/rds/cluster/{identifier}/"
+    prefix = f"/aws/rds/{kind}/{identifier}/"
     log_groups = {name for name, group in cfn.get_resources("AWS::Logs::LogGroup").items()
                   if str(facts.properties(group).get("LogGroupName", "")).startswith(prefix)}
     for metric_filter in cfn.get_resources("AWS::Logs::MetricFilter").values():
@@ -133,13 +160,12 @@ def _log_metric_watched(cfn, watched, props) -> bool:
     return False
 
 
-def _log_alarm_hint(props) -> str:
-    identifier = props.get("DBClusterIdentifier")
+def _log_alarm_hint(kind, identifier) -> str:
     if not isinstance(identifier, str):
-        return ("connection failures (the cluster has no literal DBClusterIdentifier, so its log group "
-                "/aws/rds/cluster/<id>/postgresql cannot be created and filtered in this template)")
+        return (f"connection failures (the {kind} has no literal DB{kind.capitalize()}Identifier, so its log group "
+                f"/aws/rds/{kind}/<id>/postgresql cannot be created and filtered in this template)")
     return (f"connection failures (an AWS::Logs::MetricFilter on the log group "
-            f"/aws/rds/cluster/{identifier}/postgresql, Ref'd by LogGroupName, and an alarm on its metric)")
+            f"/aws/rds/{kind}/{identifier}/postgresql, Ref'd by LogGroupName, and an alarm on its metric)")
 
 
 # --- dead-letter queues -----------------------------------------------------------------------

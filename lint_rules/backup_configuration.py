@@ -28,7 +28,7 @@ class BackupConfiguration(CloudFormationLintRule):
 def _database_backups(cfn):
     for name, database in cfn.get_resources(["AWS::RDS::DBCluster", "AWS::RDS::DBInstance"]).items():
         props = facts.properties(database)
-        if database.get("Type") == "AWS::RDS::DBInstance" and _belongs_to_cluster(props):
+        if database.get("Type") == "AWS::RDS::DBInstance" and facts.rds_instance_in_cluster(props):
             continue  # the cluster holds the backups and the storage
         problems = [*_retention_problem(props), *_encryption_problem(props)]
         if problems:
@@ -37,11 +37,6 @@ def _database_backups(cfn):
                 f"Resource {name}: {'; '.join(problems)}. Fix: set BackupRetentionPeriod to at least "
                 f"{MINIMUM_RETENTION_DAYS} and StorageEncrypted to true.",
             )
-
-
-def _belongs_to_cluster(props) -> bool:
-    engine = props.get("Engine")
-    return "DBClusterIdentifier" in props or (isinstance(engine, str) and engine.startswith("aurora"))
 
 
 def _retention_problem(props):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 import types
 import typing
@@ -251,14 +252,49 @@ class Network(Model):
         return [str(next(subnets)) for _ in range(self.availability_zones)]
 
 
+AURORA = "aurora-postgresql"  # Aurora PostgreSQL Serverless v2 (seed 000 §1.3)
+POSTGRES = "postgres"  # one RDS for PostgreSQL DB instance (seed 002 §2.4)
+SERVERLESS_KEYS = ("min_acu", "max_acu", "reader_instances")  # read by engine aurora-postgresql only
+# RDS rotates the master password it manages every 7 days; CloudFormation has no property to change that.
+MANAGED_ROTATION_DAYS = 7
+
+
+class DatabaseInstance(Model):
+    """The size and storage of an RDS DB instance (database.engine: postgres)."""
+
+    instance_class: Annotated[str, _pattern(r"db\.[a-z0-9]+\.[a-z0-9]+", "an RDS instance class such as db.t4g.micro")]
+    allocated_storage_gb: int = Field(ge=20, le=65536)  # gp2 and gp3 start at 20 GiB
+    # Storage autoscaling: RDS grows the storage up to this when it runs low; null: the storage never grows.
+    max_allocated_storage_gb: int | None = Field(default=None, le=65536)
+    storage_type: Literal["gp3", "gp2"]
+    multi_az: bool
+
+    @field_validator("max_allocated_storage_gb")
+    @classmethod
+    def _room_to_grow(cls, maximum: int | None, info: ValidationInfo) -> int | None:
+        allocated = info.data.get("allocated_storage_gb")
+        least = math.ceil(allocated * 1.1) if allocated is not None else None
+        if maximum is not None and least is not None and maximum < least:
+            raise ValueError(f"got {maximum}; RDS needs the autoscaling ceiling at least 10% above "
+                             f"allocated_storage_gb ({allocated}); expected {least} or more, or null for no autoscaling")
+        return maximum
+
+
 class Database(Model):
+    # Which database the stack builds; each engine reads its own keys and refuses the other's.
+    engine: Literal["aurora-postgresql", "postgres"] = AURORA
     name: DatabaseName
     engine_version: EngineVersion
     master_username: DatabaseName
-    min_acu: float = Field(ge=0.5, le=256, multiple_of=0.5)
-    max_acu: float = Field(ge=1, le=256, multiple_of=0.5)
-    reader_instances: int = Field(ge=0, le=15)
+    # engine aurora-postgresql only
+    min_acu: float | None = Field(default=None, ge=0.5, le=256, multiple_of=0.5, validate_default=True)
+    max_acu: float | None = Field(default=None, ge=1, le=256, multiple_of=0.5, validate_default=True)
+    reader_instances: int | None = Field(default=None, ge=0, le=15, validate_default=True)
+    # engine postgres only
+    instance: DatabaseInstance | None = Field(default=None, validate_default=True)
     backup_retention_days: int = Field(ge=1, le=35)
+    # Aurora: the hosted rotation Lambda's schedule, null for none. postgres: RDS manages the password
+    # and rotates it every 7 days, which is the only value accepted.
     secret_rotation_days: int | None = Field(ge=1, le=365)
     deletion_protection: bool
     performance_insights: bool
@@ -270,13 +306,49 @@ class Database(Model):
     migrations: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
                                         "a folder relative to the project, such as sql")] | None
 
+    @field_validator(*SERVERLESS_KEYS)
+    @classmethod
+    def _serverless_keys_for_aurora_only(cls, value: float | None, info: ValidationInfo) -> float | None:
+        engine = info.data.get("engine")
+        if engine == AURORA and value is None:
+            raise ValueError(f"required with engine {AURORA} (the default); expected a value, or engine: "
+                             f"{POSTGRES} with an instance section")
+        if engine == POSTGRES and value is not None:
+            raise ValueError(f"a key of engine {AURORA} (Serverless v2 capacity); engine {POSTGRES} is sized by "
+                             f"its instance section. Fix: remove it (null in an environment's file when "
+                             f"base.yaml sets it)")
+        return value
+
+    @field_validator("instance")
+    @classmethod
+    def _instance_for_postgres_only(cls, instance: DatabaseInstance | None,
+                                    info: ValidationInfo) -> DatabaseInstance | None:
+        engine = info.data.get("engine")
+        if engine == POSTGRES and instance is None:
+            raise ValueError(f"required with engine {POSTGRES}; expected a section with instance_class, "
+                             f"allocated_storage_gb, storage_type and multi_az (max_allocated_storage_gb optional)")
+        if engine == AURORA and instance is not None:
+            raise ValueError(f"a section of engine {POSTGRES} (one RDS instance); engine {AURORA} is sized by "
+                             f"min_acu, max_acu and reader_instances. Fix: remove it, or set engine: {POSTGRES}")
+        return instance
+
     @field_validator("max_acu")
     @classmethod
-    def _max_not_below_min(cls, max_acu: float, info: ValidationInfo) -> float:
+    def _max_not_below_min(cls, max_acu: float | None, info: ValidationInfo) -> float | None:
         min_acu = info.data.get("min_acu")
-        if min_acu is not None and max_acu < min_acu:
+        if min_acu is not None and max_acu is not None and max_acu < min_acu:
             raise ValueError(f"got {max_acu:g}, below min_acu ({min_acu:g}); expected max_acu >= min_acu")
         return max_acu
+
+    @field_validator("secret_rotation_days")
+    @classmethod
+    def _rds_rotates_its_own_secret(cls, days: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("engine") == POSTGRES and days != MANAGED_ROTATION_DAYS:
+            raise ValueError(
+                f"got {_shown(days)}; with engine {POSTGRES} RDS manages the master password in Secrets Manager and "
+                f"rotates it itself every {MANAGED_ROTATION_DAYS} days, a schedule CloudFormation cannot change; "
+                f"expected {MANAGED_ROTATION_DAYS}")
+        return days
 
     @property
     def engine_major(self) -> str:
@@ -696,7 +768,10 @@ class Edge(Model):
 class Thresholds(Model):
     alb_p95_latency_seconds: float = Field(gt=0)
     alb_5xx_percent: float = Field(gt=0, le=100)
-    acu_utilization_percent: float = Field(gt=0, le=100)
+    acu_utilization_percent: float = Field(default=90, gt=0, le=100)  # Aurora (seed 001 task 7.2)
+    database_cpu_percent: float = Field(default=80, gt=0, le=100)  # RDS instance, for 10 minutes (seed 002 §2.10)
+    # RDS instance: alarm when free storage falls below this share of allocated_storage_gb
+    database_free_storage_percent: float = Field(default=10, gt=0, lt=100)
     database_connection_failures_per_5_minutes: int = Field(ge=1)
 
 
@@ -926,8 +1001,8 @@ def _network_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Pa
             "the app server in the private subnets installs Docker and pulls images through a NAT; "
             "expected single or per_az",
         ))
-    if ("database" in config.stacks and config.database.secret_rotation_days is not None
-            and not network.vpc_endpoints):
+    if ("database" in config.stacks and config.database.engine == AURORA
+            and config.database.secret_rotation_days is not None and not network.vpc_endpoints):
         key = ("database", "secret_rotation_days")
         problems.append(ParamsProblem(
             params.locate(key), dotted(key),

@@ -13,10 +13,10 @@ import json
 from troposphere import Sub
 from troposphere.cloudwatch import Dashboard
 
-from stackyard.config import EnvironmentConfig, app_behind_load_balancer
+from stackyard.config import AURORA, EnvironmentConfig, app_behind_load_balancer
 from templates import compute, edge_global
 from templates.common import StackTemplates, import_value, new_template, output_parameter, tag_resources
-from templates.database import cluster_identifier
+from templates.database import cluster_identifier, instance_identifier
 from templates.messaging import dead_letter_queue_name, queue_name
 
 NAME = "dashboard"
@@ -48,7 +48,6 @@ def _imported(config: EnvironmentConfig) -> list[str]:
 def _rows(config: EnvironmentConfig) -> list[list[dict]]:
     balancer = ["LoadBalancer", "${LoadBalancerFullName}"]
     distribution = ["DistributionId", "${DistributionId}", "Region", "Global"]
-    cluster = ["DBClusterIdentifier", cluster_identifier(config)]
     web_acl = ["WebACL", edge_global.web_acl_name(config), "Rule", "ALL"]
     queues = [name for key in config.messaging.queues
               for name in (queue_name(config, key), dead_letter_queue_name(config, key))]
@@ -72,14 +71,7 @@ def _rows(config: EnvironmentConfig) -> list[list[dict]]:
                 ["AWS/EC2", "CPUUtilization", "InstanceId", "${AppInstanceId}"],
             ], "Average"),
         ] if app_behind_load_balancer(config) else [],
-        [
-            _graph("Database capacity", [["AWS/RDS", metric, *cluster]
-                                         for metric in ("ACUUtilization", "ServerlessDatabaseCapacity")], "Average"),
-            _graph("Database connections", [["AWS/RDS", "DatabaseConnections", *cluster],
-                                            [f"{config.app}/{config.environment}", "DatabaseConnectionFailures"]],
-                   "Sum"),
-            _graph("Database CPU (%)", [["AWS/RDS", "CPUUtilization", *cluster]], "Average"),
-        ],
+        _database_graphs(config),
         [
             _graph("Messages waiting", [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name]
                                         for name in queues], "Maximum"),
@@ -88,6 +80,23 @@ def _rows(config: EnvironmentConfig) -> list[list[dict]]:
         ],
     ]
     return [row for row in rows if row]
+
+
+def _database_graphs(config: EnvironmentConfig) -> list[dict]:
+    """Aurora: capacity in ACU; an RDS instance: its free storage. Connections and CPU for both."""
+    if config.database.engine == AURORA:
+        database = ["DBClusterIdentifier", cluster_identifier(config)]
+        size = _graph("Database capacity", [["AWS/RDS", metric, *database]
+                                            for metric in ("ACUUtilization", "ServerlessDatabaseCapacity")], "Average")
+    else:
+        database = ["DBInstanceIdentifier", instance_identifier(config)]
+        size = _graph("Database free storage (bytes)", [["AWS/RDS", "FreeStorageSpace", *database]], "Minimum")
+    return [
+        size,
+        _graph("Database connections", [["AWS/RDS", "DatabaseConnections", *database],
+                                        [f"{config.app}/{config.environment}", "DatabaseConnectionFailures"]], "Sum"),
+        _graph("Database CPU (%)", [["AWS/RDS", "CPUUtilization", *database]], "Average"),
+    ]
 
 
 def _graph(title: str, metrics: list[list[str]], stat: str, region: str | None = None) -> dict:

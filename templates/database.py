@@ -1,10 +1,13 @@
-"""Database stack (seed 000 §1.3, seed 001 task 3): Aurora PostgreSQL Serverless v2.
+"""Database stack: Aurora PostgreSQL Serverless v2 (seed 000 §1.3, seed 001 task 3), or one RDS for
+PostgreSQL instance (seed 002 §2.4), as `database.engine` says.
 
-The master credentials are generated into Secrets Manager under `/<app>/<env>/db/credentials`
+Aurora: the master credentials are generated into Secrets Manager under `/<app>/<env>/db/credentials`
 (the seed's `/one-system/db/credentials` with the environment added, so environments never share
-a secret) and rotated by the hosted rotation Lambda. One customer-managed key encrypts the
-cluster, its Performance Insights and the secret; it is kept with the data, because a snapshot
-is useless once its key is gone.
+a secret) and rotated by the hosted rotation Lambda. RDS instance: RDS generates the master password
+into a secret it manages and rotates itself (ManageMasterUserPassword), which holds only the username
+and password. Either way one customer-managed key encrypts the database, its Performance Insights
+and the secret; it is kept with the data, because a snapshot is useless once its key is gone. The
+exports are the same for both engines, so the stacks that import them do not care which it is.
 """
 
 from __future__ import annotations
@@ -14,14 +17,24 @@ import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
-from troposphere import AccountId, GetAtt, Join, Output, Partition, Ref, Sub, Template
+from typing import NamedTuple
+
+from troposphere import AccountId, AWSObject, GetAtt, Join, Output, Partition, Ref, Sub, Template
 from troposphere.awslambda import Function, VPCConfig
 from troposphere.cloudformation import CustomResource
 from troposphere.iam import Policy, Role
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 from troposphere.kms import Alias, Key
 from troposphere.logs import LogGroup, MetricFilter, MetricTransformation
-from troposphere.rds import DBCluster, DBClusterParameterGroup, DBInstance, DBSubnetGroup, ServerlessV2ScalingConfiguration
+from troposphere.rds import (
+    DBCluster,
+    DBClusterParameterGroup,
+    DBInstance,
+    DBParameterGroup,
+    DBSubnetGroup,
+    MasterUserSecret,
+    ServerlessV2ScalingConfiguration,
+)
 from troposphere.secretsmanager import (
     GenerateSecretString,
     HostedRotationLambda,
@@ -31,7 +44,7 @@ from troposphere.secretsmanager import (
     SecretTargetAttachment,
 )
 
-from stackyard.config import EnvironmentConfig
+from stackyard.config import AURORA, POSTGRES, Database, EnvironmentConfig
 from stackyard.lambda_package import folder_digest
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
@@ -50,7 +63,13 @@ from templates.network import ANYWHERE, DATABASE_PORT
 from templates.policies import document, service_role_trust
 
 NAME = "database"
-ENGINE = "aurora-postgresql"
+ENGINE = AURORA
+# What RDS for PostgreSQL sets when no parameter group says otherwise; a group is made only to change them.
+# rds.force_ssl became 1 by default with PostgreSQL 15.
+POSTGRES_DEFAULTS = {"log_statement": "none", "log_min_duration_statement": "-1"}
+FORCE_SSL_DEFAULT_SINCE = 15
+GIB = 1024 ** 3
+CPU_EVALUATION_PERIODS = 2  # of five minutes: seed 002 §2.10's "for 10 min"
 SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2020-07-23"
 # Characters that break connection strings or shell quoting when they appear in the password.
 PASSWORD_EXCLUDED = "\"'@/\\ :?#[]%&=+;,`$"
@@ -64,27 +83,57 @@ CONNECTION_FAILURES = ('?"password authentication failed" ?"no pg_hba.conf entry
                        '?"too many connections" ?"remaining connection slots are reserved"')
 
 
+class Server(NamedTuple):
+    """What the migrator, the alarms and the exports need of the database, whichever engine built it."""
+
+    resource: AWSObject  # the Aurora cluster or the RDS instance
+    secret_arn: object  # the master credentials' secret
+    ready: list[str]  # what the migrator waits for beyond what it references: the writer, the secret complete
+    endpoint: dict[str, object]  # Host and Port for the migrator when the secret does not hold them
+
+
 def build(config: EnvironmentConfig) -> StackTemplates:
     database = config.database
-    template = new_template(
-        config, f"Aurora PostgreSQL {database.engine_version} Serverless v2 ({database.min_acu:g}-{database.max_acu:g} ACU)",
-    )
+    template = new_template(config, _description(database))
     key = _key(template, config)
+    if database.engine == AURORA:
+        server = _aurora(template, config, key)
+        _cluster_alarms(template, config, server.resource)
+        _cluster_exports(template, config, server.resource, server.secret_arn, key)
+    else:
+        server = _instance(template, config, key)
+        _instance_alarms(template, config, server.resource)
+        _instance_exports(template, config, server.resource, server.secret_arn, key)
+    packages = _schema_migrator(template, config, key, server) if database.migrations else {}
+    return StackTemplates(NAME, tag_resources(template, config), packages=packages)
+
+
+def _description(database: Database) -> str:
+    if database.engine == AURORA:
+        return f"Aurora PostgreSQL {database.engine_version} Serverless v2 ({database.min_acu:g}-{database.max_acu:g} ACU)"
+    size = database.instance
+    return (f"RDS PostgreSQL {database.engine_version} on {size.instance_class} ({size.allocated_storage_gb} GB "
+            f"{size.storage_type}{', Multi-AZ' if size.multi_az else ''})")
+
+
+def _aurora(template: Template, config: EnvironmentConfig, key: Key) -> Server:
     secret = _secret(template, config, key)
     cluster = _cluster(template, config, key, secret)
     writer = _instances(template, config, cluster, key)
     attachment = template.add_resource(SecretTargetAttachment(
         "DatabaseSecretAttachment", SecretId=Ref(secret), TargetId=Ref(cluster), TargetType="AWS::RDS::DBCluster",
     ))
-    if database.secret_rotation_days is not None:
+    if config.database.secret_rotation_days is not None:
         _rotation(template, config, key, attachment, writer)
-    packages = _schema_migrator(template, config, key, secret, attachment, writer) if database.migrations else {}
-    _alarms(template, config, cluster)
-    _exports(template, config, cluster, secret, key)
-    return StackTemplates(NAME, tag_resources(template, config), packages=packages)
+    # the writer answering, and the secret holding its host
+    return Server(cluster, Ref(secret), [writer.title, attachment.title], {})
 
 
 def cluster_identifier(config: EnvironmentConfig) -> str:
+    return f"{config.app}-{config.environment}"
+
+
+def instance_identifier(config: EnvironmentConfig) -> str:
     return f"{config.app}-{config.environment}"
 
 
@@ -136,10 +185,7 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
         "DatabaseLogGroup", LogGroupName=f"/aws/rds/cluster/{identifier}/postgresql",
         RetentionInDays=database.log_retention_days,
     ))
-    subnets = template.add_resource(DBSubnetGroup(
-        "DatabaseSubnetGroup", DBSubnetGroupDescription=f"Private subnets of {config.app} {config.environment}",
-        SubnetIds=import_list(config, "PrivateSubnetIds"),
-    ))
+    subnets = _subnet_group(template, config)
     parameters = template.add_resource(DBClusterParameterGroup(
         "DatabaseClusterParameters",
         Description=f"{config.app} {config.environment}: TLS only, statement logging",
@@ -176,6 +222,13 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
     ), config, snapshot=True))
 
 
+def _subnet_group(template: Template, config: EnvironmentConfig) -> DBSubnetGroup:
+    return template.add_resource(DBSubnetGroup(
+        "DatabaseSubnetGroup", DBSubnetGroupDescription=f"Private subnets of {config.app} {config.environment}",
+        SubnetIds=import_list(config, "PrivateSubnetIds"),
+    ))
+
+
 def _instances(template: Template, config: EnvironmentConfig, cluster: DBCluster, key: Key) -> DBInstance:
     """The writer, then any readers; all serverless, none reachable from outside the VPC."""
     database = config.database
@@ -196,6 +249,85 @@ def _instances(template: Template, config: EnvironmentConfig, cluster: DBCluster
             instance.PerformanceInsightsRetentionPeriod = PERFORMANCE_INSIGHTS_FREE_DAYS
         instances.append(template.add_resource(instance))
     return instances[0]
+
+
+def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server:
+    """One RDS for PostgreSQL instance in the private subnets; RDS keeps its password in a secret of its own."""
+    database = config.database
+    size = database.instance
+    identifier = instance_identifier(config)
+    # Created before the instance so its retention applies; RDS would otherwise create it unbounded.
+    log_group = template.add_resource(LogGroup(
+        "DatabaseLogGroup", LogGroupName=f"/aws/rds/instance/{identifier}/postgresql",
+        RetentionInDays=database.log_retention_days,
+    ))
+    instance = DBInstance(
+        "DatabaseInstance",
+        DBInstanceIdentifier=identifier,
+        Engine=POSTGRES,
+        EngineVersion=database.engine_version,
+        DBInstanceClass=size.instance_class,
+        AllocatedStorage=size.allocated_storage_gb,
+        StorageType=size.storage_type,
+        MultiAZ=size.multi_az,
+        DBName=database.name,
+        Port=DATABASE_PORT,
+        MasterUsername=database.master_username,
+        ManageMasterUserPassword=True,
+        MasterUserSecret=MasterUserSecret(KmsKeyId=GetAtt(key, "Arn")),
+        StorageEncrypted=True,
+        KmsKeyId=GetAtt(key, "Arn"),
+        BackupRetentionPeriod=database.backup_retention_days,
+        CopyTagsToSnapshot=True,
+        DeletionProtection=database.deletion_protection,
+        EnableCloudwatchLogsExports=["postgresql"],
+        DBSubnetGroupName=Ref(_subnet_group(template, config)),
+        VPCSecurityGroups=[import_value(config, "DatabaseSecurityGroupId")],
+        PubliclyAccessible=False,
+        AutoMinorVersionUpgrade=True,
+        EnablePerformanceInsights=database.performance_insights,
+        DependsOn=log_group.title,
+    )
+    if size.max_allocated_storage_gb is not None:
+        instance.MaxAllocatedStorage = size.max_allocated_storage_gb
+    if database.performance_insights:
+        # RDS for PostgreSQL has Performance Insights on every instance class, db.t4g.micro included
+        # (only MySQL and MariaDB lack it on the micro and small classes).
+        instance.PerformanceInsightsKMSKeyId = GetAtt(key, "Arn")
+        instance.PerformanceInsightsRetentionPeriod = PERFORMANCE_INSIGHTS_FREE_DAYS
+    group = _parameter_group(template, config)
+    if group is not None:
+        instance.DBParameterGroupName = Ref(group)
+    instance = template.add_resource(keep_on_delete(instance, config, snapshot=True))
+    endpoint = {"Host": GetAtt(instance, "Endpoint.Address"), "Port": GetAtt(instance, "Endpoint.Port")}
+    # GetAtt of the instance already orders the migrator after it: no DependsOn needed
+    return Server(instance, GetAtt(instance, "MasterUserSecret.SecretArn"), [], endpoint)
+
+
+def _parameter_group(template: Template, config: EnvironmentConfig) -> DBParameterGroup | None:
+    """A parameter group only where the instance needs settings the default one lacks (seed 002 §2.4:
+    the default PostgreSQL parameters)."""
+    database = config.database
+    parameters = instance_parameters(database)
+    if not parameters:
+        return None
+    return template.add_resource(DBParameterGroup(
+        "DatabaseParameters",
+        Description=f"{config.app} {config.environment}: PostgreSQL {database.engine_major} defaults except "
+                    f"{', '.join(f'{name}={value}' for name, value in sorted(parameters.items()))}",
+        Family=f"{POSTGRES}{database.engine_major}",
+        Parameters=parameters,
+    ))
+
+
+def instance_parameters(database: Database) -> dict[str, str]:
+    """The settings the instance needs that RDS's default PostgreSQL parameter group does not have."""
+    wanted = {"log_statement": database.log_statement,
+              "log_min_duration_statement": str(database.log_min_duration_ms)}
+    parameters = {name: value for name, value in wanted.items() if POSTGRES_DEFAULTS[name] != value}
+    if int(database.engine_major) < FORCE_SSL_DEFAULT_SINCE:
+        parameters["rds.force_ssl"] = "1"  # TLS only, as the migrator connects and Aurora has it
+    return parameters
 
 
 def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachment, writer: DBInstance) -> None:
@@ -246,14 +378,15 @@ def _database_client(template: Template, config: EnvironmentConfig, name: str, w
 
 class SchemaMigration(CustomResource):
     resource_type = "Custom::SchemaMigration"
-    props = {**CustomResource.props, "SecretArn": (str, True), "DatabaseName": (str, True), "SqlSha256": (str, True)}
+    props = {**CustomResource.props, "SecretArn": (str, True), "DatabaseName": (str, True), "SqlSha256": (str, True),
+             "Host": (str, False), "Port": (str, False)}
 
 
-def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, secret: Secret, attachment,
-                     writer: DBInstance) -> dict[str, LambdaCode]:
+def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, server: Server) -> dict[str, LambdaCode]:
     """The migrator Lambda, in the private subnets, and the custom resource that runs it on deploy.
 
-    The resource carries the migrations' digest, so new or changed files make it an Update.
+    The resource carries the migrations' digest, so new or changed files make it an Update. An RDS
+    managed secret holds no host, so the instance's endpoint travels as Host and Port.
     """
     database = config.database
     name = f"{config.app}-{config.environment}-schema-migrator"
@@ -269,7 +402,7 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
         Runtime=MIGRATOR_RUNTIME,
         Handler="handler.handler",
         Code=lambda_code(template, MIGRATOR_CODE, "the schema migrator"),
-        Role=GetAtt(_migrator_role(template, config, key, secret, log_group), "Arn"),
+        Role=GetAtt(_migrator_role(template, config, key, server.secret_arn, log_group), "Arn"),
         Timeout=MIGRATOR_TIMEOUT_SECONDS,
         MemorySize=256,
         VpcConfig=VPCConfig(SubnetIds=import_list(config, "PrivateSubnetIds"), SecurityGroupIds=[Ref(group)]),
@@ -278,18 +411,19 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     migration = template.add_resource(SchemaMigration(
         "SchemaMigration",
         ServiceToken=GetAtt(function, "Arn"),
-        SecretArn=Ref(secret),
+        SecretArn=server.secret_arn,
         DatabaseName=database.name,
         SqlSha256=folder_digest(config.project_dir / database.migrations, "*.sql"),
-        # the database answering, the secret holding its host, and the migrator admitted by it
-        DependsOn=[writer.title, attachment.title, admitted.title],
+        **server.endpoint,
+        # the database answering with its credentials, and the migrator admitted by it
+        DependsOn=[*server.ready, admitted.title],
     ))
     template.add_output(Output("SchemaVersion", Description="The last migration applied",
                                Value=GetAtt(migration, "Version")))
     return {MIGRATOR_CODE: LambdaCode(MIGRATOR_FOLDER, {"sql": database.migrations})}
 
 
-def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secret: Secret, log_group) -> Role:
+def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secret_arn, log_group) -> Role:
     secrets_manager = Sub("secretsmanager.${AWS::Region}.amazonaws.com")
     return template.add_resource(Role(
         "MigratorRole",
@@ -297,7 +431,7 @@ def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secr
         AssumeRolePolicyDocument=service_role_trust("lambda.amazonaws.com"),
         Policies=[Policy(PolicyName="schema-migrator", PolicyDocument=document(
             Statement(Sid="DatabaseCredentials", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
-                      Resource=[Ref(secret)]),
+                      Resource=[secret_arn]),
             Statement(Sid="DecryptDatabaseCredentials", Effect=Allow, Action=[awacs.kms.Decrypt],
                       Resource=[GetAtt(key, "Arn")],
                       Condition=Condition(StringEquals({"kms:ViaService": secrets_manager}))),
@@ -313,7 +447,7 @@ def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secr
     ))
 
 
-def _alarms(template: Template, config: EnvironmentConfig, cluster: DBCluster) -> None:
+def _cluster_alarms(template: Template, config: EnvironmentConfig, cluster: DBCluster) -> None:
     thresholds = config.monitoring.thresholds
     add_alarm(
         template, config, "DatabaseCapacityAlarm",
@@ -322,7 +456,34 @@ def _alarms(template: Template, config: EnvironmentConfig, cluster: DBCluster) -
         Statistic="Average", Period=FIVE_MINUTES, EvaluationPeriods=3,
         ComparisonOperator="GreaterThanThreshold", Threshold=thresholds.acu_utilization_percent,
     )
-    # Aurora PostgreSQL publishes no metric for refused connections; its log records each one.
+    _connection_failure_alarm(template, config)
+
+
+def _instance_alarms(template: Template, config: EnvironmentConfig, instance: DBInstance) -> None:
+    """Seed 002 §2.10: CPU above 80% for 10 minutes; and storage running out, which stops every write."""
+    thresholds = config.monitoring.thresholds
+    size = config.database.instance
+    add_alarm(
+        template, config, "DatabaseCpuAlarm",
+        f"database CPU above {thresholds.database_cpu_percent:g}% for 10 minutes", "critical",
+        Namespace="AWS/RDS", MetricName="CPUUtilization", Dimensions=dimensions(DBInstanceIdentifier=Ref(instance)),
+        Statistic="Average", Period=FIVE_MINUTES, EvaluationPeriods=CPU_EVALUATION_PERIODS,
+        ComparisonOperator="GreaterThanThreshold", Threshold=thresholds.database_cpu_percent,
+    )
+    add_alarm(
+        template, config, "DatabaseFreeStorageAlarm",
+        f"database free storage below {thresholds.database_free_storage_percent:g}% of "
+        f"{size.allocated_storage_gb} GB", "critical",
+        Namespace="AWS/RDS", MetricName="FreeStorageSpace", Dimensions=dimensions(DBInstanceIdentifier=Ref(instance)),
+        Statistic="Minimum", Period=FIVE_MINUTES, EvaluationPeriods=1, ComparisonOperator="LessThanThreshold",
+        Threshold=int(size.allocated_storage_gb * GIB * thresholds.database_free_storage_percent / 100),
+    )
+    _connection_failure_alarm(template, config)
+
+
+def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> None:
+    # PostgreSQL on RDS publishes no metric for refused connections; its log records each one.
+    thresholds = config.monitoring.thresholds
     namespace = f"{config.app}/{config.environment}"
     template.add_resource(MetricFilter(
         "DatabaseConnectionFailureFilter",
@@ -342,11 +503,26 @@ def _alarms(template: Template, config: EnvironmentConfig, cluster: DBCluster) -
     )
 
 
-def _exports(template: Template, config: EnvironmentConfig, cluster: DBCluster, secret: Secret, key: Key) -> None:
+def _cluster_exports(template: Template, config: EnvironmentConfig, cluster: DBCluster, secret_arn, key: Key) -> None:
     export(template, config, "DatabaseEndpoint", GetAtt(cluster, "Endpoint.Address"), "Writer endpoint host name")
     export(template, config, "DatabaseReaderEndpoint", GetAtt(cluster, "ReadEndpoint.Address"), "Reader endpoint host name")
     export(template, config, "DatabasePort", GetAtt(cluster, "Endpoint.Port"), "PostgreSQL port")
     export(template, config, "DatabaseName", config.database.name, "Database name")
     export(template, config, "DatabaseClusterId", Ref(cluster), "Aurora cluster identifier")
-    export(template, config, "DatabaseSecretArn", Ref(secret), "Secrets Manager ARN of the master credentials")
+    export(template, config, "DatabaseSecretArn", secret_arn, "Secrets Manager ARN of the master credentials")
+    export(template, config, "DatabaseKeyArn", GetAtt(key, "Arn"), "KMS key of the database and its secret")
+
+
+def _instance_exports(template: Template, config: EnvironmentConfig, instance: DBInstance, secret_arn,
+                      key: Key) -> None:
+    """The exports of the Aurora stack, so importers need not know the engine; the instance has no readers,
+    so its reader endpoint is the instance itself."""
+    export(template, config, "DatabaseEndpoint", GetAtt(instance, "Endpoint.Address"), "Instance endpoint host name")
+    export(template, config, "DatabaseReaderEndpoint", GetAtt(instance, "Endpoint.Address"),
+           "Instance endpoint host name (an RDS instance has no readers)")
+    export(template, config, "DatabasePort", GetAtt(instance, "Endpoint.Port"), "PostgreSQL port")
+    export(template, config, "DatabaseName", config.database.name, "Database name")
+    export(template, config, "DatabaseInstanceId", Ref(instance), "RDS DB instance identifier")
+    export(template, config, "DatabaseSecretArn", secret_arn,
+           "Secrets Manager ARN of the master credentials (username and password; RDS manages and rotates it)")
     export(template, config, "DatabaseKeyArn", GetAtt(key, "Arn"), "KMS key of the database and its secret")

@@ -22,9 +22,9 @@ def base_line(text: str) -> int:
 
 
 ALLOWED_DATABASE_KEYS = (
-    "backup_retention_days, deletion_protection, engine_version, log_min_duration_ms, log_retention_days, "
-    "log_statement, master_username, max_acu, migrations, min_acu, name, performance_insights, reader_instances, "
-    "secret_rotation_days"
+    "backup_retention_days, deletion_protection, engine, engine_version, instance, log_min_duration_ms, "
+    "log_retention_days, log_statement, master_username, max_acu, migrations, min_acu, name, performance_insights, "
+    "reader_instances, secret_rotation_days"
 )
 
 CASES = {

@@ -126,8 +126,26 @@ def monitored_cluster(**props: Any) -> dict[str, Any]:
 
 def rds_instance(**props: Any) -> dict[str, Any]:
     defaults = {"Engine": "postgres", "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": "20",
-                "MasterUsername": "admin", "BackupRetentionPeriod": 7, "StorageEncrypted": True}
+                "DBInstanceIdentifier": f"{APP}-{ENV}", "MasterUsername": "admin", "BackupRetentionPeriod": 7,
+                "StorageEncrypted": True}
     return res("AWS::RDS::DBInstance", **{**defaults, **props})
+
+
+def instance_alarms(name: str = "Database", *, leave_out: str | None = None) -> dict[str, Any]:
+    """What E9007 wants beside an RDS instance `name` (identifier <app>-<env>): CPU and free storage alarms
+    (one by Ref, one by the literal identifier), and a connection-failure alarm on a filter of its log group."""
+    resources = {
+        "InstanceLogs": res("AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/instance/{APP}-{ENV}/postgresql"),
+        "InstanceConnectionFailures": res("AWS::Logs::MetricFilter", LogGroupName=ref("InstanceLogs"),
+                                          FilterPattern='"password authentication failed"',
+                                          MetricTransformations=[{"MetricNamespace": "Shop/Database",
+                                                                  "MetricName": "InstanceConnectionFailures",
+                                                                  "MetricValue": "1"}]),
+        "InstanceConnectionFailureAlarm": alarm("Shop/Database", "InstanceConnectionFailures"),
+        "InstanceCpuAlarm": alarm("AWS/RDS", "CPUUtilization", DBInstanceIdentifier=ref(name)),
+        "InstanceFreeStorageAlarm": alarm("AWS/RDS", "FreeStorageSpace", DBInstanceIdentifier=f"{APP}-{ENV}"),
+    }
+    return {key: resource for key, resource in resources.items() if key != leave_out}
 
 
 def listener(protocol: str, actions: list[dict[str, Any]], **props: Any) -> dict[str, Any]:
@@ -281,6 +299,7 @@ SECURITY_GROUP_LEAST_PRIVILEGE = [
 DATABASE_ISOLATION = [
     passes("E9003", "private-database-from-a-group", template({
         "Database": rds_instance(PubliclyAccessible=False, DBSubnetGroupName=ref("DatabaseSubnetGroup")),
+        **instance_alarms(),
         "DatabaseSubnetGroup": res("AWS::RDS::DBSubnetGroup", DBSubnetGroupDescription="db",
                                    SubnetIds=split_import(f"{APP}-{ENV}-PrivateSubnetIds")),
         "DatabaseFromApp": res("AWS::EC2::SecurityGroupIngress", GroupId="sg-0123456789abcdef0",
@@ -288,6 +307,7 @@ DATABASE_ISOLATION = [
     })),
     fails("E9003", "publicly-accessible", "Resource Database", template({
         "Database": rds_instance(PubliclyAccessible=True),
+        **instance_alarms(),
     })),
     fails("E9003", "imported-public-subnets", "Resource DatabaseSubnetGroup", template({
         "DatabaseSubnetGroup": res("AWS::RDS::DBSubnetGroup", DBSubnetGroupDescription="db",
@@ -319,6 +339,7 @@ SECRET_ENCRYPTION = [
         "Key": res("AWS::KMS::Key", KeyPolicy={"Version": "2012-10-17", "Statement": []}),
         "Secret": res("AWS::SecretsManager::Secret", KmsKeyId=ref("Key"), GenerateSecretString={}),
         "Database": rds_instance(ManageMasterUserPassword=True, MasterUserSecret={"KmsKeyId": getatt("Key", "Arn")}),
+        **instance_alarms(),
     })),
     fails("E9004", "secret-without-key", "Resource Secret", template({
         "Secret": res("AWS::SecretsManager::Secret", GenerateSecretString={}),
@@ -328,6 +349,7 @@ SECRET_ENCRYPTION = [
     })),
     fails("E9004", "managed-master-password-without-key", "Resource Database", template({
         "Database": rds_instance(ManageMasterUserPassword=True),
+        **instance_alarms(),
     })),
 ]
 
@@ -337,6 +359,7 @@ BACKUP_CONFIGURATION = [
         "Writer": res("AWS::RDS::DBInstance", Engine="aurora-postgresql", DBInstanceClass="db.serverless",
                       DBClusterIdentifier=ref("Cluster")),
         "Database": rds_instance(BackupRetentionPeriod="35"),
+        **instance_alarms(),
         "Table": res("AWS::DynamoDB::Table", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
                      BillingMode="PAY_PER_REQUEST",
@@ -345,7 +368,8 @@ BACKUP_CONFIGURATION = [
     fails("E9005", "cluster-with-three-days", "Resource Cluster", template(monitored_cluster(BackupRetentionPeriod=3))),
     fails("E9005", "instance-without-retention-or-encryption", "Resource Database", template({
         "Database": res("AWS::RDS::DBInstance", Engine="postgres", DBInstanceClass="db.t4g.micro",
-                        AllocatedStorage="20", MasterUsername="admin"),
+                        AllocatedStorage="20", DBInstanceIdentifier=f"{APP}-{ENV}", MasterUsername="admin"),
+        **instance_alarms(),
     })),
     fails("E9005", "table-without-recovery", "Resource Table", template({
         "Table": res("AWS::DynamoDB::Table", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -395,11 +419,16 @@ HTTPS_ENFORCEMENT = [
 ]
 
 ALARM_COVERAGE = [
-    passes("E9007", "alb-cluster-and-dlq-alarmed", template({
+    passes("E9007", "alb-cluster-instance-and-dlq-alarmed", template({
         "Alb": alb(),
         **alb_alarms(),
         **monitored_cluster(ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2}),
         "CapacityAlarm": alarm("AWS/RDS", "ACUUtilization", DBClusterIdentifier=ref("Cluster")),
+        # the cluster's member: watched through the cluster
+        "Writer": res("AWS::RDS::DBInstance", Engine="aurora-postgresql", DBInstanceClass="db.serverless",
+                      DBClusterIdentifier=ref("Cluster")),
+        "Database": rds_instance(),
+        **instance_alarms(),
         **queues(dlq_alarm=True),
     })),
     fails("E9007", "alb-health-alarm-on-another-balancer", "Resource Alb", template({
@@ -410,6 +439,16 @@ ALARM_COVERAGE = [
         monitored_cluster(ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 2}))),
     fails("E9007", "cluster-without-connection-failure-alarm", "Resource Cluster", template({
         name: resource for name, resource in monitored_cluster().items() if name != "ConnectionFailureAlarm"})),
+    fails("E9007", "instance-without-cpu-alarm", "Resource Database", template({
+        "Database": rds_instance(), **instance_alarms(leave_out="InstanceCpuAlarm")})),
+    fails("E9007", "instance-without-free-storage-alarm", "Resource Database", template({
+        "Database": rds_instance(), **instance_alarms(leave_out="InstanceFreeStorageAlarm")})),
+    fails("E9007", "instance-without-connection-failure-alarm", "Resource Database", template({
+        "Database": rds_instance(), **instance_alarms(leave_out="InstanceConnectionFailureAlarm")})),
+    fails("E9007", "instance-alarms-watch-another-instance", "Resource Replica", template({
+        "Database": rds_instance(), **instance_alarms(),
+        "Replica": rds_instance(DBInstanceIdentifier=f"{APP}-{ENV}-replica"),
+    })),
     fails("E9007", "dead-letter-queue-without-alarm", "Resource JobsDeadLetterQueue", template(
         queues(dlq_alarm=False))),
 ]

@@ -32,7 +32,6 @@ LOG_DAYS = st.sampled_from([1, 7, 30, 365])
 def valid_overrides(draw) -> dict:
     zones = draw(st.sampled_from([2, 3]))
     vpc_prefix = draw(st.integers(16, 20))
-    min_acu = draw(st.sampled_from([0.5, 1.0, 2.0]))
     domain = draw(st.sampled_from([None, "app.example.com"]))
     return {
         "retain_data": draw(st.booleans()),
@@ -45,10 +44,7 @@ def valid_overrides(draw) -> dict:
             "flow_logs": {"retention_days": draw(LOG_DAYS)},
         },
         "database": {
-            "min_acu": min_acu,
-            "max_acu": draw(st.sampled_from([acu for acu in (1.0, 2.0, 4.0, 16.0) if acu >= min_acu])),
-            "reader_instances": draw(st.integers(0, 2)),
-            "secret_rotation_days": draw(st.sampled_from([None, 7, 30, 90])),
+            **draw(st.one_of(_aurora(), _rds_instance())),
             "deletion_protection": draw(st.booleans()),
             "performance_insights": draw(st.booleans()),
             "log_statement": draw(st.sampled_from(["none", "ddl", "mod", "all"])),
@@ -64,6 +60,34 @@ def valid_overrides(draw) -> dict:
                     "log_level": draw(st.sampled_from(["DEBUG", "INFO"]))},
         "edge": {"domain": domain, "hosted_zone_id": "Z0123456789EXAMPLE" if domain else None},
         "monitoring": {"critical_emails": draw(st.lists(st.just("oncall@example.com"), max_size=2))},
+    }
+
+
+@st.composite
+def _aurora(draw) -> dict:
+    min_acu = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    return {
+        "min_acu": min_acu,
+        "max_acu": draw(st.sampled_from([acu for acu in (1.0, 2.0, 4.0, 16.0) if acu >= min_acu])),
+        "reader_instances": draw(st.integers(0, 2)),
+        "secret_rotation_days": draw(st.sampled_from([None, 7, 30, 90])),
+    }
+
+
+@st.composite
+def _rds_instance(draw) -> dict:
+    """engine postgres over the Aurora base.yaml: its capacity keys nulled, as the error message says."""
+    allocated = draw(st.sampled_from([20, 100]))
+    return {
+        "engine": "postgres", "engine_version": draw(st.sampled_from(["16.10", "17.6"])),
+        "min_acu": None, "max_acu": None, "reader_instances": None, "secret_rotation_days": 7,
+        "instance": {
+            "instance_class": draw(st.sampled_from(["db.t4g.micro", "db.t4g.small", "db.m7g.large"])),
+            "allocated_storage_gb": allocated,
+            "max_allocated_storage_gb": draw(st.sampled_from([None, allocated * 2])),
+            "storage_type": draw(st.sampled_from(["gp3", "gp2"])),
+            "multi_az": draw(st.booleans()),
+        },
     }
 
 

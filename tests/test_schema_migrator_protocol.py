@@ -160,6 +160,29 @@ def test_create_update_and_delete_as_cloudformation_sends_them(services, package
     assert again["Data"]["Total"] == "3"  # the delete kept everything
 
 
+def test_a_secret_rds_manages_holds_no_host_so_the_endpoint_comes_as_host_and_port(services, package, runtime,
+                                                                                     request):
+    # engine postgres: ManageMasterUserPassword writes only username and password; the template passes
+    # the instance's Endpoint.Address and Endpoint.Port (as strings, as CloudFormation sends every property).
+    database = "managed_" + hashlib.sha256(request.node.name.encode()).hexdigest()[:10]
+    credentials = create_database(services["postgres"], database)
+    client = boto3.client("secretsmanager", region_name=REGION, endpoint_url=services["aws"],
+                          aws_access_key_id="x", aws_secret_access_key="y")
+    arn = client.create_secret(Name=f"rds!db-{database}", SecretString=json.dumps(
+        {"username": credentials["username"], "password": credentials["password"]}))["ARN"]
+    payload = event(services, arn, "Create")
+    payload["ResourceProperties"].update(DatabaseName=database, Host=credentials["host"],
+                                         Port=str(credentials["port"]))
+    answer, log = invoke(services, package, runtime, payload)
+    assert (answer["Status"], answer["Data"]["Total"]) == ("SUCCESS", "3"), answer
+    assert PASSWORD not in json.dumps(answer) and PASSWORD not in log
+
+    payload["ResourceProperties"].pop("Host")
+    answer, _ = invoke(services, package, runtime, payload)
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"].startswith("neither the database secret nor the resource's Host property names")
+
+
 def test_the_delete_of_a_failed_create_succeeds_without_a_physical_id(services, package, runtime, secret):
     answer, _ = invoke(services, package, runtime, event(services, secret, "Delete"))
     assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", "schema-migrations-SchemaMigration")

@@ -12,7 +12,8 @@ before the Lambda's own timeout. Secrets never reach logs or responses.
 
 Properties: SecretArn (Secrets Manager, with username, password, host, port as RDS writes them),
 DatabaseName (optional, else the secret's dbname), SqlSha256 (changes with the files, so a new
-migration is an Update).
+migration is an Update), Host and Port (optional, else the secret's: a secret RDS manages itself
+holds only the username and password).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def handler(event, context):
 
 
 def migrate(properties: dict) -> dict:
-    credentials = _credentials(properties["SecretArn"])
+    credentials = {**_credentials(properties["SecretArn"]), **_endpoint(properties)}
     database = properties.get("DatabaseName") or credentials.get("dbname") or "postgres"
     files = migration_files()
     connection = _connect(credentials, database)
@@ -137,6 +138,12 @@ def _credentials(secret_arn: str) -> dict:
         raise MigrationError(f"secret {secret_arn} does not hold JSON credentials") from None
 
 
+def _endpoint(properties: dict) -> dict:
+    """Host and port given beside the secret; CloudFormation passes every property as a string."""
+    given = {"host": properties.get("Host"), "port": properties.get("Port")}
+    return {name: value for name, value in given.items() if value}
+
+
 def _connect(credentials: dict, database: str):
     # TLS required (the cluster has rds.force_ssl). Verifying the server's certificate needs the RDS
     # CA bundle, which the package does not carry; the connection is encrypted, as sslmode=require.
@@ -144,6 +151,9 @@ def _connect(credentials: dict, database: str):
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     host, port = credentials.get("host"), int(credentials.get("port", 5432))
+    if not host:
+        raise MigrationError("neither the database secret nor the resource's Host property names the database "
+                             "host. Fix: pass the endpoint as Host (and Port) beside SecretArn")
     # A quick reachability check first; the connection itself has no read timeout, so waiting for the
     # lock or a long CREATE INDEX is fine (the deadline timer answers CloudFormation regardless).
     try:
