@@ -15,7 +15,16 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from stackyard.errors import ParamsError, ParamsProblem
 from stackyard.params import SourcedParams, dotted, environment_names, load_environment
@@ -44,10 +53,13 @@ STACK_SECTIONS = {
     "tables": ("tables",),
     "functions": ("functions",),
     "compute": ("compute", "storage", "messaging", "monitoring"),
+    "containers": ("containers",),
     "edge-global": ("edge",),
-    "edge": ("edge", "compute", "monitoring"),
-    "dashboard": ("database", "messaging", "edge"),
+    "edge": ("edge", "monitoring"),  # and compute's or containers' port: app_port()
+    "dashboard": ("edge",),  # and the sections of the stacks it graphs, when they are in stacks
 }
+# The stacks that can run the app behind the load balancer; an environment has at most one.
+APP_STACKS = ("compute", "containers")
 STACK_NAMES = tuple(STACK_SECTIONS)
 
 
@@ -236,7 +248,7 @@ class Bucket(Model):
 
 
 class Storage(Model):
-    buckets: dict[BucketKey, Bucket] = Field(min_length=1)
+    buckets: dict[BucketKey, Bucket]  # may be empty: the access-log bucket (and edge's frontend bucket) come anyway
     access_logs_expire_after_days: int = Field(ge=1)
 
 
@@ -382,6 +394,141 @@ class Compute(Model):
     docker_compose_version: Annotated[str, _pattern(r"v\d+\.\d+\.\d+", "a Docker Compose release such as v2.29.7")]
 
 
+# Fargate's CPU units and the memory sizes (MiB) each runs with (Amazon ECS developer guide, "Task CPU and memory").
+FARGATE_MEMORY = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+DATABASE_SECRET_VARIABLE = "DATABASE_SECRET_ARN"  # what a container that reads_database_secret finds it in
+EnvironmentVariable = Annotated[str, _pattern(r"[A-Z][A-Z0-9_]*", "an upper-case variable name")]
+
+
+class ContainerSecret(Model):
+    """A variable the container gets when a task starts, from one of: a Secrets Manager secret (name or ARN),
+    an SSM parameter (path or ARN), or this environment's database secret (`database_secret: true`); `key`
+    picks one JSON key of a secret instead of the whole JSON."""
+
+    secret: Annotated[str, _pattern(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+                                    r"|[A-Za-z0-9/_+=.@-]{1,512}", "a secret's name or ARN")] | None = None
+    parameter: Annotated[str, _pattern(r"arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_./-]+"
+                                       r"|[A-Za-z0-9_./-]{1,2048}", "an SSM parameter path such as /app/api-key, "
+                                       "or its ARN")] | None = None
+    database_secret: Literal[True] | None = None
+    key: Annotated[str, _pattern(r"[^:\s]{1,256}", "a JSON key of the secret, such as password")] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ContainerSecret:
+        given = [name for name in ("secret", "parameter", "database_secret") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"got {', '.join(given) or 'none'}; expected exactly one of secret, parameter or "
+                             f"database_secret (true)")
+        if self.key is not None and self.parameter is not None:
+            raise ValueError("key picks a JSON key of a secret; an SSM parameter is one value. Expected no key here")
+        return self
+
+
+class ContainerHealthCheck(Model):
+    """Docker's health check inside the container; ECS replaces a task whose container turns unhealthy."""
+
+    command: NonEmpty  # run by the container's shell; exit status 0 is healthy
+    interval_seconds: int = Field(default=30, ge=5, le=300)
+    timeout_seconds: int = Field(default=5, ge=2, le=60)
+    retries: int = Field(default=3, ge=1, le=10)
+    start_period_seconds: int = Field(default=0, ge=0, le=300)
+
+
+class ImageRepository(Model):
+    tag_mutability: Literal["MUTABLE", "IMMUTABLE"]
+    keep_images: int = Field(ge=1, le=10000)  # the lifecycle policy expires older images
+
+
+class TaskScaling(Model):
+    """Target tracking: tasks are added or removed to keep the service's average near these."""
+
+    cpu_percent: float = Field(ge=10, le=90)
+    memory_percent: float = Field(ge=10, le=90)
+    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
+    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+
+
+class Containers(Model):
+    """The app as an ECS Fargate service behind the load balancer (the alternative to `compute`)."""
+
+    port: int = Field(ge=1024, le=65535)
+    cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384]  # Fargate CPU units: 1024 is one vCPU
+    memory_mb: int
+    architecture: Literal["X86_64", "ARM64"]
+    # The tag deployed. Changing it is what rolls the service to a new image (see templates/containers.py).
+    image_tag: Annotated[str, _pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as 1.4.2 or a git "
+                                       "commit")]
+    repository: ImageRepository
+    min_tasks: int = Field(ge=1, le=1000)
+    max_tasks: int = Field(ge=1, le=1000)
+    scaling: TaskScaling
+    health_check_grace_seconds: int = Field(ge=0, le=7200)  # load balancer checks ignored while a task starts
+    health_check: ContainerHealthCheck | None = None
+    log_retention_days: LogRetentionDays
+    environment: dict[EnvironmentVariable, str] = Field(default_factory=dict)
+    secrets: dict[EnvironmentVariable, ContainerSecret] = Field(default_factory=dict)
+    # The task role may read the database secret at run time, and the container gets its ARN in
+    # DATABASE_SECRET_ARN. Secrets injected through `secrets` are read once, when a task starts: after a
+    # rotation, only an app that reads the secret again keeps connecting.
+    reads_database_secret: bool = False
+    grants: list[Grant] = Field(default_factory=list)  # the task role's access to buckets and tables
+    statements: list[PolicyStatement] = Field(default_factory=list)  # and to anything else
+
+    @field_validator("memory_mb")
+    @classmethod
+    def _fargate_pair(cls, memory: int, info: ValidationInfo) -> int:
+        cpu = info.data.get("cpu")
+        allowed = FARGATE_MEMORY.get(cpu)
+        if allowed is not None and memory not in allowed:
+            choices = (", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}" if len(allowed) <= 4
+                       else f"{allowed[0]} to {allowed[-1]} in steps of {allowed[1] - allowed[0]}")
+            raise ValueError(f"got {memory} with cpu {cpu}; Fargate runs cpu {cpu} with memory_mb {choices}; "
+                             f"expected one of those, or another cpu")
+        return memory
+
+    @field_validator("repository")
+    @classmethod
+    def _immutable_tags_are_releases(cls, repository: ImageRepository, info: ValidationInfo) -> ImageRepository:
+        if repository.tag_mutability == "IMMUTABLE" and info.data.get("image_tag") == "latest":
+            raise ValueError("an IMMUTABLE repository takes 'latest' once, so image_tag: latest could never move "
+                             "to a new image; expected tag_mutability: MUTABLE, or image_tag: a release tag")
+        return repository
+
+    @field_validator("max_tasks")
+    @classmethod
+    def _max_not_below_min(cls, max_tasks: int, info: ValidationInfo) -> int:
+        min_tasks = info.data.get("min_tasks")
+        if min_tasks is not None and max_tasks < min_tasks:
+            raise ValueError(f"got {max_tasks}, below min_tasks ({min_tasks}); expected max_tasks >= min_tasks")
+        return max_tasks
+
+    @field_validator("secrets")
+    @classmethod
+    def _variables_once(cls, secrets: dict, info: ValidationInfo) -> dict:
+        both = sorted(set(secrets) & set(info.data.get("environment") or {}))
+        if both:
+            raise ValueError(f"{', '.join(both)} also in environment; expected each variable in one of "
+                             f"environment or secrets")
+        return secrets
+
+    @field_validator("reads_database_secret")
+    @classmethod
+    def _arn_variable_free(cls, reads: bool, info: ValidationInfo) -> bool:
+        taken = DATABASE_SECRET_VARIABLE in {*(info.data.get("environment") or {}), *(info.data.get("secrets") or {})}
+        if reads and taken:
+            raise ValueError(f"the container gets {DATABASE_SECRET_VARIABLE} from this; expected it left out of "
+                             f"environment and secrets")
+        return reads
+
+
 class Edge(Model):
     domain: Annotated[str, _pattern(r"([a-z0-9-]+\.)+[a-z]{2,}", "a lowercase DNS name such as app.example.com")] | None
     hosted_zone_id: Annotated[str, _pattern(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zone id such as Z0123456789ABC")] | None
@@ -426,6 +573,7 @@ class EnvironmentConfig(Model):
     auth: Auth | None = None
     messaging: Messaging | None = None
     compute: Compute | None = None
+    containers: Containers | None = None
     edge: Edge | None = None
     monitoring: Monitoring | None = None
     tables: dict[TableKey, Table] | None = None
@@ -487,7 +635,7 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
     missing = _section_checks(config, params)
     if missing:
         return missing  # the other checks read the sections
-    checks = [_network_checks, _migration_checks, _edge_checks, _bucket_checks, _reference_checks]
+    checks = [_network_checks, _migration_checks, _edge_checks, _bucket_checks, _reference_checks, _app_checks]
     return [problem for check in checks for problem in check(config, params)]
 
 
@@ -599,7 +747,58 @@ def _reference_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
 def _grant_holders(config: EnvironmentConfig) -> list[tuple[tuple, list[Grant]]]:
     """Every list of grants in the params, with the key path that holds it."""
     holders = [(("functions", key), function.grants) for key, function in (config.functions or {}).items()]
+    if config.containers is not None:
+        holders.append((("containers",), config.containers.grants))
     return holders
+
+
+def app_port(config: EnvironmentConfig) -> int | None:
+    """The port the app listens on behind the load balancer: the app server's or the containers'."""
+    if "containers" in config.stacks:
+        return config.containers.port
+    if "compute" in config.stacks:
+        return config.compute.app_port
+    return None
+
+
+def _app_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """What runs the app: one of compute or containers, and what containers need from other stacks."""
+    problems = []
+
+    def problem(key: tuple, message: str) -> None:
+        problems.append(ParamsProblem(params.locate(key), dotted(key), message))
+
+    running = [stack for stack in APP_STACKS if stack in config.stacks]
+    if len(running) > 1:
+        problem(("stacks",), "compute (an EC2 app server) and containers (ECS Fargate) both run the app behind the "
+                             "load balancer; expected one of them in stacks")
+    if "edge" in config.stacks and not running:
+        problem(("stacks",), "edge puts its load balancer in front of the app; expected compute or containers in "
+                             "stacks")
+    if "containers" not in config.stacks:
+        return problems
+    containers = config.containers
+    if "edge" not in config.stacks:
+        problem(("stacks",), "containers registers its tasks with the load balancer of the edge stack; expected "
+                             "edge in stacks")
+    if "network" in config.stacks and config.network.nat == "none":
+        problem(("network", "nat"), "the app's tasks run in the private subnets and pull their image from ECR and "
+                                    "send their logs through a NAT; expected single or per_az")
+    if "network" in config.stacks and config.compute is not None and config.compute.app_port != containers.port:
+        problem(("containers", "port"), f"the network's security groups admit compute.app_port "
+                                        f"({config.compute.app_port}) from the load balancer to the app; expected "
+                                        f"the same port here, or compute.app_port: {containers.port}")
+    if "database" not in config.stacks:
+        for variable, secret in containers.secrets.items():
+            if secret.database_secret:
+                problem(("containers", "secrets", variable, "database_secret"),
+                        "this environment has no database stack, whose secret this names; expected database in "
+                        "stacks, or another secret")
+        if containers.reads_database_secret:
+            problem(("containers", "reads_database_secret"),
+                    "this environment has no database stack, whose secret this reads; expected database in "
+                    "stacks, or false")
+    return problems
 
 
 def _migration_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:

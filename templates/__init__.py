@@ -4,6 +4,7 @@ from templates import (
     alerts,
     auth,
     compute,
+    containers,
     dashboard,
     database,
     edge,
@@ -16,5 +17,5 @@ from templates import (
 )
 
 # The order stacks are listed in; deploy order is derived from their imports and exports.
-STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, compute, edge_global, edge,
-                 dashboard)
+STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, compute, containers, edge_global,
+                 edge, dashboard)

@@ -53,8 +53,8 @@ from troposphere.elasticloadbalancingv2 import (
 )
 from troposphere.route53 import AliasTarget, RecordSetType
 
-from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig
-from templates import compute, edge_global
+from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig, app_port
+from templates import compute, containers, edge_global
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
     FromOutput,
@@ -97,7 +97,8 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, "edge (load balancer, CloudFront, frontend bucket)")
     parameters = dict([
         output_parameter(template, "WebAclArn", edge_global.NAME, "CLOUDFRONT-scope web ACL (us-east-1)"),
-        output_parameter(template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"),
+        *([output_parameter(template, "AppInstanceId", compute.NAME, "The app server behind the load balancer")]
+          if compute.NAME in config.stacks else []),
     ])
     if config.edge.domain:
         parameters["CloudFrontCertificateArn"] = FromOutput(edge_global.NAME, "CertificateArn")
@@ -124,7 +125,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 
 
 def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadBalancer, TargetGroup]:
-    port = config.compute.app_port
+    port = app_port(config)
     load_balancer = template.add_resource(LoadBalancer(
         "LoadBalancer",
         Type="application",
@@ -142,10 +143,9 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
     target_group = template.add_resource(TargetGroup(
         "AppTargetGroup",
         VpcId=import_value(config, "VpcId"),
-        TargetType="instance",
         Protocol="HTTP",
         Port=port,
-        Targets=[TargetDescription(Id=Ref("AppInstanceId"), Port=port)],
+        **_app_targets(config, port),
         HealthCheckProtocol="HTTP",
         HealthCheckPath=config.edge.health_check_path,
         Matcher=Matcher(HttpCode="200"),
@@ -154,6 +154,10 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
         UnhealthyThresholdCount=3,
         TargetGroupAttributes=[TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
     ))
+    if containers.NAME in config.stacks:
+        # The containers stack registers its tasks here, so it deploys after this stack: an ECS service
+        # can attach only to a target group that a load balancer's listener already forwards to.
+        export(template, config, containers.TARGET_GROUP_EXPORT, Ref(target_group), "Target group of the app's tasks")
     forward = [Action(Type="forward", TargetGroupArn=Ref(target_group))]
     if config.edge.domain:
         _https_listeners(template, config, load_balancer, forward)
@@ -165,6 +169,13 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
             Metadata={"cfn-lint": {"config": {"ignore_checks": ["E9006"]}}},
         ))
     return load_balancer, target_group
+
+
+def _app_targets(config: EnvironmentConfig, port: int) -> dict:
+    """The app server's instance as the target, or, for containers, the tasks' IPs ECS registers itself."""
+    if containers.NAME in config.stacks:
+        return {"TargetType": "ip"}
+    return {"TargetType": "instance", "Targets": [TargetDescription(Id=Ref("AppInstanceId"), Port=port)]}
 
 
 def _https_listeners(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, forward: list) -> None:

@@ -135,7 +135,7 @@ CASES = {
     "a stack nobody builds": (
         "stacks: [network, storage, lambda]\n",
         ["params/test.yaml:1: stacks: got unknown stack 'lambda'; expected some of: network, storage, alerts, "
-         "messaging, auth, database, tables, functions, compute, edge-global, edge, dashboard"],
+         "messaging, auth, database, tables, functions, compute, containers, edge-global, edge, dashboard"],
     ),
     "a stack twice": (
         "stacks: [network, storage, network]\n",
