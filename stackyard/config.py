@@ -510,24 +510,6 @@ class Containers(Model):
             raise ValueError(f"got {max_tasks}, below min_tasks ({min_tasks}); expected max_tasks >= min_tasks")
         return max_tasks
 
-    @field_validator("secrets")
-    @classmethod
-    def _variables_once(cls, secrets: dict, info: ValidationInfo) -> dict:
-        both = sorted(set(secrets) & set(info.data.get("environment") or {}))
-        if both:
-            raise ValueError(f"{', '.join(both)} also in environment; expected each variable in one of "
-                             f"environment or secrets")
-        return secrets
-
-    @field_validator("reads_database_secret")
-    @classmethod
-    def _arn_variable_free(cls, reads: bool, info: ValidationInfo) -> bool:
-        taken = DATABASE_SECRET_VARIABLE in {*(info.data.get("environment") or {}), *(info.data.get("secrets") or {})}
-        if reads and taken:
-            raise ValueError(f"the container gets {DATABASE_SECRET_VARIABLE} from this; expected it left out of "
-                             f"environment and secrets")
-        return reads
-
 
 class Edge(Model):
     domain: Annotated[str, _pattern(r"([a-z0-9-]+\.)+[a-z]{2,}", "a lowercase DNS name such as app.example.com")] | None
@@ -635,7 +617,8 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
     missing = _section_checks(config, params)
     if missing:
         return missing  # the other checks read the sections
-    checks = [_network_checks, _migration_checks, _edge_checks, _bucket_checks, _reference_checks, _app_checks]
+    checks = [_network_checks, _migration_checks, _edge_checks, _bucket_checks, _reference_checks, _app_checks,
+              _containers_checks]
     return [problem for check in checks for problem in check(config, params)]
 
 
@@ -762,22 +745,28 @@ def app_port(config: EnvironmentConfig) -> int | None:
 
 
 def _app_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
-    """What runs the app: one of compute or containers, and what containers need from other stacks."""
+    """What runs the app behind the load balancer: one of compute or containers."""
+    running = [stack for stack in APP_STACKS if stack in config.stacks]
+    if len(running) > 1:
+        message = ("compute (an EC2 app server) and containers (ECS Fargate) both run the app behind the load "
+                   "balancer; expected one of them in stacks")
+    elif "edge" in config.stacks and not running:
+        message = "edge puts its load balancer in front of the app; expected compute or containers in stacks"
+    else:
+        return []
+    return [ParamsProblem(params.locate(("stacks",)), "stacks", message)]
+
+
+def _containers_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """What the containers stack needs from the other stacks, and each variable given once."""
+    if "containers" not in config.stacks:
+        return []
+    containers = config.containers
     problems = []
 
     def problem(key: tuple, message: str) -> None:
         problems.append(ParamsProblem(params.locate(key), dotted(key), message))
 
-    running = [stack for stack in APP_STACKS if stack in config.stacks]
-    if len(running) > 1:
-        problem(("stacks",), "compute (an EC2 app server) and containers (ECS Fargate) both run the app behind the "
-                             "load balancer; expected one of them in stacks")
-    if "edge" in config.stacks and not running:
-        problem(("stacks",), "edge puts its load balancer in front of the app; expected compute or containers in "
-                             "stacks")
-    if "containers" not in config.stacks:
-        return problems
-    containers = config.containers
     if "edge" not in config.stacks:
         problem(("stacks",), "containers registers its tasks with the load balancer of the edge stack; expected "
                              "edge in stacks")
@@ -788,6 +777,15 @@ def _app_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Params
         problem(("containers", "port"), f"the network's security groups admit compute.app_port "
                                         f"({config.compute.app_port}) from the load balancer to the app; expected "
                                         f"the same port here, or compute.app_port: {containers.port}")
+    for variable in sorted(set(containers.environment) & set(containers.secrets)):
+        problem(("containers", "secrets", variable), f"{variable} is also in containers.environment; expected each "
+                                                      f"variable in one of environment or secrets")
+    if containers.reads_database_secret:
+        for section in ("environment", "secrets"):
+            if DATABASE_SECRET_VARIABLE in getattr(containers, section):
+                problem(("containers", section, DATABASE_SECRET_VARIABLE),
+                        f"the container gets {DATABASE_SECRET_VARIABLE} from reads_database_secret; expected another "
+                        f"name here")
     if "database" not in config.stacks:
         for variable, secret in containers.secrets.items():
             if secret.database_secret:
@@ -844,7 +842,8 @@ def _message(path: tuple, detail: dict[str, Any]) -> str:
 
 def _unknown_key(path: tuple) -> str:
     allowed = sorted(_fields_at(EnvironmentConfig, path[:-1]))
-    allowed = [name for name in allowed if name not in ("environment", "project_dir")]
+    if len(path) == 1:  # the top level's environment and project_dir come from the files, not from keys
+        allowed = [name for name in allowed if name not in ("environment", "project_dir")]
     close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown key{hint}; allowed keys here: {', '.join(allowed)}"

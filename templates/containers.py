@@ -173,14 +173,18 @@ def _value_from(config: EnvironmentConfig, secret: ContainerSecret):
     followed by `:<json key>::` (any version stage and id: the current one) to pick one key."""
     if secret.parameter is not None:
         return _parameter_arn(secret.parameter)
-    arn = import_value(config, "DatabaseSecretArn") if secret.database_secret else _secret_arn(secret.secret)
-    return Join("", [arn, f":{secret.key}::"]) if secret.key else arn
+    key = f":{secret.key}::" if secret.key else ""
+    if secret.database_secret:
+        arn = import_value(config, "DatabaseSecretArn")
+        return Join("", [arn, key]) if key else arn
+    return _secret_arn(secret.secret, key)
 
 
-def _secret_arn(secret: str, suffix: str = ""):
+def _secret_arn(secret: str, tail: str = ""):
+    """The ARN of a secret given by name or ARN, with `tail` appended."""
     if secret.startswith("arn:"):
-        return secret
-    return Sub(f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret}{suffix}")
+        return secret + tail
+    return Sub(f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret}{tail}")
 
 
 def _parameter_arn(parameter: str):
@@ -204,7 +208,7 @@ def _execution_role(template: Template, config: EnvironmentConfig, repository: R
                   Resource=[GetAtt(log_group, "Arn")]),
     ]
     named = sorted({secret.secret for secret in secrets if secret.secret is not None})
-    readable = [_secret_arn(name, "" if name.startswith("arn:") else SECRET_SUFFIX) for name in named]
+    readable = [name if name.startswith("arn:") else _secret_arn(name, SECRET_SUFFIX) for name in named]
     if any(secret.database_secret for secret in secrets):
         readable.append(import_value(config, "DatabaseSecretArn"))
     if readable:
