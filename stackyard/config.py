@@ -464,8 +464,9 @@ class Containers(Model):
     memory_mb: int
     architecture: Literal["X86_64", "ARM64"]
     # The tag deployed. Changing it is what rolls the service to a new image (see templates/containers.py).
+    # null: no image yet, so no service either (a new environment's first deploy creates the repository).
     image_tag: Annotated[str, _pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as 1.4.2 or a git "
-                                       "commit")]
+                                       "commit")] | None
     repository: ImageRepository
     min_tasks: int = Field(ge=1, le=1000)
     max_tasks: int = Field(ge=1, le=1000)

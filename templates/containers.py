@@ -10,6 +10,11 @@ circuit breaker, scaled on CPU and memory between min and max tasks.
 Two roles: the execution role is ECS's (pull the image, write the logs, read exactly the secrets
 named in params), the task role is the app's (params `grants:` and `statements:`).
 
+A new environment's repository is empty, and a service whose image does not exist fails its first
+deployment (the circuit breaker stops it, and CloudFormation rolls the stack back). So `image_tag:
+null` builds everything but the task definition and the service: deploy, push the first image, set
+the tag, deploy again.
+
 The image tag comes from params. Why a deploy-time tag matters: CloudFormation changes the service
 only when the task definition changes. Pushing a new image under the same tag (`latest`) changes no
 template, so a deploy is a no-op and the running tasks keep the old image, while tasks started later
@@ -73,8 +78,9 @@ SECRET_SUFFIX = "-??????"  # Secrets Manager appends six random characters to a 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
     containers = config.containers
-    template = new_template(config, f"containers (ECS Fargate, {containers.cpu} CPU units, "
-                                    f"{containers.memory_mb} MiB, {containers.min_tasks}-{containers.max_tasks} tasks)")
+    size = (f"{containers.cpu} CPU units, {containers.memory_mb} MiB, {containers.min_tasks}-{containers.max_tasks} "
+            f"tasks" if containers.image_tag is not None else "no image_tag yet: repository and cluster only")
+    template = new_template(config, f"containers (ECS Fargate, {size})")
     repository = _repository(template, config)
     cluster = template.add_resource(Cluster(
         "Cluster", ClusterName=cluster_name(config),
@@ -83,6 +89,19 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     log_group = template.add_resource(LogGroup(
         "AppLogGroup", LogGroupName=app_log_group_name(config), RetentionInDays=containers.log_retention_days,
     ))
+    if containers.image_tag is not None:
+        _app_service(template, config, repository, cluster, log_group)
+    export(template, config, "EcsClusterName", Ref(cluster), "ECS cluster of the app")
+    export(template, config, "AppRepositoryName", Ref(repository), "ECR repository CI pushes the app's image to")
+    export(template, config, "AppRepositoryUri", GetAtt(repository, "RepositoryUri"), "Image URI without a tag")
+    export(template, config, "AppLogGroupName", Ref(log_group), "Log group of the app's containers")
+    return StackTemplates(NAME, tag_resources(template, config))
+
+
+def _app_service(template: Template, config: EnvironmentConfig, repository: Repository, cluster: Cluster,
+                 log_group: LogGroup) -> None:
+    """The task definition, the service running it, its scaling and its alarm."""
+    containers = config.containers
     task_definition = _task_definition(template, config, repository, log_group)
     service = _service(template, config, cluster, task_definition)
     _scaling(template, config, cluster, service)
@@ -94,12 +113,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         Statistic="Minimum", Period=60, EvaluationPeriods=3, ComparisonOperator="LessThanThreshold",
         Threshold=containers.min_tasks, TreatMissingData="breaching",  # no data: no tasks reporting
     )
-    export(template, config, "EcsClusterName", Ref(cluster), "ECS cluster of the app")
     export(template, config, "EcsServiceName", GetAtt(service, "Name"), "ECS service of the app")
-    export(template, config, "AppRepositoryName", Ref(repository), "ECR repository CI pushes the app's image to")
-    export(template, config, "AppRepositoryUri", GetAtt(repository, "RepositoryUri"), "Image URI without a tag")
-    export(template, config, "AppLogGroupName", Ref(log_group), "Log group of the app's containers")
-    return StackTemplates(NAME, tag_resources(template, config))
 
 
 def cluster_name(config: EnvironmentConfig) -> str:

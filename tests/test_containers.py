@@ -500,6 +500,17 @@ def test_bad_params_exit_2_with_file_line_key_and_fix(tmp_path, monkeypatch, cap
     assert not Path("build").exists()
 
 
+def test_without_an_image_tag_the_repository_and_cluster_come_first_and_no_service(tmp_path):
+    """A new environment's repository is empty: a service would fail its first deployment."""
+    build = variant(tmp_path, "containers:\n  image_tag: null\n")
+    document = containers(build)
+    assert sorted(resource["Type"] for resource in document["Resources"].values()) == [
+        "AWS::ECR::Repository", "AWS::ECS::Cluster", "AWS::Logs::LogGroup"]
+    assert sorted(document["Outputs"]) == ["AppLogGroupName", "AppRepositoryName", "AppRepositoryUri",
+                                           "EcsClusterName"]
+    assert "edge" not in build["dev"].manifest()["stacks"]["containers"]["depends_on"]
+
+
 def test_as_many_tasks_at_least_as_at_most_is_a_fixed_size_service(tmp_path):
     build = variant(tmp_path, "containers:\n  min_tasks: 3\n  max_tasks: 3\n")
     target = properties(containers(build), "ScalableTarget")
