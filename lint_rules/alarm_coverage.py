@@ -1,5 +1,5 @@
-"""E9007: every load balancer, database (Aurora cluster or RDS instance) and dead-letter queue has its
-alarms beside it."""
+"""E9007: every load balancer, database (Aurora cluster or RDS instance), dead-letter queue and ECS service
+has its alarms beside it."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ INSTANCE_METRICS = ("CPUUtilization", "FreeStorageSpace")
 
 class AlarmCoverage(CloudFormationLintRule):
     id = "E9007"
-    shortdesc = "Load balancers, databases and dead-letter queues have alarms"
+    shortdesc = "Load balancers, databases, dead-letter queues and ECS services have alarms"
     description = (
         "Seed 001 Property 9 (CloudWatch Alarm Coverage): in the same template, every application load "
         "balancer has alarms on TargetResponseTime, a 5XX count (HTTPCode_Target_5XX_Count or "
@@ -30,15 +30,16 @@ class AlarmCoverage(CloudFormationLintRule):
         "ACUUtilization alarm (when Serverless v2) and an alarm on a metric filter of its log group "
         "(connection failures); every DBInstance outside a cluster has CPUUtilization and FreeStorageSpace "
         "alarms (seed 002 §2.10) and the same connection-failure alarm; every dead-letter queue has an "
-        "ApproximateNumberOfMessagesVisible alarm."
+        "ApproximateNumberOfMessagesVisible alarm; every ECS service has a RunningTaskCount alarm "
+        "(ECS/ContainerInsights, task count below the minimum)."
     )
     source_url = "seed 001 Property 9: CloudWatch Alarm Coverage (Validates: Requirements 5.2, 5.3, 5.4)"
-    tags = ["stackyard", "monitoring", "cloudwatch", "elbv2", "rds", "sqs"]
+    tags = ["stackyard", "monitoring", "cloudwatch", "elbv2", "rds", "sqs", "ecs"]
 
     def match(self, cfn):
         watched = _watched_metrics(cfn)
         return [*_load_balancers(cfn, watched), *_clusters(cfn, watched), *_instances(cfn, watched),
-                *_dead_letter_queues(cfn, watched)]
+                *_dead_letter_queues(cfn, watched), *_services(cfn, watched)]
 
 
 def _watched_metrics(cfn) -> list[tuple[str, str, dict[str, str]]]:
@@ -201,3 +202,22 @@ def _dead_letter_targets(queues) -> set[str]:
         if attribute is not None and attribute[1] == "Arn":
             targets.add(attribute[0])
     return targets
+
+
+# --- ECS services -----------------------------------------------------------------------------
+
+
+def _services(cfn, watched):
+    for name, service in cfn.get_resources("AWS::ECS::Service").items():
+        identities = [{"Fn::GetAtt": [name, "Name"]}]
+        if isinstance(facts.properties(service).get("ServiceName"), str):
+            identities.append(facts.properties(service)["ServiceName"])
+        if not any(_is_watched(watched, "ECS/ContainerInsights", {"RunningTaskCount"}, "ServiceName", identity)
+                   for identity in identities):
+            yield RuleMatch(
+                ["Resources", name],
+                f"Resource {name}: an ECS service without an alarm on its running tasks, so a service that "
+                f"cannot keep its tasks up goes unseen (seed 001 task 7.2: ECS task count < minimum). Fix: add an "
+                f"AWS::CloudWatch::Alarm on ECS/ContainerInsights RunningTaskCount with dimensions ClusterName and "
+                f"ServiceName = Fn::GetAtt [{name}, Name] (the cluster needs Container Insights).",
+            )

@@ -56,13 +56,15 @@ STACK_SECTIONS = {
     "functions": ("functions",),
     "roles": ("roles",),
     "compute": ("compute", "storage", "messaging", "monitoring"),
+    "containers": ("containers",),
     "edge-global": ("edge",),
     "edge": ("edge",),  # and monitoring with an app behind its load balancer (its alarms): sections_needed
-    "dashboard": ("database", "messaging", "edge"),
+    "dashboard": ("edge",),  # and the sections of the stacks it graphs, when they are in stacks
     "ci": ("ci",),
 }
 STACK_NAMES = tuple(STACK_SECTIONS)
-# The stacks running an app the edge puts behind its load balancer (EC2 compute, ECS containers).
+# The stacks running an app the edge puts behind its load balancer (EC2 compute, ECS containers); an
+# environment has at most one.
 APP_STACKS = ("compute", "containers")
 
 
@@ -734,6 +736,126 @@ class Compute(Model):
     docker_compose_version: Annotated[str, _pattern(r"v\d+\.\d+\.\d+", "a Docker Compose release such as v2.29.7")]
 
 
+# Fargate's CPU units and the memory sizes (MiB) each runs with (Amazon ECS developer guide, "Task CPU and memory").
+FARGATE_MEMORY = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+DATABASE_SECRET_VARIABLE = "DATABASE_SECRET_ARN"  # what a container that reads_database_secret finds it in
+EnvironmentVariable = Annotated[str, _pattern(r"[A-Z][A-Z0-9_]*", "an upper-case variable name")]
+
+
+class ContainerSecret(Model):
+    """A variable the container gets when a task starts, from one of: a Secrets Manager secret (name or ARN),
+    an SSM parameter (path or ARN), or this environment's database secret (`database_secret: true`); `key`
+    picks one JSON key of a secret instead of the whole JSON."""
+
+    secret: Annotated[str, _pattern(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+                                    r"|[A-Za-z0-9/_+=.@-]{1,512}", "a secret's name or ARN")] | None = None
+    parameter: Annotated[str, _pattern(r"arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_./-]+"
+                                       r"|[A-Za-z0-9_./-]{1,2048}", "an SSM parameter path such as /app/api-key, "
+                                       "or its ARN")] | None = None
+    database_secret: Literal[True] | None = None
+    auth_client_secret: Literal[True] | None = None  # the Cognito app client's secret the auth stack stores
+    key: Annotated[str, _pattern(r"[^:\s]{1,256}", "a JSON key of the secret, such as password")] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ContainerSecret:
+        given = [name for name in ("secret", "parameter", "database_secret", "auth_client_secret")
+                 if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"got {', '.join(given) or 'none'}; expected exactly one of secret, parameter, "
+                             f"database_secret or auth_client_secret (true)")
+        if self.key is not None and self.parameter is not None:
+            raise ValueError("key picks a JSON key of a secret; an SSM parameter is one value. Expected no key here")
+        return self
+
+
+class ContainerHealthCheck(Model):
+    """Docker's health check inside the container; ECS replaces a task whose container turns unhealthy."""
+
+    command: NonEmpty  # run by the container's shell; exit status 0 is healthy
+    interval_seconds: int = Field(default=30, ge=5, le=300)
+    timeout_seconds: int = Field(default=5, ge=2, le=60)
+    retries: int = Field(default=3, ge=1, le=10)
+    start_period_seconds: int = Field(default=0, ge=0, le=300)
+
+
+class ImageRepository(Model):
+    tag_mutability: Literal["MUTABLE", "IMMUTABLE"]
+    keep_images: int = Field(ge=1, le=10000)  # the lifecycle policy expires older images
+
+
+class TaskScaling(Model):
+    """Target tracking: tasks are added or removed to keep the service's average near these."""
+
+    cpu_percent: float = Field(ge=10, le=90)
+    memory_percent: float = Field(ge=10, le=90)
+    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
+    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+
+
+class Containers(Model):
+    """The app as an ECS Fargate service behind the load balancer (the alternative to `compute`)."""
+
+    port: int = Field(ge=1024, le=65535)
+    cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384]  # Fargate CPU units: 1024 is one vCPU
+    memory_mb: int
+    architecture: Literal["X86_64", "ARM64"]
+    # The tag deployed. Changing it is what rolls the service to a new image (see templates/containers.py).
+    # null: no image yet, so no service either (a new environment's first deploy creates the repository).
+    image_tag: Annotated[str, _pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as 1.4.2 or a git "
+                                       "commit")] | None
+    repository: ImageRepository
+    min_tasks: int = Field(ge=1, le=1000)
+    max_tasks: int = Field(ge=1, le=1000)
+    scaling: TaskScaling
+    health_check_grace_seconds: int = Field(ge=0, le=7200)  # load balancer checks ignored while a task starts
+    health_check: ContainerHealthCheck | None = None
+    log_retention_days: LogRetentionDays
+    environment: dict[EnvironmentVariable, str] = Field(default_factory=dict)
+    secrets: dict[EnvironmentVariable, ContainerSecret] = Field(default_factory=dict)
+    # The task role may read the database secret at run time, and the container gets its ARN in
+    # DATABASE_SECRET_ARN. Secrets injected through `secrets` are read once, when a task starts: after a
+    # rotation, only an app that reads the secret again keeps connecting.
+    reads_database_secret: bool = False
+    grants: list[Grant] = Field(default_factory=list)  # the task role's access to buckets and tables
+    statements: list[PolicyStatement] = Field(default_factory=list)  # and to anything else
+
+    @field_validator("memory_mb")
+    @classmethod
+    def _fargate_pair(cls, memory: int, info: ValidationInfo) -> int:
+        cpu = info.data.get("cpu")
+        allowed = FARGATE_MEMORY.get(cpu)
+        if allowed is not None and memory not in allowed:
+            choices = (", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}" if len(allowed) <= 4
+                       else f"{allowed[0]} to {allowed[-1]} in steps of {allowed[1] - allowed[0]}")
+            raise ValueError(f"got {memory} with cpu {cpu}; Fargate runs cpu {cpu} with memory_mb {choices}; "
+                             f"expected one of those, or another cpu")
+        return memory
+
+    @field_validator("repository")
+    @classmethod
+    def _immutable_tags_are_releases(cls, repository: ImageRepository, info: ValidationInfo) -> ImageRepository:
+        if repository.tag_mutability == "IMMUTABLE" and info.data.get("image_tag") == "latest":
+            raise ValueError("an IMMUTABLE repository takes 'latest' once, so image_tag: latest could never move "
+                             "to a new image; expected tag_mutability: MUTABLE, or image_tag: a release tag")
+        return repository
+
+    @field_validator("max_tasks")
+    @classmethod
+    def _max_not_below_min(cls, max_tasks: int, info: ValidationInfo) -> int:
+        min_tasks = info.data.get("min_tasks")
+        if min_tasks is not None and max_tasks < min_tasks:
+            raise ValueError(f"got {max_tasks}, below min_tasks ({min_tasks}); expected max_tasks >= min_tasks")
+        return max_tasks
+
+
 class Edge(Model):
     domain: Annotated[str, _pattern(r"([a-z0-9-]+\.)+[a-z]{2,}", "a lowercase DNS name such as app.example.com")] | None
     hosted_zone_id: Annotated[str, _pattern(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zone id such as Z0123456789ABC")] | None
@@ -891,6 +1013,7 @@ class EnvironmentConfig(Model):
     auth: Auth | None = None
     messaging: Messaging | None = None
     compute: Compute | None = None
+    containers: Containers | None = None
     edge: Edge | None = None
     monitoring: Monitoring | None = None
     tables: dict[TableKey, Table] | None = None
@@ -973,7 +1096,7 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
     if missing:
         return missing  # the other checks read the sections
     checks = [_network_checks, _security_group_checks, _migration_checks, _edge_checks, _bucket_checks,
-              _reference_checks, _auth_checks, _ci_checks]
+              _reference_checks, _auth_checks, _ci_checks, _app_checks, _containers_checks]
     return [problem for check in checks for problem in check(config, params)]
 
 
@@ -1040,11 +1163,12 @@ def _security_group_checks(config: EnvironmentConfig, params: SourcedParams) -> 
             f"so CloudFormation could create neither first. Expected the return direction as ingress on the "
             f"other group")))
     for stack, key in STACK_SECURITY_GROUPS.items():
-        if stack in config.stacks and key not in groups and (stack != "edge" or _has_app_stack(config)):
+        if stack in config.stacks and key not in groups and (stack != "edge" or app_behind_load_balancer(config)):
             path = ("network", "security_groups")
             problems.append(ParamsProblem(params.locate(path), dotted(path),
                                           f"stack {stack} puts its resources in security group {key!r}, which is "
                                           f"not defined; expected network.security_groups.{key}"))
+    problems += _load_balancer_path_checks(config, params)
     if not network.has_private_subnets:
         for stack in PRIVATE_SUBNET_STACKS:
             if stack in config.stacks:
@@ -1055,8 +1179,25 @@ def _security_group_checks(config: EnvironmentConfig, params: SourcedParams) -> 
     return problems
 
 
-def _has_app_stack(config: EnvironmentConfig) -> bool:
-    return "compute" in config.stacks or "containers" in config.stacks
+def _load_balancer_path_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """The load balancer reaches the app on its port: alb sends it, app admits it."""
+    groups = config.network.security_groups
+    if "edge" not in config.stacks or not app_behind_load_balancer(config) or not {"alb", "app"} <= set(groups):
+        return []
+    port = app_port(config)
+
+    def allows(rules: list[GroupRule], peer: str) -> bool:
+        return any(rule.group == peer and (rule.port == port or rule.protocol == "all") for rule in rules)
+
+    problems = []
+    for key, direction, peer in (("app", "ingress", "alb"), ("alb", "egress", "app")):
+        if not allows(getattr(groups[key], direction), peer):
+            path = ("network", "security_groups", key, direction)
+            problems.append(ParamsProblem(params.locate(path), dotted(path), (
+                f"the load balancer reaches the app on port {port}, and no {direction} rule of group {key} "
+                f"{'admits it from' if direction == 'ingress' else 'sends it to'} group {peer}; expected "
+                f"{{port: {port}, group: {peer}, description: ...}}")))
+    return problems
 
 
 def _egress_cycle(groups: dict[str, SecurityGroup]) -> list[str] | None:
@@ -1190,6 +1331,8 @@ def _grant_holders(config: EnvironmentConfig) -> list[tuple[tuple, list[Grant]]]
     holders += [(("roles", key), role.grants) for key, role in (config.roles or {}).items()]
     if config.ci is not None:
         holders.append((("ci",), config.ci.grants))
+    if config.containers is not None:
+        holders.append((("containers",), config.containers.grants))
     return holders
 
 
@@ -1248,6 +1391,68 @@ def _ci_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsP
     return problems
 
 
+def app_port(config: EnvironmentConfig) -> int | None:
+    """The port the app listens on behind the load balancer: the app server's or the containers'."""
+    if "containers" in config.stacks:
+        return config.containers.port
+    if "compute" in config.stacks:
+        return config.compute.app_port
+    return None
+
+
+def _app_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """What runs the app behind the load balancer: one of compute or containers."""
+    if all(stack in config.stacks for stack in APP_STACKS):
+        return [ParamsProblem(params.locate(("stacks",)), "stacks", (
+            "compute (an EC2 app server) and containers (ECS Fargate) both run the app behind the load balancer; "
+            "expected one of them in stacks"))]
+    return []
+
+
+def _containers_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """What the containers stack needs from the other stacks, and each variable given once."""
+    if "containers" not in config.stacks:
+        return []
+    containers = config.containers
+    problems = []
+
+    def problem(key: tuple, message: str) -> None:
+        problems.append(ParamsProblem(params.locate(key), dotted(key), message))
+
+    if "edge" not in config.stacks:
+        problem(("stacks",), "containers registers its tasks with the load balancer of the edge stack; expected "
+                             "edge in stacks")
+    if "network" in config.stacks and config.network.nat == "none":
+        problem(("network", "nat"), "the app's tasks run in the private subnets and pull their image from ECR and "
+                                    "send their logs through a NAT; expected single or per_az")
+    for variable in sorted(set(containers.environment) & set(containers.secrets)):
+        problem(("containers", "secrets", variable), f"{variable} is also in containers.environment; expected each "
+                                                      f"variable in one of environment or secrets")
+    if containers.reads_database_secret:
+        for section in ("environment", "secrets"):
+            if DATABASE_SECRET_VARIABLE in getattr(containers, section):
+                problem(("containers", section, DATABASE_SECRET_VARIABLE),
+                        f"the container gets {DATABASE_SECRET_VARIABLE} from reads_database_secret; expected another "
+                        f"name here")
+    if "database" not in config.stacks:
+        for variable, secret in containers.secrets.items():
+            if secret.database_secret:
+                problem(("containers", "secrets", variable, "database_secret"),
+                        "this environment has no database stack, whose secret this names; expected database in "
+                        "stacks, or another secret")
+        if containers.reads_database_secret:
+            problem(("containers", "reads_database_secret"),
+                    "this environment has no database stack, whose secret this reads; expected database in "
+                    "stacks, or false")
+    auth = config.auth if "auth" in config.stacks else None
+    for variable, secret in containers.secrets.items():
+        if secret.auth_client_secret and (auth is None or auth.parameters is None):
+            problem(("containers", "secrets", variable, "auth_client_secret"),
+                    "no client secret is stored: that takes the auth stack with auth.parameters naming a server "
+                    "client; expected auth in stacks and auth.parameters, or another secret")
+    return problems
+
+
 def _migration_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     if "database" not in config.stacks or config.database.migrations is None:
         return []
@@ -1291,7 +1496,8 @@ def _message(path: tuple, detail: dict[str, Any]) -> str:
 
 def _unknown_key(path: tuple) -> str:
     allowed = sorted(_fields_at(EnvironmentConfig, path[:-1]))
-    allowed = [name for name in allowed if name not in ("environment", "project_dir")]
+    if len(path) == 1:  # the top level's environment and project_dir come from the files, not from keys
+        allowed = [name for name in allowed if name not in ("environment", "project_dir")]
     close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown key{hint}; allowed keys here: {', '.join(allowed)}"

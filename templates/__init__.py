@@ -5,6 +5,7 @@ from templates import (
     auth,
     ci,
     compute,
+    containers,
     dashboard,
     database,
     edge,
@@ -18,5 +19,5 @@ from templates import (
 )
 
 # The order stacks are listed in; deploy order is derived from their imports and exports.
-STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, roles, compute, edge_global,
-                 edge, dashboard, ci)
+STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, roles, compute, containers,
+                 edge_global, edge, dashboard, ci)

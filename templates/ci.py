@@ -8,9 +8,9 @@ An account holds one OIDC provider per URL, so only one environment of an accoun
 `token.actions.githubusercontent.com` (`create_provider: true`); the others name it by ARN.
 
 The role may do what params grant (buckets, tables, statements) plus the deploy shortcuts:
-`frontend` syncs the SPA bucket and invalidates CloudFront (edge stack), `containers` pushes
-to the ECR repository and rolls the ECS service (containers stack). Those are imported, so
-this stack deploys after the stacks it deploys to.
+`frontend` syncs the SPA bucket and invalidates CloudFront (edge stack; imported, so this stack
+deploys after it), `containers` pushes to the ECR repository and rolls the ECS service (containers
+stack; by their derived names, since CI pushes the first image before the service exists).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.iam import OIDCProvider, Policy, Role
 
 from stackyard.config import GITHUB_OIDC_HOST, EnvironmentConfig
+from templates import containers
 from templates.common import StackTemplates, export, import_value, new_template, tag_resources
 from templates.grants import custom_statements, grant_statements
 from templates.policies import document
@@ -120,14 +121,19 @@ def _frontend(config: EnvironmentConfig) -> list[Statement]:
 
 
 def _containers(config: EnvironmentConfig) -> list[Statement]:
-    """Push the image, then force a new deployment of the service and wait for it (seed 002 §2.11)."""
-    service = Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${Cluster}/${Service}",
-                  Cluster=import_value(config, "EcsClusterName"), Service=import_value(config, "ServiceName"))
+    """Push the image, then force a new deployment of the service and wait for it (seed 002 §2.11).
+
+    The names are derived, not imported: a new environment's containers stack has no service until
+    its first image is pushed (image_tag: null), and CI must be able to push that image."""
+    service = Sub(f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:service/"
+                  f"{containers.cluster_name(config)}/{containers.service_name(config)}")
+    repository = Sub(f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/"
+                     f"{containers.repository_name(config)}")
     return [
         # ECR hands out registry logins for the whole account: this action has no resource to scope to.
         Statement(Sid="LogInToEcr", Effect=Allow, Action=[awacs.ecr.GetAuthorizationToken], Resource=["*"]),
         Statement(Sid="PushImage", Effect=Allow, Action=ECR_PUSH,
-                  Resource=[import_value(config, "RepositoryArn")]),
+                  Resource=[repository]),
         Statement(Sid="RollService", Effect=Allow, Action=[awacs.ecs.UpdateService, awacs.ecs.DescribeServices],
                   Resource=[service]),
     ]

@@ -1,5 +1,13 @@
-"""Dashboard stack (seed 001 task 7.1): one CloudWatch dashboard with a row each for edge, app,
-database and queues.
+"""Dashboard stack (seed 001 task 7.1): three CloudWatch dashboards, one per audience.
+
+- `<app>-<env>-api`: requests and errors, latency, and the resources serving them (the EC2 app
+  server, or the ECS service's CPU, memory and running tasks), and the app's queues;
+- `<app>-<env>-database`: connections and their failures, queries, capacity, storage;
+- `<app>-<env>-frontend`: CloudFront requests, cache hit rate and errors, and the WAF.
+
+CloudFront reports its cache hit rate only with its additional metrics, which this stack turns on
+for the environment's distribution (a monitoring subscription): the dashboard that shows them owns
+what they cost.
 
 Names this module can derive from config are written literally; the ids only AWS assigns (load
 balancer, target group, distribution) are imported, and the instance id, which changes when the
@@ -10,12 +18,13 @@ from __future__ import annotations
 
 import json
 
-from troposphere import Sub
+from troposphere import Sub, Template
+from troposphere.cloudfront import MonitoringSubscription, MonitoringSubscriptionProperty, RealtimeMetricsSubscriptionConfig
 from troposphere.cloudwatch import Dashboard
 
 from stackyard.config import AURORA, EnvironmentConfig, app_behind_load_balancer
-from templates import compute, edge_global
-from templates.common import StackTemplates, import_value, new_template, output_parameter, tag_resources
+from templates import compute, containers, database, edge_global, messaging
+from templates.common import StackTemplates, import_value, new_template, output_parameter, pascal, tag_resources
 from templates.database import cluster_identifier, instance_identifier
 from templates.messaging import dead_letter_queue_name, queue_name
 
@@ -23,79 +32,140 @@ NAME = "dashboard"
 WIDTH, HEIGHT, COLUMNS = 8, 6, 24
 FIVE_MINUTES = 300
 IMPORTED = ("LoadBalancerFullName", "TargetGroupFullName", "DistributionId")
-LOAD_BALANCER_EXPORTS = ("LoadBalancerFullName", "TargetGroupFullName")  # the edge's, with an app behind it
+BALANCER = ["LoadBalancer", "${LoadBalancerFullName}"]
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
-    template = new_template(config, "dashboard (edge, app, database, queues)")
-    # The instance id changes whenever the instance is replaced, so it comes as a parameter (Ref in Sub).
-    parameters = dict([output_parameter(template, "AppInstanceId", compute.NAME, "The app server to graph")])
-    body = {"widgets": _layout(_rows(config), config.region)}
-    template.add_resource(Dashboard(
-        "Dashboard",
-        DashboardName=f"{config.app}-{config.environment}",
-        DashboardBody=Sub(json.dumps(body, sort_keys=True), {name: import_value(config, name)
-                                                             for name in _imported(config)}),
+    template = new_template(config, "dashboards (API, database, frontend)")
+    parameters = {}
+    if compute.NAME in config.stacks:
+        # The instance id changes whenever the instance is replaced, so it comes as a parameter (Ref in Sub).
+        parameters = dict([output_parameter(template, "AppInstanceId", compute.NAME, "The app server to graph")])
+    dashboards = {"api": _api_rows(config), "database": _database_rows(config), "frontend": _frontend_rows(config)}
+    for key, rows in dashboards.items():
+        if rows:
+            _dashboard(template, config, key, rows)
+    template.add_resource(MonitoringSubscription(
+        "CloudFrontAdditionalMetrics",
+        DistributionId=import_value(config, "DistributionId"),
+        MonitoringSubscription=MonitoringSubscriptionProperty(RealtimeMetricsSubscriptionConfig=(
+            RealtimeMetricsSubscriptionConfig(RealtimeMetricsSubscriptionStatus="Enabled"))),
     ))
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
 
-def _imported(config: EnvironmentConfig) -> list[str]:
-    """The edge's exports the body names: the load balancer's only where the edge has one."""
-    return [name for name in IMPORTED if app_behind_load_balancer(config) or name not in LOAD_BALANCER_EXPORTS]
+def dashboard_name(config: EnvironmentConfig, key: str) -> str:
+    return f"{config.app}-{config.environment}-{key}"
 
 
-def _rows(config: EnvironmentConfig) -> list[list[dict]]:
-    balancer = ["LoadBalancer", "${LoadBalancerFullName}"]
-    distribution = ["DistributionId", "${DistributionId}", "Region", "Global"]
-    web_acl = ["WebACL", edge_global.web_acl_name(config), "Rule", "ALL"]
-    queues = [name for key in config.messaging.queues
-              for name in (queue_name(config, key), dead_letter_queue_name(config, key))]
+def _dashboard(template: Template, config: EnvironmentConfig, key: str, rows: list[list[dict]]) -> Dashboard:
+    body = json.dumps({"widgets": _layout(rows, config.region)}, sort_keys=True)
+    imported = {name: import_value(config, name) for name in IMPORTED if f"${{{name}}}" in body}
+    return template.add_resource(Dashboard(
+        f"{pascal(key)}Dashboard",
+        DashboardName=dashboard_name(config, key),
+        DashboardBody=_substituted(body, imported),
+    ))
+
+
+def _substituted(body: str, imported: dict):
+    """The body as Fn::Sub when it names imports or parameters, as plain text otherwise."""
+    if "${" not in body:
+        return body
+    return Sub(body, imported) if imported else Sub(body)
+
+
+def _api_rows(config: EnvironmentConfig) -> list[list[dict]]:
+    """Seed 001 task 7.1, API: latency, errors, resource utilization (and the queues the app works through)."""
+    if not app_behind_load_balancer(config):
+        return []
     rows = [
         [
-            _graph("CloudFront requests", [["AWS/CloudFront", "Requests", *distribution]], "Sum", edge_global.REGION),
-            _graph("CloudFront error rate (%)", [["AWS/CloudFront", metric, *distribution]
-                                                 for metric in ("4xxErrorRate", "5xxErrorRate")],
-                   "Average", edge_global.REGION),
-            *([_graph("WAF requests", [["AWS/WAFV2", metric, *web_acl]
-                                       for metric in ("AllowedRequests", "BlockedRequests")],
-                      "Sum", edge_global.REGION)] if config.edge.waf else []),
-        ],
-        [
-            _graph("API requests and 5xx", [["AWS/ApplicationELB", metric, *balancer]
+            _graph("API requests and 5xx", [["AWS/ApplicationELB", metric, *BALANCER]
                                             for metric in ("RequestCount", "HTTPCode_Target_5XX_Count",
                                                            "HTTPCode_ELB_5XX_Count")], "Sum"),
-            _graph("API p95 latency (s)", [["AWS/ApplicationELB", "TargetResponseTime", *balancer]], "p95"),
-            _graph("App server", [
-                ["AWS/ApplicationELB", "HealthyHostCount", "TargetGroup", "${TargetGroupFullName}", *balancer],
-                ["AWS/EC2", "CPUUtilization", "InstanceId", "${AppInstanceId}"],
-            ], "Average"),
-        ] if app_behind_load_balancer(config) else [],
-        _database_graphs(config),
-        [
+            _graph("API p95 latency (s)", [["AWS/ApplicationELB", "TargetResponseTime", *BALANCER]], "p95"),
+            _graph("Healthy targets", [["AWS/ApplicationELB", metric, "TargetGroup", "${TargetGroupFullName}", *BALANCER]
+                                       for metric in ("HealthyHostCount", "UnHealthyHostCount")], "Minimum"),
+        ],
+        _app_resources(config),
+    ]
+    if messaging.NAME in config.stacks:
+        queues = [name for key in config.messaging.queues
+                  for name in (queue_name(config, key), dead_letter_queue_name(config, key))]
+        rows.append([
             _graph("Messages waiting", [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name]
                                         for name in queues], "Maximum"),
             _graph("Oldest message (s)", [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", name]
                                           for name in queues], "Maximum"),
-        ],
-    ]
-    return [row for row in rows if row]
+        ])
+    return rows
 
 
-def _database_graphs(config: EnvironmentConfig) -> list[dict]:
-    """Aurora: capacity in ACU; an RDS instance: its free storage. Connections and CPU for both."""
+def _app_resources(config: EnvironmentConfig) -> list[dict]:
+    """What serves the API: the app server's CPU, or the ECS service's CPU, memory and tasks."""
+    if containers.NAME in config.stacks:
+        service = ["ClusterName", containers.cluster_name(config), "ServiceName", containers.service_name(config)]
+        return [
+            _graph("App CPU and memory (%)", [["AWS/ECS", metric, *service]
+                                              for metric in ("CPUUtilization", "MemoryUtilization")], "Average"),
+            _graph("App tasks", [["ECS/ContainerInsights", metric, *service]
+                                 for metric in ("RunningTaskCount", "DesiredTaskCount", "PendingTaskCount")],
+                   "Average"),
+        ]
+    if compute.NAME in config.stacks:
+        return [_graph("App server CPU (%)", [["AWS/EC2", "CPUUtilization", "InstanceId", "${AppInstanceId}"]],
+                       "Average")]
+    return []
+
+
+def _database_rows(config: EnvironmentConfig) -> list[list[dict]]:
+    """Seed 001 task 7.1, database: connections, queries, storage (and the capacity Serverless v2 scales)."""
+    if database.NAME not in config.stacks:
+        return []
     if config.database.engine == AURORA:
-        database = ["DBClusterIdentifier", cluster_identifier(config)]
-        size = _graph("Database capacity", [["AWS/RDS", metric, *database]
-                                            for metric in ("ACUUtilization", "ServerlessDatabaseCapacity")], "Average")
+        identity = ["DBClusterIdentifier", cluster_identifier(config)]
+        size = [_graph("Database capacity", [["AWS/RDS", metric, *identity]
+                                             for metric in ("ACUUtilization", "ServerlessDatabaseCapacity")],
+                       "Average"),
+                _graph("Database storage (bytes)", [["AWS/RDS", "VolumeBytesUsed", *identity]], "Average")]
+        queries = _graph("Database queries (commits/s)", [["AWS/RDS", "CommitThroughput", *identity]], "Average")
     else:
-        database = ["DBInstanceIdentifier", instance_identifier(config)]
-        size = _graph("Database free storage (bytes)", [["AWS/RDS", "FreeStorageSpace", *database]], "Minimum")
+        identity = ["DBInstanceIdentifier", instance_identifier(config)]
+        size = [_graph("Database free storage (bytes)", [["AWS/RDS", "FreeStorageSpace", *identity]], "Minimum")]
+        queries = _graph("Database IOPS", [["AWS/RDS", metric, *identity] for metric in ("ReadIOPS", "WriteIOPS")],
+                         "Average")
     return [
-        size,
-        _graph("Database connections", [["AWS/RDS", "DatabaseConnections", *database],
-                                        [f"{config.app}/{config.environment}", "DatabaseConnectionFailures"]], "Sum"),
-        _graph("Database CPU (%)", [["AWS/RDS", "CPUUtilization", *database]], "Average"),
+        [
+            _graph("Database connections", [["AWS/RDS", "DatabaseConnections", *identity]], "Average"),
+            _graph("Database connection failures", [[f"{config.app}/{config.environment}",
+                                                     "DatabaseConnectionFailures"]], "Sum"),
+            queries,
+        ],
+        [*size, _graph("Database CPU (%)", [["AWS/RDS", "CPUUtilization", *identity]], "Average")],
+    ]
+
+
+def _frontend_rows(config: EnvironmentConfig) -> list[list[dict]]:
+    """Seed 001 task 7.1, frontend: requests, cache hit rate (and errors, and what the WAF blocks)."""
+    distribution = ["DistributionId", "${DistributionId}", "Region", "Global"]
+    web_acl = ["WebACL", edge_global.web_acl_name(config), "Rule", "ALL"]
+    return [
+        [
+            _graph("CloudFront requests", [["AWS/CloudFront", "Requests", *distribution]], "Sum", edge_global.REGION),
+            _graph("Cache hit rate (%)", [["AWS/CloudFront", "CacheHitRate", *distribution]], "Average",
+                   edge_global.REGION),
+            _graph("CloudFront error rate (%)", [["AWS/CloudFront", metric, *distribution]
+                                                 for metric in ("4xxErrorRate", "5xxErrorRate")],
+                   "Average", edge_global.REGION),
+        ],
+        [
+            _graph("Bytes downloaded", [["AWS/CloudFront", "BytesDownloaded", *distribution]], "Sum",
+                   edge_global.REGION),
+            *([_graph("WAF requests", [["AWS/WAFV2", metric, *web_acl]
+                                       for metric in ("AllowedRequests", "BlockedRequests")], "Sum",
+                      edge_global.REGION)] if config.edge.waf else []),
+        ],
     ]
 
 

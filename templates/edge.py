@@ -58,8 +58,8 @@ from troposphere.elasticloadbalancingv2 import (
 )
 from troposphere.route53 import AliasTarget, RecordSetType
 
-from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig, app_behind_load_balancer
-from templates import compute, edge_global
+from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig, app_behind_load_balancer, app_port
+from templates import compute, containers, edge_global
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
     FromOutput,
@@ -105,9 +105,10 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     parameters = _edge_global_parameters(template, config)
     load_balancer = target_group = None
     if app_behind_load_balancer(config):
-        parameters.update([
-            output_parameter(template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"),
-        ])
+        if compute.NAME in config.stacks:
+            parameters.update([
+                output_parameter(template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"),
+            ])
         load_balancer, target_group = _load_balancer(template, config)
         _load_balancer_alarms(template, config, load_balancer, target_group)
     origin_domain, own_bucket = _site_origin(template, config)
@@ -166,7 +167,7 @@ def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
 
 
 def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadBalancer, TargetGroup]:
-    port = config.compute.app_port
+    port = app_port(config)
     load_balancer = template.add_resource(LoadBalancer(
         "LoadBalancer",
         Type="application",
@@ -184,10 +185,9 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
     target_group = template.add_resource(TargetGroup(
         "AppTargetGroup",
         VpcId=import_value(config, "VpcId"),
-        TargetType="instance",
         Protocol="HTTP",
         Port=port,
-        Targets=[TargetDescription(Id=Ref("AppInstanceId"), Port=port)],
+        **_app_targets(config, port),
         HealthCheckProtocol="HTTP",
         HealthCheckPath=config.edge.health_check_path,
         Matcher=Matcher(HttpCode="200"),
@@ -196,6 +196,10 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
         UnhealthyThresholdCount=3,
         TargetGroupAttributes=[TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
     ))
+    if containers.NAME in config.stacks:
+        # The containers stack registers its tasks here, so it deploys after this stack: an ECS service
+        # can attach only to a target group that a load balancer's listener already forwards to.
+        export(template, config, containers.TARGET_GROUP_EXPORT, Ref(target_group), "Target group of the app's tasks")
     forward = [Action(Type="forward", TargetGroupArn=Ref(target_group))]
     if config.edge.domain:
         _https_listeners(template, config, load_balancer, forward)
@@ -207,6 +211,13 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
             Metadata={"cfn-lint": {"config": {"ignore_checks": ["E9006"]}}},
         ))
     return load_balancer, target_group
+
+
+def _app_targets(config: EnvironmentConfig, port: int) -> dict:
+    """The app server's instance as the target, or, for containers, the tasks' IPs ECS registers itself."""
+    if containers.NAME in config.stacks:
+        return {"TargetType": "ip"}
+    return {"TargetType": "instance", "Targets": [TargetDescription(Id=Ref("AppInstanceId"), Port=port)]}
 
 
 def _https_listeners(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, forward: list) -> None:
@@ -378,7 +389,10 @@ def _exports(template: Template, config: EnvironmentConfig, load_balancer: LoadB
         export(template, config, "FrontendBucketName", Ref(own_bucket), "Bucket the SPA build is synced to")
     if load_balancer is None:
         return
-    if not config.edge.api_via_cloudfront:
+    if config.edge.api_via_cloudfront:
+        export(template, config, "ApiUrl", Join("", ["https://", site, API_PATH.removesuffix("/*")]),
+               "Where the SPA calls the API: under the site's own origin, through CloudFront")
+    else:
         export(template, config, "ApiUrl", f"https://{config.edge.api_domain}",
                "Where the SPA calls the API: its load balancer, another origin than the site's")
     export(template, config, "LoadBalancerFullName", GetAtt(load_balancer, "LoadBalancerFullName"),

@@ -77,10 +77,10 @@ CASES = {
          "or vpc) or group (a security group key)"],
     ),
     "a rule naming a group nobody defines": (
-        "network:\n  security_groups:\n    app:\n      ingress:\n"
-        "        - {port: 8000, group: lb, description: From the load balancer}\n",
-        ["params/test.yaml:5: network.security_groups.app.ingress[0].group: no security group 'lb'; expected one "
-         "of: alb, app, database, pipeline"],
+        "network:\n  security_groups:\n    pipeline:\n      ingress:\n"
+        "        - {port: 22, group: bastion, description: SSH from the bastion}\n",
+        ["params/test.yaml:5: network.security_groups.pipeline.ingress[0].group: no security group 'bastion'; "
+         "expected one of: alb, app, database, pipeline"],
     ),
     "groups sending to each other by egress": (
         "network:\n  security_groups:\n    database:\n      egress:\n"

@@ -17,7 +17,7 @@ from stackyard.config import EnvironmentConfig, load_configs
 from stackyard.errors import EXIT_BAD_INPUT
 from stackyard.generate import PROJECT_RULES, generate as generate_system
 from stackyard.lint import LintJob, digest, lint
-from tests.conftest import picked, properties, resources
+from tests.conftest import ROOT, picked, properties, resources
 from tests.seed002 import write_system
 
 HOST = "token.actions.githubusercontent.com"
@@ -123,26 +123,28 @@ def test_2_7_frontend_deploys_sync_the_spa_bucket_and_invalidate_cloudfront(with
 
 
 @pytest.fixture
-def containers_config(monkeypatch, tmp_path) -> EnvironmentConfig:
-    """Seed 002's params deploying containers, as if the containers stack existed (another module builds it)."""
-    monkeypatch.setattr(config_module, "STACK_NAMES", (*config_module.STACK_NAMES, "containers"))
-    monkeypatch.setattr(config_module, "STACK_SECTIONS", {**config_module.STACK_SECTIONS, "containers": ()})
-    params = write_system(tmp_path / "system",
-                          "stacks: [storage, auth, containers, ci]\nci:\n  deploys: [containers]\n")
-    return load_configs(params)["prod"]
+def containers_config() -> EnvironmentConfig:
+    """Seed 002's system (examples/tap), whose deploy role deploys the frontend and the containers."""
+    return load_configs(ROOT / "examples" / "tap" / "params")["poc"]
 
 
 def test_2_7_container_deploys_push_to_the_repository_and_roll_the_service(containers_config):
     actions = granted(templates.ci.build(containers_config).template.to_dict())
-    repository = [{"Fn::ImportValue": "tap-prod-RepositoryArn"}]
+    repository = [{"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/tap-poc-app"}]
     assert {action for action, resources in actions.items() if resources == repository} == {
         "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
         "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
     assert actions["ecr:GetAuthorizationToken"] == ["*"]  # the only action ECR does not scope
-    service = [{"Fn::Sub": ["arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${Cluster}/${Service}",
-                            {"Cluster": {"Fn::ImportValue": "tap-prod-EcsClusterName"},
-                             "Service": {"Fn::ImportValue": "tap-prod-ServiceName"}}]}]
+    service = [{"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/tap-poc/"
+                           "tap-poc-app"}]
     assert actions["ecs:UpdateService"] == actions["ecs:DescribeServices"] == service
+
+
+def test_the_names_ci_derives_are_the_ones_the_containers_stack_creates(containers_config):
+    built = build_environment(containers_config).stacks["containers"].template.document["Resources"]
+    assert built["Repository"]["Properties"]["RepositoryName"] == "tap-poc-app"
+    assert (built["Cluster"]["Properties"]["ClusterName"], built["Service"]["Properties"]["ServiceName"]) == (
+        "tap-poc", "tap-poc-app")
 
 
 def test_no_action_but_the_registry_login_is_on_every_resource(containers_config):

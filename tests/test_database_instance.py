@@ -307,8 +307,8 @@ def test_the_dashboards_database_row_graphs_the_instance(configs):
 
     default = load_configs(PARAMS_DIR, ["test"])["test"]
     config = default.model_copy(update={"database": configs["prod"].database})
-    body = dashboard.build(config).template.to_dict()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
-    text = body["Fn::Sub"][0]
+    body = dashboard.build(config).template.to_dict()["Resources"]["DatabaseDashboard"]["Properties"]["DashboardBody"]
+    text = body if isinstance(body, str) else body["Fn::Sub"][0]
     assert '"DBInstanceIdentifier", "one-system-test"' in text and "FreeStorageSpace" in text
     assert "DBClusterIdentifier" not in text and "ACUUtilization" not in text
 

@@ -291,10 +291,11 @@ def test_an_unhealthy_app_server_pages(builds, env):
     ("test", {"Fn::GetAtt": ["Distribution", "DomainName"]}),
     ("prod", DOMAIN),
 ])
-def test_site_url_distribution_bucket_and_metric_names_are_exported(builds, env, site):
+def test_site_and_api_urls_distribution_bucket_and_metric_names_are_exported(builds, env, site):
     exports = {output["Export"]["Name"]: output["Value"] for output in edge(builds, env)["Outputs"].values()}
     assert exports == {
         f"one-system-{env}-SiteUrl": {"Fn::Join": ["", ["https://", site]]},
+        f"one-system-{env}-ApiUrl": {"Fn::Join": ["", ["https://", site, "/api"]]},  # through CloudFront
         f"one-system-{env}-DistributionId": {"Ref": "Distribution"},
         f"one-system-{env}-FrontendBucketName": {"Ref": "FrontendBucket"},
         f"one-system-{env}-LoadBalancerFullName": FULL_NAME,

@@ -205,9 +205,8 @@ def test_api_direct_without_waf_edge_global_holds_the_certificate_alone(variants
 def test_api_direct_keeps_the_load_balancer_alarms_and_their_dashboard_row(variants):
     alarms = resources(document(variants, "api-direct", "edge"), "AWS::CloudWatch::Alarm")
     assert set(alarms) == {"LatencyAlarm", "ServerErrorRateAlarm", "UnhealthyHostAlarm"}
-    body = properties(document(variants, "api-direct", "dashboard"), "Dashboard")["DashboardBody"]["Fn::Sub"]
-    assert "API p95 latency (s)" in body[0] and set(body[1]) == {
-        "DistributionId", "LoadBalancerFullName", "TargetGroupFullName"}
+    body = properties(document(variants, "api-direct", "dashboard"), "ApiDashboard")["DashboardBody"]["Fn::Sub"]
+    assert "API p95 latency (s)" in body[0] and set(body[1]) == {"LoadBalancerFullName", "TargetGroupFullName"}
 
 
 # --- a wildcard certificate outside us-east-1 (seed 002 §2.6) -----------------------------------
@@ -228,7 +227,7 @@ def test_the_api_still_goes_through_cloudfront_unless_params_say_otherwise(varia
     config = distribution(variants, "wildcard")
     assert [origin["Id"] for origin in config["Origins"]] == ["frontend", "api"]
     assert [behavior["PathPattern"] for behavior in config["CacheBehaviors"]] == ["/api/*"]
-    assert "ApiUrl" not in exported(variants, "wildcard")
+    assert exported(variants, "wildcard")["ApiUrl"]["Fn::Join"][1][-1] == "/api"  # under the site's origin
 
 
 # --- no WAF -------------------------------------------------------------------------------------
@@ -244,7 +243,7 @@ def test_without_waf_there_is_no_web_acl_parameter_and_no_edge_global_without_a_
 
 
 def test_without_waf_the_dashboard_has_no_waf_graph(variants):
-    body = properties(document(variants, "no-waf", "dashboard"), "Dashboard")["DashboardBody"]["Fn::Sub"][0]
+    body = properties(document(variants, "no-waf", "dashboard"), "FrontendDashboard")["DashboardBody"]["Fn::Sub"][0]
     assert "CloudFront requests" in body and "WAF requests" not in body and "AWS/WAFV2" not in body
 
 

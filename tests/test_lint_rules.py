@@ -222,6 +222,20 @@ def queues(*, dlq_alarm: bool) -> dict[str, Any]:
     return resources
 
 
+def ecs_service(*, task_alarm_on: str | None) -> dict[str, Any]:
+    """A Fargate service; `task_alarm_on`: "Name" (GetAtt), a literal service name, or None for no alarm."""
+    resources = {
+        "Cluster": res("AWS::ECS::Cluster", ClusterSettings=[{"Name": "containerInsights", "Value": "enabled"}]),
+        "Service": res("AWS::ECS::Service", ServiceName=f"{APP}-{ENV}-api", Cluster=ref("Cluster"),
+                       TaskDefinition="arn:aws:ecs:us-east-1:123456789012:task-definition/api:1", LaunchType="FARGATE"),
+    }
+    if task_alarm_on is not None:
+        service = getatt("Service", "Name") if task_alarm_on == "Name" else task_alarm_on
+        resources["RunningTasksAlarm"] = alarm("ECS/ContainerInsights", "RunningTaskCount", ClusterName=ref("Cluster"),
+                                               ServiceName=service)
+    return resources
+
+
 def output(value: Any, description: str | None = "snippet output", export: str | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {"Value": value}
     if description is not None:
@@ -451,6 +465,14 @@ ALARM_COVERAGE = [
     })),
     fails("E9007", "dead-letter-queue-without-alarm", "Resource JobsDeadLetterQueue", template(
         queues(dlq_alarm=False))),
+    passes("E9007", "ecs-service-with-running-task-alarm", template(ecs_service(task_alarm_on="Name"))),
+    passes("E9007", "ecs-service-alarmed-by-its-literal-name", template(ecs_service(task_alarm_on=f"{APP}-{ENV}-api"))),
+    fails("E9007", "ecs-service-without-running-task-alarm", "Resource Service", template(ecs_service(
+        task_alarm_on=None))),
+    fails("E9007", "ecs-service-alarmed-on-cpu-only", "Resource Service", template({
+        **ecs_service(task_alarm_on=None),
+        "CpuAlarm": alarm("AWS/ECS", "CPUUtilization", ClusterName=ref("Cluster"), ServiceName=getatt("Service", "Name")),
+    })),
 ]
 
 TAGGING_COMPLETENESS = [

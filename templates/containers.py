@@ -1,0 +1,346 @@
+"""Containers stack (seed 001 task 5, seed 002 §2.3 and §2.7): the app as an ECS Fargate service behind
+the load balancer, the alternative to the EC2 `compute` stack.
+
+An ECR repository (scanned on push, older images expired), a cluster with Container Insights, one
+task definition (CPU and memory per environment, logs to a log group of their own, secrets injected
+from Secrets Manager or SSM when a task starts), and a service in the private subnets behind the
+app security group, registered with the edge stack's target group, rolled back by the deployment
+circuit breaker, scaled on CPU and memory between min and max tasks.
+
+Two roles: the execution role is ECS's (pull the image, write the logs, read exactly the secrets
+named in params), the task role is the app's (params `grants:` and `statements:`).
+
+A new environment's repository is empty, and a service whose image does not exist fails its first
+deployment (the circuit breaker stops it, and CloudFormation rolls the stack back). So `image_tag:
+null` builds everything but the task definition and the service: deploy, push the first image, set
+the tag, deploy again.
+
+The image tag comes from params. Why a deploy-time tag matters: CloudFormation changes the service
+only when the task definition changes. Pushing a new image under the same tag (`latest`) changes no
+template, so a deploy is a no-op and the running tasks keep the old image, while tasks started later
+(scaling, replacements) pull the new one: two versions serve at once and nothing can roll back. A
+new tag per release (the git commit, a version) makes each release a new task definition revision,
+a rolling deployment the circuit breaker can roll back, and a record of what runs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import awacs.ecr
+import awacs.kms
+import awacs.logs
+import awacs.secretsmanager
+import awacs.ssm
+from awacs.aws import Allow, Condition, Statement, StringEquals
+from troposphere import GetAtt, Join, Ref, Region, Sub, Template
+from troposphere.applicationautoscaling import (
+    PredefinedMetricSpecification,
+    ScalableTarget,
+    ScalingPolicy,
+    TargetTrackingScalingPolicyConfiguration,
+)
+from troposphere.ecr import ImageScanningConfiguration, LifecyclePolicy, Repository
+from troposphere.ecs import (
+    AwsvpcConfiguration,
+    Cluster,
+    ClusterSetting,
+    ContainerDefinition,
+    DeploymentCircuitBreaker,
+    DeploymentConfiguration,
+    Environment,
+    HealthCheck,
+    LoadBalancer,
+    LogConfiguration,
+    NetworkConfiguration,
+    PortMapping,
+    RuntimePlatform,
+    Secret,
+    Service,
+    TaskDefinition,
+)
+from troposphere.iam import Policy, Role
+from troposphere.logs import LogGroup
+
+from stackyard.config import DATABASE_SECRET_VARIABLE, ContainerSecret, EnvironmentConfig
+from templates.alarms import add_alarm, dimensions
+from templates.common import (
+    StackTemplates,
+    export,
+    import_list,
+    import_value,
+    keep_on_delete,
+    new_template,
+    pascal,
+    tag_resources,
+)
+from templates.compute import app_log_group_name
+from templates.grants import custom_statements, grant_statements
+from templates.policies import document, service_role_trust
+
+NAME = "containers"
+CONTAINER = "app"  # the task's one container, as the load balancer and the logs name it
+TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
+TARGET_GROUP_EXPORT = "AppTargetGroupArn"  # the edge stack's target group, which the service registers with
+SECRET_SUFFIX = "-??????"  # Secrets Manager appends six random characters to a secret's name in its ARN
+# Secrets other stacks of the environment keep (params source -> the export of its ARN, and of its KMS key).
+STACK_SECRETS = {"database_secret": "DatabaseSecretArn", "auth_client_secret": "CognitoClientSecretArn"}
+STACK_SECRET_KEYS = {"database_secret": "DatabaseKeyArn", "auth_client_secret": "CognitoClientSecretKeyArn"}
+
+
+def build(config: EnvironmentConfig) -> StackTemplates:
+    containers = config.containers
+    size = (f"{containers.cpu} CPU units, {containers.memory_mb} MiB, {containers.min_tasks}-{containers.max_tasks} "
+            f"tasks" if containers.image_tag is not None else "no image_tag yet: repository and cluster only")
+    template = new_template(config, f"containers (ECS Fargate, {size})")
+    repository = _repository(template, config)
+    cluster = template.add_resource(Cluster(
+        "Cluster", ClusterName=cluster_name(config),
+        ClusterSettings=[ClusterSetting(Name="containerInsights", Value="enabled")],  # RunningTaskCount, per task metrics
+    ))
+    log_group = template.add_resource(LogGroup(
+        "AppLogGroup", LogGroupName=app_log_group_name(config), RetentionInDays=containers.log_retention_days,
+    ))
+    if containers.image_tag is not None:
+        _app_service(template, config, repository, cluster, log_group)
+    export(template, config, "EcsClusterName", Ref(cluster), "ECS cluster of the app")
+    export(template, config, "AppRepositoryName", Ref(repository), "ECR repository CI pushes the app's image to")
+    export(template, config, "AppRepositoryArn", GetAtt(repository, "Arn"), "ECR repository ARN")
+    export(template, config, "AppRepositoryUri", GetAtt(repository, "RepositoryUri"), "Image URI without a tag")
+    export(template, config, "AppLogGroupName", Ref(log_group), "Log group of the app's containers")
+    return StackTemplates(NAME, tag_resources(template, config))
+
+
+def _app_service(template: Template, config: EnvironmentConfig, repository: Repository, cluster: Cluster,
+                 log_group: LogGroup) -> None:
+    """The task definition, the service running it, its scaling and its alarm."""
+    containers = config.containers
+    task_definition = _task_definition(template, config, repository, log_group)
+    service = _service(template, config, cluster, task_definition)
+    _scaling(template, config, cluster, service)
+    add_alarm(
+        template, config, "RunningTasksAlarm", f"fewer app tasks running than the minimum ({containers.min_tasks})",
+        "critical",
+        Namespace="ECS/ContainerInsights", MetricName="RunningTaskCount",
+        Dimensions=dimensions(ClusterName=Ref(cluster), ServiceName=GetAtt(service, "Name")),
+        Statistic="Minimum", Period=60, EvaluationPeriods=3, ComparisonOperator="LessThanThreshold",
+        Threshold=containers.min_tasks, TreatMissingData="breaching",  # no data: no tasks reporting
+    )
+    export(template, config, "EcsServiceName", GetAtt(service, "Name"), "ECS service of the app")
+
+
+def cluster_name(config: EnvironmentConfig) -> str:
+    return f"{config.app}-{config.environment}"
+
+
+def service_name(config: EnvironmentConfig) -> str:
+    return f"{config.app}-{config.environment}-app"
+
+
+def repository_name(config: EnvironmentConfig) -> str:
+    return f"{config.app}-{config.environment}-app"
+
+
+def _repository(template: Template, config: EnvironmentConfig) -> Repository:
+    settings = config.containers.repository
+    lifecycle = {"rules": [{
+        "rulePriority": 1,
+        "description": f"Keep the last {settings.keep_images} images",
+        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": settings.keep_images},
+        "action": {"type": "expire"},
+    }]}
+    repository = Repository(
+        "Repository",
+        RepositoryName=repository_name(config),
+        ImageTagMutability=settings.tag_mutability,
+        ImageScanningConfiguration=ImageScanningConfiguration(ScanOnPush=True),
+        LifecyclePolicy=LifecyclePolicy(LifecyclePolicyText=json.dumps(lifecycle, sort_keys=True)),
+    )
+    if not config.retain_data:
+        repository.EmptyOnDelete = True  # images are data: deleted with the stack only where the environment says
+    return template.add_resource(keep_on_delete(repository, config))
+
+
+def _task_definition(template: Template, config: EnvironmentConfig, repository: Repository,
+                     log_group: LogGroup) -> TaskDefinition:
+    containers = config.containers
+    environment = dict(containers.environment)
+    if containers.reads_database_secret:
+        environment[DATABASE_SECRET_VARIABLE] = import_value(config, "DatabaseSecretArn")
+    container = ContainerDefinition(
+        Name=CONTAINER,
+        Image=Join("", [GetAtt(repository, "RepositoryUri"), f":{containers.image_tag}"]),
+        Essential=True,
+        PortMappings=[PortMapping(ContainerPort=containers.port, Protocol="tcp")],
+        Environment=[Environment(Name=name, Value=value) for name, value in sorted(environment.items())],
+        Secrets=[Secret(Name=name, ValueFrom=_value_from(config, secret))
+                 for name, secret in sorted(containers.secrets.items())],
+        LogConfiguration=LogConfiguration(LogDriver="awslogs", Options={
+            "awslogs-group": Ref(log_group), "awslogs-region": Region, "awslogs-stream-prefix": CONTAINER,
+        }),
+    )
+    if containers.health_check:
+        check = containers.health_check
+        container.HealthCheck = HealthCheck(
+            Command=["CMD-SHELL", check.command], Interval=check.interval_seconds, Timeout=check.timeout_seconds,
+            Retries=check.retries, StartPeriod=check.start_period_seconds,
+        )
+    return template.add_resource(TaskDefinition(
+        "TaskDefinition",
+        Family=f"{config.app}-{config.environment}-app",
+        RequiresCompatibilities=["FARGATE"],
+        NetworkMode="awsvpc",
+        Cpu=str(containers.cpu),
+        Memory=str(containers.memory_mb),
+        RuntimePlatform=RuntimePlatform(CpuArchitecture=containers.architecture, OperatingSystemFamily="LINUX"),
+        ExecutionRoleArn=GetAtt(_execution_role(template, config, repository, log_group), "Arn"),
+        TaskRoleArn=GetAtt(_task_role(template, config), "Arn"),
+        ContainerDefinitions=[container],
+    ))
+
+
+def _value_from(config: EnvironmentConfig, secret: ContainerSecret):
+    """What ECS reads a secret from: an ARN (a secret's without its random suffix, which ECS accepts),
+    followed by `:<json key>::` (any version stage and id: the current one) to pick one key."""
+    if secret.parameter is not None:
+        return _parameter_arn(secret.parameter)
+    key = f":{secret.key}::" if secret.key else ""
+    for source, export_name in STACK_SECRETS.items():
+        if getattr(secret, source):
+            arn = import_value(config, export_name)
+            return Join("", [arn, key]) if key else arn
+    return _secret_arn(secret.secret, key)
+
+
+def _secret_arn(secret: str, tail: str = ""):
+    """The ARN of a secret given by name or ARN, with `tail` appended."""
+    if secret.startswith("arn:"):
+        return secret + tail
+    return Sub(f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret}{tail}")
+
+
+def _parameter_arn(parameter: str):
+    if parameter.startswith("arn:"):
+        return parameter
+    path = parameter if parameter.startswith("/") else f"/{parameter}"
+    return Sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{path}")
+
+
+def _execution_role(template: Template, config: EnvironmentConfig, repository: Repository,
+                    log_group: LogGroup) -> Role:
+    """ECS's role for starting a task: pull the image, write its logs, read exactly the secrets params name."""
+    secrets = config.containers.secrets.values()
+    statements = [
+        Statement(Sid="PullImage", Effect=Allow, Action=[
+            awacs.ecr.BatchCheckLayerAvailability, awacs.ecr.GetDownloadUrlForLayer, awacs.ecr.BatchGetImage,
+        ], Resource=[GetAtt(repository, "Arn")]),
+        # ECR's login token is not scoped to a repository; pulls are, above.
+        Statement(Sid="RegistryLogin", Effect=Allow, Action=[awacs.ecr.GetAuthorizationToken], Resource=["*"]),
+        Statement(Sid="WriteLogs", Effect=Allow, Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
+                  Resource=[GetAtt(log_group, "Arn")]),
+    ]
+    named = sorted({secret.secret for secret in secrets if secret.secret is not None})
+    readable = [name if name.startswith("arn:") else _secret_arn(name, SECRET_SUFFIX) for name in named]
+    readable += [import_value(config, export_name) for source, export_name in STACK_SECRETS.items()
+                 if any(getattr(secret, source) for secret in secrets)]
+    if readable:
+        statements.append(Statement(Sid="ReadSecrets", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
+                                    Resource=readable))
+    parameters = sorted({secret.parameter for secret in secrets if secret.parameter is not None})
+    if parameters:
+        statements.append(Statement(Sid="ReadParameters", Effect=Allow, Action=[awacs.ssm.GetParameters],
+                                    Resource=[_parameter_arn(parameter) for parameter in parameters]))
+    statements += [_decrypt_via_secrets_manager(config, source) for source in STACK_SECRETS
+                   if any(getattr(secret, source) for secret in secrets)]
+    return template.add_resource(Role(
+        "ExecutionRole",
+        Description=f"ECS starts the {config.app} {config.environment} app's tasks: image, logs, secrets",
+        AssumeRolePolicyDocument=service_role_trust(TASKS_PRINCIPAL),
+        Policies=[Policy(PolicyName="start-tasks", PolicyDocument=document(*statements))],
+    ))
+
+
+def _task_role(template: Template, config: EnvironmentConfig) -> Role:
+    """The app's own role: what params grant it, and the database secret when it reads it itself."""
+    containers = config.containers
+    statements = [*grant_statements(config, containers.grants), *custom_statements(containers.statements)]
+    if containers.reads_database_secret:
+        statements += [
+            Statement(Sid="ReadDatabaseSecret", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
+                      Resource=[import_value(config, "DatabaseSecretArn")]),
+            _decrypt_via_secrets_manager(config, "database_secret"),
+        ]
+    role = Role(
+        "TaskRole",
+        Description=f"The {config.app} {config.environment} app's tasks",
+        AssumeRolePolicyDocument=service_role_trust(TASKS_PRINCIPAL),
+    )
+    if statements:
+        role.Policies = [Policy(PolicyName="app", PolicyDocument=document(*statements))]
+    return template.add_resource(role)
+
+
+def _decrypt_via_secrets_manager(config: EnvironmentConfig, source: str) -> Statement:
+    """Stack secrets are under their stack's own key; Secrets Manager decrypts them on the caller's behalf."""
+    return Statement(
+        Sid=f"Decrypt{pascal(source.replace('_', '-'))}", Effect=Allow, Action=[awacs.kms.Decrypt],
+        Resource=[import_value(config, STACK_SECRET_KEYS[source])],
+        Condition=Condition(StringEquals({"kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")})),
+    )
+
+
+def _service(template: Template, config: EnvironmentConfig, cluster: Cluster,
+             task_definition: TaskDefinition) -> Service:
+    containers = config.containers
+    return template.add_resource(Service(
+        "Service",
+        ServiceName=service_name(config),
+        Cluster=Ref(cluster),
+        TaskDefinition=Ref(task_definition),
+        LaunchType="FARGATE",
+        # No DesiredCount: the scalable target keeps the count at min_tasks or above. With one here, every
+        # update of the service (each release) would set the count back to it, scaling in under load.
+        DeploymentConfiguration=DeploymentConfiguration(
+            DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
+            MinimumHealthyPercent=100, MaximumPercent=200,  # new tasks start before old ones stop
+        ),
+        HealthCheckGracePeriodSeconds=containers.health_check_grace_seconds,
+        LoadBalancers=[LoadBalancer(ContainerName=CONTAINER, ContainerPort=containers.port,
+                                    TargetGroupArn=import_value(config, TARGET_GROUP_EXPORT))],
+        NetworkConfiguration=NetworkConfiguration(AwsvpcConfiguration=AwsvpcConfiguration(
+            Subnets=import_list(config, "PrivateSubnetIds"),
+            SecurityGroups=[import_value(config, "AppSecurityGroupId")],
+            AssignPublicIp="DISABLED",  # private subnets: images and logs go through the NAT
+        )),
+        PropagateTags="SERVICE",
+        EnableECSManagedTags=True,
+    ))
+
+
+def _scaling(template: Template, config: EnvironmentConfig, cluster: Cluster, service: Service) -> None:
+    """Target tracking on CPU and on memory; the service scales out when either is above its target."""
+    containers = config.containers
+    target = template.add_resource(ScalableTarget(
+        "ScalableTarget",
+        ServiceNamespace="ecs",
+        ScalableDimension="ecs:service:DesiredCount",
+        ResourceId=Join("/", ["service", Ref(cluster), GetAtt(service, "Name")]),
+        MinCapacity=containers.min_tasks,
+        MaxCapacity=containers.max_tasks,
+        # No RoleARN: Application Auto Scaling uses its service-linked role for ECS.
+    ))
+    scaling = containers.scaling
+    for resource, metric, value in (("Cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_percent),
+                                    ("Memory", "ECSServiceAverageMemoryUtilization", scaling.memory_percent)):
+        template.add_resource(ScalingPolicy(
+            f"{resource}ScalingPolicy",
+            PolicyName=f"{config.app}-{config.environment}-app-{resource.lower()}",
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(target),
+            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
+                PredefinedMetricSpecification=PredefinedMetricSpecification(PredefinedMetricType=metric),
+                TargetValue=value,
+                ScaleInCooldown=scaling.scale_in_cooldown_seconds,
+                ScaleOutCooldown=scaling.scale_out_cooldown_seconds,
+            ),
+        ))
