@@ -126,10 +126,16 @@ SecurityGroupKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-3
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 
 
+# What EC2 accepts in a security group's description and its rules' descriptions.
+GroupText = Annotated[str, Field(max_length=255), _pattern(r"[A-Za-z0-9. _\-:/()#,@\[\]+=&;{}!$*]+",
+                                                           "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* "
+                                                           "(EC2 refuses other characters, such as apostrophes)")]
+
+
 class GroupRule(Model):
     """One ingress or egress rule: a port (or all traffic) to or from a CIDR, the VPC, or a group."""
 
-    description: NonEmpty
+    description: GroupText
     protocol: Literal["tcp", "udp", "all"] = "tcp"
     port: int | None = Field(default=None, ge=0, le=65535)
     cidr: Cidr | Literal["vpc"] | None = None
@@ -158,7 +164,7 @@ class IngressRule(GroupRule):
 
 
 class SecurityGroup(Model):
-    description: NonEmpty
+    description: GroupText
     ingress: list[IngressRule] = Field(default_factory=list)
     egress: list[GroupRule] = Field(default_factory=list)  # none: the group may not send anything
 
@@ -1491,6 +1497,9 @@ def _message(path: tuple, detail: dict[str, Any]) -> str:
     if kind == "value_error":
         return message.removeprefix("Value error, ")
     expected = message.removeprefix("Input should be ").removeprefix("Input ")
+    if isinstance(detail.get("input"), bool) and "'" in expected:
+        # YAML 1.1 reads ON/OFF, yes/no and true/false unquoted as booleans.
+        expected += "; quote the word (for example 'ON') so YAML keeps it as text"
     return f"got {_shown(detail.get('input'))}; expected {expected}"
 
 

@@ -120,6 +120,16 @@ CASES = {
         ["params/test.yaml:7: roles.worker.grants[0]: dynamodb:GetItem cannot act on a bucket; expected s3: actions, "
          "or a statement for the others"],
     ),
+    "a group description EC2 refuses": (
+        "network:\n  security_groups:\n    app:\n      description: The app's servers\n",
+        ["params/test.yaml:4: network.security_groups.app.description: got \"The app's servers\"; expected letters, "
+         "digits, spaces and ._-:/()#,@[]+=&;{}!$* (EC2 refuses other characters, such as apostrophes)"],
+    ),
+    "a word YAML reads as a boolean": (
+        "auth:\n  mfa: ON\n",
+        ["params/test.yaml:2: auth.mfa: got True; expected 'OFF', 'OPTIONAL' or 'ON'; quote the word (for example "
+         "'ON') so YAML keeps it as text"],
+    ),
     "subnets outside the VPC": (
         "network:\n  public_subnets: [10.0.1.0/24, 10.1.2.0/24]\n",
         ["params/test.yaml:2: network.public_subnets: 10.1.2.0/24 is not inside the VPC 10.0.0.0/16; expected "

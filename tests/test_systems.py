@@ -1,5 +1,6 @@
 """Pure unit (slow: runs cfn-lint): every system in the repository, the default one and each of
-examples/, generates every environment lint-clean under cfn-lint and the project's rules."""
+examples/, generates every environment lint-clean under cfn-lint and the project's rules; so does
+tests/composed, which combines every component at once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 import generate
 from tests.conftest import ROOT
 
-SYSTEMS = [ROOT, *sorted(path for path in (ROOT / "examples").iterdir() if (path / "params").is_dir())]
+SYSTEMS = [ROOT, *sorted(path for path in (ROOT / "examples").iterdir() if (path / "params").is_dir()),
+           ROOT / "tests" / "composed"]
 COPIED = ("params", "sql", "lambdas")  # what a system's params may point at
 
 
