@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,7 +30,7 @@ from pydantic import (
 )
 
 from stackyard.errors import ParamsError, ParamsProblem
-from stackyard.params import SourcedParams, dotted, environment_names, load_environment
+from stackyard.params import BASE_FILE, SourcedParams, dotted, environment_names, load_environment
 
 # CloudWatch Logs accepts only these retention periods.
 LogRetentionDays = Literal[
@@ -508,9 +509,23 @@ class Reference(Model):
         return self
 
 
+def _text_or_reference(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"value": value}
+    if isinstance(value, dict):
+        return value
+    raise ValueError(f"got {_shown(value)}; expected text (quoted, since YAML reads true, 1 and the like as other "
+                     f"types), or {{bucket: key}} or {{table: key}}")
+
+
+# A plain value, or a reference: `KEY: text` is `KEY: {value: text}`.
+TextOrReference = Annotated[Reference, BeforeValidator(_text_or_reference)]
+
+
 IamAction = Annotated[str, _pattern(r"[a-z0-9-]+:[A-Za-z0-9*]+", "an IAM action such as bedrock:InvokeModel")]
 IamResource = Annotated[str, _pattern(r"\*|arn:[^\s]+", "'*' or an ARN, which may use ${AWS::Partition}, "
-                                      "${AWS::Region} and ${AWS::AccountId}")]
+                                      "${AWS::Region}, ${AWS::AccountId}, and ${App} and ${Env} for this "
+                                      "environment's names")]
 
 
 class PolicyStatement(Model):
@@ -753,32 +768,49 @@ FARGATE_MEMORY = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 DATABASE_SECRET_VARIABLE = "DATABASE_SECRET_ARN"  # what a container that reads_database_secret finds it in
+# Where a container that uses the database secret finds the host and port: an RDS-managed secret holds
+# only the username and password.
+DATABASE_ADDRESS_VARIABLES = {"DATABASE_HOST": "DatabaseEndpoint", "DATABASE_PORT": "DatabasePort"}
 EnvironmentVariable = Annotated[str, _pattern(r"[A-Z][A-Z0-9_]*", "an upper-case variable name")]
 
 
+AUTH_PARAMETERS = ("user-pool-id", "client-id", "domain")  # the SSM parameters the auth stack publishes
+KmsKeyArn = Annotated[str, _pattern(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+",
+                                    "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-...")]
+
+
 class ContainerSecret(Model):
-    """A variable the container gets when a task starts, from one of: a Secrets Manager secret (name or ARN),
-    an SSM parameter (path or ARN), or this environment's database secret (`database_secret: true`); `key`
-    picks one JSON key of a secret instead of the whole JSON."""
+    """A variable the container gets when a task starts, from one of: a Secrets Manager secret (name or
+    full ARN), an SSM parameter (path or ARN), this environment's database secret (`database_secret:
+    true`), the Cognito client secret or one of the parameters the auth stack publishes; `key` picks one
+    JSON key of a secret instead of the whole JSON; `kms_key` is the customer managed key an outside
+    secret or SecureString parameter is encrypted with (the stacks' own keys are known)."""
 
     secret: Annotated[str, _pattern(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
-                                    r"|[A-Za-z0-9/_+=.@-]{1,512}", "a secret's name or ARN")] | None = None
+                                    r"-[A-Za-z0-9]{6}|[A-Za-z0-9/_+=.@-]{1,512}",
+                                    "a secret's name, or its full ARN (ending in the six characters Secrets "
+                                    "Manager appends)")] | None = None
     parameter: Annotated[str, _pattern(r"arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_./-]+"
                                        r"|[A-Za-z0-9_./-]{1,2048}", "an SSM parameter path such as /app/api-key, "
                                        "or its ARN")] | None = None
     database_secret: Literal[True] | None = None
     auth_client_secret: Literal[True] | None = None  # the Cognito app client's secret the auth stack stores
+    auth_parameter: Literal[AUTH_PARAMETERS] | None = None  # /<app>/<env>/<auth.parameters.path>/<name>
     key: Annotated[str, _pattern(r"[^:\s]{1,256}", "a JSON key of the secret, such as password")] | None = None
+    kms_key: KmsKeyArn | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> ContainerSecret:
-        given = [name for name in ("secret", "parameter", "database_secret", "auth_client_secret")
-                 if getattr(self, name) is not None]
+        sources = ("secret", "parameter", "database_secret", "auth_client_secret", "auth_parameter")
+        given = [name for name in sources if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"got {', '.join(given) or 'none'}; expected exactly one of secret, parameter, "
-                             f"database_secret or auth_client_secret (true)")
-        if self.key is not None and self.parameter is not None:
+                             f"database_secret, auth_client_secret or auth_parameter")
+        if self.key is not None and (self.parameter is not None or self.auth_parameter is not None):
             raise ValueError("key picks a JSON key of a secret; an SSM parameter is one value. Expected no key here")
+        if self.kms_key is not None and self.secret is None and self.parameter is None:
+            raise ValueError(f"the {given[0]} source's key is known already; expected kms_key only beside secret "
+                             f"or parameter")
         return self
 
 
@@ -824,7 +856,8 @@ class Containers(Model):
     health_check_grace_seconds: int = Field(ge=0, le=7200)  # load balancer checks ignored while a task starts
     health_check: ContainerHealthCheck | None = None
     log_retention_days: LogRetentionDays
-    environment: dict[EnvironmentVariable, str] = Field(default_factory=dict)
+    # Plain values, or the names of this environment's buckets and tables ({bucket: key}, {table: key}).
+    environment: dict[EnvironmentVariable, TextOrReference] = Field(default_factory=dict)
     secrets: dict[EnvironmentVariable, ContainerSecret] = Field(default_factory=dict)
     # The task role may read the database secret at run time, and the container gets its ARN in
     # DATABASE_SECRET_ARN. Secrets injected through `secrets` are read once, when a task starts: after a
@@ -951,12 +984,9 @@ class Ci(Model):
         Field(default_factory=list)
     # Wildcards only where written explicitly, and only within the repository.
     subject_patterns: list[str] = Field(default_factory=list, validate_default=True)
-    # An account has one OIDC provider per URL: one environment creates it, every other gives its ARN.
+    # An account has one OIDC provider per URL: one environment of the account creates it (in its own
+    # file, not base.yaml), every other trusts the account's existing one.
     create_provider: bool = False
-    provider_arn: Annotated[str, _pattern(rf"arn:aws[a-z-]*:iam::\d{{12}}:oidc-provider/{re.escape(GITHUB_OIDC_HOST)}",
-                                          f"the ARN of the account's {GITHUB_OIDC_HOST} provider, such as "
-                                          f"arn:aws:iam::123456789012:oidc-provider/{GITHUB_OIDC_HOST}")] | None = \
-        Field(default=None, validate_default=True)
     deploys: list[Literal["frontend", "containers"]] = Field(default_factory=list)
     grants: list[Grant] = Field(default_factory=list)
     statements: list[PolicyStatement] = Field(default_factory=list)
@@ -978,20 +1008,6 @@ class Ci(Model):
             raise ValueError("no workflow could assume the role; expected branches (such as [main]), environments "
                              "or subject_patterns")
         return patterns
-
-    @field_validator("provider_arn")
-    @classmethod
-    def _create_or_reuse_the_provider(cls, arn: str | None, info: ValidationInfo) -> str | None:
-        create = info.data.get("create_provider")
-        if create and arn:
-            raise ValueError("got both create_provider: true and provider_arn; expected one: an account holds one "
-                             f"{GITHUB_OIDC_HOST} provider, so the environment that creates it has create_provider: "
-                             "true and every other environment in the account gives its ARN")
-        if create is False and not arn:
-            raise ValueError(f"the role trusts the account's {GITHUB_OIDC_HOST} provider; expected its ARN "
-                             "(arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com), or "
-                             "create_provider: true in the one environment of the account that creates it")
-        return arn
 
     @property
     def subjects(self) -> list[str]:
@@ -1308,11 +1324,15 @@ def _reference_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
             problems.append(ParamsProblem(params.locate(path), dotted(path),
                                           f"no {kind} {name!r}; expected one of: {', '.join(sorted(known)) or 'none'}"))
 
-    for function_key, function in (config.functions or {}).items():
-        for variable, reference in function.environment.items():
-            path = ("functions", function_key, "environment", variable)
+    environments = [(("functions", key), function.environment) for key, function in (config.functions or {}).items()]
+    if config.containers is not None:
+        environments.append((("containers",), config.containers.environment))
+    for holder, environment in environments:
+        for variable, reference in environment.items():
+            path = (*holder, "environment", variable)
             check(path + ("bucket",), "bucket", reference.bucket, buckets)
             check(path + ("table",), "table", reference.table, tables)
+    for function_key, function in (config.functions or {}).items():
         if not (config.project_dir / function.source).is_dir():
             key = ("functions", function_key, "source")
             problems.append(ParamsProblem(params.locate(key), dotted(key),
@@ -1389,6 +1409,23 @@ def _ci_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsP
                 params.locate(key), dotted(key),
                 f"{deploy} deploys to the {stack} stack, which this environment's stacks do not include; expected "
                 f"{stack} in stacks, or {deploy} left out of deploys"))
+    where = params.locate(("ci", "create_provider"))
+    if ci.create_provider and where is not None and where.file.name == BASE_FILE:
+        key = ("ci", "create_provider")
+        problems.append(ParamsProblem(where, dotted(key), (
+            "every environment would create the account's one GitHub OIDC provider, and the second would fail; "
+            "expected create_provider: true in the file of the one environment that creates it")))
+    if "frontend" in ci.deploys and site_bucket(config):
+        key = ("ci", "deploys", ci.deploys.index("frontend"))
+        problems.append(ParamsProblem(params.locate(key), dotted(key), (
+            f"the site is the storage bucket {site_bucket(config)!r} (edge.site_bucket), which its own writers "
+            f"fill; expected a grant on that bucket instead of frontend")))
+    if "containers" in ci.deploys and config.containers is not None and \
+            config.containers.repository.tag_mutability == "IMMUTABLE":
+        key = ("ci", "deploys", ci.deploys.index("containers"))
+        problems.append(ParamsProblem(params.locate(key), dotted(key), (
+            "the containers shortcut pushes an image and restarts the service on the same tag, which an IMMUTABLE "
+            "repository refuses; expected tag_mutability: MUTABLE, or releases deployed by changing image_tag")))
     if not (ci.deploys or ci.grants or ci.statements):
         problems.append(ParamsProblem(
             params.locate(("ci",)), "ci",
@@ -1434,12 +1471,14 @@ def _containers_checks(config: EnvironmentConfig, params: SourcedParams) -> list
     for variable in sorted(set(containers.environment) & set(containers.secrets)):
         problem(("containers", "secrets", variable), f"{variable} is also in containers.environment; expected each "
                                                       f"variable in one of environment or secrets")
-    if containers.reads_database_secret:
+    reserved = {DATABASE_SECRET_VARIABLE: "reads_database_secret"} if containers.reads_database_secret else {}
+    if containers.reads_database_secret or any(secret.database_secret for secret in containers.secrets.values()):
+        reserved.update(dict.fromkeys(DATABASE_ADDRESS_VARIABLES, "the database secret, which holds no host"))
+    for variable, reason in reserved.items():
         for section in ("environment", "secrets"):
-            if DATABASE_SECRET_VARIABLE in getattr(containers, section):
-                problem(("containers", section, DATABASE_SECRET_VARIABLE),
-                        f"the container gets {DATABASE_SECRET_VARIABLE} from reads_database_secret; expected another "
-                        f"name here")
+            if variable in getattr(containers, section):
+                problem(("containers", section, variable),
+                        f"the container gets {variable} from {reason}; expected another name here")
     if "database" not in config.stacks:
         for variable, secret in containers.secrets.items():
             if secret.database_secret:
@@ -1452,10 +1491,11 @@ def _containers_checks(config: EnvironmentConfig, params: SourcedParams) -> list
                     "stacks, or false")
     auth = config.auth if "auth" in config.stacks else None
     for variable, secret in containers.secrets.items():
-        if secret.auth_client_secret and (auth is None or auth.parameters is None):
-            problem(("containers", "secrets", variable, "auth_client_secret"),
-                    "no client secret is stored: that takes the auth stack with auth.parameters naming a server "
-                    "client; expected auth in stacks and auth.parameters, or another secret")
+        for source in ("auth_client_secret", "auth_parameter"):
+            if getattr(secret, source) and (auth is None or auth.parameters is None):
+                problem(("containers", "secrets", variable, source),
+                        "the auth stack publishes no such value: that takes auth in stacks with auth.parameters "
+                        "(and a server client for the secret); expected those, or another source")
     return problems
 
 

@@ -5,7 +5,7 @@ in GitHub. The trust names the repository's exact subjects (branches, GitHub env
 the audience; wildcards only where params list a pattern, and only within the repository.
 
 An account holds one OIDC provider per URL, so only one environment of an account creates
-`token.actions.githubusercontent.com` (`create_provider: true`); the others name it by ARN.
+`token.actions.githubusercontent.com` (`create_provider: true`); the others trust it by its ARN.
 
 The role may do what params grant (buckets, tables, statements) plus the deploy shortcuts:
 `frontend` syncs the SPA bucket and invalidates CloudFront (edge stack; imported, so this stack
@@ -58,9 +58,10 @@ def role_name(config: EnvironmentConfig) -> str:
 
 
 def _provider(template: Template, config: EnvironmentConfig):
-    """The account's GitHub OIDC provider: created here, or the one params name."""
+    """The account's GitHub OIDC provider: created here, or the account's existing one (its ARN is
+    fixed by the account and the URL)."""
     if not config.ci.create_provider:
-        return config.ci.provider_arn
+        return Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{GITHUB_OIDC_HOST}")
     provider = template.add_resource(OIDCProvider(
         "GitHubOidcProvider",
         Url=f"https://{GITHUB_OIDC_HOST}",
@@ -68,7 +69,7 @@ def _provider(template: Template, config: EnvironmentConfig):
         # No ThumbprintList: IAM trusts GitHub's certificate through its own root CAs.
     ))
     export(template, config, "GitHubOidcProviderArn", Ref(provider),
-           "The account's GitHub OIDC provider; other environments of the account give it as ci.provider_arn")
+           "The account's GitHub OIDC provider, which the account's other environments trust")
     return Ref(provider)
 
 
@@ -100,7 +101,7 @@ def _permissions(config: EnvironmentConfig) -> list[Statement]:
         statements += _frontend(config)
     if "containers" in ci.deploys:
         statements += _containers(config)
-    return statements + grant_statements(config, ci.grants) + custom_statements(ci.statements)
+    return statements + grant_statements(config, ci.grants) + custom_statements(config, ci.statements)
 
 
 def _frontend(config: EnvironmentConfig) -> list[Statement]:

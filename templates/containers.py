@@ -62,7 +62,7 @@ from troposphere.ecs import (
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import DATABASE_SECRET_VARIABLE, ContainerSecret, EnvironmentConfig
+from stackyard.config import DATABASE_ADDRESS_VARIABLES, DATABASE_SECRET_VARIABLE, ContainerSecret, EnvironmentConfig
 from templates.alarms import add_alarm, dimensions
 from templates.common import (
     StackTemplates,
@@ -74,6 +74,7 @@ from templates.common import (
     pascal,
     tag_resources,
 )
+from templates.functions import environment_value
 from templates.compute import app_log_group_name
 from templates.grants import custom_statements, grant_statements
 from templates.policies import document, service_role_trust
@@ -164,9 +165,12 @@ def _repository(template: Template, config: EnvironmentConfig) -> Repository:
 def _task_definition(template: Template, config: EnvironmentConfig, repository: Repository,
                      log_group: LogGroup) -> TaskDefinition:
     containers = config.containers
-    environment = dict(containers.environment)
+    environment = {name: environment_value(config, value) for name, value in containers.environment.items()}
     if containers.reads_database_secret:
         environment[DATABASE_SECRET_VARIABLE] = import_value(config, "DatabaseSecretArn")
+    if uses_database_secret(config):
+        environment.update({name: import_value(config, export_name)
+                            for name, export_name in DATABASE_ADDRESS_VARIABLES.items()})
     container = ContainerDefinition(
         Name=CONTAINER,
         Image=Join("", [GetAtt(repository, "RepositoryUri"), f":{containers.image_tag}"]),
@@ -199,11 +203,22 @@ def _task_definition(template: Template, config: EnvironmentConfig, repository: 
     ))
 
 
+def uses_database_secret(config: EnvironmentConfig) -> bool:
+    containers = config.containers
+    return containers.reads_database_secret or any(secret.database_secret for secret in containers.secrets.values())
+
+
+def _auth_parameter_name(config: EnvironmentConfig, name: str) -> str:
+    return f"/{config.app}/{config.environment}/{config.auth.parameters.path}/{name}"
+
+
 def _value_from(config: EnvironmentConfig, secret: ContainerSecret):
     """What ECS reads a secret from: an ARN (a secret's without its random suffix, which ECS accepts),
     followed by `:<json key>::` (any version stage and id: the current one) to pick one key."""
     if secret.parameter is not None:
         return _parameter_arn(secret.parameter)
+    if secret.auth_parameter is not None:
+        return _parameter_arn(_auth_parameter_name(config, secret.auth_parameter))
     key = f":{secret.key}::" if secret.key else ""
     for source, export_name in STACK_SECRETS.items():
         if getattr(secret, source):
@@ -246,12 +261,15 @@ def _execution_role(template: Template, config: EnvironmentConfig, repository: R
     if readable:
         statements.append(Statement(Sid="ReadSecrets", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
                                     Resource=readable))
-    parameters = sorted({secret.parameter for secret in secrets if secret.parameter is not None})
+    parameters = sorted({secret.parameter for secret in secrets if secret.parameter is not None}
+                        | {_auth_parameter_name(config, secret.auth_parameter) for secret in secrets
+                           if secret.auth_parameter is not None})
     if parameters:
         statements.append(Statement(Sid="ReadParameters", Effect=Allow, Action=[awacs.ssm.GetParameters],
                                     Resource=[_parameter_arn(parameter) for parameter in parameters]))
     statements += [_decrypt_via_secrets_manager(config, source) for source in STACK_SECRETS
                    if any(getattr(secret, source) for secret in secrets)]
+    statements += _decrypt_outside_secrets(secrets)
     return template.add_resource(Role(
         "ExecutionRole",
         Description=f"ECS starts the {config.app} {config.environment} app's tasks: image, logs, secrets",
@@ -263,7 +281,7 @@ def _execution_role(template: Template, config: EnvironmentConfig, repository: R
 def _task_role(template: Template, config: EnvironmentConfig) -> Role:
     """The app's own role: what params grant it, and the database secret when it reads it itself."""
     containers = config.containers
-    statements = [*grant_statements(config, containers.grants), *custom_statements(containers.statements)]
+    statements = [*grant_statements(config, containers.grants), *custom_statements(config, containers.statements)]
     if containers.reads_database_secret:
         statements += [
             Statement(Sid="ReadDatabaseSecret", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
@@ -287,6 +305,21 @@ def _decrypt_via_secrets_manager(config: EnvironmentConfig, source: str) -> Stat
         Resource=[import_value(config, STACK_SECRET_KEYS[source])],
         Condition=Condition(StringEquals({"kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")})),
     )
+
+
+def _decrypt_outside_secrets(secrets) -> list[Statement]:
+    """Secrets and SecureString parameters under customer managed keys params name, each decrypted only
+    through the service that holds it."""
+    statements = []
+    for service, source in (("secretsmanager", "secret"), ("ssm", "parameter")):
+        keys = sorted({secret.kms_key for secret in secrets if secret.kms_key and getattr(secret, source)})
+        if keys:
+            statements.append(Statement(
+                Sid=f"DecryptOutside{'Secrets' if source == 'secret' else 'Parameters'}", Effect=Allow,
+                Action=[awacs.kms.Decrypt], Resource=keys,
+                Condition=Condition(StringEquals({"kms:ViaService": Sub(f"{service}.${{AWS::Region}}.amazonaws.com")})),
+            ))
+    return statements
 
 
 def _service(template: Template, config: EnvironmentConfig, cluster: Cluster,

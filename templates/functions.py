@@ -67,7 +67,7 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
     )
     if settings.environment:
         function.Environment = Environment(Variables={
-            variable: _value(config, reference) for variable, reference in sorted(settings.environment.items())})
+            variable: environment_value(config, reference) for variable, reference in sorted(settings.environment.items())})
     template.add_resource(function)
     _notifying_buckets(template, config, key, function)
     export(template, config, f"{pascal(key)}FunctionArn", GetAtt(function, "Arn"), f"Function: {settings.purpose}")
@@ -90,7 +90,8 @@ def _notifying_buckets(template: Template, config: EnvironmentConfig, key: str, 
         ))
 
 
-def _value(config: EnvironmentConfig, reference):
+def environment_value(config: EnvironmentConfig, reference):
+    """A params environment value: a bucket's or table's name, or the literal."""
     if reference.bucket:
         return bucket_name(config, reference.bucket)
     if reference.table:

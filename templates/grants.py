@@ -31,11 +31,20 @@ def grant_statements(config: EnvironmentConfig, grants: list[Grant]) -> list[Sta
     return [statement for grant in grants for statement in _grant(config, grant)]
 
 
-def custom_statements(statements: list[PolicyStatement]) -> list[Statement]:
-    """Params statements as awacs ones; resources go through Fn::Sub, so ${AWS::Region} and the
-    like resolve in the stack's own account and region."""
-    return [_allow(statement.actions, [resource if resource == "*" else Sub(resource)
-                                       for resource in statement.resources]) for statement in statements]
+def custom_statements(config: EnvironmentConfig, statements: list[PolicyStatement]) -> list[Statement]:
+    """Params statements as awacs ones. Resources go through Fn::Sub, so ${AWS::Region} and the like
+    resolve in the stack's own account and region, and ${App} and ${Env} to this environment's names:
+    a wildcard under `<app>-${Env}-` cannot reach another environment's resources in a shared account."""
+    return [_allow(statement.actions, [_resource(config, resource) for resource in statement.resources])
+            for statement in statements]
+
+
+def _resource(config: EnvironmentConfig, resource: str):
+    if resource == "*":
+        return resource
+    names = {name: value for name, value in (("App", config.app), ("Env", config.environment))
+             if f"${{{name}}}" in resource}
+    return Sub(resource, **names)
 
 
 def table_arn(config: EnvironmentConfig, key: str) -> Sub:

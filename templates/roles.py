@@ -31,7 +31,7 @@ def _role(config: EnvironmentConfig, key: str, settings: RoleConfig) -> Role:
         Description=f"{config.app}-{config.environment} {key}: {settings.purpose}"[:1000],
         AssumeRolePolicyDocument=service_role_trust(settings.trusted_service),
     )
-    statements = grant_statements(config, settings.grants) + custom_statements(settings.statements)
+    statements = grant_statements(config, settings.grants) + custom_statements(config, settings.statements)
     if statements:
         role.Policies = [Policy(PolicyName=key, PolicyDocument=document(*statements))]
     if settings.managed_policies:

@@ -46,7 +46,6 @@ ci:
   org: acme
   repo: talent-platform
   branches: [main]
-  create_provider: true
   grants:
     - {{bucket: files, access: read}}
   statements:
@@ -55,11 +54,15 @@ ci:
 """
 
 
-def write_system(root: Path, prod: str = "{}\n") -> Path:
-    """The project folder with params/base.yaml and params/prod.yaml (`prod` deep-merged over the base)."""
+CREATES_PROVIDER = "ci:\n  create_provider: true\n"  # prod is the account's environment that creates it
+
+
+def write_system(root: Path, prod: str = CREATES_PROVIDER, base_extra: str = "") -> Path:
+    """The project folder with params/base.yaml (plus `base_extra`) and params/prod.yaml (`prod`
+    deep-merged over the base)."""
     params = root / "params"
     params.mkdir(parents=True)
-    (params / "base.yaml").write_text(BASE)
+    (params / "base.yaml").write_text(BASE + base_extra)
     (params / "prod.yaml").write_text(prod)
     return params
 

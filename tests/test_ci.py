@@ -18,13 +18,13 @@ from stackyard.errors import EXIT_BAD_INPUT
 from stackyard.generate import PROJECT_RULES, generate as generate_system
 from stackyard.lint import LintJob, digest, lint
 from tests.conftest import ROOT, picked, properties, resources
-from tests.seed002 import write_system
+from tests.seed002 import BASE, CREATES_PROVIDER, write_system
 
 HOST = "token.actions.githubusercontent.com"
-PROVIDER_ARN = f"arn:aws:iam::123456789012:oidc-provider/{HOST}"
+PROVIDER_ARN = f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{HOST}"
 
 
-def ci_template(tmp_path: Path, prod: str = "{}\n") -> dict:
+def ci_template(tmp_path: Path, prod: str = CREATES_PROVIDER) -> dict:
     config = load_configs(write_system(tmp_path, prod))["prod"]
     return build_environment(config).stacks["ci"].template.document
 
@@ -71,11 +71,22 @@ def test_2_7_workflows_get_the_role_arn_under_a_stable_name(ci):
         "tap-prod-DeployRoleArn", {"Fn::GetAtt": ["DeployRole", "Arn"]})
 
 
-def test_a_second_environment_of_the_account_trusts_the_existing_provider(tmp_path):
-    ci = ci_template(tmp_path, f"ci:\n  create_provider: false\n  provider_arn: {PROVIDER_ARN}\n")
+def test_a_second_environment_of_the_account_trusts_the_accounts_existing_provider(tmp_path):
+    ci = ci_template(tmp_path, "{}\n")
     assert resources(ci, "AWS::IAM::OIDCProvider") == {}
     assert "GitHubOidcProviderArn" not in ci["Outputs"]
-    assert trust(ci)[0]["Principal"] == {"Federated": PROVIDER_ARN}
+    assert trust(ci)[0]["Principal"] == {"Federated": {"Fn::Sub": PROVIDER_ARN}}
+
+
+def test_the_provider_created_in_base_yaml_is_refused_since_every_environment_would_create_it(
+        tmp_path, monkeypatch, capsys):
+    write_system(tmp_path, "{}\n", base_extra="  create_provider: true\n")
+    monkeypatch.chdir(tmp_path)
+    assert generate.main(["--params", "params", "--build-dir", "build"]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"error: params/base.yaml:{len(BASE.splitlines()) + 1}: ci.create_provider: every environment would create the "
+        f"account's one GitHub OIDC provider, and the second would fail; expected create_provider: true in the "
+        f"file of the one environment that creates it")
 
 
 def test_github_environments_are_exact_subjects_and_patterns_a_statement_of_their_own(tmp_path):
@@ -105,7 +116,7 @@ def with_frontend(params_copy) -> EnvironmentConfig:
     stacks = ", ".join([*load_configs(params_copy, ["test"])["test"].stacks, "ci"])
     (params_copy / "test.yaml").write_text(
         f"stacks: [{stacks}]\nci:\n  org: acme\n  repo: one-system\n  branches: [main]\n"
-        f"  provider_arn: {PROVIDER_ARN}\n  deploys: [frontend]\n")
+        f"  deploys: [frontend]\n")
     return load_configs(params_copy, ["test"])["test"]
 
 
@@ -199,18 +210,6 @@ BAD_PARAMS = {
         "ci:\n  branches: []\n",
         ["params/prod.yaml:1: ci.subject_patterns: no workflow could assume the role; expected branches (such as "
          "[main]), environments or subject_patterns"],
-    ),
-    "a second provider for the account": (
-        f"ci:\n  provider_arn: {PROVIDER_ARN}\n",
-        ["params/prod.yaml:2: ci.provider_arn: got both create_provider: true and provider_arn; expected one: an "
-         f"account holds one {HOST} provider, so the environment that creates it has create_provider: true and "
-         "every other environment in the account gives its ARN"],
-    ),
-    "no provider": (
-        "ci:\n  create_provider: false\n",
-        ["params/prod.yaml:1: ci.provider_arn: the role trusts the account's token.actions.githubusercontent.com "
-         "provider; expected its ARN (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com), "
-         "or create_provider: true in the one environment of the account that creates it"],
     ),
     "a frontend deploy without the edge stack": (
         "ci:\n  deploys: [frontend]\n",

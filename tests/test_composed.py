@@ -55,10 +55,10 @@ def test_the_uploads_bucket_invokes_the_lambda_that_writes_the_table(build):
     assert function["Environment"]["Variables"] == {"UPLOADS_TABLE": "composed-prod-uploads"}
 
 
-def test_the_ci_role_uses_the_accounts_existing_provider_and_both_branches(build):
+def test_the_ci_role_trusts_the_accounts_existing_provider_from_both_branches(build):
     role = properties(document(build, "ci"), "DeployRole")
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {
-        "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}
+    assert trust["Principal"] == {"Federated": {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com"}}
     assert trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
         "repo:composed-org/composed:ref:refs/heads/main", "repo:composed-org/composed:ref:refs/heads/release"]

@@ -117,9 +117,11 @@ def test_the_container_health_check_is_optional(builds, tmp_path):
     assert "HealthCheck" not in the_container(variant(tmp_path, "containers:\n  health_check: null\n"))
 
 
-def test_plain_environment_variables_from_params(builds):
+def test_plain_environment_variables_from_params_and_where_the_database_is(builds):
     assert the_container(builds)["Environment"] == [
+        {"Name": "DATABASE_HOST", "Value": imported("dev", "DatabaseEndpoint")},
         {"Name": "DATABASE_NAME", "Value": "app"},
+        {"Name": "DATABASE_PORT", "Value": imported("dev", "DatabasePort")},
         {"Name": "DATABASE_SECRET_ARN", "Value": imported("dev", "DatabaseSecretArn")},
         {"Name": "ENVIRONMENT", "Value": "dev"},
         {"Name": "LOG_LEVEL", "Value": "DEBUG"}]
@@ -413,7 +415,7 @@ CASES = {
     "a secret from two places": (
         "containers:\n  secrets:\n    API_KEY: {secret: app/api, parameter: /app/api}\n",
         ["params/dev.yaml:3: containers.secrets.API_KEY: got secret, parameter; expected exactly one of secret, "
-         "parameter, database_secret or auth_client_secret (true)"],
+         "parameter, database_secret, auth_client_secret or auth_parameter"],
     ),
     "a JSON key of a parameter": (
         "containers:\n  secrets:\n    API_KEY: {parameter: /app/api, key: value}\n",
@@ -433,7 +435,8 @@ CASES = {
     ),
     "a value that is not text": (
         "containers:\n  environment:\n    COOKIE_SECURE: true\n",
-        ["params/dev.yaml:3: containers.environment.COOKIE_SECURE: got True; expected a valid string"],
+        ["params/dev.yaml:3: containers.environment.COOKIE_SECURE: got True; expected text (quoted, since YAML reads "
+         "true, 1 and the like as other types), or {bucket: key} or {table: key}"],
     ),
     "a grant on a bucket nobody defines": (
         "containers:\n  grants: [{bucket: files, access: read}]\n",

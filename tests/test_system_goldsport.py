@@ -126,11 +126,19 @@ def test_1_5_the_processor_reads_input_writes_the_website_and_the_table_and_noth
 
 
 def json_resource(resource) -> str:
-    """A policy resource as text: plain, Fn::Sub, Fn::GetAtt, or Fn::Join of those."""
+    """A policy resource as text: plain, Fn::Sub (with its names filled in),
+    Fn::ImportValue, Fn::GetAtt, or Fn::Join of those."""
     if isinstance(resource, str):
         return resource
     if "Fn::Sub" in resource:
-        return resource["Fn::Sub"]
+        text = resource["Fn::Sub"]
+        if isinstance(text, list):  # [text, {name: value}]: the names filled in
+            text, names = text
+            for name, value in names.items():
+                text = text.replace(f"${{{name}}}", value)
+        return text
+    if "Fn::ImportValue" in resource:
+        return "Import:" + resource["Fn::ImportValue"]
     if "Fn::GetAtt" in resource:
         return "GetAtt:" + ".".join(resource["Fn::GetAtt"])
     return "".join(json_resource(part) for part in resource["Fn::Join"][1])

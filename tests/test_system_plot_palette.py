@@ -134,7 +134,8 @@ def test_task_4_the_ecs_task_role_reaches_bedrock_its_prefixes_and_two_tables_on
     assert {resource for action, resource in access if action == "dynamodb:PutItem"} == {
         table_arn(env, "jobs"), table_arn(env, "jobs") + "/index/*",
         table_arn(env, "cost-tracking"), table_arn(env, "cost-tracking") + "/index/*"}
-    assert ("logs:PutLogEvents", "arn:${AWS::Partition}:logs:*:*:log-group:/aws/ecs/plot-palette-*") in access
+    # The plan's /aws/ecs/plot-palette-*, narrowed to this environment's own log groups.
+    assert ("logs:PutLogEvents", f"arn:${{AWS::Partition}}:logs:*:*:log-group:/aws/ecs/plot-palette-{env}-*") in access
 
 
 @pytest.mark.parametrize("env", ENVS)

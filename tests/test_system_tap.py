@@ -55,9 +55,14 @@ def test_2_3_the_backend_task_is_a_quarter_vcpu_and_half_a_gigabyte_on_port_8000
     environment = {item["Name"]: item["Value"] for item in container["Environment"]}
     assert picked(environment, "CORS_ORIGINS", "COOKIE_DOMAIN", "COOKIE_SECURE") == {
         "CORS_ORIGINS": '["https://tap.example.com"]', "COOKIE_DOMAIN": ".tap.example.com", "COOKIE_SECURE": "true"}
-    secrets = {item["Name"] for item in container["Secrets"]}
-    assert secrets == {"DATABASE_URL", "JWT_SECRET_KEY", "COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID",
-                       "COGNITO_DOMAIN", "COGNITO_CLIENT_SECRET"}
+    secrets = {item["Name"]: item["ValueFrom"] for item in container["Secrets"]}
+    assert set(secrets) == {"DATABASE_USER", "DATABASE_PASSWORD", "JWT_SECRET_KEY", "COGNITO_USER_POOL_ID",
+                            "COGNITO_CLIENT_ID", "COGNITO_DOMAIN", "COGNITO_CLIENT_SECRET"}
+    assert secrets["COGNITO_CLIENT_ID"] == {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                                                       "parameter/tap/poc/cognito/client-id"}
+    # The managed secret holds no host: the stack sets it, so the app can build its database URL.
+    assert {"Name": "DATABASE_HOST", "Value": {"Fn::ImportValue": "tap-poc-DatabaseEndpoint"}} in container[
+        "Environment"]
     service = properties(containers, "Service")
     assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
     assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
@@ -113,8 +118,9 @@ def test_2_7_the_task_role_reads_and_writes_files_and_invokes_claude_only(build)
     [policy] = properties(document(build, "containers"), "TaskRole")["Policies"]
     granted = {(action, json_resource(resource)) for statement in policy["PolicyDocument"]["Statement"]
                for action in statement["Action"] for resource in statement["Resource"]}
-    assert ("bedrock:InvokeModel",
-            "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/anthropic.claude-*") in granted
+    assert {resource for action, resource in granted if action == "bedrock:InvokeModel"} == {
+        "arn:${AWS::Partition}:bedrock:*::foundation-model/anthropic.claude-*",
+        "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/us.anthropic.claude-*"}
     assert ("s3:PutObject", "arn:${AWS::Partition}:s3:::tap-poc-files-${AWS::AccountId}-${AWS::Region}/*") in granted
 
 
