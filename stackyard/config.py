@@ -123,6 +123,8 @@ class FlowLogs(Model):
 
 
 SecurityGroupKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
+DATABASE_PORT = 5432  # PostgreSQL, which both database engines run on
+HTTPS_PORT = 443
 # Ports that administer a host: never open to more than a /16.
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 
@@ -1190,7 +1192,7 @@ def _security_group_checks(config: EnvironmentConfig, params: SourcedParams) -> 
             problems.append(ParamsProblem(params.locate(path), dotted(path),
                                           f"stack {stack} puts its resources in security group {key!r}, which is "
                                           f"not defined; expected network.security_groups.{key}"))
-    problems += _load_balancer_path_checks(config, params)
+    problems += _traffic_path_checks(config, params)
     if not network.has_private_subnets:
         for stack in PRIVATE_SUBNET_STACKS:
             if stack in config.stacks:
@@ -1201,25 +1203,39 @@ def _security_group_checks(config: EnvironmentConfig, params: SourcedParams) -> 
     return problems
 
 
-def _load_balancer_path_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
-    """The load balancer reaches the app on its port: alb sends it, app admits it."""
+def _traffic_path_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """The paths the stacks need open, each checked at both ends: the load balancer to the app on its
+    port, the app to the database on 5432, and the app out on 443 (images, logs, secrets, AWS APIs)."""
     groups = config.network.security_groups
-    if "edge" not in config.stacks or not app_behind_load_balancer(config) or not {"alb", "app"} <= set(groups):
-        return []
-    port = app_port(config)
-
-    def allows(rules: list[GroupRule], peer: str) -> bool:
-        return any(rule.group == peer and (rule.port == port or rule.protocol == "all") for rule in rules)
-
+    app = app_behind_load_balancer(config)
+    paths = []  # (what, from group, to group or None for anywhere, port)
+    if app and "edge" in config.stacks:
+        paths.append(("the load balancer reaches the app", "alb", "app", app_port(config)))
+    if app and "database" in config.stacks:
+        paths.append(("the app reaches the database", "app", "database", DATABASE_PORT))
+    if app:
+        paths.append(("the app reaches AWS APIs and its registries", "app", None, HTTPS_PORT))
     problems = []
-    for key, direction, peer in (("app", "ingress", "alb"), ("alb", "egress", "app")):
-        if not allows(getattr(groups[key], direction), peer):
-            path = ("network", "security_groups", key, direction)
-            problems.append(ParamsProblem(params.locate(path), dotted(path), (
-                f"the load balancer reaches the app on port {port}, and no {direction} rule of group {key} "
-                f"{'admits it from' if direction == 'ingress' else 'sends it to'} group {peer}; expected "
-                f"{{port: {port}, group: {peer}, description: ...}}")))
+    for what, source, target, port in paths:
+        if source not in groups or (target is not None and target not in groups):
+            continue  # _security_group_checks names the missing group
+        ends = [(source, "egress", target)] + ([(target, "ingress", source)] if target else [])
+        for key, direction, peer in ends:
+            if not any(_rule_allows(rule, peer, port) for rule in getattr(groups[key], direction)):
+                path = ("network", "security_groups", key, direction)
+                wanted = f"group: {peer}" if peer else "cidr: 0.0.0.0/0"
+                problems.append(ParamsProblem(params.locate(path), dotted(path), (
+                    f"{what} on port {port}, and no {direction} rule of group {key} "
+                    f"{'admits it from' if direction == 'ingress' else 'sends it to'} "
+                    f"{f'group {peer}' if peer else 'the internet'}; expected {{port: {port}, {wanted}, "
+                    f"description: ...}}")))
     return problems
+
+
+def _rule_allows(rule: GroupRule, peer: str | None, port: int) -> bool:
+    """Whether `rule` covers `port` to or from group `peer` (None: addresses outside the VPC)."""
+    reaches = rule.group == peer if peer else rule.cidr not in (None, "vpc")
+    return reaches and (rule.port == port or rule.protocol == "all")
 
 
 def _egress_cycle(groups: dict[str, SecurityGroup]) -> list[str] | None:

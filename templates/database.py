@@ -44,7 +44,7 @@ from troposphere.secretsmanager import (
     SecretTargetAttachment,
 )
 
-from stackyard.config import AURORA, POSTGRES, Database, EnvironmentConfig
+from stackyard.config import AURORA, DATABASE_PORT, POSTGRES, Database, EnvironmentConfig
 from stackyard.lambda_package import folder_digest
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
@@ -59,7 +59,7 @@ from templates.common import (
     new_template,
     tag_resources,
 )
-from templates.network import ANYWHERE, DATABASE_PORT
+from templates.network import ANYWHERE
 from templates.policies import document, service_role_trust
 
 NAME = "database"

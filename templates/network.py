@@ -42,7 +42,6 @@ from templates.policies import document, service_role_trust
 
 NAME = "network"
 ANYWHERE = "0.0.0.0/0"
-DATABASE_PORT = 5432
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:

@@ -130,6 +130,19 @@ CASES = {
         ["params/test.yaml:2: auth.mfa: got True; expected 'OFF', 'OPTIONAL' or 'ON'; quote the word (for example "
          "'ON') so YAML keeps it as text"],
     ),
+    "an app that cannot reach out on 443": (
+        "network:\n  security_groups:\n    app:\n      egress:\n"
+        "        - {port: 5432, group: database, description: PostgreSQL}\n",
+        ["params/test.yaml:4: network.security_groups.app.egress: the app reaches AWS APIs and its registries on "
+         "port 443, and no egress rule of group app sends it to the internet; expected {port: 443, cidr: 0.0.0.0/0, "
+         "description: ...}"],
+    ),
+    "a database the app cannot reach": (
+        "network:\n  security_groups:\n    database:\n      ingress: []\n",
+        ["params/test.yaml:4: network.security_groups.database.ingress: the app reaches the database on port 5432, "
+         "and no ingress rule of group database admits it from group app; expected {port: 5432, group: app, "
+         "description: ...}"],
+    ),
     "subnets outside the VPC": (
         "network:\n  public_subnets: [10.0.1.0/24, 10.1.2.0/24]\n",
         ["params/test.yaml:2: network.public_subnets: 10.1.2.0/24 is not inside the VPC 10.0.0.0/16; expected "
