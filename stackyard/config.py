@@ -380,6 +380,8 @@ class ObjectLock(Model):
 
 
 StorageClass = Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
+# The order S3 lets objects move in (its lifecycle "waterfall"), warmest first.
+STORAGE_CLASS_ORDER = ("STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
 # S3 refuses transitions to the infrequent access classes before an object is 30 days old.
 INFREQUENT_ACCESS_MIN_DAYS = 30
 
@@ -411,6 +413,26 @@ class PrefixRule(Model):
             raise ValueError("expected transitions, noncurrent_transitions or expire_after_days; a rule with none "
                              "does nothing")
         return self
+
+    @field_validator("transitions", "noncurrent_transitions")
+    @classmethod
+    def _colder_and_later(cls, transitions: list[Transition]) -> list[Transition]:
+        for before, after in zip(transitions, transitions[1:]):
+            if STORAGE_CLASS_ORDER.index(after.storage_class) <= STORAGE_CLASS_ORDER.index(before.storage_class) \
+                    or after.after_days <= before.after_days:
+                raise ValueError(f"{before.storage_class} after {before.after_days} days, then {after.storage_class} "
+                                 f"after {after.after_days}; S3 moves objects only to colder classes, later: "
+                                 f"expected the order {', '.join(STORAGE_CLASS_ORDER)} with rising days")
+        return transitions
+
+    @field_validator("expire_after_days")
+    @classmethod
+    def _expiry_after_transitions(cls, days: int | None, info: ValidationInfo) -> int | None:
+        last = max((transition.after_days for transition in info.data.get("transitions") or []), default=None)
+        if days is not None and last is not None and days <= last:
+            raise ValueError(f"got {days}, not after the last transition ({last} days); expected more days, or "
+                             f"fewer transitions")
+        return days
 
 
 class Cors(Model):

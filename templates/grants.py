@@ -21,6 +21,7 @@ READ_OBJECTS = [awacs.s3.GetObject, awacs.s3.GetObjectVersion]
 WRITE_OBJECTS = [awacs.s3.PutObject, awacs.s3.DeleteObject, awacs.s3.AbortMultipartUpload]
 READ_ITEMS = [awacs.dynamodb.GetItem, awacs.dynamodb.BatchGetItem, awacs.dynamodb.Query, awacs.dynamodb.Scan,
               awacs.dynamodb.ConditionCheckItem, awacs.dynamodb.DescribeTable]
+LIST_BUCKET = "s3:ListBucket"
 # S3 actions on objects whose names do not say "Object".
 OBJECT_MULTIPART_ACTIONS = ("AbortMultipartUpload", "ListMultipartUploadParts")
 WRITE_ITEMS = [awacs.dynamodb.PutItem, awacs.dynamodb.UpdateItem, awacs.dynamodb.DeleteItem,
@@ -82,6 +83,12 @@ def _listed_actions(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
     on_objects = [action for action in grant.actions if _acts_on_objects(action)]
     on_bucket = [action for action in grant.actions if not _acts_on_objects(action) or "*" in action]
     statements = [_allow(on_objects, [Join("", [arn, f"/{grant.prefix or ''}*"])])] if on_objects else []
+    if grant.prefix and LIST_BUCKET in on_bucket:
+        # Listing under the prefix only, as the access levels grant it.
+        on_bucket.remove(LIST_BUCKET)
+        listing = _allow([LIST_BUCKET], [arn])
+        listing.Condition = Condition(StringLike({"s3:prefix": f"{grant.prefix}*"}))
+        statements.append(listing)
     return statements + ([_allow(on_bucket, [arn])] if on_bucket else [])
 
 

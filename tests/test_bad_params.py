@@ -106,6 +106,19 @@ CASES = {
         ["params/test.yaml:6: storage.buckets.exports.lifecycle_rules.archive.transitions[0]: STANDARD_IA needs "
          "objects at least 30 days old; got 3. Expected after_days >= 30, or GLACIER_IR"],
     ),
+    "lifecycle transitions back to a warmer class": (
+        "storage:\n  buckets:\n    exports:\n      lifecycle_rules:\n        archive:\n"
+        "          transitions: [{storage_class: GLACIER, after_days: 30}, {storage_class: STANDARD_IA, after_days: 60}]\n",
+        ["params/test.yaml:6: storage.buckets.exports.lifecycle_rules.archive.transitions: GLACIER after 30 days, then "
+         "STANDARD_IA after 60; S3 moves objects only to colder classes, later: expected the order STANDARD_IA, "
+         "INTELLIGENT_TIERING, ONEZONE_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE with rising days"],
+    ),
+    "lifecycle expiry before a transition": (
+        "storage:\n  buckets:\n    exports:\n      lifecycle_rules:\n        archive:\n"
+        "          transitions: [{storage_class: GLACIER_IR, after_days: 30}]\n          expire_after_days: 10\n",
+        ["params/test.yaml:7: storage.buckets.exports.lifecycle_rules.archive.expire_after_days: got 10, not after "
+         "the last transition (30 days); expected more days, or fewer transitions"],
+    ),
     "a role allowed a whole service on everything": (
         "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
         "    trusted_service: ecs-tasks.amazonaws.com\n"
