@@ -1,10 +1,11 @@
-"""E9011: no IAM policy allows wildcard actions on every resource."""
+"""E9011: no IAM policy allows wildcard or escalation actions on every resource."""
 
 from __future__ import annotations
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
+from stackyard.iam import too_broad_on_everything
 
 # Where each IAM resource type keeps its policy documents.
 INLINE_POLICIES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
@@ -13,10 +14,11 @@ STANDALONE_POLICIES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM:
 
 class IamLeastPrivilege(CloudFormationLintRule):
     id = "E9011"
-    shortdesc = "IAM policies never allow wildcard actions on every resource"
+    shortdesc = "IAM policies never allow wildcard or escalation actions on every resource"
     description = (
         "Seed 003 task 4 (no overly broad permissions: avoid * actions on * resources): an Allow statement "
-        "whose actions include '*' or '<service>:*' names the resources it acts on, never '*'."
+        "whose actions include a wildcard ('*', 's3:*', 's3:Put*') or one that reaches other roles' "
+        "permissions (iam:PassRole, sts:AssumeRole, iam:Put*Policy ...) names the resources, never '*'."
     )
     source_url = "seed 003 task 4: IAM roles, verification checklist"
     tags = ["stackyard", "security", "iam"]
@@ -50,5 +52,5 @@ def _broad_actions(statement) -> list[str]:
         return []
     if "*" not in facts.as_list(statement.get("Resource")):
         return []
-    return [action for action in facts.as_list(statement.get("Action"))
-            if isinstance(action, str) and (action == "*" or action.endswith(":*"))]
+    return too_broad_on_everything([action for action in facts.as_list(statement.get("Action"))
+                                    if isinstance(action, str)])

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from stackyard.errors import ParamsError, ParamsProblem
+from stackyard.iam import too_broad_on_everything
 from stackyard.params import BASE_FILE, SourcedParams, dotted, environment_names, load_environment
 
 # CloudWatch Logs accepts only these retention periods.
@@ -561,11 +562,11 @@ class PolicyStatement(Model):
     @field_validator("resources")
     @classmethod
     def _not_everything_on_everything(cls, resources: list[str], info: ValidationInfo) -> list[str]:
-        actions = info.data.get("actions") or []
-        broad = [action for action in actions if action == "*" or action.endswith(":*")]
+        broad = too_broad_on_everything(info.data.get("actions") or [])
         if broad and "*" in resources:
-            raise ValueError(f"{', '.join(broad)} on every resource ('*') is more than any role needs; expected "
-                             f"the actions it calls, or the ARNs they act on")
+            raise ValueError(f"{', '.join(broad)} on every resource ('*') is more than any role needs (wildcards "
+                             f"and actions that reach other roles' permissions); expected the actions it calls, "
+                             f"or the ARNs they act on")
         return resources
 
 

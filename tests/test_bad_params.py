@@ -124,7 +124,16 @@ CASES = {
         "    trusted_service: ecs-tasks.amazonaws.com\n"
         "    statements:\n      - {actions: [\"dynamodb:*\"], resources: [\"*\"]}\n",
         ["params/test.yaml:7: roles.worker.statements[0].resources: dynamodb:* on every resource ('*') is more than "
-         "any role needs; expected the actions it calls, or the ARNs they act on"],
+         "any role needs (wildcards and actions that reach other roles' permissions); expected the actions it "
+         "calls, or the ARNs they act on"],
+    ),
+    "a role that may pass any role": (
+        "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
+        "    trusted_service: ecs-tasks.amazonaws.com\n"
+        "    statements:\n      - {actions: [\"ecs:RunTask\", \"iam:PassRole\"], resources: [\"*\"]}\n",
+        ["params/test.yaml:7: roles.worker.statements[0].resources: iam:PassRole on every resource ('*') is more than "
+         "any role needs (wildcards and actions that reach other roles' permissions); expected the actions it "
+         "calls, or the ARNs they act on"],
     ),
     "a grant of another service's actions on a bucket": (
         "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"

@@ -445,7 +445,8 @@ CASES = {
     "a statement granting everything": (
         "containers:\n  statements: [{actions: ['s3:*'], resources: ['*']}]\n",
         ["params/dev.yaml:2: containers.statements[0].resources: s3:* on every resource ('*') is more than any "
-         "role needs; expected the actions it calls, or the ARNs they act on"],
+         "role needs (wildcards and actions that reach other roles' permissions); expected the actions it calls, "
+         "or the ARNs they act on"],
     ),
     "a misspelt key": (
         "containers:\n  min_task: 1\n",

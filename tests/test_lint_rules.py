@@ -549,6 +549,12 @@ IAM_LEAST_PRIVILEGE = [
                         {"Effect": "Allow", "Action": ["dynamodb:*"], "Resource": ["*"]},
                     ]}}]),
     })),
+    fails("E9011", "pass-any-role", "Resource Role", template({
+        "Role": res("AWS::IAM::Role", AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": []},
+                    Policies=[{"PolicyName": "app", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": ["ecs:RunTask", "iam:PassRole"], "Resource": "*"},
+                    ]}}]),
+    })),
     fails("E9011", "everything-on-everything-managed-policy", "Resource Policy", template({
         "Policy": res("AWS::IAM::ManagedPolicy", PolicyDocument={"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),

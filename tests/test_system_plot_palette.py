@@ -147,7 +147,8 @@ def test_task_4_the_lambda_role_has_the_bucket_the_four_tables_and_the_listed_se
     assert {("s3:*", bucket_arn(env)), ("s3:*", f"{bucket_arn(env)}/*")} <= access
     assert {resource for action, resource in access if action == "dynamodb:*" and "/index/" not in resource} == {
         table_arn(env, key) for key in ("jobs", "queue", "templates", "cost-tracking")}
-    assert {("cognito-idp:ListUsers", "*"), ("sts:AssumeRole", "*"), ("ecs:RunTask", "*"),
+    assert ("sts:AssumeRole", f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/plot-palette-{env}-*") in access
+    assert {("cognito-idp:ListUsers", "*"), ("ecs:RunTask", "*"),
             ("ecs:StopTask", "*")} <= access
     assert not [action for action, resource in access if resource == "*" and action.endswith("*")]
 
