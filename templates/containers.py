@@ -71,6 +71,7 @@ from templates.common import (
     import_value,
     keep_on_delete,
     new_template,
+    output_parameter,
     pascal,
     tag_resources,
 )
@@ -82,7 +83,8 @@ from templates.policies import document, service_role_trust
 NAME = "containers"
 CONTAINER = "app"  # the task's one container, as the load balancer and the logs name it
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
-TARGET_GROUP_EXPORT = "AppTargetGroupArn"  # the edge stack's target group, which the service registers with
+TARGET_GROUP_OUTPUT = "AppTargetGroupArn"  # the edge stack's target group, which the service registers with
+EDGE_STACK = "edge"  # templates.edge.NAME (which imports this module)
 SECRET_SUFFIX = "-??????"  # Secrets Manager appends six random characters to a secret's name in its ARN
 # Secrets other stacks of the environment keep (params source -> the export of its ARN, and of its KMS key).
 STACK_SECRETS = {"database_secret": "DatabaseSecretArn", "auth_client_secret": "CognitoClientSecretArn"}
@@ -102,14 +104,17 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     log_group = template.add_resource(LogGroup(
         "AppLogGroup", LogGroupName=app_log_group_name(config), RetentionInDays=containers.log_retention_days,
     ))
+    parameters = {}
     if containers.image_tag is not None:
+        parameters = dict([output_parameter(template, TARGET_GROUP_OUTPUT, EDGE_STACK,
+                                            "The load balancer's target group the tasks register with")])
         _app_service(template, config, repository, cluster, log_group)
     export(template, config, "EcsClusterName", Ref(cluster), "ECS cluster of the app")
     export(template, config, "AppRepositoryName", Ref(repository), "ECR repository CI pushes the app's image to")
     export(template, config, "AppRepositoryArn", GetAtt(repository, "Arn"), "ECR repository ARN")
     export(template, config, "AppRepositoryUri", GetAtt(repository, "RepositoryUri"), "Image URI without a tag")
     export(template, config, "AppLogGroupName", Ref(log_group), "Log group of the app's containers")
-    return StackTemplates(NAME, tag_resources(template, config))
+    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
 
 def _app_service(template: Template, config: EnvironmentConfig, repository: Repository, cluster: Cluster,
@@ -339,7 +344,7 @@ def _service(template: Template, config: EnvironmentConfig, cluster: Cluster,
         ),
         HealthCheckGracePeriodSeconds=containers.health_check_grace_seconds,
         LoadBalancers=[LoadBalancer(ContainerName=CONTAINER, ContainerPort=containers.port,
-                                    TargetGroupArn=import_value(config, TARGET_GROUP_EXPORT))],
+                                    TargetGroupArn=Ref(TARGET_GROUP_OUTPUT))],
         NetworkConfiguration=NetworkConfiguration(AwsvpcConfiguration=AwsvpcConfiguration(
             Subnets=import_list(config, "PrivateSubnetIds"),
             SecurityGroups=[import_value(config, "AppSecurityGroupId")],

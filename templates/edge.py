@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import awacs.s3
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
-from troposphere import GetAtt, Join, Parameter, Ref, Sub, Template
+from troposphere import GetAtt, Join, Output, Parameter, Ref, Sub, Template
 from troposphere.cloudfront import (
     CacheBehavior,
     ContentTypeOptions,
@@ -198,8 +198,11 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
     ))
     if containers.NAME in config.stacks:
         # The containers stack registers its tasks here, so it deploys after this stack: an ECS service
-        # can attach only to a target group that a load balancer's listener already forwards to.
-        export(template, config, containers.TARGET_GROUP_EXPORT, Ref(target_group), "Target group of the app's tasks")
+        # can attach only to a target group that a load balancer's listener already forwards to. An
+        # output, not an export: a new port or target type replaces the group, and an export in use
+        # could not change.
+        template.add_output(Output(containers.TARGET_GROUP_OUTPUT, Description="Target group of the app's tasks",
+                                   Value=Ref(target_group)))
     forward = [Action(Type="forward", TargetGroupArn=Ref(target_group))]
     if config.edge.domain:
         _https_listeners(template, config, load_balancer, forward)

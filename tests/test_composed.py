@@ -37,7 +37,9 @@ def test_the_tasks_register_with_the_edges_ip_target_group_on_their_port(build):
     target_group = properties(document(build, "edge"), "AppTargetGroup")
     assert (target_group["TargetType"], target_group["Port"]) == ("ip", 9000)
     [balancer] = properties(document(build, "containers"), "Service")["LoadBalancers"]
-    assert balancer["TargetGroupArn"] == {"Fn::ImportValue": "composed-prod-AppTargetGroupArn"}
+    assert balancer["TargetGroupArn"] == {"Ref": "AppTargetGroupArn"}
+    assert build.manifest()["stacks"]["containers"]["parameters"]["AppTargetGroupArn"] == {
+        "stack": "edge", "output": "AppTargetGroupArn"}
 
 
 def test_the_tasks_read_aurora_and_the_cognito_client_secret_each_under_its_own_key(build):

@@ -272,7 +272,7 @@ def test_a_failing_deployment_rolls_back_and_new_tasks_start_before_old_ones_sto
 def test_the_service_registers_its_tasks_with_the_edge_stacks_target_group(builds, env):
     service = properties(containers(builds, env), "Service")
     assert service["LoadBalancers"] == [{"ContainerName": "app", "ContainerPort": 8000,
-                                         "TargetGroupArn": imported(env, "AppTargetGroupArn")}]
+                                         "TargetGroupArn": {"Ref": "AppTargetGroupArn"}}]
     # An ECS service attaches only to a target group a load balancer already forwards to.
     assert "edge" in builds[env].manifest()["stacks"]["containers"]["depends_on"]
 
@@ -335,9 +335,12 @@ def test_the_target_group_takes_task_ips_on_the_containers_port_with_no_instance
     assert "Targets" not in group  # ECS registers each task's IP itself
     assert "AppInstanceId" not in edge.get("Parameters", {})
     assert "AppInstanceId" not in builds[env].manifest()["stacks"]["edge"]["parameters"]
+    # An output the containers stack takes as a parameter, not an export: a replaced group must be able
+    # to change it.
     assert edge["Outputs"]["AppTargetGroupArn"] == {
-        "Description": "Target group of the app's tasks", "Value": {"Ref": "AppTargetGroup"},
-        "Export": {"Name": f"{APP}-{env}-AppTargetGroupArn"}}
+        "Description": "Target group of the app's tasks", "Value": {"Ref": "AppTargetGroup"}}
+    assert builds[env].manifest()["stacks"]["containers"]["parameters"]["AppTargetGroupArn"] == {
+        "stack": "edge", "output": "AppTargetGroupArn"}
 
 
 def test_the_target_group_follows_the_containers_port(tmp_path):
