@@ -85,6 +85,7 @@ CONTAINER = "app"  # the task's one container, as the load balancer and the logs
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 TARGET_GROUP_OUTPUT = "AppTargetGroupArn"  # the edge stack's target group, which the service registers with
 EDGE_STACK = "edge"  # templates.edge.NAME (which imports this module)
+UNTAGGED_IMAGE_DAYS = 14
 SECRET_SUFFIX = "-??????"  # Secrets Manager appends six random characters to a secret's name in its ARN
 # Secrets other stacks of the environment keep (params source -> the export of its ARN, and of its KMS key).
 STACK_SECRETS = {"database_secret": "DatabaseSecretArn", "auth_client_secret": "CognitoClientSecretArn"}
@@ -149,12 +150,7 @@ def repository_name(config: EnvironmentConfig) -> str:
 
 def _repository(template: Template, config: EnvironmentConfig) -> Repository:
     settings = config.containers.repository
-    lifecycle = {"rules": [{
-        "rulePriority": 1,
-        "description": f"Keep the last {settings.keep_images} images",
-        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": settings.keep_images},
-        "action": {"type": "expire"},
-    }]}
+    lifecycle = {"rules": _image_lifecycle(config.containers.image_tag, settings.keep_images)}
     repository = Repository(
         "Repository",
         RepositoryName=repository_name(config),
@@ -165,6 +161,25 @@ def _repository(template: Template, config: EnvironmentConfig) -> Repository:
     if not config.retain_data:
         repository.EmptyOnDelete = True  # images are data: deleted with the stack only where the environment says
     return template.add_resource(keep_on_delete(repository, config))
+
+
+def _image_lifecycle(deployed_tag: str | None, keep: int) -> list[dict]:
+    """The deployed image first: an image a rule matches is never expired by a later rule, so the tag
+    the service runs survives however many images CI pushes. Untagged images (what a moved tag leaves)
+    go after UNTAGGED_IMAGE_DAYS, when no task of an older deployment can still need them; then any
+    image beyond the newest `keep`."""
+    rules = []
+    if deployed_tag is not None:
+        rules.append({"description": f"Never expire the deployed image ({deployed_tag})", "selection": {
+            "tagStatus": "tagged", "tagPatternList": [deployed_tag], "countType": "imageCountMoreThan",
+            "countNumber": 1}})
+    rules.append({"description": f"Untagged images after {UNTAGGED_IMAGE_DAYS} days", "selection": {
+        "tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+        "countNumber": UNTAGGED_IMAGE_DAYS}})
+    rules.append({"description": f"Keep the last {keep} images", "selection": {
+        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep}})
+    return [{"rulePriority": priority, **rule, "action": {"type": "expire"}}
+            for priority, rule in enumerate(rules, 1)]
 
 
 def _task_definition(template: Template, config: EnvironmentConfig, repository: Repository,

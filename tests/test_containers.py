@@ -229,9 +229,15 @@ def test_the_repository_scans_on_push_keeps_the_last_images_and_is_kept_as_data(
     assert picked(props, "RepositoryName", "ImageTagMutability", "ImageScanningConfiguration") == {
         "RepositoryName": f"{APP}-{env}-app", "ImageTagMutability": mutability,
         "ImageScanningConfiguration": {"ScanOnPush": True}}
-    assert json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"] == [{
-        "rulePriority": 1, "description": f"Keep the last {keep} images", "action": {"type": "expire"},
-        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep}}]
+    rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    deployed = "1.0.0" if env == "production" else "latest"
+    # The deployed image is matched first, so no later rule can expire it; then untagged leftovers,
+    # then anything beyond the newest `keep`.
+    assert [(rule["rulePriority"], rule["selection"]) for rule in rules] == [
+        (1, {"tagStatus": "tagged", "tagPatternList": [deployed], "countType": "imageCountMoreThan", "countNumber": 1}),
+        (2, {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14}),
+        (3, {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep})]
+    assert {rule["action"]["type"] for rule in rules} == {"expire"}
     assert (repository["DeletionPolicy"], repository["UpdateReplacePolicy"]) == (policy, policy)
     # A repository deleted with its stack must be emptied first, or the delete fails.
     assert props.get("EmptyOnDelete") is (True if policy == "Delete" else None)
