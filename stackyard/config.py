@@ -190,6 +190,9 @@ class Network(Model):
     subnet_prefix_length: int | None = Field(default=None, ge=16, le=28)
     public_subnets: list[Cidr] | None = None
     private_subnets: list[Cidr] | None = None  # []: no private tier (and so no NAT)
+    # Instances launched into the public subnets get a public address (tasks and hosts of a VPC with no
+    # private tier reach the internet this way); off, only the ALB and NAT have one.
+    public_ip_on_launch: bool = False
     nat: NatMode
     # S3 (gateway) and Secrets Manager (interface) endpoints: how the migrator and the secret
     # rotation reach them from the private subnets without a NAT.

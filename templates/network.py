@@ -114,7 +114,8 @@ def _subnet(template: Template, config: EnvironmentConfig, tier: str, zone: int,
         VpcId=Ref("Vpc"),
         CidrBlock=cidr,
         AvailabilityZone=Select(zone, GetAZs("")),
-        MapPublicIpOnLaunch=False,  # the ALB and NAT get their addresses; instances never do
+        # The ALB and NAT get their addresses; instances only where params say (a VPC without a private tier).
+        MapPublicIpOnLaunch=tier == "Public" and config.network.public_ip_on_launch,
         Tags=name_tag(config, f"{tier.lower()}-{zone + 1}"),
     ))
     template.add_resource(SubnetRouteTableAssociation(
@@ -226,8 +227,8 @@ def _security_groups(config: EnvironmentConfig) -> Template:
         group = groups[key]
         template.add_resource(SecurityGroup(
             group_title(key), GroupDescription=group.description, VpcId=Ref(vpc_id),
-            SecurityGroupIngress=[_rule(config, rule, "CidrIp") for rule in group.ingress if rule.cidr],
-            SecurityGroupEgress=[_rule(config, rule, "CidrIp") for rule in group.egress] or [_no_egress()],
+            SecurityGroupIngress=[_rule(config, rule) for rule in group.ingress if rule.cidr],
+            SecurityGroupEgress=[_rule(config, rule) for rule in group.egress] or [_no_egress()],
             Tags=name_tag(config, key),
         ))
         template.add_output(Output(f"{group_title(key)}Id", Description=group.description,
@@ -263,11 +264,11 @@ def _creation_order(groups: dict) -> list[str]:
     return ordered
 
 
-def _rule(config: EnvironmentConfig, rule, cidr_property: str) -> SecurityGroupRule:
+def _rule(config: EnvironmentConfig, rule) -> SecurityGroupRule:
     if rule.group:
         peer = {"DestinationSecurityGroupId": Ref(group_title(rule.group))}
     else:
-        peer = {cidr_property: config.network.vpc_cidr if rule.cidr == "vpc" else rule.cidr}
+        peer = {"CidrIp": config.network.vpc_cidr if rule.cidr == "vpc" else rule.cidr}
     return SecurityGroupRule(**_ports(rule), **peer, Description=rule.description)
 
 

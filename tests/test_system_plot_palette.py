@@ -57,6 +57,7 @@ def test_task_1_three_public_subnets_in_three_azs_routed_to_the_internet_and_not
     assert [association["Properties"]["RouteTableId"] for association
             in resources(vpc, "AWS::EC2::SubnetRouteTableAssociation").values()] == [{"Ref": "PublicRouteTable"}] * 3
     assert properties(vpc, "PublicDefaultRoute")["GatewayId"] == {"Ref": "InternetGateway"}
+    assert {subnet["Properties"]["MapPublicIpOnLaunch"] for subnet in subnets.values()} == {True}  # reach 8.8.8.8
     assert not resources(vpc, "AWS::EC2::NatGateway")
     assert set(vpc["Outputs"]) == {"VpcId", "VpcCidr", "PublicSubnetIds", "AvailabilityZones"}
 
