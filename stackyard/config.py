@@ -628,6 +628,17 @@ class RoleConfig(Model):
     grants: list[Grant] = Field(default_factory=list)
     statements: list[PolicyStatement] = Field(default_factory=list)
 
+    @field_validator("trusted_service")
+    @classmethod
+    def _assumes_roles_itself(cls, service: str) -> str:
+        if service == "ec2.amazonaws.com":
+            # EC2 hands a role to an instance through an instance profile, and its assume-role call
+            # carries no aws:SourceAccount, which every trust here requires.
+            raise ValueError("EC2 instances take a role through an instance profile, which the roles stack does "
+                             "not make; expected a service that assumes the role itself, such as "
+                             "ecs-tasks.amazonaws.com or lambda.amazonaws.com")
+        return service
+
     @model_validator(mode="after")
     def _allows_something(self) -> RoleConfig:
         if not (self.managed_policies or self.grants or self.statements):

@@ -127,6 +127,14 @@ CASES = {
          "any role needs (wildcards and actions that reach other roles' permissions); expected the actions it "
          "calls, or the ARNs they act on"],
     ),
+    "a role for EC2 instances": (
+        "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
+        "    trusted_service: ec2.amazonaws.com\n    statements:\n      - {actions: [\"s3:ListAllMyBuckets\"], "
+        "resources: [\"*\"]}\n",
+        ["params/test.yaml:5: roles.worker.trusted_service: EC2 instances take a role through an instance profile, "
+         "which the roles stack does not make; expected a service that assumes the role itself, such as "
+         "ecs-tasks.amazonaws.com or lambda.amazonaws.com"],
+    ),
     "a role that may pass any role": (
         "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
         "    trusted_service: ecs-tasks.amazonaws.com\n"
