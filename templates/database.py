@@ -141,6 +141,19 @@ def secret_name(config: EnvironmentConfig) -> str:
     return f"/{config.app}/{config.environment}/db/credentials"
 
 
+def _kept_safe(database: Database, key: Key) -> dict:
+    """What either engine's data gets: encryption under the environment's key, backups (copied with
+    their tags), deletion protection as params say, and its log in CloudWatch."""
+    return {
+        "StorageEncrypted": True,
+        "KmsKeyId": GetAtt(key, "Arn"),
+        "BackupRetentionPeriod": database.backup_retention_days,
+        "CopyTagsToSnapshot": True,
+        "DeletionProtection": database.deletion_protection,
+        "EnableCloudwatchLogsExports": ["postgresql"],
+    }
+
+
 def _key(template: Template, config: EnvironmentConfig) -> Key:
     account_root = Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])
     key = template.add_resource(keep_on_delete(Key(
@@ -209,12 +222,7 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
         ServerlessV2ScalingConfiguration=ServerlessV2ScalingConfiguration(
             MinCapacity=database.min_acu, MaxCapacity=database.max_acu,
         ),
-        StorageEncrypted=True,
-        KmsKeyId=GetAtt(key, "Arn"),
-        BackupRetentionPeriod=database.backup_retention_days,
-        CopyTagsToSnapshot=True,
-        DeletionProtection=database.deletion_protection,
-        EnableCloudwatchLogsExports=["postgresql"],
+        **_kept_safe(database, key),
         DBSubnetGroupName=Ref(subnets),
         DBClusterParameterGroupName=Ref(parameters),
         VpcSecurityGroupIds=[import_value(config, "DatabaseSecurityGroupId")],
@@ -275,12 +283,7 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
         MasterUsername=database.master_username,
         ManageMasterUserPassword=True,
         MasterUserSecret=MasterUserSecret(KmsKeyId=GetAtt(key, "Arn")),
-        StorageEncrypted=True,
-        KmsKeyId=GetAtt(key, "Arn"),
-        BackupRetentionPeriod=database.backup_retention_days,
-        CopyTagsToSnapshot=True,
-        DeletionProtection=database.deletion_protection,
-        EnableCloudwatchLogsExports=["postgresql"],
+        **_kept_safe(database, key),
         DBSubnetGroupName=Ref(_subnet_group(template, config)),
         VPCSecurityGroups=[import_value(config, "DatabaseSecurityGroupId")],
         PubliclyAccessible=False,

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import generate
+from stackyard.errors import EXIT_BAD_INPUT
+
 DOMAIN = "tap.example.com"
 BASE = f"""\
 app: tap
@@ -70,3 +73,13 @@ def write_system(root: Path, prod: str = CREATES_PROVIDER, base_extra: str = "")
 def base_line(text: str) -> int:
     """The line of BASE that starts with `text` (after indentation)."""
     return next(number for number, line in enumerate(BASE.splitlines(), 1) if line.lstrip().startswith(text))
+
+
+def refused(tmp_path: Path, monkeypatch, capsys, prod: str) -> list[str]:
+    """The errors generate prints for the system with `prod` as prod.yaml, after checking it exits 2."""
+    write_system(tmp_path, prod)
+    monkeypatch.chdir(tmp_path)
+    code = generate.main(["--params", "params", "--build-dir", "build", "--skip-lint"])
+    errors = capsys.readouterr().err.splitlines()
+    assert code == EXIT_BAD_INPUT, errors
+    return errors[:-1]  # the last line counts the problems

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import generate
 from stackyard.build import build_environment
 from stackyard.config import load_configs
-from stackyard.errors import EXIT_BAD_INPUT
 from stackyard.generate import generate as generate_system
 from tests.conftest import picked, properties, resources
-from tests.seed002 import DOMAIN, base_line, write_system
+from tests.seed002 import DOMAIN, base_line, refused, write_system
 
 
 def auth_template(tmp_path: Path, prod: str = "{}\n") -> dict:
@@ -194,11 +192,7 @@ BAD_PARAMS = {
 
 @pytest.mark.parametrize("prod, expected", BAD_PARAMS.values(), ids=BAD_PARAMS.keys())
 def test_bad_auth_params_are_refused_with_file_line_key_and_fix(tmp_path, monkeypatch, capsys, prod, expected):
-    write_system(tmp_path, prod)
-    monkeypatch.chdir(tmp_path)
-    code = generate.main(["--params", "params", "--build-dir", "build", "--skip-lint"])
-    errors = capsys.readouterr().err.splitlines()
-    assert code == EXIT_BAD_INPUT
-    assert errors[:-1] == [f"error: {line}" for line in expected]
+    errors = refused(tmp_path, monkeypatch, capsys, prod)
+    assert errors == [f"error: {line}" for line in expected]
     assert "not-a-real-secret" not in "\n".join(errors)  # a secret never reaches the logs, even by mistake
     assert not Path("build").exists()
