@@ -29,10 +29,10 @@ $(LOCALSTACK): scripts/install-localstack
 	scripts/install-localstack
 
 # Reinstall whenever the declared dependencies change.
-$(READY): setup.cfg pyproject.toml
+$(READY): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $@
 
 clean:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import deploy  # noqa: E402  (the repository root is on sys.path only now)
 from stackyard.executor import Deployer  # noqa: E402
 from stackyard.scheduler import DEFAULT_CONCURRENCY  # noqa: E402
-from tests.emulator import LocalStack  # noqa: E402
+from tests.helpers.emulator import LocalStack  # noqa: E402
 
 ENV = "local"
 
@@ -97,8 +97,11 @@ def critical_path(stack_seconds: dict[str, float]) -> float:
 
 def cycle(concurrency: int) -> dict[str, tuple[float, Recorder]]:
     flag = ["--concurrency", str(concurrency)]
-    return {"full deploy": timed(*flag), "no-op deploy": timed(*flag),
-            "delete": timed("--delete", "--delete-artifacts", *flag)}
+    return {
+        "full deploy": timed(*flag),
+        "no-op deploy": timed(*flag),
+        "delete": timed("--delete", "--delete-artifacts", *flag),
+    }
 
 
 def main() -> None:
@@ -110,11 +113,13 @@ def main() -> None:
         shutil.copytree(ROOT / "sql", Path(scratch) / "sql")
         os.chdir(scratch)
         with LocalStack(Path(scratch) / "localstack") as emulator:
-            os.environ.update(AWS_ENDPOINT_URL=emulator.endpoint, AWS_ACCESS_KEY_ID="test",
-                              AWS_SECRET_ACCESS_KEY="test")
+            os.environ.update(
+                AWS_ENDPOINT_URL=emulator.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test"
+            )
             os.environ.pop("AWS_PROFILE", None)
-            results = {concurrency: [cycle(concurrency) for _ in range(runs)]
-                       for concurrency in (1, DEFAULT_CONCURRENCY)}
+            results = {
+                concurrency: [cycle(concurrency) for _ in range(runs)] for concurrency in (1, DEFAULT_CONCURRENCY)
+            }
             report(results, runs)
 
 
@@ -130,8 +135,10 @@ def report(results: dict[int, list[dict[str, tuple[float, Recorder]]]], runs: in
     concurrent = results[DEFAULT_CONCURRENCY]
     wall = statistics.median(found["full deploy"][0] for found in concurrent)
     path = statistics.median(critical_path(found["full deploy"][1].stack_seconds) for found in concurrent)
-    print(f"  full deploy at --concurrency {DEFAULT_CONCURRENCY}: {wall:.2f} s wall, critical path {path:.2f} s "
-          f"(wall / critical path {wall / path:.2f})")
+    print(
+        f"  full deploy at --concurrency {DEFAULT_CONCURRENCY}: {wall:.2f} s wall, critical path {path:.2f} s "
+        f"(wall / critical path {wall / path:.2f})"
+    )
 
 
 if __name__ == "__main__":

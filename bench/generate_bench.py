@@ -43,8 +43,12 @@ def measure(runs: int) -> dict[str, list[float]]:
             figures["cold"].append(timed(generate, ROOT))
             figures["warm"].append(timed(generate, ROOT))
         # what `cfn-lint build/*/*.json build/*/*/*.json` lints, without the manifests
-        templates = sorted(str(path) for pattern in ("*/*.json", "*/*/*.json") for path in build.glob(pattern)
-                           if path.name != "manifest.json")
+        templates = sorted(
+            str(path)
+            for pattern in ("*/*.json", "*/*/*.json")
+            for path in build.glob(pattern)
+            if path.name != "manifest.json"
+        )
         for _ in range(runs):
             figures["plain"].append(timed([str(CFN_LINT), *templates], ROOT))
     return figures
@@ -57,8 +61,17 @@ def systems() -> list[Path]:
 def measure_all_systems(runs: int) -> list[float]:
     """Warm generate + lint of every system in turn, as CI's `make generate` runs them."""
     with tempfile.TemporaryDirectory() as scratch:
-        commands = [[sys.executable, "generate.py", "--system", str(system),
-                     "--build-dir", str(Path(scratch) / system.name / "build")] for system in systems()]
+        commands = [
+            [
+                sys.executable,
+                "generate.py",
+                "--system",
+                str(system),
+                "--build-dir",
+                str(Path(scratch) / system.name / "build"),
+            ]
+            for system in systems()
+        ]
         for command in commands:  # make them warm
             timed(command, ROOT)
         figures = []
@@ -76,15 +89,20 @@ def main() -> None:
     runs = parser.parse_args().runs
     figures = measure(runs)
     print(f"generate + lint of every environment in params/ (median of {runs} runs)")
-    labels = {"cold": "cold generate + lint", "warm": "warm generate + lint (nothing changed)",
-              "plain": "plain cfn-lint, one process, same templates"}
+    labels = {
+        "cold": "cold generate + lint",
+        "warm": "warm generate + lint (nothing changed)",
+        "plain": "plain cfn-lint, one process, same templates",
+    }
     for key, label in labels.items():
         values = figures[key]
         print(f"  {label:<46} {statistics.median(values):6.2f} s   (min {min(values):.2f}, max {max(values):.2f})")
     print(f"  cold / plain: {statistics.median(figures['cold']) / statistics.median(figures['plain']):.2f}")
     every = measure_all_systems(runs)
-    print(f"  all {len(systems())} systems, warm, one process each{'':<13} {statistics.median(every):6.2f} s   "
-          f"(min {min(every):.2f}, max {max(every):.2f})")
+    print(
+        f"  all {len(systems())} systems, warm, one process each{'':<13} {statistics.median(every):6.2f} s   "
+        f"(min {min(every):.2f}, max {max(every):.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -42,10 +42,14 @@ def main() -> None:
             noop.extend(timed(handler) for _ in range(5))
     files = len(list((ROOT / "sql").glob("*.sql")))
     print(f"schema migrator on local PostgreSQL over TLS ({files} migrations; median of {runs} databases)")
-    print(f"  full schema on an empty database   {statistics.median(full) * 1000:7.1f} ms   "
-          f"(min {min(full) * 1000:.1f}, max {max(full) * 1000:.1f})")
-    print(f"  no-op run (nothing to apply)       {statistics.median(noop) * 1000:7.1f} ms   "
-          f"(min {min(noop) * 1000:.1f}, max {max(noop) * 1000:.1f})")
+    print(
+        f"  full schema on an empty database   {statistics.median(full) * 1000:7.1f} ms   "
+        f"(min {min(full) * 1000:.1f}, max {max(full) * 1000:.1f})"
+    )
+    print(
+        f"  no-op run (nothing to apply)       {statistics.median(noop) * 1000:7.1f} ms   "
+        f"(min {min(noop) * 1000:.1f}, max {max(noop) * 1000:.1f})"
+    )
 
 
 if __name__ == "__main__":

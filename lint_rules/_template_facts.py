@@ -204,7 +204,11 @@ class Ingress(NamedTuple):
         ports = self.ports
         if ports is None:
             return f"{self.protocol} ports given by intrinsic functions"
-        return f"{self.protocol} port {ports[0]}" if ports[0] == ports[1] else f"{self.protocol} ports {ports[0]}-{ports[1]}"
+        return (
+            f"{self.protocol} port {ports[0]}"
+            if ports[0] == ports[1]
+            else f"{self.protocol} ports {ports[0]}-{ports[1]}"
+        )
 
 
 def ingress_rules(cfn: Any) -> Iterator[Ingress]:

@@ -9,7 +9,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 # what an ALB needs alarms on: a label -> the metric names that satisfy it
 ALB_METRICS = {
     "TargetResponseTime": {"TargetResponseTime"},
@@ -38,8 +37,13 @@ class AlarmCoverage(CloudFormationLintRule):
 
     def match(self, cfn):
         watched = _watched_metrics(cfn)
-        return [*_load_balancers(cfn, watched), *_clusters(cfn, watched), *_instances(cfn, watched),
-                *_dead_letter_queues(cfn, watched), *_services(cfn, watched)]
+        return [
+            *_load_balancers(cfn, watched),
+            *_clusters(cfn, watched),
+            *_instances(cfn, watched),
+            *_dead_letter_queues(cfn, watched),
+            *_services(cfn, watched),
+        ]
 
 
 def _watched_metrics(cfn) -> list[tuple[str, str, dict[str, str]]]:
@@ -52,14 +56,20 @@ def _watched_metrics(cfn) -> list[tuple[str, str, dict[str, str]]]:
             stat = query.get("MetricStat") if isinstance(query, dict) else None
             if isinstance(stat, dict) and isinstance(stat.get("Metric"), dict):
                 metrics.append(stat["Metric"])
-        watched.extend((metric.get("Namespace"), metric["MetricName"], _dimensions(metric))
-                       for metric in metrics if isinstance(metric.get("MetricName"), str))
+        watched.extend(
+            (metric.get("Namespace"), metric["MetricName"], _dimensions(metric))
+            for metric in metrics
+            if isinstance(metric.get("MetricName"), str)
+        )
     return watched
 
 
 def _dimensions(metric) -> dict[str, str]:
-    return {str(dimension.get("Name")): facts.canonical(_normal(dimension.get("Value")))
-            for dimension in facts.as_list(metric.get("Dimensions")) if isinstance(dimension, dict)}
+    return {
+        str(dimension.get("Name")): facts.canonical(_normal(dimension.get("Value")))
+        for dimension in facts.as_list(metric.get("Dimensions"))
+        if isinstance(dimension, dict)
+    }
 
 
 def _normal(value):
@@ -70,8 +80,10 @@ def _normal(value):
 
 def _is_watched(watched, namespace, metric_names, dimension=None, value=None) -> bool:
     wanted = facts.canonical(_normal(value)) if dimension else None
-    return any(space == namespace and name in metric_names and (dimension is None or dims.get(dimension) == wanted)
-               for space, name, dims in watched)
+    return any(
+        space == namespace and name in metric_names and (dimension is None or dims.get(dimension) == wanted)
+        for space, name, dims in watched
+    )
 
 
 # --- load balancers ---------------------------------------------------------------------------
@@ -82,8 +94,11 @@ def _load_balancers(cfn, watched):
         if facts.properties(balancer).get("Type", "application") != "application":
             continue
         full_name = {"Fn::GetAtt": [name, "LoadBalancerFullName"]}
-        missing = [label for label, names in ALB_METRICS.items()
-                   if not _is_watched(watched, "AWS/ApplicationELB", names, "LoadBalancer", full_name)]
+        missing = [
+            label
+            for label, names in ALB_METRICS.items()
+            if not _is_watched(watched, "AWS/ApplicationELB", names, "LoadBalancer", full_name)
+        ]
         if missing:
             yield RuleMatch(
                 ["Resources", name],
@@ -102,7 +117,8 @@ def _clusters(cfn, watched):
         identifier = props.get("DBClusterIdentifier")
         missing = []
         if "ServerlessV2ScalingConfiguration" in props and not _rds_watched(
-                watched, "ACUUtilization", "DBClusterIdentifier", name, identifier):
+            watched, "ACUUtilization", "DBClusterIdentifier", name, identifier
+        ):
             missing.append(f"ACUUtilization (AWS/RDS, dimension DBClusterIdentifier = Ref {name})")
         if not _log_metric_watched(cfn, watched, "cluster", identifier):
             missing.append(_log_alarm_hint("cluster", identifier))
@@ -123,8 +139,11 @@ def _instances(cfn, watched):
         if facts.rds_instance_in_cluster(props):
             continue  # the cluster's alarms watch it
         identifier = props.get("DBInstanceIdentifier")
-        missing = [f"{metric} (AWS/RDS, dimension DBInstanceIdentifier = Ref {name})" for metric in INSTANCE_METRICS
-                   if not _rds_watched(watched, metric, "DBInstanceIdentifier", name, identifier)]
+        missing = [
+            f"{metric} (AWS/RDS, dimension DBInstanceIdentifier = Ref {name})"
+            for metric in INSTANCE_METRICS
+            if not _rds_watched(watched, metric, "DBInstanceIdentifier", name, identifier)
+        ]
         if not _log_metric_watched(cfn, watched, "instance", identifier):
             missing.append(_log_alarm_hint("instance", identifier))
         if missing:
@@ -147,8 +166,11 @@ def _log_metric_watched(cfn, watched, kind, identifier) -> bool:
     if not isinstance(identifier, str):
         return False
     prefix = f"/aws/rds/{kind}/{identifier}/"
-    log_groups = {name for name, group in cfn.get_resources("AWS::Logs::LogGroup").items()
-                  if str(facts.properties(group).get("LogGroupName", "")).startswith(prefix)}
+    log_groups = {
+        name
+        for name, group in cfn.get_resources("AWS::Logs::LogGroup").items()
+        if str(facts.properties(group).get("LogGroupName", "")).startswith(prefix)
+    }
     for metric_filter in cfn.get_resources("AWS::Logs::MetricFilter").values():
         filter_props = facts.properties(metric_filter)
         if facts.ref_target(filter_props.get("LogGroupName")) not in log_groups:
@@ -163,10 +185,14 @@ def _log_metric_watched(cfn, watched, kind, identifier) -> bool:
 
 def _log_alarm_hint(kind, identifier) -> str:
     if not isinstance(identifier, str):
-        return (f"connection failures (the {kind} has no literal DB{kind.capitalize()}Identifier, so its log group "
-                f"/aws/rds/{kind}/<id>/postgresql cannot be created and filtered in this template)")
-    return (f"connection failures (an AWS::Logs::MetricFilter on the log group "
-            f"/aws/rds/{kind}/{identifier}/postgresql, Ref'd by LogGroupName, and an alarm on its metric)")
+        return (
+            f"connection failures (the {kind} has no literal DB{kind.capitalize()}Identifier, so its log group "
+            f"/aws/rds/{kind}/<id>/postgresql cannot be created and filtered in this template)"
+        )
+    return (
+        f"connection failures (an AWS::Logs::MetricFilter on the log group "
+        f"/aws/rds/{kind}/{identifier}/postgresql, Ref'd by LogGroupName, and an alarm on its metric)"
+    )
 
 
 # --- dead-letter queues -----------------------------------------------------------------------
@@ -178,8 +204,10 @@ def _dead_letter_queues(cfn, watched):
         identities = [{"Fn::GetAtt": [name, "QueueName"]}]
         if isinstance(facts.properties(queues[name]).get("QueueName"), str):
             identities.append(facts.properties(queues[name])["QueueName"])
-        if not any(_is_watched(watched, "AWS/SQS", {"ApproximateNumberOfMessagesVisible"}, "QueueName", identity)
-                   for identity in identities):
+        if not any(
+            _is_watched(watched, "AWS/SQS", {"ApproximateNumberOfMessagesVisible"}, "QueueName", identity)
+            for identity in identities
+        ):
             yield RuleMatch(
                 ["Resources", name],
                 f"Resource {name}: a dead-letter queue without an alarm, so failed messages pile up unseen. "
@@ -212,8 +240,10 @@ def _services(cfn, watched):
         identities = [{"Fn::GetAtt": [name, "Name"]}]
         if isinstance(facts.properties(service).get("ServiceName"), str):
             identities.append(facts.properties(service)["ServiceName"])
-        if not any(_is_watched(watched, "ECS/ContainerInsights", {"RunningTaskCount"}, "ServiceName", identity)
-                   for identity in identities):
+        if not any(
+            _is_watched(watched, "ECS/ContainerInsights", {"RunningTaskCount"}, "ServiceName", identity)
+            for identity in identities
+        ):
             yield RuleMatch(
                 ["Resources", name],
                 f"Resource {name}: an ECS service without an alarm on its running tasks, so a service that "

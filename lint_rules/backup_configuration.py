@@ -6,7 +6,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 MINIMUM_RETENTION_DAYS = 7
 
 
@@ -63,8 +62,9 @@ def _table_recovery(cfn):
         for index, replica in enumerate(replicas if isinstance(replicas, list) else []):
             if isinstance(replica, dict) and not _recovery_enabled(replica):
                 region = facts.describe(replica.get("Region"))
-                yield _no_recovery(["Resources", name, "Properties", "Replicas", index],
-                                   f"Resource {name} (replica in {region})")
+                yield _no_recovery(
+                    ["Resources", name, "Properties", "Replicas", index], f"Resource {name} (replica in {region})"
+                )
 
 
 def _recovery_enabled(props) -> bool:

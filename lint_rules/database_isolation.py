@@ -6,7 +6,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 # PostgreSQL, MySQL/MariaDB, SQL Server, Oracle, MongoDB/DocumentDB
 DATABASE_PORTS = (5432, 3306, 1433, 1521, 27017)
 DATABASES = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
@@ -46,7 +45,7 @@ def _public_subnet_groups(cfn):
                 yield RuleMatch(
                     path,
                     f"Resource {name}: the database subnet group lists {why}. Fix: list only private subnets, "
-                    f"e.g. Fn::Split [\",\", Fn::ImportValue <app>-<env>-PrivateSubnetIds].",
+                    f'e.g. Fn::Split [",", Fn::ImportValue <app>-<env>-PrivateSubnetIds].',
                 )
 
 

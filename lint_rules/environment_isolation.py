@@ -8,7 +8,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 # resource type -> path of each property holding an explicit physical name
 PHYSICAL_NAMES = {
     "AWS::S3::Bucket": [("BucketName",)],
@@ -80,18 +79,20 @@ class EnvironmentIsolation(CloudFormationLintRule):
     def match(self, cfn):
         metadata = facts.stackyard_metadata(cfn.template)
         if metadata is None:
-            return [RuleMatch(
-                ["Metadata"],
-                "Template: Metadata.Stackyard with Application and Environment is missing, so nothing ties it "
-                "to an environment. Fix: generate it with Stackyard (templates/common.py sets it).",
-            )]
+            return [
+                RuleMatch(
+                    ["Metadata"],
+                    "Template: Metadata.Stackyard with Application and Environment is missing, so nothing ties it "
+                    "to an environment. Fix: generate it with Stackyard (templates/common.py sets it).",
+                )
+            ]
         prefix = f"{metadata['Application']}-{metadata['Environment']}-"
         return [*_exports(cfn, prefix), *_imports(cfn, prefix), *_physical_names(cfn, metadata["Environment"])]
 
 
 def _exports(cfn, prefix):
     outputs = cfn.template.get("Outputs")
-    for name, output in (outputs.items() if isinstance(outputs, dict) else []):
+    for name, output in outputs.items() if isinstance(outputs, dict) else []:
         export = output.get("Export") if isinstance(output, dict) else None
         text = facts.name_text(export.get("Name")) if isinstance(export, dict) else None
         if text is not None and not text.startswith(prefix):

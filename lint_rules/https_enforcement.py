@@ -8,7 +8,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 # ELB policy names carry their minimum TLS version: TLS13-1-2-* and TLS13-1-3-* (including the
 # -Res, -Ext, -FIPS and -PQ variants), TLS-1-2-* and FS-1-2-* accept TLS 1.2 and newer only, while
 # ELBSecurityPolicy-2016-08 (CloudFormation's default), TLS13-1-0/1-1, TLS-1-1 and FS-1-1 accept older.
@@ -61,8 +60,11 @@ def _listeners(cfn):
 
 
 def _listener_rules(cfn):
-    http_listeners = {name for name, listener in cfn.get_resources(LISTENER).items()
-                      if facts.properties(listener).get("Protocol") == "HTTP"}
+    http_listeners = {
+        name
+        for name, listener in cfn.get_resources(LISTENER).items()
+        if facts.properties(listener).get("Protocol") == "HTTP"
+    }
     for name, rule in cfn.get_resources(LISTENER_RULE).items():
         props = facts.properties(rule)
         listener = facts.ref_target(props.get("ListenerArn"))
@@ -78,9 +80,12 @@ def _listener_rules(cfn):
 def _serves_plain_http(actions) -> bool:
     """Some action does more than redirect to HTTPS (actions given by an intrinsic function cannot be read)."""
     return isinstance(actions, list) and not all(
-        isinstance(action, dict) and action.get("Type") == "redirect"
-        and isinstance(action.get("RedirectConfig"), dict) and action["RedirectConfig"].get("Protocol") == "HTTPS"
-        for action in actions)
+        isinstance(action, dict)
+        and action.get("Type") == "redirect"
+        and isinstance(action.get("RedirectConfig"), dict)
+        and action["RedirectConfig"].get("Protocol") == "HTTPS"
+        for action in actions
+    )
 
 
 def _is_tls12_policy(policy) -> bool:
@@ -127,7 +132,9 @@ def _viewer_certificate(name, config, base):
         return
     minimum = certificate.get("MinimumProtocolVersion")
     if minimum is None or (isinstance(minimum, str) and minimum not in TLS12_CLOUDFRONT_MINIMUM):
-        shown = f"MinimumProtocolVersion {minimum}" if minimum else "no MinimumProtocolVersion (CloudFront's default TLSv1)"
+        shown = (
+            f"MinimumProtocolVersion {minimum}" if minimum else "no MinimumProtocolVersion (CloudFront's default TLSv1)"
+        )
         yield RuleMatch(
             [*base, "ViewerCertificate"],
             f"Resource {name}: the viewer certificate has {shown}, which accepts TLS older than 1.2. Fix: set "
@@ -139,9 +146,11 @@ def _viewer_certificate(name, config, base):
 
 
 def _buckets(cfn):
-    secured = {facts.ref_target(facts.properties(policy).get("Bucket"))
-               for policy in cfn.get_resources("AWS::S3::BucketPolicy").values()
-               if _denies_insecure_transport(facts.properties(policy).get("PolicyDocument"))}
+    secured = {
+        facts.ref_target(facts.properties(policy).get("Bucket"))
+        for policy in cfn.get_resources("AWS::S3::BucketPolicy").values()
+        if _denies_insecure_transport(facts.properties(policy).get("PolicyDocument"))
+    }
     for name in cfn.get_resources("AWS::S3::Bucket"):
         if name not in secured:
             yield RuleMatch(
@@ -154,9 +163,12 @@ def _buckets(cfn):
 
 def _denies_insecure_transport(document) -> bool:
     statements = document.get("Statement") if isinstance(document, dict) else None
-    return any(isinstance(statement, dict) and statement.get("Effect") == "Deny"
-               and _requires_secure_transport(statement.get("Condition"))
-               for statement in facts.as_list(statements))
+    return any(
+        isinstance(statement, dict)
+        and statement.get("Effect") == "Deny"
+        and _requires_secure_transport(statement.get("Condition"))
+        for statement in facts.as_list(statements)
+    )
 
 
 def _requires_secure_transport(condition) -> bool:

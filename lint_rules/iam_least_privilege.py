@@ -30,11 +30,13 @@ class IamLeastPrivilege(CloudFormationLintRule):
                 for index, statement in enumerate(facts.as_list(document.get("Statement"))):
                     broad = _broad_actions(statement)
                     if broad:
-                        matches.append(RuleMatch(
-                            ["Resources", name, "Properties", *path, "Statement", index],
-                            f"Resource {name}: statement {index} allows {', '.join(broad)} on every resource "
-                            f"('*'). Fix: list the actions the role calls, or the ARNs they act on.",
-                        ))
+                        matches.append(
+                            RuleMatch(
+                                ["Resources", name, "Properties", *path, "Statement", index],
+                                f"Resource {name}: statement {index} allows {', '.join(broad)} on every resource "
+                                f"('*'). Fix: list the actions the role calls, or the ARNs they act on.",
+                            )
+                        )
         return matches
 
 
@@ -52,5 +54,6 @@ def _broad_actions(statement) -> list[str]:
         return []
     if "*" not in facts.as_list(statement.get("Resource")):
         return []
-    return too_broad_on_everything([action for action in facts.as_list(statement.get("Action"))
-                                    if isinstance(action, str)])
+    return too_broad_on_everything(
+        [action for action in facts.as_list(statement.get("Action")) if isinstance(action, str)]
+    )

@@ -6,7 +6,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 # resource type -> the property holding its subnets
 SUBNET_LISTS = {
     "AWS::RDS::DBSubnetGroup": "SubnetIds",
@@ -53,7 +52,7 @@ def _short_subnet_lists(cfn):
                     ["Resources", name, "Properties", key],
                     f"Resource {name}: {key} lists {count} distinct subnet(s); it must span at least two "
                     f"Availability Zones. Fix: list a subnet in each of two zones, or use "
-                    f"Fn::Split [\",\", Fn::ImportValue <app>-<env>-PublicSubnetIds] (load balancers) or "
+                    f'Fn::Split [",", Fn::ImportValue <app>-<env>-PublicSubnetIds] (load balancers) or '
                     f"...-PrivateSubnetIds (databases).",
                 )
 
@@ -67,8 +66,9 @@ def _literal_subnet_count(props, key) -> int | None:
     """Distinct subnets of a literal list; None when the list is not literal (nothing to count)."""
     subnets = props.get(key)
     if subnets is None and key == "Subnets" and isinstance(props.get("SubnetMappings"), list):
-        subnets = [mapping.get("SubnetId") if isinstance(mapping, dict) else mapping
-                   for mapping in props["SubnetMappings"]]
+        subnets = [
+            mapping.get("SubnetId") if isinstance(mapping, dict) else mapping for mapping in props["SubnetMappings"]
+        ]
     if not isinstance(subnets, list):
         return None
     return len({facts.canonical(subnet) for subnet in subnets})

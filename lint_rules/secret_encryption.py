@@ -6,7 +6,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 DATABASES = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
 
 

@@ -6,7 +6,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 ANYWHERE = {"0.0.0.0/0", "::/0"}
 WEB_PORTS = {80, 443}
 

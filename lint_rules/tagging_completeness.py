@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
-
-from lint_rules import _template_facts as facts
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
+from lint_rules import _template_facts as facts
 
 STANDARD_TAGS = ("Application", "Environment", "CostCenter", "Owner", "ManagedBy")
 

@@ -6,7 +6,6 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 from lint_rules import _template_facts as facts
 
-
 # CloudFormation quotas per template
 SECTION_QUOTAS = {"Resources": 500, "Parameters": 200, "Outputs": 200}
 
@@ -56,7 +55,7 @@ def _over_quota(template):
 
 def _undescribed_outputs(template):
     outputs = template.get("Outputs")
-    for name, output in (outputs.items() if isinstance(outputs, dict) else []):
+    for name, output in outputs.items() if isinstance(outputs, dict) else []:
         description = output.get("Description") if isinstance(output, dict) else None
         if not isinstance(description, str) or not description.strip():
             yield RuleMatch(

@@ -34,10 +34,21 @@ from stackyard.errors import BadInputError, StackyardError
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra=f"stackyard/{__version__}")
 # The first call of a run answers one question fast: can we reach AWS with these credentials?
-PROBE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=15,
-                      user_agent_extra=f"stackyard/{__version__}")
-REJECTED_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
-                        "SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthFailure"}
+PROBE_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 2},
+    connect_timeout=5,
+    read_timeout=15,
+    user_agent_extra=f"stackyard/{__version__}",
+)
+REJECTED_CREDENTIALS = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "AuthFailure",
+}
 THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown"}
 
 
@@ -104,16 +115,18 @@ class Aws:
         try:
             self._session = boto3.Session(profile_name=profile, region_name=region)
         except ProfileNotFound as error:
-            raise BadInputError(f"AWS profile {profile!r} not found; fix: pick one from ~/.aws/config, or drop "
-                                f"--profile / AWS_PROFILE") from error
+            raise BadInputError(
+                f"AWS profile {profile!r} not found; fix: pick one from ~/.aws/config, or drop --profile / AWS_PROFILE"
+            ) from error
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def client(self, service: str, region: str):
         with self._lock:
             if (service, region) not in self._clients:
-                self._clients[(service, region)] = self._session.client(service, region_name=region,
-                                                                        config=CLIENT_CONFIG)
+                self._clients[(service, region)] = self._session.client(
+                    service, region_name=region, config=CLIENT_CONFIG
+                )
             return self._clients[(service, region)]
 
     def account_id(self, region: str) -> str:
@@ -157,15 +170,28 @@ class CloudFormation:
             body = self.client.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
         return json.loads(body) if isinstance(body, str) else json.loads(json.dumps(body))
 
-    def create_change_set(self, stack: str, name: str, kind: str, template: dict[str, str],
-                          parameters: dict[str, str], tags: dict[str, str], description: str) -> str:
+    def create_change_set(
+        self,
+        stack: str,
+        name: str,
+        kind: str,
+        template: dict[str, str],
+        parameters: dict[str, str],
+        tags: dict[str, str],
+        description: str,
+    ) -> str:
         """`template` is {"TemplateBody": ...} or {"TemplateURL": ...}; returns the change set id."""
         with translated(f"creating a change set for stack {stack}"):
             return self.client.create_change_set(
-                StackName=stack, ChangeSetName=name, ChangeSetType=kind, Description=description,
+                StackName=stack,
+                ChangeSetName=name,
+                ChangeSetType=kind,
+                Description=description,
                 Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
                 Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
-                Capabilities=CAPABILITIES, IncludeNestedStacks=True, **template,
+                Capabilities=CAPABILITIES,
+                IncludeNestedStacks=True,
+                **template,
             )["Id"]
 
     def change_set(self, change_set_id: str, nested_in: str = "") -> ChangeSet:
@@ -177,15 +203,20 @@ class CloudFormation:
         for page in pages:
             for change in page.get("Changes", []):
                 resource = change.get("ResourceChange", {})
-                changes.append(ResourceChange(
-                    action=resource.get("Action", ""), logical_id=resource.get("LogicalResourceId", ""),
-                    resource_type=resource.get("ResourceType", ""), replacement=resource.get("Replacement", ""),
-                    nested_in=nested_in,
-                ))
+                changes.append(
+                    ResourceChange(
+                        action=resource.get("Action", ""),
+                        logical_id=resource.get("LogicalResourceId", ""),
+                        resource_type=resource.get("ResourceType", ""),
+                        replacement=resource.get("Replacement", ""),
+                        nested_in=nested_in,
+                    )
+                )
                 if resource.get("ChangeSetId") and first["Status"] == "CREATE_COMPLETE":
                     changes += self.change_set(resource["ChangeSetId"], resource["LogicalResourceId"]).changes
-        return ChangeSet(first["ChangeSetId"], first["Status"], first.get("StatusReason"),
-                         first.get("ExecutionStatus", ""), changes)
+        return ChangeSet(
+            first["ChangeSetId"], first["Status"], first.get("StatusReason"), first.get("ExecutionStatus", ""), changes
+        )
 
     def execute_change_set(self, change_set_id: str, token: str) -> None:
         with translated("executing a change set"):
@@ -203,23 +234,33 @@ class CloudFormation:
                 for event in page["StackEvents"]:
                     if event["Timestamp"] <= after:
                         return found[::-1]
-                    found.append(StackEvent(
-                        event["EventId"], event["Timestamp"], event["LogicalResourceId"], event["ResourceType"],
-                        event["ResourceStatus"], event.get("ResourceStatusReason"),
-                        event.get("PhysicalResourceId", ""),
-                    ))
+                    found.append(
+                        StackEvent(
+                            event["EventId"],
+                            event["Timestamp"],
+                            event["LogicalResourceId"],
+                            event["ResourceType"],
+                            event["ResourceStatus"],
+                            event.get("ResourceStatusReason"),
+                            event.get("PhysicalResourceId", ""),
+                        )
+                    )
         return found[::-1]
 
     def resources(self, stack: str) -> list[StackResource]:
         with translated(f"listing the resources of stack {stack}"):
             pages = self.client.get_paginator("list_stack_resources").paginate(StackName=stack)
-            return [StackResource(item["LogicalResourceId"], item["ResourceType"], item.get("PhysicalResourceId", ""))
-                    for page in pages for item in page["StackResourceSummaries"]]
+            return [
+                StackResource(item["LogicalResourceId"], item["ResourceType"], item.get("PhysicalResourceId", ""))
+                for page in pages
+                for item in page["StackResourceSummaries"]
+            ]
 
     def delete_stack(self, stack: str, token: str, retain: list[str] | None = None) -> None:
         with translated(f"deleting stack {stack}"):
-            self.client.delete_stack(StackName=stack, ClientRequestToken=token,
-                                     **({"RetainResources": retain} if retain else {}))
+            self.client.delete_stack(
+                StackName=stack, ClientRequestToken=token, **({"RetainResources": retain} if retain else {})
+            )
 
     def continue_update_rollback(self, stack: str, token: str) -> None:
         with translated(f"continuing the update rollback of stack {stack}"):
@@ -286,8 +327,11 @@ class S3:
         deleted = 0
         while True:
             page = self.client.list_object_versions(Bucket=bucket, MaxKeys=1000)  # DeleteObjects takes 1,000
-            keys = [{"Key": item["Key"], "VersionId": item["VersionId"]}
-                    for kind in ("Versions", "DeleteMarkers") for item in page.get(kind, [])]
+            keys = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for kind in ("Versions", "DeleteMarkers")
+                for item in page.get(kind, [])
+            ]
             if not keys:
                 return deleted
             result = self.client.delete_objects(Bucket=bucket, Delete={"Objects": keys[:1000], "Quiet": True})
@@ -305,11 +349,13 @@ def translated(action: str) -> Iterator[None]:
     except (NoCredentialsError, PartialCredentialsError) as error:
         raise BadInputError(
             f"{action}: no AWS credentials found. Fix: set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and "
-            f"AWS_SECRET_ACCESS_KEY; for an emulator any non-empty values do") from error
+            f"AWS_SECRET_ACCESS_KEY; for an emulator any non-empty values do"
+        ) from error
     except (EndpointConnectionError, ConnectTimeoutError) as error:
         raise BadInputError(
             f"{action}: cannot reach {getattr(error, 'kwargs', {}).get('endpoint_url', 'the AWS endpoint')}. "
-            f"Fix: check the network, or start the emulator AWS_ENDPOINT_URL points at") from error
+            f"Fix: check the network, or start the emulator AWS_ENDPOINT_URL points at"
+        ) from error
     except ClientError as error:
         raise _client_error(action, error) from error
     except BotoCoreError as error:
@@ -320,15 +366,23 @@ def _client_error(action: str, error: ClientError) -> StackyardError:
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "") or str(error)
     if code in REJECTED_CREDENTIALS:
-        return BadInputError(f"{action}: AWS rejected the credentials ({code}: {message}). Fix: renew them "
-                             f"(aws sso login, or new keys) or pick another profile")
+        return BadInputError(
+            f"{action}: AWS rejected the credentials ({code}: {message}). Fix: renew them "
+            f"(aws sso login, or new keys) or pick another profile"
+        )
     if code in THROTTLED:
-        return AwsError(f"{action}: AWS kept throttling after retries ({message}). Fix: deploy with a lower "
-                        f"--concurrency, or retry later")
+        return AwsError(
+            f"{action}: AWS kept throttling after retries ({message}). Fix: deploy with a lower "
+            f"--concurrency, or retry later"
+        )
     if code in {"AccessDenied", "AccessDeniedException"}:
-        return AwsError(f"{action}: access denied ({message}). Fix: the deploying identity needs CloudFormation, "
-                        f"S3 and the permissions of the resources the stacks create")
+        return AwsError(
+            f"{action}: access denied ({message}). Fix: the deploying identity needs CloudFormation, "
+            f"S3 and the permissions of the resources the stacks create"
+        )
     if "Export" in message and "in use by" in message:
-        return ExportInUseError(f"{action}: {message}. Fix: first deploy the importing stacks without the import, "
-                                f"then change or remove the export")
+        return ExportInUseError(
+            f"{action}: {message}. Fix: first deploy the importing stacks without the import, "
+            f"then change or remove the export"
+        )
     return AwsError(f"{action}: {code}: {message}" if code else f"{action}: {message}")

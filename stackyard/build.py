@@ -75,7 +75,9 @@ class RenderedStack:
         for rendered in self.templates:
             for output_name, output in rendered.document.get("Outputs", {}).items():
                 if "Export" in output:
-                    found[_literal(output["Export"]["Name"], self.name, f"Outputs.{output_name}.Export.Name")] = output_name
+                    found[_literal(output["Export"]["Name"], self.name, f"Outputs.{output_name}.Export.Name")] = (
+                        output_name
+                    )
         return found
 
     @cached_property
@@ -129,10 +131,14 @@ class EnvironmentBuild:
             },
             "exports": stack.exports,
             "imports": stack.imports,
-            "parameters": {name: {"stack": source.stack, "output": source.output}
-                           for name, source in sorted(stack.parameter_sources.items())},
-            "packages": {name: {"folder": code.folder, "include": dict(sorted(code.include.items()))}
-                         for name, code in sorted(stack.packages.items())},
+            "parameters": {
+                name: {"stack": source.stack, "output": source.output}
+                for name, source in sorted(stack.parameter_sources.items())
+            },
+            "packages": {
+                name: {"folder": code.folder, "include": dict(sorted(code.include.items()))}
+                for name, code in sorted(stack.packages.items())
+            },
             "depends_on": self.dependencies[stack.name],
         }
 
@@ -148,28 +154,43 @@ def build_environment(config: EnvironmentConfig) -> EnvironmentBuild:
 
 def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedStack:
     parent = RenderedTemplate(f"{built.name}.json", render(built.template))
-    children = {f"{built.name}/{child}.json": RenderedTemplate(f"{built.name}/{child}.json", render(template))
-                for child, template in built.children.items()}
+    children = {
+        f"{built.name}/{child}.json": RenderedTemplate(f"{built.name}/{child}.json", render(template))
+        for child, template in built.children.items()
+    }
     nested = {}
     for logical_id, resource in parent.document.get("Resources", {}).items():
         if resource.get("Type") != NESTED_STACK_TYPE:
             continue
         url = resource["Properties"]["TemplateURL"]
         if url not in children:
-            raise StackyardError(f"stack {built.name}: nested stack {logical_id} points at {url}, which the "
-                                 f"template module did not build; known children: {', '.join(children) or 'none'}")
+            raise StackyardError(
+                f"stack {built.name}: nested stack {logical_id} points at {url}, which the "
+                f"template module did not build; known children: {', '.join(children) or 'none'}"
+            )
         nested[logical_id] = children[url]
     unused = set(children) - {child.path for child in nested.values()}
     if unused:
-        raise StackyardError(f"stack {built.name}: child templates {', '.join(sorted(unused))} are built but no "
-                             f"nested stack points at them")
+        raise StackyardError(
+            f"stack {built.name}: child templates {', '.join(sorted(unused))} are built but no "
+            f"nested stack points at them"
+        )
     for rendered in [parent, *children.values()]:
         if len(rendered.body) > TEMPLATE_URL_MAX_BYTES:
-            raise StackyardError(f"{rendered.path}: {len(rendered.body):,} bytes, over CloudFormation's "
-                                 f"{TEMPLATE_URL_MAX_BYTES:,}; split the stack into nested stacks")
+            raise StackyardError(
+                f"{rendered.path}: {len(rendered.body):,} bytes, over CloudFormation's "
+                f"{TEMPLATE_URL_MAX_BYTES:,}; split the stack into nested stacks"
+            )
     _check_parameters_are_fed(built, parent)
-    return RenderedStack(built.name, config.stack_name(built.name), built.region or config.region, parent, nested,
-                         dict(built.parameters), dict(built.packages))
+    return RenderedStack(
+        built.name,
+        config.stack_name(built.name),
+        built.region or config.region,
+        parent,
+        nested,
+        dict(built.parameters),
+        dict(built.packages),
+    )
 
 
 def _check_parameters_are_fed(built: StackTemplates, parent: RenderedTemplate) -> None:
@@ -178,12 +199,15 @@ def _check_parameters_are_fed(built: StackTemplates, parent: RenderedTemplate) -
     fed = set(built.parameters) | set(built.packages) | ({ARTIFACT_BUCKET} if built.packages else set())
     for name in fed:
         if name not in declared:
-            raise StackyardError(f"stack {built.name}: a source is given for parameter {name}, which the template "
-                                 f"does not declare")
+            raise StackyardError(
+                f"stack {built.name}: a source is given for parameter {name}, which the template does not declare"
+            )
     for name, parameter in declared.items():
         if name not in fed and "Default" not in parameter:
-            raise StackyardError(f"stack {built.name}: parameter {name} has neither a default nor a source stack "
-                                 f"output, so deploy could not give it a value")
+            raise StackyardError(
+                f"stack {built.name}: parameter {name} has neither a default nor a source stack "
+                f"output, so deploy could not give it a value"
+            )
 
 
 def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dict[str, list[str]]:
@@ -192,8 +216,10 @@ def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dic
     for stack in stacks:
         for name in stack.exports:
             if name in owners:
-                raise BadInputError(f"export {name} is declared by both stack {owners[name]} and stack {stack.name}; "
-                                    f"export names must be unique in a region. Fix: rename one of the outputs")
+                raise BadInputError(
+                    f"export {name} is declared by both stack {owners[name]} and stack {stack.name}; "
+                    f"export names must be unique in a region. Fix: rename one of the outputs"
+                )
             owners[name] = stack.name
     dependencies = {}
     for stack in stacks:
@@ -201,12 +227,16 @@ def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dic
         for name in stack.imports:
             owner = owners.get(name)
             if owner is None:
-                raise BadInputError(f"stack {stack.name} imports {name}, which no stack of environment "
-                                    f"{config.environment} exports. Fix: enable the stack that provides it, "
-                                    f"or remove the import")
+                raise BadInputError(
+                    f"stack {stack.name} imports {name}, which no stack of environment "
+                    f"{config.environment} exports. Fix: enable the stack that provides it, "
+                    f"or remove the import"
+                )
             if owner == stack.name:
-                raise BadInputError(f"stack {stack.name} imports its own export {name}; CloudFormation cannot "
-                                    f"resolve that. Fix: use Ref or GetAtt inside the stack")
+                raise BadInputError(
+                    f"stack {stack.name} imports its own export {name}; CloudFormation cannot "
+                    f"resolve that. Fix: use Ref or GetAtt inside the stack"
+                )
             needs.add(owner)
         needs |= _parameter_sources(stack, {other.name: other for other in stacks})
         dependencies[stack.name] = [other.name for other in stacks if other.name in needs]
@@ -217,12 +247,16 @@ def _parameter_sources(stack: RenderedStack, by_name: dict[str, RenderedStack]) 
     for parameter, source in stack.parameter_sources.items():
         producer = by_name.get(source.stack)
         if producer is None or producer is stack:
-            raise BadInputError(f"stack {stack.name}: parameter {parameter} takes its value from stack "
-                                f"{source.stack}, which this environment does not have. Fix: enable that stack, "
-                                f"or give the parameter a default")
+            raise BadInputError(
+                f"stack {stack.name}: parameter {parameter} takes its value from stack "
+                f"{source.stack}, which this environment does not have. Fix: enable that stack, "
+                f"or give the parameter a default"
+            )
         if source.output not in producer.outputs:
-            raise StackyardError(f"stack {stack.name}: parameter {parameter} takes output {source.output} of stack "
-                                 f"{source.stack}, which has no such output; it has: {', '.join(sorted(producer.outputs))}")
+            raise StackyardError(
+                f"stack {stack.name}: parameter {parameter} takes output {source.output} of stack "
+                f"{source.stack}, which has no such output; it has: {', '.join(sorted(producer.outputs))}"
+            )
     return {source.stack for source in stack.parameter_sources.values()}
 
 
@@ -240,6 +274,8 @@ def _import_names(node: Any, stack: str) -> Iterator[str]:
 
 def _literal(value: Any, stack: str, where: str) -> str:
     if not isinstance(value, str):
-        raise StackyardError(f"stack {stack}: {where} is computed ({json.dumps(value)}); export and import names "
-                             f"must be literal strings so stack dependencies can be derived before deploying")
+        raise StackyardError(
+            f"stack {stack}: {where} is computed ({json.dumps(value)}); export and import names "
+            f"must be literal strings so stack dependencies can be derived before deploying"
+        )
     return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 import math
 import re
 import types
@@ -19,8 +20,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -94,9 +95,13 @@ def _ipv4_cidr(value: str) -> str:
 
 
 Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
-AppName = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,18}[a-z0-9]", "2-20 lowercase letters, digits or '-', starting with a letter")]
+AppName = Annotated[
+    str, _pattern(r"[a-z][a-z0-9-]{0,18}[a-z0-9]", "2-20 lowercase letters, digits or '-', starting with a letter")
+]
 Region = Annotated[str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region name such as ap-southeast-1")]
-DatabaseName = Annotated[str, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a PostgreSQL identifier: lowercase letters, digits, '_'")]
+DatabaseName = Annotated[
+    str, _pattern(r"[a-z_][a-z0-9_]{0,62}", "a PostgreSQL identifier: lowercase letters, digits, '_'")
+]
 EngineVersion = Annotated[str, _pattern(r"\d+(\.\d+)?", "a major or major.minor version such as 15 or 15.10")]
 BucketKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
 TableKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", "2-40 lowercase letters, digits or '-'")]
@@ -131,9 +136,14 @@ ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 
 
 # What EC2 accepts in a security group's description and its rules' descriptions.
-GroupText = Annotated[str, Field(max_length=255), _pattern(r"[A-Za-z0-9. _\-:/()#,@\[\]+=&;{}!$*]+",
-                                                           "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* "
-                                                           "(EC2 refuses other characters, such as apostrophes)")]
+GroupText = Annotated[
+    str,
+    Field(max_length=255),
+    _pattern(
+        r"[A-Za-z0-9. _\-:/()#,@\[\]+=&;{}!$*]+",
+        "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* (EC2 refuses other characters, such as apostrophes)",
+    ),
+]
 
 
 class GroupRule(Model):
@@ -162,8 +172,10 @@ class IngressRule(GroupRule):
         opens = ADMIN_PORTS.get(self.port) or ("every port" if self.protocol == "all" else None)
         if self.cidr not in (None, "vpc") and opens and ipaddress.IPv4Network(self.cidr).prefixlen < 16:
             addresses = ipaddress.IPv4Network(self.cidr).num_addresses
-            raise ValueError(f"got {self.cidr!r}, which opens {opens} to {addresses:,} addresses; expected the "
-                             f"admin network with a prefix length of 16 or more, e.g. 203.0.113.10/32")
+            raise ValueError(
+                f"got {self.cidr!r}, which opens {opens} to {addresses:,} addresses; expected the "
+                f"admin network with a prefix length of 16 or more, e.g. 203.0.113.10/32"
+            )
         return self
 
 
@@ -185,6 +197,7 @@ class Network(Model):
         if not 16 <= prefix <= 28:
             raise ValueError(f"got {cidr!r}; a VPC's prefix length must be from /16 to /28, e.g. 10.0.0.0/16")
         return cidr
+
     # Subnets are either listed, one per AZ, or cut from the VPC at this prefix length: public
     # ones from its lower half, private ones from its upper half.
     subnet_prefix_length: int | None = Field(default=None, ge=16, le=28)
@@ -225,15 +238,23 @@ class Network(Model):
             return cidrs
         allowed = (zones,) if info.field_name == "public_subnets" else (0, zones)
         if len(cidrs) not in allowed:
-            raise ValueError(f"got {len(cidrs)} subnets; expected one per availability zone ({zones})"
-                             + (", or [] for none" if 0 in allowed else ""))
+            raise ValueError(
+                f"got {len(cidrs)} subnets; expected one per availability zone ({zones})"
+                + (", or [] for none" if 0 in allowed else "")
+            )
         outside = [cidr for cidr in cidrs if not ipaddress.IPv4Network(cidr).subnet_of(ipaddress.IPv4Network(vpc))]
         if outside:
             raise ValueError(f"{', '.join(outside)} is not inside the VPC {vpc}; expected subnets of it")
         earlier = info.data.get("public_subnets") or [] if info.field_name == "private_subnets" else []
         for index, cidr in enumerate(cidrs):
-            clash = next((other for other in [*earlier, *cidrs[:index]]
-                          if ipaddress.IPv4Network(other).overlaps(ipaddress.IPv4Network(cidr))), None)
+            clash = next(
+                (
+                    other
+                    for other in [*earlier, *cidrs[:index]]
+                    if ipaddress.IPv4Network(other).overlaps(ipaddress.IPv4Network(cidr))
+                ),
+                None,
+            )
             if clash:
                 raise ValueError(f"subnets {clash} and {cidr} overlap; expected separate ranges")
         return cidrs
@@ -244,8 +265,10 @@ class Network(Model):
         data = info.data
         computed = [tier for tier in ("public_subnets", "private_subnets") if tier in data and data[tier] is None]
         if computed and "subnet_prefix_length" in data and data["subnet_prefix_length"] is None:
-            raise ValueError(f"{' and '.join(computed)} are not listed, so they are cut from the VPC; expected "
-                             f"subnet_prefix_length, or the subnets listed")
+            raise ValueError(
+                f"{' and '.join(computed)} are not listed, so they are cut from the VPC; expected "
+                f"subnet_prefix_length, or the subnets listed"
+            )
         if data.get("private_subnets") == [] and nat != "none":
             raise ValueError(f"got {nat!r} with no private subnets; a NAT serves private subnets, expected none")
         return nat
@@ -290,8 +313,10 @@ class DatabaseInstance(Model):
         allocated = info.data.get("allocated_storage_gb")
         least = math.ceil(allocated * 1.1) if allocated is not None else None
         if maximum is not None and least is not None and maximum < least:
-            raise ValueError(f"got {maximum}; RDS needs the autoscaling ceiling at least 10% above "
-                             f"allocated_storage_gb ({allocated}); expected {least} or more, or null for no autoscaling")
+            raise ValueError(
+                f"got {maximum}; RDS needs the autoscaling ceiling at least 10% above "
+                f"allocated_storage_gb ({allocated}); expected {least} or more, or null for no autoscaling"
+            )
         return maximum
 
 
@@ -318,33 +343,44 @@ class Database(Model):
     log_min_duration_ms: int = Field(ge=-1)
     # A folder of .sql files, relative to the project (the folder holding params/), that the schema
     # migrator applies during deploy; null: no migrator.
-    migrations: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
-                                        "a folder relative to the project, such as sql")] | None
+    migrations: (
+        Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", "a folder relative to the project, such as sql")]
+        | None
+    )
 
     @field_validator(*SERVERLESS_KEYS)
     @classmethod
     def _serverless_keys_for_aurora_only(cls, value: float | None, info: ValidationInfo) -> float | None:
         engine = info.data.get("engine")
         if engine == AURORA and value is None:
-            raise ValueError(f"required with engine {AURORA} (the default); expected a value, or engine: "
-                             f"{POSTGRES} with an instance section")
+            raise ValueError(
+                f"required with engine {AURORA} (the default); expected a value, or engine: "
+                f"{POSTGRES} with an instance section"
+            )
         if engine == POSTGRES and value is not None:
-            raise ValueError(f"a key of engine {AURORA} (Serverless v2 capacity); engine {POSTGRES} is sized by "
-                             f"its instance section. Fix: remove it (null in an environment's file when "
-                             f"base.yaml sets it)")
+            raise ValueError(
+                f"a key of engine {AURORA} (Serverless v2 capacity); engine {POSTGRES} is sized by "
+                f"its instance section. Fix: remove it (null in an environment's file when "
+                f"base.yaml sets it)"
+            )
         return value
 
     @field_validator("instance")
     @classmethod
-    def _instance_for_postgres_only(cls, instance: DatabaseInstance | None,
-                                    info: ValidationInfo) -> DatabaseInstance | None:
+    def _instance_for_postgres_only(
+        cls, instance: DatabaseInstance | None, info: ValidationInfo
+    ) -> DatabaseInstance | None:
         engine = info.data.get("engine")
         if engine == POSTGRES and instance is None:
-            raise ValueError(f"required with engine {POSTGRES}; expected a section with instance_class, "
-                             f"allocated_storage_gb, storage_type and multi_az (max_allocated_storage_gb optional)")
+            raise ValueError(
+                f"required with engine {POSTGRES}; expected a section with instance_class, "
+                f"allocated_storage_gb, storage_type and multi_az (max_allocated_storage_gb optional)"
+            )
         if engine == AURORA and instance is not None:
-            raise ValueError(f"a section of engine {POSTGRES} (one RDS instance); engine {AURORA} is sized by "
-                             f"min_acu, max_acu and reader_instances. Fix: remove it, or set engine: {POSTGRES}")
+            raise ValueError(
+                f"a section of engine {POSTGRES} (one RDS instance); engine {AURORA} is sized by "
+                f"min_acu, max_acu and reader_instances. Fix: remove it, or set engine: {POSTGRES}"
+            )
         return instance
 
     @field_validator("max_acu")
@@ -362,7 +398,8 @@ class Database(Model):
             raise ValueError(
                 f"got {_shown(days)}; with engine {POSTGRES} RDS manages the master password in Secrets Manager and "
                 f"rotates it itself every {MANAGED_ROTATION_DAYS} days, a schedule CloudFormation cannot change; "
-                f"expected {MANAGED_ROTATION_DAYS}")
+                f"expected {MANAGED_ROTATION_DAYS}"
+            )
         return days
 
     @property
@@ -397,16 +434,22 @@ class Transition(Model):
     @model_validator(mode="after")
     def _old_enough_for_the_class(self) -> Transition:
         if self.storage_class.endswith("_IA") and self.after_days < INFREQUENT_ACCESS_MIN_DAYS:
-            raise ValueError(f"{self.storage_class} needs objects at least {INFREQUENT_ACCESS_MIN_DAYS} days old; got "
-                             f"{self.after_days}. Expected after_days >= {INFREQUENT_ACCESS_MIN_DAYS}, or GLACIER_IR")
+            raise ValueError(
+                f"{self.storage_class} needs objects at least {INFREQUENT_ACCESS_MIN_DAYS} days old; got "
+                f"{self.after_days}. Expected after_days >= {INFREQUENT_ACCESS_MIN_DAYS}, or GLACIER_IR"
+            )
         return self
 
 
 class PrefixRule(Model):
     """Lifecycle of the objects under one prefix (or all objects): transitions, then expiry."""
 
-    prefix: Annotated[str, _pattern(r"[^*?]*", "a literal key prefix such as jobs/ (S3 lifecycle prefixes "
-                                    "have no wildcards)")] | None = None
+    prefix: (
+        Annotated[
+            str, _pattern(r"[^*?]*", "a literal key prefix such as jobs/ (S3 lifecycle prefixes have no wildcards)")
+        ]
+        | None
+    ) = None
     transitions: list[Transition] = Field(default_factory=list)
     noncurrent_transitions: list[Transition] = Field(default_factory=list)
     expire_after_days: int | None = Field(default=None, ge=1)
@@ -414,19 +457,24 @@ class PrefixRule(Model):
     @model_validator(mode="after")
     def _does_something(self) -> PrefixRule:
         if not (self.transitions or self.noncurrent_transitions or self.expire_after_days):
-            raise ValueError("expected transitions, noncurrent_transitions or expire_after_days; a rule with none "
-                             "does nothing")
+            raise ValueError(
+                "expected transitions, noncurrent_transitions or expire_after_days; a rule with none does nothing"
+            )
         return self
 
     @field_validator("transitions", "noncurrent_transitions")
     @classmethod
     def _colder_and_later(cls, transitions: list[Transition]) -> list[Transition]:
-        for before, after in zip(transitions, transitions[1:]):
-            if STORAGE_CLASS_ORDER.index(after.storage_class) <= STORAGE_CLASS_ORDER.index(before.storage_class) \
-                    or after.after_days <= before.after_days:
-                raise ValueError(f"{before.storage_class} after {before.after_days} days, then {after.storage_class} "
-                                 f"after {after.after_days}; S3 moves objects only to colder classes, later: "
-                                 f"expected the order {', '.join(STORAGE_CLASS_ORDER)} with rising days")
+        for before, after in itertools.pairwise(transitions):
+            if (
+                STORAGE_CLASS_ORDER.index(after.storage_class) <= STORAGE_CLASS_ORDER.index(before.storage_class)
+                or after.after_days <= before.after_days
+            ):
+                raise ValueError(
+                    f"{before.storage_class} after {before.after_days} days, then {after.storage_class} "
+                    f"after {after.after_days}; S3 moves objects only to colder classes, later: "
+                    f"expected the order {', '.join(STORAGE_CLASS_ORDER)} with rising days"
+                )
         return transitions
 
     @field_validator("expire_after_days")
@@ -434,16 +482,18 @@ class PrefixRule(Model):
     def _expiry_after_transitions(cls, days: int | None, info: ValidationInfo) -> int | None:
         last = max((transition.after_days for transition in info.data.get("transitions") or []), default=None)
         if days is not None and last is not None and days <= last:
-            raise ValueError(f"got {days}, not after the last transition ({last} days); expected more days, or "
-                             f"fewer transitions")
+            raise ValueError(
+                f"got {days}, not after the last transition ({last} days); expected more days, or fewer transitions"
+            )
         return days
 
 
 class Cors(Model):
     """Browsers may call the bucket (presigned URLs) from these origins."""
 
-    allowed_origins: list[Annotated[str, _pattern(r"\*|https?://[A-Za-z0-9.:*-]+", "'*' or an origin such as "
-                                                  "https://app.example.com")]] = Field(min_length=1)
+    allowed_origins: list[
+        Annotated[str, _pattern(r"\*|https?://[A-Za-z0-9.:*-]+", "'*' or an origin such as https://app.example.com")]
+    ] = Field(min_length=1)
     allowed_methods: list[Literal["GET", "PUT", "POST", "DELETE", "HEAD"]] = Field(min_length=1)
     allowed_headers: list[NonEmpty] = Field(default_factory=lambda: ["*"])
     max_age_seconds: int = Field(default=3600, ge=0, le=86400)
@@ -457,8 +507,9 @@ class Bucket(Model):
     noncurrent_versions_expire_after_days: int = Field(default=30, ge=1)
     object_lock: ObjectLock | None = None
     notifications: list[Notification] = Field(default_factory=list)
-    lifecycle_rules: dict[Annotated[str, _pattern(r"[a-z0-9][a-z0-9-]{0,62}", "a rule id such as archive-job-outputs")],
-                          PrefixRule] = Field(default_factory=dict)
+    lifecycle_rules: dict[
+        Annotated[str, _pattern(r"[a-z0-9][a-z0-9-]{0,62}", "a rule id such as archive-job-outputs")], PrefixRule
+    ] = Field(default_factory=dict)
     cors: Cors | None = None
 
     @field_validator("infrequent_access_after_days")
@@ -473,8 +524,10 @@ class Bucket(Model):
     @classmethod
     def _noncurrent_needs_versioning(cls, rules: dict, info: ValidationInfo) -> dict:
         if info.data.get("versioned") is False and any(rule.noncurrent_transitions for rule in rules.values()):
-            raise ValueError("noncurrent_transitions move old versions, and this bucket keeps none; expected "
-                             "versioned: true, or no noncurrent_transitions")
+            raise ValueError(
+                "noncurrent_transitions move old versions, and this bucket keeps none; expected "
+                "versioned: true, or no noncurrent_transitions"
+            )
         return rules
 
     @field_validator("object_lock")
@@ -505,8 +558,9 @@ class Table(Model):
     purpose: NonEmpty
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None = None
-    indexes: dict[Annotated[str, _pattern(r"[A-Za-z0-9_.-]{3,255}", "an index name such as user-id-index")],
-                  TableIndex] = Field(default_factory=dict)
+    indexes: dict[
+        Annotated[str, _pattern(r"[A-Za-z0-9_.-]{3,255}", "an index name such as user-id-index")], TableIndex
+    ] = Field(default_factory=dict)
     ttl_attribute: str | None = None
 
     @field_validator("indexes")
@@ -517,8 +571,10 @@ class Table(Model):
         types: dict[str, str] = {}
         for key in filter(None, keys):
             if types.setdefault(key.name, key.type) != key.type:
-                raise ValueError(f"attribute {key.name!r} is declared both {types[key.name]} and {key.type}; "
-                                 f"expected one type per attribute")
+                raise ValueError(
+                    f"attribute {key.name!r} is declared both {types[key.name]} and {key.type}; "
+                    f"expected one type per attribute"
+                )
         return indexes
 
 
@@ -542,8 +598,10 @@ def _text_or_reference(value: Any) -> Any:
         return {"value": value}
     if isinstance(value, dict):
         return value
-    raise ValueError(f"got {_shown(value)}; expected text (quoted, since YAML reads true, 1 and the like as other "
-                     f"types), or {{bucket: key}} or {{table: key}}")
+    raise ValueError(
+        f"got {_shown(value)}; expected text (quoted, since YAML reads true, 1 and the like as other "
+        f"types), or {{bucket: key}} or {{table: key}}"
+    )
 
 
 # A plain value, or a reference: `KEY: text` is `KEY: {value: text}`.
@@ -551,9 +609,15 @@ TextOrReference = Annotated[Reference, BeforeValidator(_text_or_reference)]
 
 
 IamAction = Annotated[str, _pattern(r"[a-z0-9-]+:[A-Za-z0-9*]+", "an IAM action such as bedrock:InvokeModel")]
-IamResource = Annotated[str, _pattern(r"\*|arn:[^\s]+", "'*' or an ARN, which may use ${AWS::Partition}, "
-                                      "${AWS::Region}, ${AWS::AccountId}, and ${App} and ${Env} for this "
-                                      "environment's names")]
+IamResource = Annotated[
+    str,
+    _pattern(
+        r"\*|arn:[^\s]+",
+        "'*' or an ARN, which may use ${AWS::Partition}, "
+        "${AWS::Region}, ${AWS::AccountId}, and ${App} and ${Env} for this "
+        "environment's names",
+    ),
+]
 
 
 class PolicyStatement(Model):
@@ -567,9 +631,11 @@ class PolicyStatement(Model):
     def _not_everything_on_everything(cls, resources: list[str], info: ValidationInfo) -> list[str]:
         broad = too_broad_on_everything(info.data.get("actions") or [])
         if broad and "*" in resources:
-            raise ValueError(f"{', '.join(broad)} on every resource ('*') is more than any role needs (wildcards "
-                             f"and actions that reach other roles' permissions); expected the actions it calls, "
-                             f"or the ARNs they act on")
+            raise ValueError(
+                f"{', '.join(broad)} on every resource ('*') is more than any role needs (wildcards "
+                f"and actions that reach other roles' permissions); expected the actions it calls, "
+                f"or the ARNs they act on"
+            )
         return resources
 
 
@@ -592,23 +658,29 @@ class Grant(Model):
         service = "s3" if self.bucket else "dynamodb"
         foreign = [action for action in self.actions or [] if action.split(":")[0] != service]
         if foreign:
-            raise ValueError(f"{', '.join(foreign)} cannot act on a {'bucket' if self.bucket else 'table'}; "
-                             f"expected {service}: actions, or a statement for the others")
+            raise ValueError(
+                f"{', '.join(foreign)} cannot act on a {'bucket' if self.bucket else 'table'}; "
+                f"expected {service}: actions, or a statement for the others"
+            )
         return self
 
 
 class Function(Model):
     purpose: NonEmpty
-    source: Annotated[str, _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
-                                    "a folder relative to the project, such as lambdas/processor")]
-    handler: Annotated[str, _pattern(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*",
-                                     "module.function, such as handler.main")]
+    source: Annotated[
+        str,
+        _pattern(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", "a folder relative to the project, such as lambdas/processor"),
+    ]
+    handler: Annotated[
+        str, _pattern(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*", "module.function, such as handler.main")
+    ]
     runtime: Literal["python3.11", "python3.12", "python3.13"]
     timeout_seconds: int = Field(ge=1, le=900)
     memory_mb: int = Field(ge=128, le=10240)
     log_retention_days: LogRetentionDays
-    environment: dict[Annotated[str, _pattern(r"[A-Z][A-Z0-9_]*", "an upper-case variable name")], Reference] = \
-        Field(default_factory=dict)
+    environment: dict[Annotated[str, _pattern(r"[A-Z][A-Z0-9_]*", "an upper-case variable name")], Reference] = Field(
+        default_factory=dict
+    )
     grants: list[Grant] = Field(default_factory=list)
 
 
@@ -619,12 +691,19 @@ class RoleConfig(Model):
     """A role a service assumes (ECS tasks, Lambda, Amplify ...), with exactly the access listed."""
 
     purpose: NonEmpty
-    trusted_service: Annotated[str, _pattern(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com",
-                                             "a service principal such as ecs-tasks.amazonaws.com")]
-    managed_policies: list[Annotated[str, _pattern(r"[A-Za-z0-9+=,.@_-]+(/[A-Za-z0-9+=,.@_-]+)*",
-                                                   "an AWS managed policy name such as "
-                                                   "service-role/AWSLambdaBasicExecutionRole")]] = \
-        Field(default_factory=list)
+    trusted_service: Annotated[
+        str,
+        _pattern(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com", "a service principal such as ecs-tasks.amazonaws.com"),
+    ]
+    managed_policies: list[
+        Annotated[
+            str,
+            _pattern(
+                r"[A-Za-z0-9+=,.@_-]+(/[A-Za-z0-9+=,.@_-]+)*",
+                "an AWS managed policy name such as service-role/AWSLambdaBasicExecutionRole",
+            ),
+        ]
+    ] = Field(default_factory=list)
     grants: list[Grant] = Field(default_factory=list)
     statements: list[PolicyStatement] = Field(default_factory=list)
 
@@ -634,9 +713,11 @@ class RoleConfig(Model):
         if service == "ec2.amazonaws.com":
             # EC2 hands a role to an instance through an instance profile, and its assume-role call
             # carries no aws:SourceAccount, which every trust here requires.
-            raise ValueError("EC2 instances take a role through an instance profile, which the roles stack does "
-                             "not make; expected a service that assumes the role itself, such as "
-                             "ecs-tasks.amazonaws.com or lambda.amazonaws.com")
+            raise ValueError(
+                "EC2 instances take a role through an instance profile, which the roles stack does "
+                "not make; expected a service that assumes the role itself, such as "
+                "ecs-tasks.amazonaws.com or lambda.amazonaws.com"
+            )
         return service
 
     @model_validator(mode="after")
@@ -654,10 +735,12 @@ def _sign_in_url(value: str) -> str:
         valid = bool(url.hostname) and url.scheme in ("https", "http") and not url.fragment and "*" not in value
     except ValueError:
         valid = False
-    if not valid or url.scheme == "http" and url.hostname != "localhost":
-        raise ValueError(f"got {value!r}; Cognito sends sign-in codes to it, so expected an https:// URL without "
-                         f"wildcards or #fragment, such as https://api.example.com/auth/callback (http only for "
-                         f"http://localhost while developing, with allow_http_localhost: true on the client)")
+    if not valid or (url.scheme == "http" and url.hostname != "localhost"):
+        raise ValueError(
+            f"got {value!r}; Cognito sends sign-in codes to it, so expected an https:// URL without "
+            f"wildcards or #fragment, such as https://api.example.com/auth/callback (http only for "
+            f"http://localhost while developing, with allow_http_localhost: true on the client)"
+        )
     return value
 
 
@@ -665,8 +748,9 @@ SignInUrl = Annotated[str, AfterValidator(_sign_in_url)]
 ClientKey = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", "2-30 lowercase letters, digits or '-'")]
 SECRET_VALUE_REFUSED = (
     "expected where it is kept instead: {secret: <Secrets Manager secret name>, json_key: <key in its JSON>}, e.g. "
-    "after aws secretsmanager create-secret --name tap/google-oauth --secret-string '{\"client_secret\": \"...\"}'. "
-    "Remove the value from the file and its git history")
+    'after aws secretsmanager create-secret --name tap/google-oauth --secret-string \'{"client_secret": "..."}\'. '
+    "Remove the value from the file and its git history"
+)
 
 
 def _secret_name(value: str) -> str:
@@ -699,8 +783,10 @@ class AppClient(Model):
     @classmethod
     def _server_signs_in_through_callbacks(cls, urls: list[str], info: ValidationInfo) -> list[str]:
         if info.data.get("type") == "server" and not urls:
-            raise ValueError("a server client signs users in with the authorization code grant, which returns to a "
-                             "callback; expected callback_urls, such as [https://api.example.com/auth/callback]")
+            raise ValueError(
+                "a server client signs users in with the authorization code grant, which returns to a "
+                "callback; expected callback_urls, such as [https://api.example.com/auth/callback]"
+            )
         return urls
 
     @property
@@ -713,8 +799,9 @@ class SecretReference(Model):
     so it appears neither in params nor in the template."""
 
     secret: SecretName
-    json_key: Annotated[str, _pattern(r"[A-Za-z0-9_.-]{1,128}", "a key of the secret's JSON, such as "
-                                      "client_secret")] | None = None
+    json_key: (
+        Annotated[str, _pattern(r"[A-Za-z0-9_.-]{1,128}", "a key of the secret's JSON, such as client_secret")] | None
+    ) = None
 
     def dynamic_reference(self) -> str:
         key = f":{self.json_key}" if self.json_key else ""
@@ -724,8 +811,13 @@ class SecretReference(Model):
 class GoogleSignIn(Model):
     """Google as a federated identity provider (OAuth client from the Google Cloud Console)."""
 
-    client_id: Annotated[str, _pattern(r"[0-9]+-[a-z0-9]+\.apps\.googleusercontent\.com",
-                                       "a Google OAuth client id such as 1234-abc.apps.googleusercontent.com")]
+    client_id: Annotated[
+        str,
+        _pattern(
+            r"[0-9]+-[a-z0-9]+\.apps\.googleusercontent\.com",
+            "a Google OAuth client id such as 1234-abc.apps.googleusercontent.com",
+        ),
+    ]
     client_secret: SecretReference
 
     @field_validator("client_secret", mode="before")
@@ -752,14 +844,21 @@ class Auth(Model):
     id_token_hours: int = Field(ge=1, le=24)
     refresh_token_days: int = Field(ge=1, le=3650)
     # Which app clients the pool has; by default the SPA's (seed 000 §1.5).
-    clients: dict[ClientKey, AppClient] = Field(default_factory=lambda: {"web": AppClient(type="spa")},
-                                                min_length=1)
+    clients: dict[ClientKey, AppClient] = Field(default_factory=lambda: {"web": AppClient(type="spa")}, min_length=1)
     google: GoogleSignIn | None = None
     # The hosted UI's domain is <prefix>-<env>.auth.<region>.amazoncognito.com; Cognito refuses
     # prefixes holding aws, amazon or cognito.
-    hosted_ui_prefix: Annotated[str, _pattern(r"(?!.*(aws|amazon|cognito))[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?",
-                                              "up to 52 lowercase letters, digits or '-' (not first or last), "
-                                              "without aws, amazon or cognito, such as tap-auth")] | None = None
+    hosted_ui_prefix: (
+        Annotated[
+            str,
+            _pattern(
+                r"(?!.*(aws|amazon|cognito))[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?",
+                "up to 52 lowercase letters, digits or '-' (not first or last), "
+                "without aws, amazon or cognito, such as tap-auth",
+            ),
+        ]
+        | None
+    ) = None
     parameters: AuthParameters | None = None
 
 
@@ -780,15 +879,18 @@ class Messaging(Model):
         source = info.data.get("retention_days")
         if source is not None and days <= source:
             # SQS keeps a message's original enqueue time when it moves to the DLQ.
-            raise ValueError(f"got {days}, not longer than retention_days ({source}); expected more days, or a "
-                             f"message moved to the dead-letter queue could expire before anyone sees it")
+            raise ValueError(
+                f"got {days}, not longer than retention_days ({source}); expected more days, or a "
+                f"message moved to the dead-letter queue could expire before anyone sees it"
+            )
         return days
 
 
 class Compute(Model):
     instance_type: Annotated[str, _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t3.small")]
-    image_parameter: Annotated[str, _pattern(r"/aws/service/[A-Za-z0-9_./-]+", "a public SSM parameter path "
-                                             "under /aws/service/")]
+    image_parameter: Annotated[
+        str, _pattern(r"/aws/service/[A-Za-z0-9_./-]+", "a public SSM parameter path under /aws/service/")
+    ]
     root_volume_gb: int = Field(ge=8, le=16384)
     app_port: int = Field(ge=1024, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -814,8 +916,13 @@ EnvironmentVariable = Annotated[str, _pattern(r"[A-Z][A-Z0-9_]*", "an upper-case
 
 
 AUTH_PARAMETERS = ("user-pool-id", "client-id", "domain")  # the SSM parameters the auth stack publishes
-KmsKeyArn = Annotated[str, _pattern(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+",
-                                    "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-...")]
+KmsKeyArn = Annotated[
+    str,
+    _pattern(
+        r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+",
+        "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-...",
+    ),
+]
 
 
 class ContainerSecret(Model):
@@ -825,13 +932,28 @@ class ContainerSecret(Model):
     JSON key of a secret instead of the whole JSON; `kms_key` is the customer managed key an outside
     secret or SecureString parameter is encrypted with (the stacks' own keys are known)."""
 
-    secret: Annotated[str, _pattern(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
-                                    r"-[A-Za-z0-9]{6}|[A-Za-z0-9/_+=.@-]{1,512}",
-                                    "a secret's name, or its full ARN (ending in the six characters Secrets "
-                                    "Manager appends)")] | None = None
-    parameter: Annotated[str, _pattern(r"arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_./-]+"
-                                       r"|[A-Za-z0-9_./-]{1,2048}", "an SSM parameter path such as /app/api-key, "
-                                       "or its ARN")] | None = None
+    secret: (
+        Annotated[
+            str,
+            _pattern(
+                r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+                r"-[A-Za-z0-9]{6}|[A-Za-z0-9/_+=.@-]{1,512}",
+                "a secret's name, or its full ARN (ending in the six characters Secrets Manager appends)",
+            ),
+        ]
+        | None
+    ) = None
+    parameter: (
+        Annotated[
+            str,
+            _pattern(
+                r"arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_./-]+"
+                r"|[A-Za-z0-9_./-]{1,2048}",
+                "an SSM parameter path such as /app/api-key, or its ARN",
+            ),
+        ]
+        | None
+    ) = None
     database_secret: Literal[True] | None = None
     auth_client_secret: Literal[True] | None = None  # the Cognito app client's secret the auth stack stores
     auth_parameter: Literal[AUTH_PARAMETERS] | None = None  # /<app>/<env>/<auth.parameters.path>/<name>
@@ -843,13 +965,16 @@ class ContainerSecret(Model):
         sources = ("secret", "parameter", "database_secret", "auth_client_secret", "auth_parameter")
         given = [name for name in sources if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"got {', '.join(given) or 'none'}; expected exactly one of secret, parameter, "
-                             f"database_secret, auth_client_secret or auth_parameter")
+            raise ValueError(
+                f"got {', '.join(given) or 'none'}; expected exactly one of secret, parameter, "
+                f"database_secret, auth_client_secret or auth_parameter"
+            )
         if self.key is not None and (self.parameter is not None or self.auth_parameter is not None):
             raise ValueError("key picks a JSON key of a secret; an SSM parameter is one value. Expected no key here")
         if self.kms_key is not None and self.secret is None and self.parameter is None:
-            raise ValueError(f"the {given[0]} source's key is known already; expected kms_key only beside secret "
-                             f"or parameter")
+            raise ValueError(
+                f"the {given[0]} source's key is known already; expected kms_key only beside secret or parameter"
+            )
         return self
 
 
@@ -886,8 +1011,10 @@ class Containers(Model):
     architecture: Literal["X86_64", "ARM64"]
     # The tag deployed. Changing it is what rolls the service to a new image (see templates/containers.py).
     # null: no image yet, so no service either (a new environment's first deploy creates the repository).
-    image_tag: Annotated[str, _pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as 1.4.2 or a git "
-                                       "commit")] | None
+    image_tag: (
+        Annotated[str, _pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as 1.4.2 or a git commit")]
+        | None
+    )
     repository: ImageRepository
     min_tasks: int = Field(ge=1, le=1000)
     max_tasks: int = Field(ge=1, le=1000)
@@ -911,18 +1038,25 @@ class Containers(Model):
         cpu = info.data.get("cpu")
         allowed = FARGATE_MEMORY.get(cpu)
         if allowed is not None and memory not in allowed:
-            choices = (", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}" if len(allowed) <= 4
-                       else f"{allowed[0]} to {allowed[-1]} in steps of {allowed[1] - allowed[0]}")
-            raise ValueError(f"got {memory} with cpu {cpu}; Fargate runs cpu {cpu} with memory_mb {choices}; "
-                             f"expected one of those, or another cpu")
+            choices = (
+                ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
+                if len(allowed) <= 4
+                else f"{allowed[0]} to {allowed[-1]} in steps of {allowed[1] - allowed[0]}"
+            )
+            raise ValueError(
+                f"got {memory} with cpu {cpu}; Fargate runs cpu {cpu} with memory_mb {choices}; "
+                f"expected one of those, or another cpu"
+            )
         return memory
 
     @field_validator("repository")
     @classmethod
     def _immutable_tags_are_releases(cls, repository: ImageRepository, info: ValidationInfo) -> ImageRepository:
         if repository.tag_mutability == "IMMUTABLE" and info.data.get("image_tag") == "latest":
-            raise ValueError("an IMMUTABLE repository takes 'latest' once, so image_tag: latest could never move "
-                             "to a new image; expected tag_mutability: MUTABLE, or image_tag: a release tag")
+            raise ValueError(
+                "an IMMUTABLE repository takes 'latest' once, so image_tag: latest could never move "
+                "to a new image; expected tag_mutability: MUTABLE, or image_tag: a release tag"
+            )
         return repository
 
     @field_validator("max_tasks")
@@ -936,7 +1070,9 @@ class Containers(Model):
 
 class Edge(Model):
     domain: Annotated[str, _pattern(r"([a-z0-9-]+\.)+[a-z]{2,}", "a lowercase DNS name such as app.example.com")] | None
-    hosted_zone_id: Annotated[str, _pattern(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zone id such as Z0123456789ABC")] | None
+    hosted_zone_id: (
+        Annotated[str, _pattern(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zone id such as Z0123456789ABC")] | None
+    )
     api_subdomain: Annotated[str, _pattern(r"[a-z0-9-]{1,63}", "one DNS label such as api")] = "api"
     health_check_path: Annotated[str, _pattern(r"/[A-Za-z0-9_./-]*", "a path such as /health")] = "/health"
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
@@ -987,8 +1123,10 @@ def _github_name(kind: str, regex: str, allowed: str):
 
     def check(value: str) -> str:
         if any(char in value for char in "*?["):
-            raise ValueError(f"got {value!r}: a wildcard would let workflows outside this {kind} assume the deploy "
-                             f"role; expected the exact {kind} name, such as {allowed}")
+            raise ValueError(
+                f"got {value!r}: a wildcard would let workflows outside this {kind} assume the deploy "
+                f"role; expected the exact {kind} name, such as {allowed}"
+            )
         if not compiled.fullmatch(value):
             raise ValueError(f"got {value!r}; expected a GitHub {kind} name such as {allowed}")
         return value
@@ -998,10 +1136,15 @@ def _github_name(kind: str, regex: str, allowed: str):
 
 def _git_branch(value: str) -> str:
     if any(char in value for char in "*?["):
-        raise ValueError(f"got {value!r}: branches are matched exactly; expected branch names such as main, or "
-                         f"the pattern in subject_patterns (e.g. repo:<org>/<repo>:ref:refs/heads/release/*)")
-    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*", value) or \
-            ".." in value or value.endswith((".lock", ".")):
+        raise ValueError(
+            f"got {value!r}: branches are matched exactly; expected branch names such as main, or "
+            f"the pattern in subject_patterns (e.g. repo:<org>/<repo>:ref:refs/heads/release/*)"
+        )
+    if (
+        not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*", value)
+        or ".." in value
+        or value.endswith((".lock", "."))
+    ):
         raise ValueError(f"got {value!r}; expected a git branch name such as main or release/1.x")
     return value
 
@@ -1019,8 +1162,9 @@ class Ci(Model):
     repo: Annotated[str, _github_name("repository", r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}", "talent-platform")]
     branches: list[Annotated[str, AfterValidator(_git_branch)]] = Field(default_factory=list)
     # A job that names a GitHub environment gets the subject repo:<org>/<repo>:environment:<name>, not the branch.
-    environments: list[Annotated[str, _github_name("environment", r"[A-Za-z0-9._-]{1,255}", "production")]] = \
-        Field(default_factory=list)
+    environments: list[Annotated[str, _github_name("environment", r"[A-Za-z0-9._-]{1,255}", "production")]] = Field(
+        default_factory=list
+    )
     # Wildcards only where written explicitly, and only within the repository.
     subject_patterns: list[str] = Field(default_factory=list, validate_default=True)
     # An account has one OIDC provider per URL: one environment of the account creates it (in its own
@@ -1038,22 +1182,30 @@ class Ci(Model):
             return patterns
         prefix = f"repo:{org}/{repo}:"
         for pattern in patterns:
-            if not pattern.startswith(prefix) or len(pattern) == len(prefix) or \
-                    not re.fullmatch(r"[A-Za-z0-9._/:*?-]+", pattern):
-                raise ValueError(f"got {pattern!r}; expected a GitHub OIDC subject of this repository, starting "
-                                 f"with {prefix!r}, such as {prefix}ref:refs/heads/release/*")
+            if (
+                not pattern.startswith(prefix)
+                or len(pattern) == len(prefix)
+                or not re.fullmatch(r"[A-Za-z0-9._/:*?-]+", pattern)
+            ):
+                raise ValueError(
+                    f"got {pattern!r}; expected a GitHub OIDC subject of this repository, starting "
+                    f"with {prefix!r}, such as {prefix}ref:refs/heads/release/*"
+                )
         validated = "branches" in info.data and "environments" in info.data  # else their own errors say it
         if validated and not (patterns or info.data["branches"] or info.data["environments"]):
-            raise ValueError("no workflow could assume the role; expected branches (such as [main]), environments "
-                             "or subject_patterns")
+            raise ValueError(
+                "no workflow could assume the role; expected branches (such as [main]), environments "
+                "or subject_patterns"
+            )
         return patterns
 
     @property
     def subjects(self) -> list[str]:
         """The exact OIDC subjects (`sub` claims) allowed to assume the role."""
         repository = f"repo:{self.org}/{self.repo}"
-        return ([f"{repository}:ref:refs/heads/{branch}" for branch in self.branches]
-                + [f"{repository}:environment:{environment}" for environment in self.environments])
+        return [f"{repository}:ref:refs/heads/{branch}" for branch in self.branches] + [
+            f"{repository}:environment:{environment}" for environment in self.environments
+        ]
 
 
 class EnvironmentConfig(Model):
@@ -1087,8 +1239,9 @@ class EnvironmentConfig(Model):
     def _known_stacks_once(cls, stacks: list[str]) -> list[str]:
         unknown = [name for name in stacks if name not in STACK_NAMES]
         if unknown:
-            raise ValueError(f"got unknown stack {', '.join(map(repr, unknown))}; expected some of: "
-                             f"{', '.join(STACK_NAMES)}")
+            raise ValueError(
+                f"got unknown stack {', '.join(map(repr, unknown))}; expected some of: {', '.join(STACK_NAMES)}"
+            )
         repeated = sorted({name for name in stacks if stacks.count(name) > 1})
         if repeated:
             raise ValueError(f"got {', '.join(map(repr, repeated))} more than once; expected each stack once")
@@ -1136,13 +1289,16 @@ def load_configs(params_dir: Path, envs: list[str] | None = None) -> dict[str, E
 
 def load_config(params_dir: Path, env: str) -> EnvironmentConfig:
     params = load_environment(params_dir, env)
-    for key, message in (("environment", "the environment's name comes from its file name; remove this key"),
-                         ("project_dir", "the project is the folder holding params/; remove this key")):
+    for key, message in (
+        ("environment", "the environment's name comes from its file name; remove this key"),
+        ("project_dir", "the project is the folder holding params/; remove this key"),
+    ):
         if key in params.data:
             raise ParamsError([ParamsProblem(params.locate((key,)), key, message)])
     try:
         config = EnvironmentConfig.model_validate(
-            {**params.data, "environment": env, "project_dir": params_dir.resolve().parent})
+            {**params.data, "environment": env, "project_dir": params_dir.resolve().parent}
+        )
     except ValidationError as error:
         raise ParamsError([_problem(params, detail) for detail in error.errors()]) from None
     problems = cross_checks(config, params)
@@ -1156,8 +1312,18 @@ def cross_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
     missing = _section_checks(config, params)
     if missing:
         return missing  # the other checks read the sections
-    checks = [_network_checks, _security_group_checks, _migration_checks, _edge_checks, _bucket_checks,
-              _reference_checks, _auth_checks, _ci_checks, _app_checks, _containers_checks]
+    checks = [
+        _network_checks,
+        _security_group_checks,
+        _migration_checks,
+        _edge_checks,
+        _bucket_checks,
+        _reference_checks,
+        _auth_checks,
+        _ci_checks,
+        _app_checks,
+        _containers_checks,
+    ]
     return [problem for check in checks for problem in check(config, params)]
 
 
@@ -1166,10 +1332,14 @@ def _section_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Pa
     for stack in config.stacks:
         for section in sections_needed(config, stack):
             if getattr(config, section) is None:
-                problems.append(ParamsProblem(
-                    params.locate(("stacks",)), "stacks",
-                    f"stack {stack} needs a {section} section, which these params do not have; expected one "
-                    f"(params/base.yaml of the default system shows its keys), or {stack} left out of stacks"))
+                problems.append(
+                    ParamsProblem(
+                        params.locate(("stacks",)),
+                        "stacks",
+                        f"stack {stack} needs a {section} section, which these params do not have; expected one "
+                        f"(params/base.yaml of the default system shows its keys), or {stack} left out of stacks",
+                    )
+                )
     return problems
 
 
@@ -1180,19 +1350,29 @@ def _network_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Pa
     problems = []
     if "compute" in config.stacks:
         key = ("network", "nat")
-        problems.append(ParamsProblem(
-            params.locate(key), dotted(key),
-            "the app server in the private subnets installs Docker and pulls images through a NAT; "
-            "expected single or per_az",
-        ))
-    if ("database" in config.stacks and config.database.engine == AURORA
-            and config.database.secret_rotation_days is not None and not network.vpc_endpoints):
+        problems.append(
+            ParamsProblem(
+                params.locate(key),
+                dotted(key),
+                "the app server in the private subnets installs Docker and pulls images through a NAT; "
+                "expected single or per_az",
+            )
+        )
+    if (
+        "database" in config.stacks
+        and config.database.engine == AURORA
+        and config.database.secret_rotation_days is not None
+        and not network.vpc_endpoints
+    ):
         key = ("database", "secret_rotation_days")
-        problems.append(ParamsProblem(
-            params.locate(key), dotted(key),
-            "secret rotation runs in the private subnets and must reach Secrets Manager; expected network.nat: "
-            "single or per_az, or network.vpc_endpoints: true, or secret_rotation_days: null",
-        ))
+        problems.append(
+            ParamsProblem(
+                params.locate(key),
+                dotted(key),
+                "secret rotation runs in the private subnets and must reach Secrets Manager; expected network.nat: "
+                "single or per_az, or network.vpc_endpoints: true, or secret_rotation_days: null",
+            )
+        )
     return problems
 
 
@@ -1213,30 +1393,51 @@ def _security_group_checks(config: EnvironmentConfig, params: SourcedParams) -> 
             for index, rule in enumerate(getattr(group, direction)):
                 if rule.group is not None and rule.group not in groups:
                     path = ("network", "security_groups", key, direction, index, "group")
-                    problems.append(ParamsProblem(params.locate(path), dotted(path),
-                                                  f"no security group {rule.group!r}; expected one of: "
-                                                  f"{', '.join(groups)}"))
+                    problems.append(
+                        ParamsProblem(
+                            params.locate(path),
+                            dotted(path),
+                            f"no security group {rule.group!r}; expected one of: {', '.join(groups)}",
+                        )
+                    )
     cycle = _egress_cycle(groups)
     if cycle:
         path = ("network", "security_groups", cycle[0], "egress")
-        problems.append(ParamsProblem(params.locate(path), dotted(path), (
-            f"egress rules form a cycle ({' -> '.join(cycle)}); egress to a group is part of the group itself, "
-            f"so CloudFormation could create neither first. Expected the return direction as ingress on the "
-            f"other group")))
+        problems.append(
+            ParamsProblem(
+                params.locate(path),
+                dotted(path),
+                (
+                    f"egress rules form a cycle ({' -> '.join(cycle)}); egress to a group is part of the group itself, "
+                    f"so CloudFormation could create neither first. Expected the return direction as ingress on the "
+                    f"other group"
+                ),
+            )
+        )
     for stack, key in STACK_SECURITY_GROUPS.items():
         if stack in config.stacks and key not in groups and (stack != "edge" or app_behind_load_balancer(config)):
             path = ("network", "security_groups")
-            problems.append(ParamsProblem(params.locate(path), dotted(path),
-                                          f"stack {stack} puts its resources in security group {key!r}, which is "
-                                          f"not defined; expected network.security_groups.{key}"))
+            problems.append(
+                ParamsProblem(
+                    params.locate(path),
+                    dotted(path),
+                    f"stack {stack} puts its resources in security group {key!r}, which is "
+                    f"not defined; expected network.security_groups.{key}",
+                )
+            )
     problems += _traffic_path_checks(config, params)
     if not network.has_private_subnets:
         for stack in PRIVATE_SUBNET_STACKS:
             if stack in config.stacks:
                 path = ("network", "private_subnets")
-                problems.append(ParamsProblem(params.locate(path), dotted(path),
-                                              f"stack {stack} runs in the private subnets, and there are none; "
-                                              f"expected a private subnet per availability zone"))
+                problems.append(
+                    ParamsProblem(
+                        params.locate(path),
+                        dotted(path),
+                        f"stack {stack} runs in the private subnets, and there are none; "
+                        f"expected a private subnet per availability zone",
+                    )
+                )
     return problems
 
 
@@ -1261,11 +1462,18 @@ def _traffic_path_checks(config: EnvironmentConfig, params: SourcedParams) -> li
             if not any(_rule_allows(rule, peer, port) for rule in getattr(groups[key], direction)):
                 path = ("network", "security_groups", key, direction)
                 wanted = f"group: {peer}" if peer else "cidr: 0.0.0.0/0"
-                problems.append(ParamsProblem(params.locate(path), dotted(path), (
-                    f"{what} on port {port}, and no {direction} rule of group {key} "
-                    f"{'admits it from' if direction == 'ingress' else 'sends it to'} "
-                    f"{f'group {peer}' if peer else 'the internet'}; expected {{port: {port}, {wanted}, "
-                    f"description: ...}}")))
+                problems.append(
+                    ParamsProblem(
+                        params.locate(path),
+                        dotted(path),
+                        (
+                            f"{what} on port {port}, and no {direction} rule of group {key} "
+                            f"{'admits it from' if direction == 'ingress' else 'sends it to'} "
+                            f"{f'group {peer}' if peer else 'the internet'}; expected {{port: {port}, {wanted}, "
+                            f"description: ...}}"
+                        ),
+                    )
+                )
     return problems
 
 
@@ -1281,8 +1489,8 @@ def _egress_cycle(groups: dict[str, SecurityGroup]) -> list[str] | None:
 
     def visit(key: str, path: list[str]) -> list[str] | None:
         if key in path:
-            return path[path.index(key):] + [key]
-        return next(filter(None, (visit(target, path + [key]) for target in targets[key])), None)
+            return [*path[path.index(key) :], key]
+        return next(filter(None, (visit(target, [*path, key]) for target in targets[key])), None)
 
     return next(filter(None, (visit(key, []) for key in groups)), None)
 
@@ -1297,21 +1505,29 @@ def _edge_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
         problems.append(ParamsProblem(params.locate(key), dotted(key), message))
 
     if (edge.domain is None) != (edge.hosted_zone_id is None):
-        refuse(("edge", "domain" if edge.domain else "hosted_zone_id"),
-               "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
-               "records), or both null")
+        refuse(
+            ("edge", "domain" if edge.domain else "hosted_zone_id"),
+            "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
+            "records), or both null",
+        )
     app = app_behind_load_balancer(config)
     if edge.domain is None and edge.wildcard_certificate:
-        refuse(("edge", "wildcard_certificate"), "a certificate needs a name; expected edge.domain and "
-                                                 "hosted_zone_id, or wildcard_certificate: false")
+        refuse(
+            ("edge", "wildcard_certificate"),
+            "a certificate needs a name; expected edge.domain and hosted_zone_id, or wildcard_certificate: false",
+        )
     if edge.domain is None and app and not edge.api_via_cloudfront:
-        refuse(("edge", "api_via_cloudfront"),
-               "an API served by its load balancer directly needs a name and a certificate; expected edge.domain "
-               "and hosted_zone_id (the API is then <api_subdomain>.<domain>), or api_via_cloudfront: true")
+        refuse(
+            ("edge", "api_via_cloudfront"),
+            "an API served by its load balancer directly needs a name and a certificate; expected edge.domain "
+            "and hosted_zone_id (the API is then <api_subdomain>.<domain>), or api_via_cloudfront: true",
+        )
     if edge.spa_routing == "error_responses" and app and edge.api_via_cloudfront:
-        refuse(("edge", "spa_routing"),
-               "the 403/404 error responses would also turn the API's own 403 and 404 answers under /api/* into "
-               "index.html; expected spa_routing: function, or api_via_cloudfront: false")
+        refuse(
+            ("edge", "spa_routing"),
+            "the 403/404 error responses would also turn the API's own 403 and 404 answers under /api/* into "
+            "index.html; expected spa_routing: function, or api_via_cloudfront: false",
+        )
     return problems + _edge_stack_checks(config, params)
 
 
@@ -1324,20 +1540,27 @@ def _edge_stack_checks(config: EnvironmentConfig, params: SourcedParams) -> list
         problems.append(ParamsProblem(params.locate(("stacks",)), "stacks", message))
 
     if "edge-global" in stacks and not edge.needs_edge_global:
-        refuse("stack edge-global would be empty: it holds only CloudFront's web ACL (edge.waf is false) and its "
-               "certificate (edge.domain is null), which must live in us-east-1; expected edge-global left out of "
-               "stacks, or edge.waf: true")
+        refuse(
+            "stack edge-global would be empty: it holds only CloudFront's web ACL (edge.waf is false) and its "
+            "certificate (edge.domain is null), which must live in us-east-1; expected edge-global left out of "
+            "stacks, or edge.waf: true"
+        )
     if "edge" not in stacks:
         return problems
     if edge.needs_edge_global and "edge-global" not in stacks:
-        needed = " and ".join(part for part, wanted in (("the web ACL", edge.waf),
-                                                          ("CloudFront's certificate", edge.domain)) if wanted)
-        refuse(f"stack edge takes {needed} from stack edge-global (us-east-1), which is not listed; expected "
-               f"edge-global in stacks, or edge.waf: false and no edge.domain")
+        needed = " and ".join(
+            part for part, wanted in (("the web ACL", edge.waf), ("CloudFront's certificate", edge.domain)) if wanted
+        )
+        refuse(
+            f"stack edge takes {needed} from stack edge-global (us-east-1), which is not listed; expected "
+            f"edge-global in stacks, or edge.waf: false and no edge.domain"
+        )
     if "storage" not in stacks:
-        refuse("stack edge logs its buckets' requests (and its load balancer's) to the access-log bucket of stack "
-               "storage, which is not listed; expected storage in stacks (storage: {buckets: {}, "
-               "access_logs_expire_after_days: 90} holds that bucket alone)")
+        refuse(
+            "stack edge logs its buckets' requests (and its load balancer's) to the access-log bucket of stack "
+            "storage, which is not listed; expected storage in stacks (storage: {buckets: {}, "
+            "access_logs_expire_after_days: 90} holds that bucket alone)"
+        )
     return problems
 
 
@@ -1349,19 +1572,25 @@ def _bucket_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Par
     length = len(bucket_name_prefix(config, longest)) + 1 + ACCOUNT_ID_LENGTH + 1 + len(config.region)
     if length > BUCKET_NAME_MAX:
         key = ("storage", "buckets", longest)
-        problems.append(ParamsProblem(
-            params.locate(key), dotted(key),
-            f"bucket name {bucket_name_prefix(config, longest)}-<account id>-{config.region} would be "
-            f"{length} characters; S3 allows {BUCKET_NAME_MAX}. Expected a shorter app name or bucket key",
-        ))
+        problems.append(
+            ParamsProblem(
+                params.locate(key),
+                dotted(key),
+                f"bucket name {bucket_name_prefix(config, longest)}-<account id>-{config.region} would be "
+                f"{length} characters; S3 allows {BUCKET_NAME_MAX}. Expected a shorter app name or bucket key",
+            )
+        )
     for reserved in RESERVED_BUCKETS:
         if reserved in config.storage.buckets:
             key = ("storage", "buckets", reserved)
-            problems.append(ParamsProblem(
-                params.locate(key), dotted(key),
-                f"'{reserved}' is a bucket every environment gets already ({', '.join(RESERVED_BUCKETS)}); "
-                f"expected another key for this bucket",
-            ))
+            problems.append(
+                ParamsProblem(
+                    params.locate(key),
+                    dotted(key),
+                    f"'{reserved}' is a bucket every environment gets already ({', '.join(RESERVED_BUCKETS)}); "
+                    f"expected another key for this bucket",
+                )
+            )
     return problems
 
 
@@ -1374,8 +1603,13 @@ def _reference_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
 
     def check(path: tuple, kind: str, name: str | None, known: set[str]) -> None:
         if name is not None and name not in known:
-            problems.append(ParamsProblem(params.locate(path), dotted(path),
-                                          f"no {kind} {name!r}; expected one of: {', '.join(sorted(known)) or 'none'}"))
+            problems.append(
+                ParamsProblem(
+                    params.locate(path),
+                    dotted(path),
+                    f"no {kind} {name!r}; expected one of: {', '.join(sorted(known)) or 'none'}",
+                )
+            )
 
     environments = [(("functions", key), function.environment) for key, function in (config.functions or {}).items()]
     if config.containers is not None:
@@ -1383,19 +1617,24 @@ def _reference_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
     for holder, environment in environments:
         for variable, reference in environment.items():
             path = (*holder, "environment", variable)
-            check(path + ("bucket",), "bucket", reference.bucket, buckets)
-            check(path + ("table",), "table", reference.table, tables)
+            check((*path, "bucket"), "bucket", reference.bucket, buckets)
+            check((*path, "table"), "table", reference.table, tables)
     for function_key, function in (config.functions or {}).items():
         if not (config.project_dir / function.source).is_dir():
             key = ("functions", function_key, "source")
-            problems.append(ParamsProblem(params.locate(key), dotted(key),
-                                          f"{config.project_dir / function.source} is not a folder; expected the "
-                                          f"function's source folder, relative to the project"))
+            problems.append(
+                ParamsProblem(
+                    params.locate(key),
+                    dotted(key),
+                    f"{config.project_dir / function.source} is not a folder; expected the "
+                    f"function's source folder, relative to the project",
+                )
+            )
     for holder, grants in _grant_holders(config):
         for index, grant in enumerate(grants):
             path = (*holder, "grants", index)
-            check(path + ("bucket",), "bucket", grant.bucket, buckets)
-            check(path + ("table",), "table", grant.table, tables)
+            check((*path, "bucket"), "bucket", grant.bucket, buckets)
+            check((*path, "table"), "table", grant.table, tables)
     check(("edge", "site_bucket"), "bucket", site_bucket(config), buckets)
     for bucket_key, bucket in (config.storage.buckets if config.storage else {}).items():
         for index, notification in enumerate(bucket.notifications):
@@ -1429,22 +1668,33 @@ def _auth_checks(config: EnvironmentConfig, params: SourcedParams) -> list[Param
         for field in ("callback_urls", "logout_urls"):
             for index, url in enumerate(getattr(client, field)):
                 if url.startswith("http:") and not client.allow_http_localhost:
-                    refuse(("auth", "clients", key, field, index),
-                           f"got {url!r}; http is for a developer's machine only, expected https://, or "
-                           f"allow_http_localhost: true on this client (never in a shared environment)")
+                    refuse(
+                        ("auth", "clients", key, field, index),
+                        f"got {url!r}; http is for a developer's machine only, expected https://, or "
+                        f"allow_http_localhost: true on this client (never in a shared environment)",
+                    )
         if client.signs_in_through_hosted_ui and auth.hosted_ui_prefix is None:
-            refuse(("auth", "clients", key, "callback_urls"),
-                   "signing in through callbacks needs the hosted UI; expected auth.hosted_ui_prefix (such as "
-                   "tap-auth), or no callback_urls")
+            refuse(
+                ("auth", "clients", key, "callback_urls"),
+                "signing in through callbacks needs the hosted UI; expected auth.hosted_ui_prefix (such as "
+                "tap-auth), or no callback_urls",
+            )
         if client.federated_only and auth.google is None:
-            refuse(("auth", "clients", key, "federated_only"),
-                   "no identity provider to sign in with; expected auth.google, or federated_only: false")
+            refuse(
+                ("auth", "clients", key, "federated_only"),
+                "no identity provider to sign in with; expected auth.google, or federated_only: false",
+            )
     if auth.google is not None and auth.hosted_ui_prefix is None:
-        refuse(("auth", "google"), "Google returns users to the hosted UI (/oauth2/idpresponse); expected "
-                                   "auth.hosted_ui_prefix, such as tap-auth")
+        refuse(
+            ("auth", "google"),
+            "Google returns users to the hosted UI (/oauth2/idpresponse); expected "
+            "auth.hosted_ui_prefix, such as tap-auth",
+        )
     if auth.parameters is not None and auth.parameters.client not in auth.clients:
-        refuse(("auth", "parameters", "client"),
-               f"no client {auth.parameters.client!r}; expected one of: {', '.join(auth.clients)}")
+        refuse(
+            ("auth", "parameters", "client"),
+            f"no client {auth.parameters.client!r}; expected one of: {', '.join(auth.clients)}",
+        )
     return problems
 
 
@@ -1458,32 +1708,64 @@ def _ci_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsP
         stack = CI_DEPLOY_STACKS[deploy]
         if stack not in config.stacks:
             key = ("ci", "deploys", index)
-            problems.append(ParamsProblem(
-                params.locate(key), dotted(key),
-                f"{deploy} deploys to the {stack} stack, which this environment's stacks do not include; expected "
-                f"{stack} in stacks, or {deploy} left out of deploys"))
+            problems.append(
+                ParamsProblem(
+                    params.locate(key),
+                    dotted(key),
+                    f"{deploy} deploys to the {stack} stack, which this environment's stacks do not include; expected "
+                    f"{stack} in stacks, or {deploy} left out of deploys",
+                )
+            )
     where = params.locate(("ci", "create_provider"))
     if ci.create_provider and where is not None and where.file.name == BASE_FILE:
         key = ("ci", "create_provider")
-        problems.append(ParamsProblem(where, dotted(key), (
-            "every environment would create the account's one GitHub OIDC provider, and the second would fail; "
-            "expected create_provider: true in the file of the one environment that creates it")))
+        problems.append(
+            ParamsProblem(
+                where,
+                dotted(key),
+                (
+                    "every environment would create the account's one GitHub OIDC provider, and the second would fail; "
+                    "expected create_provider: true in the file of the one environment that creates it"
+                ),
+            )
+        )
     if "frontend" in ci.deploys and site_bucket(config):
         key = ("ci", "deploys", ci.deploys.index("frontend"))
-        problems.append(ParamsProblem(params.locate(key), dotted(key), (
-            f"the site is the storage bucket {site_bucket(config)!r} (edge.site_bucket), which its own writers "
-            f"fill; expected a grant on that bucket instead of frontend")))
-    if "containers" in ci.deploys and config.containers is not None and \
-            config.containers.repository.tag_mutability == "IMMUTABLE":
+        problems.append(
+            ParamsProblem(
+                params.locate(key),
+                dotted(key),
+                (
+                    f"the site is the storage bucket {site_bucket(config)!r} (edge.site_bucket), which its own writers "
+                    f"fill; expected a grant on that bucket instead of frontend"
+                ),
+            )
+        )
+    if (
+        "containers" in ci.deploys
+        and config.containers is not None
+        and config.containers.repository.tag_mutability == "IMMUTABLE"
+    ):
         key = ("ci", "deploys", ci.deploys.index("containers"))
-        problems.append(ParamsProblem(params.locate(key), dotted(key), (
-            "the containers shortcut pushes an image and restarts the service on the same tag, which an IMMUTABLE "
-            "repository refuses; expected tag_mutability: MUTABLE, or releases deployed by changing image_tag")))
+        problems.append(
+            ParamsProblem(
+                params.locate(key),
+                dotted(key),
+                (
+                    "the containers shortcut pushes an image and restarts the service on the same tag, which an IMMUTABLE "
+                    "repository refuses; expected tag_mutability: MUTABLE, or releases deployed by changing image_tag"
+                ),
+            )
+        )
     if not (ci.deploys or ci.grants or ci.statements):
-        problems.append(ParamsProblem(
-            params.locate(("ci",)), "ci",
-            f"the deploy role would be allowed nothing; expected deploys (some of: {', '.join(CI_DEPLOY_STACKS)}), "
-            f"grants or statements"))
+        problems.append(
+            ParamsProblem(
+                params.locate(("ci",)),
+                "ci",
+                f"the deploy role would be allowed nothing; expected deploys (some of: {', '.join(CI_DEPLOY_STACKS)}), "
+                f"grants or statements",
+            )
+        )
     return problems
 
 
@@ -1499,9 +1781,16 @@ def app_port(config: EnvironmentConfig) -> int | None:
 def _app_checks(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     """What runs the app behind the load balancer: one of compute or containers."""
     if all(stack in config.stacks for stack in APP_STACKS):
-        return [ParamsProblem(params.locate(("stacks",)), "stacks", (
-            "compute (an EC2 app server) and containers (ECS Fargate) both run the app behind the load balancer; "
-            "expected one of them in stacks"))]
+        return [
+            ParamsProblem(
+                params.locate(("stacks",)),
+                "stacks",
+                (
+                    "compute (an EC2 app server) and containers (ECS Fargate) both run the app behind the load balancer; "
+                    "expected one of them in stacks"
+                ),
+            )
+        ]
     return []
 
 
@@ -1516,39 +1805,54 @@ def _containers_checks(config: EnvironmentConfig, params: SourcedParams) -> list
         problems.append(ParamsProblem(params.locate(key), dotted(key), message))
 
     if "edge" not in config.stacks:
-        problem(("stacks",), "containers registers its tasks with the load balancer of the edge stack; expected "
-                             "edge in stacks")
+        problem(
+            ("stacks",),
+            "containers registers its tasks with the load balancer of the edge stack; expected edge in stacks",
+        )
     if "network" in config.stacks and config.network.nat == "none":
-        problem(("network", "nat"), "the app's tasks run in the private subnets and pull their image from ECR and "
-                                    "send their logs through a NAT; expected single or per_az")
+        problem(
+            ("network", "nat"),
+            "the app's tasks run in the private subnets and pull their image from ECR and "
+            "send their logs through a NAT; expected single or per_az",
+        )
     for variable in sorted(set(containers.environment) & set(containers.secrets)):
-        problem(("containers", "secrets", variable), f"{variable} is also in containers.environment; expected each "
-                                                      f"variable in one of environment or secrets")
+        problem(
+            ("containers", "secrets", variable),
+            f"{variable} is also in containers.environment; expected each variable in one of environment or secrets",
+        )
     reserved = {DATABASE_SECRET_VARIABLE: "reads_database_secret"} if containers.reads_database_secret else {}
     if containers.reads_database_secret or any(secret.database_secret for secret in containers.secrets.values()):
         reserved.update(dict.fromkeys(DATABASE_ADDRESS_VARIABLES, "the database secret, which holds no host"))
     for variable, reason in reserved.items():
         for section in ("environment", "secrets"):
             if variable in getattr(containers, section):
-                problem(("containers", section, variable),
-                        f"the container gets {variable} from {reason}; expected another name here")
+                problem(
+                    ("containers", section, variable),
+                    f"the container gets {variable} from {reason}; expected another name here",
+                )
     if "database" not in config.stacks:
         for variable, secret in containers.secrets.items():
             if secret.database_secret:
-                problem(("containers", "secrets", variable, "database_secret"),
-                        "this environment has no database stack, whose secret this names; expected database in "
-                        "stacks, or another secret")
+                problem(
+                    ("containers", "secrets", variable, "database_secret"),
+                    "this environment has no database stack, whose secret this names; expected database in "
+                    "stacks, or another secret",
+                )
         if containers.reads_database_secret:
-            problem(("containers", "reads_database_secret"),
-                    "this environment has no database stack, whose secret this reads; expected database in "
-                    "stacks, or false")
+            problem(
+                ("containers", "reads_database_secret"),
+                "this environment has no database stack, whose secret this reads; expected database in "
+                "stacks, or false",
+            )
     auth = config.auth if "auth" in config.stacks else None
     for variable, secret in containers.secrets.items():
         for source in ("auth_client_secret", "auth_parameter"):
             if getattr(secret, source) and (auth is None or auth.parameters is None):
-                problem(("containers", "secrets", variable, source),
-                        "the auth stack publishes no such value: that takes auth in stacks with auth.parameters "
-                        "(and a server client for the secret); expected those, or another source")
+                problem(
+                    ("containers", "secrets", variable, source),
+                    "the auth stack publishes no such value: that takes auth in stacks with auth.parameters "
+                    "(and a server client for the secret); expected those, or another source",
+                )
     return problems
 
 
@@ -1559,13 +1863,23 @@ def _migration_checks(config: EnvironmentConfig, params: SourcedParams) -> list[
     key = ("database", "migrations")
     path = config.project_dir / folder
     if not path.is_dir() or not any(path.glob("*.sql")):
-        return [ParamsProblem(params.locate(key), dotted(key),
-                              f"{path} holds no .sql files; expected the folder of migrations, or null for none")]
+        return [
+            ParamsProblem(
+                params.locate(key),
+                dotted(key),
+                f"{path} holds no .sql files; expected the folder of migrations, or null for none",
+            )
+        ]
     if config.network.nat == "none" and not config.network.vpc_endpoints:
-        return [ParamsProblem(params.locate(key), dotted(key),
-                              "the schema migrator runs in the private subnets and must reach Secrets Manager and "
-                              "CloudFormation's response URL (S3); expected network.nat: single or per_az, or "
-                              "network.vpc_endpoints: true, or migrations: null")]
+        return [
+            ParamsProblem(
+                params.locate(key),
+                dotted(key),
+                "the schema migrator runs in the private subnets and must reach Secrets Manager and "
+                "CloudFormation's response URL (S3); expected network.nat: single or per_az, or "
+                "network.vpc_endpoints: true, or migrations: null",
+            )
+        ]
     return []
 
 

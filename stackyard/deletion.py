@@ -9,9 +9,9 @@ Termination protection is respected, with the fix named; a stack already gone is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from stackyard.aws import CloudFormation, S3
+from stackyard.aws import S3, CloudFormation
 from stackyard.errors import StackyardError
 from stackyard.executor import StackRunner
 from stackyard.scheduler import Outcome, run_graph
@@ -45,8 +45,9 @@ class Deleter(StackRunner):
 
     def delete(self, stacks: list[str]) -> dict[str, Outcome]:
         order = [name for name in reversed(self.environment.manifest["deploy_order"]) if name in stacks]
-        dependants = {name: [other for other in order if name in self.environment.entry(other)["depends_on"]]
-                      for name in order}
+        dependants = {
+            name: [other for other in order if name in self.environment.entry(other)["depends_on"]] for name in order
+        }
         return run_graph(order, dependants, self.delete_stack, self.options.concurrency)
 
     def delete_stack(self, stack: str) -> Outcome:
@@ -60,13 +61,14 @@ class Deleter(StackRunner):
             raise StackyardError(
                 f"stack {name} has termination protection. Fix: set termination_protection: false in the "
                 f"environment's params and deploy, or run: aws cloudformation update-termination-protection "
-                f"--no-enable-termination-protection --stack-name {name}; then delete again")
+                f"--no-enable-termination-protection --stack-name {name}; then delete again"
+            )
         if classify(name, current.status) is StackState.BUSY:
             self.progress.state(stack, f"{current.status}: waiting for it")
-            self._watch(stack, name, cloudformation, datetime.now(timezone.utc))
+            self._watch(stack, name, cloudformation, datetime.now(UTC))
         kept = self._empty_buckets(stack, name, cloudformation)
         self.progress.state(stack, "deleting")
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         cloudformation.delete_stack(name, self._token(stack, "delete"))
         # By id: once deleted, the name no longer finds the stack, its final status or its events.
         final = self._watch(stack, current.stack_id, cloudformation, started)
@@ -94,7 +96,8 @@ class Deleter(StackRunner):
         if s3.object_lock_enabled(bucket):
             raise StackyardError(
                 f"bucket {bucket} has Object Lock, so its locked versions cannot be deleted and neither can the "
-                f"stack. Fix: give the bucket DeletionPolicy Retain (stackyard's templates do) and deploy first")
+                f"stack. Fix: give the bucket DeletionPolicy Retain (stackyard's templates do) and deploy first"
+            )
         self.progress.state(stack, f"emptying bucket {bucket}")
         deleted = s3.empty(bucket)
         self.progress.line(stack, f"emptied bucket {bucket}: {deleted} object versions and delete markers")
@@ -104,12 +107,11 @@ class Deleter(StackRunner):
         template = cloudformation.template(name)
         for resource in cloudformation.resources(name):
             policy = template.get("Resources", {}).get(resource.logical_id, {}).get("DeletionPolicy", "Delete")
-            if resource.resource_type == NESTED_STACK and resource.physical_id:
-                if policy not in KEEPING_POLICIES:
-                    yield from self._resources(resource.physical_id, cloudformation)
-                    continue
+            nested = resource.resource_type == NESTED_STACK and resource.physical_id
+            if nested and policy not in KEEPING_POLICIES:
+                yield from self._resources(resource.physical_id, cloudformation)
+                continue
             yield name, resource, policy
-
 
     def delete_artifact_stacks(self, regions: list[str]) -> dict[str, Outcome]:
         """The artifact bucket stacks go last, and only when asked: other environments may share them."""
@@ -124,9 +126,10 @@ class Deleter(StackRunner):
             bucket = current.outputs.get("BucketName")
             if bucket:
                 self._empty("bootstrap", self.aws.s3(region), bucket)
-            started = datetime.now(timezone.utc)
+            started = datetime.now(UTC)
             cloudformation.delete_stack(bootstrap.STACK_NAME, self._token("bootstrap", f"delete-{region}"))
             final = self._watch("bootstrap", current.stack_id, cloudformation, started)
-            outcomes[label] = (Outcome(label, "deleted") if succeeded(final.status)
-                               else Outcome(label, "failed", final.status))
+            outcomes[label] = (
+                Outcome(label, "deleted") if succeeded(final.status) else Outcome(label, "failed", final.status)
+            )
         return outcomes

@@ -18,7 +18,7 @@ from stackyard.aws import Aws
 from stackyard.build import MANIFEST_FILE
 from stackyard.deletion import Deleter
 from stackyard.errors import EXIT_FAILURE, EXIT_OK, BadInputError, StackyardError
-from stackyard.executor import DeployOptions, Deployer, Environment, new_run_id
+from stackyard.executor import Deployer, DeployOptions, Environment, new_run_id
 from stackyard.generate import generate
 from stackyard.package import verified
 from stackyard.progress import Progress
@@ -75,9 +75,14 @@ def _run(request: RunRequest, interactive: bool) -> int:
     aws = Aws(request.profile, request.region or environment.manifest["region"])
     account = aws.account_id(request.region or environment.manifest["region"])
     run_id = new_run_id()
-    options = DeployOptions(plan_only=request.plan, allow_replace=request.allow_replace,
-                            assume_yes=request.assume_yes, interactive=interactive,
-                            concurrency=request.concurrency, region_override=request.region)
+    options = DeployOptions(
+        plan_only=request.plan,
+        allow_replace=request.allow_replace,
+        assume_yes=request.assume_yes,
+        interactive=interactive,
+        concurrency=request.concurrency,
+        region_override=request.region,
+    )
     verb = "delete" if request.delete else "plan" if request.plan else "deploy"
     with Progress(env, stacks, request.log_dir / f"{verb}-{env}-{run_id}.log") as progress:
         progress.line("account", f"{account}: {verb} {len(stacks)} stacks of {env}")
@@ -121,14 +126,18 @@ def _environment(request: RunRequest, env: str) -> Environment:
         if not result.lint.clean:
             for finding in result.lint.findings:
                 print(f"  {finding}", file=sys.stderr)
-            raise StackyardError(f"environment {env} does not lint clean ({len(result.lint.findings)} findings); "
-                                 f"nothing was deployed. Fix the templates, then deploy again")
+            raise StackyardError(
+                f"environment {env} does not lint clean ({len(result.lint.findings)} findings); "
+                f"nothing was deployed. Fix the templates, then deploy again"
+            )
     manifest_path = request.build_dir / env / MANIFEST_FILE
     try:
         manifest = json.loads(manifest_path.read_text())
     except FileNotFoundError:
-        raise BadInputError(f"{manifest_path}: no build of environment {env}. Fix: run python generate.py --env "
-                            f"{env}, or deploy without --no-generate") from None
+        raise BadInputError(
+            f"{manifest_path}: no build of environment {env}. Fix: run python generate.py --env "
+            f"{env}, or deploy without --no-generate"
+        ) from None
     environment = Environment(manifest, request.build_dir / env, request.params_dir.resolve().parent)
     for entry in manifest["stacks"].values():  # a stale or edited build stops here, before any AWS call
         verified(environment.env_dir, entry["template"], entry["sha256"])
@@ -141,8 +150,10 @@ def _selected(environment: Environment, only: list[str]) -> list[str]:
     known = environment.manifest["deploy_order"]
     unknown = [stack for stack in only if stack not in known]
     if unknown:
-        raise BadInputError(f"--only {' '.join(unknown)}: environment {environment.name} has no such stack; its "
-                            f"stacks: {', '.join(known)}")
+        raise BadInputError(
+            f"--only {' '.join(unknown)}: environment {environment.name} has no such stack; its "
+            f"stacks: {', '.join(known)}"
+        )
     return [stack for stack in known if not only or stack in only]
 
 
@@ -165,4 +176,3 @@ def _write_outputs(path: Path, outputs: dict[str, dict[str, str]]) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(dict(sorted(merged.items())), indent=2, sort_keys=True) + "\n")
     os.replace(temporary, path)
-

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class Environment:
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
 @dataclass
@@ -156,8 +156,7 @@ class Deployer(StackRunner):
 
     def deploy(self, stacks: list[str]) -> dict[str, Outcome]:
         order = [name for name in self.environment.manifest["deploy_order"] if name in stacks]
-        needs = {name: [need for need in self.environment.entry(name)["depends_on"] if need in order]
-                 for name in order}
+        needs = {name: [need for need in self.environment.entry(name)["depends_on"] if need in order] for name in order}
         return run_graph(order, needs, self.deploy_stack, self.options.concurrency)
 
     def outputs(self) -> dict[str, dict[str, str]]:
@@ -174,16 +173,25 @@ class Deployer(StackRunner):
         if recreate and self.options.plan_only:
             return Outcome(stack, "planned", f"would delete the failed first create ({current.status}) and create it")
         bucket, s3 = self._artifacts(entry, region)
-        if self.options.plan_only and current is None and bucket is None and packaging.needs_bucket(
-                entry, self.environment.env_dir):
-            return Outcome(stack, "planned", "would create it (its nested templates or Lambda packages need the "
-                                             "artifact bucket, which a deploy creates first)")
+        if (
+            self.options.plan_only
+            and current is None
+            and bucket is None
+            and packaging.needs_bucket(entry, self.environment.env_dir)
+        ):
+            return Outcome(
+                stack,
+                "planned",
+                "would create it (its nested templates or Lambda packages need the "
+                "artifact bucket, which a deploy creates first)",
+            )
         self.progress.state(stack, "packaging")
         packaged = packaging.package(stack, entry, self.environment.env_dir, bucket, s3, region)
         parameters = self._parameters(stack, entry)
         if entry.get("packages"):
-            parameters |= packaging.package_lambdas(entry, self.environment.project_dir,
-                                                    self.environment.env_dir.parent / LAMBDA_CACHE, bucket, s3)
+            parameters |= packaging.package_lambdas(
+                entry, self.environment.project_dir, self.environment.env_dir.parent / LAMBDA_CACHE, bucket, s3
+            )
         tags = dict(self.environment.manifest["stack_tags"])
         deployed_template = cloudformation.template(name) if current else None
         action = action_for(packaged.template, parameters, tags, current, deployed_template)
@@ -199,8 +207,13 @@ class Deployer(StackRunner):
             warning = f"; LOSES DATA: {losses}" if losses else ""
             return Outcome(stack, "planned", f"would {action.value}: {len(change_set.changes)} changes{warning}")
         self._execute(stack, name, cloudformation, change_set)
-        return self._finish(stack, name, cloudformation, "created" if action is Action.CREATE else "updated",
-                            cloudformation.describe(name))
+        return self._finish(
+            stack,
+            name,
+            cloudformation,
+            "created" if action is Action.CREATE else "updated",
+            cloudformation.describe(name),
+        )
 
     def _recover(self, stack: str, name: str, cloudformation: CloudFormation) -> tuple[DeployedStack | None, bool]:
         """Bring a stack left by an earlier run into a state a change set can start from.
@@ -219,13 +232,13 @@ class Deployer(StackRunner):
                 return current, True
             self.progress.state(stack, f"{current.status}: {recovery.value}")
             if recovery is Recovery.WAIT:
-                self._watch(stack, name, cloudformation, datetime.now(timezone.utc))
+                self._watch(stack, name, cloudformation, datetime.now(UTC))
             elif recovery is Recovery.DELETE_AND_CREATE:
-                started = datetime.now(timezone.utc)
+                started = datetime.now(UTC)
                 cloudformation.delete_stack(name, self._token(stack, "delete-failed-create"))
                 self._watch(stack, current.stack_id, cloudformation, started)  # by id: the name stops resolving
             elif recovery is Recovery.CONTINUE_ROLLBACK:
-                started = datetime.now(timezone.utc)
+                started = datetime.now(UTC)
                 cloudformation.continue_update_rollback(name, self._token(stack, "continue-rollback"))
                 self._watch(stack, name, cloudformation, started)
 
@@ -254,15 +267,23 @@ class Deployer(StackRunner):
         body = json.dumps(template, sort_keys=True, separators=(",", ":"))
         current, _ = self._recover("bootstrap", bootstrap.STACK_NAME, cloudformation)
         kind = Action.UPDATE if current else Action.CREATE
-        change_set = self._change_set("bootstrap", bootstrap.STACK_NAME, cloudformation,
-                                      packaging.PackagedStack("bootstrap", template, {"TemplateBody": body}, 0, 0),
-                                      {}, {"ManagedBy": "stackyard"}, kind)
+        change_set = self._change_set(
+            "bootstrap",
+            bootstrap.STACK_NAME,
+            cloudformation,
+            packaging.PackagedStack("bootstrap", template, {"TemplateBody": body}, 0, 0),
+            {},
+            {"ManagedBy": "stackyard"},
+            kind,
+        )
         if change_set is not None:
             self._execute("bootstrap", bootstrap.STACK_NAME, cloudformation, change_set)
         deployed = cloudformation.describe(bootstrap.STACK_NAME)
         if deployed is None or "BucketName" not in deployed.outputs:
-            raise StackyardError(f"stack {bootstrap.STACK_NAME} in {region} has no BucketName output after "
-                                 f"creating it. Fix: look at the stack's events, delete it, and deploy again")
+            raise StackyardError(
+                f"stack {bootstrap.STACK_NAME} in {region} has no BucketName output after "
+                f"creating it. Fix: look at the stack's events, delete it, and deploy again"
+            )
         return deployed
 
     def _parameters(self, stack: str, entry: dict[str, Any]) -> dict[str, str]:
@@ -272,14 +293,16 @@ class Deployer(StackRunner):
             outputs = self.outputs().get(source["stack"])
             if outputs is None:
                 source_entry = self.environment.entry(source["stack"])
-                deployed = self.aws.cloudformation(self.environment.region(
-                    source["stack"], self.options.region_override)).describe(source_entry["stack_name"])
+                deployed = self.aws.cloudformation(
+                    self.environment.region(source["stack"], self.options.region_override)
+                ).describe(source_entry["stack_name"])
                 outputs = deployed.outputs if deployed else {}
             if source["output"] not in outputs:
                 raise StackyardError(
                     f"stack {stack}: parameter {parameter} needs output {source['output']} of stack "
                     f"{source['stack']}, which is not deployed{' yet' if self.options.plan_only else ''}. "
-                    f"Fix: deploy {source['stack']} first")
+                    f"Fix: deploy {source['stack']} first"
+                )
             values[parameter] = outputs[source["output"]]
         return values
 
@@ -287,10 +310,18 @@ class Deployer(StackRunner):
         """A reviewed-to-be change set, or None when CloudFormation finds nothing to change."""
         self.progress.state(stack, "creating change set")
         change_set_id = cloudformation.create_change_set(
-            name, f"stackyard-{self.run_id}", action.name, packaged.source, parameters, tags,
-            f"stackyard run {self.run_id}")
-        change_set = self._poll(lambda: cloudformation.change_set(change_set_id),
-                                lambda found: found.status in ("CREATE_COMPLETE", "FAILED"))
+            name,
+            f"stackyard-{self.run_id}",
+            action.name,
+            packaged.source,
+            parameters,
+            tags,
+            f"stackyard run {self.run_id}",
+        )
+        change_set = self._poll(
+            lambda: cloudformation.change_set(change_set_id),
+            lambda found: found.status in ("CREATE_COMPLETE", "FAILED"),
+        )
         if change_set_has_no_changes(change_set.status, change_set.reason):
             cloudformation.delete_change_set(change_set_id)
             return None
@@ -313,14 +344,17 @@ class Deployer(StackRunner):
             raise StackyardError(
                 f"stack {name}: {'; '.join(blocked)}. CloudFormation refuses to change an export in use. Fix, in "
                 f"two steps: deploy the importing stacks without the import (or importing a new export), then "
-                f"deploy this change")
+                f"deploy this change"
+            )
         described = ", ".join(_described(change) for change in risky)
         if not risky or self.options.plan_only:
             return described
         if not self.options.allow_replace:
             self._discard(name, cloudformation, change_set, created_stack=False)
-            raise StackyardError(f"stack {name}: the change would lose data: {described}. Fix: if that is intended, "
-                                 f"rerun with --allow-replace")
+            raise StackyardError(
+                f"stack {name}: the change would lose data: {described}. Fix: if that is intended, "
+                f"rerun with --allow-replace"
+            )
         if self.options.interactive and not self.options.assume_yes:
             answer = self.progress.ask(f"{name}: {described}. Type yes to go on: ")
             if answer.strip() != "yes":
@@ -330,15 +364,16 @@ class Deployer(StackRunner):
 
     def _execute(self, stack: str, name: str, cloudformation: CloudFormation, change_set: ChangeSet) -> None:
         self.progress.state(stack, "executing")
-        started = datetime.now(timezone.utc) - timedelta(seconds=1)
+        started = datetime.now(UTC) - timedelta(seconds=1)
         cloudformation.execute_change_set(change_set.change_set_id, self._token(stack, "execute"))
         final = self._watch(stack, name, cloudformation, started)
         if not succeeded(final.status):
             reasons = self._failure_reasons(name, cloudformation, started)
             raise StackyardError(f"stack {name}: {final.status}" + (f": {reasons}" if reasons else ""))
 
-    def _finish(self, stack: str, name: str, cloudformation: CloudFormation, result: str,
-                deployed: DeployedStack | None) -> Outcome:
+    def _finish(
+        self, stack: str, name: str, cloudformation: CloudFormation, result: str, deployed: DeployedStack | None
+    ) -> Outcome:
         protect = bool(self.environment.manifest.get("termination_protection"))
         if deployed and deployed.termination_protection != protect and not self.options.plan_only:
             cloudformation.set_termination_protection(name, protect)
@@ -355,7 +390,6 @@ class Deployer(StackRunner):
             current = cloudformation.describe(name)
             if current and current.status == "REVIEW_IN_PROGRESS":
                 cloudformation.delete_stack(name, f"stackyard-{self.run_id}-discard")
-
 
 
 def _described(change: ResourceChange) -> str:

@@ -69,7 +69,9 @@ def lint_jobs(build_dir: Path, builds: list[EnvironmentBuild]) -> list[LintJob]:
         for stack in build.stacks.values():
             children = list(stack.nested.values())
             # cfn-lint reads a parent's children to check the parameters passed to them.
-            jobs.append(LintJob(env_dir / stack.template.path, digest(stack.template.body, *(c.body for c in children))))
+            jobs.append(
+                LintJob(env_dir / stack.template.path, digest(stack.template.body, *(c.body for c in children)))
+            )
             jobs += [LintJob(env_dir / child.path, digest(child.body)) for child in children]
     return jobs
 
@@ -100,9 +102,15 @@ def _remove_stale(env_dir: Path, keep: set[str]) -> list[Path]:
 
 def _remove_other_envs(build_dir: Path, envs: set[str]) -> list[Path]:
     """Build folders of environments whose params file is gone (recognised by their manifest)."""
-    gone = [folder for folder in build_dir.iterdir()
-            if folder.is_dir() and folder.name not in envs and (folder / MANIFEST_FILE).is_file()] \
-        if build_dir.is_dir() else []
+    gone = (
+        [
+            folder
+            for folder in build_dir.iterdir()
+            if folder.is_dir() and folder.name not in envs and (folder / MANIFEST_FILE).is_file()
+        ]
+        if build_dir.is_dir()
+        else []
+    )
     for folder in gone:
         shutil.rmtree(folder)
     return gone

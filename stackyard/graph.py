@@ -45,5 +45,5 @@ def _cycle_in(stuck: Mapping[str, set[str]]) -> list[str]:
     while True:
         step = min(stuck[path[-1]])
         if step in path:
-            return path[path.index(step):] + [step]
+            return [*path[path.index(step) :], step]
         path.append(step)

@@ -6,13 +6,24 @@ from __future__ import annotations
 import fnmatch
 
 # Actions that let a principal take on more permissions than it holds: on '*', any role or policy.
-ESCALATION_ACTIONS = ("iam:PassRole", "sts:AssumeRole", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
-                      "iam:Put*Policy", "iam:Attach*Policy", "iam:CreateAccessKey", "iam:UpdateAssumeRolePolicy",
-                      "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
+ESCALATION_ACTIONS = (
+    "iam:PassRole",
+    "sts:AssumeRole",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:Put*Policy",
+    "iam:Attach*Policy",
+    "iam:CreateAccessKey",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+)
 
 
 def too_broad_on_everything(actions: list[str]) -> list[str]:
     """The actions that, allowed on '*', grant more than any role needs: wildcards and escalations."""
-    return [action for action in actions
-            if "*" in action or any(fnmatch.fnmatchcase(action.lower(), pattern.lower())
-                                    for pattern in ESCALATION_ACTIONS)]
+    return [
+        action
+        for action in actions
+        if "*" in action or any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in ESCALATION_ACTIONS)
+    ]

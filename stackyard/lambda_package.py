@@ -59,14 +59,34 @@ def dependencies(requirements: Path, cache_dir: Path) -> Path:
         return target
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-               "--require-hashes", "--only-binary=:all:", "--no-compile", "--implementation", "cp",
-               "--python-version", RUNTIME["python_version"], "--platform", RUNTIME["platform"],
-               "--target", str(staging), "-r", str(requirements)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--require-hashes",
+        "--only-binary=:all:",
+        "--no-compile",
+        "--implementation",
+        "cp",
+        "--python-version",
+        RUNTIME["python_version"],
+        "--platform",
+        RUNTIME["platform"],
+        "--target",
+        str(staging),
+        "-r",
+        str(requirements),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise BadInputError(f"{requirements}: pip could not install it for the Lambda runtime: "
-                            f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}")
+        raise BadInputError(
+            f"{requirements}: pip could not install it for the Lambda runtime: "
+            f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}"
+        )
     (staging / ".complete").touch()
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
@@ -76,9 +96,15 @@ def dependencies(requirements: Path, cache_dir: Path) -> Path:
 def _files(folder: Path, prefix: str) -> list[tuple[str, Path]]:
     if not folder.is_dir():
         raise BadInputError(f"{folder}: not found; a Lambda package needs it")
-    return [(prefix + path.relative_to(folder).as_posix(), path) for path in folder.rglob("*")
-            if path.is_file() and not LEFT_OUT & set(path.parts) and path.suffix != ".pyc"
-            and path.name != ".complete" and not (prefix == "" and path.name == REQUIREMENTS and path.parent == folder)]
+    return [
+        (prefix + path.relative_to(folder).as_posix(), path)
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not LEFT_OUT & set(path.parts)
+        and path.suffix != ".pyc"
+        and path.name != ".complete"
+        and not (prefix == "" and path.name == REQUIREMENTS and path.parent == folder)
+    ]
 
 
 def _zip(entries: list[tuple[str, Path]]) -> bytes:

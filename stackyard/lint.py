@@ -142,7 +142,7 @@ def _load_cfn_lint(rules_dirs: Sequence[Path]) -> None:
     """Import cfn-lint and load its rules, once per process and set of project rules."""
     global _RULES, _CONFIG, _LOADED_WITH
     wanted = tuple(str(folder) for folder in rules_dirs)
-    if _LOADED_WITH == wanted:
+    if wanted == _LOADED_WITH:
         return
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
@@ -156,5 +156,6 @@ def _lint_file(path: str) -> tuple[str, list[Finding]]:
     from cfnlint.runner import run_template_by_file_path
 
     matches = run_template_by_file_path(path, _CONFIG, _RULES, ignore_bad_template=False)
-    return path, sorted({Finding(Location(Path(path), match.linenumber), match.rule.id, match.message)
-                         for match in matches})
+    return path, sorted(
+        {Finding(Location(Path(path), match.linenumber), match.rule.id, match.message) for match in matches}
+    )

@@ -33,8 +33,9 @@ class PackagedStack:
     reused: int
 
 
-def package(stack: str, entry: dict[str, Any], env_dir: Path, bucket: str | None, s3: S3 | None,
-            region: str) -> PackagedStack:
+def package(
+    stack: str, entry: dict[str, Any], env_dir: Path, bucket: str | None, s3: S3 | None, region: str
+) -> PackagedStack:
     """`entry` is the stack's manifest entry; bucket and s3 may be None for a stack without children."""
     parent = json.loads(verified(env_dir, entry["template"], entry["sha256"]))
     uploaded = reused = 0
@@ -66,8 +67,9 @@ def package_lambdas(entry: dict[str, Any], project_dir: Path, cache_dir: Path, b
     there; returns the stack parameters that point at them (and at the bucket)."""
     values = {}
     for parameter, code in entry.get("packages", {}).items():
-        source = LambdaSource(project_dir / code["folder"],
-                              {name: project_dir / folder for name, folder in code["include"].items()})
+        source = LambdaSource(
+            project_dir / code["folder"], {name: project_dir / folder for name, folder in code["include"].items()}
+        )
         body = build_zip(source, cache_dir)
         key = f"{LAMBDA_PREFIX}/{hashlib.sha256(body).hexdigest()}.zip"
         if not s3.exists(bucket, key):
@@ -81,8 +83,11 @@ def package_lambdas(entry: dict[str, Any], project_dir: Path, cache_dir: Path, b
 def needs_bucket(entry: dict[str, Any], env_dir: Path) -> bool:
     """Whether deploying this stack uploads anything: nested children, Lambda packages, or a parent
     over the inline limit."""
-    return (bool(entry["nested"]) or bool(entry.get("packages"))
-            or (env_dir / entry["template"]).stat().st_size > TEMPLATE_BODY_MAX_BYTES)
+    return (
+        bool(entry["nested"])
+        or bool(entry.get("packages"))
+        or (env_dir / entry["template"]).stat().st_size > TEMPLATE_BODY_MAX_BYTES
+    )
 
 
 def verified(env_dir: Path, relative: str, sha256: str) -> bytes:
@@ -90,11 +95,14 @@ def verified(env_dir: Path, relative: str, sha256: str) -> bytes:
     try:
         body = path.read_bytes()
     except FileNotFoundError:
-        raise BadInputError(f"{path}: missing from the build its manifest describes. Fix: run python generate.py "
-                            f"--env {env_dir.name}") from None
+        raise BadInputError(
+            f"{path}: missing from the build its manifest describes. Fix: run python generate.py --env {env_dir.name}"
+        ) from None
     if hashlib.sha256(body).hexdigest() != sha256:
-        raise BadInputError(f"{path}: does not match {env_dir / 'manifest.json'} (changed after generate). Fix: run "
-                            f"python generate.py --env {env_dir.name}")
+        raise BadInputError(
+            f"{path}: does not match {env_dir / 'manifest.json'} (changed after generate). Fix: run "
+            f"python generate.py --env {env_dir.name}"
+        )
     return body
 
 

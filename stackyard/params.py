@@ -55,17 +55,27 @@ def load_environment(params_dir: Path, env: str) -> SourcedParams:
     known = environment_names(params_dir)
     env_file = params_dir / f"{env}.yaml"
     if env not in known:
-        raise ParamsError([ParamsProblem(
-            None, "",
-            f"{env_file}: unknown environment '{env}'; known environments: {', '.join(known) or 'none'}. "
-            f"Fix: pick one of those, or create {env_file}",
-        )])
+        raise ParamsError(
+            [
+                ParamsProblem(
+                    None,
+                    "",
+                    f"{env_file}: unknown environment '{env}'; known environments: {', '.join(known) or 'none'}. "
+                    f"Fix: pick one of those, or create {env_file}",
+                )
+            ]
+        )
     if not ENV_NAME.match(env):
-        raise ParamsError([ParamsProblem(
-            None, "",
-            f"{env_file}: environment name '{env}' must be 1-10 lowercase letters or digits, starting "
-            f"with a letter (it goes into stack, bucket and export names). Fix: rename the file",
-        )])
+        raise ParamsError(
+            [
+                ParamsProblem(
+                    None,
+                    "",
+                    f"{env_file}: environment name '{env}' must be 1-10 lowercase letters or digits, starting "
+                    f"with a letter (it goes into stack, bucket and export names). Fix: rename the file",
+                )
+            ]
+        )
     base = load_yaml_file(params_dir / BASE_FILE)
     override = load_yaml_file(env_file)
     return merge(base, override)
@@ -82,18 +92,28 @@ def load_yaml_file(path: Path) -> SourcedParams:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
-        raise ParamsError([ParamsProblem(
-            Location(path, line), "",
-            f"YAML syntax error: {error.problem or error.context}. Fix the YAML at this line",
-        )]) from error
+        raise ParamsError(
+            [
+                ParamsProblem(
+                    Location(path, line),
+                    "",
+                    f"YAML syntax error: {error.problem or error.context}. Fix the YAML at this line",
+                )
+            ]
+        ) from error
     reader = _NodeReader(path)
     if root is None:
         return SourcedParams({}, {(): Location(path, 1)})
     if not isinstance(root, yaml.MappingNode):
-        raise ParamsError([ParamsProblem(
-            Location(path, root.start_mark.line + 1), "",
-            "the file must be a mapping of keys to values (key: value), not a list or a single value",
-        )])
+        raise ParamsError(
+            [
+                ParamsProblem(
+                    Location(path, root.start_mark.line + 1),
+                    "",
+                    "the file must be a mapping of keys to values (key: value), not a list or a single value",
+                )
+            ]
+        )
     data = reader.read(root, ())
     reader.locations[()] = Location(path, 1)
     if reader.problems:
@@ -112,7 +132,7 @@ def merge(base: SourcedParams, override: SourcedParams) -> SourcedParams:
 def _merge_into(base: dict, override: dict, at: KeyPath, locations: dict, new_locations: dict) -> dict:
     merged = dict(base)
     for key, value in override.items():
-        path = at + (key,)
+        path = (*at, key)
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             locations[path] = new_locations[path]
             merged[key] = _merge_into(merged[key], value, path, locations, new_locations)
@@ -139,8 +159,8 @@ class _NodeReader:
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
-                self.locations[at + (index,)] = self._where(item)
-                items.append(self.read(item, at + (index,)))
+                self.locations[(*at, index)] = self._where(item)
+                items.append(self.read(item, (*at, index)))
             return items
         return self.constructor.construct_object(node, deep=True)
 
@@ -151,13 +171,16 @@ class _NodeReader:
         for key_node, value_node in node.value:
             key = self.constructor.construct_object(key_node, deep=True)
             if not isinstance(key, str):
-                self.problems.append(ParamsProblem(
-                    self._where(key_node), dotted(at),
-                    f"key {key!r} is not a string; quote it (\"{key}\") or rename it",
-                ))
+                self.problems.append(
+                    ParamsProblem(
+                        self._where(key_node),
+                        dotted(at),
+                        f'key {key!r} is not a string; quote it ("{key}") or rename it',
+                    )
+                )
                 continue
-            self.locations[at + (key,)] = self._where(key_node)
-            result[key] = self.read(value_node, at + (key,))
+            self.locations[(*at, key)] = self._where(key_node)
+            result[key] = self.read(value_node, (*at, key))
         return result
 
     def _check_duplicates(self, node: yaml.MappingNode, at: KeyPath) -> None:
@@ -168,11 +191,14 @@ class _NodeReader:
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in seen:
-                self.problems.append(ParamsProblem(
-                    Location(self.path, line), dotted(at + (key,)),
-                    f"duplicate key (first written at line {seen[key]}); YAML would silently keep "
-                    f"only the last one. Fix: remove one of them",
-                ))
+                self.problems.append(
+                    ParamsProblem(
+                        Location(self.path, line),
+                        dotted((*at, key)),
+                        f"duplicate key (first written at line {seen[key]}); YAML would silently keep "
+                        f"only the last one. Fix: remove one of them",
+                    )
+                )
             seen.setdefault(key, line)
 
     def _where(self, node: yaml.Node) -> Location:
@@ -185,4 +211,3 @@ def dotted(path: KeyPath) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
-

@@ -16,11 +16,20 @@ from stackyard.aws import DeployedStack, ResourceChange
 
 # Resources whose replacement or removal loses data (issue: databases, buckets, tables, user
 # pools, secrets, queues), and the keys that encrypt such data.
-STATEFUL_TYPES = frozenset({
-    "AWS::RDS::DBCluster", "AWS::RDS::DBInstance", "AWS::S3::Bucket", "AWS::DynamoDB::Table",
-    "AWS::DynamoDB::GlobalTable", "AWS::Cognito::UserPool", "AWS::SecretsManager::Secret", "AWS::SQS::Queue",
-    "AWS::KMS::Key", "AWS::EFS::FileSystem",
-})
+STATEFUL_TYPES = frozenset(
+    {
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+        "AWS::S3::Bucket",
+        "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::Cognito::UserPool",
+        "AWS::SecretsManager::Secret",
+        "AWS::SQS::Queue",
+        "AWS::KMS::Key",
+        "AWS::EFS::FileSystem",
+    }
+)
 NESTED_STACK = "AWS::CloudFormation::Stack"
 SUB_NAMES = re.compile(r"\$\{(?!!)([^}]+)\}")  # ${Name} and ${Name.Attribute}; ${!Literal} is text
 
@@ -31,8 +40,13 @@ class Action(Enum):
     UNCHANGED = "unchanged"
 
 
-def action_for(local_template: dict[str, Any], parameters: dict[str, str], tags: dict[str, str],
-               deployed: DeployedStack | None, deployed_template: dict[str, Any] | None) -> Action:
+def action_for(
+    local_template: dict[str, Any],
+    parameters: dict[str, str],
+    tags: dict[str, str],
+    deployed: DeployedStack | None,
+    deployed_template: dict[str, Any] | None,
+) -> Action:
     """CREATE for a stack not deployed, UNCHANGED when template, parameters and tags all match.
 
     A stack whose last operation rolled back is never skipped: what it holds may not be what its
@@ -42,8 +56,7 @@ def action_for(local_template: dict[str, Any], parameters: dict[str, str], tags:
         return Action.CREATE
     if deployed.status.endswith("ROLLBACK_COMPLETE"):
         return Action.UPDATE
-    same = (deployed_template == local_template and deployed.parameters == parameters
-            and deployed.tags == tags)
+    same = deployed_template == local_template and deployed.parameters == parameters and deployed.tags == tags
     return Action.UNCHANGED if same else Action.UPDATE
 
 
@@ -65,8 +78,9 @@ class ExportChange:
     kind: str  # "removed" or "changed"
 
 
-def export_changes(old_template: dict[str, Any], new_template: dict[str, Any],
-                   changes: list[ResourceChange]) -> list[ExportChange]:
+def export_changes(
+    old_template: dict[str, Any], new_template: dict[str, Any], changes: list[ResourceChange]
+) -> list[ExportChange]:
     """Exports the update would remove, or whose value it would change (a new expression, or a
     resource it refers to being replaced)."""
     replaced = {change.logical_id for change in changes if not change.nested_in and change.replacement == "True"}

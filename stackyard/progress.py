@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -25,19 +25,21 @@ CHANGE_COLUMNS = ("action", "logical id", "type", "replacement", "")
 
 
 class Progress:
-    def __init__(self, env: str, stacks: list[str], log_file: Path, out: TextIO | None = None,
-                 live: bool | None = None):
+    def __init__(
+        self, env: str, stacks: list[str], log_file: Path, out: TextIO | None = None, live: bool | None = None
+    ):
         self.env = env
         self.out = out or sys.stdout
         self.log_file = log_file
         log_file.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_file.open("a", encoding="utf-8")
         self._lock = threading.Lock()
-        self._states = {stack: "waiting" for stack in stacks}
+        self._states = dict.fromkeys(stacks, "waiting")
         self._width = max([len(stack) for stack in stacks] + [8])
         live = self.out.isatty() if live is None else live
-        self._live = Live(self._board(), console=Console(file=self.out), refresh_per_second=4,
-                          transient=True) if live else None
+        self._live = (
+            Live(self._board(), console=Console(file=self.out), refresh_per_second=4, transient=True) if live else None
+        )
         if self._live:
             self._live.start()
 
@@ -50,7 +52,7 @@ class Progress:
         self.line(stack, text)
 
     def line(self, stack: str, text: str) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%H:%M:%S")
+        stamp = datetime.now(UTC).strftime("%H:%M:%S")
         message = f"{stamp} {self.env} {stack:<{self._width}} {text}"
         with self._lock:
             self._log.write(message + "\n")
@@ -63,21 +65,28 @@ class Progress:
     def event(self, stack: str, event: StackEvent, started: datetime) -> None:
         elapsed = (event.timestamp - started).total_seconds()
         reason = f"  {event.reason}" if event.reason else ""
-        self.line(stack, f"{event.logical_id:<28} {event.resource_type:<36} {event.status:<28} "
-                         f"+{max(elapsed, 0):5.1f}s{reason}")
+        self.line(
+            stack,
+            f"{event.logical_id:<28} {event.resource_type:<36} {event.status:<28} +{max(elapsed, 0):5.1f}s{reason}",
+        )
 
     def change_set(self, stack: str, changes: list[ResourceChange]) -> None:
-        rows = [CHANGE_COLUMNS] + [(
-            change.action,
-            f"{change.nested_in}/{change.logical_id}" if change.nested_in else change.logical_id,
-            change.resource_type,
-            change.replacement or "-",
-            "LOSES DATA" if is_risky(change) else ("stateful" if is_stateful(change) else ""),
-        ) for change in changes]
+        rows = [CHANGE_COLUMNS] + [
+            (
+                change.action,
+                f"{change.nested_in}/{change.logical_id}" if change.nested_in else change.logical_id,
+                change.resource_type,
+                change.replacement or "-",
+                "LOSES DATA" if is_risky(change) else ("stateful" if is_stateful(change) else ""),
+            )
+            for change in changes
+        ]
         widths = [max(len(row[column]) for row in rows) for column in range(len(CHANGE_COLUMNS))]
         self.line(stack, f"change set: {len(changes)} change{'s' if len(changes) != 1 else ''}")
         for row in rows:
-            self.line(stack, "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            self.line(
+                stack, "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
+            )
 
     def ask(self, question: str) -> str:
         """A question on the terminal, with the live board paused."""

@@ -16,16 +16,18 @@ def generate_summary(result: GenerateResult, seconds: float, out: TextIO) -> Non
     # A nested stack resource only stands for its child's resources, so it is not counted itself.
     for build in result.builds:
         for stack in build.stacks.values():
-            rows.append((
-                build.environment,
-                stack.name,
-                str(sum(rendered.resource_count for rendered in stack.templates) - len(stack.nested)),
-                str(len(stack.templates)),
-                str(len(stack.exports)),
-                str(len(stack.imports)),
-                ", ".join(build.dependencies[stack.name]) or "-",
-                _stack_lint(result, stack, build.environment),
-            ))
+            rows.append(
+                (
+                    build.environment,
+                    stack.name,
+                    str(sum(rendered.resource_count for rendered in stack.templates) - len(stack.nested)),
+                    str(len(stack.templates)),
+                    str(len(stack.exports)),
+                    str(len(stack.imports)),
+                    ", ".join(build.dependencies[stack.name]) or "-",
+                    _stack_lint(result, stack, build.environment),
+                )
+            )
     _table(rows, out)
     templates = sum(len(stack.templates) for build in result.builds for stack in build.stacks.values())
     writes = result.writes
@@ -40,8 +42,10 @@ def generate_summary(result: GenerateResult, seconds: float, out: TextIO) -> Non
         print("lint: skipped", file=out)
     else:
         verdict = "clean" if lint.clean else _count(len(lint.findings), "finding")
-        print(f"lint: {verdict} with cfn-lint {lint.cfn_lint_version} ({lint.linted} linted, "
-              f"{lint.cached} known clean)", file=out)
+        print(
+            f"lint: {verdict} with cfn-lint {lint.cfn_lint_version} ({lint.linted} linted, {lint.cached} known clean)",
+            file=out,
+        )
         for finding in lint.findings:
             print(f"  {finding}", file=out)
     print(f"done in {seconds:.2f} s", file=out)
@@ -67,7 +71,7 @@ def _stack_lint(result: GenerateResult, stack: RenderedStack, env: str) -> str:
 def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip(), file=out)
 
 
 def _count(number: int, noun: str) -> str:

@@ -28,8 +28,12 @@ class Outcome:
         return self.result not in ("failed", "skipped")
 
 
-def run_graph(order: Sequence[str], needs: Mapping[str, Sequence[str]], work: Callable[[str], Outcome],
-              concurrency: int = DEFAULT_CONCURRENCY) -> dict[str, Outcome]:
+def run_graph(
+    order: Sequence[str],
+    needs: Mapping[str, Sequence[str]],
+    work: Callable[[str], Outcome],
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> dict[str, Outcome]:
     """Run `work(stack)` for every stack of `order` once all of `needs[stack]` succeeded.
 
     `order` breaks ties (stacks ready together start in its order). A StackyardError raised by

@@ -33,12 +33,19 @@ class Recovery(Enum):
 
 class UnknownStatusError(StackyardError):
     def __init__(self, stack: str, status: str):
-        super().__init__(f"stack {stack}: status {status} is unknown to stackyard, so it cannot tell whether the "
-                         f"stack is safe to change. Fix: look at the stack in the console, or upgrade stackyard")
+        super().__init__(
+            f"stack {stack}: status {status} is unknown to stackyard, so it cannot tell whether the "
+            f"stack is safe to change. Fix: look at the stack in the console, or upgrade stackyard"
+        )
 
 
-_READY = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
-          "IMPORT_ROLLBACK_COMPLETE"}
+_READY = {
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+}
 _FIRST_CREATE_FAILED = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"}
 
 
@@ -63,9 +70,11 @@ def classify(stack: str, status: str | None) -> StackState:
 def recovery_before_deploy(stack: str, state: StackState) -> Recovery:
     """What a deploy does first about a stack in `state`."""
     if state is StackState.DELETE_FAILED:
-        raise StackyardError(f"stack {stack} failed to delete earlier and is stuck; stackyard will not update it. "
-                             f"Fix: see its events for the resource that could not be deleted, remove or retain "
-                             f"it, and run deploy.py --delete for the stack")
+        raise StackyardError(
+            f"stack {stack} failed to delete earlier and is stuck; stackyard will not update it. "
+            f"Fix: see its events for the resource that could not be deleted, remove or retain "
+            f"it, and run deploy.py --delete for the stack"
+        )
     return {
         StackState.MISSING: Recovery.CREATE,
         StackState.REVIEW: Recovery.CREATE,

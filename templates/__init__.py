@@ -19,5 +19,20 @@ from templates import (
 )
 
 # The order stacks are listed in; deploy order is derived from their imports and exports.
-STACK_MODULES = (network, storage, alerts, messaging, auth, database, tables, functions, roles, compute, containers,
-                 edge_global, edge, dashboard, ci)
+STACK_MODULES = (
+    network,
+    storage,
+    alerts,
+    messaging,
+    auth,
+    database,
+    tables,
+    functions,
+    roles,
+    compute,
+    containers,
+    edge_global,
+    edge,
+    dashboard,
+    ci,
+)

@@ -16,23 +16,26 @@ from templates.common import import_value
 FIVE_MINUTES = 300
 
 
-def add_alarm(template: Template, config: EnvironmentConfig, title: str, summary: str, severity: str,
-              **condition) -> Alarm:
+def add_alarm(
+    template: Template, config: EnvironmentConfig, title: str, summary: str, severity: str, **condition
+) -> Alarm:
     """An alarm that notifies the `severity` topic when it fires and when it recovers.
 
     `condition` holds the Alarm properties that say what is measured and when it fires
     (MetricName, Namespace, Dimensions or Metrics, Statistic, Threshold, ...).
     """
     topic = import_value(config, topic_export(severity))
-    return template.add_resource(Alarm(
-        title,
-        AlarmName=f"{config.app}-{config.environment} {summary}",
-        AlarmDescription=f"{severity.upper()}: {summary}",
-        AlarmActions=[topic],
-        OKActions=[topic],
-        TreatMissingData=condition.pop("TreatMissingData", "notBreaching"),
-        **condition,
-    ))
+    return template.add_resource(
+        Alarm(
+            title,
+            AlarmName=f"{config.app}-{config.environment} {summary}",
+            AlarmDescription=f"{severity.upper()}: {summary}",
+            AlarmActions=[topic],
+            OKActions=[topic],
+            TreatMissingData=condition.pop("TreatMissingData", "notBreaching"),
+            **condition,
+        )
+    )
 
 
 def dimensions(**values) -> list[MetricDimension]:

@@ -27,28 +27,30 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     key = _key(template, config)
     emails = {"critical": config.monitoring.critical_emails, "warning": config.monitoring.warning_emails}
     topics = [_topic(template, config, severity, emails[severity], key) for severity in SEVERITIES]
-    template.add_resource(TopicPolicy(
-        "AlertTopicsPolicy",
-        Topics=[Ref(topic) for topic in topics],
-        PolicyDocument=document(
-            Statement(
-                Sid="CloudWatchAlarmsPublish",
-                Effect=Allow,
-                Principal=Principal("Service", "cloudwatch.amazonaws.com"),
-                Action=[awacs.sns.Publish],
-                Resource=[Ref(topic) for topic in topics],
-                Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
+    template.add_resource(
+        TopicPolicy(
+            "AlertTopicsPolicy",
+            Topics=[Ref(topic) for topic in topics],
+            PolicyDocument=document(
+                Statement(
+                    Sid="CloudWatchAlarmsPublish",
+                    Effect=Allow,
+                    Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+                    Action=[awacs.sns.Publish],
+                    Resource=[Ref(topic) for topic in topics],
+                    Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
+                ),
+                Statement(
+                    Sid="DenyInsecureTransport",
+                    Effect=Deny,
+                    Principal=Principal("*"),
+                    Action=[awacs.sns.Publish, awacs.sns.Subscribe],
+                    Resource=[Ref(topic) for topic in topics],
+                    Condition=Condition(Bool({"aws:SecureTransport": "false"})),
+                ),
             ),
-            Statement(
-                Sid="DenyInsecureTransport",
-                Effect=Deny,
-                Principal=Principal("*"),
-                Action=[awacs.sns.Publish, awacs.sns.Subscribe],
-                Resource=[Ref(topic) for topic in topics],
-                Condition=Condition(Bool({"aws:SecureTransport": "false"})),
-            ),
-        ),
-    ))
+        )
+    )
     return StackTemplates(NAME, tag_resources(template, config))
 
 
@@ -57,41 +59,49 @@ def topic_export(severity: str) -> str:
 
 
 def _key(template: Template, config: EnvironmentConfig) -> Key:
-    key = template.add_resource(Key(
-        "AlertTopicsKey",
-        Description=f"Encrypts the {config.app} {config.environment} alert topics; CloudWatch may use it to publish",
-        EnableKeyRotation=True,
-        KeyPolicy=document(
-            Statement(
-                Sid="AccountAdministersKeyThroughIam",
-                Effect=Allow,
-                Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
-                Action=[awacs.kms.Action("*")],
-                Resource=["*"],
+    key = template.add_resource(
+        Key(
+            "AlertTopicsKey",
+            Description=f"Encrypts the {config.app} {config.environment} alert topics; CloudWatch may use it to publish",
+            EnableKeyRotation=True,
+            KeyPolicy=document(
+                Statement(
+                    Sid="AccountAdministersKeyThroughIam",
+                    Effect=Allow,
+                    Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
+                    Action=[awacs.kms.Action("*")],
+                    Resource=["*"],
+                ),
+                Statement(
+                    Sid="CloudWatchAlarmsEncryptMessages",
+                    Effect=Allow,
+                    Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+                    Action=[awacs.kms.Decrypt, awacs.kms.GenerateDataKey],
+                    Resource=["*"],
+                    Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
+                ),
             ),
-            Statement(
-                Sid="CloudWatchAlarmsEncryptMessages",
-                Effect=Allow,
-                Principal=Principal("Service", "cloudwatch.amazonaws.com"),
-                Action=[awacs.kms.Decrypt, awacs.kms.GenerateDataKey],
-                Resource=["*"],
-                Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
-            ),
-        ),
-    ))
-    template.add_resource(Alias(
-        "AlertTopicsKeyAlias", AliasName=f"alias/{config.app}-{config.environment}-alerts", TargetKeyId=Ref(key),
-    ))
+        )
+    )
+    template.add_resource(
+        Alias(
+            "AlertTopicsKeyAlias",
+            AliasName=f"alias/{config.app}-{config.environment}-alerts",
+            TargetKeyId=Ref(key),
+        )
+    )
     return key
 
 
 def _topic(template: Template, config: EnvironmentConfig, severity: str, emails: list[str], key: Key) -> Topic:
-    topic = template.add_resource(Topic(
-        f"{severity.capitalize()}Topic",
-        TopicName=f"{config.app}-{config.environment}-{severity}",
-        DisplayName=f"{config.app} {config.environment} {severity}",
-        KmsMasterKeyId=GetAtt(key, "Arn"),
-        Subscription=[Subscription(Protocol="email", Endpoint=email) for email in emails],
-    ))
+    topic = template.add_resource(
+        Topic(
+            f"{severity.capitalize()}Topic",
+            TopicName=f"{config.app}-{config.environment}-{severity}",
+            DisplayName=f"{config.app} {config.environment} {severity}",
+            KmsMasterKeyId=GetAtt(key, "Arn"),
+            Subscription=[Subscription(Protocol="email", Endpoint=email) for email in emails],
+        )
+    )
     export(template, config, topic_export(severity), Ref(topic), f"SNS topic for {severity} alarms")
     return topic

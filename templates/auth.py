@@ -31,7 +31,8 @@ from troposphere.kms import Key
 from troposphere.secretsmanager import Secret
 from troposphere.ssm import Parameter as SsmParameter
 
-from stackyard.config import AppClient, Auth as AuthConfig, EnvironmentConfig, GoogleSignIn
+from stackyard.config import AppClient, EnvironmentConfig, GoogleSignIn
+from stackyard.config import Auth as AuthConfig
 from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
 from templates.policies import document
 
@@ -39,11 +40,17 @@ NAME = "auth"
 GOOGLE = "Google"
 OAUTH_SCOPES = ["openid", "email", "profile"]
 CLIENT_LABELS = {"spa": "SPA client", "server": "server-side web client"}
-CLIENT_DESCRIPTIONS = {"spa": "App client id of the SPA (no secret)",
-                       "server": "App client id of the server-side web app (its secret in Secrets Manager)"}
+CLIENT_DESCRIPTIONS = {
+    "spa": "App client id of the SPA (no secret)",
+    "server": "App client id of the server-side web app (its secret in Secrets Manager)",
+}
 # Cognito's defaults, written out so a change of default never changes the pool silently.
 PASSWORD_POLICY = PasswordPolicy(
-    MinimumLength=8, RequireLowercase=True, RequireUppercase=True, RequireNumbers=True, RequireSymbols=True,
+    MinimumLength=8,
+    RequireLowercase=True,
+    RequireUppercase=True,
+    RequireNumbers=True,
+    RequireSymbols=True,
     TemporaryPasswordValidityDays=7,
 )
 
@@ -53,10 +60,15 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, f"auth ({_contents(auth)})")
     pool = _user_pool(template, config)
     for precedence, (group, description) in enumerate(auth.groups.items()):
-        template.add_resource(UserPoolGroup(
-            f"{pascal(group.lower())}Group", UserPoolId=Ref(pool), GroupName=group, Description=description,
-            Precedence=precedence,
-        ))
+        template.add_resource(
+            UserPoolGroup(
+                f"{pascal(group.lower())}Group",
+                UserPoolId=Ref(pool),
+                GroupName=group,
+                Description=description,
+                Precedence=precedence,
+            )
+        )
     google = _google(template, auth.google, pool) if auth.google else None
     clients = {key: _client(template, config, pool, key, client, google) for key, client in auth.clients.items()}
     domain = _hosted_ui(template, config, pool) if auth.hosted_ui_prefix else None
@@ -80,9 +92,13 @@ def hosted_ui_domain(config: EnvironmentConfig) -> str:
 
 
 def _contents(auth: AuthConfig) -> str:
-    parts = ["Cognito user pool", "role groups" if auth.groups else None,
-             *(CLIENT_LABELS[client.type] for client in auth.clients.values()),
-             "Google sign-in" if auth.google else None, "hosted UI" if auth.hosted_ui_prefix else None]
+    parts = [
+        "Cognito user pool",
+        "role groups" if auth.groups else None,
+        *(CLIENT_LABELS[client.type] for client in auth.clients.values()),
+        "Google sign-in" if auth.google else None,
+        "hosted UI" if auth.hosted_ui_prefix else None,
+    ]
     return ", ".join(part for part in parts if part)
 
 
@@ -106,8 +122,14 @@ def _user_pool(template: Template, config: EnvironmentConfig) -> UserPool:
     return template.add_resource(keep_on_delete(pool, config))
 
 
-def _client(template: Template, config: EnvironmentConfig, pool: UserPool, key: str, client: AppClient,
-            google: UserPoolIdentityProvider | None) -> UserPoolClient:
+def _client(
+    template: Template,
+    config: EnvironmentConfig,
+    pool: UserPool,
+    key: str,
+    client: AppClient,
+    google: UserPoolIdentityProvider | None,
+) -> UserPoolClient:
     auth, server = config.auth, client.type == "server"
     resource = UserPoolClient(
         f"{pascal(key)}Client",
@@ -116,8 +138,9 @@ def _client(template: Template, config: EnvironmentConfig, pool: UserPool, key: 
         GenerateSecret=server,
         # A server signs users in with the code grant and refreshes; a browser also signs in with SRP,
         # so no password ever travels in the clear to Cognito.
-        ExplicitAuthFlows=(["ALLOW_REFRESH_TOKEN_AUTH"] if server
-                           else ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
+        ExplicitAuthFlows=(
+            ["ALLOW_REFRESH_TOKEN_AUTH"] if server else ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+        ),
         PreventUserExistenceErrors="ENABLED",
         EnableTokenRevocation=True,
         AccessTokenValidity=auth.access_token_hours,
@@ -133,7 +156,8 @@ def _client(template: Template, config: EnvironmentConfig, pool: UserPool, key: 
         if client.logout_urls:
             resource.LogoutURLs = client.logout_urls
         resource.SupportedIdentityProviders = ([] if client.federated_only else ["COGNITO"]) + (
-            [GOOGLE] if google else [])
+            [GOOGLE] if google else []
+        )
         if google:
             resource.DependsOn = [google.title]  # the provider must exist before a client names it
     return template.add_resource(resource)
@@ -141,43 +165,58 @@ def _client(template: Template, config: EnvironmentConfig, pool: UserPool, key: 
 
 def _google(template: Template, google: GoogleSignIn, pool: UserPool) -> UserPoolIdentityProvider:
     """Google sign-in; its client secret stays in Secrets Manager, resolved by CloudFormation at deploy time."""
-    return template.add_resource(UserPoolIdentityProvider(
-        "GoogleIdentityProvider",
-        UserPoolId=Ref(pool),
-        ProviderName=GOOGLE,
-        ProviderType=GOOGLE,
-        ProviderDetails={
-            "client_id": google.client_id,
-            "client_secret": google.client_secret.dynamic_reference(),
-            "authorize_scopes": " ".join(OAUTH_SCOPES),
-        },
-        # Google's verified flag too, so a Google user's email counts as verified like an invited user's.
-        AttributeMapping={"email": "email", "email_verified": "email_verified", "name": "name", "username": "sub"},
-    ))
+    return template.add_resource(
+        UserPoolIdentityProvider(
+            "GoogleIdentityProvider",
+            UserPoolId=Ref(pool),
+            ProviderName=GOOGLE,
+            ProviderType=GOOGLE,
+            ProviderDetails={
+                "client_id": google.client_id,
+                "client_secret": google.client_secret.dynamic_reference(),
+                "authorize_scopes": " ".join(OAUTH_SCOPES),
+            },
+            # Google's verified flag too, so a Google user's email counts as verified like an invited user's.
+            AttributeMapping={"email": "email", "email_verified": "email_verified", "name": "name", "username": "sub"},
+        )
+    )
 
 
 def _hosted_ui(template: Template, config: EnvironmentConfig, pool: UserPool) -> Sub:
     """Cognito's hosted UI domain, where the code grant and federated sign-in happen; returns its host name."""
-    domain = template.add_resource(UserPoolDomain(
-        "HostedUiDomain", UserPoolId=Ref(pool), Domain=hosted_ui_domain(config),
-    ))
+    domain = template.add_resource(
+        UserPoolDomain(
+            "HostedUiDomain",
+            UserPoolId=Ref(pool),
+            Domain=hosted_ui_domain(config),
+        )
+    )
     host = Sub("${Prefix}.auth.${AWS::Region}.amazoncognito.com", Prefix=Ref(domain))
     export(template, config, "HostedUiDomain", host, "Cognito hosted UI domain (sign-in, code grant, Google)")
     return host
 
 
-def _app_parameters(template: Template, config: EnvironmentConfig, pool: UserPool, client: UserPoolClient,
-                    domain: Sub | None) -> None:
+def _app_parameters(
+    template: Template, config: EnvironmentConfig, pool: UserPool, client: UserPoolClient, domain: Sub | None
+) -> None:
     """What the app reads at startup (seed 002 §2.8): ids and domain in SSM, a client secret in Secrets Manager."""
     path = f"/{config.app}/{config.environment}/{config.auth.parameters.path}"
-    values = {"UserPoolId": ("user-pool-id", Ref(pool), "Cognito user pool id"),
-              "ClientId": ("client-id", Ref(client), "Cognito app client id")}
+    values = {
+        "UserPoolId": ("user-pool-id", Ref(pool), "Cognito user pool id"),
+        "ClientId": ("client-id", Ref(client), "Cognito app client id"),
+    }
     if domain is not None:
         values["Domain"] = ("domain", domain, "Cognito hosted UI domain")
     for name, (leaf, value, description) in values.items():
-        parameter = template.add_resource(SsmParameter(
-            f"{name}Parameter", Name=f"{path}/{leaf}", Type="String", Value=value, Description=description,
-        ))
+        parameter = template.add_resource(
+            SsmParameter(
+                f"{name}Parameter",
+                Name=f"{path}/{leaf}",
+                Type="String",
+                Value=value,
+                Description=description,
+            )
+        )
         export(template, config, f"Cognito{name}ParameterName", Ref(parameter), f"SSM parameter: {description}")
     if config.auth.clients[config.auth.parameters.client].type == "server":
         _client_secret(template, config, client, f"{path}/client-secret")
@@ -190,25 +229,31 @@ def _client_secret(template: Template, config: EnvironmentConfig, client: UserPo
     kms:Decrypt on this key as well. Neither is kept on stack delete: both only mirror the client,
     which goes with the stack.
     """
-    key = template.add_resource(Key(
-        "ClientSecretKey",
-        Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
-        EnableKeyRotation=True,
-        PendingWindowInDays=7,
-        KeyPolicy=document(Statement(
-            Sid="AccountAdministersKeyThroughIam",
-            Effect=Allow,
-            Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
-            Action=[awacs.kms.Action("*")],
-            Resource=["*"],
-        )),
-    ))
-    secret = template.add_resource(Secret(
-        "ClientSecret",
-        Name=name,
-        Description=f"Cognito app client secret of {config.app} {config.environment} (COGNITO_CLIENT_SECRET)",
-        KmsKeyId=Ref(key),
-        SecretString=GetAtt(client, "ClientSecret"),
-    ))
+    key = template.add_resource(
+        Key(
+            "ClientSecretKey",
+            Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
+            EnableKeyRotation=True,
+            PendingWindowInDays=7,
+            KeyPolicy=document(
+                Statement(
+                    Sid="AccountAdministersKeyThroughIam",
+                    Effect=Allow,
+                    Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
+                    Action=[awacs.kms.Action("*")],
+                    Resource=["*"],
+                )
+            ),
+        )
+    )
+    secret = template.add_resource(
+        Secret(
+            "ClientSecret",
+            Name=name,
+            Description=f"Cognito app client secret of {config.app} {config.environment} (COGNITO_CLIENT_SECRET)",
+            KmsKeyId=Ref(key),
+            SecretString=GetAtt(client, "ClientSecret"),
+        )
+    )
     export(template, config, "CognitoClientSecretArn", Ref(secret), "Secrets Manager ARN of the app client secret")
     export(template, config, "CognitoClientSecretKeyArn", GetAtt(key, "Arn"), "KMS key of the app client secret")

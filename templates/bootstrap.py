@@ -28,23 +28,37 @@ OLD_VERSIONS_EXPIRE_AFTER_DAYS = 30
 def build() -> Template:
     template = Template(Description="stackyard: artifact bucket for nested templates and Lambda code")
     template.set_version(TEMPLATE_VERSION)
-    bucket = template.add_resource(Bucket(
-        "ArtifactBucket",
-        BucketName=Sub("stackyard-artifacts-${AWS::AccountId}-${AWS::Region}"),
-        VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
-        LifecycleConfiguration=LifecycleConfiguration(Rules=[
-            LifecycleRule(Id="expire-old-versions", Status="Enabled", NoncurrentVersionExpiration=(
-                NoncurrentVersionExpiration(NoncurrentDays=OLD_VERSIONS_EXPIRE_AFTER_DAYS))),
-            LifecycleRule(Id="abort-incomplete-multipart-uploads", Status="Enabled",
-                          AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1)),
-        ]),
-        Tags=Tags(ManagedBy=MANAGED_BY),
-        **private_encrypted(),
-    ))
-    template.add_resource(BucketPolicy(
-        "ArtifactBucketPolicy", Bucket=Ref(bucket),
-        PolicyDocument=document(deny_insecure_transport(GetAtt(bucket, "Arn"))),
-    ))
+    bucket = template.add_resource(
+        Bucket(
+            "ArtifactBucket",
+            BucketName=Sub("stackyard-artifacts-${AWS::AccountId}-${AWS::Region}"),
+            VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
+            LifecycleConfiguration=LifecycleConfiguration(
+                Rules=[
+                    LifecycleRule(
+                        Id="expire-old-versions",
+                        Status="Enabled",
+                        NoncurrentVersionExpiration=(
+                            NoncurrentVersionExpiration(NoncurrentDays=OLD_VERSIONS_EXPIRE_AFTER_DAYS)
+                        ),
+                    ),
+                    LifecycleRule(
+                        Id="abort-incomplete-multipart-uploads",
+                        Status="Enabled",
+                        AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
+                    ),
+                ]
+            ),
+            Tags=Tags(ManagedBy=MANAGED_BY),
+            **private_encrypted(),
+        )
+    )
+    template.add_resource(
+        BucketPolicy(
+            "ArtifactBucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=document(deny_insecure_transport(GetAtt(bucket, "Arn"))),
+        )
+    )
     template.add_output(Output("BucketName", Description="Artifact bucket", Value=Ref(bucket)))
     return template
-

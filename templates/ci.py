@@ -32,24 +32,37 @@ from templates.policies import document
 
 NAME = "ci"
 AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks GitHub's token for
-ECR_PUSH = [awacs.ecr.BatchCheckLayerAvailability, awacs.ecr.InitiateLayerUpload, awacs.ecr.UploadLayerPart,
-            awacs.ecr.CompleteLayerUpload, awacs.ecr.PutImage, awacs.ecr.BatchGetImage,
-            awacs.ecr.GetDownloadUrlForLayer]
+ECR_PUSH = [
+    awacs.ecr.BatchCheckLayerAvailability,
+    awacs.ecr.InitiateLayerUpload,
+    awacs.ecr.UploadLayerPart,
+    awacs.ecr.CompleteLayerUpload,
+    awacs.ecr.PutImage,
+    awacs.ecr.BatchGetImage,
+    awacs.ecr.GetDownloadUrlForLayer,
+]
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, "ci (GitHub Actions OIDC deploy role)")
     provider = _provider(template, config)
-    role = template.add_resource(Role(
-        "DeployRole",
-        # A stable name, so a workflow's role-to-assume can be written before the first deploy.
-        RoleName=role_name(config),
-        Description=f"GitHub Actions deploys of {config.ci.org}/{config.ci.repo} to {config.app} {config.environment}",
-        AssumeRolePolicyDocument=_trust(config, provider),
-        Policies=[Policy(PolicyName="deploy", PolicyDocument=document(*_permissions(config)))],
-    ))
-    export(template, config, "DeployRoleArn", GetAtt(role, "Arn"),
-           "Role GitHub Actions assumes (aws-actions/configure-aws-credentials role-to-assume)")
+    role = template.add_resource(
+        Role(
+            "DeployRole",
+            # A stable name, so a workflow's role-to-assume can be written before the first deploy.
+            RoleName=role_name(config),
+            Description=f"GitHub Actions deploys of {config.ci.org}/{config.ci.repo} to {config.app} {config.environment}",
+            AssumeRolePolicyDocument=_trust(config, provider),
+            Policies=[Policy(PolicyName="deploy", PolicyDocument=document(*_permissions(config)))],
+        )
+    )
+    export(
+        template,
+        config,
+        "DeployRoleArn",
+        GetAtt(role, "Arn"),
+        "Role GitHub Actions assumes (aws-actions/configure-aws-credentials role-to-assume)",
+    )
     return StackTemplates(NAME, tag_resources(template, config))
 
 
@@ -62,14 +75,21 @@ def _provider(template: Template, config: EnvironmentConfig):
     fixed by the account and the URL)."""
     if not config.ci.create_provider:
         return Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{GITHUB_OIDC_HOST}")
-    provider = template.add_resource(OIDCProvider(
-        "GitHubOidcProvider",
-        Url=f"https://{GITHUB_OIDC_HOST}",
-        ClientIdList=[AUDIENCE],
-        # No ThumbprintList: IAM trusts GitHub's certificate through its own root CAs.
-    ))
-    export(template, config, "GitHubOidcProviderArn", Ref(provider),
-           "The account's GitHub OIDC provider, which the account's other environments trust")
+    provider = template.add_resource(
+        OIDCProvider(
+            "GitHubOidcProvider",
+            Url=f"https://{GITHUB_OIDC_HOST}",
+            ClientIdList=[AUDIENCE],
+            # No ThumbprintList: IAM trusts GitHub's certificate through its own root CAs.
+        )
+    )
+    export(
+        template,
+        config,
+        "GitHubOidcProviderArn",
+        Ref(provider),
+        "The account's GitHub OIDC provider, which the account's other environments trust",
+    )
     return Ref(provider)
 
 
@@ -78,19 +98,28 @@ def _trust(config: EnvironmentConfig, provider):
     audience = {f"{GITHUB_OIDC_HOST}:aud": AUDIENCE}
     statements = []
     if config.ci.subjects:
-        statements.append(Statement(
-            Sid="ExactSubjects", Effect=Allow, Principal=Principal("Federated", provider),
-            Action=[AssumeRoleWithWebIdentity],
-            Condition=Condition(StringEquals({**audience, f"{GITHUB_OIDC_HOST}:sub": config.ci.subjects})),
-        ))
+        statements.append(
+            Statement(
+                Sid="ExactSubjects",
+                Effect=Allow,
+                Principal=Principal("Federated", provider),
+                Action=[AssumeRoleWithWebIdentity],
+                Condition=Condition(StringEquals({**audience, f"{GITHUB_OIDC_HOST}:sub": config.ci.subjects})),
+            )
+        )
     if config.ci.subject_patterns:
         # Conditions of one statement all hold together, so patterns need a statement of their own.
-        statements.append(Statement(
-            Sid="SubjectPatterns", Effect=Allow, Principal=Principal("Federated", provider),
-            Action=[AssumeRoleWithWebIdentity],
-            Condition=Condition([StringEquals(audience),
-                                 StringLike({f"{GITHUB_OIDC_HOST}:sub": config.ci.subject_patterns})]),
-        ))
+        statements.append(
+            Statement(
+                Sid="SubjectPatterns",
+                Effect=Allow,
+                Principal=Principal("Federated", provider),
+                Action=[AssumeRoleWithWebIdentity],
+                Condition=Condition(
+                    [StringEquals(audience), StringLike({f"{GITHUB_OIDC_HOST}:sub": config.ci.subject_patterns})]
+                ),
+            )
+        )
     return document(*statements)
 
 
@@ -107,17 +136,29 @@ def _permissions(config: EnvironmentConfig) -> list[Statement]:
 def _frontend(config: EnvironmentConfig) -> list[Statement]:
     """`aws s3 sync --delete` of the SPA build, then a CloudFront invalidation (seed 002 §2.11)."""
     bucket_name = import_value(config, "FrontendBucketName")
-    distribution = Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}",
-                       Id=import_value(config, "DistributionId"))
+    distribution = Sub(
+        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}",
+        Id=import_value(config, "DistributionId"),
+    )
     return [
-        Statement(Sid="ListFrontendBucket", Effect=Allow, Action=[awacs.s3.ListBucket],
-                  Resource=[Sub("arn:${AWS::Partition}:s3:::${Bucket}", Bucket=bucket_name)]),
-        Statement(Sid="SyncFrontendBucket", Effect=Allow,
-                  Action=[awacs.s3.PutObject, awacs.s3.DeleteObject],
-                  Resource=[Sub("arn:${AWS::Partition}:s3:::${Bucket}/*", Bucket=bucket_name)]),
-        Statement(Sid="InvalidateDistribution", Effect=Allow,
-                  Action=[awacs.cloudfront.CreateInvalidation, awacs.cloudfront.GetInvalidation],
-                  Resource=[distribution]),
+        Statement(
+            Sid="ListFrontendBucket",
+            Effect=Allow,
+            Action=[awacs.s3.ListBucket],
+            Resource=[Sub("arn:${AWS::Partition}:s3:::${Bucket}", Bucket=bucket_name)],
+        ),
+        Statement(
+            Sid="SyncFrontendBucket",
+            Effect=Allow,
+            Action=[awacs.s3.PutObject, awacs.s3.DeleteObject],
+            Resource=[Sub("arn:${AWS::Partition}:s3:::${Bucket}/*", Bucket=bucket_name)],
+        ),
+        Statement(
+            Sid="InvalidateDistribution",
+            Effect=Allow,
+            Action=[awacs.cloudfront.CreateInvalidation, awacs.cloudfront.GetInvalidation],
+            Resource=[distribution],
+        ),
     ]
 
 
@@ -126,15 +167,22 @@ def _containers(config: EnvironmentConfig) -> list[Statement]:
 
     The names are derived, not imported: a new environment's containers stack has no service until
     its first image is pushed (image_tag: null), and CI must be able to push that image."""
-    service = Sub(f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:service/"
-                  f"{containers.cluster_name(config)}/{containers.service_name(config)}")
-    repository = Sub(f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/"
-                     f"{containers.repository_name(config)}")
+    service = Sub(
+        f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:service/"
+        f"{containers.cluster_name(config)}/{containers.service_name(config)}"
+    )
+    repository = Sub(
+        f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/"
+        f"{containers.repository_name(config)}"
+    )
     return [
         # ECR hands out registry logins for the whole account: this action has no resource to scope to.
         Statement(Sid="LogInToEcr", Effect=Allow, Action=[awacs.ecr.GetAuthorizationToken], Resource=["*"]),
-        Statement(Sid="PushImage", Effect=Allow, Action=ECR_PUSH,
-                  Resource=[repository]),
-        Statement(Sid="RollService", Effect=Allow, Action=[awacs.ecs.UpdateService, awacs.ecs.DescribeServices],
-                  Resource=[service]),
+        Statement(Sid="PushImage", Effect=Allow, Action=ECR_PUSH, Resource=[repository]),
+        Statement(
+            Sid="RollService",
+            Effect=Allow,
+            Action=[awacs.ecs.UpdateService, awacs.ecs.DescribeServices],
+            Resource=[service],
+        ),
     ]

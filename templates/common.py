@@ -62,8 +62,11 @@ class StackTemplates:
 def lambda_code(template: Template, parameter: str, description: str) -> Code:
     """The Code of a function whose package deploy uploads: the artifact bucket and the key, both parameters."""
     if ARTIFACT_BUCKET not in template.parameters:
-        template.add_parameter(Parameter(ARTIFACT_BUCKET, Type="String",
-                                         Description="The artifact bucket deploy uploads Lambda packages to"))
+        template.add_parameter(
+            Parameter(
+                ARTIFACT_BUCKET, Type="String", Description="The artifact bucket deploy uploads Lambda packages to"
+            )
+        )
     template.add_parameter(Parameter(parameter, Type="String", Description=f"S3 key of the package: {description}"))
     return Code(S3Bucket=Ref(ARTIFACT_BUCKET), S3Key=Ref(parameter))
 
@@ -79,10 +82,12 @@ def new_template(config: EnvironmentConfig, description: str, region: str | None
     check names against it) and lints for the environment's own region, plain cfn-lint included."""
     template = Template(Description=f"{config.app} {config.environment}: {description}")
     template.set_version(TEMPLATE_VERSION)
-    template.set_metadata({
-        "cfn-lint": {"config": {"regions": [region or config.region]}},
-        "Stackyard": {"Application": config.app, "Environment": config.environment},
-    })
+    template.set_metadata(
+        {
+            "cfn-lint": {"config": {"regions": [region or config.region]}},
+            "Stackyard": {"Application": config.app, "Environment": config.environment},
+        }
+    )
     return template
 
 
@@ -119,9 +124,14 @@ def name_tag(config: EnvironmentConfig, name: str) -> Tags:
 
 def export(template: Template, config: EnvironmentConfig, name: str, value, description: str) -> Output:
     """An output exported as `<app>-<env>-<name>` for other stacks to import."""
-    return template.add_output(Output(
-        name, Description=description, Value=value, Export=Export(config.export_name(name)),
-    ))
+    return template.add_output(
+        Output(
+            name,
+            Description=description,
+            Value=value,
+            Export=Export(config.export_name(name)),
+        )
+    )
 
 
 def import_value(config: EnvironmentConfig, name: str) -> ImportValue:

@@ -26,7 +26,16 @@ from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
 from templates.alarms import add_alarm, dimensions
-from templates.common import StackTemplates, export, import_list, import_value, name_tag, new_template, pascal, tag_resources
+from templates.common import (
+    StackTemplates,
+    export,
+    import_list,
+    import_value,
+    name_tag,
+    new_template,
+    pascal,
+    tag_resources,
+)
 from templates.policies import document, service_role_trust
 
 NAME = "compute"
@@ -42,37 +51,58 @@ ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device
 def build(config: EnvironmentConfig) -> StackTemplates:
     compute = config.compute
     template = new_template(config, f"compute (app server {compute.instance_type}, Amazon Linux 2023)")
-    image = template.add_parameter(Parameter(
-        "ImageId", Type="AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", Default=compute.image_parameter,
-        Description="The public SSM parameter holding the latest Amazon Linux 2023 image",
-    ))
-    log_group = template.add_resource(LogGroup(
-        "AppLogGroup", LogGroupName=app_log_group_name(config), RetentionInDays=compute.log_retention_days,
-    ))
-    role = template.add_resource(Role(
-        "AppServerRole",
-        Description=f"The {config.app} {config.environment} app server (seed 000 section 1.7)",
-        AssumeRolePolicyDocument=service_role_trust("ec2.amazonaws.com"),
-        Policies=[Policy(PolicyName="app-server", PolicyDocument=app_server_policy(config, log_group))],
-    ))
+    image = template.add_parameter(
+        Parameter(
+            "ImageId",
+            Type="AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+            Default=compute.image_parameter,
+            Description="The public SSM parameter holding the latest Amazon Linux 2023 image",
+        )
+    )
+    log_group = template.add_resource(
+        LogGroup(
+            "AppLogGroup",
+            LogGroupName=app_log_group_name(config),
+            RetentionInDays=compute.log_retention_days,
+        )
+    )
+    role = template.add_resource(
+        Role(
+            "AppServerRole",
+            Description=f"The {config.app} {config.environment} app server (seed 000 section 1.7)",
+            AssumeRolePolicyDocument=service_role_trust("ec2.amazonaws.com"),
+            Policies=[Policy(PolicyName="app-server", PolicyDocument=app_server_policy(config, log_group))],
+        )
+    )
     profile = template.add_resource(InstanceProfile("AppServerInstanceProfile", Roles=[Ref(role)]))
-    instance = template.add_resource(Instance(
-        "AppServer",
-        ImageId=Ref(image),
-        InstanceType=compute.instance_type,
-        IamInstanceProfile=Ref(profile),
-        SubnetId=Select(0, import_list(config, "PrivateSubnetIds")),
-        SecurityGroupIds=[import_value(config, "AppSecurityGroupId")],
-        MetadataOptions=MetadataOptions(HttpTokens="required", HttpEndpoint="enabled",
-                                        HttpPutResponseHopLimit=2),  # 2: containers reach IMDS through Docker's bridge
-        BlockDeviceMappings=[BlockDeviceMapping(DeviceName=ROOT_DEVICE, Ebs=EbsBlockDevice(
-            VolumeSize=compute.root_volume_gb, VolumeType="gp3", Encrypted=True, DeleteOnTermination=True,
-        ))],
-        PropagateTagsToVolumeOnCreation=True,
-        UserData=Base64(user_data(config)),
-        Tags=name_tag(config, "app-server"),
-        DependsOn=log_group.title,
-    ))
+    instance = template.add_resource(
+        Instance(
+            "AppServer",
+            ImageId=Ref(image),
+            InstanceType=compute.instance_type,
+            IamInstanceProfile=Ref(profile),
+            SubnetId=Select(0, import_list(config, "PrivateSubnetIds")),
+            SecurityGroupIds=[import_value(config, "AppSecurityGroupId")],
+            MetadataOptions=MetadataOptions(
+                HttpTokens="required", HttpEndpoint="enabled", HttpPutResponseHopLimit=2
+            ),  # 2: containers reach IMDS through Docker's bridge
+            BlockDeviceMappings=[
+                BlockDeviceMapping(
+                    DeviceName=ROOT_DEVICE,
+                    Ebs=EbsBlockDevice(
+                        VolumeSize=compute.root_volume_gb,
+                        VolumeType="gp3",
+                        Encrypted=True,
+                        DeleteOnTermination=True,
+                    ),
+                )
+            ],
+            PropagateTagsToVolumeOnCreation=True,
+            UserData=Base64(user_data(config)),
+            Tags=name_tag(config, "app-server"),
+            DependsOn=log_group.title,
+        )
+    )
     _status_alarms(template, config, instance)
     # An output, not an export: a new image or new user data replaces the instance, and CloudFormation
     # refuses to change an export another stack imports. Deploy passes it on as a parameter instead.
@@ -88,13 +118,19 @@ def app_log_group_name(config: EnvironmentConfig) -> str:
 
 def user_data(config: EnvironmentConfig) -> Sub:
     """The boot script: jinja2 fills in what generate knows, Fn::Sub what only deploy knows."""
-    settings = [("DATABASE_SECRET_ARN", "DatabaseSecretArn"), ("COGNITO_USER_POOL_ID", "UserPoolId"),
-                ("COGNITO_CLIENT_ID", "UserPoolClientId")]
+    settings = [
+        ("DATABASE_SECRET_ARN", "DatabaseSecretArn"),
+        ("COGNITO_USER_POOL_ID", "UserPoolId"),
+        ("COGNITO_CLIENT_ID", "UserPoolClientId"),
+    ]
     settings += [(f"S3_BUCKET_{_env_name(key)}", f"{pascal(key)}BucketName") for key in config.storage.buckets]
     settings += [(f"SQS_QUEUE_URL_{_env_name(key)}", f"{pascal(key)}QueueUrl") for key in config.messaging.queues]
     script = USER_DATA.get_template("app_server.sh.j2").render(
-        app=config.app, environment=config.environment, app_port=config.compute.app_port,
-        log_level=config.compute.log_level, log_group=app_log_group_name(config),
+        app=config.app,
+        environment=config.environment,
+        app_port=config.compute.app_port,
+        log_level=config.compute.log_level,
+        log_group=app_log_group_name(config),
         compose_version=config.compute.docker_compose_version,
         settings=[(name, f"${{{export_name}}}") for name, export_name in settings],
     )
@@ -103,45 +139,88 @@ def user_data(config: EnvironmentConfig) -> Sub:
 
 def app_server_policy(config: EnvironmentConfig, log_group: LogGroup):
     buckets = [import_value(config, f"{pascal(key)}BucketArn") for key in config.storage.buckets]
-    queues = [import_value(config, f"{pascal(key)}{kind}Arn")
-              for key in config.messaging.queues for kind in ("Queue", "DeadLetterQueue")]
+    queues = [
+        import_value(config, f"{pascal(key)}{kind}Arn")
+        for key in config.messaging.queues
+        for kind in ("Queue", "DeadLetterQueue")
+    ]
     secret_service = Sub("secretsmanager.${AWS::Region}.amazonaws.com")
     return document(
-        Statement(Sid="ProjectBuckets", Effect=Allow, Action=[awacs.s3.Action("*")],
-                  Resource=buckets + [Join("", [arn, "/*"]) for arn in buckets]),
+        Statement(
+            Sid="ProjectBuckets",
+            Effect=Allow,
+            Action=[awacs.s3.Action("*")],
+            Resource=buckets + [Join("", [arn, "/*"]) for arn in buckets],
+        ),
         Statement(Sid="ProjectQueues", Effect=Allow, Action=[awacs.sqs.Action("*")], Resource=queues),
-        Statement(Sid="DatabaseCredentials", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
-                  Resource=[import_value(config, "DatabaseSecretArn")]),
-        Statement(Sid="DecryptDatabaseCredentials", Effect=Allow, Action=[awacs.kms.Decrypt],
-                  Resource=[import_value(config, "DatabaseKeyArn")],
-                  Condition=Condition(StringEquals({"kms:ViaService": secret_service}))),
-        Statement(Sid="SendEmail", Effect=Allow, Action=[awacs.ses.SendEmail],
-                  Resource=[Sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*")]),
-        Statement(Sid="ManageUsers", Effect=Allow,
-                  Action=[awacs.cognito_idp.AdminCreateUser, awacs.cognito_idp.AdminSetUserPassword],
-                  Resource=[import_value(config, "UserPoolArn")]),
-        Statement(Sid="ContainerLogs", Effect=Allow,
-                  Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
-                  Resource=[GetAtt(log_group, "Arn")]),
+        Statement(
+            Sid="DatabaseCredentials",
+            Effect=Allow,
+            Action=[awacs.secretsmanager.GetSecretValue],
+            Resource=[import_value(config, "DatabaseSecretArn")],
+        ),
+        Statement(
+            Sid="DecryptDatabaseCredentials",
+            Effect=Allow,
+            Action=[awacs.kms.Decrypt],
+            Resource=[import_value(config, "DatabaseKeyArn")],
+            Condition=Condition(StringEquals({"kms:ViaService": secret_service})),
+        ),
+        Statement(
+            Sid="SendEmail",
+            Effect=Allow,
+            Action=[awacs.ses.SendEmail],
+            Resource=[Sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*")],
+        ),
+        Statement(
+            Sid="ManageUsers",
+            Effect=Allow,
+            Action=[awacs.cognito_idp.AdminCreateUser, awacs.cognito_idp.AdminSetUserPassword],
+            Resource=[import_value(config, "UserPoolArn")],
+        ),
+        Statement(
+            Sid="ContainerLogs",
+            Effect=Allow,
+            Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
+            Resource=[GetAtt(log_group, "Arn")],
+        ),
     )
 
 
 def _status_alarms(template: Template, config: EnvironmentConfig, instance: Instance) -> None:
     """Status checks: the instance's own failures page; AWS-side failures also recover the instance."""
     add_alarm(
-        template, config, "AppServerStatusCheckAlarm", "app server failing its status checks", "critical",
-        Namespace="AWS/EC2", MetricName="StatusCheckFailed", Dimensions=dimensions(InstanceId=Ref(instance)),
-        Statistic="Maximum", Period=60, EvaluationPeriods=2, ComparisonOperator="GreaterThanOrEqualToThreshold",
-        Threshold=1, TreatMissingData="breaching",
+        template,
+        config,
+        "AppServerStatusCheckAlarm",
+        "app server failing its status checks",
+        "critical",
+        Namespace="AWS/EC2",
+        MetricName="StatusCheckFailed",
+        Dimensions=dimensions(InstanceId=Ref(instance)),
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=2,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Threshold=1,
+        TreatMissingData="breaching",
     )
     recover = add_alarm(
-        template, config, "AppServerSystemCheckAlarm", "app server host failing, recovering the instance",
+        template,
+        config,
+        "AppServerSystemCheckAlarm",
+        "app server host failing, recovering the instance",
         "warning",
-        Namespace="AWS/EC2", MetricName="StatusCheckFailed_System", Dimensions=dimensions(InstanceId=Ref(instance)),
-        Statistic="Maximum", Period=60, EvaluationPeriods=2, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Namespace="AWS/EC2",
+        MetricName="StatusCheckFailed_System",
+        Dimensions=dimensions(InstanceId=Ref(instance)),
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=2,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
         Threshold=1,
     )
-    recover.AlarmActions = recover.AlarmActions + [Sub("arn:${AWS::Partition}:automate:${AWS::Region}:ec2:recover")]
+    recover.AlarmActions = [*recover.AlarmActions, Sub("arn:${AWS::Partition}:automate:${AWS::Region}:ec2:recover")]
 
 
 def _env_name(key: str) -> str:

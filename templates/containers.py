@@ -75,8 +75,8 @@ from templates.common import (
     pascal,
     tag_resources,
 )
-from templates.functions import environment_value
 from templates.compute import app_log_group_name
+from templates.functions import environment_value
 from templates.grants import custom_statements, grant_statements
 from templates.policies import document, service_role_trust
 
@@ -94,21 +94,41 @@ STACK_SECRET_KEYS = {"database_secret": "DatabaseKeyArn", "auth_client_secret": 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
     containers = config.containers
-    size = (f"{containers.cpu} CPU units, {containers.memory_mb} MiB, {containers.min_tasks}-{containers.max_tasks} "
-            f"tasks" if containers.image_tag is not None else "no image_tag yet: repository and cluster only")
+    size = (
+        f"{containers.cpu} CPU units, {containers.memory_mb} MiB, {containers.min_tasks}-{containers.max_tasks} tasks"
+        if containers.image_tag is not None
+        else "no image_tag yet: repository and cluster only"
+    )
     template = new_template(config, f"containers (ECS Fargate, {size})")
     repository = _repository(template, config)
-    cluster = template.add_resource(Cluster(
-        "Cluster", ClusterName=cluster_name(config),
-        ClusterSettings=[ClusterSetting(Name="containerInsights", Value="enabled")],  # RunningTaskCount, per task metrics
-    ))
-    log_group = template.add_resource(LogGroup(
-        "AppLogGroup", LogGroupName=app_log_group_name(config), RetentionInDays=containers.log_retention_days,
-    ))
+    cluster = template.add_resource(
+        Cluster(
+            "Cluster",
+            ClusterName=cluster_name(config),
+            ClusterSettings=[
+                ClusterSetting(Name="containerInsights", Value="enabled")
+            ],  # RunningTaskCount, per task metrics
+        )
+    )
+    log_group = template.add_resource(
+        LogGroup(
+            "AppLogGroup",
+            LogGroupName=app_log_group_name(config),
+            RetentionInDays=containers.log_retention_days,
+        )
+    )
     parameters = {}
     if containers.image_tag is not None:
-        parameters = dict([output_parameter(template, TARGET_GROUP_OUTPUT, EDGE_STACK,
-                                            "The load balancer's target group the tasks register with")])
+        parameters = dict(
+            [
+                output_parameter(
+                    template,
+                    TARGET_GROUP_OUTPUT,
+                    EDGE_STACK,
+                    "The load balancer's target group the tasks register with",
+                )
+            ]
+        )
         _app_service(template, config, repository, cluster, log_group)
     export(template, config, "EcsClusterName", Ref(cluster), "ECS cluster of the app")
     export(template, config, "AppRepositoryName", Ref(repository), "ECR repository CI pushes the app's image to")
@@ -118,20 +138,29 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
 
-def _app_service(template: Template, config: EnvironmentConfig, repository: Repository, cluster: Cluster,
-                 log_group: LogGroup) -> None:
+def _app_service(
+    template: Template, config: EnvironmentConfig, repository: Repository, cluster: Cluster, log_group: LogGroup
+) -> None:
     """The task definition, the service running it, its scaling and its alarm."""
     containers = config.containers
     task_definition = _task_definition(template, config, repository, log_group)
     service = _service(template, config, cluster, task_definition)
     _scaling(template, config, cluster, service)
     add_alarm(
-        template, config, "RunningTasksAlarm", f"fewer app tasks running than the minimum ({containers.min_tasks})",
+        template,
+        config,
+        "RunningTasksAlarm",
+        f"fewer app tasks running than the minimum ({containers.min_tasks})",
         "critical",
-        Namespace="ECS/ContainerInsights", MetricName="RunningTaskCount",
+        Namespace="ECS/ContainerInsights",
+        MetricName="RunningTaskCount",
         Dimensions=dimensions(ClusterName=Ref(cluster), ServiceName=GetAtt(service, "Name")),
-        Statistic="Minimum", Period=60, EvaluationPeriods=3, ComparisonOperator="LessThanThreshold",
-        Threshold=containers.min_tasks, TreatMissingData="breaching",  # no data: no tasks reporting
+        Statistic="Minimum",
+        Period=60,
+        EvaluationPeriods=3,
+        ComparisonOperator="LessThanThreshold",
+        Threshold=containers.min_tasks,
+        TreatMissingData="breaching",  # no data: no tasks reporting
     )
     export(template, config, "EcsServiceName", GetAtt(service, "Name"), "ECS service of the app")
 
@@ -170,57 +199,90 @@ def _image_lifecycle(deployed_tag: str | None, keep: int) -> list[dict]:
     image beyond the newest `keep`."""
     rules = []
     if deployed_tag is not None:
-        rules.append({"description": f"Never expire the deployed image ({deployed_tag})", "selection": {
-            "tagStatus": "tagged", "tagPatternList": [deployed_tag], "countType": "imageCountMoreThan",
-            "countNumber": 1}})
-    rules.append({"description": f"Untagged images after {UNTAGGED_IMAGE_DAYS} days", "selection": {
-        "tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
-        "countNumber": UNTAGGED_IMAGE_DAYS}})
-    rules.append({"description": f"Keep the last {keep} images", "selection": {
-        "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep}})
-    return [{"rulePriority": priority, **rule, "action": {"type": "expire"}}
-            for priority, rule in enumerate(rules, 1)]
+        rules.append(
+            {
+                "description": f"Never expire the deployed image ({deployed_tag})",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPatternList": [deployed_tag],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 1,
+                },
+            }
+        )
+    rules.append(
+        {
+            "description": f"Untagged images after {UNTAGGED_IMAGE_DAYS} days",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": UNTAGGED_IMAGE_DAYS,
+            },
+        }
+    )
+    rules.append(
+        {
+            "description": f"Keep the last {keep} images",
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
+        }
+    )
+    return [{"rulePriority": priority, **rule, "action": {"type": "expire"}} for priority, rule in enumerate(rules, 1)]
 
 
-def _task_definition(template: Template, config: EnvironmentConfig, repository: Repository,
-                     log_group: LogGroup) -> TaskDefinition:
+def _task_definition(
+    template: Template, config: EnvironmentConfig, repository: Repository, log_group: LogGroup
+) -> TaskDefinition:
     containers = config.containers
     environment = {name: environment_value(config, value) for name, value in containers.environment.items()}
     if containers.reads_database_secret:
         environment[DATABASE_SECRET_VARIABLE] = import_value(config, "DatabaseSecretArn")
     if uses_database_secret(config):
-        environment.update({name: import_value(config, export_name)
-                            for name, export_name in DATABASE_ADDRESS_VARIABLES.items()})
+        environment.update(
+            {name: import_value(config, export_name) for name, export_name in DATABASE_ADDRESS_VARIABLES.items()}
+        )
     container = ContainerDefinition(
         Name=CONTAINER,
         Image=Join("", [GetAtt(repository, "RepositoryUri"), f":{containers.image_tag}"]),
         Essential=True,
         PortMappings=[PortMapping(ContainerPort=containers.port, Protocol="tcp")],
         Environment=[Environment(Name=name, Value=value) for name, value in sorted(environment.items())],
-        Secrets=[Secret(Name=name, ValueFrom=_value_from(config, secret))
-                 for name, secret in sorted(containers.secrets.items())],
-        LogConfiguration=LogConfiguration(LogDriver="awslogs", Options={
-            "awslogs-group": Ref(log_group), "awslogs-region": Region, "awslogs-stream-prefix": CONTAINER,
-        }),
+        Secrets=[
+            Secret(Name=name, ValueFrom=_value_from(config, secret))
+            for name, secret in sorted(containers.secrets.items())
+        ],
+        LogConfiguration=LogConfiguration(
+            LogDriver="awslogs",
+            Options={
+                "awslogs-group": Ref(log_group),
+                "awslogs-region": Region,
+                "awslogs-stream-prefix": CONTAINER,
+            },
+        ),
     )
     if containers.health_check:
         check = containers.health_check
         container.HealthCheck = HealthCheck(
-            Command=["CMD-SHELL", check.command], Interval=check.interval_seconds, Timeout=check.timeout_seconds,
-            Retries=check.retries, StartPeriod=check.start_period_seconds,
+            Command=["CMD-SHELL", check.command],
+            Interval=check.interval_seconds,
+            Timeout=check.timeout_seconds,
+            Retries=check.retries,
+            StartPeriod=check.start_period_seconds,
         )
-    return template.add_resource(TaskDefinition(
-        "TaskDefinition",
-        Family=f"{config.app}-{config.environment}-app",
-        RequiresCompatibilities=["FARGATE"],
-        NetworkMode="awsvpc",
-        Cpu=str(containers.cpu),
-        Memory=str(containers.memory_mb),
-        RuntimePlatform=RuntimePlatform(CpuArchitecture=containers.architecture, OperatingSystemFamily="LINUX"),
-        ExecutionRoleArn=GetAtt(_execution_role(template, config, repository, log_group), "Arn"),
-        TaskRoleArn=GetAtt(_task_role(template, config), "Arn"),
-        ContainerDefinitions=[container],
-    ))
+    return template.add_resource(
+        TaskDefinition(
+            "TaskDefinition",
+            Family=f"{config.app}-{config.environment}-app",
+            RequiresCompatibilities=["FARGATE"],
+            NetworkMode="awsvpc",
+            Cpu=str(containers.cpu),
+            Memory=str(containers.memory_mb),
+            RuntimePlatform=RuntimePlatform(CpuArchitecture=containers.architecture, OperatingSystemFamily="LINUX"),
+            ExecutionRoleArn=GetAtt(_execution_role(template, config, repository, log_group), "Arn"),
+            TaskRoleArn=GetAtt(_task_role(template, config), "Arn"),
+            ContainerDefinitions=[container],
+        )
+    )
 
 
 def uses_database_secret(config: EnvironmentConfig) -> bool:
@@ -261,41 +323,71 @@ def _parameter_arn(parameter: str):
     return Sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{path}")
 
 
-def _execution_role(template: Template, config: EnvironmentConfig, repository: Repository,
-                    log_group: LogGroup) -> Role:
+def _execution_role(template: Template, config: EnvironmentConfig, repository: Repository, log_group: LogGroup) -> Role:
     """ECS's role for starting a task: pull the image, write its logs, read exactly the secrets params name."""
     secrets = config.containers.secrets.values()
     statements = [
-        Statement(Sid="PullImage", Effect=Allow, Action=[
-            awacs.ecr.BatchCheckLayerAvailability, awacs.ecr.GetDownloadUrlForLayer, awacs.ecr.BatchGetImage,
-        ], Resource=[GetAtt(repository, "Arn")]),
+        Statement(
+            Sid="PullImage",
+            Effect=Allow,
+            Action=[
+                awacs.ecr.BatchCheckLayerAvailability,
+                awacs.ecr.GetDownloadUrlForLayer,
+                awacs.ecr.BatchGetImage,
+            ],
+            Resource=[GetAtt(repository, "Arn")],
+        ),
         # ECR's login token is not scoped to a repository; pulls are, above.
         Statement(Sid="RegistryLogin", Effect=Allow, Action=[awacs.ecr.GetAuthorizationToken], Resource=["*"]),
-        Statement(Sid="WriteLogs", Effect=Allow, Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
-                  Resource=[GetAtt(log_group, "Arn")]),
+        Statement(
+            Sid="WriteLogs",
+            Effect=Allow,
+            Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
+            Resource=[GetAtt(log_group, "Arn")],
+        ),
     ]
     named = sorted({secret.secret for secret in secrets if secret.secret is not None})
     readable = [name if name.startswith("arn:") else _secret_arn(name, SECRET_SUFFIX) for name in named]
-    readable += [import_value(config, export_name) for source, export_name in STACK_SECRETS.items()
-                 if any(getattr(secret, source) for secret in secrets)]
+    readable += [
+        import_value(config, export_name)
+        for source, export_name in STACK_SECRETS.items()
+        if any(getattr(secret, source) for secret in secrets)
+    ]
     if readable:
-        statements.append(Statement(Sid="ReadSecrets", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
-                                    Resource=readable))
-    parameters = sorted({secret.parameter for secret in secrets if secret.parameter is not None}
-                        | {_auth_parameter_name(config, secret.auth_parameter) for secret in secrets
-                           if secret.auth_parameter is not None})
+        statements.append(
+            Statement(Sid="ReadSecrets", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue], Resource=readable)
+        )
+    parameters = sorted(
+        {secret.parameter for secret in secrets if secret.parameter is not None}
+        | {
+            _auth_parameter_name(config, secret.auth_parameter)
+            for secret in secrets
+            if secret.auth_parameter is not None
+        }
+    )
     if parameters:
-        statements.append(Statement(Sid="ReadParameters", Effect=Allow, Action=[awacs.ssm.GetParameters],
-                                    Resource=[_parameter_arn(parameter) for parameter in parameters]))
-    statements += [_decrypt_via_secrets_manager(config, source) for source in STACK_SECRETS
-                   if any(getattr(secret, source) for secret in secrets)]
+        statements.append(
+            Statement(
+                Sid="ReadParameters",
+                Effect=Allow,
+                Action=[awacs.ssm.GetParameters],
+                Resource=[_parameter_arn(parameter) for parameter in parameters],
+            )
+        )
+    statements += [
+        _decrypt_via_secrets_manager(config, source)
+        for source in STACK_SECRETS
+        if any(getattr(secret, source) for secret in secrets)
+    ]
     statements += _decrypt_outside_secrets(secrets)
-    return template.add_resource(Role(
-        "ExecutionRole",
-        Description=f"ECS starts the {config.app} {config.environment} app's tasks: image, logs, secrets",
-        AssumeRolePolicyDocument=service_role_trust(TASKS_PRINCIPAL),
-        Policies=[Policy(PolicyName="start-tasks", PolicyDocument=document(*statements))],
-    ))
+    return template.add_resource(
+        Role(
+            "ExecutionRole",
+            Description=f"ECS starts the {config.app} {config.environment} app's tasks: image, logs, secrets",
+            AssumeRolePolicyDocument=service_role_trust(TASKS_PRINCIPAL),
+            Policies=[Policy(PolicyName="start-tasks", PolicyDocument=document(*statements))],
+        )
+    )
 
 
 def _task_role(template: Template, config: EnvironmentConfig) -> Role:
@@ -304,8 +396,12 @@ def _task_role(template: Template, config: EnvironmentConfig) -> Role:
     statements = [*grant_statements(config, containers.grants), *custom_statements(config, containers.statements)]
     if containers.reads_database_secret:
         statements += [
-            Statement(Sid="ReadDatabaseSecret", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
-                      Resource=[import_value(config, "DatabaseSecretArn")]),
+            Statement(
+                Sid="ReadDatabaseSecret",
+                Effect=Allow,
+                Action=[awacs.secretsmanager.GetSecretValue],
+                Resource=[import_value(config, "DatabaseSecretArn")],
+            ),
             _decrypt_via_secrets_manager(config, "database_secret"),
         ]
     role = Role(
@@ -321,7 +417,9 @@ def _task_role(template: Template, config: EnvironmentConfig) -> Role:
 def _decrypt_via_secrets_manager(config: EnvironmentConfig, source: str) -> Statement:
     """Stack secrets are under their stack's own key; Secrets Manager decrypts them on the caller's behalf."""
     return Statement(
-        Sid=f"Decrypt{pascal(source.replace('_', '-'))}", Effect=Allow, Action=[awacs.kms.Decrypt],
+        Sid=f"Decrypt{pascal(source.replace('_', '-'))}",
+        Effect=Allow,
+        Action=[awacs.kms.Decrypt],
         Resource=[import_value(config, STACK_SECRET_KEYS[source])],
         Condition=Condition(StringEquals({"kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")})),
     )
@@ -334,66 +432,87 @@ def _decrypt_outside_secrets(secrets) -> list[Statement]:
     for service, source in (("secretsmanager", "secret"), ("ssm", "parameter")):
         keys = sorted({secret.kms_key for secret in secrets if secret.kms_key and getattr(secret, source)})
         if keys:
-            statements.append(Statement(
-                Sid=f"DecryptOutside{'Secrets' if source == 'secret' else 'Parameters'}", Effect=Allow,
-                Action=[awacs.kms.Decrypt], Resource=keys,
-                Condition=Condition(StringEquals({"kms:ViaService": Sub(f"{service}.${{AWS::Region}}.amazonaws.com")})),
-            ))
+            statements.append(
+                Statement(
+                    Sid=f"DecryptOutside{'Secrets' if source == 'secret' else 'Parameters'}",
+                    Effect=Allow,
+                    Action=[awacs.kms.Decrypt],
+                    Resource=keys,
+                    Condition=Condition(
+                        StringEquals({"kms:ViaService": Sub(f"{service}.${{AWS::Region}}.amazonaws.com")})
+                    ),
+                )
+            )
     return statements
 
 
-def _service(template: Template, config: EnvironmentConfig, cluster: Cluster,
-             task_definition: TaskDefinition) -> Service:
+def _service(
+    template: Template, config: EnvironmentConfig, cluster: Cluster, task_definition: TaskDefinition
+) -> Service:
     containers = config.containers
-    return template.add_resource(Service(
-        "Service",
-        ServiceName=service_name(config),
-        Cluster=Ref(cluster),
-        TaskDefinition=Ref(task_definition),
-        LaunchType="FARGATE",
-        # No DesiredCount: the scalable target keeps the count at min_tasks or above. With one here, every
-        # update of the service (each release) would set the count back to it, scaling in under load.
-        DeploymentConfiguration=DeploymentConfiguration(
-            DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
-            MinimumHealthyPercent=100, MaximumPercent=200,  # new tasks start before old ones stop
-        ),
-        HealthCheckGracePeriodSeconds=containers.health_check_grace_seconds,
-        LoadBalancers=[LoadBalancer(ContainerName=CONTAINER, ContainerPort=containers.port,
-                                    TargetGroupArn=Ref(TARGET_GROUP_OUTPUT))],
-        NetworkConfiguration=NetworkConfiguration(AwsvpcConfiguration=AwsvpcConfiguration(
-            Subnets=import_list(config, "PrivateSubnetIds"),
-            SecurityGroups=[import_value(config, "AppSecurityGroupId")],
-            AssignPublicIp="DISABLED",  # private subnets: images and logs go through the NAT
-        )),
-        PropagateTags="SERVICE",
-        EnableECSManagedTags=True,
-    ))
+    return template.add_resource(
+        Service(
+            "Service",
+            ServiceName=service_name(config),
+            Cluster=Ref(cluster),
+            TaskDefinition=Ref(task_definition),
+            LaunchType="FARGATE",
+            # No DesiredCount: the scalable target keeps the count at min_tasks or above. With one here, every
+            # update of the service (each release) would set the count back to it, scaling in under load.
+            DeploymentConfiguration=DeploymentConfiguration(
+                DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
+                MinimumHealthyPercent=100,
+                MaximumPercent=200,  # new tasks start before old ones stop
+            ),
+            HealthCheckGracePeriodSeconds=containers.health_check_grace_seconds,
+            LoadBalancers=[
+                LoadBalancer(
+                    ContainerName=CONTAINER, ContainerPort=containers.port, TargetGroupArn=Ref(TARGET_GROUP_OUTPUT)
+                )
+            ],
+            NetworkConfiguration=NetworkConfiguration(
+                AwsvpcConfiguration=AwsvpcConfiguration(
+                    Subnets=import_list(config, "PrivateSubnetIds"),
+                    SecurityGroups=[import_value(config, "AppSecurityGroupId")],
+                    AssignPublicIp="DISABLED",  # private subnets: images and logs go through the NAT
+                )
+            ),
+            PropagateTags="SERVICE",
+            EnableECSManagedTags=True,
+        )
+    )
 
 
 def _scaling(template: Template, config: EnvironmentConfig, cluster: Cluster, service: Service) -> None:
     """Target tracking on CPU and on memory; the service scales out when either is above its target."""
     containers = config.containers
-    target = template.add_resource(ScalableTarget(
-        "ScalableTarget",
-        ServiceNamespace="ecs",
-        ScalableDimension="ecs:service:DesiredCount",
-        ResourceId=Join("/", ["service", Ref(cluster), GetAtt(service, "Name")]),
-        MinCapacity=containers.min_tasks,
-        MaxCapacity=containers.max_tasks,
-        # No RoleARN: Application Auto Scaling uses its service-linked role for ECS.
-    ))
+    target = template.add_resource(
+        ScalableTarget(
+            "ScalableTarget",
+            ServiceNamespace="ecs",
+            ScalableDimension="ecs:service:DesiredCount",
+            ResourceId=Join("/", ["service", Ref(cluster), GetAtt(service, "Name")]),
+            MinCapacity=containers.min_tasks,
+            MaxCapacity=containers.max_tasks,
+            # No RoleARN: Application Auto Scaling uses its service-linked role for ECS.
+        )
+    )
     scaling = containers.scaling
-    for resource, metric, value in (("Cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_percent),
-                                    ("Memory", "ECSServiceAverageMemoryUtilization", scaling.memory_percent)):
-        template.add_resource(ScalingPolicy(
-            f"{resource}ScalingPolicy",
-            PolicyName=f"{config.app}-{config.environment}-app-{resource.lower()}",
-            PolicyType="TargetTrackingScaling",
-            ScalingTargetId=Ref(target),
-            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
-                PredefinedMetricSpecification=PredefinedMetricSpecification(PredefinedMetricType=metric),
-                TargetValue=value,
-                ScaleInCooldown=scaling.scale_in_cooldown_seconds,
-                ScaleOutCooldown=scaling.scale_out_cooldown_seconds,
-            ),
-        ))
+    for resource, metric, value in (
+        ("Cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_percent),
+        ("Memory", "ECSServiceAverageMemoryUtilization", scaling.memory_percent),
+    ):
+        template.add_resource(
+            ScalingPolicy(
+                f"{resource}ScalingPolicy",
+                PolicyName=f"{config.app}-{config.environment}-app-{resource.lower()}",
+                PolicyType="TargetTrackingScaling",
+                ScalingTargetId=Ref(target),
+                TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
+                    PredefinedMetricSpecification=PredefinedMetricSpecification(PredefinedMetricType=metric),
+                    TargetValue=value,
+                    ScaleInCooldown=scaling.scale_in_cooldown_seconds,
+                    ScaleOutCooldown=scaling.scale_out_cooldown_seconds,
+                ),
+            )
+        )

@@ -19,7 +19,11 @@ from __future__ import annotations
 import json
 
 from troposphere import Sub, Template
-from troposphere.cloudfront import MonitoringSubscription, MonitoringSubscriptionProperty, RealtimeMetricsSubscriptionConfig
+from troposphere.cloudfront import (
+    MonitoringSubscription,
+    MonitoringSubscriptionProperty,
+    RealtimeMetricsSubscriptionConfig,
+)
 from troposphere.cloudwatch import Dashboard
 
 from stackyard.config import AURORA, EnvironmentConfig, app_behind_load_balancer
@@ -45,12 +49,17 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     for key, rows in dashboards.items():
         if rows:
             _dashboard(template, config, key, rows)
-    template.add_resource(MonitoringSubscription(
-        "CloudFrontAdditionalMetrics",
-        DistributionId=import_value(config, "DistributionId"),
-        MonitoringSubscription=MonitoringSubscriptionProperty(RealtimeMetricsSubscriptionConfig=(
-            RealtimeMetricsSubscriptionConfig(RealtimeMetricsSubscriptionStatus="Enabled"))),
-    ))
+    template.add_resource(
+        MonitoringSubscription(
+            "CloudFrontAdditionalMetrics",
+            DistributionId=import_value(config, "DistributionId"),
+            MonitoringSubscription=MonitoringSubscriptionProperty(
+                RealtimeMetricsSubscriptionConfig=(
+                    RealtimeMetricsSubscriptionConfig(RealtimeMetricsSubscriptionStatus="Enabled")
+                )
+            ),
+        )
+    )
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
 
@@ -61,11 +70,13 @@ def dashboard_name(config: EnvironmentConfig, key: str) -> str:
 def _dashboard(template: Template, config: EnvironmentConfig, key: str, rows: list[list[dict]]) -> Dashboard:
     body = json.dumps({"widgets": _layout(rows, config.region)}, sort_keys=True)
     imported = {name: import_value(config, name) for name in IMPORTED if f"${{{name}}}" in body}
-    return template.add_resource(Dashboard(
-        f"{pascal(key)}Dashboard",
-        DashboardName=dashboard_name(config, key),
-        DashboardBody=_substituted(body, imported),
-    ))
+    return template.add_resource(
+        Dashboard(
+            f"{pascal(key)}Dashboard",
+            DashboardName=dashboard_name(config, key),
+            DashboardBody=_substituted(body, imported),
+        )
+    )
 
 
 def _substituted(body: str, imported: dict):
@@ -81,24 +92,46 @@ def _api_rows(config: EnvironmentConfig) -> list[list[dict]]:
         return []
     rows = [
         [
-            _graph("API requests and 5xx", [["AWS/ApplicationELB", metric, *BALANCER]
-                                            for metric in ("RequestCount", "HTTPCode_Target_5XX_Count",
-                                                           "HTTPCode_ELB_5XX_Count")], "Sum"),
+            _graph(
+                "API requests and 5xx",
+                [
+                    ["AWS/ApplicationELB", metric, *BALANCER]
+                    for metric in ("RequestCount", "HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count")
+                ],
+                "Sum",
+            ),
             _graph("API p95 latency (s)", [["AWS/ApplicationELB", "TargetResponseTime", *BALANCER]], "p95"),
-            _graph("Healthy targets", [["AWS/ApplicationELB", metric, "TargetGroup", "${TargetGroupFullName}", *BALANCER]
-                                       for metric in ("HealthyHostCount", "UnHealthyHostCount")], "Minimum"),
+            _graph(
+                "Healthy targets",
+                [
+                    ["AWS/ApplicationELB", metric, "TargetGroup", "${TargetGroupFullName}", *BALANCER]
+                    for metric in ("HealthyHostCount", "UnHealthyHostCount")
+                ],
+                "Minimum",
+            ),
         ],
         _app_resources(config),
     ]
     if messaging.NAME in config.stacks:
-        queues = [name for key in config.messaging.queues
-                  for name in (queue_name(config, key), dead_letter_queue_name(config, key))]
-        rows.append([
-            _graph("Messages waiting", [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name]
-                                        for name in queues], "Maximum"),
-            _graph("Oldest message (s)", [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", name]
-                                          for name in queues], "Maximum"),
-        ])
+        queues = [
+            name
+            for key in config.messaging.queues
+            for name in (queue_name(config, key), dead_letter_queue_name(config, key))
+        ]
+        rows.append(
+            [
+                _graph(
+                    "Messages waiting",
+                    [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name] for name in queues],
+                    "Maximum",
+                ),
+                _graph(
+                    "Oldest message (s)",
+                    [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", name] for name in queues],
+                    "Maximum",
+                ),
+            ]
+        )
     return rows
 
 
@@ -107,15 +140,24 @@ def _app_resources(config: EnvironmentConfig) -> list[dict]:
     if containers.NAME in config.stacks:
         service = ["ClusterName", containers.cluster_name(config), "ServiceName", containers.service_name(config)]
         return [
-            _graph("App CPU and memory (%)", [["AWS/ECS", metric, *service]
-                                              for metric in ("CPUUtilization", "MemoryUtilization")], "Average"),
-            _graph("App tasks", [["ECS/ContainerInsights", metric, *service]
-                                 for metric in ("RunningTaskCount", "DesiredTaskCount", "PendingTaskCount")],
-                   "Average"),
+            _graph(
+                "App CPU and memory (%)",
+                [["AWS/ECS", metric, *service] for metric in ("CPUUtilization", "MemoryUtilization")],
+                "Average",
+            ),
+            _graph(
+                "App tasks",
+                [
+                    ["ECS/ContainerInsights", metric, *service]
+                    for metric in ("RunningTaskCount", "DesiredTaskCount", "PendingTaskCount")
+                ],
+                "Average",
+            ),
         ]
     if compute.NAME in config.stacks:
-        return [_graph("App server CPU (%)", [["AWS/EC2", "CPUUtilization", "InstanceId", "${AppInstanceId}"]],
-                       "Average")]
+        return [
+            _graph("App server CPU (%)", [["AWS/EC2", "CPUUtilization", "InstanceId", "${AppInstanceId}"]], "Average")
+        ]
     return []
 
 
@@ -125,21 +167,29 @@ def _database_rows(config: EnvironmentConfig) -> list[list[dict]]:
         return []
     if config.database.engine == AURORA:
         identity = ["DBClusterIdentifier", cluster_identifier(config)]
-        size = [_graph("Database capacity", [["AWS/RDS", metric, *identity]
-                                             for metric in ("ACUUtilization", "ServerlessDatabaseCapacity")],
-                       "Average"),
-                _graph("Database storage (bytes)", [["AWS/RDS", "VolumeBytesUsed", *identity]], "Average")]
+        size = [
+            _graph(
+                "Database capacity",
+                [["AWS/RDS", metric, *identity] for metric in ("ACUUtilization", "ServerlessDatabaseCapacity")],
+                "Average",
+            ),
+            _graph("Database storage (bytes)", [["AWS/RDS", "VolumeBytesUsed", *identity]], "Average"),
+        ]
         queries = _graph("Database queries (commits/s)", [["AWS/RDS", "CommitThroughput", *identity]], "Average")
     else:
         identity = ["DBInstanceIdentifier", instance_identifier(config)]
         size = [_graph("Database free storage (bytes)", [["AWS/RDS", "FreeStorageSpace", *identity]], "Minimum")]
-        queries = _graph("Database IOPS", [["AWS/RDS", metric, *identity] for metric in ("ReadIOPS", "WriteIOPS")],
-                         "Average")
+        queries = _graph(
+            "Database IOPS", [["AWS/RDS", metric, *identity] for metric in ("ReadIOPS", "WriteIOPS")], "Average"
+        )
     return [
         [
             _graph("Database connections", [["AWS/RDS", "DatabaseConnections", *identity]], "Average"),
-            _graph("Database connection failures", [[f"{config.app}/{config.environment}",
-                                                     "DatabaseConnectionFailures"]], "Sum"),
+            _graph(
+                "Database connection failures",
+                [[f"{config.app}/{config.environment}", "DatabaseConnectionFailures"]],
+                "Sum",
+            ),
             queries,
         ],
         [*size, _graph("Database CPU (%)", [["AWS/RDS", "CPUUtilization", *identity]], "Average")],
@@ -153,18 +203,32 @@ def _frontend_rows(config: EnvironmentConfig) -> list[list[dict]]:
     return [
         [
             _graph("CloudFront requests", [["AWS/CloudFront", "Requests", *distribution]], "Sum", edge_global.REGION),
-            _graph("Cache hit rate (%)", [["AWS/CloudFront", "CacheHitRate", *distribution]], "Average",
-                   edge_global.REGION),
-            _graph("CloudFront error rate (%)", [["AWS/CloudFront", metric, *distribution]
-                                                 for metric in ("4xxErrorRate", "5xxErrorRate")],
-                   "Average", edge_global.REGION),
+            _graph(
+                "Cache hit rate (%)", [["AWS/CloudFront", "CacheHitRate", *distribution]], "Average", edge_global.REGION
+            ),
+            _graph(
+                "CloudFront error rate (%)",
+                [["AWS/CloudFront", metric, *distribution] for metric in ("4xxErrorRate", "5xxErrorRate")],
+                "Average",
+                edge_global.REGION,
+            ),
         ],
         [
-            _graph("Bytes downloaded", [["AWS/CloudFront", "BytesDownloaded", *distribution]], "Sum",
-                   edge_global.REGION),
-            *([_graph("WAF requests", [["AWS/WAFV2", metric, *web_acl]
-                                       for metric in ("AllowedRequests", "BlockedRequests")], "Sum",
-                      edge_global.REGION)] if config.edge.waf else []),
+            _graph(
+                "Bytes downloaded", [["AWS/CloudFront", "BytesDownloaded", *distribution]], "Sum", edge_global.REGION
+            ),
+            *(
+                [
+                    _graph(
+                        "WAF requests",
+                        [["AWS/WAFV2", metric, *web_acl] for metric in ("AllowedRequests", "BlockedRequests")],
+                        "Sum",
+                        edge_global.REGION,
+                    )
+                ]
+                if config.edge.waf
+                else []
+            ),
         ],
     ]
 
@@ -181,5 +245,7 @@ def _layout(rows: list[list[dict]], region: str) -> list[dict]:
     for row, graphs in enumerate(rows):
         for column, graph in enumerate(graphs):
             graph["properties"].setdefault("region", region)
-            widgets.append({**graph, "x": column * WIDTH % COLUMNS, "y": row * HEIGHT, "width": WIDTH, "height": HEIGHT})
+            widgets.append(
+                {**graph, "x": column * WIDTH % COLUMNS, "y": row * HEIGHT, "width": WIDTH, "height": HEIGHT}
+            )
     return widgets

@@ -12,18 +12,18 @@ exports are the same for both engines, so the stacks that import them do not car
 
 from __future__ import annotations
 
+from typing import ClassVar, NamedTuple
+
 import awacs.ec2
 import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
-from typing import NamedTuple
-
 from troposphere import AccountId, AWSObject, GetAtt, Join, Output, Partition, Ref, Sub, Template
 from troposphere.awslambda import Function, VPCConfig
 from troposphere.cloudformation import CustomResource
-from troposphere.iam import Policy, Role
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
+from troposphere.iam import Policy, Role
 from troposphere.kms import Alias, Key
 from troposphere.logs import LogGroup, MetricFilter, MetricTransformation
 from troposphere.rds import (
@@ -68,7 +68,7 @@ ENGINE = AURORA
 # rds.force_ssl became 1 by default with PostgreSQL 15.
 POSTGRES_DEFAULTS = {"log_statement": "none", "log_min_duration_statement": "-1"}
 FORCE_SSL_DEFAULT_SINCE = 15
-GIB = 1024 ** 3
+GIB = 1024**3
 CPU_EVALUATION_PERIODS = 2  # of five minutes: seed 002 §2.10's "for 10 min"
 SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2020-07-23"
 # Characters that break connection strings or shell quoting when they appear in the password.
@@ -79,8 +79,10 @@ MIGRATOR_CODE = "SchemaMigratorCode"  # the parameter holding the migrator packa
 MIGRATOR_RUNTIME = "python3.12"
 MIGRATOR_TIMEOUT_SECONDS = 900  # Lambda's limit: room for building indexes on large tables
 # What PostgreSQL logs when it refuses a connection: bad credentials, no pg_hba entry, no slots left.
-CONNECTION_FAILURES = ('?"password authentication failed" ?"no pg_hba.conf entry" '
-                       '?"too many connections" ?"remaining connection slots are reserved"')
+CONNECTION_FAILURES = (
+    '?"password authentication failed" ?"no pg_hba.conf entry" '
+    '?"too many connections" ?"remaining connection slots are reserved"'
+)
 
 
 class Server(NamedTuple):
@@ -110,19 +112,28 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 
 def _description(database: Database) -> str:
     if database.engine == AURORA:
-        return f"Aurora PostgreSQL {database.engine_version} Serverless v2 ({database.min_acu:g}-{database.max_acu:g} ACU)"
+        return (
+            f"Aurora PostgreSQL {database.engine_version} Serverless v2 ({database.min_acu:g}-{database.max_acu:g} ACU)"
+        )
     size = database.instance
-    return (f"RDS PostgreSQL {database.engine_version} on {size.instance_class} ({size.allocated_storage_gb} GB "
-            f"{size.storage_type}{', Multi-AZ' if size.multi_az else ''})")
+    return (
+        f"RDS PostgreSQL {database.engine_version} on {size.instance_class} ({size.allocated_storage_gb} GB "
+        f"{size.storage_type}{', Multi-AZ' if size.multi_az else ''})"
+    )
 
 
 def _aurora(template: Template, config: EnvironmentConfig, key: Key) -> Server:
     secret = _secret(template, config, key)
     cluster = _cluster(template, config, key, secret)
     writer = _instances(template, config, cluster, key)
-    attachment = template.add_resource(SecretTargetAttachment(
-        "DatabaseSecretAttachment", SecretId=Ref(secret), TargetId=Ref(cluster), TargetType="AWS::RDS::DBCluster",
-    ))
+    attachment = template.add_resource(
+        SecretTargetAttachment(
+            "DatabaseSecretAttachment",
+            SecretId=Ref(secret),
+            TargetId=Ref(cluster),
+            TargetType="AWS::RDS::DBCluster",
+        )
+    )
     if config.database.secret_rotation_days is not None:
         _rotation(template, config, key, attachment, writer)
     # the writer answering, and the secret holding its host
@@ -156,85 +167,116 @@ def _kept_safe(database: Database, key: Key) -> dict:
 
 def _key(template: Template, config: EnvironmentConfig) -> Key:
     account_root = Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])
-    key = template.add_resource(keep_on_delete(Key(
-        "DatabaseKey",
-        Description=f"Encrypts the {config.app} {config.environment} database, its snapshots and its secret",
-        EnableKeyRotation=True,
-        PendingWindowInDays=30 if config.retain_data else 7,
-        KeyPolicy=document(Statement(
-            Sid="AccountAdministersKeyThroughIam",
-            Effect=Allow,
-            Principal=Principal("AWS", account_root),
-            Action=[awacs.kms.Action("*")],
-            Resource=["*"],
-        )),
-    ), config))
-    template.add_resource(Alias(
-        "DatabaseKeyAlias", AliasName=f"alias/{config.app}-{config.environment}-database", TargetKeyId=Ref(key),
-    ))
+    key = template.add_resource(
+        keep_on_delete(
+            Key(
+                "DatabaseKey",
+                Description=f"Encrypts the {config.app} {config.environment} database, its snapshots and its secret",
+                EnableKeyRotation=True,
+                PendingWindowInDays=30 if config.retain_data else 7,
+                KeyPolicy=document(
+                    Statement(
+                        Sid="AccountAdministersKeyThroughIam",
+                        Effect=Allow,
+                        Principal=Principal("AWS", account_root),
+                        Action=[awacs.kms.Action("*")],
+                        Resource=["*"],
+                    )
+                ),
+            ),
+            config,
+        )
+    )
+    template.add_resource(
+        Alias(
+            "DatabaseKeyAlias",
+            AliasName=f"alias/{config.app}-{config.environment}-database",
+            TargetKeyId=Ref(key),
+        )
+    )
     return key
 
 
 def _secret(template: Template, config: EnvironmentConfig, key: Key) -> Secret:
-    return template.add_resource(keep_on_delete(Secret(
-        "DatabaseSecret",
-        Name=secret_name(config),
-        Description=f"Master credentials of the {config.app} {config.environment} database",
-        KmsKeyId=Ref(key),
-        GenerateSecretString=GenerateSecretString(
-            SecretStringTemplate=f'{{"username": "{config.database.master_username}"}}',
-            GenerateStringKey="password",
-            PasswordLength=32,
-            ExcludeCharacters=PASSWORD_EXCLUDED,
-        ),
-    ), config))
+    return template.add_resource(
+        keep_on_delete(
+            Secret(
+                "DatabaseSecret",
+                Name=secret_name(config),
+                Description=f"Master credentials of the {config.app} {config.environment} database",
+                KmsKeyId=Ref(key),
+                GenerateSecretString=GenerateSecretString(
+                    SecretStringTemplate=f'{{"username": "{config.database.master_username}"}}',
+                    GenerateStringKey="password",
+                    PasswordLength=32,
+                    ExcludeCharacters=PASSWORD_EXCLUDED,
+                ),
+            ),
+            config,
+        )
+    )
 
 
 def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Secret) -> DBCluster:
     database = config.database
     identifier = cluster_identifier(config)
     # Created before the cluster so its retention applies; RDS would otherwise create it unbounded.
-    log_group = template.add_resource(LogGroup(
-        "DatabaseLogGroup", LogGroupName=f"/aws/rds/cluster/{identifier}/postgresql",
-        RetentionInDays=database.log_retention_days,
-    ))
+    log_group = template.add_resource(
+        LogGroup(
+            "DatabaseLogGroup",
+            LogGroupName=f"/aws/rds/cluster/{identifier}/postgresql",
+            RetentionInDays=database.log_retention_days,
+        )
+    )
     subnets = _subnet_group(template, config)
-    parameters = template.add_resource(DBClusterParameterGroup(
-        "DatabaseClusterParameters",
-        Description=f"{config.app} {config.environment}: TLS only, statement logging",
-        Family=f"{ENGINE}{database.engine_major}",
-        Parameters={
-            "rds.force_ssl": "1",
-            "log_statement": database.log_statement,
-            "log_min_duration_statement": str(database.log_min_duration_ms),
-        },
-    ))
+    parameters = template.add_resource(
+        DBClusterParameterGroup(
+            "DatabaseClusterParameters",
+            Description=f"{config.app} {config.environment}: TLS only, statement logging",
+            Family=f"{ENGINE}{database.engine_major}",
+            Parameters={
+                "rds.force_ssl": "1",
+                "log_statement": database.log_statement,
+                "log_min_duration_statement": str(database.log_min_duration_ms),
+            },
+        )
+    )
     credential = "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:%s}}"
-    return template.add_resource(keep_on_delete(DBCluster(
-        "DatabaseCluster",
-        DBClusterIdentifier=identifier,
-        Engine=ENGINE,
-        EngineVersion=database.engine_version,
-        DatabaseName=database.name,
-        Port=DATABASE_PORT,
-        MasterUsername=Sub(credential % "username"),
-        MasterUserPassword=Sub(credential % "password"),
-        ServerlessV2ScalingConfiguration=ServerlessV2ScalingConfiguration(
-            MinCapacity=database.min_acu, MaxCapacity=database.max_acu,
-        ),
-        **_kept_safe(database, key),
-        DBSubnetGroupName=Ref(subnets),
-        DBClusterParameterGroupName=Ref(parameters),
-        VpcSecurityGroupIds=[import_value(config, "DatabaseSecurityGroupId")],
-        DependsOn=log_group.title,
-    ), config, snapshot=True))
+    return template.add_resource(
+        keep_on_delete(
+            DBCluster(
+                "DatabaseCluster",
+                DBClusterIdentifier=identifier,
+                Engine=ENGINE,
+                EngineVersion=database.engine_version,
+                DatabaseName=database.name,
+                Port=DATABASE_PORT,
+                MasterUsername=Sub(credential % "username"),
+                MasterUserPassword=Sub(credential % "password"),
+                ServerlessV2ScalingConfiguration=ServerlessV2ScalingConfiguration(
+                    MinCapacity=database.min_acu,
+                    MaxCapacity=database.max_acu,
+                ),
+                **_kept_safe(database, key),
+                DBSubnetGroupName=Ref(subnets),
+                DBClusterParameterGroupName=Ref(parameters),
+                VpcSecurityGroupIds=[import_value(config, "DatabaseSecurityGroupId")],
+                DependsOn=log_group.title,
+            ),
+            config,
+            snapshot=True,
+        )
+    )
 
 
 def _subnet_group(template: Template, config: EnvironmentConfig) -> DBSubnetGroup:
-    return template.add_resource(DBSubnetGroup(
-        "DatabaseSubnetGroup", DBSubnetGroupDescription=f"Private subnets of {config.app} {config.environment}",
-        SubnetIds=import_list(config, "PrivateSubnetIds"),
-    ))
+    return template.add_resource(
+        DBSubnetGroup(
+            "DatabaseSubnetGroup",
+            DBSubnetGroupDescription=f"Private subnets of {config.app} {config.environment}",
+            SubnetIds=import_list(config, "PrivateSubnetIds"),
+        )
+    )
 
 
 def _instances(template: Template, config: EnvironmentConfig, cluster: DBCluster, key: Key) -> DBInstance:
@@ -265,10 +307,13 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
     size = database.instance
     identifier = instance_identifier(config)
     # Created before the instance so its retention applies; RDS would otherwise create it unbounded.
-    log_group = template.add_resource(LogGroup(
-        "DatabaseLogGroup", LogGroupName=f"/aws/rds/instance/{identifier}/postgresql",
-        RetentionInDays=database.log_retention_days,
-    ))
+    log_group = template.add_resource(
+        LogGroup(
+            "DatabaseLogGroup",
+            LogGroupName=f"/aws/rds/instance/{identifier}/postgresql",
+            RetentionInDays=database.log_retention_days,
+        )
+    )
     instance = DBInstance(
         "DatabaseInstance",
         DBInstanceIdentifier=identifier,
@@ -314,19 +359,20 @@ def _parameter_group(template: Template, config: EnvironmentConfig) -> DBParamet
     parameters = instance_parameters(database)
     if not parameters:
         return None
-    return template.add_resource(DBParameterGroup(
-        "DatabaseParameters",
-        Description=f"{config.app} {config.environment}: PostgreSQL {database.engine_major} defaults except "
-                    f"{', '.join(f'{name}={value}' for name, value in sorted(parameters.items()))}",
-        Family=f"{POSTGRES}{database.engine_major}",
-        Parameters=parameters,
-    ))
+    return template.add_resource(
+        DBParameterGroup(
+            "DatabaseParameters",
+            Description=f"{config.app} {config.environment}: PostgreSQL {database.engine_major} defaults except "
+            f"{', '.join(f'{name}={value}' for name, value in sorted(parameters.items()))}",
+            Family=f"{POSTGRES}{database.engine_major}",
+            Parameters=parameters,
+        )
+    )
 
 
 def instance_parameters(database: Database) -> dict[str, str]:
     """The settings the instance needs that RDS's default PostgreSQL parameter group does not have."""
-    wanted = {"log_statement": database.log_statement,
-              "log_min_duration_statement": str(database.log_min_duration_ms)}
+    wanted = {"log_statement": database.log_statement, "log_min_duration_statement": str(database.log_min_duration_ms)}
     parameters = {name: value for name, value in wanted.items() if POSTGRES_DEFAULTS[name] != value}
     if int(database.engine_major) < FORCE_SSL_DEFAULT_SINCE:
         parameters["rds.force_ssl"] = "1"  # TLS only, as the migrator connects and Aurora has it
@@ -336,53 +382,78 @@ def instance_parameters(database: Database) -> dict[str, str]:
 def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachment, writer: DBInstance) -> None:
     """Secrets Manager's hosted PostgreSQL rotation Lambda, in the private subnets, admitted by the database."""
     template.set_transform(SECRETS_MANAGER_TRANSFORM)
-    group, _ = _database_client(template, config, "Rotation", "secret rotation Lambda", "Secrets Manager",
-                                "db-rotation")
-    template.add_resource(RotationSchedule(
-        "DatabaseSecretRotation",
-        SecretId=Ref(attachment),
-        HostedRotationLambda=HostedRotationLambda(
-            RotationType="PostgreSQLSingleUser",
-            RotationLambdaName=f"{config.app}-{config.environment}-db-rotation",
-            ExcludeCharacters=PASSWORD_EXCLUDED,
-            KmsKeyArn=GetAtt(key, "Arn"),
-            VpcSecurityGroupIds=Ref(group),
-            VpcSubnetIds=import_value(config, "PrivateSubnetIds"),
-        ),
-        RotationRules=RotationRules(AutomaticallyAfterDays=config.database.secret_rotation_days),
-        # The first rotation runs at once and needs a database that answers.
-        DependsOn=[writer.title, "DatabaseFromRotation"],
-    ))
+    group, _ = _database_client(
+        template, config, "Rotation", "secret rotation Lambda", "Secrets Manager", "db-rotation"
+    )
+    template.add_resource(
+        RotationSchedule(
+            "DatabaseSecretRotation",
+            SecretId=Ref(attachment),
+            HostedRotationLambda=HostedRotationLambda(
+                RotationType="PostgreSQLSingleUser",
+                RotationLambdaName=f"{config.app}-{config.environment}-db-rotation",
+                ExcludeCharacters=PASSWORD_EXCLUDED,
+                KmsKeyArn=GetAtt(key, "Arn"),
+                VpcSecurityGroupIds=Ref(group),
+                VpcSubnetIds=import_value(config, "PrivateSubnetIds"),
+            ),
+            RotationRules=RotationRules(AutomaticallyAfterDays=config.database.secret_rotation_days),
+            # The first rotation runs at once and needs a database that answers.
+            DependsOn=[writer.title, "DatabaseFromRotation"],
+        )
+    )
 
 
-def _database_client(template: Template, config: EnvironmentConfig, name: str, who: str, https_to: str,
-                     tag: str) -> tuple[SecurityGroup, SecurityGroupIngress]:
+def _database_client(
+    template: Template, config: EnvironmentConfig, name: str, who: str, https_to: str, tag: str
+) -> tuple[SecurityGroup, SecurityGroupIngress]:
     """The security group of a Lambda in the private subnets that reaches AWS over HTTPS and the
     database, and the database's ingress admitting it."""
     database_group = import_value(config, "DatabaseSecurityGroupId")
-    group = template.add_resource(SecurityGroup(
-        f"{name}SecurityGroup",
-        GroupDescription=f"{who[0].upper()}{who[1:]}: reaches {https_to} and the database only",
-        VpcId=import_value(config, "VpcId"),
-        SecurityGroupEgress=[
-            SecurityGroupRule(IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp=ANYWHERE,
-                              Description=f"HTTPS to {https_to}"),
-            SecurityGroupRule(IpProtocol="tcp", FromPort=DATABASE_PORT, ToPort=DATABASE_PORT,
-                              DestinationSecurityGroupId=database_group, Description="PostgreSQL to the database"),
-        ],
-        Tags=name_tag(config, tag),
-    ))
-    ingress = template.add_resource(SecurityGroupIngress(
-        f"DatabaseFrom{name}", GroupId=database_group, SourceSecurityGroupId=Ref(group), IpProtocol="tcp",
-        FromPort=DATABASE_PORT, ToPort=DATABASE_PORT, Description=f"PostgreSQL from the {who}",
-    ))
+    group = template.add_resource(
+        SecurityGroup(
+            f"{name}SecurityGroup",
+            GroupDescription=f"{who[0].upper()}{who[1:]}: reaches {https_to} and the database only",
+            VpcId=import_value(config, "VpcId"),
+            SecurityGroupEgress=[
+                SecurityGroupRule(
+                    IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp=ANYWHERE, Description=f"HTTPS to {https_to}"
+                ),
+                SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=DATABASE_PORT,
+                    ToPort=DATABASE_PORT,
+                    DestinationSecurityGroupId=database_group,
+                    Description="PostgreSQL to the database",
+                ),
+            ],
+            Tags=name_tag(config, tag),
+        )
+    )
+    ingress = template.add_resource(
+        SecurityGroupIngress(
+            f"DatabaseFrom{name}",
+            GroupId=database_group,
+            SourceSecurityGroupId=Ref(group),
+            IpProtocol="tcp",
+            FromPort=DATABASE_PORT,
+            ToPort=DATABASE_PORT,
+            Description=f"PostgreSQL from the {who}",
+        )
+    )
     return group, ingress
 
 
 class SchemaMigration(CustomResource):
     resource_type = "Custom::SchemaMigration"
-    props = {**CustomResource.props, "SecretArn": (str, True), "DatabaseName": (str, True), "SqlSha256": (str, True),
-             "Host": (str, False), "Port": (str, False)}
+    props: ClassVar[dict] = {
+        **CustomResource.props,
+        "SecretArn": (str, True),
+        "DatabaseName": (str, True),
+        "SqlSha256": (str, True),
+        "Host": (str, False),
+        "Port": (str, False),
+    }
 
 
 def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, server: Server) -> dict[str, LambdaCode]:
@@ -393,71 +464,120 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     """
     database = config.database
     name = f"{config.app}-{config.environment}-schema-migrator"
-    group, admitted = _database_client(template, config, "Migrator", "schema migrator Lambda",
-                                       "Secrets Manager and the CloudFormation response URL", "schema-migrator")
-    log_group = template.add_resource(LogGroup(
-        "MigratorLogGroup", LogGroupName=f"/aws/lambda/{name}", RetentionInDays=database.log_retention_days,
-    ))
-    function = template.add_resource(Function(
-        "MigratorFunction",
-        FunctionName=name,
-        Description=f"Applies {database.migrations}/ to the {config.app} {config.environment} database",
-        Runtime=MIGRATOR_RUNTIME,
-        Handler="handler.handler",
-        Code=lambda_code(template, MIGRATOR_CODE, "the schema migrator"),
-        Role=GetAtt(_migrator_role(template, config, key, server.secret_arn, log_group), "Arn"),
-        Timeout=MIGRATOR_TIMEOUT_SECONDS,
-        MemorySize=256,
-        VpcConfig=VPCConfig(SubnetIds=import_list(config, "PrivateSubnetIds"), SecurityGroupIds=[Ref(group)]),
-        DependsOn=log_group.title,
-    ))
-    migration = template.add_resource(SchemaMigration(
-        "SchemaMigration",
-        ServiceToken=GetAtt(function, "Arn"),
-        SecretArn=server.secret_arn,
-        DatabaseName=database.name,
-        SqlSha256=folder_digest(config.project_dir / database.migrations, "*.sql"),
-        **server.endpoint,
-        # the database answering with its credentials, and the migrator admitted by it
-        DependsOn=[*server.ready, admitted.title],
-    ))
-    template.add_output(Output("SchemaVersion", Description="The last migration applied",
-                               Value=GetAtt(migration, "Version")))
+    group, admitted = _database_client(
+        template,
+        config,
+        "Migrator",
+        "schema migrator Lambda",
+        "Secrets Manager and the CloudFormation response URL",
+        "schema-migrator",
+    )
+    log_group = template.add_resource(
+        LogGroup(
+            "MigratorLogGroup",
+            LogGroupName=f"/aws/lambda/{name}",
+            RetentionInDays=database.log_retention_days,
+        )
+    )
+    function = template.add_resource(
+        Function(
+            "MigratorFunction",
+            FunctionName=name,
+            Description=f"Applies {database.migrations}/ to the {config.app} {config.environment} database",
+            Runtime=MIGRATOR_RUNTIME,
+            Handler="handler.handler",
+            Code=lambda_code(template, MIGRATOR_CODE, "the schema migrator"),
+            Role=GetAtt(_migrator_role(template, config, key, server.secret_arn, log_group), "Arn"),
+            Timeout=MIGRATOR_TIMEOUT_SECONDS,
+            MemorySize=256,
+            VpcConfig=VPCConfig(SubnetIds=import_list(config, "PrivateSubnetIds"), SecurityGroupIds=[Ref(group)]),
+            DependsOn=log_group.title,
+        )
+    )
+    migration = template.add_resource(
+        SchemaMigration(
+            "SchemaMigration",
+            ServiceToken=GetAtt(function, "Arn"),
+            SecretArn=server.secret_arn,
+            DatabaseName=database.name,
+            SqlSha256=folder_digest(config.project_dir / database.migrations, "*.sql"),
+            **server.endpoint,
+            # the database answering with its credentials, and the migrator admitted by it
+            DependsOn=[*server.ready, admitted.title],
+        )
+    )
+    template.add_output(
+        Output("SchemaVersion", Description="The last migration applied", Value=GetAtt(migration, "Version"))
+    )
     return {MIGRATOR_CODE: LambdaCode(MIGRATOR_FOLDER, {"sql": database.migrations})}
 
 
 def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secret_arn, log_group) -> Role:
     secrets_manager = Sub("secretsmanager.${AWS::Region}.amazonaws.com")
-    return template.add_resource(Role(
-        "MigratorRole",
-        Description=f"The {config.app} {config.environment} schema migrator: reads the database secret, logs",
-        AssumeRolePolicyDocument=service_role_trust("lambda.amazonaws.com"),
-        Policies=[Policy(PolicyName="schema-migrator", PolicyDocument=document(
-            Statement(Sid="DatabaseCredentials", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue],
-                      Resource=[secret_arn]),
-            Statement(Sid="DecryptDatabaseCredentials", Effect=Allow, Action=[awacs.kms.Decrypt],
-                      Resource=[GetAtt(key, "Arn")],
-                      Condition=Condition(StringEquals({"kms:ViaService": secrets_manager}))),
-            Statement(Sid="OwnLogs", Effect=Allow, Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
-                      Resource=[GetAtt(log_group, "Arn")]),
-            # Lambda attaches network interfaces in the VPC; EC2 scopes these actions to nothing narrower.
-            Statement(Sid="VpcNetworkInterfaces", Effect=Allow, Resource=["*"], Action=[
-                awacs.ec2.CreateNetworkInterface, awacs.ec2.DescribeNetworkInterfaces,
-                awacs.ec2.DeleteNetworkInterface, awacs.ec2.AssignPrivateIpAddresses,
-                awacs.ec2.UnassignPrivateIpAddresses,
-            ]),
-        ))],
-    ))
+    return template.add_resource(
+        Role(
+            "MigratorRole",
+            Description=f"The {config.app} {config.environment} schema migrator: reads the database secret, logs",
+            AssumeRolePolicyDocument=service_role_trust("lambda.amazonaws.com"),
+            Policies=[
+                Policy(
+                    PolicyName="schema-migrator",
+                    PolicyDocument=document(
+                        Statement(
+                            Sid="DatabaseCredentials",
+                            Effect=Allow,
+                            Action=[awacs.secretsmanager.GetSecretValue],
+                            Resource=[secret_arn],
+                        ),
+                        Statement(
+                            Sid="DecryptDatabaseCredentials",
+                            Effect=Allow,
+                            Action=[awacs.kms.Decrypt],
+                            Resource=[GetAtt(key, "Arn")],
+                            Condition=Condition(StringEquals({"kms:ViaService": secrets_manager})),
+                        ),
+                        Statement(
+                            Sid="OwnLogs",
+                            Effect=Allow,
+                            Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
+                            Resource=[GetAtt(log_group, "Arn")],
+                        ),
+                        # Lambda attaches network interfaces in the VPC; EC2 scopes these actions to nothing narrower.
+                        Statement(
+                            Sid="VpcNetworkInterfaces",
+                            Effect=Allow,
+                            Resource=["*"],
+                            Action=[
+                                awacs.ec2.CreateNetworkInterface,
+                                awacs.ec2.DescribeNetworkInterfaces,
+                                awacs.ec2.DeleteNetworkInterface,
+                                awacs.ec2.AssignPrivateIpAddresses,
+                                awacs.ec2.UnassignPrivateIpAddresses,
+                            ],
+                        ),
+                    ),
+                )
+            ],
+        )
+    )
 
 
 def _cluster_alarms(template: Template, config: EnvironmentConfig, cluster: DBCluster) -> None:
     thresholds = config.monitoring.thresholds
     add_alarm(
-        template, config, "DatabaseCapacityAlarm",
-        f"database above {thresholds.acu_utilization_percent:g}% of its maximum capacity", "critical",
-        Namespace="AWS/RDS", MetricName="ACUUtilization", Dimensions=dimensions(DBClusterIdentifier=Ref(cluster)),
-        Statistic="Average", Period=FIVE_MINUTES, EvaluationPeriods=3,
-        ComparisonOperator="GreaterThanThreshold", Threshold=thresholds.acu_utilization_percent,
+        template,
+        config,
+        "DatabaseCapacityAlarm",
+        f"database above {thresholds.acu_utilization_percent:g}% of its maximum capacity",
+        "critical",
+        Namespace="AWS/RDS",
+        MetricName="ACUUtilization",
+        Dimensions=dimensions(DBClusterIdentifier=Ref(cluster)),
+        Statistic="Average",
+        Period=FIVE_MINUTES,
+        EvaluationPeriods=3,
+        ComparisonOperator="GreaterThanThreshold",
+        Threshold=thresholds.acu_utilization_percent,
     )
     _connection_failure_alarm(template, config)
 
@@ -467,18 +587,33 @@ def _instance_alarms(template: Template, config: EnvironmentConfig, instance: DB
     thresholds = config.monitoring.thresholds
     size = config.database.instance
     add_alarm(
-        template, config, "DatabaseCpuAlarm",
-        f"database CPU above {thresholds.database_cpu_percent:g}% for 10 minutes", "critical",
-        Namespace="AWS/RDS", MetricName="CPUUtilization", Dimensions=dimensions(DBInstanceIdentifier=Ref(instance)),
-        Statistic="Average", Period=FIVE_MINUTES, EvaluationPeriods=CPU_EVALUATION_PERIODS,
-        ComparisonOperator="GreaterThanThreshold", Threshold=thresholds.database_cpu_percent,
+        template,
+        config,
+        "DatabaseCpuAlarm",
+        f"database CPU above {thresholds.database_cpu_percent:g}% for 10 minutes",
+        "critical",
+        Namespace="AWS/RDS",
+        MetricName="CPUUtilization",
+        Dimensions=dimensions(DBInstanceIdentifier=Ref(instance)),
+        Statistic="Average",
+        Period=FIVE_MINUTES,
+        EvaluationPeriods=CPU_EVALUATION_PERIODS,
+        ComparisonOperator="GreaterThanThreshold",
+        Threshold=thresholds.database_cpu_percent,
     )
     add_alarm(
-        template, config, "DatabaseFreeStorageAlarm",
-        f"database free storage below {thresholds.database_free_storage_percent:g}% of "
-        f"{size.allocated_storage_gb} GB", "critical",
-        Namespace="AWS/RDS", MetricName="FreeStorageSpace", Dimensions=dimensions(DBInstanceIdentifier=Ref(instance)),
-        Statistic="Minimum", Period=FIVE_MINUTES, EvaluationPeriods=1, ComparisonOperator="LessThanThreshold",
+        template,
+        config,
+        "DatabaseFreeStorageAlarm",
+        f"database free storage below {thresholds.database_free_storage_percent:g}% of {size.allocated_storage_gb} GB",
+        "critical",
+        Namespace="AWS/RDS",
+        MetricName="FreeStorageSpace",
+        Dimensions=dimensions(DBInstanceIdentifier=Ref(instance)),
+        Statistic="Minimum",
+        Period=FIVE_MINUTES,
+        EvaluationPeriods=1,
+        ComparisonOperator="LessThanThreshold",
         Threshold=int(size.allocated_storage_gb * GIB * thresholds.database_free_storage_percent / 100),
     )
     _connection_failure_alarm(template, config)
@@ -488,27 +623,42 @@ def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> 
     # PostgreSQL on RDS publishes no metric for refused connections; its log records each one.
     thresholds = config.monitoring.thresholds
     namespace = f"{config.app}/{config.environment}"
-    template.add_resource(MetricFilter(
-        "DatabaseConnectionFailureFilter",
-        LogGroupName=Ref("DatabaseLogGroup"),
-        FilterPattern=CONNECTION_FAILURES,
-        MetricTransformations=[MetricTransformation(
-            MetricNamespace=namespace, MetricName="DatabaseConnectionFailures", MetricValue="1", DefaultValue=0,
-        )],
-    ))
+    template.add_resource(
+        MetricFilter(
+            "DatabaseConnectionFailureFilter",
+            LogGroupName=Ref("DatabaseLogGroup"),
+            FilterPattern=CONNECTION_FAILURES,
+            MetricTransformations=[
+                MetricTransformation(
+                    MetricNamespace=namespace,
+                    MetricName="DatabaseConnectionFailures",
+                    MetricValue="1",
+                    DefaultValue=0,
+                )
+            ],
+        )
+    )
     add_alarm(
-        template, config, "DatabaseConnectionFailureAlarm",
-        f"more than {thresholds.database_connection_failures_per_5_minutes} database connection failures "
-        f"in 5 minutes", "critical",
-        Namespace=namespace, MetricName="DatabaseConnectionFailures", Statistic="Sum", Period=FIVE_MINUTES,
-        EvaluationPeriods=1, ComparisonOperator="GreaterThanThreshold",
+        template,
+        config,
+        "DatabaseConnectionFailureAlarm",
+        f"more than {thresholds.database_connection_failures_per_5_minutes} database connection failures in 5 minutes",
+        "critical",
+        Namespace=namespace,
+        MetricName="DatabaseConnectionFailures",
+        Statistic="Sum",
+        Period=FIVE_MINUTES,
+        EvaluationPeriods=1,
+        ComparisonOperator="GreaterThanThreshold",
         Threshold=thresholds.database_connection_failures_per_5_minutes,
     )
 
 
 def _cluster_exports(template: Template, config: EnvironmentConfig, cluster: DBCluster, secret_arn, key: Key) -> None:
     export(template, config, "DatabaseEndpoint", GetAtt(cluster, "Endpoint.Address"), "Writer endpoint host name")
-    export(template, config, "DatabaseReaderEndpoint", GetAtt(cluster, "ReadEndpoint.Address"), "Reader endpoint host name")
+    export(
+        template, config, "DatabaseReaderEndpoint", GetAtt(cluster, "ReadEndpoint.Address"), "Reader endpoint host name"
+    )
     export(template, config, "DatabasePort", GetAtt(cluster, "Endpoint.Port"), "PostgreSQL port")
     export(template, config, "DatabaseName", config.database.name, "Database name")
     export(template, config, "DatabaseClusterId", Ref(cluster), "Aurora cluster identifier")
@@ -516,16 +666,27 @@ def _cluster_exports(template: Template, config: EnvironmentConfig, cluster: DBC
     export(template, config, "DatabaseKeyArn", GetAtt(key, "Arn"), "KMS key of the database and its secret")
 
 
-def _instance_exports(template: Template, config: EnvironmentConfig, instance: DBInstance, secret_arn,
-                      key: Key) -> None:
+def _instance_exports(
+    template: Template, config: EnvironmentConfig, instance: DBInstance, secret_arn, key: Key
+) -> None:
     """The exports of the Aurora stack, so importers need not know the engine; the instance has no readers,
     so its reader endpoint is the instance itself."""
     export(template, config, "DatabaseEndpoint", GetAtt(instance, "Endpoint.Address"), "Instance endpoint host name")
-    export(template, config, "DatabaseReaderEndpoint", GetAtt(instance, "Endpoint.Address"),
-           "Instance endpoint host name (an RDS instance has no readers)")
+    export(
+        template,
+        config,
+        "DatabaseReaderEndpoint",
+        GetAtt(instance, "Endpoint.Address"),
+        "Instance endpoint host name (an RDS instance has no readers)",
+    )
     export(template, config, "DatabasePort", GetAtt(instance, "Endpoint.Port"), "PostgreSQL port")
     export(template, config, "DatabaseName", config.database.name, "Database name")
     export(template, config, "DatabaseInstanceId", Ref(instance), "RDS DB instance identifier")
-    export(template, config, "DatabaseSecretArn", secret_arn,
-           "Secrets Manager ARN of the master credentials (username and password; RDS manages and rotates it)")
+    export(
+        template,
+        config,
+        "DatabaseSecretArn",
+        secret_arn,
+        "Secrets Manager ARN of the master credentials (username and password; RDS manages and rotates it)",
+    )
     export(template, config, "DatabaseKeyArn", GetAtt(key, "Arn"), "KMS key of the database and its secret")

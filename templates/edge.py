@@ -46,7 +46,6 @@ from troposphere.cloudfront import (
 from troposphere.cloudwatch import Metric, MetricDataQuery, MetricStat
 from troposphere.elasticloadbalancingv2 import (
     Action,
-    Certificate as ListenerCertificate,
     Listener,
     LoadBalancer,
     LoadBalancerAttributes,
@@ -56,9 +55,20 @@ from troposphere.elasticloadbalancingv2 import (
     TargetGroup,
     TargetGroupAttribute,
 )
+from troposphere.elasticloadbalancingv2 import (
+    Certificate as ListenerCertificate,
+)
 from troposphere.route53 import AliasTarget, RecordSetType
 
-from stackyard.config import FRONTEND_BUCKET, Bucket as BucketConfig, EnvironmentConfig, app_behind_load_balancer, app_port
+from stackyard.config import (
+    FRONTEND_BUCKET,
+    EnvironmentConfig,
+    app_behind_load_balancer,
+    app_port,
+)
+from stackyard.config import (
+    Bucket as BucketConfig,
+)
 from templates import compute, containers, edge_global
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
@@ -106,14 +116,19 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     load_balancer = target_group = None
     if app_behind_load_balancer(config):
         if compute.NAME in config.stacks:
-            parameters.update([
-                output_parameter(template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"),
-            ])
+            parameters.update(
+                [
+                    output_parameter(
+                        template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"
+                    ),
+                ]
+            )
         load_balancer, target_group = _load_balancer(template, config)
         _load_balancer_alarms(template, config, load_balancer, target_group)
     origin_domain, own_bucket = _site_origin(template, config)
-    distribution = _distribution(template, config, load_balancer if config.edge.api_via_cloudfront else None,
-                                 origin_domain)
+    distribution = _distribution(
+        template, config, load_balancer if config.edge.api_via_cloudfront else None, origin_domain
+    )
     if config.edge.domain:
         _dns_records(template, config, load_balancer, distribution)
     _exports(template, config, load_balancer, target_group, distribution, own_bucket)
@@ -131,12 +146,18 @@ def _edge_global_parameters(template: Template, config: EnvironmentConfig) -> di
     """What edge-global (us-east-1) passes in: the web ACL, and with a domain CloudFront's certificate."""
     parameters = {}
     if config.edge.waf:
-        parameters.update([
-            output_parameter(template, "WebAclArn", edge_global.NAME, "CLOUDFRONT-scope web ACL (us-east-1)")])
+        parameters.update(
+            [output_parameter(template, "WebAclArn", edge_global.NAME, "CLOUDFRONT-scope web ACL (us-east-1)")]
+        )
     if config.edge.domain:
         parameters["CloudFrontCertificateArn"] = FromOutput(edge_global.NAME, "CertificateArn")
-        template.add_parameter(Parameter("CloudFrontCertificateArn", Type="String",
-                                         Description=f"CloudFront certificate for {config.edge.domain} (us-east-1)"))
+        template.add_parameter(
+            Parameter(
+                "CloudFrontCertificateArn",
+                Type="String",
+                Description=f"CloudFront certificate for {config.edge.domain} (us-east-1)",
+            )
+        )
     return parameters
 
 
@@ -152,67 +173,92 @@ def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
     if key:
         name = import_value(config, f"{pascal(key)}BucketName")
         return Sub("${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}", Bucket=name), None
-    bucket = template.add_resource(private_bucket(config, FRONTEND_BUCKET, FRONTEND,
-                                                  import_value(config, "AccessLogsBucketName")))
-    add_bucket_policy(template, bucket, Statement(
-        Sid="AllowCloudFrontToReadAssets",
-        Effect=Allow,
-        Principal=Principal("Service", "cloudfront.amazonaws.com"),
-        Action=[awacs.s3.GetObject],
-        Resource=[Join("", [GetAtt(bucket, "Arn"), "/*"])],
-        Condition=Condition(StringEquals({"AWS:SourceArn": Sub(
-            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")})),
-    ))
+    bucket = template.add_resource(
+        private_bucket(config, FRONTEND_BUCKET, FRONTEND, import_value(config, "AccessLogsBucketName"))
+    )
+    add_bucket_policy(
+        template,
+        bucket,
+        Statement(
+            Sid="AllowCloudFrontToReadAssets",
+            Effect=Allow,
+            Principal=Principal("Service", "cloudfront.amazonaws.com"),
+            Action=[awacs.s3.GetObject],
+            Resource=[Join("", [GetAtt(bucket, "Arn"), "/*"])],
+            Condition=Condition(
+                StringEquals(
+                    {
+                        "AWS:SourceArn": Sub(
+                            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
+                        )
+                    }
+                )
+            ),
+        ),
+    )
     return GetAtt(bucket, "RegionalDomainName"), bucket
 
 
 def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadBalancer, TargetGroup]:
     port = app_port(config)
-    load_balancer = template.add_resource(LoadBalancer(
-        "LoadBalancer",
-        Type="application",
-        Scheme="internet-facing",
-        Subnets=import_list(config, "PublicSubnetIds"),
-        SecurityGroups=[import_value(config, "AlbSecurityGroupId")],
-        LoadBalancerAttributes=[
-            LoadBalancerAttributes(Key="access_logs.s3.enabled", Value="true"),
-            LoadBalancerAttributes(Key="access_logs.s3.bucket", Value=import_value(config, "AccessLogsBucketName")),
-            LoadBalancerAttributes(Key="access_logs.s3.prefix", Value=LOAD_BALANCER_LOG_PREFIX),
-            LoadBalancerAttributes(Key="deletion_protection.enabled", Value=str(config.retain_data).lower()),
-            LoadBalancerAttributes(Key="routing.http.drop_invalid_header_fields.enabled", Value="true"),
-        ],
-    ))
-    target_group = template.add_resource(TargetGroup(
-        "AppTargetGroup",
-        VpcId=import_value(config, "VpcId"),
-        Protocol="HTTP",
-        Port=port,
-        **_app_targets(config, port),
-        HealthCheckProtocol="HTTP",
-        HealthCheckPath=config.edge.health_check_path,
-        Matcher=Matcher(HttpCode="200"),
-        HealthCheckIntervalSeconds=15,
-        HealthyThresholdCount=2,
-        UnhealthyThresholdCount=3,
-        TargetGroupAttributes=[TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
-    ))
+    load_balancer = template.add_resource(
+        LoadBalancer(
+            "LoadBalancer",
+            Type="application",
+            Scheme="internet-facing",
+            Subnets=import_list(config, "PublicSubnetIds"),
+            SecurityGroups=[import_value(config, "AlbSecurityGroupId")],
+            LoadBalancerAttributes=[
+                LoadBalancerAttributes(Key="access_logs.s3.enabled", Value="true"),
+                LoadBalancerAttributes(Key="access_logs.s3.bucket", Value=import_value(config, "AccessLogsBucketName")),
+                LoadBalancerAttributes(Key="access_logs.s3.prefix", Value=LOAD_BALANCER_LOG_PREFIX),
+                LoadBalancerAttributes(Key="deletion_protection.enabled", Value=str(config.retain_data).lower()),
+                LoadBalancerAttributes(Key="routing.http.drop_invalid_header_fields.enabled", Value="true"),
+            ],
+        )
+    )
+    target_group = template.add_resource(
+        TargetGroup(
+            "AppTargetGroup",
+            VpcId=import_value(config, "VpcId"),
+            Protocol="HTTP",
+            Port=port,
+            **_app_targets(config, port),
+            HealthCheckProtocol="HTTP",
+            HealthCheckPath=config.edge.health_check_path,
+            Matcher=Matcher(HttpCode="200"),
+            HealthCheckIntervalSeconds=15,
+            HealthyThresholdCount=2,
+            UnhealthyThresholdCount=3,
+            TargetGroupAttributes=[TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
+        )
+    )
     if containers.NAME in config.stacks:
         # The containers stack registers its tasks here, so it deploys after this stack: an ECS service
         # can attach only to a target group that a load balancer's listener already forwards to. An
         # output, not an export: a new port or target type replaces the group, and an export in use
         # could not change.
-        template.add_output(Output(containers.TARGET_GROUP_OUTPUT, Description="Target group of the app's tasks",
-                                   Value=Ref(target_group)))
+        template.add_output(
+            Output(
+                containers.TARGET_GROUP_OUTPUT, Description="Target group of the app's tasks", Value=Ref(target_group)
+            )
+        )
     forward = [Action(Type="forward", TargetGroupArn=Ref(target_group))]
     if config.edge.domain:
         _https_listeners(template, config, load_balancer, forward)
     else:
-        template.add_resource(Listener(
-            "HttpListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTP", Port=80, DefaultActions=forward,
-            # No domain, no certificate: this listener can only be HTTP. Viewers still get HTTPS from
-            # CloudFront; set edge.domain for TLS all the way to the load balancer.
-            Metadata={"cfn-lint": {"config": {"ignore_checks": ["E9006"]}}},
-        ))
+        template.add_resource(
+            Listener(
+                "HttpListener",
+                LoadBalancerArn=Ref(load_balancer),
+                Protocol="HTTP",
+                Port=80,
+                DefaultActions=forward,
+                # No domain, no certificate: this listener can only be HTTP. Viewers still get HTTPS from
+                # CloudFront; set edge.domain for TLS all the way to the load balancer.
+                Metadata={"cfn-lint": {"config": {"ignore_checks": ["E9006"]}}},
+            )
+        )
     return load_balancer, target_group
 
 
@@ -227,74 +273,140 @@ def _https_listeners(template: Template, config: EnvironmentConfig, load_balance
     if config.edge.wildcard_certificate and config.region == edge_global.REGION:
         certificate = Ref("CloudFrontCertificateArn")  # in this region already: one certificate for both
     else:
-        certificate = Ref(template.add_resource(
-            edge_global.site_certificate("ApiCertificate", config, config.edge.api_domain)))
-    template.add_resource(Listener(
-        "HttpsListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTPS", Port=443, SslPolicy=TLS_POLICY,
-        Certificates=[ListenerCertificate(CertificateArn=certificate)], DefaultActions=forward,
-    ))
-    template.add_resource(Listener(
-        "HttpRedirectListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTP", Port=80,
-        DefaultActions=[Action(Type="redirect", RedirectConfig=RedirectConfig(
-            Protocol="HTTPS", Port="443", StatusCode="HTTP_301"))],
-    ))
+        certificate = Ref(
+            template.add_resource(edge_global.site_certificate("ApiCertificate", config, config.edge.api_domain))
+        )
+    template.add_resource(
+        Listener(
+            "HttpsListener",
+            LoadBalancerArn=Ref(load_balancer),
+            Protocol="HTTPS",
+            Port=443,
+            SslPolicy=TLS_POLICY,
+            Certificates=[ListenerCertificate(CertificateArn=certificate)],
+            DefaultActions=forward,
+        )
+    )
+    template.add_resource(
+        Listener(
+            "HttpRedirectListener",
+            LoadBalancerArn=Ref(load_balancer),
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[
+                Action(
+                    Type="redirect", RedirectConfig=RedirectConfig(Protocol="HTTPS", Port="443", StatusCode="HTTP_301")
+                )
+            ],
+        )
+    )
 
 
-def _load_balancer_alarms(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer,
-                          target_group: TargetGroup) -> None:
+def _load_balancer_alarms(
+    template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, target_group: TargetGroup
+) -> None:
     thresholds = config.monitoring.thresholds
     balancer = {"LoadBalancer": GetAtt(load_balancer, "LoadBalancerFullName")}
     add_alarm(
-        template, config, "LatencyAlarm", f"API p95 latency above {thresholds.alb_p95_latency_seconds:g} s", "warning",
-        Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Dimensions=dimensions(**balancer),
-        ExtendedStatistic="p95", Period=FIVE_MINUTES, EvaluationPeriods=3, ComparisonOperator="GreaterThanThreshold",
+        template,
+        config,
+        "LatencyAlarm",
+        f"API p95 latency above {thresholds.alb_p95_latency_seconds:g} s",
+        "warning",
+        Namespace="AWS/ApplicationELB",
+        MetricName="TargetResponseTime",
+        Dimensions=dimensions(**balancer),
+        ExtendedStatistic="p95",
+        Period=FIVE_MINUTES,
+        EvaluationPeriods=3,
+        ComparisonOperator="GreaterThanThreshold",
         Threshold=thresholds.alb_p95_latency_seconds,
     )
     add_alarm(
-        template, config, "ServerErrorRateAlarm", f"API 5xx rate above {thresholds.alb_5xx_percent:g}%", "critical",
+        template,
+        config,
+        "ServerErrorRateAlarm",
+        f"API 5xx rate above {thresholds.alb_5xx_percent:g}%",
+        "critical",
         Metrics=[
             _sum("app_errors", "HTTPCode_Target_5XX_Count", balancer),
             _sum("balancer_errors", "HTTPCode_ELB_5XX_Count", balancer),
             _sum("requests", "RequestCount", balancer),
-            MetricDataQuery(Id="error_rate", Label="5xx responses, % of requests", ReturnData=True,
-                            Expression="100 * (FILL(app_errors, 0) + FILL(balancer_errors, 0)) / requests"),
+            MetricDataQuery(
+                Id="error_rate",
+                Label="5xx responses, % of requests",
+                ReturnData=True,
+                Expression="100 * (FILL(app_errors, 0) + FILL(balancer_errors, 0)) / requests",
+            ),
         ],
-        EvaluationPeriods=3, ComparisonOperator="GreaterThanThreshold", Threshold=thresholds.alb_5xx_percent,
+        EvaluationPeriods=3,
+        ComparisonOperator="GreaterThanThreshold",
+        Threshold=thresholds.alb_5xx_percent,
     )
     add_alarm(
-        template, config, "UnhealthyHostAlarm", "app server failing the load balancer's health check", "critical",
-        Namespace="AWS/ApplicationELB", MetricName="UnHealthyHostCount",
+        template,
+        config,
+        "UnhealthyHostAlarm",
+        "app server failing the load balancer's health check",
+        "critical",
+        Namespace="AWS/ApplicationELB",
+        MetricName="UnHealthyHostCount",
         Dimensions=dimensions(TargetGroup=GetAtt(target_group, "TargetGroupFullName"), **balancer),
-        Statistic="Maximum", Period=60, EvaluationPeriods=3, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=3,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
         Threshold=1,
     )
 
 
 def _sum(query_id: str, metric: str, balancer: dict) -> MetricDataQuery:
-    return MetricDataQuery(Id=query_id, ReturnData=False, MetricStat=MetricStat(
-        Metric=Metric(Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=dimensions(**balancer)),
-        Period=FIVE_MINUTES, Stat="Sum",
-    ))
+    return MetricDataQuery(
+        Id=query_id,
+        ReturnData=False,
+        MetricStat=MetricStat(
+            Metric=Metric(Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=dimensions(**balancer)),
+            Period=FIVE_MINUTES,
+            Stat="Sum",
+        ),
+    )
 
 
-def _distribution(template: Template, config: EnvironmentConfig, api_load_balancer: LoadBalancer | None,
-                  origin_domain) -> Distribution:
+def _distribution(
+    template: Template, config: EnvironmentConfig, api_load_balancer: LoadBalancer | None, origin_domain
+) -> Distribution:
     """CloudFront in front of the site, and of the API when `api_load_balancer` is given."""
     edge = config.edge
     readers = f"the {edge.site_bucket} bucket" if edge.site_bucket else "the frontend bucket, nobody else"
-    access = template.add_resource(OriginAccessControl("FrontendOriginAccess", OriginAccessControlConfig=(
-        OriginAccessControlConfig(Name=f"{config.app}-{config.environment}-frontend", OriginAccessControlOriginType="s3",
-                                  SigningBehavior="always", SigningProtocol="sigv4",
-                                  Description=f"CloudFront reads {readers}"))))
+    access = template.add_resource(
+        OriginAccessControl(
+            "FrontendOriginAccess",
+            OriginAccessControlConfig=(
+                OriginAccessControlConfig(
+                    Name=f"{config.app}-{config.environment}-frontend",
+                    OriginAccessControlOriginType="s3",
+                    SigningBehavior="always",
+                    SigningProtocol="sigv4",
+                    Description=f"CloudFront reads {readers}",
+                )
+            ),
+        )
+    )
     headers = template.add_resource(_security_headers(config))
     frontend_origin = Origin(
-        Id="frontend", DomainName=origin_domain, OriginAccessControlId=GetAtt(access, "Id"),
+        Id="frontend",
+        DomainName=origin_domain,
+        OriginAccessControlId=GetAtt(access, "Id"),
         S3OriginConfig=S3OriginConfig(OriginAccessIdentity=""),  # empty: Origin Access Control signs instead
     )
     site_behavior = DefaultCacheBehavior(
-        TargetOriginId="frontend", ViewerProtocolPolicy="redirect-to-https", Compress=True,
-        CachePolicyId=CACHING_OPTIMIZED, ResponseHeadersPolicyId=Ref(headers),
-        AllowedMethods=["GET", "HEAD", "OPTIONS"], CachedMethods=["GET", "HEAD"],
+        TargetOriginId="frontend",
+        ViewerProtocolPolicy="redirect-to-https",
+        Compress=True,
+        CachePolicyId=CACHING_OPTIMIZED,
+        ResponseHeadersPolicyId=Ref(headers),
+        AllowedMethods=["GET", "HEAD", "OPTIONS"],
+        CachedMethods=["GET", "HEAD"],
     )
     distribution_config = DistributionConfig(
         Enabled=True,
@@ -306,35 +418,52 @@ def _distribution(template: Template, config: EnvironmentConfig, api_load_balanc
         Origins=[frontend_origin],
         DefaultCacheBehavior=site_behavior,
         ViewerCertificate=(
-            ViewerCertificate(AcmCertificateArn=Ref("CloudFrontCertificateArn"), SslSupportMethod="sni-only",
-                              MinimumProtocolVersion=VIEWER_TLS)
-            if edge.domain else ViewerCertificate(CloudFrontDefaultCertificate=True)
+            ViewerCertificate(
+                AcmCertificateArn=Ref("CloudFrontCertificateArn"),
+                SslSupportMethod="sni-only",
+                MinimumProtocolVersion=VIEWER_TLS,
+            )
+            if edge.domain
+            else ViewerCertificate(CloudFrontDefaultCertificate=True)
         ),
     )
     if edge.waf:
         distribution_config.WebACLId = Ref("WebAclArn")
     if edge.spa_routing == "function":
-        routing = template.add_resource(Function(
-            "SpaRouting", Name=f"{config.app}-{config.environment}-spa-routing", AutoPublish=True,
-            FunctionCode=SPA_ROUTING,
-            FunctionConfig=FunctionConfig(Comment="Serve the SPA shell for the app's own routes",
-                                          Runtime="cloudfront-js-2.0"),
-        ))
-        site_behavior.FunctionAssociations = [FunctionAssociation(EventType="viewer-request",
-                                                                  FunctionARN=GetAtt(routing, "FunctionARN"))]
+        routing = template.add_resource(
+            Function(
+                "SpaRouting",
+                Name=f"{config.app}-{config.environment}-spa-routing",
+                AutoPublish=True,
+                FunctionCode=SPA_ROUTING,
+                FunctionConfig=FunctionConfig(
+                    Comment="Serve the SPA shell for the app's own routes", Runtime="cloudfront-js-2.0"
+                ),
+            )
+        )
+        site_behavior.FunctionAssociations = [
+            FunctionAssociation(EventType="viewer-request", FunctionARN=GetAtt(routing, "FunctionARN"))
+        ]
     elif edge.spa_routing == "error_responses":
         # The bucket answers 403 for a missing key (CloudFront may not list it), 404 where it may.
         distribution_config.CustomErrorResponses = [
-            CustomErrorResponse(ErrorCode=code, ResponseCode=200, ResponsePagePath="/index.html")
-            for code in (403, 404)]
+            CustomErrorResponse(ErrorCode=code, ResponseCode=200, ResponsePagePath="/index.html") for code in (403, 404)
+        ]
     if api_load_balancer is not None:
         distribution_config.Origins.append(_api_origin(config, api_load_balancer))
-        distribution_config.CacheBehaviors = [CacheBehavior(
-            PathPattern=API_PATH, TargetOriginId="api",
-            ViewerProtocolPolicy="https-only",  # an API client's POST must not be redirected
-            Compress=True, CachePolicyId=CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_HEADER,
-            ResponseHeadersPolicyId=Ref(headers), AllowedMethods=ALL_METHODS, CachedMethods=["GET", "HEAD"],
-        )]
+        distribution_config.CacheBehaviors = [
+            CacheBehavior(
+                PathPattern=API_PATH,
+                TargetOriginId="api",
+                ViewerProtocolPolicy="https-only",  # an API client's POST must not be redirected
+                Compress=True,
+                CachePolicyId=CACHING_DISABLED,
+                OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST_HEADER,
+                ResponseHeadersPolicyId=Ref(headers),
+                AllowedMethods=ALL_METHODS,
+                CachedMethods=["GET", "HEAD"],
+            )
+        ]
     if edge.domain:
         distribution_config.Aliases = [edge.domain]
     return template.add_resource(Distribution("Distribution", DistributionConfig=distribution_config))
@@ -346,45 +475,72 @@ def _api_origin(config: EnvironmentConfig, load_balancer: LoadBalancer) -> Origi
         Id="api",
         DomainName=edge.api_domain or GetAtt(load_balancer, "DNSName"),
         CustomOriginConfig=CustomOriginConfig(
-            OriginProtocolPolicy="https-only" if edge.domain else "http-only", OriginSSLProtocols=["TLSv1.2"],
+            OriginProtocolPolicy="https-only" if edge.domain else "http-only",
+            OriginSSLProtocols=["TLSv1.2"],
         ),
     )
 
 
 def _security_headers(config: EnvironmentConfig) -> ResponseHeadersPolicy:
-    return ResponseHeadersPolicy("SecurityHeaders", ResponseHeadersPolicyConfig=ResponseHeadersPolicyConfig(
-        Name=f"{config.app}-{config.environment}-security-headers",
-        Comment="HSTS, no sniffing, no framing, strict referrer",
-        SecurityHeadersConfig=SecurityHeadersConfig(
-            StrictTransportSecurity=StrictTransportSecurity(AccessControlMaxAgeSec=HSTS_SECONDS,
-                                                            IncludeSubdomains=True, Override=True),
-            ContentTypeOptions=ContentTypeOptions(Override=True),
-            FrameOptions=FrameOptions(FrameOption="DENY", Override=True),
-            ReferrerPolicy=ReferrerPolicy(ReferrerPolicy="strict-origin-when-cross-origin", Override=True),
-            XSSProtection=XSSProtection(Protection=True, ModeBlock=True, Override=True),
+    return ResponseHeadersPolicy(
+        "SecurityHeaders",
+        ResponseHeadersPolicyConfig=ResponseHeadersPolicyConfig(
+            Name=f"{config.app}-{config.environment}-security-headers",
+            Comment="HSTS, no sniffing, no framing, strict referrer",
+            SecurityHeadersConfig=SecurityHeadersConfig(
+                StrictTransportSecurity=StrictTransportSecurity(
+                    AccessControlMaxAgeSec=HSTS_SECONDS, IncludeSubdomains=True, Override=True
+                ),
+                ContentTypeOptions=ContentTypeOptions(Override=True),
+                FrameOptions=FrameOptions(FrameOption="DENY", Override=True),
+                ReferrerPolicy=ReferrerPolicy(ReferrerPolicy="strict-origin-when-cross-origin", Override=True),
+                XSSProtection=XSSProtection(Protection=True, ModeBlock=True, Override=True),
+            ),
         ),
-    ))
+    )
 
 
-def _dns_records(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None,
-                 distribution: Distribution) -> None:
+def _dns_records(
+    template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None, distribution: Distribution
+) -> None:
     zone = config.edge.hosted_zone_id
     for record_type in ("A", "AAAA"):
-        template.add_resource(RecordSetType(
-            f"Site{record_type}Record", HostedZoneId=zone, Name=config.edge.domain, Type=record_type,
-            AliasTarget=AliasTarget(HostedZoneId=CLOUDFRONT_HOSTED_ZONE, DNSName=GetAtt(distribution, "DomainName")),
-        ))
+        template.add_resource(
+            RecordSetType(
+                f"Site{record_type}Record",
+                HostedZoneId=zone,
+                Name=config.edge.domain,
+                Type=record_type,
+                AliasTarget=AliasTarget(
+                    HostedZoneId=CLOUDFRONT_HOSTED_ZONE, DNSName=GetAtt(distribution, "DomainName")
+                ),
+            )
+        )
     if load_balancer is None:
         return
-    template.add_resource(RecordSetType(
-        "ApiARecord", HostedZoneId=zone, Name=config.edge.api_domain, Type="A",
-        AliasTarget=AliasTarget(HostedZoneId=GetAtt(load_balancer, "CanonicalHostedZoneID"),
-                                DNSName=GetAtt(load_balancer, "DNSName"), EvaluateTargetHealth=True),
-    ))
+    template.add_resource(
+        RecordSetType(
+            "ApiARecord",
+            HostedZoneId=zone,
+            Name=config.edge.api_domain,
+            Type="A",
+            AliasTarget=AliasTarget(
+                HostedZoneId=GetAtt(load_balancer, "CanonicalHostedZoneID"),
+                DNSName=GetAtt(load_balancer, "DNSName"),
+                EvaluateTargetHealth=True,
+            ),
+        )
+    )
 
 
-def _exports(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None,
-             target_group: TargetGroup | None, distribution: Distribution, own_bucket) -> None:
+def _exports(
+    template: Template,
+    config: EnvironmentConfig,
+    load_balancer: LoadBalancer | None,
+    target_group: TargetGroup | None,
+    distribution: Distribution,
+    own_bucket,
+) -> None:
     site = config.edge.domain or GetAtt(distribution, "DomainName")
     export(template, config, "SiteUrl", Join("", ["https://", site]), "Where users open the app")
     export(template, config, "DistributionId", Ref(distribution), "CloudFront distribution id (cache invalidations)")
@@ -393,12 +549,32 @@ def _exports(template: Template, config: EnvironmentConfig, load_balancer: LoadB
     if load_balancer is None:
         return
     if config.edge.api_via_cloudfront:
-        export(template, config, "ApiUrl", Join("", ["https://", site, API_PATH.removesuffix("/*")]),
-               "Where the SPA calls the API: under the site's own origin, through CloudFront")
+        export(
+            template,
+            config,
+            "ApiUrl",
+            Join("", ["https://", site, API_PATH.removesuffix("/*")]),
+            "Where the SPA calls the API: under the site's own origin, through CloudFront",
+        )
     else:
-        export(template, config, "ApiUrl", f"https://{config.edge.api_domain}",
-               "Where the SPA calls the API: its load balancer, another origin than the site's")
-    export(template, config, "LoadBalancerFullName", GetAtt(load_balancer, "LoadBalancerFullName"),
-           "Load balancer name as CloudWatch dimensions want it")
-    export(template, config, "TargetGroupFullName", GetAtt(target_group, "TargetGroupFullName"),
-           "Target group name as CloudWatch dimensions want it")
+        export(
+            template,
+            config,
+            "ApiUrl",
+            f"https://{config.edge.api_domain}",
+            "Where the SPA calls the API: its load balancer, another origin than the site's",
+        )
+    export(
+        template,
+        config,
+        "LoadBalancerFullName",
+        GetAtt(load_balancer, "LoadBalancerFullName"),
+        "Load balancer name as CloudWatch dimensions want it",
+    )
+    export(
+        template,
+        config,
+        "TargetGroupFullName",
+        GetAtt(target_group, "TargetGroupFullName"),
+        "Target group name as CloudWatch dimensions want it",
+    )

@@ -12,11 +12,11 @@ from troposphere.certificatemanager import Certificate, DomainValidationOption
 from troposphere.wafv2 import (
     AllowAction,
     BlockAction,
-    RuleAction,
     DefaultAction,
     ManagedRuleGroupStatement,
     OverrideAction,
     RateBasedStatement,
+    RuleAction,
     Statement,
     VisibilityConfig,
     WebACL,
@@ -47,8 +47,9 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         template.add_output(Output("WebAclArn", Description="CLOUDFRONT-scope web ACL", Value=GetAtt(web_acl, "Arn")))
     if edge.domain:
         certificate = template.add_resource(site_certificate("CloudFrontCertificate", config, edge.domain))
-        template.add_output(Output("CertificateArn", Description=f"CloudFront certificate for {edge.domain}",
-                                   Value=Ref(certificate)))
+        template.add_output(
+            Output("CertificateArn", Description=f"CloudFront certificate for {edge.domain}", Value=Ref(certificate))
+        )
     return StackTemplates(NAME, tag_resources(template, config), region=REGION)
 
 
@@ -88,15 +89,20 @@ def _web_acl(config: EnvironmentConfig) -> WebACL:
         )
         for priority, group in enumerate(MANAGED_RULE_GROUPS)
     ]
-    rules.append(WebACLRule(
-        Name="rate-limit-per-ip",
-        Priority=len(rules),
-        Action=RuleAction(Block=BlockAction()),
-        Statement=Statement(RateBasedStatement=RateBasedStatement(
-            Limit=config.edge.waf_rate_limit_per_5_minutes, AggregateKeyType="IP",
-        )),
-        VisibilityConfig=_visibility(f"{name}-rate-limit"),
-    ))
+    rules.append(
+        WebACLRule(
+            Name="rate-limit-per-ip",
+            Priority=len(rules),
+            Action=RuleAction(Block=BlockAction()),
+            Statement=Statement(
+                RateBasedStatement=RateBasedStatement(
+                    Limit=config.edge.waf_rate_limit_per_5_minutes,
+                    AggregateKeyType="IP",
+                )
+            ),
+            VisibilityConfig=_visibility(f"{name}-rate-limit"),
+        )
+    )
     return WebACL(
         "WebAcl",
         Name=name,

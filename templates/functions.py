@@ -16,7 +16,8 @@ from troposphere.awslambda import Environment, Function, Permission
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import EnvironmentConfig, Function as FunctionConfig
+from stackyard.config import EnvironmentConfig
+from stackyard.config import Function as FunctionConfig
 from templates.common import LambdaCode, StackTemplates, export, lambda_code, new_template, pascal, tag_resources
 from templates.grants import grant_statements
 from templates.policies import document, service_role_trust
@@ -40,19 +41,34 @@ def function_name(config: EnvironmentConfig, key: str) -> str:
 
 def _function(template: Template, config: EnvironmentConfig, key: str, settings: FunctionConfig) -> dict:
     name, code = function_name(config, key), f"{pascal(key)}Code"
-    log_group = template.add_resource(LogGroup(
-        f"{pascal(key)}LogGroup", LogGroupName=f"/aws/lambda/{name}", RetentionInDays=settings.log_retention_days,
-    ))
-    role = template.add_resource(Role(
-        f"{pascal(key)}Role",
-        Description=f"{name}: {settings.purpose}"[:1000],
-        AssumeRolePolicyDocument=service_role_trust("lambda.amazonaws.com"),
-        Policies=[Policy(PolicyName=key, PolicyDocument=document(
-            Statement(Sid="OwnLogs", Effect=Allow, Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
-                      Resource=[GetAtt(log_group, "Arn")]),
-            *grant_statements(config, settings.grants),
-        ))],
-    ))
+    log_group = template.add_resource(
+        LogGroup(
+            f"{pascal(key)}LogGroup",
+            LogGroupName=f"/aws/lambda/{name}",
+            RetentionInDays=settings.log_retention_days,
+        )
+    )
+    role = template.add_resource(
+        Role(
+            f"{pascal(key)}Role",
+            Description=f"{name}: {settings.purpose}"[:1000],
+            AssumeRolePolicyDocument=service_role_trust("lambda.amazonaws.com"),
+            Policies=[
+                Policy(
+                    PolicyName=key,
+                    PolicyDocument=document(
+                        Statement(
+                            Sid="OwnLogs",
+                            Effect=Allow,
+                            Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
+                            Resource=[GetAtt(log_group, "Arn")],
+                        ),
+                        *grant_statements(config, settings.grants),
+                    ),
+                )
+            ],
+        )
+    )
     function = Function(
         f"{pascal(key)}Function",
         FunctionName=name,
@@ -66,8 +82,12 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
         DependsOn=log_group.title,
     )
     if settings.environment:
-        function.Environment = Environment(Variables={
-            variable: environment_value(config, reference) for variable, reference in sorted(settings.environment.items())})
+        function.Environment = Environment(
+            Variables={
+                variable: environment_value(config, reference)
+                for variable, reference in sorted(settings.environment.items())
+            }
+        )
     template.add_resource(function)
     _notifying_buckets(template, config, key, function)
     export(template, config, f"{pascal(key)}FunctionArn", GetAtt(function, "Arn"), f"Function: {settings.purpose}")
@@ -77,17 +97,24 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
 
 def _notifying_buckets(template: Template, config: EnvironmentConfig, key: str, function: Function) -> None:
     """S3 may invoke the function for each bucket whose notifications name it."""
-    buckets = sorted({bucket_key for bucket_key, bucket in (config.storage.buckets if config.storage else {}).items()
-                      if any(notification.function == key for notification in bucket.notifications)})
+    buckets = sorted(
+        {
+            bucket_key
+            for bucket_key, bucket in (config.storage.buckets if config.storage else {}).items()
+            if any(notification.function == key for notification in bucket.notifications)
+        }
+    )
     for bucket_key in buckets:
-        template.add_resource(Permission(
-            f"{pascal(key)}From{pascal(bucket_key)}Bucket",
-            FunctionName=Ref(function),
-            Action="lambda:InvokeFunction",
-            Principal="s3.amazonaws.com",
-            SourceArn=bucket_arn(config, bucket_key),
-            SourceAccount=AccountId,
-        ))
+        template.add_resource(
+            Permission(
+                f"{pascal(key)}From{pascal(bucket_key)}Bucket",
+                FunctionName=Ref(function),
+                Action="lambda:InvokeFunction",
+                Principal="s3.amazonaws.com",
+                SourceArn=bucket_arn(config, bucket_key),
+                SourceAccount=AccountId,
+            )
+        )
 
 
 def environment_value(config: EnvironmentConfig, reference):

@@ -19,13 +19,23 @@ from templates.tables import table_name
 
 READ_OBJECTS = [awacs.s3.GetObject, awacs.s3.GetObjectVersion]
 WRITE_OBJECTS = [awacs.s3.PutObject, awacs.s3.DeleteObject, awacs.s3.AbortMultipartUpload]
-READ_ITEMS = [awacs.dynamodb.GetItem, awacs.dynamodb.BatchGetItem, awacs.dynamodb.Query, awacs.dynamodb.Scan,
-              awacs.dynamodb.ConditionCheckItem, awacs.dynamodb.DescribeTable]
+READ_ITEMS = [
+    awacs.dynamodb.GetItem,
+    awacs.dynamodb.BatchGetItem,
+    awacs.dynamodb.Query,
+    awacs.dynamodb.Scan,
+    awacs.dynamodb.ConditionCheckItem,
+    awacs.dynamodb.DescribeTable,
+]
 LIST_BUCKET = "s3:ListBucket"
 # S3 actions on objects whose names do not say "Object".
 OBJECT_MULTIPART_ACTIONS = ("AbortMultipartUpload", "ListMultipartUploadParts")
-WRITE_ITEMS = [awacs.dynamodb.PutItem, awacs.dynamodb.UpdateItem, awacs.dynamodb.DeleteItem,
-               awacs.dynamodb.BatchWriteItem]
+WRITE_ITEMS = [
+    awacs.dynamodb.PutItem,
+    awacs.dynamodb.UpdateItem,
+    awacs.dynamodb.DeleteItem,
+    awacs.dynamodb.BatchWriteItem,
+]
 
 
 def grant_statements(config: EnvironmentConfig, grants: list[Grant]) -> list[Statement]:
@@ -36,21 +46,23 @@ def custom_statements(config: EnvironmentConfig, statements: list[PolicyStatemen
     """Params statements as awacs ones. Resources go through Fn::Sub, so ${AWS::Region} and the like
     resolve in the stack's own account and region, and ${App} and ${Env} to this environment's names:
     a wildcard under `<app>-${Env}-` cannot reach another environment's resources in a shared account."""
-    return [_allow(statement.actions, [_resource(config, resource) for resource in statement.resources])
-            for statement in statements]
+    return [
+        _allow(statement.actions, [_resource(config, resource) for resource in statement.resources])
+        for statement in statements
+    ]
 
 
 def _resource(config: EnvironmentConfig, resource: str):
     if resource == "*":
         return resource
-    names = {name: value for name, value in (("App", config.app), ("Env", config.environment))
-             if f"${{{name}}}" in resource}
+    names = {
+        name: value for name, value in (("App", config.app), ("Env", config.environment)) if f"${{{name}}}" in resource
+    }
     return Sub(resource, **names)
 
 
 def table_arn(config: EnvironmentConfig, key: str) -> Sub:
-    return Sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/"
-               f"{table_name(config, key)}")
+    return Sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{table_name(config, key)}")
 
 
 def _grant(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
@@ -63,8 +75,13 @@ def _grant(config: EnvironmentConfig, grant: Grant) -> list[Statement]:
         return [Statement(Effect=Allow, Action=actions, Resource=[arn, Join("", [arn, "/index/*"])])]
     arn = bucket_arn(config, grant.bucket)
     prefix = grant.prefix or ""
-    statements = [Statement(Effect=Allow, Action=(READ_OBJECTS if reads else []) + (WRITE_OBJECTS if writes else []),
-                            Resource=[Join("", [arn, f"/{prefix}*"])])]
+    statements = [
+        Statement(
+            Effect=Allow,
+            Action=(READ_OBJECTS if reads else []) + (WRITE_OBJECTS if writes else []),
+            Resource=[Join("", [arn, f"/{prefix}*"])],
+        )
+    ]
     if reads:
         listing = Statement(Effect=Allow, Action=[awacs.s3.ListBucket], Resource=[arn])
         if prefix:

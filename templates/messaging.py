@@ -12,7 +12,8 @@ from awacs.aws import Bool, Condition, Deny, Principal, Statement
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.sqs import Queue, QueuePolicy, RedrivePolicy
 
-from stackyard.config import EnvironmentConfig, Queue as QueueConfig
+from stackyard.config import EnvironmentConfig
+from stackyard.config import Queue as QueueConfig
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
 from templates.policies import document
@@ -27,18 +28,22 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     queues = []
     for key, settings in messaging.queues.items():
         queues += _queue_pair(template, config, key, settings)
-    template.add_resource(QueuePolicy(
-        "QueuesRefuseInsecureTransport",
-        Queues=[Ref(queue) for queue in queues],
-        PolicyDocument=document(Statement(
-            Sid="DenyInsecureTransport",
-            Effect=Deny,
-            Principal=Principal("*"),
-            Action=[awacs.sqs.Action("*")],
-            Resource=[GetAtt(queue, "Arn") for queue in queues],
-            Condition=Condition(Bool({"aws:SecureTransport": "false"})),
-        )),
-    ))
+    template.add_resource(
+        QueuePolicy(
+            "QueuesRefuseInsecureTransport",
+            Queues=[Ref(queue) for queue in queues],
+            PolicyDocument=document(
+                Statement(
+                    Sid="DenyInsecureTransport",
+                    Effect=Deny,
+                    Principal=Principal("*"),
+                    Action=[awacs.sqs.Action("*")],
+                    Resource=[GetAtt(queue, "Arn") for queue in queues],
+                    Condition=Condition(Bool({"aws:SecureTransport": "false"})),
+                )
+            ),
+        )
+    )
     return StackTemplates(NAME, tag_resources(template, config))
 
 
@@ -54,29 +59,47 @@ def _queue_pair(template: Template, config: EnvironmentConfig, key: str, setting
     messaging = config.messaging
     # Built from the name, not GetAtt: the source queue already references the dead-letter queue.
     source_arn = Sub(f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue_name(config, key)}")
-    dead_letters = template.add_resource(keep_on_delete(Queue(
-        f"{pascal(key)}DeadLetterQueue",
-        QueueName=dead_letter_queue_name(config, key),
-        MessageRetentionPeriod=messaging.dead_letter_retention_days * DAY_SECONDS,
-        SqsManagedSseEnabled=True,
-        RedriveAllowPolicy={"redrivePermission": "byQueue", "sourceQueueArns": [source_arn]},
-    ), config))
-    source = template.add_resource(keep_on_delete(Queue(
-        f"{pascal(key)}Queue",
-        QueueName=queue_name(config, key),
-        VisibilityTimeout=settings.visibility_timeout_seconds,
-        MessageRetentionPeriod=messaging.retention_days * DAY_SECONDS,
-        SqsManagedSseEnabled=True,
-        RedrivePolicy=RedrivePolicy(deadLetterTargetArn=GetAtt(dead_letters, "Arn"),
-                                    maxReceiveCount=messaging.max_receive_count),
-    ), config))
+    dead_letters = template.add_resource(
+        keep_on_delete(
+            Queue(
+                f"{pascal(key)}DeadLetterQueue",
+                QueueName=dead_letter_queue_name(config, key),
+                MessageRetentionPeriod=messaging.dead_letter_retention_days * DAY_SECONDS,
+                SqsManagedSseEnabled=True,
+                RedriveAllowPolicy={"redrivePermission": "byQueue", "sourceQueueArns": [source_arn]},
+            ),
+            config,
+        )
+    )
+    source = template.add_resource(
+        keep_on_delete(
+            Queue(
+                f"{pascal(key)}Queue",
+                QueueName=queue_name(config, key),
+                VisibilityTimeout=settings.visibility_timeout_seconds,
+                MessageRetentionPeriod=messaging.retention_days * DAY_SECONDS,
+                SqsManagedSseEnabled=True,
+                RedrivePolicy=RedrivePolicy(
+                    deadLetterTargetArn=GetAtt(dead_letters, "Arn"), maxReceiveCount=messaging.max_receive_count
+                ),
+            ),
+            config,
+        )
+    )
     add_alarm(
-        template, config, f"{pascal(key)}DeadLetterAlarm", f"messages in {dead_letter_queue_name(config, key)}",
+        template,
+        config,
+        f"{pascal(key)}DeadLetterAlarm",
+        f"messages in {dead_letter_queue_name(config, key)}",
         "critical",
-        Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible",
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
         Dimensions=dimensions(QueueName=GetAtt(dead_letters, "QueueName")),
-        Statistic="Maximum", Period=FIVE_MINUTES, EvaluationPeriods=1,
-        ComparisonOperator="GreaterThanThreshold", Threshold=0,
+        Statistic="Maximum",
+        Period=FIVE_MINUTES,
+        EvaluationPeriods=1,
+        ComparisonOperator="GreaterThanThreshold",
+        Threshold=0,
     )
     for queue, kind in ((source, "Queue"), (dead_letters, "DeadLetterQueue")):
         label = f"{settings.purpose}{' (failed messages)' if kind == 'DeadLetterQueue' else ''}"
@@ -84,4 +107,3 @@ def _queue_pair(template: Template, config: EnvironmentConfig, key: str, setting
         export(template, config, f"{pascal(key)}{kind}Url", Ref(queue), f"Queue URL: {label}")
         export(template, config, f"{pascal(key)}{kind}Name", GetAtt(queue, "QueueName"), f"Queue name: {label}")
     return [source, dead_letters]
-

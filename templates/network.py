@@ -47,11 +47,18 @@ ANYWHERE = "0.0.0.0/0"
 def build(config: EnvironmentConfig) -> StackTemplates:
     children = {"Vpc": ("vpc", _vpc(config), {})}
     if config.network.security_groups:
-        children["SecurityGroups"] = ("security-groups", _security_groups(config),
-                                      {"VpcId": GetAtt("Vpc", "Outputs.VpcId")})
+        children["SecurityGroups"] = (
+            "security-groups",
+            _security_groups(config),
+            {"VpcId": GetAtt("Vpc", "Outputs.VpcId")},
+        )
     network = config.network
-    parts = ["VPC", "subnets"] + ["NAT"] * (network.nat != "none") + ["flow logs"] * bool(network.flow_logs) \
+    parts = (
+        ["VPC", "subnets"]
+        + ["NAT"] * (network.nat != "none")
+        + ["flow logs"] * bool(network.flow_logs)
         + ["security groups"] * bool(network.security_groups)
+    )
     parent = new_template(config, f"network ({', '.join(parts)})")
     for title, (child, _, parameters) in children.items():
         parent.add_resource(nested_stack(title, NAME, child, parameters or None))
@@ -69,34 +76,62 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 def _vpc(config: EnvironmentConfig) -> Template:
     network = config.network
     template = new_template(config, f"VPC {network.vpc_cidr} across {network.availability_zones} AZs")
-    vpc = template.add_resource(VPC(
-        "Vpc", CidrBlock=network.vpc_cidr, EnableDnsSupport=True, EnableDnsHostnames=True,
-        Tags=name_tag(config, "vpc"),
-    ))
+    vpc = template.add_resource(
+        VPC(
+            "Vpc",
+            CidrBlock=network.vpc_cidr,
+            EnableDnsSupport=True,
+            EnableDnsHostnames=True,
+            Tags=name_tag(config, "vpc"),
+        )
+    )
     gateway = template.add_resource(InternetGateway("InternetGateway", Tags=name_tag(config, "igw")))
-    attachment = template.add_resource(VPCGatewayAttachment(
-        "InternetGatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(gateway),
-    ))
-    public_routes = template.add_resource(RouteTable(
-        "PublicRouteTable", VpcId=Ref(vpc), Tags=name_tag(config, "public"),
-    ))
-    template.add_resource(Route(
-        "PublicDefaultRoute", RouteTableId=Ref(public_routes), DestinationCidrBlock=ANYWHERE,
-        GatewayId=Ref(gateway), DependsOn=attachment.title,
-    ))
-    public = [_subnet(template, config, "Public", zone, cidr, Ref(public_routes))
-              for zone, cidr in enumerate(network.public_subnet_cidrs())]
+    attachment = template.add_resource(
+        VPCGatewayAttachment(
+            "InternetGatewayAttachment",
+            VpcId=Ref(vpc),
+            InternetGatewayId=Ref(gateway),
+        )
+    )
+    public_routes = template.add_resource(
+        RouteTable(
+            "PublicRouteTable",
+            VpcId=Ref(vpc),
+            Tags=name_tag(config, "public"),
+        )
+    )
+    template.add_resource(
+        Route(
+            "PublicDefaultRoute",
+            RouteTableId=Ref(public_routes),
+            DestinationCidrBlock=ANYWHERE,
+            GatewayId=Ref(gateway),
+            DependsOn=attachment.title,
+        )
+    )
+    public = [
+        _subnet(template, config, "Public", zone, cidr, Ref(public_routes))
+        for zone, cidr in enumerate(network.public_subnet_cidrs())
+    ]
     nat_gateways = _nat_gateways(template, config, public, attachment.title)
     private = []
     for zone, cidr in enumerate(network.private_subnet_cidrs() if network.has_private_subnets else []):
-        routes = template.add_resource(RouteTable(
-            f"PrivateRouteTable{zone + 1}", VpcId=Ref(vpc), Tags=name_tag(config, f"private-{zone + 1}"),
-        ))
+        routes = template.add_resource(
+            RouteTable(
+                f"PrivateRouteTable{zone + 1}",
+                VpcId=Ref(vpc),
+                Tags=name_tag(config, f"private-{zone + 1}"),
+            )
+        )
         if nat_gateways:
-            template.add_resource(Route(
-                f"PrivateDefaultRoute{zone + 1}", RouteTableId=Ref(routes), DestinationCidrBlock=ANYWHERE,
-                NatGatewayId=Ref(nat_gateways[zone % len(nat_gateways)]),
-            ))
+            template.add_resource(
+                Route(
+                    f"PrivateDefaultRoute{zone + 1}",
+                    RouteTableId=Ref(routes),
+                    DestinationCidrBlock=ANYWHERE,
+                    NatGatewayId=Ref(nat_gateways[zone % len(nat_gateways)]),
+                )
+            )
         private.append(_subnet(template, config, "Private", zone, cidr, Ref(routes)))
     if network.vpc_endpoints:
         # Where the private tier is, its route tables and subnets; without one, the public ones.
@@ -109,18 +144,24 @@ def _vpc(config: EnvironmentConfig) -> Template:
 
 
 def _subnet(template: Template, config: EnvironmentConfig, tier: str, zone: int, cidr: str, route_table) -> Subnet:
-    subnet = template.add_resource(Subnet(
-        f"{tier}Subnet{zone + 1}",
-        VpcId=Ref("Vpc"),
-        CidrBlock=cidr,
-        AvailabilityZone=Select(zone, GetAZs("")),
-        # The ALB and NAT get their addresses; instances only where params say (a VPC without a private tier).
-        MapPublicIpOnLaunch=tier == "Public" and config.network.public_ip_on_launch,
-        Tags=name_tag(config, f"{tier.lower()}-{zone + 1}"),
-    ))
-    template.add_resource(SubnetRouteTableAssociation(
-        f"{subnet.title}RouteTableAssociation", SubnetId=Ref(subnet), RouteTableId=route_table,
-    ))
+    subnet = template.add_resource(
+        Subnet(
+            f"{tier}Subnet{zone + 1}",
+            VpcId=Ref("Vpc"),
+            CidrBlock=cidr,
+            AvailabilityZone=Select(zone, GetAZs("")),
+            # The ALB and NAT get their addresses; instances only where params say (a VPC without a private tier).
+            MapPublicIpOnLaunch=tier == "Public" and config.network.public_ip_on_launch,
+            Tags=name_tag(config, f"{tier.lower()}-{zone + 1}"),
+        )
+    )
+    template.add_resource(
+        SubnetRouteTableAssociation(
+            f"{subnet.title}RouteTableAssociation",
+            SubnetId=Ref(subnet),
+            RouteTableId=route_table,
+        )
+    )
     return subnet
 
 
@@ -128,86 +169,145 @@ def _nat_gateways(template: Template, config: EnvironmentConfig, public: list[Su
     count = {"none": 0, "single": 1, "per_az": len(public)}[config.network.nat]
     gateways = []
     for zone in range(count):
-        address = template.add_resource(EIP(
-            f"NatAddress{zone + 1}", Domain="vpc", DependsOn=attachment, Tags=name_tag(config, f"nat-{zone + 1}"),
-        ))
-        gateways.append(template.add_resource(NatGateway(
-            f"NatGateway{zone + 1}", AllocationId=GetAtt(address, "AllocationId"), SubnetId=Ref(public[zone]),
-            Tags=name_tag(config, f"nat-{zone + 1}"),
-        )))
+        address = template.add_resource(
+            EIP(
+                f"NatAddress{zone + 1}",
+                Domain="vpc",
+                DependsOn=attachment,
+                Tags=name_tag(config, f"nat-{zone + 1}"),
+            )
+        )
+        gateways.append(
+            template.add_resource(
+                NatGateway(
+                    f"NatGateway{zone + 1}",
+                    AllocationId=GetAtt(address, "AllocationId"),
+                    SubnetId=Ref(public[zone]),
+                    Tags=name_tag(config, f"nat-{zone + 1}"),
+                )
+            )
+        )
     return gateways
 
 
-def _endpoints(template: Template, config: EnvironmentConfig, vpc: VPC, subnets: list[Subnet],
-               route_tables: list[Ref]) -> None:
+def _endpoints(
+    template: Template, config: EnvironmentConfig, vpc: VPC, subnets: list[Subnet], route_tables: list[Ref]
+) -> None:
     """What Lambdas in the private subnets reach without a NAT: S3 (CloudFormation's pre-signed
     response URLs, same region) through a gateway, Secrets Manager through an interface."""
-    template.add_resource(VPCEndpoint(
-        "S3Endpoint", VpcId=Ref(vpc), VpcEndpointType="Gateway",
-        ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"), RouteTableIds=route_tables,
-    ))
-    group = template.add_resource(SecurityGroup(
-        "EndpointSecurityGroup", GroupDescription="Interface endpoints: HTTPS from inside the VPC",
-        VpcId=Ref(vpc),
-        SecurityGroupIngress=[SecurityGroupRule(IpProtocol="tcp", FromPort=443, ToPort=443,
-                                                CidrIp=config.network.vpc_cidr, Description="HTTPS from the VPC")],
-        SecurityGroupEgress=[_no_egress()],
-        Tags=name_tag(config, "endpoints"),
-    ))
-    template.add_resource(VPCEndpoint(
-        "SecretsManagerEndpoint", VpcId=Ref(vpc), VpcEndpointType="Interface",
-        ServiceName=Sub("com.amazonaws.${AWS::Region}.secretsmanager"), PrivateDnsEnabled=True,
-        SubnetIds=[Ref(subnet) for subnet in subnets], SecurityGroupIds=[Ref(group)],
-    ))
+    template.add_resource(
+        VPCEndpoint(
+            "S3Endpoint",
+            VpcId=Ref(vpc),
+            VpcEndpointType="Gateway",
+            ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"),
+            RouteTableIds=route_tables,
+        )
+    )
+    group = template.add_resource(
+        SecurityGroup(
+            "EndpointSecurityGroup",
+            GroupDescription="Interface endpoints: HTTPS from inside the VPC",
+            VpcId=Ref(vpc),
+            SecurityGroupIngress=[
+                SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=443,
+                    ToPort=443,
+                    CidrIp=config.network.vpc_cidr,
+                    Description="HTTPS from the VPC",
+                )
+            ],
+            SecurityGroupEgress=[_no_egress()],
+            Tags=name_tag(config, "endpoints"),
+        )
+    )
+    template.add_resource(
+        VPCEndpoint(
+            "SecretsManagerEndpoint",
+            VpcId=Ref(vpc),
+            VpcEndpointType="Interface",
+            ServiceName=Sub("com.amazonaws.${AWS::Region}.secretsmanager"),
+            PrivateDnsEnabled=True,
+            SubnetIds=[Ref(subnet) for subnet in subnets],
+            SecurityGroupIds=[Ref(group)],
+        )
+    )
 
 
 def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:
     flow_logs = config.network.flow_logs
-    log_group = template.add_resource(LogGroup(
-        "FlowLogGroup",
-        LogGroupName=f"/{config.app}/{config.environment}/vpc-flow-logs",
-        RetentionInDays=flow_logs.retention_days,
-    ))
-    role = template.add_resource(Role(
-        "FlowLogRole",
-        Description="Lets VPC Flow Logs write to this VPC's flow log group",
-        AssumeRolePolicyDocument=service_role_trust("vpc-flow-logs.amazonaws.com"),
-        Policies=[Policy(
-            PolicyName="deliver-to-flow-log-group",
-            PolicyDocument=document(Statement(
-                Effect=Allow,
-                Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
-                Resource=[GetAtt(log_group, "Arn")],
-            )),
-        )],
-    ))
-    template.add_resource(FlowLog(
-        "FlowLog",
-        ResourceId=Ref(vpc),
-        ResourceType="VPC",
-        TrafficType=flow_logs.traffic_type,
-        LogDestinationType="cloud-watch-logs",
-        LogGroupName=Ref(log_group),
-        DeliverLogsPermissionArn=GetAtt(role, "Arn"),
-    ))
+    log_group = template.add_resource(
+        LogGroup(
+            "FlowLogGroup",
+            LogGroupName=f"/{config.app}/{config.environment}/vpc-flow-logs",
+            RetentionInDays=flow_logs.retention_days,
+        )
+    )
+    role = template.add_resource(
+        Role(
+            "FlowLogRole",
+            Description="Lets VPC Flow Logs write to this VPC's flow log group",
+            AssumeRolePolicyDocument=service_role_trust("vpc-flow-logs.amazonaws.com"),
+            Policies=[
+                Policy(
+                    PolicyName="deliver-to-flow-log-group",
+                    PolicyDocument=document(
+                        Statement(
+                            Effect=Allow,
+                            Action=[logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
+                            Resource=[GetAtt(log_group, "Arn")],
+                        )
+                    ),
+                )
+            ],
+        )
+    )
+    template.add_resource(
+        FlowLog(
+            "FlowLog",
+            ResourceId=Ref(vpc),
+            ResourceType="VPC",
+            TrafficType=flow_logs.traffic_type,
+            LogDestinationType="cloud-watch-logs",
+            LogGroupName=Ref(log_group),
+            DeliverLogsPermissionArn=GetAtt(role, "Arn"),
+        )
+    )
 
 
 def _vpc_outputs(template: Template, vpc: VPC, public: list[Subnet], private: list[Subnet]) -> None:
-    template.add_output([
-        Output("VpcId", Description="VPC id", Value=Ref(vpc)),
-        Output("VpcCidr", Description="VPC IPv4 CIDR block", Value=GetAtt(vpc, "CidrBlock")),
-        Output("PublicSubnetIds", Description="Public subnet ids, comma-separated, one per AZ",
-               Value=Join(",", [Ref(subnet) for subnet in public])),
-        Output("AvailabilityZones", Description="The availability zones of the subnets, comma-separated",
-               Value=Join(",", [GetAtt(subnet, "AvailabilityZone") for subnet in public])),
-    ])
+    template.add_output(
+        [
+            Output("VpcId", Description="VPC id", Value=Ref(vpc)),
+            Output("VpcCidr", Description="VPC IPv4 CIDR block", Value=GetAtt(vpc, "CidrBlock")),
+            Output(
+                "PublicSubnetIds",
+                Description="Public subnet ids, comma-separated, one per AZ",
+                Value=Join(",", [Ref(subnet) for subnet in public]),
+            ),
+            Output(
+                "AvailabilityZones",
+                Description="The availability zones of the subnets, comma-separated",
+                Value=Join(",", [GetAtt(subnet, "AvailabilityZone") for subnet in public]),
+            ),
+        ]
+    )
     if private:
-        template.add_output([
-            Output("PrivateSubnetIds", Description="Private subnet ids, comma-separated, one per AZ",
-                   Value=Join(",", [Ref(subnet) for subnet in private])),
-            Output("PrivateRouteTableIds", Description="Private route table ids, comma-separated, one per AZ",
-                   Value=Join(",", [Ref(f"PrivateRouteTable{zone + 1}") for zone in range(len(private))])),
-        ])
+        template.add_output(
+            [
+                Output(
+                    "PrivateSubnetIds",
+                    Description="Private subnet ids, comma-separated, one per AZ",
+                    Value=Join(",", [Ref(subnet) for subnet in private]),
+                ),
+                Output(
+                    "PrivateRouteTableIds",
+                    Description="Private route table ids, comma-separated, one per AZ",
+                    Value=Join(",", [Ref(f"PrivateRouteTable{zone + 1}") for zone in range(len(private))]),
+                ),
+            ]
+        )
 
 
 # --- security-groups.json ----------------------------------------------------------------------
@@ -222,25 +322,34 @@ def _security_groups(config: EnvironmentConfig) -> Template:
     """
     groups = config.network.security_groups
     template = new_template(config, f"security groups ({', '.join(groups)})")
-    vpc_id = template.add_parameter(Parameter("VpcId", Type="AWS::EC2::VPC::Id", Description="The VPC to create the groups in"))
+    vpc_id = template.add_parameter(
+        Parameter("VpcId", Type="AWS::EC2::VPC::Id", Description="The VPC to create the groups in")
+    )
     for key in _creation_order(groups):
         group = groups[key]
-        template.add_resource(SecurityGroup(
-            group_title(key), GroupDescription=group.description, VpcId=Ref(vpc_id),
-            SecurityGroupIngress=[_rule(config, rule) for rule in group.ingress if rule.cidr],
-            SecurityGroupEgress=[_rule(config, rule) for rule in group.egress] or [_no_egress()],
-            Tags=name_tag(config, key),
-        ))
-        template.add_output(Output(f"{group_title(key)}Id", Description=group.description,
-                                   Value=Ref(group_title(key))))
+        template.add_resource(
+            SecurityGroup(
+                group_title(key),
+                GroupDescription=group.description,
+                VpcId=Ref(vpc_id),
+                SecurityGroupIngress=[_rule(config, rule) for rule in group.ingress if rule.cidr],
+                SecurityGroupEgress=[_rule(config, rule) for rule in group.egress] or [_no_egress()],
+                Tags=name_tag(config, key),
+            )
+        )
+        template.add_output(Output(f"{group_title(key)}Id", Description=group.description, Value=Ref(group_title(key))))
     for key, group in groups.items():
         for rule in group.ingress:
             if rule.group:
-                template.add_resource(SecurityGroupIngress(
-                    f"{group_title(key)}From{group_title(rule.group)}", GroupId=Ref(group_title(key)),
-                    SourceSecurityGroupId=Ref(group_title(rule.group)), Description=rule.description,
-                    **_ports(rule),
-                ))
+                template.add_resource(
+                    SecurityGroupIngress(
+                        f"{group_title(key)}From{group_title(rule.group)}",
+                        GroupId=Ref(group_title(key)),
+                        SourceSecurityGroupId=Ref(group_title(rule.group)),
+                        Description=rule.description,
+                        **_ports(rule),
+                    )
+                )
     return template
 
 
@@ -281,5 +390,9 @@ def _ports(rule) -> dict:
 def _no_egress() -> SecurityGroupRule:
     """A rule that matches nothing: a group with no egress rules would get 'allow all' instead."""
     return SecurityGroupRule(
-        IpProtocol="icmp", FromPort=252, ToPort=86, CidrIp="255.255.255.255/32", Description="Disallow all egress",
+        IpProtocol="icmp",
+        FromPort=252,
+        ToPort=86,
+        CidrIp="255.255.255.255/32",
+        Description="Disallow all egress",
     )

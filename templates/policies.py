@@ -25,12 +25,14 @@ def document(*statements: Statement) -> PolicyDocument:
 
 def service_role_trust(service: str) -> PolicyDocument:
     """Trust `service` to assume the role, but only on behalf of this account (confused deputy)."""
-    return document(Statement(
-        Effect=Allow,
-        Principal=Principal("Service", service),
-        Action=[AssumeRole],
-        Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
-    ))
+    return document(
+        Statement(
+            Effect=Allow,
+            Principal=Principal("Service", service),
+            Action=[AssumeRole],
+            Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
+        )
+    )
 
 
 def deny_insecure_transport(bucket_arn) -> Statement:
@@ -43,4 +45,3 @@ def deny_insecure_transport(bucket_arn) -> Statement:
         Resource=[bucket_arn, Join("", [bucket_arn, "/*"])],
         Condition=Condition(Bool({"aws:SecureTransport": "false"})),
     )
-

@@ -35,6 +35,7 @@ def _role(config: EnvironmentConfig, key: str, settings: RoleConfig) -> Role:
     if statements:
         role.Policies = [Policy(PolicyName=key, PolicyDocument=document(*statements))]
     if settings.managed_policies:
-        role.ManagedPolicyArns = [Sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}")
-                                  for name in settings.managed_policies]
+        role.ManagedPolicyArns = [
+            Sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}") for name in settings.managed_policies
+        ]
     return role

@@ -18,7 +18,8 @@ from troposphere.dynamodb import (
     TimeToLiveSpecification,
 )
 
-from stackyard.config import EnvironmentConfig, KeyAttribute, Table as TableConfig
+from stackyard.config import EnvironmentConfig, KeyAttribute
+from stackyard.config import Table as TableConfig
 from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
 
 NAME = "tables"
@@ -41,16 +42,21 @@ def _table(template: Template, config: EnvironmentConfig, key: str, settings: Ta
         TableName=table_name(config, key),
         BillingMode="PAY_PER_REQUEST",
         KeySchema=_key_schema(settings.partition_key, settings.sort_key),
-        AttributeDefinitions=[AttributeDefinition(AttributeName=name, AttributeType=kind)
-                              for name, kind in sorted(_attributes(settings).items())],
+        AttributeDefinitions=[
+            AttributeDefinition(AttributeName=name, AttributeType=kind)
+            for name, kind in sorted(_attributes(settings).items())
+        ],
         PointInTimeRecoverySpecification=PointInTimeRecoverySpecification(PointInTimeRecoveryEnabled=True),
         SSESpecification=SSESpecification(SSEEnabled=True),
         DeletionProtectionEnabled=config.retain_data,
     )
     if settings.indexes:
         table.GlobalSecondaryIndexes = [
-            GlobalSecondaryIndex(IndexName=name, KeySchema=_key_schema(index.partition_key, index.sort_key),
-                                 Projection=Projection(ProjectionType=index.projection))
+            GlobalSecondaryIndex(
+                IndexName=name,
+                KeySchema=_key_schema(index.partition_key, index.sort_key),
+                Projection=Projection(ProjectionType=index.projection),
+            )
             for name, index in settings.indexes.items()
         ]
     if settings.ttl_attribute:

@@ -96,18 +96,21 @@ def migration_files() -> list[tuple[str, str, str]]:
     files = sorted(SQL_DIR.glob("*.sql"))
     if not files:
         raise MigrationError(f"no .sql files were packaged in {SQL_DIR.name}/")
-    return [(path.name, path.read_text(encoding="utf-8"), hashlib.sha256(path.read_bytes()).hexdigest())
-            for path in files]
+    return [
+        (path.name, path.read_text(encoding="utf-8"), hashlib.sha256(path.read_bytes()).hexdigest()) for path in files
+    ]
 
 
 def _apply(connection, files: list[tuple[str, str, str]]) -> dict:
     connection.execute_simple(HISTORY_DDL)
-    applied = {name: checksum for name, checksum in connection.run(f"SELECT name, checksum FROM {HISTORY_TABLE}")}
+    applied = dict(connection.run(f"SELECT name, checksum FROM {HISTORY_TABLE}"))
     for name, _, checksum in files:
         if name in applied and applied[name] != checksum:
-            raise MigrationError(f"{name} changed after it was applied (checksum {applied[name][:12]} is now "
-                                 f"{checksum[:12]}); applied migrations never change. Fix: restore it, and put the "
-                                 f"change in a new file")
+            raise MigrationError(
+                f"{name} changed after it was applied (checksum {applied[name][:12]} is now "
+                f"{checksum[:12]}); applied migrations never change. Fix: restore it, and put the "
+                f"change in a new file"
+            )
     pending = [(name, sql, checksum) for name, sql, checksum in files if name not in applied]
     for name, sql, checksum in pending:
         _apply_one(connection, name, sql, checksum)
@@ -121,8 +124,12 @@ def _apply_one(connection, name: str, sql: str, checksum: str) -> None:
     connection.execute_simple("BEGIN")
     try:
         connection.execute_simple(sql)
-        connection.run(f"INSERT INTO {HISTORY_TABLE} (name, checksum, duration_ms) VALUES (:name, :checksum, :ms)",
-                       name=name, checksum=checksum, ms=int((time.monotonic() - started) * 1000))
+        connection.run(
+            f"INSERT INTO {HISTORY_TABLE} (name, checksum, duration_ms) VALUES (:name, :checksum, :ms)",
+            name=name,
+            checksum=checksum,
+            ms=int((time.monotonic() - started) * 1000),
+        )
         connection.execute_simple("COMMIT")
     except Exception as error:
         connection.execute_simple("ROLLBACK")
@@ -152,20 +159,29 @@ def _connect(credentials: dict, database: str):
     context.verify_mode = ssl.CERT_NONE
     host, port = credentials.get("host"), int(credentials.get("port", 5432))
     if not host:
-        raise MigrationError("neither the database secret nor the resource's Host property names the database "
-                             "host. Fix: pass the endpoint as Host (and Port) beside SecretArn")
+        raise MigrationError(
+            "neither the database secret nor the resource's Host property names the database "
+            "host. Fix: pass the endpoint as Host (and Port) beside SecretArn"
+        )
     # A quick reachability check first; the connection itself has no read timeout, so waiting for the
     # lock or a long CREATE INDEX is fine (the deadline timer answers CloudFormation regardless).
     try:
         socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS).close()
     except OSError as error:
-        raise MigrationError(f"cannot reach the database at {host}:{port} within {CONNECT_TIMEOUT_SECONDS} s "
-                             f"({error}). Fix: check its security group admits the migrator, and that it is "
-                             f"available") from None
+        raise MigrationError(
+            f"cannot reach the database at {host}:{port} within {CONNECT_TIMEOUT_SECONDS} s "
+            f"({error}). Fix: check its security group admits the migrator, and that it is "
+            f"available"
+        ) from None
     try:
         return pg8000.native.Connection(
-            credentials["username"], host=host, port=port, database=database, password=credentials["password"],
-            ssl_context=context, application_name="stackyard-schema-migrator",
+            credentials["username"],
+            host=host,
+            port=port,
+            database=database,
+            password=credentials["password"],
+            ssl_context=context,
+            application_name="stackyard-schema-migrator",
         )
     except KeyError as missing:
         raise MigrationError(f"the database secret has no {missing.args[0]!r}") from None
@@ -201,18 +217,24 @@ class Response:
                 return
             self._sent = True
         event = self.event
-        body = json.dumps({
-            "Status": status,
-            "Reason": (reason or "See the migrator's log")[:REASON_MAX_CHARS],
-            "PhysicalResourceId": physical_id(event),
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-            "NoEcho": False,
-            "Data": data,
-        }).encode()
-        request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
-                                         headers={"Content-Type": "", "Content-Length": str(len(body))})
+        body = json.dumps(
+            {
+                "Status": status,
+                "Reason": (reason or "See the migrator's log")[:REASON_MAX_CHARS],
+                "PhysicalResourceId": physical_id(event),
+                "StackId": event["StackId"],
+                "RequestId": event["RequestId"],
+                "LogicalResourceId": event["LogicalResourceId"],
+                "NoEcho": False,
+                "Data": data,
+            }
+        ).encode()
+        request = urllib.request.Request(
+            event["ResponseURL"],
+            data=body,
+            method="PUT",
+            headers={"Content-Type": "", "Content-Length": str(len(body))},
+        )
         for attempt in range(3):
             try:
                 with urllib.request.urlopen(request, timeout=10):
@@ -220,7 +242,7 @@ class Response:
                     return
             except OSError as error:
                 LOGGER.warning("answering CloudFormation failed (attempt %d): %s", attempt + 1, error)
-                time.sleep(2 ** attempt)
+                time.sleep(2**attempt)
 
 
 def physical_id(event: dict) -> str:

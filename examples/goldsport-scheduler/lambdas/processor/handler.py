@@ -14,8 +14,10 @@ TABLE = boto3.resource("dynamodb").Table(os.environ["DATA_TABLE"])
 
 
 def main(event, context):
-    uploads = [(record["s3"]["bucket"]["name"], urllib.parse.unquote_plus(record["s3"]["object"]["key"]))
-               for record in event.get("Records", [])]
+    uploads = [
+        (record["s3"]["bucket"]["name"], urllib.parse.unquote_plus(record["s3"]["object"]["key"]))
+        for record in event.get("Records", [])
+    ]
     for bucket, key in uploads:
         kind = key.split("/", 1)[0]
         TABLE.put_item(Item={"PK": f"UPLOAD#{kind}", "SK": key, "bucket": bucket})

@@ -1,0 +1,152 @@
+"""A throwaway PostgreSQL server for the schema tests and bench/schema_bench.py.
+
+Debian's server binaries (package postgresql, which `make test` installs when missing) live in
+/usr/lib/postgresql/<version>/bin, off PATH. initdb refuses to run as root, which is who CI runs
+as, so as root the server runs as the package's `postgres` user. It listens on 127.0.0.1 only,
+on a free port, with TLS on (a self-signed certificate made for it) and password (SCRAM) logins,
+as Aurora does with rds.force_ssl.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pg8000.native
+
+SUPERUSER = "postgres"
+PASSWORD = "stackyard-test-only"
+MIGRATOR = Path(__file__).resolve().parents[2] / "lambdas" / "schema_migrator" / "handler.py"
+
+
+class PostgresMissing(RuntimeError):
+    pass
+
+
+def server_bin() -> Path:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parent.parent.name))
+    if not versions:
+        raise PostgresMissing(
+            "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin: install Debian's "
+            "postgresql package (make test does)"
+        )
+    return versions[-1].parent
+
+
+class PostgresServer:
+    def __init__(self):
+        self.bin = server_bin()
+        self.port = _free_port()
+        self.host = "127.0.0.1"
+        self.workdir = Path(tempfile.mkdtemp(prefix="stackyard-postgres-"))
+        self.data = self.workdir / "data"
+        self._owner = pwd.getpwnam(SUPERUSER) if os.geteuid() == 0 else None
+
+    def __enter__(self) -> PostgresServer:
+        (self.workdir / "password").write_text(PASSWORD + "\n")
+        self._certificate()
+        if self._owner:
+            for path in [self.workdir, *self.workdir.iterdir()]:
+                os.chown(path, self._owner.pw_uid, self._owner.pw_gid)
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            SUPERUSER,
+            "--auth=scram-sha-256",
+            f"--pwfile={self.workdir / 'password'}",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
+        options = (
+            f"-c listen_addresses={self.host} -c port={self.port} -c unix_socket_directories={self.workdir} "
+            f"-c ssl=on -c ssl_cert_file={self.workdir / 'server.crt'} "
+            f"-c ssl_key_file={self.workdir / 'server.key'} -c fsync=off"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.workdir / "server.log"), "-w", "start")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _certificate(self) -> None:
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                str(self.workdir / "server.key"),
+                "-out",
+                str(self.workdir / "server.crt"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        (self.workdir / "server.key").chmod(0o600)
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self.bin / program), *args]
+        if self._owner:
+            command = ["runuser", "-u", SUPERUSER, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            log = self.workdir / "server.log"
+            raise RuntimeError(
+                f"{program} failed ({result.returncode}): {result.stderr.strip()}"
+                + (f"\n{log.read_text()[-2000:]}" if log.exists() else "")
+            )
+
+
+def tls() -> ssl.SSLContext:
+    """TLS as the migrator uses it (sslmode=require: encrypted, the test certificate not verified)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def create_database(server: PostgresServer, name: str) -> dict:
+    """A new, empty database; its credentials as RDS writes them into the database's secret."""
+    admin = pg8000.native.Connection(
+        SUPERUSER, host=server.host, port=server.port, password=PASSWORD, ssl_context=tls()
+    )
+    try:
+        admin.run(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.run(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.close()
+    return {"username": SUPERUSER, "password": PASSWORD, "host": server.host, "port": server.port, "dbname": name}
+
+
+def load_migrator():
+    """The schema migrator's handler module, loaded from its source file (it is not a package)."""
+    spec = importlib.util.spec_from_file_location("schema_migrator_handler", MIGRATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

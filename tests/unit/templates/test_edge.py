@@ -1,0 +1,461 @@
+"""Pure unit: the edge stack's template holds the facts of seed 000 §1.8 and seed 001 task 6
+(one test runs the SPA routing function's JavaScript under node, and skips without it)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tests.helpers import ENVS, picked, properties, resources, template
+
+DOMAIN = "one-system.example.com"  # prod's; dev and test have none
+ZONE = "Z0123456789EXAMPLE"
+NO_DOMAIN = ("dev", "test")
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2"
+FULL_NAME = {"Fn::GetAtt": ["LoadBalancer", "LoadBalancerFullName"]}
+
+
+def edge(builds, env):
+    return template(builds, env, "edge.json")
+
+
+def imported(env, name):
+    return {"Fn::ImportValue": f"one-system-{env}-{name}"}
+
+
+def distribution(builds, env):
+    return properties(edge(builds, env), "Distribution")["DistributionConfig"]
+
+
+def listeners(document):
+    return {
+        name: listener["Properties"]
+        for name, listener in resources(document, "AWS::ElasticLoadBalancingV2::Listener").items()
+    }
+
+
+def alarm(builds, env, name):
+    return properties(edge(builds, env), name)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_load_balancer_is_internet_facing_in_the_public_subnets_behind_the_alb_group(builds, env):
+    balancer = properties(edge(builds, env), "LoadBalancer")
+    assert picked(balancer, "Type", "Scheme", "Subnets", "SecurityGroups") == {
+        "Type": "application",
+        "Scheme": "internet-facing",
+        "Subnets": {"Fn::Split": [",", imported(env, "PublicSubnetIds")]},
+        "SecurityGroups": [imported(env, "AlbSecurityGroupId")],
+    }
+
+
+@pytest.mark.parametrize(("env", "protected"), [("dev", "false"), ("test", "true"), ("prod", "true")])
+def test_load_balancer_logs_to_the_access_log_bucket_under_alb_where_storage_lets_it(builds, env, protected):
+    attributes = {
+        attribute["Key"]: attribute["Value"]
+        for attribute in properties(edge(builds, env), "LoadBalancer")["LoadBalancerAttributes"]
+    }
+    assert attributes == {
+        "access_logs.s3.enabled": "true",
+        "access_logs.s3.bucket": imported(env, "AccessLogsBucketName"),
+        "access_logs.s3.prefix": "alb",
+        "deletion_protection.enabled": protected,
+        "routing.http.drop_invalid_header_fields.enabled": "true",
+    }
+    storage = template(builds, env, "storage.json")
+    policy = properties(storage, "AccessLogsBucketPolicy")["PolicyDocument"]["Statement"]
+    delivery = next(s for s in policy if s["Sid"] == "AllowLoadBalancerAccessLogDelivery")
+    bucket_arn = {"Fn::GetAtt": ["AccessLogsBucket", "Arn"]}
+    assert delivery["Resource"] == [{"Fn::Join": ["", [bucket_arn, "/alb/AWSLogs/", {"Ref": "AWS::AccountId"}, "/*"]]}]
+    # ap-southeast-1 delivers ALB logs from its regional Elastic Load Balancing account.
+    assert delivery["Principal"] == {
+        "AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", "114774131450", ":root"]]}
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_target_group_sends_port_8000_to_the_app_server_and_checks_get_health(builds, env):
+    group = properties(edge(builds, env), "AppTargetGroup")
+    assert picked(
+        group, "TargetType", "Protocol", "Port", "VpcId", "Targets", "HealthCheckProtocol", "HealthCheckPath", "Matcher"
+    ) == {
+        "TargetType": "instance",
+        "Protocol": "HTTP",
+        "Port": 8000,
+        "VpcId": imported(env, "VpcId"),
+        "Targets": [{"Id": {"Ref": "AppInstanceId"}, "Port": 8000}],
+        "HealthCheckProtocol": "HTTP",
+        "HealthCheckPath": "/health",
+        "Matcher": {"HttpCode": "200"},
+    }
+    assert "HealthCheckPort" not in group  # the traffic port, 8000
+
+
+def test_with_a_domain_https_443_forwards_with_the_api_certificate_and_tls_1_2_or_newer(builds):
+    document = edge(builds, "prod")
+    https = listeners(document)["HttpsListener"]
+    assert picked(https, "LoadBalancerArn", "Protocol", "Port", "Certificates", "DefaultActions") == {
+        "LoadBalancerArn": {"Ref": "LoadBalancer"},
+        "Protocol": "HTTPS",
+        "Port": 443,
+        "Certificates": [{"CertificateArn": {"Ref": "ApiCertificate"}}],
+        "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "AppTargetGroup"}}],
+    }
+    assert https["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"  # TLS 1.3 and 1.2 only
+    assert properties(document, "ApiCertificate") == {
+        "DomainName": f"api.{DOMAIN}",
+        "ValidationMethod": "DNS",
+        "DomainValidationOptions": [{"DomainName": f"api.{DOMAIN}", "HostedZoneId": ZONE}],
+        "Tags": properties(document, "ApiCertificate")["Tags"],
+    }
+
+
+def test_with_a_domain_http_80_only_redirects_to_https_443_permanently(builds):
+    found = listeners(edge(builds, "prod"))
+    assert set(found) == {"HttpsListener", "HttpRedirectListener"}
+    assert picked(found["HttpRedirectListener"], "Protocol", "Port", "DefaultActions") == {
+        "Protocol": "HTTP",
+        "Port": 80,
+        "DefaultActions": [
+            {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
+        ],
+    }
+
+
+@pytest.mark.parametrize("env", NO_DOMAIN)
+def test_without_a_domain_a_single_http_listener_forwards_and_no_certificate_is_made(builds, env):
+    document = edge(builds, env)
+    listener = document["Resources"]["HttpListener"]
+    assert list(listeners(document)) == ["HttpListener"]
+    assert picked(listener["Properties"], "Protocol", "Port", "DefaultActions") == {
+        "Protocol": "HTTP",
+        "Port": 80,
+        "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "AppTargetGroup"}}],
+    }
+    # The project's HTTPS rule would refuse a plain listener; here it is the only one possible.
+    assert listener["Metadata"] == {"cfn-lint": {"config": {"ignore_checks": ["E9006"]}}}
+    assert not resources(document, "AWS::CertificateManager::Certificate")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_cloudfront_reads_the_frontend_bucket_through_origin_access_control_only(builds, env):
+    document = edge(builds, env)
+    origins = {origin["Id"]: origin for origin in distribution(builds, env)["Origins"]}
+    assert set(origins) == {"frontend", "api"}
+    assert origins["frontend"] == {
+        "Id": "frontend",
+        "DomainName": {"Fn::GetAtt": ["FrontendBucket", "RegionalDomainName"]},
+        "OriginAccessControlId": {"Fn::GetAtt": ["FrontendOriginAccess", "Id"]},
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    assert picked(
+        properties(document, "FrontendOriginAccess")["OriginAccessControlConfig"],
+        "Name",
+        "OriginAccessControlOriginType",
+        "SigningBehavior",
+        "SigningProtocol",
+    ) == {
+        "Name": f"one-system-{env}-frontend",
+        "OriginAccessControlOriginType": "s3",
+        "SigningBehavior": "always",
+        "SigningProtocol": "sigv4",
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "api_origin"),
+    [
+        ("dev", {"DomainName": {"Fn::GetAtt": ["LoadBalancer", "DNSName"]}, "Protocol": "http-only"}),
+        ("test", {"DomainName": {"Fn::GetAtt": ["LoadBalancer", "DNSName"]}, "Protocol": "http-only"}),
+        ("prod", {"DomainName": f"api.{DOMAIN}", "Protocol": "https-only"}),  # the name on the ALB's certificate
+    ],
+)
+def test_cloudfront_reaches_the_load_balancer_as_securely_as_its_listeners_allow(builds, env, api_origin):
+    [origin] = [origin for origin in distribution(builds, env)["Origins"] if origin["Id"] == "api"]
+    assert origin["DomainName"] == api_origin["DomainName"]
+    assert origin["CustomOriginConfig"] == {
+        "OriginProtocolPolicy": api_origin["Protocol"],
+        "OriginSSLProtocols": ["TLSv1.2"],
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_spa_is_served_over_https_compressed_cached_and_routed_by_the_function(builds, env):
+    behavior = distribution(builds, env)["DefaultCacheBehavior"]
+    assert picked(
+        behavior, "TargetOriginId", "ViewerProtocolPolicy", "Compress", "CachePolicyId", "FunctionAssociations"
+    ) == {
+        "TargetOriginId": "frontend",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "Compress": True,
+        "CachePolicyId": CACHING_OPTIMIZED,
+        "FunctionAssociations": [
+            {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["SpaRouting", "FunctionARN"]}}
+        ],
+    }
+    function = properties(edge(builds, env), "SpaRouting")
+    assert picked(function, "Name", "AutoPublish", "FunctionConfig") == {
+        "Name": f"one-system-{env}-spa-routing",
+        "AutoPublish": True,
+        "FunctionConfig": {"Comment": "Serve the SPA shell for the app's own routes", "Runtime": "cloudfront-js-2.0"},
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_api_requests_go_uncached_to_the_load_balancer_over_https_with_every_method(builds, env):
+    [behavior] = distribution(builds, env)["CacheBehaviors"]
+    assert picked(
+        behavior,
+        "PathPattern",
+        "TargetOriginId",
+        "ViewerProtocolPolicy",
+        "CachePolicyId",
+        "OriginRequestPolicyId",
+        "AllowedMethods",
+    ) == {
+        "PathPattern": "/api/*",
+        "TargetOriginId": "api",
+        "ViewerProtocolPolicy": "https-only",
+        "CachePolicyId": CACHING_DISABLED,
+        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST_HEADER,
+        "AllowedMethods": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+    }
+    assert "FunctionAssociations" not in behavior  # the API's own 404s are never rewritten to the SPA shell
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_both_behaviors_add_the_security_headers(builds, env):
+    config = distribution(builds, env)
+    for behavior in (config["DefaultCacheBehavior"], *config["CacheBehaviors"]):
+        assert behavior["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeaders"}
+    headers = properties(edge(builds, env), "SecurityHeaders")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers == {
+        "StrictTransportSecurity": {"AccessControlMaxAgeSec": 31_536_000, "IncludeSubdomains": True, "Override": True},
+        "ContentTypeOptions": {"Override": True},
+        "FrameOptions": {"FrameOption": "DENY", "Override": True},
+        "ReferrerPolicy": {"ReferrerPolicy": "strict-origin-when-cross-origin", "Override": True},
+        "XSSProtection": {"Protection": True, "ModeBlock": True, "Override": True},
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_web_acl_is_the_one_edge_global_passes_in(builds, env):
+    document = edge(builds, env)
+    assert distribution(builds, env)["WebACLId"] == {"Ref": "WebAclArn"}
+    assert document["Parameters"]["WebAclArn"]["Type"] == "String"
+    assert "Default" not in document["Parameters"]["WebAclArn"]  # deploy must pass it; no distribution without WAF
+
+
+def test_with_a_domain_cloudfront_answers_for_it_with_its_us_east_1_certificate(builds):
+    config = distribution(builds, "prod")
+    assert config["Aliases"] == [DOMAIN]
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": {"Ref": "CloudFrontCertificateArn"},
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+    assert "CloudFrontCertificateArn" in edge(builds, "prod")["Parameters"]
+
+
+@pytest.mark.parametrize("env", NO_DOMAIN)
+def test_without_a_domain_cloudfront_uses_its_default_certificate(builds, env):
+    config = distribution(builds, env)
+    assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    assert "Aliases" not in config
+    assert set(edge(builds, env)["Parameters"]) == {"WebAclArn", "AppInstanceId"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_frontend_bucket_admits_only_this_distribution_and_only_over_tls(builds, env):
+    document = edge(builds, env)
+    policy = properties(document, "FrontendBucketPolicy")
+    assert policy["Bucket"] == {"Ref": "FrontendBucket"}
+    arn = {"Fn::GetAtt": ["FrontendBucket", "Arn"]}
+    objects = {"Fn::Join": ["", [arn, "/*"]]}
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:*"],
+            "Resource": [arn, objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "AllowCloudFrontToReadAssets",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": ["s3:GetObject"],
+            "Resource": [objects],
+            "Condition": {
+                "StringEquals": {
+                    "AWS:SourceArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
+                    }
+                }
+            },
+        },
+    ]
+    bucket = properties(document, "FrontendBucket")
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}  # a bad release can be rolled back
+
+
+def test_with_a_domain_route_53_points_the_site_at_cloudfront_and_api_at_the_load_balancer(builds):
+    records = {
+        name: record["Properties"]
+        for name, record in resources(edge(builds, "prod"), "AWS::Route53::RecordSet").items()
+    }
+    site_alias = {"HostedZoneId": CLOUDFRONT_ZONE, "DNSName": {"Fn::GetAtt": ["Distribution", "DomainName"]}}
+    assert records == {
+        "SiteARecord": {"HostedZoneId": ZONE, "Name": DOMAIN, "Type": "A", "AliasTarget": site_alias},
+        "SiteAAAARecord": {"HostedZoneId": ZONE, "Name": DOMAIN, "Type": "AAAA", "AliasTarget": site_alias},
+        "ApiARecord": {
+            "HostedZoneId": ZONE,
+            "Name": f"api.{DOMAIN}",
+            "Type": "A",
+            "AliasTarget": {
+                "HostedZoneId": {"Fn::GetAtt": ["LoadBalancer", "CanonicalHostedZoneID"]},
+                "DNSName": {"Fn::GetAtt": ["LoadBalancer", "DNSName"]},
+                "EvaluateTargetHealth": True,
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize("env", NO_DOMAIN)
+def test_without_a_domain_there_are_no_dns_records(builds, env):
+    assert not resources(edge(builds, env), "AWS::Route53::RecordSet")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_p95_latency_above_2_seconds_warns(builds, env):
+    assert picked(
+        alarm(builds, env, "LatencyAlarm"),
+        "Namespace",
+        "MetricName",
+        "Dimensions",
+        "ExtendedStatistic",
+        "ComparisonOperator",
+        "Threshold",
+        "AlarmActions",
+    ) == {
+        "Namespace": "AWS/ApplicationELB",
+        "MetricName": "TargetResponseTime",
+        "Dimensions": [{"Name": "LoadBalancer", "Value": FULL_NAME}],
+        "ExtendedStatistic": "p95",
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 2,
+        "AlarmActions": [imported(env, "WarningTopicArn")],
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_5xx_above_5_percent_of_requests_pages(builds, env):
+    props = alarm(builds, env, "ServerErrorRateAlarm")
+    assert picked(props, "ComparisonOperator", "Threshold", "AlarmActions") == {
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 5,
+        "AlarmActions": [imported(env, "CriticalTopicArn")],
+    }
+    queries = {query["Id"]: query for query in props["Metrics"]}
+    sums = {query_id: query["MetricStat"] for query_id, query in queries.items() if "MetricStat" in query}
+    assert sums == {
+        query_id: {
+            "Metric": {
+                "Namespace": "AWS/ApplicationELB",
+                "MetricName": metric,
+                "Dimensions": [{"Name": "LoadBalancer", "Value": FULL_NAME}],
+            },
+            "Period": 300,
+            "Stat": "Sum",
+        }
+        for query_id, metric in (
+            ("app_errors", "HTTPCode_Target_5XX_Count"),
+            ("balancer_errors", "HTTPCode_ELB_5XX_Count"),
+            ("requests", "RequestCount"),
+        )
+    }
+    assert [query["Id"] for query in props["Metrics"] if query["ReturnData"]] == ["error_rate"]
+    assert queries["error_rate"]["Expression"] == "100 * (FILL(app_errors, 0) + FILL(balancer_errors, 0)) / requests"
+    assert "MetricName" not in props and "Statistic" not in props
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_an_unhealthy_app_server_pages(builds, env):
+    assert picked(
+        alarm(builds, env, "UnhealthyHostAlarm"),
+        "Namespace",
+        "MetricName",
+        "Dimensions",
+        "Statistic",
+        "ComparisonOperator",
+        "Threshold",
+        "AlarmActions",
+    ) == {
+        "Namespace": "AWS/ApplicationELB",
+        "MetricName": "UnHealthyHostCount",
+        "Dimensions": [
+            {"Name": "TargetGroup", "Value": {"Fn::GetAtt": ["AppTargetGroup", "TargetGroupFullName"]}},
+            {"Name": "LoadBalancer", "Value": FULL_NAME},
+        ],
+        "Statistic": "Maximum",
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "Threshold": 1,
+        "AlarmActions": [imported(env, "CriticalTopicArn")],
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "site"),
+    [
+        ("dev", {"Fn::GetAtt": ["Distribution", "DomainName"]}),
+        ("test", {"Fn::GetAtt": ["Distribution", "DomainName"]}),
+        ("prod", DOMAIN),
+    ],
+)
+def test_site_and_api_urls_distribution_bucket_and_metric_names_are_exported(builds, env, site):
+    exports = {output["Export"]["Name"]: output["Value"] for output in edge(builds, env)["Outputs"].values()}
+    assert exports == {
+        f"one-system-{env}-SiteUrl": {"Fn::Join": ["", ["https://", site]]},
+        f"one-system-{env}-ApiUrl": {"Fn::Join": ["", ["https://", site, "/api"]]},  # through CloudFront
+        f"one-system-{env}-DistributionId": {"Ref": "Distribution"},
+        f"one-system-{env}-FrontendBucketName": {"Ref": "FrontendBucket"},
+        f"one-system-{env}-LoadBalancerFullName": FULL_NAME,
+        f"one-system-{env}-TargetGroupFullName": {"Fn::GetAtt": ["AppTargetGroup", "TargetGroupFullName"]},
+    }
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH: cannot run the CloudFront Function")
+def test_spa_routing_serves_the_shell_for_app_routes_and_files_as_they_are(builds, tmp_path):
+    code = properties(edge(builds, "test"), "SpaRouting")["FunctionCode"]
+    uris = {
+        "/": "/index.html",
+        "/cases/12": "/index.html",
+        "/cases/12/": "/index.html",
+        "/assets/app.js": "/assets/app.js",
+        "/index.html": "/index.html",
+        "/favicon.ico": "/favicon.ico",
+        "/fonts/inter.woff2": "/fonts/inter.woff2",
+    }
+    script = tmp_path / "spa_routing.js"
+    script.write_text(
+        code + "\nconst uris = JSON.parse(process.argv[2]);\n"
+        "const served = uris.map(uri => handler({request: {uri: uri, headers: {}}}).uri);\n"
+        "console.log(JSON.stringify(served));\n"
+    )
+    result = subprocess.run(
+        ["node", str(script), json.dumps(list(uris))], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert dict(zip(uris, json.loads(result.stdout), strict=False)) == uris

@@ -1,0 +1,214 @@
+"""Pure unit: seed 002 (TAP) as examples/tap, fact by section of its technical specification."""
+
+from __future__ import annotations
+
+import pytest
+
+from stackyard.build import build_environment
+from stackyard.config import load_configs
+from tests.helpers import ROOT, json_resource, picked, properties, resources
+
+SYSTEM = ROOT / "examples" / "tap"
+
+
+@pytest.fixture(scope="module")
+def build():
+    return build_environment(load_configs(SYSTEM / "params")["poc"])
+
+
+def document(build, stack, child=None):
+    path = f"{stack}/{child}.json" if child else f"{stack}.json"
+    return next(rendered.document for rendered in build.stacks[stack].templates if rendered.path == path)
+
+
+def test_1_one_poc_environment_in_us_east_1_with_the_plans_parts(build):
+    assert build.config.region == "us-east-1"
+    assert set(build.stacks) == {
+        "network",
+        "storage",
+        "alerts",
+        "auth",
+        "database",
+        "containers",
+        "edge-global",
+        "edge",
+        "ci",
+    }
+
+
+def test_2_2_the_subnets_and_one_nat(build):
+    vpc = document(build, "network", "vpc")
+    assert {subnet["Properties"]["CidrBlock"] for subnet in resources(vpc, "AWS::EC2::Subnet").values()} == {
+        "10.0.1.0/24",
+        "10.0.2.0/24",
+        "10.0.10.0/24",
+        "10.0.11.0/24",
+    }
+    assert list(resources(vpc, "AWS::EC2::NatGateway")) == ["NatGateway1"]
+
+
+def test_2_2_alb_sg_ecs_sg_and_rds_sg_chain(build):
+    groups = document(build, "network", "security-groups")
+    assert [
+        picked(rule, "FromPort", "CidrIp") for rule in properties(groups, "AlbSecurityGroup")["SecurityGroupIngress"]
+    ] == [{"FromPort": 443, "CidrIp": "0.0.0.0/0"}, {"FromPort": 80, "CidrIp": "0.0.0.0/0"}]
+    admitted = {
+        (
+            rule["Properties"]["GroupId"]["Ref"],
+            rule["Properties"]["FromPort"],
+            rule["Properties"]["SourceSecurityGroupId"]["Ref"],
+        )
+        for rule in resources(groups, "AWS::EC2::SecurityGroupIngress").values()
+    }
+    assert admitted == {
+        ("AppSecurityGroup", 8000, "AlbSecurityGroup"),
+        ("DatabaseSecurityGroup", 5432, "AppSecurityGroup"),
+    }
+
+
+def test_2_3_the_backend_task_is_a_quarter_vcpu_and_half_a_gigabyte_on_port_8000(build):
+    containers = document(build, "containers")
+    task = properties(containers, "TaskDefinition")
+    assert (task["Cpu"], task["Memory"]) == ("256", "512")
+    [container] = task["ContainerDefinitions"]
+    assert container["PortMappings"][0]["ContainerPort"] == 8000
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    assert picked(environment, "CORS_ORIGINS", "COOKIE_DOMAIN", "COOKIE_SECURE") == {
+        "CORS_ORIGINS": '["https://tap.example.com"]',
+        "COOKIE_DOMAIN": ".tap.example.com",
+        "COOKIE_SECURE": "true",
+    }
+    secrets = {item["Name"]: item["ValueFrom"] for item in container["Secrets"]}
+    assert set(secrets) == {
+        "DATABASE_USER",
+        "DATABASE_PASSWORD",
+        "JWT_SECRET_KEY",
+        "COGNITO_USER_POOL_ID",
+        "COGNITO_CLIENT_ID",
+        "COGNITO_DOMAIN",
+        "COGNITO_CLIENT_SECRET",
+    }
+    assert secrets["COGNITO_CLIENT_ID"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/tap/poc/cognito/client-id"
+    }
+    # The managed secret holds no host: the stack sets it, so the app can build its database URL.
+    assert {"Name": "DATABASE_HOST", "Value": {"Fn::ImportValue": "tap-poc-DatabaseEndpoint"}} in container[
+        "Environment"
+    ]
+    service = properties(containers, "Service")
+    assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+def test_2_3_the_client_secret_comes_from_the_auth_stack_and_only_its_key_decrypts_it(build):
+    [policy] = properties(document(build, "containers"), "ExecutionRole")["Policies"]
+    statements = {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
+    assert {"Fn::ImportValue": "tap-poc-CognitoClientSecretArn"} in statements["ReadSecrets"]["Resource"]
+    assert statements["DecryptAuthClientSecret"]["Resource"] == [
+        {"Fn::ImportValue": "tap-poc-CognitoClientSecretKeyArn"}
+    ]
+
+
+def test_2_4_one_db_t4g_micro_postgresql_16_with_20_gb_gp3_and_a_managed_password(build):
+    database = document(build, "database")
+    [instance] = resources(database, "AWS::RDS::DBInstance").values()
+    assert picked(
+        instance["Properties"],
+        "DBInstanceClass",
+        "Engine",
+        "AllocatedStorage",
+        "StorageType",
+        "ManageMasterUserPassword",
+        "PubliclyAccessible",
+        "BackupRetentionPeriod",
+    ) == {
+        "DBInstanceClass": "db.t4g.micro",
+        "Engine": "postgres",
+        "AllocatedStorage": 20,
+        "StorageType": "gp3",
+        "ManageMasterUserPassword": True,
+        "PubliclyAccessible": False,
+        "BackupRetentionPeriod": 7,
+    }
+    assert instance["Properties"]["EngineVersion"].startswith("16")
+
+
+def test_2_5_the_files_bucket_is_versioned_and_private(build):
+    bucket = properties(document(build, "storage"), "FilesBucket")
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+
+
+def test_2_6_cloudfront_serves_only_the_spa_with_error_fallback_price_class_100_and_a_wildcard_certificate(build):
+    edge = document(build, "edge")
+    config = properties(edge, "Distribution")["DistributionConfig"]
+    assert [origin["Id"] for origin in config["Origins"]] == ["frontend"]
+    assert config["PriceClass"] == "PriceClass_100"
+    assert {
+        (response["ErrorCode"], response["ResponseCode"], response["ResponsePagePath"])
+        for response in config["CustomErrorResponses"]
+    } == {(403, 200, "/index.html"), (404, 200, "/index.html")}
+    [certificate] = resources(document(build, "edge-global"), "AWS::CertificateManager::Certificate").values()
+    assert picked(certificate["Properties"], "DomainName", "SubjectAlternativeNames") == {
+        "DomainName": "tap.example.com",
+        "SubjectAlternativeNames": ["*.tap.example.com"],
+    }
+    outputs = {output["Export"]["Name"]: output["Value"] for output in edge["Outputs"].values() if "Export" in output}
+    assert outputs["tap-poc-ApiUrl"] == "https://api.tap.example.com"
+
+
+def test_2_7_github_may_deploy_from_main_only(build):
+    role = properties(document(build, "ci"), "DeployRole")
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"]["StringEquals"] == {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": ["repo:tap-org/tap:ref:refs/heads/main"],
+    }
+
+
+def test_2_7_the_task_role_reads_and_writes_files_and_invokes_claude_only(build):
+    [policy] = properties(document(build, "containers"), "TaskRole")["Policies"]
+    granted = {
+        (action, json_resource(resource))
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in statement["Action"]
+        for resource in statement["Resource"]
+    }
+    assert {resource for action, resource in granted if action == "bedrock:InvokeModel"} == {
+        "arn:${AWS::Partition}:bedrock:*::foundation-model/anthropic.claude-*",
+        "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/us.anthropic.claude-*",
+    }
+    assert ("s3:PutObject", "arn:${AWS::Partition}:s3:::tap-poc-files-${AWS::AccountId}-${AWS::Region}/*") in granted
+
+
+def test_2_8_cognito_signs_in_with_google_through_the_hosted_ui(build):
+    auth = document(build, "auth")
+    [provider] = resources(auth, "AWS::Cognito::UserPoolIdentityProvider").values()
+    assert provider["Properties"]["ProviderName"] == "Google"
+    assert "{{resolve:secretsmanager:tap/google-oauth:SecretString:client_secret}}" in str(provider["Properties"])
+    [domain] = resources(auth, "AWS::Cognito::UserPoolDomain").values()
+    assert domain["Properties"]["Domain"] == "tap-auth-poc"
+    assert {parameter["Properties"]["Name"] for parameter in resources(auth, "AWS::SSM::Parameter").values()} == {
+        "/tap/poc/cognito/user-pool-id",
+        "/tap/poc/cognito/client-id",
+        "/tap/poc/cognito/domain",
+    }
+
+
+def test_2_10_alarms_on_latency_over_5_seconds_unhealthy_hosts_and_rds_cpu_over_80(build):
+    alarms = {
+        alarm["Properties"].get("MetricName"): alarm["Properties"]
+        for stack in ("edge", "database")
+        for alarm in resources(document(build, stack), "AWS::CloudWatch::Alarm").values()
+    }
+    assert alarms["CPUUtilization"]["Threshold"] == 80
+    assert alarms["CPUUtilization"]["Period"] * alarms["CPUUtilization"]["EvaluationPeriods"] == 600
+    assert picked(alarms["UnHealthyHostCount"], "ComparisonOperator", "Threshold") == {
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "Threshold": 1,
+    }
+    assert picked(alarms["TargetResponseTime"], "ExtendedStatistic", "ComparisonOperator", "Threshold") == {
+        "ExtendedStatistic": "p95",
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 5,
+    }
