@@ -6,7 +6,7 @@ READY  := $(VENV)/.installed
 # The emulator the end-to-end tests deploy to, in its own Python 3.13 venv.
 LOCALSTACK := .localstack/venv/bin/python
 
-.PHONY: generate test bench clean postgres
+.PHONY: generate test check golden bench clean postgres
 
 # The default system, then every example system.
 generate: $(READY)
@@ -15,6 +15,17 @@ generate: $(READY)
 
 test: $(READY) $(LOCALSTACK) postgres
 	$(BIN)/python -m pytest
+
+# The fast loop, well under a minute: style, types, and the unit and contract tests without cfn-lint.
+check: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q tests/unit tests/contract -m "not slow"
+
+# Rewrite tests/golden/ from the generator after an intended template change; review the diff.
+golden: $(READY)
+	$(BIN)/python -m tests.helpers.golden
 
 bench: $(READY) $(LOCALSTACK) postgres
 	$(BIN)/python bench/generate_bench.py
