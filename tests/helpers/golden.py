@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 from stackyard.build import build_environment
 from stackyard.config import load_configs

@@ -20,6 +20,10 @@ def test_the_system_builds_its_golden_templates_byte_for_byte(system):
     for path, body in built.items():
         if body != golden[path]:
             diff = difflib.unified_diff(
-                golden[path].decode().splitlines(), body.decode().splitlines(), f"golden/{path}", f"built/{path}", lineterm=""
+                golden[path].decode().splitlines(),
+                body.decode().splitlines(),
+                f"golden/{path}",
+                f"built/{path}",
+                lineterm="",
             )
             pytest.fail(f"{system}: {path} changed; if intended, run {REFRESH}\n" + "\n".join(list(diff)[:60]))
