@@ -1,9 +1,10 @@
 """Facts the project's lint rules read from a template, the way Stackyard writes templates.
 
-Rule files load this module by its path (see `load` in any rule file): cfn-lint imports each rule
-file on its own, not as part of a package, so a relative import cannot reach it. The leading
-underscore keeps cfn-lint from loading it as a rule file. Everything here is a pure function of
-the template; nothing is kept between templates.
+Rule files import it as `from lint_rules import _template_facts as facts`: cfn-lint loads each
+rule file by its path, outside any package, so a relative import could not reach it, while the
+installed `lint_rules` package can (pip install -e . puts it on the path). The leading underscore
+keeps cfn-lint from loading this file as a rule. Everything here is a pure function of the
+template; nothing is kept between templates.
 """
 
 from __future__ import annotations
