@@ -110,30 +110,40 @@ class Grant(Model):
 def validate_references(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     """Functions and containers name buckets and tables, the edge a bucket, buckets name functions:
     each name must exist."""
-    buckets = set(config.storage.buckets) if config.storage else set()
-    tables = set(config.tables or {})
-    functions = set(config.functions or {})
-    named: list[tuple[KeyPath, str, str | None, set[str]]] = []  # (key path, kind, name, the known names)
-    for holder, environment in _environment_holders(config):
-        for variable, reference in environment.items():
-            path = (*holder, "environment", variable)
-            named += [((*path, "bucket"), "bucket", reference.bucket, buckets)]
-            named += [((*path, "table"), "table", reference.table, tables)]
-    for holder, grants in _grant_holders(config):
-        for index, grant in enumerate(grants):
-            path = (*holder, "grants", index)
-            named += [((*path, "bucket"), "bucket", grant.bucket, buckets)]
-            named += [((*path, "table"), "table", grant.table, tables)]
-    named += [(("edge", "site_bucket"), "bucket", site_bucket(config), buckets)]
-    for bucket_key, bucket in (config.storage.buckets if config.storage else {}).items():
-        for index, notification in enumerate(bucket.notifications):
-            path = ("storage", "buckets", bucket_key, "notifications", index, "function")
-            named += [(path, "function", notification.function, functions)]
+    known = {
+        "bucket": set(config.storage.buckets) if config.storage else set(),
+        "table": set(config.tables or {}),
+        "function": set(config.functions or {}),
+    }
     return [
-        problem_at(params, path, f"no {kind} {name!r}; expected one of: {', '.join(sorted(known)) or 'none'}")
-        for path, kind, name, known in named
-        if name is not None and name not in known
+        problem_at(params, path, f"no {kind} {name!r}; expected one of: {', '.join(sorted(known[kind])) or 'none'}")
+        for path, kind, name in _names(config)
+        if name is not None and name not in known[kind]
     ]
+
+
+def _names(config: EnvironmentConfig) -> list[tuple[KeyPath, str, str | None]]:
+    """(key path, kind, name) of each bucket, table and function the params name; None where a key is unset."""
+    targets: list[tuple[KeyPath, Reference | Grant]] = [
+        ((*holder, "environment", variable), reference)
+        for holder, environment in _environment_holders(config)
+        for variable, reference in environment.items()
+    ]
+    targets += [
+        ((*holder, "grants", index), grant)
+        for holder, grants in _grant_holders(config)
+        for index, grant in enumerate(grants)
+    ]
+    named: list[tuple[KeyPath, str, str | None]] = []
+    for path, target in targets:
+        named += [((*path, "bucket"), "bucket", target.bucket), ((*path, "table"), "table", target.table)]
+    named.append((("edge", "site_bucket"), "bucket", site_bucket(config)))
+    for key, bucket in (config.storage.buckets if config.storage else {}).items():
+        named += [
+            (("storage", "buckets", key, "notifications", index, "function"), "function", notification.function)
+            for index, notification in enumerate(bucket.notifications)
+        ]
+    return named
 
 
 def _environment_holders(config: EnvironmentConfig) -> list[tuple[KeyPath, dict[str, Reference]]]:

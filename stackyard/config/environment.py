@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from stackyard.config import stacks as stack_list
+from stackyard.config import stacks as stacks_module
 from stackyard.config.access import validate_references
 from stackyard.config.auth import Auth, validate_auth
 from stackyard.config.ci import Ci, validate_ci
@@ -76,7 +76,7 @@ class EnvironmentConfig(Model):
     @field_validator("stacks")
     @classmethod
     def _known_stacks_once(cls, stacks: list[str]) -> list[str]:
-        known = stack_list.STACK_NAMES  # read when called: tests replace the stacks with fakes
+        known = stacks_module.STACK_NAMES  # read when called: tests replace the stacks with fakes
         unknown = [name for name in stacks if name not in known]
         if unknown:
             raise ValueError(f"got unknown stack {', '.join(map(repr, unknown))}; expected some of: {', '.join(known)}")

@@ -75,9 +75,8 @@ class GroupRule(Model):
 class IngressRule(GroupRule):
     @model_validator(mode="after")
     def _admin_ports_stay_narrow(self) -> IngressRule:
-        opens = (ADMIN_PORTS.get(self.port) if self.port is not None else None) or (
-            "every port" if self.protocol == "all" else None
-        )
+        admin_port = ADMIN_PORTS.get(self.port) if self.port is not None else None
+        opens = admin_port or ("every port" if self.protocol == "all" else None)
         if self.cidr not in (None, "vpc") and opens and ipaddress.IPv4Network(self.cidr).prefixlen < 16:
             addresses = ipaddress.IPv4Network(self.cidr).num_addresses
             raise ValueError(
