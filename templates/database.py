@@ -45,7 +45,6 @@ from troposphere.secretsmanager import (
 )
 
 from stackyard.config import AURORA, DATABASE_PORT, POSTGRES, Database, EnvironmentConfig
-from stackyard.lambda_package import folder_digest
 from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.common import (
     LambdaCode,
@@ -500,7 +499,7 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
             ServiceToken=GetAtt(function, "Arn"),
             SecretArn=server.secret_arn,
             DatabaseName=database.name,
-            SqlSha256=folder_digest(config.project_dir / database.migrations, "*.sql"),
+            SqlSha256=config.migrations_sha256,
             **server.endpoint,
             # the database answering with its credentials, and the migrator admitted by it
             DependsOn=[*server.ready, admitted.title],

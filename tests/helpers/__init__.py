@@ -11,8 +11,8 @@ from typing import Any
 
 import generate
 import templates
-from stackyard import config as config_module
 from stackyard.build import EnvironmentBuild
+from stackyard.config import stacks as config_stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = ROOT / "params"
@@ -79,6 +79,6 @@ def use_fake_stacks(monkeypatch, **builders) -> list[str]:
     """
     modules = tuple(SimpleNamespace(NAME=name, build=build) for name, build in builders.items())
     monkeypatch.setattr(templates, "STACK_MODULES", modules)
-    monkeypatch.setattr(config_module, "STACK_NAMES", tuple(builders))
-    monkeypatch.setattr(config_module, "STACK_SECTIONS", dict.fromkeys(builders, ()))
+    monkeypatch.setattr(config_stacks, "STACK_NAMES", tuple(builders))
+    monkeypatch.setattr(config_stacks, "STACK_SECTIONS", dict.fromkeys(builders, ()))
     return list(builders)

@@ -471,8 +471,8 @@ def builds_default():
 
 
 def test_every_cpu_and_memory_pair_accepted_is_one_cfn_lint_accepts_and_neighbours_are_refused():
-    """The table in config.py against cfn-lint's own Fargate rule (E3047): every pair the table lets
-    through passes it, and a memory size just outside each cpu's range fails both."""
+    """The table in stackyard/config/containers.py against cfn-lint's own Fargate rule (E3047): every pair
+    the table lets through passes it, and a memory size just outside each cpu's range fails both."""
     accepted = [(cpu, memory) for cpu, sizes in FARGATE_MEMORY.items() for memory in sizes]
     refused = [(cpu, sizes[0] - 512) for cpu, sizes in FARGATE_MEMORY.items()] + [
         (cpu, sizes[-1] + sizes[1] - sizes[0]) for cpu, sizes in FARGATE_MEMORY.items()
