@@ -23,6 +23,7 @@ from cfnlint.runner import Runner, run_template_by_file_path
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from stackyard import lint as stackyard_lint
+from stackyard.manifest import MANIFEST_FILE, load
 from tests.helpers import ROOT
 
 RULES_DIR = ROOT / "lint_rules"
@@ -1359,11 +1360,10 @@ def generated_build(cfn_lint, tmp_path_factory) -> BuildLint:
 
 def _manifest_templates(out: Path) -> set[str]:
     templates = set()
-    for manifest_file in out.glob("*/manifest.json"):
+    for manifest_file in out.glob(f"*/{MANIFEST_FILE}"):
         environment = manifest_file.parent.name
-        for stack in json.loads(manifest_file.read_text())["stacks"].values():
-            children = [child["template"] for child in stack.get("nested", {}).values()]
-            templates.update(f"{environment}/{template}" for template in [stack["template"], *children])
+        for stack in load(manifest_file).stacks.values():
+            templates.update(f"{environment}/{template}" for template, _ in stack.template_files())
     return templates
 
 
