@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import deploy  # noqa: E402  (the repository root is on sys.path only now)
 from stackyard.executor import Deployer  # noqa: E402
+from stackyard.manifest import MANIFEST_FILE, load  # noqa: E402
 from stackyard.scheduler import DEFAULT_CONCURRENCY  # noqa: E402
 from tests.helpers.emulator import LocalStack  # noqa: E402
 
@@ -85,12 +86,9 @@ def timed(*args: str) -> tuple[float, Recorder]:
 
 
 def critical_path(stack_seconds: dict[str, float]) -> float:
-    import json
-
-    manifest = json.loads(Path("build", ENV, "manifest.json").read_text())
+    manifest = load(Path("build", ENV, MANIFEST_FILE))
     finish: dict[str, float] = {}
-    for stack in manifest["deploy_order"]:
-        needs = manifest["stacks"][stack]["depends_on"]
+    for stack, needs in manifest.dependencies(manifest.deploy_order).items():
         finish[stack] = max((finish[need] for need in needs), default=0.0) + stack_seconds.get(stack, 0.0)
     return max(finish.values())
 

@@ -18,14 +18,20 @@ from typing import Any
 from troposphere import Template
 
 import templates
-from stackyard import __version__
 from stackyard.config import EnvironmentConfig
 from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import deploy_order
+from stackyard.manifest import (
+    MANIFEST_FILE,
+    LambdaPackage,
+    Manifest,
+    NestedTemplate,
+    ParameterSource,
+    StackEntry,
+    dumps,
+)
 from templates.common import ARTIFACT_BUCKET, FromOutput, LambdaCode, StackTemplates, standard_tags
 
-MANIFEST_FILE = "manifest.json"
-MANIFEST_FORMAT = 1
 # CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
 TEMPLATE_URL_MAX_BYTES = 1_000_000
 NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -99,48 +105,46 @@ class EnvironmentBuild:
     def environment(self) -> str:
         return self.config.environment
 
-    def manifest(self) -> dict[str, Any]:
-        return {
-            "format": MANIFEST_FORMAT,
-            "generator": f"stackyard {__version__}",
-            "app": self.config.app,
-            "environment": self.environment,
-            "region": self.config.region,
-            "stack_tags": standard_tags(self.config),
-            "termination_protection": self.config.termination_protection,
-            "deploy_order": list(self.stacks),
-            "stacks": {name: self._stack_entry(stack) for name, stack in self.stacks.items()},
-        }
+    def manifest(self) -> Manifest:
+        return Manifest(
+            app=self.config.app,
+            environment=self.environment,
+            region=self.config.region,
+            stack_tags=standard_tags(self.config),
+            termination_protection=self.config.termination_protection,
+            deploy_order=tuple(self.stacks),
+            stacks={name: self._stack_entry(stack) for name, stack in self.stacks.items()},
+        )
 
     def files(self) -> dict[str, bytes]:
         """Every file of the environment's build folder, manifest included, by relative path."""
         files = {rendered.path: rendered.body for stack in self.stacks.values() for rendered in stack.templates}
-        files[MANIFEST_FILE] = (json.dumps(self.manifest(), indent=2, sort_keys=True) + "\n").encode()
+        files[MANIFEST_FILE] = dumps(self.manifest())
         return files
 
-    def _stack_entry(self, stack: RenderedStack) -> dict[str, Any]:
-        return {
-            "stack_name": stack.stack_name,
-            "region": stack.region,
-            "template": stack.template.path,
-            "sha256": stack.template.sha256,
-            "resources": stack.template.resource_count,
-            "nested": {
-                logical_id: {"template": child.path, "sha256": child.sha256, "resources": child.resource_count}
+    def _stack_entry(self, stack: RenderedStack) -> StackEntry:
+        return StackEntry(
+            stack_name=stack.stack_name,
+            region=stack.region,
+            template=stack.template.path,
+            sha256=stack.template.sha256,
+            resources=stack.template.resource_count,
+            nested={
+                logical_id: NestedTemplate(child.path, child.sha256, child.resource_count)
                 for logical_id, child in stack.nested.items()
             },
-            "exports": stack.exports,
-            "imports": stack.imports,
-            "parameters": {
-                name: {"stack": source.stack, "output": source.output}
+            exports=stack.exports,
+            imports=tuple(stack.imports),
+            parameters={
+                name: ParameterSource(source.stack, source.output)
                 for name, source in sorted(stack.parameter_sources.items())
             },
-            "packages": {
-                name: {"folder": code.folder, "include": dict(sorted(code.include.items()))}
+            packages={
+                name: LambdaPackage(code.folder, dict(sorted(code.include.items())))
                 for name, code in sorted(stack.packages.items())
             },
-            "depends_on": self.dependencies[stack.name],
-        }
+            depends_on=tuple(self.dependencies[stack.name]),
+        )
 
 
 def build_environment(config: EnvironmentConfig) -> EnvironmentBuild:

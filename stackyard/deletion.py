@@ -44,14 +44,11 @@ class Deleter(StackRunner):
         self.kept: list[Kept] = []
 
     def delete(self, stacks: list[str]) -> dict[str, Outcome]:
-        order = [name for name in reversed(self.environment.manifest["deploy_order"]) if name in stacks]
-        dependants = {
-            name: [other for other in order if name in self.environment.entry(other)["depends_on"]] for name in order
-        }
-        return run_graph(order, dependants, self.delete_stack, self.options.concurrency)
+        dependants = self.environment.manifest.dependants(stacks)
+        return run_graph(list(dependants), dependants, self.delete_stack, self.options.concurrency)
 
     def delete_stack(self, stack: str) -> Outcome:
-        name = self.environment.entry(stack)["stack_name"]
+        name = self.environment.manifest.entry(stack).stack_name
         cloudformation = self._cloudformation(stack)
         current = cloudformation.describe(name)
         if current is None:
@@ -81,7 +78,7 @@ class Deleter(StackRunner):
 
     def _empty_buckets(self, stack: str, name: str, cloudformation: CloudFormation) -> list[Kept]:
         """Empty the buckets the delete would remove; return what the templates keep."""
-        s3 = self.aws.s3(self.environment.region(stack, self.options.region_override))
+        s3 = self.aws.s3(self.environment.manifest.stack_region(stack, self.options.region_override))
         kept = []
         for container, resource, policy in self._resources(name, cloudformation):
             if policy in KEEPING_POLICIES:

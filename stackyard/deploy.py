@@ -15,12 +15,11 @@ from pathlib import Path
 
 from stackyard import report
 from stackyard.aws import Aws
-from stackyard.build import MANIFEST_FILE
 from stackyard.deletion import Deleter
 from stackyard.errors import EXIT_FAILURE, EXIT_OK, BadInputError, StackyardError
 from stackyard.executor import Deployer, DeployOptions, Environment, new_run_id
 from stackyard.generate import generate
-from stackyard.package import verified
+from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
 from stackyard.progress import Progress
 
 EXIT_CHANGES_PLANNED = 3
@@ -72,8 +71,8 @@ def _run(request: RunRequest, interactive: bool) -> int:
     stacks = _selected(environment, request.only)
     if request.delete and not request.assume_yes:
         _confirm_delete(env, stacks, interactive)
-    aws = Aws(request.profile, request.region or environment.manifest["region"])
-    account = aws.account_id(request.region or environment.manifest["region"])
+    aws = Aws(request.profile, request.region or environment.manifest.region)
+    account = aws.account_id(request.region or environment.manifest.region)
     run_id = new_run_id()
     options = DeployOptions(
         plan_only=request.plan,
@@ -110,8 +109,7 @@ def _delete(aws, environment, progress, options, run_id, stacks, request) -> int
     deleter = Deleter(aws, environment, progress, options, run_id=run_id)
     outcomes = deleter.delete(stacks)
     if request.delete_artifacts and all(outcome.ok for outcome in outcomes.values()):
-        regions = sorted({environment.region(stack, request.region) for stack in stacks})
-        outcomes.update(deleter.delete_artifact_stacks(regions))
+        outcomes.update(deleter.delete_artifact_stacks(environment.manifest.regions(stacks, request.region)))
     progress.summary(outcomes)
     if deleter.kept:
         print("kept by their templates (delete them by hand when no longer needed):")
@@ -130,24 +128,17 @@ def _environment(request: RunRequest, env: str) -> Environment:
                 f"environment {env} does not lint clean ({len(result.lint.findings)} findings); "
                 f"nothing was deployed. Fix the templates, then deploy again"
             )
-    manifest_path = request.build_dir / env / MANIFEST_FILE
+    env_dir = request.build_dir / env
     try:
-        manifest = json.loads(manifest_path.read_text())
-    except FileNotFoundError:
-        raise BadInputError(
-            f"{manifest_path}: no build of environment {env}. Fix: run python generate.py --env "
-            f"{env}, or deploy without --no-generate"
-        ) from None
-    environment = Environment(manifest, request.build_dir / env, request.params_dir.resolve().parent)
-    for entry in manifest["stacks"].values():  # a stale or edited build stops here, before any AWS call
-        verified(environment.env_dir, entry["template"], entry["sha256"])
-        for child in entry["nested"].values():
-            verified(environment.env_dir, child["template"], child["sha256"])
-    return environment
+        manifest = load(env_dir / MANIFEST_FILE)
+    except MissingManifestError as missing:
+        raise BadInputError(f"{missing}, or deploy without --no-generate") from None
+    manifest.verify(env_dir)
+    return Environment(manifest, env_dir, request.params_dir.resolve().parent)
 
 
 def _selected(environment: Environment, only: list[str]) -> list[str]:
-    known = environment.manifest["deploy_order"]
+    known = environment.manifest.deploy_order
     unknown = [stack for stack in only if stack not in known]
     if unknown:
         raise BadInputError(

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from stackyard import package as packaging
-from stackyard.aws import Aws, ChangeSet, CloudFormation, DeployedStack, ResourceChange
+from stackyard.aws import S3, Aws, ChangeSet, CloudFormation, DeployedStack, ResourceChange
 from stackyard.errors import StackyardError
+from stackyard.manifest import Manifest, StackEntry
 from stackyard.plan import Action, action_for, export_changes, is_risky
 from stackyard.progress import Progress
 from stackyard.scheduler import DEFAULT_CONCURRENCY, Outcome, run_graph
@@ -57,20 +57,13 @@ class DeployOptions:
 class Environment:
     """A generated environment as deploy sees it: its manifest and where its files are."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     env_dir: Path
     project_dir: Path = Path(".")  # Lambda package folders are relative to it
 
     @property
     def name(self) -> str:
-        return self.manifest["environment"]
-
-    def entry(self, stack: str) -> dict[str, Any]:
-        return self.manifest["stacks"][stack]
-
-    def region(self, stack: str, override: str | None = None) -> str:
-        region = self.entry(stack)["region"]
-        return override if override and region == self.manifest["region"] else region
+        return self.manifest.environment
 
 
 def new_run_id() -> str:
@@ -92,7 +85,7 @@ class StackRunner:
         self._lock = threading.Lock()
 
     def _cloudformation(self, stack: str) -> CloudFormation:
-        return self.aws.cloudformation(self.environment.region(stack, self.options.region_override))
+        return self.aws.cloudformation(self.environment.manifest.stack_region(stack, self.options.region_override))
 
     def _watch(self, stack: str, name: str, cloudformation: CloudFormation, started: datetime) -> DeployedStack:
         """Stream the stack's new events until its operation ends; the stack as it ended (or gone).
@@ -155,9 +148,8 @@ class Deployer(StackRunner):
         self._buckets: dict[str, str] = {}
 
     def deploy(self, stacks: list[str]) -> dict[str, Outcome]:
-        order = [name for name in self.environment.manifest["deploy_order"] if name in stacks]
-        needs = {name: [need for need in self.environment.entry(name)["depends_on"] if need in order] for name in order}
-        return run_graph(order, needs, self.deploy_stack, self.options.concurrency)
+        needs = self.environment.manifest.dependencies(stacks)
+        return run_graph(list(needs), needs, self.deploy_stack, self.options.concurrency)
 
     def outputs(self) -> dict[str, dict[str, str]]:
         with self._lock:
@@ -166,8 +158,8 @@ class Deployer(StackRunner):
     # --- one stack ---------------------------------------------------------------------------
 
     def deploy_stack(self, stack: str) -> Outcome:
-        entry = self.environment.entry(stack)
-        name, region = entry["stack_name"], self.environment.region(stack, self.options.region_override)
+        entry = self.environment.manifest.entry(stack)
+        name, region = entry.stack_name, self.environment.manifest.stack_region(stack, self.options.region_override)
         cloudformation = self._cloudformation(stack)
         current, recreate = self._recover(stack, name, cloudformation)
         if recreate and self.options.plan_only:
@@ -188,11 +180,11 @@ class Deployer(StackRunner):
         self.progress.state(stack, "packaging")
         packaged = packaging.package(stack, entry, self.environment.env_dir, bucket, s3, region)
         parameters = self._parameters(stack, entry)
-        if entry.get("packages"):
+        if entry.packages:
             parameters |= packaging.package_lambdas(
                 entry, self.environment.project_dir, self.environment.env_dir.parent / LAMBDA_CACHE, bucket, s3
             )
-        tags = dict(self.environment.manifest["stack_tags"])
+        tags = dict(self.environment.manifest.stack_tags)
         deployed_template = cloudformation.template(name) if current else None
         action = action_for(packaged.template, parameters, tags, current, deployed_template)
         if action is Action.UNCHANGED:
@@ -242,7 +234,7 @@ class Deployer(StackRunner):
                 cloudformation.continue_update_rollback(name, self._token(stack, "continue-rollback"))
                 self._watch(stack, name, cloudformation, started)
 
-    def _artifacts(self, entry: dict[str, Any], region: str):
+    def _artifacts(self, entry: StackEntry, region: str) -> tuple[str | None, S3 | None]:
         if not packaging.needs_bucket(entry, self.environment.env_dir):
             return None, None
         return self._artifact_bucket(region), self.aws.s3(region)
@@ -286,24 +278,23 @@ class Deployer(StackRunner):
             )
         return deployed
 
-    def _parameters(self, stack: str, entry: dict[str, Any]) -> dict[str, str]:
+    def _parameters(self, stack: str, entry: StackEntry) -> dict[str, str]:
         """Parameter values taken from other stacks' outputs: this run's, or what is deployed."""
         values = {}
-        for parameter, source in entry["parameters"].items():
-            outputs = self.outputs().get(source["stack"])
+        for parameter, source in entry.parameters.items():
+            outputs = self.outputs().get(source.stack)
             if outputs is None:
-                source_entry = self.environment.entry(source["stack"])
-                deployed = self.aws.cloudformation(
-                    self.environment.region(source["stack"], self.options.region_override)
-                ).describe(source_entry["stack_name"])
-                outputs = deployed.outputs if deployed else {}
-            if source["output"] not in outputs:
-                raise StackyardError(
-                    f"stack {stack}: parameter {parameter} needs output {source['output']} of stack "
-                    f"{source['stack']}, which is not deployed{' yet' if self.options.plan_only else ''}. "
-                    f"Fix: deploy {source['stack']} first"
+                deployed = self._cloudformation(source.stack).describe(
+                    self.environment.manifest.entry(source.stack).stack_name
                 )
-            values[parameter] = outputs[source["output"]]
+                outputs = deployed.outputs if deployed else {}
+            if source.output not in outputs:
+                raise StackyardError(
+                    f"stack {stack}: parameter {parameter} needs output {source.output} of stack "
+                    f"{source.stack}, which is not deployed{' yet' if self.options.plan_only else ''}. "
+                    f"Fix: deploy {source.stack} first"
+                )
+            values[parameter] = outputs[source.output]
         return values
 
     def _change_set(self, stack, name, cloudformation, packaged, parameters, tags, action) -> ChangeSet | None:
@@ -374,7 +365,7 @@ class Deployer(StackRunner):
     def _finish(
         self, stack: str, name: str, cloudformation: CloudFormation, result: str, deployed: DeployedStack | None
     ) -> Outcome:
-        protect = bool(self.environment.manifest.get("termination_protection"))
+        protect = self.environment.manifest.termination_protection
         if deployed and deployed.termination_protection != protect and not self.options.plan_only:
             cloudformation.set_termination_protection(name, protect)
         outputs = deployed.outputs if deployed else {}

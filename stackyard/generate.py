@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lint_rules
-from stackyard.build import MANIFEST_FILE, EnvironmentBuild, build_environment
+from stackyard.build import EnvironmentBuild, build_environment
 from stackyard.config import load_configs
 from stackyard.lint import LintJob, LintReport, digest, lint
+from stackyard.manifest import MANIFEST_FILE
 
 LINT_CACHE_FILE = ".lint-cache.json"
 PROJECT_RULES = Path(lint_rules.__file__).parent  # the guarantees every environment must keep

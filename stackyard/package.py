@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from stackyard.aws import S3
-from stackyard.errors import BadInputError
 from stackyard.lambda_package import LambdaSource, build_zip
+from stackyard.manifest import StackEntry, read_verified
 from templates.common import ARTIFACT_BUCKET
 
 TEMPLATE_BODY_MAX_BYTES = 51_200
@@ -34,16 +34,16 @@ class PackagedStack:
 
 
 def package(
-    stack: str, entry: dict[str, Any], env_dir: Path, bucket: str | None, s3: S3 | None, region: str
+    stack: str, entry: StackEntry, env_dir: Path, bucket: str | None, s3: S3 | None, region: str
 ) -> PackagedStack:
     """`entry` is the stack's manifest entry; bucket and s3 may be None for a stack without children."""
-    parent = json.loads(verified(env_dir, entry["template"], entry["sha256"]))
+    parent = json.loads(read_verified(env_dir, entry.template, entry.sha256))
     uploaded = reused = 0
-    for logical_id, child in entry["nested"].items():
+    for logical_id, child in entry.nested.items():
         if bucket is None or s3 is None:
             raise ValueError(f"stack {stack} has nested stacks but no artifact bucket was given")
-        body = verified(env_dir, child["template"], child["sha256"])
-        key = f"{TEMPLATE_PREFIX}/{child['sha256']}.json"
+        body = read_verified(env_dir, child.template, child.sha256)
+        key = f"{TEMPLATE_PREFIX}/{child.sha256}.json"
         if s3.exists(bucket, key):
             reused += 1
         else:
@@ -62,13 +62,13 @@ def package(
     return PackagedStack(stack, parent, {"TemplateURL": object_url(bucket, region, key)}, uploaded, reused)
 
 
-def package_lambdas(entry: dict[str, Any], project_dir: Path, cache_dir: Path, bucket: str, s3: S3) -> dict[str, str]:
+def package_lambdas(entry: StackEntry, project_dir: Path, cache_dir: Path, bucket: str, s3: S3) -> dict[str, str]:
     """Each Lambda package of the stack built, uploaded under `lambdas/<sha256>.zip` unless already
     there; returns the stack parameters that point at them (and at the bucket)."""
     values = {}
-    for parameter, code in entry.get("packages", {}).items():
+    for parameter, code in entry.packages.items():
         source = LambdaSource(
-            project_dir / code["folder"], {name: project_dir / folder for name, folder in code["include"].items()}
+            project_dir / code.folder, {name: project_dir / folder for name, folder in code.include.items()}
         )
         body = build_zip(source, cache_dir)
         key = f"{LAMBDA_PREFIX}/{hashlib.sha256(body).hexdigest()}.zip"
@@ -80,30 +80,14 @@ def package_lambdas(entry: dict[str, Any], project_dir: Path, cache_dir: Path, b
     return values
 
 
-def needs_bucket(entry: dict[str, Any], env_dir: Path) -> bool:
+def needs_bucket(entry: StackEntry, env_dir: Path) -> bool:
     """Whether deploying this stack uploads anything: nested children, Lambda packages, or a parent
     over the inline limit."""
     return (
-        bool(entry["nested"])
-        or bool(entry.get("packages"))
-        or (env_dir / entry["template"]).stat().st_size > TEMPLATE_BODY_MAX_BYTES
+        bool(entry.nested)
+        or bool(entry.packages)
+        or (env_dir / entry.template).stat().st_size > TEMPLATE_BODY_MAX_BYTES
     )
-
-
-def verified(env_dir: Path, relative: str, sha256: str) -> bytes:
-    path = env_dir / relative
-    try:
-        body = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInputError(
-            f"{path}: missing from the build its manifest describes. Fix: run python generate.py --env {env_dir.name}"
-        ) from None
-    if hashlib.sha256(body).hexdigest() != sha256:
-        raise BadInputError(
-            f"{path}: does not match {env_dir / 'manifest.json'} (changed after generate). Fix: run "
-            f"python generate.py --env {env_dir.name}"
-        )
-    return body
 
 
 def object_url(bucket: str, region: str, key: str) -> str:

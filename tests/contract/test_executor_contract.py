@@ -19,6 +19,7 @@ from stackyard.errors import StackyardError
 from stackyard.executor import Deployer, DeployOptions, Environment
 from stackyard.progress import Progress
 from stackyard.status import StackState, classify
+from tests.helpers.manifests import manifest, stack_entry
 
 REGION = "ap-southeast-1"
 NAME = "one-system-test-messaging"
@@ -40,15 +41,7 @@ def stubbed(tmp_path):
     client = boto3.client(
         "cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y", config=CLIENT_CONFIG
     )
-    manifest = {
-        "environment": "test",
-        "region": REGION,
-        "deploy_order": ["messaging"],
-        "stack_tags": {},
-        "stacks": {
-            "messaging": {"stack_name": NAME, "region": REGION, "depends_on": [], "nested": {}, "parameters": {}}
-        },
-    }
+    environment = manifest("test", REGION, {"messaging": stack_entry(NAME, REGION)})
     out = io.StringIO()
     with (
         Progress("test", ["messaging"], tmp_path / "run.log", out=out, live=False) as progress,
@@ -58,7 +51,7 @@ def stubbed(tmp_path):
         def deployer(**options):
             return Deployer(
                 StubbedAws(client),
-                Environment(manifest, tmp_path),
+                Environment(environment, tmp_path),
                 progress,
                 DeployOptions(**options),
                 sleep=lambda seconds: None,

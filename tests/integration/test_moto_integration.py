@@ -17,9 +17,11 @@ from stackyard.deletion import Deleter
 from stackyard.errors import BadInputError, StackyardError
 from stackyard.executor import DeployOptions, Environment
 from stackyard.generate import generate
+from stackyard.manifest import MANIFEST_FILE, load
 from stackyard.package import package
 from stackyard.progress import Progress
 from tests.helpers import PARAMS_DIR
+from tests.helpers.manifests import manifest, stack_entry
 
 REGION = "ap-southeast-1"
 ARTIFACTS = "stackyard-artifacts-123456789012-ap-southeast-1"
@@ -40,7 +42,7 @@ def local_build(tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("build")
     generate(PARAMS_DIR, build_dir, ["local"], run_lint=False)
     env_dir = build_dir / "local"
-    return env_dir, json.loads((env_dir / "manifest.json").read_text())
+    return env_dir, load(env_dir / MANIFEST_FILE)
 
 
 def make_bucket(name: str, versioned: bool = False) -> None:
@@ -51,17 +53,17 @@ def make_bucket(name: str, versioned: bool = False) -> None:
 
 
 def test_nested_templates_are_uploaded_under_their_content_hash_and_the_urls_rewritten(aws, local_build):
-    env_dir, manifest = local_build
+    env_dir, built = local_build
     make_bucket(ARTIFACTS)
-    entry = manifest["stacks"]["network"]
+    entry = built.entry("network")
     packaged = package("network", entry, env_dir, ARTIFACTS, aws.s3(REGION), REGION)
     assert (packaged.uploaded, packaged.reused) == (2, 0)
     s3 = boto3.client("s3", region_name=REGION)
-    for logical_id, child in entry["nested"].items():
-        key = f"templates/{child['sha256']}.json"
+    for logical_id, child in entry.nested.items():
+        key = f"templates/{child.sha256}.json"
         body = s3.get_object(Bucket=ARTIFACTS, Key=key)["Body"].read()
-        assert hashlib.sha256(body).hexdigest() == child["sha256"]
-        assert body == (env_dir / child["template"]).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == child.sha256
+        assert body == (env_dir / child.template).read_bytes()
         assert packaged.template["Resources"][logical_id]["Properties"]["TemplateURL"] == (
             f"https://{ARTIFACTS}.s3.{REGION}.amazonaws.com/{key}"
         )
@@ -69,15 +71,15 @@ def test_nested_templates_are_uploaded_under_their_content_hash_and_the_urls_rew
 
 
 def test_packaging_again_uploads_nothing(aws, local_build):
-    env_dir, manifest = local_build
+    env_dir, built = local_build
     make_bucket(ARTIFACTS)
-    package("network", manifest["stacks"]["network"], env_dir, ARTIFACTS, aws.s3(REGION), REGION)
-    again = package("network", manifest["stacks"]["network"], env_dir, ARTIFACTS, aws.s3(REGION), REGION)
+    package("network", built.entry("network"), env_dir, ARTIFACTS, aws.s3(REGION), REGION)
+    again = package("network", built.entry("network"), env_dir, ARTIFACTS, aws.s3(REGION), REGION)
     assert (again.uploaded, again.reused) == (0, 2)
 
 
 def test_a_template_edited_after_generate_never_deploys(aws, local_build, tmp_path):
-    env_dir, manifest = local_build
+    env_dir, built = local_build
     copy = tmp_path / "local"
     copy.mkdir()
     for path in env_dir.rglob("*.json"):
@@ -91,7 +93,7 @@ def test_a_template_edited_after_generate_never_deploys(aws, local_build, tmp_pa
         match="network/vpc.json: does not match .*manifest.json \\(changed after "
         "generate\\). Fix: run python generate.py --env local",
     ):
-        package("network", manifest["stacks"]["network"], copy, ARTIFACTS, aws.s3(REGION), REGION)
+        package("network", built.entry("network"), copy, ARTIFACTS, aws.s3(REGION), REGION)
 
 
 def test_emptying_removes_every_version_and_delete_marker_in_batches(aws):
@@ -115,16 +117,10 @@ BUCKETS_TEMPLATE = {
 
 
 def deleter(aws, tmp_path, out):
-    manifest = {
-        "environment": "test",
-        "region": REGION,
-        "deploy_order": ["storage"],
-        "stack_tags": {},
-        "stacks": {"storage": {"stack_name": "app-test-storage", "region": REGION, "depends_on": []}},
-    }
+    environment = manifest("test", REGION, {"storage": stack_entry("app-test-storage", REGION)})
     progress = Progress("test", ["storage"], tmp_path / "delete.log", out=out, live=False)
     return Deleter(
-        aws, Environment(manifest, tmp_path), progress, DeployOptions(), sleep=lambda seconds: None
+        aws, Environment(environment, tmp_path), progress, DeployOptions(), sleep=lambda seconds: None
     ), progress
 
 

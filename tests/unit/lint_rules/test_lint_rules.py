@@ -19,6 +19,7 @@ from cfnlint.helpers import load_plugins
 from cfnlint.runner import run_template_by_file_path
 
 from stackyard import lint as stackyard_lint
+from stackyard.manifest import MANIFEST_FILE, load
 from tests.helpers import ROOT
 from tests.helpers.lint_snippets import (
     FORWARD,
@@ -165,11 +166,10 @@ def generated_build(cfn_lint, tmp_path_factory) -> BuildLint:
 
 def _manifest_templates(out: Path) -> set[str]:
     templates = set()
-    for manifest_file in out.glob("*/manifest.json"):
+    for manifest_file in out.glob(f"*/{MANIFEST_FILE}"):
         environment = manifest_file.parent.name
-        for stack in json.loads(manifest_file.read_text())["stacks"].values():
-            children = [child["template"] for child in stack.get("nested", {}).values()]
-            templates.update(f"{environment}/{template}" for template in [stack["template"], *children])
+        for stack in load(manifest_file).stacks.values():
+            templates.update(f"{environment}/{template}" for template, _ in stack.template_files())
     return templates
 
 

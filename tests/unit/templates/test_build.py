@@ -33,25 +33,24 @@ def all_documents(build):
 @pytest.mark.parametrize("env", ENVS)
 def test_manifest_lists_each_stack_with_its_exports_imports_children_and_order(builds, env):
     manifest = builds[env].manifest()
-    order = manifest["deploy_order"]
+    order = manifest.deploy_order
     assert sorted(order) == sorted(builds[env].config.stacks)
-    for name, stack in manifest["stacks"].items():
-        assert all(order.index(need) < order.index(name) for need in stack["depends_on"]), name
-    network, database = manifest["stacks"]["network"], manifest["stacks"]["database"]
-    assert network["stack_name"] == f"one-system-{env}-network"
-    assert network["nested"]["Vpc"]["template"] == "network/vpc.json"
-    assert network["exports"][f"one-system-{env}-VpcId"] == "VpcId"
-    assert database["imports"] == sorted(
-        f"one-system-{env}-{name}"
-        for name in ("CriticalTopicArn", "DatabaseSecurityGroupId", "PrivateSubnetIds", "VpcId")
+    for name, stack in manifest.stacks.items():
+        assert all(order.index(need) < order.index(name) for need in stack.depends_on), name
+    network, database = manifest.stacks["network"], manifest.stacks["database"]
+    assert network.stack_name == f"one-system-{env}-network"
+    assert network.nested["Vpc"].template == "network/vpc.json"
+    assert network.exports[f"one-system-{env}-VpcId"] == "VpcId"
+    assert database.imports == tuple(
+        sorted(
+            f"one-system-{env}-{name}"
+            for name in ("CriticalTopicArn", "DatabaseSecurityGroupId", "PrivateSubnetIds", "VpcId")
+        )
     )
-    assert database["depends_on"] == ["network", "alerts"]
+    assert database.depends_on == ("network", "alerts")
     files = builds[env].files()
-    assert network["sha256"] == hashlib.sha256(files["network.json"]).hexdigest()
-    assert (
-        network["nested"]["SecurityGroups"]["sha256"]
-        == hashlib.sha256(files["network/security-groups.json"]).hexdigest()
-    )
+    assert network.sha256 == hashlib.sha256(files["network.json"]).hexdigest()
+    assert network.nested["SecurityGroups"].sha256 == hashlib.sha256(files["network/security-groups.json"]).hexdigest()
 
 
 def test_generated_files_are_byte_identical_across_processes(tmp_path, builds):

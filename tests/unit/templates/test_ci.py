@@ -154,7 +154,7 @@ def test_2_7_frontend_deploys_sync_the_spa_bucket_and_invalidate_cloudfront(with
             ]
         }
     ]
-    assert build.manifest()["stacks"]["ci"]["depends_on"] == ["edge"]
+    assert build.manifest().stacks["ci"].depends_on == ("edge",)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from stackyard.build import build_environment
 from stackyard.config import load_configs
+from stackyard.manifest import ParameterSource
 from tests.helpers import ROOT, properties
 
 SYSTEM = ROOT / "tests" / "composed"
@@ -25,8 +26,8 @@ def document(build, stack):
 
 
 def test_deploy_order_follows_what_each_stack_takes_from_the_others(build):
-    order = build.manifest()["deploy_order"]
-    before = {stack: set(build.manifest()["stacks"][stack]["depends_on"]) for stack in order}
+    order = build.manifest().deploy_order
+    before = {stack: set(build.manifest().stacks[stack].depends_on) for stack in order}
     assert before["containers"] == {"network", "alerts", "auth", "database", "edge"}
     assert before["storage"] == {"functions"}  # the bucket notifies the function, so the function comes first
     assert before["ci"] == {"edge"}
@@ -38,10 +39,9 @@ def test_the_tasks_register_with_the_edges_ip_target_group_on_their_port(build):
     assert (target_group["TargetType"], target_group["Port"]) == ("ip", 9000)
     [balancer] = properties(document(build, "containers"), "Service")["LoadBalancers"]
     assert balancer["TargetGroupArn"] == {"Ref": "AppTargetGroupArn"}
-    assert build.manifest()["stacks"]["containers"]["parameters"]["AppTargetGroupArn"] == {
-        "stack": "edge",
-        "output": "AppTargetGroupArn",
-    }
+    assert build.manifest().stacks["containers"].parameters["AppTargetGroupArn"] == ParameterSource(
+        "edge", "AppTargetGroupArn"
+    )
 
 
 def test_the_tasks_read_aurora_and_the_cognito_client_secret_each_under_its_own_key(build):

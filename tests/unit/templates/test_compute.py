@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from stackyard.manifest import ParameterSource
 from tests.helpers import ENVS, picked, properties, resources, template
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -296,7 +297,7 @@ def test_the_instance_id_is_an_output_not_an_export_because_replacing_the_instan
     replaces the instance. So the id reaches edge and dashboard as a parameter deploy feeds."""
     output = compute(builds, env)["Outputs"]["AppInstanceId"]
     assert output["Value"] == {"Ref": "AppServer"} and "Export" not in output
-    stacks = builds[env].manifest()["stacks"]
+    stacks = builds[env].manifest().stacks
     for consumer in ("edge", "dashboard"):
-        assert stacks[consumer]["parameters"]["AppInstanceId"] == {"stack": "compute", "output": "AppInstanceId"}
-        assert "compute" in stacks[consumer]["depends_on"]
+        assert stacks[consumer].parameters["AppInstanceId"] == ParameterSource("compute", "AppInstanceId")
+        assert "compute" in stacks[consumer].depends_on

@@ -18,6 +18,7 @@ import generate
 from stackyard.build import build_environment
 from stackyard.config import FARGATE_MEMORY, load_configs
 from stackyard.errors import EXIT_BAD_INPUT
+from stackyard.manifest import ParameterSource
 from tests.helpers import ROOT, picked, properties, resources, template
 
 SYSTEM = ROOT / "examples" / "infrastructure-package"
@@ -347,7 +348,7 @@ def test_the_service_registers_its_tasks_with_the_edge_stacks_target_group(build
         {"ContainerName": "app", "ContainerPort": 8000, "TargetGroupArn": {"Ref": "AppTargetGroupArn"}}
     ]
     # An ECS service attaches only to a target group a load balancer already forwards to.
-    assert "edge" in builds[env].manifest()["stacks"]["containers"]["depends_on"]
+    assert "edge" in builds[env].manifest().stacks["containers"].depends_on
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -437,17 +438,16 @@ def test_the_target_group_takes_task_ips_on_the_containers_port_with_no_instance
     }
     assert "Targets" not in group  # ECS registers each task's IP itself
     assert "AppInstanceId" not in edge.get("Parameters", {})
-    assert "AppInstanceId" not in builds[env].manifest()["stacks"]["edge"]["parameters"]
+    assert "AppInstanceId" not in builds[env].manifest().stacks["edge"].parameters
     # An output the containers stack takes as a parameter, not an export: a replaced group must be able
     # to change it.
     assert edge["Outputs"]["AppTargetGroupArn"] == {
         "Description": "Target group of the app's tasks",
         "Value": {"Ref": "AppTargetGroup"},
     }
-    assert builds[env].manifest()["stacks"]["containers"]["parameters"]["AppTargetGroupArn"] == {
-        "stack": "edge",
-        "output": "AppTargetGroupArn",
-    }
+    assert builds[env].manifest().stacks["containers"].parameters["AppTargetGroupArn"] == ParameterSource(
+        "edge", "AppTargetGroupArn"
+    )
 
 
 def test_the_target_group_follows_the_containers_port(tmp_path):
@@ -684,7 +684,7 @@ def test_without_an_image_tag_the_repository_and_cluster_come_first_and_no_servi
         "AppRepositoryUri",
         "EcsClusterName",
     ]
-    assert "edge" not in build["dev"].manifest()["stacks"]["containers"]["depends_on"]
+    assert "edge" not in build["dev"].manifest().stacks["containers"].depends_on
 
 
 def test_as_many_tasks_at_least_as_at_most_is_a_fixed_size_service(tmp_path):

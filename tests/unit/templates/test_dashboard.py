@@ -10,6 +10,7 @@ import pytest
 
 from stackyard.build import build_environment
 from stackyard.config import load_configs
+from stackyard.manifest import ParameterSource
 from tests.helpers import ENVS, ROOT, properties, resources, template
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
@@ -82,8 +83,8 @@ def test_bodies_substitute_only_imported_ids_and_the_instance_parameter(builds, 
     assert found["frontend"][1] == {"DistributionId": imports["DistributionId"]}
     assert found["database"][1] == {}
     # The instance id changes when the instance is replaced: a parameter fed from compute's output.
-    assert builds[env].manifest()["stacks"]["dashboard"]["parameters"] == {
-        "AppInstanceId": {"stack": "compute", "output": "AppInstanceId"}
+    assert builds[env].manifest().stacks["dashboard"].parameters == {
+        "AppInstanceId": ParameterSource("compute", "AppInstanceId")
     }
 
 
@@ -194,5 +195,5 @@ def test_7_1_containers_api_dashboard_graphs_the_services_cpu_memory_and_running
 @pytest.mark.parametrize("env", ("dev", "staging", "production"))
 def test_containers_dashboards_take_no_instance_parameter(container_builds, env):
     assert "Parameters" not in template(container_builds, env, "dashboard.json")
-    assert container_builds[env].manifest()["stacks"]["dashboard"]["parameters"] == {}
+    assert container_builds[env].manifest().stacks["dashboard"].parameters == {}
     assert sorted(bodies(container_builds, env)) == sorted(DASHBOARDS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stackyard.manifest import LambdaPackage
 from templates import database
 from tests.helpers import ENVS, picked, properties, resources, template
 
@@ -230,8 +231,8 @@ def test_the_migration_runs_once_the_database_answers_and_changes_with_the_sql_f
     }
     assert set(resource["DependsOn"]) == {"DatabaseWriter", "DatabaseSecretAttachment", "DatabaseFromMigrator"}
     assert db(builds, env)["Outputs"]["SchemaVersion"]["Value"] == {"Fn::GetAtt": ["SchemaMigration", "Version"]}
-    assert builds[env].manifest()["stacks"]["database"]["packages"] == {
-        "SchemaMigratorCode": {"folder": "lambdas/schema_migrator", "include": {"sql": "sql"}}
+    assert builds[env].manifest().stacks["database"].packages == {
+        "SchemaMigratorCode": LambdaPackage("lambdas/schema_migrator", {"sql": "sql"})
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from stackyard.manifest import ParameterSource
 from tests.helpers import ENVS, picked, properties, resources, template
 
 MANAGED_RULE_GROUPS = (
@@ -26,7 +27,7 @@ def rules(builds, env):
 @pytest.mark.parametrize("env", ENVS)
 def test_stack_is_pinned_to_us_east_1(builds, env):
     assert builds[env].stacks["edge-global"].region == "us-east-1"
-    assert builds[env].manifest()["stacks"]["edge-global"]["region"] == "us-east-1"
+    assert builds[env].manifest().stacks["edge-global"].region == "us-east-1"
     assert edge_global(builds, env)["Metadata"]["cfn-lint"]["config"]["regions"] == ["us-east-1"]
 
 
@@ -110,26 +111,24 @@ def test_without_a_domain_there_is_no_certificate(builds, env):
 @pytest.mark.parametrize(
     ("env", "parameters"),
     [
-        ("dev", {"WebAclArn": {"stack": "edge-global", "output": "WebAclArn"}}),
-        ("test", {"WebAclArn": {"stack": "edge-global", "output": "WebAclArn"}}),
+        ("dev", {"WebAclArn": ParameterSource("edge-global", "WebAclArn")}),
+        ("test", {"WebAclArn": ParameterSource("edge-global", "WebAclArn")}),
         (
             "prod",
             {
-                "WebAclArn": {"stack": "edge-global", "output": "WebAclArn"},
-                "CloudFrontCertificateArn": {"stack": "edge-global", "output": "CertificateArn"},
+                "WebAclArn": ParameterSource("edge-global", "WebAclArn"),
+                "CloudFrontCertificateArn": ParameterSource("edge-global", "CertificateArn"),
             },
         ),
     ],
 )
 def test_regional_edge_stack_takes_edge_globals_outputs_and_deploys_after_it(builds, env, parameters):
     manifest = builds[env].manifest()
-    entry = manifest["stacks"]["edge"]
-    from_edge_global = {
-        name: source for name, source in entry["parameters"].items() if source["stack"] == "edge-global"
-    }
+    entry = manifest.stacks["edge"]
+    from_edge_global = {name: source for name, source in entry.parameters.items() if source.stack == "edge-global"}
     assert from_edge_global == parameters
-    assert "edge-global" in entry["depends_on"]
-    assert manifest["deploy_order"].index("edge-global") < manifest["deploy_order"].index("edge")
+    assert "edge-global" in entry.depends_on
+    assert manifest.deploy_order.index("edge-global") < manifest.deploy_order.index("edge")
     assert set(parameters) <= set(template(builds, env, "edge.json")["Parameters"])
 
 

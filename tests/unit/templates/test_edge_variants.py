@@ -19,6 +19,7 @@ from stackyard.build import build_environment
 from stackyard.config import load_configs, sections_needed
 from stackyard.errors import EXIT_BAD_INPUT
 from stackyard.generate import generate
+from stackyard.manifest import ParameterSource
 from tests.helpers import PARAMS_DIR, base_line, picked, properties, resources, run_generate
 
 ZONE = "Z0123456789EXAMPLE"
@@ -160,7 +161,7 @@ def test_without_an_app_only_the_site_is_exported_and_there_are_no_alarms(varian
 def test_a_site_needs_only_the_storage_stack_holding_the_access_log_bucket(variants):
     build = variants["site"]
     assert list(build.stacks) == ["storage", "edge"]
-    assert build.manifest()["stacks"]["edge"]["depends_on"] == ["storage"]
+    assert build.manifest().stacks["edge"].depends_on == ("storage",)
     storage = document(variants, "site", "storage")
     assert list(resources(storage, "AWS::S3::Bucket")) == ["AccessLogsBucket"]
     logging = properties(document(variants, "site", "edge"), "FrontendBucket")["LoggingConfiguration"]
@@ -245,9 +246,9 @@ def test_api_direct_without_waf_edge_global_holds_the_certificate_alone(variants
     assert [resource["Type"] for resource in edge_global["Resources"].values()] == [CERTIFICATE]
     assert set(edge_global["Outputs"]) == {"CertificateArn"}
     assert edge_global["Description"] == "one-system dev: edge, us-east-1 part (CloudFront certificate)"
-    assert variants["api-direct"].manifest()["stacks"]["edge"]["parameters"] == {
-        "AppInstanceId": {"stack": "compute", "output": "AppInstanceId"},
-        "CloudFrontCertificateArn": {"stack": "edge-global", "output": "CertificateArn"},
+    assert variants["api-direct"].manifest().stacks["edge"].parameters == {
+        "AppInstanceId": ParameterSource("compute", "AppInstanceId"),
+        "CloudFrontCertificateArn": ParameterSource("edge-global", "CertificateArn"),
     }
 
 
@@ -290,7 +291,7 @@ def test_without_waf_there_is_no_web_acl_parameter_and_no_edge_global_without_a_
     assert "WebACLId" not in distribution(variants, "no-waf")
     assert set(edge["Parameters"]) == {"AppInstanceId"}
     assert "edge-global" not in build.stacks
-    assert "edge-global" not in build.manifest()["stacks"]["edge"]["depends_on"]
+    assert "edge-global" not in build.manifest().stacks["edge"].depends_on
 
 
 def test_without_waf_the_dashboard_has_no_waf_graph(variants):

@@ -7,6 +7,7 @@ import pytest
 from stackyard.build import build_environment
 from stackyard.config import load_configs
 from stackyard.generate import generate
+from stackyard.manifest import LambdaPackage
 from tests.helpers import ROOT, json_resource, picked, properties, resources
 
 SYSTEM = ROOT / "examples" / "goldsport-scheduler"
@@ -138,8 +139,8 @@ def test_1_5_the_processor_runs_python_3_11_for_5_minutes_with_512_mb_and_its_en
         "DATA_TABLE": f"goldsport-scheduler-{env}-data",
         "WEBSITE_BUCKET": {"Fn::Sub": f"goldsport-scheduler-{env}-web-${{AWS::AccountId}}-${{AWS::Region}}"},
     }
-    assert builds[env].manifest()["stacks"]["functions"]["packages"] == {
-        "ProcessorCode": {"folder": "lambdas/processor", "include": {}}
+    assert builds[env].manifest().stacks["functions"].packages == {
+        "ProcessorCode": LambdaPackage("lambdas/processor", {})
     }
 
 

@@ -42,8 +42,8 @@ def exports(builds, env):
     prefix = f"{APP}-{env}-"
     return {
         name.removeprefix(prefix): stack
-        for stack, entry in builds[env].manifest()["stacks"].items()
-        for name in entry["exports"]
+        for stack, entry in builds[env].manifest().stacks.items()
+        for name in entry.exports
     }
 
 
@@ -56,7 +56,7 @@ def test_1_three_environments_dev_staging_production(builds):
 
 @pytest.mark.parametrize("env", ENVS)
 def test_1_each_environment_is_the_same_stacks_in_dependency_order(builds, env):
-    order = builds[env].manifest()["deploy_order"]
+    order = builds[env].manifest().deploy_order
     assert sorted(order) == sorted(
         ["network", "storage", "alerts", "database", "containers", "edge-global", "edge", "dashboard"]
     )
@@ -66,7 +66,7 @@ def test_1_each_environment_is_the_same_stacks_in_dependency_order(builds, env):
 
 @pytest.mark.parametrize("env", ENVS)
 def test_9_2_every_stack_is_named_for_its_environment(builds, env):
-    assert {entry["stack_name"] for entry in builds[env].manifest()["stacks"].values()} == {
+    assert {entry.stack_name for entry in builds[env].manifest().stacks.values()} == {
         f"{APP}-{env}-{stack}" for stack in builds[env].stacks
     }
 

@@ -81,7 +81,7 @@ def test_task_1_the_task_group_takes_nothing_in_and_the_endpoint_group_takes_htt
     assert [
         picked(rule, "IpProtocol", "FromPort", "ToPort", "CidrIp") for rule in endpoint["SecurityGroupIngress"]
     ] == [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/16"}]
-    exports = builds[env].manifest()["stacks"]["network"]["exports"]
+    exports = builds[env].manifest().stacks["network"].exports
     assert {
         f"plot-palette-{env}-{name}"
         for name in (
@@ -212,5 +212,5 @@ def test_task_4_the_amplify_role_reads_stacks_and_the_roles_are_exported(builds,
         ("cloudformation:DescribeStacks", "*"),
         ("cloudformation:DescribeStackResources", "*"),
     }
-    exports = builds[env].manifest()["stacks"]["roles"]["exports"]
+    exports = builds[env].manifest().stacks["roles"].exports
     assert {f"plot-palette-{env}-{key}RoleArn" for key in ("EcsTask", "Lambda", "Amplify")} <= set(exports)
