@@ -32,7 +32,7 @@ class AlarmCoverage(CloudFormationLintRule):
         "ApproximateNumberOfMessagesVisible alarm; every ECS service has a RunningTaskCount alarm "
         "(ECS/ContainerInsights, task count below the minimum)."
     )
-    source_url = "seed 001 Property 9: CloudWatch Alarm Coverage (Validates: Requirements 5.2, 5.3, 5.4)"
+    source_url = "docs/rules.md#e9007"
     tags = ["stackyard", "monitoring", "cloudwatch", "elbv2", "rds", "sqs", "ecs"]
 
     def match(self, cfn):

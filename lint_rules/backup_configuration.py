@@ -17,7 +17,7 @@ class BackupConfiguration(CloudFormationLintRule):
         f"Aurora cluster sets BackupRetentionPeriod >= {MINIMUM_RETENTION_DAYS} and StorageEncrypted true; "
         "every DynamoDB table (and global table replica) enables point-in-time recovery."
     )
-    source_url = "seed 001 Property 7: Backup Configuration (Validates: Requirements 2.4, 10.1, 10.2)"
+    source_url = "docs/rules.md#e9005"
     tags = ["stackyard", "backup", "rds", "dynamodb"]
 
     def match(self, cfn):

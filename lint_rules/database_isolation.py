@@ -20,7 +20,7 @@ class DatabaseIsolation(CloudFormationLintRule):
         "'Public', an import whose name says Public); ingress on a database port "
         f"({', '.join(map(str, DATABASE_PORTS))}) comes from a security group, never a CIDR or prefix list."
     )
-    source_url = "seed 001 Property 2: Database Network Isolation (Validates: Requirements 7.2)"
+    source_url = "docs/rules.md#e9003"
     tags = ["stackyard", "security", "rds", "securitygroup"]
 
     def match(self, cfn):

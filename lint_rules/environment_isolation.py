@@ -73,7 +73,7 @@ class EnvironmentIsolation(CloudFormationLintRule):
         "DBClusterIdentifier, RoleName, AliasName, ...) contains the environment as a whole token "
         "(delimited by - / _ . whitespace or the ends of the name)."
     )
-    source_url = "seed 001 Property 1: Environment Isolation (Validates: Requirements 6.3)"
+    source_url = "docs/rules.md#e9009"
     tags = ["stackyard", "environment", "naming"]
 
     def match(self, cfn):

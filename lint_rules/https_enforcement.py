@@ -28,7 +28,7 @@ class HttpsEnforcement(CloudFormationLintRule):
         "TLSv1.2_2019 or newer; every S3 bucket has a bucket policy in the same template denying requests "
         "where aws:SecureTransport is false."
     )
-    source_url = "seed 001 Property 6: HTTPS Enforcement (Validates: Requirements 4.3, 3.6)"
+    source_url = "docs/rules.md#e9006"
     tags = ["stackyard", "security", "elbv2", "cloudfront", "s3", "tls"]
 
     def match(self, cfn):

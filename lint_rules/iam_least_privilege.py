@@ -20,7 +20,7 @@ class IamLeastPrivilege(CloudFormationLintRule):
         "whose actions include a wildcard ('*', 's3:*', 's3:Put*') or one that reaches other roles' "
         "permissions (iam:PassRole, sts:AssumeRole, iam:Put*Policy ...) names the resources, never '*'."
     )
-    source_url = "seed 003 task 4: IAM roles, verification checklist"
+    source_url = "docs/rules.md#e9011"
     tags = ["stackyard", "security", "iam"]
 
     def match(self, cfn):

@@ -21,7 +21,7 @@ class MultiAz(CloudFormationLintRule):
         "distinct AvailabilityZone expressions, and a DB subnet group or load balancer given a literal "
         "list of subnets lists at least two (a Fn::Split of an imported list is accepted)."
     )
-    source_url = "seed 001 Property 5: Multi-AZ Deployment (Validates: Requirements 10.3)"
+    source_url = "docs/rules.md#e9001"
     tags = ["stackyard", "availability", "subnets"]
 
     def match(self, cfn):

@@ -17,7 +17,7 @@ class SecretEncryption(CloudFormationLintRule):
         "customer managed key, and a DBCluster/DBInstance with ManageMasterUserPassword sets "
         "MasterUserSecret.KmsKeyId; an AWS managed key (alias/aws/...) does not count."
     )
-    source_url = "seed 001 Property 3: Secret Encryption (Validates: Requirements 8.4)"
+    source_url = "docs/rules.md#e9004"
     tags = ["stackyard", "security", "secretsmanager", "kms"]
 
     def match(self, cfn):

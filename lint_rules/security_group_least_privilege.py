@@ -18,7 +18,7 @@ class SecurityGroupLeastPrivilege(CloudFormationLintRule):
         "TCP 80 or 443 (a load balancer's), and no ingress opening every protocol or more than one port. "
         "Inline SecurityGroupIngress and AWS::EC2::SecurityGroupIngress are checked; egress is not."
     )
-    source_url = "seed 001 Property 8: Security Group Least Privilege (Validates: Requirements 7.3)"
+    source_url = "docs/rules.md#e9002"
     tags = ["stackyard", "security", "ec2", "securitygroup"]
 
     def match(self, cfn):

@@ -18,7 +18,7 @@ class TaggingCompleteness(CloudFormationLintRule):
         "(or another tag property, per cfn-lint's resource schema) carries Application, Environment, "
         "CostCenter, Owner and ManagedBy, and its Environment tag equals Metadata.Stackyard.Environment."
     )
-    source_url = "seed 001 Property 4: Resource Tagging Completeness (Validates: Requirements 12.1-12.4)"
+    source_url = "docs/rules.md#e9008"
     tags = ["stackyard", "tagging"]
 
     def match(self, cfn):

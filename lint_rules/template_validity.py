@@ -18,7 +18,7 @@ class TemplateValidity(CloudFormationLintRule):
         "Metadata.Stackyard are present; at most 500 resources, 200 parameters and 200 outputs; every "
         "Output has a Description."
     )
-    source_url = "seed 001 Property 10: CDK Synthesis Validity (Validates: Requirements 1.3, 1.5)"
+    source_url = "docs/rules.md#e9010"
     tags = ["stackyard", "template", "limits"]
 
     def match(self, cfn):

@@ -1,8 +1,8 @@
 """LocalStack core, started on 127.0.0.1 in a private folder for as long as a `with` block lasts.
 
-Used by the end-to-end tests and bench/deploy_bench.py. The recipe is DESIGN.md's: no Docker,
-its own Python 3.13 venv (scripts/install-localstack), hypercorn bound to loopback only, and a
-free port so it never meets a LocalStack someone else is running.
+Used by the end-to-end tests and bench/deploy_bench.py. The recipe is the one docs/testing.md
+gives ("Emulators"): no Docker, its own Python 3.13 venv (scripts/install-localstack), hypercorn
+bound to loopback only, and a free port so it never meets a LocalStack someone else is running.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Integration (moto, in-process): packaging into a real-behaving S3, emptying versioned buckets, and
 what a delete does with a stack's buckets. moto's CloudFormation creates stacks and buckets for
-real here, which is all these need (DESIGN.md: its change sets are not trusted)."""
+real here, which is all these need (docs/testing.md, "Emulators": its change sets are not trusted)."""
 
 from __future__ import annotations
 
