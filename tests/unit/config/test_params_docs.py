@@ -14,12 +14,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from stackyard.config import EnvironmentConfig
+from stackyard.config import DERIVED_FIELDS, EnvironmentConfig
 from tests.helpers import ROOT
 
 PAGE = ROOT / "docs" / "params.md"
-# Not keys: the environment's name and the project folder come from the files.
-FROM_FILES = {"environment", "project_dir"}
+# Not keys: the environment's name, the project folder and what loading derives (the sql/ digest).
+FROM_FILES = set(DERIVED_FIELDS)
 PLACEHOLDER = re.compile(r"<[^>]+>")
 
 
