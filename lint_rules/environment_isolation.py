@@ -83,7 +83,7 @@ class EnvironmentIsolation(CloudFormationLintRule):
                 RuleMatch(
                     ["Metadata"],
                     "Template: Metadata.Stackyard with Application and Environment is missing, so nothing ties it "
-                    "to an environment. Fix: generate it with Stackyard (templates/common.py sets it).",
+                    "to an environment. Fix: generate it with Stackyard (templates/parts/common.py sets it).",
                 )
             ]
         prefix = f"{metadata['Application']}-{metadata['Environment']}-"

@@ -61,7 +61,7 @@ def _tag_problems(name, resource, tag_property, environment):
         yield RuleMatch(
             path if value is not None else ["Resources", name],
             f"Resource {name}: missing standard tag(s) {', '.join(missing)}. Fix: tag it with Application, "
-            f"Environment, CostCenter, Owner and ManagedBy (templates/common.py applies them).",
+            f"Environment, CostCenter, Owner and ManagedBy (templates/parts/common.py applies them).",
         )
     actual = tags.get("Environment")
     if environment is not None and isinstance(actual, str) and actual != environment:

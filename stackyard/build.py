@@ -22,7 +22,7 @@ from stackyard import __version__
 from stackyard.config import EnvironmentConfig
 from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import deploy_order
-from templates.common import ARTIFACT_BUCKET, FromOutput, LambdaCode, StackTemplates, standard_tags
+from templates.parts.common import ARTIFACT_BUCKET, FromOutput, LambdaCode, StackTemplates, standard_tags
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = 1

@@ -17,7 +17,7 @@ from typing import Any
 from stackyard.aws import S3
 from stackyard.errors import BadInputError
 from stackyard.lambda_package import LambdaSource, build_zip
-from templates.common import ARTIFACT_BUCKET
+from templates.parts.common import ARTIFACT_BUCKET
 
 TEMPLATE_BODY_MAX_BYTES = 51_200
 TEMPLATE_PREFIX = "templates"

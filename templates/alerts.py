@@ -15,8 +15,8 @@ from troposphere.kms import Alias, Key
 from troposphere.sns import Subscription, Topic, TopicPolicy
 
 from stackyard.config import EnvironmentConfig
-from templates.common import StackTemplates, export, new_template, tag_resources
-from templates.policies import document
+from templates.parts.common import StackTemplates, export, new_template, tag_resources
+from templates.parts.policies import document
 
 NAME = "alerts"
 SEVERITIES = ("critical", "warning")

@@ -33,8 +33,8 @@ from troposphere.ssm import Parameter as SsmParameter
 
 from stackyard.config import AppClient, EnvironmentConfig, GoogleSignIn
 from stackyard.config import Auth as AuthConfig
-from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
-from templates.policies import document
+from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
+from templates.parts.policies import document
 
 NAME = "auth"
 GOOGLE = "Google"

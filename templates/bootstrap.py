@@ -17,8 +17,8 @@ from troposphere.s3 import (
     VersioningConfiguration,
 )
 
-from templates.common import MANAGED_BY, TEMPLATE_VERSION
-from templates.policies import deny_insecure_transport, document
+from templates.parts.common import MANAGED_BY, TEMPLATE_VERSION
+from templates.parts.policies import deny_insecure_transport, document
 from templates.storage import private_encrypted
 
 STACK_NAME = "stackyard-bootstrap"

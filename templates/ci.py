@@ -26,9 +26,9 @@ from troposphere.iam import OIDCProvider, Policy, Role
 
 from stackyard.config import GITHUB_OIDC_HOST, EnvironmentConfig
 from templates import containers
-from templates.common import StackTemplates, export, import_value, new_template, tag_resources
-from templates.grants import custom_statements, grant_statements
-from templates.policies import document
+from templates.parts.common import StackTemplates, export, import_value, new_template, tag_resources
+from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.policies import document
 
 NAME = "ci"
 AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks GitHub's token for

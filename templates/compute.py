@@ -25,8 +25,8 @@ from troposphere.iam import InstanceProfile, Policy, Role
 from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
-from templates.alarms import add_alarm, dimensions
-from templates.common import (
+from templates.parts.alarms import add_alarm, dimensions
+from templates.parts.common import (
     StackTemplates,
     export,
     import_list,
@@ -36,7 +36,7 @@ from templates.common import (
     pascal,
     tag_resources,
 )
-from templates.policies import document, service_role_trust
+from templates.parts.policies import document, service_role_trust
 
 NAME = "compute"
 USER_DATA = jinja2.Environment(

@@ -63,8 +63,10 @@ from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
 from stackyard.config import DATABASE_ADDRESS_VARIABLES, DATABASE_SECRET_VARIABLE, ContainerSecret, EnvironmentConfig
-from templates.alarms import add_alarm, dimensions
-from templates.common import (
+from templates.compute import app_log_group_name
+from templates.functions import environment_value
+from templates.parts.alarms import add_alarm, dimensions
+from templates.parts.common import (
     StackTemplates,
     export,
     import_list,
@@ -75,10 +77,8 @@ from templates.common import (
     pascal,
     tag_resources,
 )
-from templates.compute import app_log_group_name
-from templates.functions import environment_value
-from templates.grants import custom_statements, grant_statements
-from templates.policies import document, service_role_trust
+from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.policies import document, service_role_trust
 
 NAME = "containers"
 CONTAINER = "app"  # the task's one container, as the load balancer and the logs name it

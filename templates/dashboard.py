@@ -28,9 +28,9 @@ from troposphere.cloudwatch import Dashboard
 
 from stackyard.config import AURORA, EnvironmentConfig, app_behind_load_balancer
 from templates import compute, containers, database, edge_global, messaging
-from templates.common import StackTemplates, import_value, new_template, output_parameter, pascal, tag_resources
 from templates.database import cluster_identifier, instance_identifier
 from templates.messaging import dead_letter_queue_name, queue_name
+from templates.parts.common import StackTemplates, import_value, new_template, output_parameter, pascal, tag_resources
 
 NAME = "dashboard"
 WIDTH, HEIGHT, COLUMNS = 8, 6, 24

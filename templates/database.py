@@ -46,8 +46,9 @@ from troposphere.secretsmanager import (
 
 from stackyard.config import AURORA, DATABASE_PORT, POSTGRES, Database, EnvironmentConfig
 from stackyard.lambda_package import folder_digest
-from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
-from templates.common import (
+from templates.network import ANYWHERE
+from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
+from templates.parts.common import (
     LambdaCode,
     StackTemplates,
     export,
@@ -59,8 +60,7 @@ from templates.common import (
     new_template,
     tag_resources,
 )
-from templates.network import ANYWHERE
-from templates.policies import document, service_role_trust
+from templates.parts.policies import document, service_role_trust
 
 NAME = "database"
 ENGINE = AURORA

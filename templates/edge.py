@@ -70,8 +70,8 @@ from stackyard.config import (
     Bucket as BucketConfig,
 )
 from templates import compute, containers, edge_global
-from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
-from templates.common import (
+from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
+from templates.parts.common import (
     FromOutput,
     StackTemplates,
     export,

@@ -24,7 +24,7 @@ from troposphere.wafv2 import (
 )
 
 from stackyard.config import EnvironmentConfig
-from templates.common import StackTemplates, new_template, tag_resources
+from templates.parts.common import StackTemplates, new_template, tag_resources
 
 NAME = "edge-global"
 REGION = "us-east-1"

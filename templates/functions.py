@@ -18,9 +18,9 @@ from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
 from stackyard.config import Function as FunctionConfig
-from templates.common import LambdaCode, StackTemplates, export, lambda_code, new_template, pascal, tag_resources
-from templates.grants import grant_statements
-from templates.policies import document, service_role_trust
+from templates.parts.common import LambdaCode, StackTemplates, export, lambda_code, new_template, pascal, tag_resources
+from templates.parts.grants import grant_statements
+from templates.parts.policies import document, service_role_trust
 from templates.storage import bucket_arn, bucket_name
 from templates.tables import table_name
 

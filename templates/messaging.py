@@ -14,9 +14,9 @@ from troposphere.sqs import Queue, QueuePolicy, RedrivePolicy
 
 from stackyard.config import EnvironmentConfig
 from stackyard.config import Queue as QueueConfig
-from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
-from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
-from templates.policies import document
+from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
+from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
+from templates.parts.policies import document
 
 NAME = "messaging"
 DAY_SECONDS = 86_400

@@ -29,7 +29,7 @@ from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
-from templates.common import (
+from templates.parts.common import (
     StackTemplates,
     name_tag,
     nested_stack,
@@ -38,7 +38,7 @@ from templates.common import (
     reexport_children_outputs,
     tag_resources,
 )
-from templates.policies import document, service_role_trust
+from templates.parts.policies import document, service_role_trust
 
 NAME = "network"
 ANYWHERE = "0.0.0.0/0"

@@ -9,9 +9,9 @@ from troposphere import GetAtt, Ref, Sub
 from troposphere.iam import Policy, Role
 
 from stackyard.config import EnvironmentConfig, RoleConfig
-from templates.common import StackTemplates, export, new_template, pascal, tag_resources
-from templates.grants import custom_statements, grant_statements
-from templates.policies import document, service_role_trust
+from templates.parts.common import StackTemplates, export, new_template, pascal, tag_resources
+from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.policies import document, service_role_trust
 
 NAME = "roles"
 

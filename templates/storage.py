@@ -50,7 +50,7 @@ from stackyard.config import (
 from stackyard.config import (
     Bucket as BucketConfig,
 )
-from templates.common import (
+from templates.parts.common import (
     StackTemplates,
     always_retain,
     export,
@@ -60,7 +60,7 @@ from templates.common import (
     pascal,
     tag_resources,
 )
-from templates.policies import deny_insecure_transport, document
+from templates.parts.policies import deny_insecure_transport, document
 
 NAME = "storage"
 ABORT_MULTIPART_AFTER_DAYS = 7

@@ -20,7 +20,7 @@ from troposphere.dynamodb import (
 
 from stackyard.config import EnvironmentConfig, KeyAttribute
 from stackyard.config import Table as TableConfig
-from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
+from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
 
 NAME = "tables"
 

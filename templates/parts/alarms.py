@@ -11,7 +11,7 @@ from troposphere.cloudwatch import Alarm, MetricDimension
 
 from stackyard.config import EnvironmentConfig
 from templates.alerts import topic_export
-from templates.common import import_value
+from templates.parts.common import import_value
 
 FIVE_MINUTES = 300
 
