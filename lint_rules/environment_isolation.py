@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -76,7 +77,7 @@ class EnvironmentIsolation(CloudFormationLintRule):
     source_url = "seed 001 Property 1: Environment Isolation (Validates: Requirements 6.3)"
     tags = ["stackyard", "environment", "naming"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         metadata = facts.stackyard_metadata(cfn.template)
         if metadata is None:
             return [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
@@ -50,7 +53,9 @@ def _tag_property(region, resource_type) -> str | None:
     return None
 
 
-def _tag_problems(name, resource, tag_property, environment):
+def _tag_problems(
+    name: str, resource: dict[str, Any], tag_property: str, environment: str | None
+) -> Iterator[RuleMatch]:
     path = ["Resources", name, "Properties", tag_property]
     value = facts.properties(resource).get(tag_property)
     tags = _tag_values(value)

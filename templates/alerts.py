@@ -15,10 +15,11 @@ from troposphere.kms import Alias, Key
 from troposphere.sns import Subscription, Topic, TopicPolicy
 
 from stackyard.config import EnvironmentConfig
+from templates import names
 from templates.parts.common import StackTemplates, export, new_template, tag_resources
 from templates.parts.policies import document
 
-NAME = "alerts"
+NAME = names.ALERTS
 SEVERITIES = ("critical", "warning")
 
 
@@ -54,10 +55,6 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     return StackTemplates(NAME, tag_resources(template, config))
 
 
-def topic_export(severity: str) -> str:
-    return f"{severity.capitalize()}TopicArn"
-
-
 def _key(template: Template, config: EnvironmentConfig) -> Key:
     key = template.add_resource(
         Key(
@@ -86,7 +83,7 @@ def _key(template: Template, config: EnvironmentConfig) -> Key:
     template.add_resource(
         Alias(
             "AlertTopicsKeyAlias",
-            AliasName=f"alias/{config.app}-{config.environment}-alerts",
+            AliasName=names.alerts_key_alias(config),
             TargetKeyId=Ref(key),
         )
     )
@@ -97,11 +94,11 @@ def _topic(template: Template, config: EnvironmentConfig, severity: str, emails:
     topic = template.add_resource(
         Topic(
             f"{severity.capitalize()}Topic",
-            TopicName=f"{config.app}-{config.environment}-{severity}",
+            TopicName=names.topic_name(config, severity),
             DisplayName=f"{config.app} {config.environment} {severity}",
             KmsMasterKeyId=GetAtt(key, "Arn"),
             Subscription=[Subscription(Protocol="email", Endpoint=email) for email in emails],
         )
     )
-    export(template, config, topic_export(severity), Ref(topic), f"SNS topic for {severity} alarms")
+    export(template, config, names.topic_arn_export(severity), Ref(topic), f"SNS topic for {severity} alarms")
     return topic

@@ -17,9 +17,9 @@ from troposphere.s3 import (
     VersioningConfiguration,
 )
 
+from templates.parts.buckets import private_encrypted
 from templates.parts.common import MANAGED_BY, TEMPLATE_VERSION
 from templates.parts.policies import deny_insecure_transport, document
-from templates.storage import private_encrypted
 
 STACK_NAME = "stackyard-bootstrap"
 OLD_VERSIONS_EXPIRE_AFTER_DAYS = 30

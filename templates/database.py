@@ -19,7 +19,7 @@ import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
-from troposphere import AccountId, AWSObject, GetAtt, Join, Output, Partition, Ref, Sub, Template
+from troposphere import AccountId, AWSHelperFn, AWSObject, GetAtt, Join, Output, Partition, Ref, Sub, Template
 from troposphere.awslambda import Function, VPCConfig
 from troposphere.cloudformation import CustomResource
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
@@ -46,9 +46,11 @@ from troposphere.secretsmanager import (
 
 from stackyard.config import AURORA, DATABASE_PORT, POSTGRES, Database, EnvironmentConfig
 from stackyard.lambda_package import folder_digest
-from templates.network import ANYWHERE
+from templates import names
+from templates.names import name_tag
 from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.parts.common import (
+    ANYWHERE,
     LambdaCode,
     StackTemplates,
     export,
@@ -56,13 +58,12 @@ from templates.parts.common import (
     import_value,
     keep_on_delete,
     lambda_code,
-    name_tag,
     new_template,
     tag_resources,
 )
 from templates.parts.policies import document, service_role_trust
 
-NAME = "database"
+NAME = names.DATABASE
 ENGINE = AURORA
 # What RDS for PostgreSQL sets when no parameter group says otherwise; a group is made only to change them.
 # rds.force_ssl became 1 by default with PostgreSQL 15.
@@ -89,7 +90,7 @@ class Server(NamedTuple):
     """What the migrator, the alarms and the exports need of the database, whichever engine built it."""
 
     resource: AWSObject  # the Aurora cluster or the RDS instance
-    secret_arn: object  # the master credentials' secret
+    secret_arn: AWSHelperFn  # the master credentials' secret
     ready: list[str]  # what the migrator waits for beyond what it references: the writer, the secret complete
     endpoint: dict[str, object]  # Host and Port for the migrator when the secret does not hold them
 
@@ -140,18 +141,6 @@ def _aurora(template: Template, config: EnvironmentConfig, key: Key) -> Server:
     return Server(cluster, Ref(secret), [writer.title, attachment.title], {})
 
 
-def cluster_identifier(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}"
-
-
-def instance_identifier(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}"
-
-
-def secret_name(config: EnvironmentConfig) -> str:
-    return f"/{config.app}/{config.environment}/db/credentials"
-
-
 def _kept_safe(database: Database, key: Key) -> dict:
     """What either engine's data gets: encryption under the environment's key, backups (copied with
     their tags), deletion protection as params say, and its log in CloudWatch."""
@@ -190,7 +179,7 @@ def _key(template: Template, config: EnvironmentConfig) -> Key:
     template.add_resource(
         Alias(
             "DatabaseKeyAlias",
-            AliasName=f"alias/{config.app}-{config.environment}-database",
+            AliasName=names.database_key_alias(config),
             TargetKeyId=Ref(key),
         )
     )
@@ -202,7 +191,7 @@ def _secret(template: Template, config: EnvironmentConfig, key: Key) -> Secret:
         keep_on_delete(
             Secret(
                 "DatabaseSecret",
-                Name=secret_name(config),
+                Name=names.database_secret_name(config),
                 Description=f"Master credentials of the {config.app} {config.environment} database",
                 KmsKeyId=Ref(key),
                 GenerateSecretString=GenerateSecretString(
@@ -219,12 +208,11 @@ def _secret(template: Template, config: EnvironmentConfig, key: Key) -> Secret:
 
 def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Secret) -> DBCluster:
     database = config.database
-    identifier = cluster_identifier(config)
     # Created before the cluster so its retention applies; RDS would otherwise create it unbounded.
     log_group = template.add_resource(
         LogGroup(
             "DatabaseLogGroup",
-            LogGroupName=f"/aws/rds/cluster/{identifier}/postgresql",
+            LogGroupName=names.database_cluster_log_group_name(config),
             RetentionInDays=database.log_retention_days,
         )
     )
@@ -246,7 +234,7 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
         keep_on_delete(
             DBCluster(
                 "DatabaseCluster",
-                DBClusterIdentifier=identifier,
+                DBClusterIdentifier=names.database_cluster_identifier(config),
                 Engine=ENGINE,
                 EngineVersion=database.engine_version,
                 DatabaseName=database.name,
@@ -260,7 +248,7 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
                 **_kept_safe(database, key),
                 DBSubnetGroupName=Ref(subnets),
                 DBClusterParameterGroupName=Ref(parameters),
-                VpcSecurityGroupIds=[import_value(config, "DatabaseSecurityGroupId")],
+                VpcSecurityGroupIds=[import_value(config, names.security_group_export(NAME))],
                 DependsOn=log_group.title,
             ),
             config,
@@ -274,7 +262,7 @@ def _subnet_group(template: Template, config: EnvironmentConfig) -> DBSubnetGrou
         DBSubnetGroup(
             "DatabaseSubnetGroup",
             DBSubnetGroupDescription=f"Private subnets of {config.app} {config.environment}",
-            SubnetIds=import_list(config, "PrivateSubnetIds"),
+            SubnetIds=import_list(config, names.PRIVATE_SUBNET_IDS),
         )
     )
 
@@ -305,18 +293,17 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
     """One RDS for PostgreSQL instance in the private subnets; RDS keeps its password in a secret of its own."""
     database = config.database
     size = database.instance
-    identifier = instance_identifier(config)
     # Created before the instance so its retention applies; RDS would otherwise create it unbounded.
     log_group = template.add_resource(
         LogGroup(
             "DatabaseLogGroup",
-            LogGroupName=f"/aws/rds/instance/{identifier}/postgresql",
+            LogGroupName=names.database_instance_log_group_name(config),
             RetentionInDays=database.log_retention_days,
         )
     )
     instance = DBInstance(
         "DatabaseInstance",
-        DBInstanceIdentifier=identifier,
+        DBInstanceIdentifier=names.database_instance_identifier(config),
         Engine=POSTGRES,
         EngineVersion=database.engine_version,
         DBInstanceClass=size.instance_class,
@@ -330,7 +317,7 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
         MasterUserSecret=MasterUserSecret(KmsKeyId=GetAtt(key, "Arn")),
         **_kept_safe(database, key),
         DBSubnetGroupName=Ref(_subnet_group(template, config)),
-        VPCSecurityGroups=[import_value(config, "DatabaseSecurityGroupId")],
+        VPCSecurityGroups=[import_value(config, names.security_group_export(NAME))],
         PubliclyAccessible=False,
         AutoMinorVersionUpgrade=True,
         EnablePerformanceInsights=database.performance_insights,
@@ -379,7 +366,9 @@ def instance_parameters(database: Database) -> dict[str, str]:
     return parameters
 
 
-def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachment, writer: DBInstance) -> None:
+def _rotation(
+    template: Template, config: EnvironmentConfig, key: Key, attachment: SecretTargetAttachment, writer: DBInstance
+) -> None:
     """Secrets Manager's hosted PostgreSQL rotation Lambda, in the private subnets, admitted by the database."""
     template.set_transform(SECRETS_MANAGER_TRANSFORM)
     group, _ = _database_client(
@@ -391,11 +380,11 @@ def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachmen
             SecretId=Ref(attachment),
             HostedRotationLambda=HostedRotationLambda(
                 RotationType="PostgreSQLSingleUser",
-                RotationLambdaName=f"{config.app}-{config.environment}-db-rotation",
+                RotationLambdaName=names.rotation_function_name(config),
                 ExcludeCharacters=PASSWORD_EXCLUDED,
                 KmsKeyArn=GetAtt(key, "Arn"),
                 VpcSecurityGroupIds=Ref(group),
-                VpcSubnetIds=import_value(config, "PrivateSubnetIds"),
+                VpcSubnetIds=import_value(config, names.PRIVATE_SUBNET_IDS),
             ),
             RotationRules=RotationRules(AutomaticallyAfterDays=config.database.secret_rotation_days),
             # The first rotation runs at once and needs a database that answers.
@@ -409,12 +398,12 @@ def _database_client(
 ) -> tuple[SecurityGroup, SecurityGroupIngress]:
     """The security group of a Lambda in the private subnets that reaches AWS over HTTPS and the
     database, and the database's ingress admitting it."""
-    database_group = import_value(config, "DatabaseSecurityGroupId")
+    database_group = import_value(config, names.security_group_export(NAME))
     group = template.add_resource(
         SecurityGroup(
             f"{name}SecurityGroup",
             GroupDescription=f"{who[0].upper()}{who[1:]}: reaches {https_to} and the database only",
-            VpcId=import_value(config, "VpcId"),
+            VpcId=import_value(config, names.VPC_ID),
             SecurityGroupEgress=[
                 SecurityGroupRule(
                     IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp=ANYWHERE, Description=f"HTTPS to {https_to}"
@@ -463,7 +452,7 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     managed secret holds no host, so the instance's endpoint travels as Host and Port.
     """
     database = config.database
-    name = f"{config.app}-{config.environment}-schema-migrator"
+    name = names.schema_migrator_name(config)
     group, admitted = _database_client(
         template,
         config,
@@ -475,7 +464,7 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     log_group = template.add_resource(
         LogGroup(
             "MigratorLogGroup",
-            LogGroupName=f"/aws/lambda/{name}",
+            LogGroupName=names.lambda_log_group_name(name),
             RetentionInDays=database.log_retention_days,
         )
     )
@@ -490,7 +479,7 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
             Role=GetAtt(_migrator_role(template, config, key, server.secret_arn, log_group), "Arn"),
             Timeout=MIGRATOR_TIMEOUT_SECONDS,
             MemorySize=256,
-            VpcConfig=VPCConfig(SubnetIds=import_list(config, "PrivateSubnetIds"), SecurityGroupIds=[Ref(group)]),
+            VpcConfig=VPCConfig(SubnetIds=import_list(config, names.PRIVATE_SUBNET_IDS), SecurityGroupIds=[Ref(group)]),
             DependsOn=log_group.title,
         )
     )
@@ -622,7 +611,7 @@ def _instance_alarms(template: Template, config: EnvironmentConfig, instance: DB
 def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> None:
     # PostgreSQL on RDS publishes no metric for refused connections; its log records each one.
     thresholds = config.monitoring.thresholds
-    namespace = f"{config.app}/{config.environment}"
+    namespace = names.metric_namespace(config)
     template.add_resource(
         MetricFilter(
             "DatabaseConnectionFailureFilter",
@@ -631,7 +620,7 @@ def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> 
             MetricTransformations=[
                 MetricTransformation(
                     MetricNamespace=namespace,
-                    MetricName="DatabaseConnectionFailures",
+                    MetricName=names.DATABASE_CONNECTION_FAILURES,
                     MetricValue="1",
                     DefaultValue=0,
                 )
@@ -645,7 +634,7 @@ def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> 
         f"more than {thresholds.database_connection_failures_per_5_minutes} database connection failures in 5 minutes",
         "critical",
         Namespace=namespace,
-        MetricName="DatabaseConnectionFailures",
+        MetricName=names.DATABASE_CONNECTION_FAILURES,
         Statistic="Sum",
         Period=FIVE_MINUTES,
         EvaluationPeriods=1,
@@ -654,7 +643,9 @@ def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> 
     )
 
 
-def _cluster_exports(template: Template, config: EnvironmentConfig, cluster: DBCluster, secret_arn, key: Key) -> None:
+def _cluster_exports(
+    template: Template, config: EnvironmentConfig, cluster: DBCluster, secret_arn: AWSHelperFn, key: Key
+) -> None:
     export(template, config, "DatabaseEndpoint", GetAtt(cluster, "Endpoint.Address"), "Writer endpoint host name")
     export(
         template, config, "DatabaseReaderEndpoint", GetAtt(cluster, "ReadEndpoint.Address"), "Reader endpoint host name"
@@ -662,12 +653,12 @@ def _cluster_exports(template: Template, config: EnvironmentConfig, cluster: DBC
     export(template, config, "DatabasePort", GetAtt(cluster, "Endpoint.Port"), "PostgreSQL port")
     export(template, config, "DatabaseName", config.database.name, "Database name")
     export(template, config, "DatabaseClusterId", Ref(cluster), "Aurora cluster identifier")
-    export(template, config, "DatabaseSecretArn", secret_arn, "Secrets Manager ARN of the master credentials")
-    export(template, config, "DatabaseKeyArn", GetAtt(key, "Arn"), "KMS key of the database and its secret")
+    export(template, config, names.DATABASE_SECRET_ARN, secret_arn, "Secrets Manager ARN of the master credentials")
+    export(template, config, names.DATABASE_KEY_ARN, GetAtt(key, "Arn"), "KMS key of the database and its secret")
 
 
 def _instance_exports(
-    template: Template, config: EnvironmentConfig, instance: DBInstance, secret_arn, key: Key
+    template: Template, config: EnvironmentConfig, instance: DBInstance, secret_arn: AWSHelperFn, key: Key
 ) -> None:
     """The exports of the Aurora stack, so importers need not know the engine; the instance has no readers,
     so its reader endpoint is the instance itself."""
@@ -685,8 +676,8 @@ def _instance_exports(
     export(
         template,
         config,
-        "DatabaseSecretArn",
+        names.DATABASE_SECRET_ARN,
         secret_arn,
         "Secrets Manager ARN of the master credentials (username and password; RDS manages and rotates it)",
     )
-    export(template, config, "DatabaseKeyArn", GetAtt(key, "Arn"), "KMS key of the database and its secret")
+    export(template, config, names.DATABASE_KEY_ARN, GetAtt(key, "Arn"), "KMS key of the database and its secret")
