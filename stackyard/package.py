@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from stackyard.aws import S3
+from stackyard.cfn import ARTIFACT_BUCKET
 from stackyard.errors import BadInputError
 from stackyard.lambda_package import LambdaSource, build_zip
-from templates.parts.common import ARTIFACT_BUCKET
 
 TEMPLATE_BODY_MAX_BYTES = 51_200
 TEMPLATE_PREFIX = "templates"

@@ -10,14 +10,14 @@ from __future__ import annotations
 import awacs.kms
 import awacs.sns
 from awacs.aws import Allow, Bool, Condition, Deny, Principal, Statement, StringEquals
-from troposphere import AccountId, GetAtt, Join, Partition, Ref, Template
+from troposphere import AccountId, GetAtt, Ref, Template
 from troposphere.kms import Alias, Key
 from troposphere.sns import Subscription, Topic, TopicPolicy
 
 from stackyard.config import EnvironmentConfig
 from templates import names
 from templates.parts.common import StackTemplates, export, new_template, tag_resources
-from templates.parts.policies import document
+from templates.parts.policies import account_administers_key, document
 
 NAME = names.ALERTS
 SEVERITIES = ("critical", "warning")
@@ -62,13 +62,7 @@ def _key(template: Template, config: EnvironmentConfig) -> Key:
             Description=f"Encrypts the {config.app} {config.environment} alert topics; CloudWatch may use it to publish",
             EnableKeyRotation=True,
             KeyPolicy=document(
-                Statement(
-                    Sid="AccountAdministersKeyThroughIam",
-                    Effect=Allow,
-                    Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
-                    Action=[awacs.kms.Action("*")],
-                    Resource=["*"],
-                ),
+                account_administers_key(),
                 Statement(
                     Sid="CloudWatchAlarmsEncryptMessages",
                     Effect=Allow,

@@ -11,9 +11,7 @@ server client's secret in Secrets Manager (SSM has no SecureString through Cloud
 
 from __future__ import annotations
 
-import awacs.kms
-from awacs.aws import Allow, Principal, Statement
-from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
+from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.cognito import (
     AccountRecoverySetting,
     AdminCreateUserConfig,
@@ -36,7 +34,7 @@ from stackyard.config import Auth as AuthConfig
 from templates import names
 from templates.names import pascal
 from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, tag_resources
-from templates.parts.policies import document
+from templates.parts.policies import account_administers_key, document
 
 NAME = names.AUTH
 GOOGLE = "Google"
@@ -226,15 +224,7 @@ def _client_secret(template: Template, config: EnvironmentConfig, client: UserPo
             Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
             EnableKeyRotation=True,
             PendingWindowInDays=7,
-            KeyPolicy=document(
-                Statement(
-                    Sid="AccountAdministersKeyThroughIam",
-                    Effect=Allow,
-                    Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
-                    Action=[awacs.kms.Action("*")],
-                    Resource=["*"],
-                )
-            ),
+            KeyPolicy=document(account_administers_key()),
         )
     )
     secret = template.add_resource(

@@ -18,18 +18,18 @@ import awacs.secretsmanager
 import awacs.ses
 import awacs.sqs
 import jinja2
-from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringEquals
+from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import Base64, GetAtt, Join, Output, Parameter, Ref, Select, Sub, Template
 from troposphere.ec2 import BlockDeviceMapping, EbsBlockDevice, Instance, MetadataOptions
 from troposphere.iam import InstanceProfile, Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import EnvironmentConfig
+from stackyard.config import DATABASE_SECRET_VARIABLE, EnvironmentConfig
 from templates import names
 from templates.names import name_tag
 from templates.parts.alarms import add_alarm, dimensions
 from templates.parts.common import StackTemplates, export, import_list, import_value, new_template, tag_resources
-from templates.parts.policies import document, service_role_trust
+from templates.parts.policies import document, service_role_trust, via_service
 
 NAME = names.COMPUTE
 USER_DATA = jinja2.Environment(
@@ -110,7 +110,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 def user_data(config: EnvironmentConfig) -> Sub:
     """The boot script: jinja2 fills in what generate knows, Fn::Sub what only deploy knows."""
     settings = [
-        ("DATABASE_SECRET_ARN", names.DATABASE_SECRET_ARN),
+        (DATABASE_SECRET_VARIABLE, names.DATABASE_SECRET_ARN),
         ("COGNITO_USER_POOL_ID", names.USER_POOL_ID),
         ("COGNITO_CLIENT_ID", names.client_id_export(names.WEB_CLIENT)),
     ]
@@ -138,7 +138,6 @@ def app_server_policy(config: EnvironmentConfig, log_group: LogGroup) -> PolicyD
         for key in config.messaging.queues
         for kind in (names.QUEUE, names.DEAD_LETTER_QUEUE)
     ]
-    secret_service = Sub("secretsmanager.${AWS::Region}.amazonaws.com")
     return document(
         Statement(
             Sid="ProjectBuckets",
@@ -158,7 +157,7 @@ def app_server_policy(config: EnvironmentConfig, log_group: LogGroup) -> PolicyD
             Effect=Allow,
             Action=[awacs.kms.Decrypt],
             Resource=[import_value(config, names.DATABASE_KEY_ARN)],
-            Condition=Condition(StringEquals({"kms:ViaService": secret_service})),
+            Condition=via_service("secretsmanager"),
         ),
         Statement(
             Sid="SendEmail",

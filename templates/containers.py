@@ -26,13 +26,14 @@ a rolling deployment the circuit breaker can roll back, and a record of what run
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import awacs.ecr
 import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
 import awacs.ssm
-from awacs.aws import Allow, Condition, Statement, StringEquals
+from awacs.aws import Allow, Statement
 from troposphere import AWSHelperFn, GetAtt, Join, Ref, Region, Sub, Template
 from troposphere.applicationautoscaling import (
     PredefinedMetricSpecification,
@@ -77,7 +78,7 @@ from templates.parts.common import (
     tag_resources,
 )
 from templates.parts.grants import custom_statements, grant_statements
-from templates.parts.policies import document, service_role_trust
+from templates.parts.policies import document, service_role_trust, via_service
 from templates.parts.variables import environment_value
 
 NAME = names.CONTAINERS
@@ -406,11 +407,11 @@ def _decrypt_via_secrets_manager(config: EnvironmentConfig, source: str) -> Stat
         Effect=Allow,
         Action=[awacs.kms.Decrypt],
         Resource=[import_value(config, STACK_SECRET_KEYS[source])],
-        Condition=Condition(StringEquals({"kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")})),
+        Condition=via_service("secretsmanager"),
     )
 
 
-def _decrypt_outside_secrets(secrets) -> list[Statement]:
+def _decrypt_outside_secrets(secrets: Iterable[ContainerSecret]) -> list[Statement]:
     """Secrets and SecureString parameters under customer managed keys params name, each decrypted only
     through the service that holds it."""
     statements = []
@@ -423,9 +424,7 @@ def _decrypt_outside_secrets(secrets) -> list[Statement]:
                     Effect=Allow,
                     Action=[awacs.kms.Decrypt],
                     Resource=keys,
-                    Condition=Condition(
-                        StringEquals({"kms:ViaService": Sub(f"{service}.${{AWS::Region}}.amazonaws.com")})
-                    ),
+                    Condition=via_service(service),
                 )
             )
     return statements

@@ -18,8 +18,8 @@ import awacs.ec2
 import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
-from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
-from troposphere import AccountId, AWSHelperFn, AWSObject, GetAtt, Join, Output, Partition, Ref, Sub, Template
+from awacs.aws import Allow, Statement
+from troposphere import AWSHelperFn, AWSObject, GetAtt, Output, Ref, Sub, Template
 from troposphere.awslambda import Function, VPCConfig
 from troposphere.cloudformation import CustomResource
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
@@ -61,7 +61,7 @@ from templates.parts.common import (
     new_template,
     tag_resources,
 )
-from templates.parts.policies import document, service_role_trust
+from templates.parts.policies import account_administers_key, document, service_role_trust, via_service
 
 NAME = names.DATABASE
 ENGINE = AURORA
@@ -155,7 +155,6 @@ def _kept_safe(database: Database, key: Key) -> dict:
 
 
 def _key(template: Template, config: EnvironmentConfig) -> Key:
-    account_root = Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])
     key = template.add_resource(
         keep_on_delete(
             Key(
@@ -163,15 +162,7 @@ def _key(template: Template, config: EnvironmentConfig) -> Key:
                 Description=f"Encrypts the {config.app} {config.environment} database, its snapshots and its secret",
                 EnableKeyRotation=True,
                 PendingWindowInDays=30 if config.retain_data else 7,
-                KeyPolicy=document(
-                    Statement(
-                        Sid="AccountAdministersKeyThroughIam",
-                        Effect=Allow,
-                        Principal=Principal("AWS", account_root),
-                        Action=[awacs.kms.Action("*")],
-                        Resource=["*"],
-                    )
-                ),
+                KeyPolicy=document(account_administers_key()),
             ),
             config,
         )
@@ -501,8 +492,9 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     return {MIGRATOR_CODE: LambdaCode(MIGRATOR_FOLDER, {"sql": database.migrations})}
 
 
-def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secret_arn, log_group) -> Role:
-    secrets_manager = Sub("secretsmanager.${AWS::Region}.amazonaws.com")
+def _migrator_role(
+    template: Template, config: EnvironmentConfig, key: Key, secret_arn: AWSHelperFn, log_group: LogGroup
+) -> Role:
     return template.add_resource(
         Role(
             "MigratorRole",
@@ -523,7 +515,7 @@ def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secr
                             Effect=Allow,
                             Action=[awacs.kms.Decrypt],
                             Resource=[GetAtt(key, "Arn")],
-                            Condition=Condition(StringEquals({"kms:ViaService": secrets_manager})),
+                            Condition=via_service("secretsmanager"),
                         ),
                         Statement(
                             Sid="OwnLogs",

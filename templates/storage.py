@@ -12,10 +12,11 @@ from awacs.s3 import GetObject, PutObject
 from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
 from troposphere.s3 import Bucket, LifecycleConfiguration, LifecycleRule
 
+from stackyard.bucket_security import private_encrypted
 from stackyard.config import ACCESS_LOGS_BUCKET, EnvironmentConfig, site_bucket
 from stackyard.config import Bucket as BucketConfig
 from templates import names
-from templates.parts.buckets import abort_multipart_rule, add_bucket_policy, private_bucket, private_encrypted
+from templates.parts.buckets import abort_multipart_rule, add_bucket_policy, private_bucket
 from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, tag_resources
 
 NAME = names.STORAGE

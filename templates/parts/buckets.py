@@ -7,12 +7,10 @@ The storage stack makes the params' buckets with these, the edge stack its own f
 from __future__ import annotations
 
 from awacs.aws import Statement
-from troposphere import AWSHelperFn, GetAtt, Ref, Template
+from troposphere import AWSHelperFn, Template
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     Bucket,
-    BucketEncryption,
-    BucketPolicy,
     CorsConfiguration,
     CorsRules,
     DefaultRetention,
@@ -27,21 +25,16 @@ from troposphere.s3 import (
     NotificationConfiguration,
     ObjectLockConfiguration,
     ObjectLockRule,
-    OwnershipControls,
-    OwnershipControlsRule,
-    PublicAccessBlockConfiguration,
     Rules,
     S3Key,
-    ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule,
     VersioningConfiguration,
 )
 
+from stackyard.bucket_security import private_encrypted, tls_only_policy
 from stackyard.config import Bucket as BucketConfig
 from stackyard.config import Cors, EnvironmentConfig, Notification, PrefixRule
 from templates import names
 from templates.parts.common import always_retain, import_value, keep_on_delete
-from templates.parts.policies import deny_insecure_transport, document
 
 ABORT_MULTIPART_AFTER_DAYS = 7
 
@@ -89,33 +82,7 @@ def private_bucket(
 
 def add_bucket_policy(template: Template, bucket: Bucket, *extra: Statement) -> None:
     """The bucket's policy: refuse plain HTTP, then allow whatever `extra` allows."""
-    template.add_resource(
-        BucketPolicy(
-            f"{bucket.title}Policy",
-            Bucket=Ref(bucket),
-            PolicyDocument=document(deny_insecure_transport(GetAtt(bucket, "Arn")), *extra),
-        )
-    )
-
-
-def private_encrypted() -> dict:
-    """SSE-S3 encryption, every public access blocked, ACLs disabled: what every bucket here gets."""
-    return {
-        "BucketEncryption": BucketEncryption(
-            ServerSideEncryptionConfiguration=[
-                ServerSideEncryptionRule(
-                    ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
-                )
-            ]
-        ),
-        "PublicAccessBlockConfiguration": PublicAccessBlockConfiguration(
-            BlockPublicAcls=True,
-            BlockPublicPolicy=True,
-            IgnorePublicAcls=True,
-            RestrictPublicBuckets=True,
-        ),
-        "OwnershipControls": OwnershipControls(Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
-    }
+    template.add_resource(tls_only_policy(bucket, *extra))
 
 
 def _notification(config: EnvironmentConfig, notification: Notification) -> LambdaConfigurations:

@@ -11,13 +11,11 @@ from troposphere import AWSObject, Export, GetAtt, ImportValue, Output, Paramete
 from troposphere.awslambda import Code
 from troposphere.cloudformation import Stack
 
+from stackyard.cfn import ARTIFACT_BUCKET, MANAGED_BY, TEMPLATE_VERSION
 from stackyard.config import EnvironmentConfig
 
-MANAGED_BY = "stackyard"
-ARTIFACT_BUCKET = "ArtifactBucket"  # the parameter deploy fills with the artifact bucket's name
 # Where resource types keep their tags: a key/value list or map under `Tags`, a map under `UserPoolTags`.
 TAG_PROPERTIES = ("Tags", "UserPoolTags")
-TEMPLATE_VERSION = "2010-09-09"
 ANYWHERE = "0.0.0.0/0"  # every IPv4 address
 
 

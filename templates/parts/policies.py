@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from awacs.aws import (
-    Allow,
-    Bool,
-    Condition,
-    Deny,
-    PolicyDocument,
-    Principal,
-    Statement,
-    StringEquals,
-)
-from awacs.s3 import Action as S3Action
+import awacs.kms
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
-from troposphere import AccountId, Join
+from troposphere import AccountId, Join, Partition, Sub
 
-POLICY_VERSION = "2012-10-17"
+from stackyard.iam import POLICY_VERSION
 
 
 def document(*statements: Statement) -> PolicyDocument:
@@ -35,13 +26,18 @@ def service_role_trust(service: str) -> PolicyDocument:
     )
 
 
-def deny_insecure_transport(bucket_arn) -> Statement:
-    """Refuse every request to the bucket and its objects that does not use TLS."""
+def account_administers_key() -> Statement:
+    """A key policy's first statement: the account administers the key through IAM, as for any other
+    resource (without it, only the key policy could ever grant access, and a mistake there locks the key)."""
     return Statement(
-        Sid="DenyInsecureTransport",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[S3Action("*")],
-        Resource=[bucket_arn, Join("", [bucket_arn, "/*"])],
-        Condition=Condition(Bool({"aws:SecureTransport": "false"})),
+        Sid="AccountAdministersKeyThroughIam",
+        Effect=Allow,
+        Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
+        Action=[awacs.kms.Action("*")],
+        Resource=["*"],
     )
+
+
+def via_service(service: str) -> Condition:
+    """Only when `service` (secretsmanager, ssm ...) uses the key on the caller's behalf."""
+    return Condition(StringEquals({"kms:ViaService": Sub(f"{service}.${{AWS::Region}}.amazonaws.com")}))
