@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -76,14 +77,14 @@ class EnvironmentIsolation(CloudFormationLintRule):
     source_url = "docs/rules.md#e9009"
     tags = ["stackyard", "environment", "naming"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         metadata = facts.stackyard_metadata(cfn.template)
         if metadata is None:
             return [
                 RuleMatch(
                     ["Metadata"],
                     "Template: Metadata.Stackyard with Application and Environment is missing, so nothing ties it "
-                    "to an environment. Fix: generate it with Stackyard (templates/common.py sets it).",
+                    "to an environment. Fix: generate it with Stackyard (templates/parts/common.py sets it).",
                 )
             ]
         prefix = f"{metadata['Application']}-{metadata['Environment']}-"

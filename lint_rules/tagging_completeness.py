@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
@@ -50,7 +53,9 @@ def _tag_property(region, resource_type) -> str | None:
     return None
 
 
-def _tag_problems(name, resource, tag_property, environment):
+def _tag_problems(
+    name: str, resource: dict[str, Any], tag_property: str, environment: str | None
+) -> Iterator[RuleMatch]:
     path = ["Resources", name, "Properties", tag_property]
     value = facts.properties(resource).get(tag_property)
     tags = _tag_values(value)
@@ -61,7 +66,7 @@ def _tag_problems(name, resource, tag_property, environment):
         yield RuleMatch(
             path if value is not None else ["Resources", name],
             f"Resource {name}: missing standard tag(s) {', '.join(missing)}. Fix: tag it with Application, "
-            f"Environment, CostCenter, Owner and ManagedBy (templates/common.py applies them).",
+            f"Environment, CostCenter, Owner and ManagedBy (templates/parts/common.py applies them).",
         )
     actual = tags.get("Environment")
     if environment is not None and isinstance(actual, str) and actual != environment:

@@ -18,6 +18,7 @@ from typing import Any
 from troposphere import Template
 
 import templates
+from stackyard.cfn import ARTIFACT_BUCKET, NESTED_STACK
 from stackyard.config import EnvironmentConfig
 from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import deploy_order
@@ -30,11 +31,10 @@ from stackyard.manifest import (
     StackEntry,
     dumps,
 )
-from templates.common import ARTIFACT_BUCKET, FromOutput, LambdaCode, StackTemplates, standard_tags
+from templates.parts.common import FromOutput, LambdaCode, StackTemplates, standard_tags
 
 # CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
 TEMPLATE_URL_MAX_BYTES = 1_000_000
-NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
 def render(template: Template) -> bytes:
@@ -164,7 +164,7 @@ def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedS
     }
     nested = {}
     for logical_id, resource in parent.document.get("Resources", {}).items():
-        if resource.get("Type") != NESTED_STACK_TYPE:
+        if resource.get("Type") != NESTED_STACK:
             continue
         url = resource["Properties"]["TemplateURL"]
         if url not in children:

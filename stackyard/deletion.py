@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from stackyard import bootstrap
 from stackyard.aws import S3, CloudFormation
+from stackyard.cfn import NESTED_STACK
 from stackyard.errors import StackyardError
 from stackyard.executor import StackRunner
 from stackyard.scheduler import Outcome, run_graph
 from stackyard.status import StackState, classify, succeeded
-from templates import bootstrap
 
 KEEPING_POLICIES = ("Retain", "RetainExceptOnCreate", "Snapshot")
 BUCKET = "AWS::S3::Bucket"
-NESTED_STACK = "AWS::CloudFormation::Stack"
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from stackyard import bootstrap
 from stackyard import package as packaging
 from stackyard.aws import S3, Aws, ChangeSet, CloudFormation, DeployedStack, ResourceChange
+from stackyard.cfn import NESTED_STACK
 from stackyard.errors import StackyardError
 from stackyard.manifest import Manifest, StackEntry
 from stackyard.plan import Action, action_for, export_changes, is_risky
@@ -33,14 +35,12 @@ from stackyard.status import (
     recovery_before_deploy,
     succeeded,
 )
-from templates import bootstrap
 
 # Poll delays in seconds: quick at first (most operations here take seconds), then backing off.
 POLL_DELAYS = (0.5, 0.5, 1, 1, 2, 2, 3)
 STACK_TIMEOUT = timedelta(hours=2)
 FAILURES_SHOWN = 5
 LAMBDA_CACHE = ".lambda-cache"  # in the build folder: dependencies installed once per requirements
-NESTED_STACK = "AWS::CloudFormation::Stack"
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,31 @@ bytes did not change are not rewritten.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import lint_rules
 from stackyard.build import EnvironmentBuild, build_environment
 from stackyard.config import load_configs
+from stackyard.errors import StackyardError
 from stackyard.lint import LintJob, LintReport, digest, lint
 from stackyard.manifest import MANIFEST_FILE
 
 LINT_CACHE_FILE = ".lint-cache.json"
-PROJECT_RULES = Path(lint_rules.__file__).parent  # the guarantees every environment must keep
+
+
+def _project_rules() -> Path:
+    """The folder of the project's lint rules, found without importing it: lint_rules imports stackyard's
+    base modules, so stackyard importing lint_rules would make a cycle."""
+    spec = importlib.util.find_spec("lint_rules")
+    if spec is None or spec.origin is None:
+        raise StackyardError("no lint_rules package beside stackyard. Fix: run from the project, or install it")
+    return Path(spec.origin).parent
+
+
+PROJECT_RULES = _project_rules()  # the guarantees every environment must keep
 
 
 @dataclass(frozen=True)

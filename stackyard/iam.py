@@ -1,9 +1,12 @@
-"""What no IAM statement may allow on every resource ('*'): shared by params validation (config)
-and the project's lint rule E9011, so params and templates are held to one standard."""
+"""IAM shared below templates/: the policy language version every document declares, and what no IAM
+statement may allow on every resource ('*'), which params validation (config) and the project's lint
+rule E9011 share, so params and templates are held to one standard."""
 
 from __future__ import annotations
 
 import fnmatch
+
+POLICY_VERSION = "2012-10-17"
 
 # Actions that let a principal take on more permissions than it holds: on '*', any role or policy.
 ESCALATION_ACTIONS = (

@@ -44,14 +44,6 @@ def build_zip(source: LambdaSource, cache_dir: Path) -> bytes:
     return _zip(sorted(entries))
 
 
-def folder_digest(folder: Path, pattern: str) -> str:
-    """sha256 over the names and contents of the folder's files matching `pattern`, in name order."""
-    hasher = hashlib.sha256()
-    for path in sorted(folder.glob(pattern)):
-        hasher.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return hasher.hexdigest()
-
-
 def dependencies(requirements: Path, cache_dir: Path) -> Path:
     """The requirements installed for the Lambda runtime, once per distinct requirements file."""
     target = cache_dir / hashlib.sha256(requirements.read_bytes()).hexdigest()

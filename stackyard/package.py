@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from stackyard.aws import S3
+from stackyard.cfn import ARTIFACT_BUCKET
 from stackyard.lambda_package import LambdaSource, build_zip
 from stackyard.manifest import StackEntry, read_verified
-from templates.common import ARTIFACT_BUCKET
 
 TEMPLATE_BODY_MAX_BYTES = 51_200
 TEMPLATE_PREFIX = "templates"

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from stackyard.aws import DeployedStack, ResourceChange
+from stackyard.cfn import NESTED_STACK
 
 # Resources whose replacement or removal loses data (issue: databases, buckets, tables, user
 # pools, secrets, queues), and the keys that encrypt such data.
@@ -30,7 +31,6 @@ STATEFUL_TYPES = frozenset(
         "AWS::EFS::FileSystem",
     }
 )
-NESTED_STACK = "AWS::CloudFormation::Stack"
 SUB_NAMES = re.compile(r"\$\{(?!!)([^}]+)\}")  # ${Name} and ${Name.Attribute}; ${!Literal} is text
 
 

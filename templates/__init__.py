@@ -1,4 +1,8 @@
-"""Template modules: one per stack, each a pure `build(config) -> StackTemplates`."""
+"""The stacks: one module each, a pure `build(config) -> StackTemplates`.
+
+A stack module imports `templates.names` (every name stacks share), `templates.parts` (the helpers they
+share) and stackyard's config and base modules, never another stack (tests/unit/test_architecture.py).
+"""
 
 from templates import (
     alerts,

@@ -10,15 +10,16 @@ from __future__ import annotations
 import awacs.kms
 import awacs.sns
 from awacs.aws import Allow, Bool, Condition, Deny, Principal, Statement, StringEquals
-from troposphere import AccountId, GetAtt, Join, Partition, Ref, Template
+from troposphere import AccountId, GetAtt, Ref, Template
 from troposphere.kms import Alias, Key
 from troposphere.sns import Subscription, Topic, TopicPolicy
 
 from stackyard.config import EnvironmentConfig
-from templates.common import StackTemplates, export, new_template, tag_resources
-from templates.policies import document
+from templates import names
+from templates.parts.common import StackTemplates, export, new_template, tag_resources
+from templates.parts.policies import account_administers_key, document
 
-NAME = "alerts"
+NAME = names.ALERTS
 SEVERITIES = ("critical", "warning")
 
 
@@ -54,10 +55,6 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     return StackTemplates(NAME, tag_resources(template, config))
 
 
-def topic_export(severity: str) -> str:
-    return f"{severity.capitalize()}TopicArn"
-
-
 def _key(template: Template, config: EnvironmentConfig) -> Key:
     key = template.add_resource(
         Key(
@@ -65,13 +62,7 @@ def _key(template: Template, config: EnvironmentConfig) -> Key:
             Description=f"Encrypts the {config.app} {config.environment} alert topics; CloudWatch may use it to publish",
             EnableKeyRotation=True,
             KeyPolicy=document(
-                Statement(
-                    Sid="AccountAdministersKeyThroughIam",
-                    Effect=Allow,
-                    Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
-                    Action=[awacs.kms.Action("*")],
-                    Resource=["*"],
-                ),
+                account_administers_key(),
                 Statement(
                     Sid="CloudWatchAlarmsEncryptMessages",
                     Effect=Allow,
@@ -86,7 +77,7 @@ def _key(template: Template, config: EnvironmentConfig) -> Key:
     template.add_resource(
         Alias(
             "AlertTopicsKeyAlias",
-            AliasName=f"alias/{config.app}-{config.environment}-alerts",
+            AliasName=names.alerts_key_alias(config),
             TargetKeyId=Ref(key),
         )
     )
@@ -97,11 +88,11 @@ def _topic(template: Template, config: EnvironmentConfig, severity: str, emails:
     topic = template.add_resource(
         Topic(
             f"{severity.capitalize()}Topic",
-            TopicName=f"{config.app}-{config.environment}-{severity}",
+            TopicName=names.topic_name(config, severity),
             DisplayName=f"{config.app} {config.environment} {severity}",
             KmsMasterKeyId=GetAtt(key, "Arn"),
             Subscription=[Subscription(Protocol="email", Endpoint=email) for email in emails],
         )
     )
-    export(template, config, topic_export(severity), Ref(topic), f"SNS topic for {severity} alarms")
+    export(template, config, names.topic_arn_export(severity), Ref(topic), f"SNS topic for {severity} alarms")
     return topic

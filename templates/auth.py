@@ -11,9 +11,7 @@ server client's secret in Secrets Manager (SSM has no SecureString through Cloud
 
 from __future__ import annotations
 
-import awacs.kms
-from awacs.aws import Allow, Principal, Statement
-from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
+from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.cognito import (
     AccountRecoverySetting,
     AdminCreateUserConfig,
@@ -33,10 +31,12 @@ from troposphere.ssm import Parameter as SsmParameter
 
 from stackyard.config import AppClient, EnvironmentConfig, GoogleSignIn
 from stackyard.config import Auth as AuthConfig
-from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
-from templates.policies import document
+from templates import names
+from templates.names import pascal
+from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, tag_resources
+from templates.parts.policies import account_administers_key, document
 
-NAME = "auth"
+NAME = names.AUTH
 GOOGLE = "Google"
 OAUTH_SCOPES = ["openid", "email", "profile"]
 CLIENT_LABELS = {"spa": "SPA client", "server": "server-side web client"}
@@ -72,23 +72,13 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     google = _google(template, auth.google, pool) if auth.google else None
     clients = {key: _client(template, config, pool, key, client, google) for key, client in auth.clients.items()}
     domain = _hosted_ui(template, config, pool) if auth.hosted_ui_prefix else None
-    export(template, config, "UserPoolId", Ref(pool), "Cognito user pool id")
-    export(template, config, "UserPoolArn", GetAtt(pool, "Arn"), "Cognito user pool ARN")
+    export(template, config, names.USER_POOL_ID, Ref(pool), "Cognito user pool id")
+    export(template, config, names.USER_POOL_ARN, GetAtt(pool, "Arn"), "Cognito user pool ARN")
     for key, client in clients.items():
-        export(template, config, client_export(key), Ref(client), CLIENT_DESCRIPTIONS[auth.clients[key].type])
+        export(template, config, names.client_id_export(key), Ref(client), CLIENT_DESCRIPTIONS[auth.clients[key].type])
     if auth.parameters:
         _app_parameters(template, config, pool, clients[auth.parameters.client], domain)
     return StackTemplates(NAME, tag_resources(template, config))
-
-
-def client_export(key: str) -> str:
-    """The export of a client's id: the default system's SPA client `web` keeps its first name."""
-    return "UserPoolClientId" if key == "web" else f"{pascal(key)}ClientId"
-
-
-def hosted_ui_domain(config: EnvironmentConfig) -> str:
-    """The domain prefix: it names the environment, as every physical name does (E9009)."""
-    return f"{config.auth.hosted_ui_prefix}-{config.environment}"
 
 
 def _contents(auth: AuthConfig) -> str:
@@ -106,7 +96,7 @@ def _user_pool(template: Template, config: EnvironmentConfig) -> UserPool:
     auth = config.auth
     pool = UserPool(
         "UserPool",
-        UserPoolName=f"{config.app}-{config.environment}-users",
+        UserPoolName=names.user_pool_name(config),
         UsernameAttributes=["email"],
         AutoVerifiedAttributes=["email"],
         AdminCreateUserConfig=AdminCreateUserConfig(AllowAdminCreateUserOnly=True),
@@ -134,7 +124,7 @@ def _client(
     resource = UserPoolClient(
         f"{pascal(key)}Client",
         UserPoolId=Ref(pool),
-        ClientName=f"{config.app}-{config.environment}-{key}",
+        ClientName=names.app_client_name(config, key),
         GenerateSecret=server,
         # A server signs users in with the code grant and refreshes; a browser also signs in with SRP,
         # so no password ever travels in the clear to Cognito.
@@ -188,7 +178,7 @@ def _hosted_ui(template: Template, config: EnvironmentConfig, pool: UserPool) ->
         UserPoolDomain(
             "HostedUiDomain",
             UserPoolId=Ref(pool),
-            Domain=hosted_ui_domain(config),
+            Domain=names.hosted_ui_domain(config),
         )
     )
     host = Sub("${Prefix}.auth.${AWS::Region}.amazoncognito.com", Prefix=Ref(domain))
@@ -200,7 +190,6 @@ def _app_parameters(
     template: Template, config: EnvironmentConfig, pool: UserPool, client: UserPoolClient, domain: Sub | None
 ) -> None:
     """What the app reads at startup (seed 002 §2.8): ids and domain in SSM, a client secret in Secrets Manager."""
-    path = f"/{config.app}/{config.environment}/{config.auth.parameters.path}"
     values = {
         "UserPoolId": ("user-pool-id", Ref(pool), "Cognito user pool id"),
         "ClientId": ("client-id", Ref(client), "Cognito app client id"),
@@ -211,7 +200,7 @@ def _app_parameters(
         parameter = template.add_resource(
             SsmParameter(
                 f"{name}Parameter",
-                Name=f"{path}/{leaf}",
+                Name=names.auth_parameter_name(config, leaf),
                 Type="String",
                 Value=value,
                 Description=description,
@@ -219,7 +208,7 @@ def _app_parameters(
         )
         export(template, config, f"Cognito{name}ParameterName", Ref(parameter), f"SSM parameter: {description}")
     if config.auth.clients[config.auth.parameters.client].type == "server":
-        _client_secret(template, config, client, f"{path}/client-secret")
+        _client_secret(template, config, client, names.auth_parameter_name(config, "client-secret"))
 
 
 def _client_secret(template: Template, config: EnvironmentConfig, client: UserPoolClient, name: str) -> None:
@@ -235,15 +224,7 @@ def _client_secret(template: Template, config: EnvironmentConfig, client: UserPo
             Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
             EnableKeyRotation=True,
             PendingWindowInDays=7,
-            KeyPolicy=document(
-                Statement(
-                    Sid="AccountAdministersKeyThroughIam",
-                    Effect=Allow,
-                    Principal=Principal("AWS", Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])),
-                    Action=[awacs.kms.Action("*")],
-                    Resource=["*"],
-                )
-            ),
+            KeyPolicy=document(account_administers_key()),
         )
     )
     secret = template.add_resource(
@@ -255,5 +236,9 @@ def _client_secret(template: Template, config: EnvironmentConfig, client: UserPo
             SecretString=GetAtt(client, "ClientSecret"),
         )
     )
-    export(template, config, "CognitoClientSecretArn", Ref(secret), "Secrets Manager ARN of the app client secret")
-    export(template, config, "CognitoClientSecretKeyArn", GetAtt(key, "Arn"), "KMS key of the app client secret")
+    export(
+        template, config, names.COGNITO_CLIENT_SECRET_ARN, Ref(secret), "Secrets Manager ARN of the app client secret"
+    )
+    export(
+        template, config, names.COGNITO_CLIENT_SECRET_KEY_ARN, GetAtt(key, "Arn"), "KMS key of the app client secret"
+    )

@@ -24,13 +24,13 @@ from awacs.sts import AssumeRoleWithWebIdentity
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.iam import OIDCProvider, Policy, Role
 
-from stackyard.config import GITHUB_OIDC_HOST, EnvironmentConfig
-from templates import containers
-from templates.common import StackTemplates, export, import_value, new_template, tag_resources
-from templates.grants import custom_statements, grant_statements
-from templates.policies import document
+from stackyard.config import FRONTEND_BUCKET, GITHUB_OIDC_HOST, EnvironmentConfig
+from templates import names
+from templates.parts.common import StackTemplates, export, import_value, new_template, tag_resources
+from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.policies import document
 
-NAME = "ci"
+NAME = names.CI
 AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks GitHub's token for
 ECR_PUSH = [
     awacs.ecr.BatchCheckLayerAvailability,
@@ -50,7 +50,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         Role(
             "DeployRole",
             # A stable name, so a workflow's role-to-assume can be written before the first deploy.
-            RoleName=role_name(config),
+            RoleName=names.github_deploy_role_name(config),
             Description=f"GitHub Actions deploys of {config.ci.org}/{config.ci.repo} to {config.app} {config.environment}",
             AssumeRolePolicyDocument=_trust(config, provider),
             Policies=[Policy(PolicyName="deploy", PolicyDocument=document(*_permissions(config)))],
@@ -64,10 +64,6 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         "Role GitHub Actions assumes (aws-actions/configure-aws-credentials role-to-assume)",
     )
     return StackTemplates(NAME, tag_resources(template, config))
-
-
-def role_name(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}-github-deploy"
 
 
 def _provider(template: Template, config: EnvironmentConfig):
@@ -135,10 +131,10 @@ def _permissions(config: EnvironmentConfig) -> list[Statement]:
 
 def _frontend(config: EnvironmentConfig) -> list[Statement]:
     """`aws s3 sync --delete` of the SPA build, then a CloudFront invalidation (seed 002 §2.11)."""
-    bucket_name = import_value(config, "FrontendBucketName")
+    bucket_name = import_value(config, names.bucket_name_export(FRONTEND_BUCKET))
     distribution = Sub(
         "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}",
-        Id=import_value(config, "DistributionId"),
+        Id=import_value(config, names.DISTRIBUTION_ID),
     )
     return [
         Statement(
@@ -169,11 +165,11 @@ def _containers(config: EnvironmentConfig) -> list[Statement]:
     its first image is pushed (image_tag: null), and CI must be able to push that image."""
     service = Sub(
         f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:service/"
-        f"{containers.cluster_name(config)}/{containers.service_name(config)}"
+        f"{names.ecs_cluster_name(config)}/{names.ecs_service_name(config)}"
     )
     repository = Sub(
         f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/"
-        f"{containers.repository_name(config)}"
+        f"{names.ecr_repository_name(config)}"
     )
     return [
         # ECR hands out registry logins for the whole account: this action has no resource to scope to.

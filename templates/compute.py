@@ -18,27 +18,20 @@ import awacs.secretsmanager
 import awacs.ses
 import awacs.sqs
 import jinja2
-from awacs.aws import Allow, Condition, Statement, StringEquals
+from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import Base64, GetAtt, Join, Output, Parameter, Ref, Select, Sub, Template
 from troposphere.ec2 import BlockDeviceMapping, EbsBlockDevice, Instance, MetadataOptions
 from troposphere.iam import InstanceProfile, Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import EnvironmentConfig
-from templates.alarms import add_alarm, dimensions
-from templates.common import (
-    StackTemplates,
-    export,
-    import_list,
-    import_value,
-    name_tag,
-    new_template,
-    pascal,
-    tag_resources,
-)
-from templates.policies import document, service_role_trust
+from stackyard.config import DATABASE_SECRET_VARIABLE, EnvironmentConfig
+from templates import names
+from templates.names import name_tag
+from templates.parts.alarms import add_alarm, dimensions
+from templates.parts.common import StackTemplates, export, import_list, import_value, new_template, tag_resources
+from templates.parts.policies import document, service_role_trust, via_service
 
-NAME = "compute"
+NAME = names.COMPUTE
 USER_DATA = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "user_data"),
     undefined=jinja2.StrictUndefined,
@@ -62,7 +55,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     log_group = template.add_resource(
         LogGroup(
             "AppLogGroup",
-            LogGroupName=app_log_group_name(config),
+            LogGroupName=names.app_log_group_name(config),
             RetentionInDays=compute.log_retention_days,
         )
     )
@@ -81,8 +74,8 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             ImageId=Ref(image),
             InstanceType=compute.instance_type,
             IamInstanceProfile=Ref(profile),
-            SubnetId=Select(0, import_list(config, "PrivateSubnetIds")),
-            SecurityGroupIds=[import_value(config, "AppSecurityGroupId")],
+            SubnetId=Select(0, import_list(config, names.PRIVATE_SUBNET_IDS)),
+            SecurityGroupIds=[import_value(config, names.security_group_export(NAME))],
             MetadataOptions=MetadataOptions(
                 HttpTokens="required", HttpEndpoint="enabled", HttpPutResponseHopLimit=2
             ),  # 2: containers reach IMDS through Docker's bridge
@@ -106,45 +99,45 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     _status_alarms(template, config, instance)
     # An output, not an export: a new image or new user data replaces the instance, and CloudFormation
     # refuses to change an export another stack imports. Deploy passes it on as a parameter instead.
-    template.add_output(Output("AppInstanceId", Description="EC2 instance id of the app server", Value=Ref(instance)))
+    template.add_output(
+        Output(names.APP_INSTANCE_ID, Description="EC2 instance id of the app server", Value=Ref(instance))
+    )
     export(template, config, "AppServerRoleArn", GetAtt(role, "Arn"), "IAM role of the app server")
-    export(template, config, "AppLogGroupName", Ref(log_group), "Log group of the app's containers")
+    export(template, config, names.APP_LOG_GROUP_NAME, Ref(log_group), "Log group of the app's containers")
     return StackTemplates(NAME, tag_resources(template, config))
-
-
-def app_log_group_name(config: EnvironmentConfig) -> str:
-    return f"/{config.app}/{config.environment}/app"
 
 
 def user_data(config: EnvironmentConfig) -> Sub:
     """The boot script: jinja2 fills in what generate knows, Fn::Sub what only deploy knows."""
     settings = [
-        ("DATABASE_SECRET_ARN", "DatabaseSecretArn"),
-        ("COGNITO_USER_POOL_ID", "UserPoolId"),
-        ("COGNITO_CLIENT_ID", "UserPoolClientId"),
+        (DATABASE_SECRET_VARIABLE, names.DATABASE_SECRET_ARN),
+        ("COGNITO_USER_POOL_ID", names.USER_POOL_ID),
+        ("COGNITO_CLIENT_ID", names.client_id_export(names.WEB_CLIENT)),
     ]
-    settings += [(f"S3_BUCKET_{_env_name(key)}", f"{pascal(key)}BucketName") for key in config.storage.buckets]
-    settings += [(f"SQS_QUEUE_URL_{_env_name(key)}", f"{pascal(key)}QueueUrl") for key in config.messaging.queues]
+    settings += [(f"S3_BUCKET_{_env_name(key)}", names.bucket_name_export(key)) for key in config.storage.buckets]
+    settings += [
+        (f"SQS_QUEUE_URL_{_env_name(key)}", names.queue_export(key, names.QUEUE, "Url"))
+        for key in config.messaging.queues
+    ]
     script = USER_DATA.get_template("app_server.sh.j2").render(
         app=config.app,
         environment=config.environment,
         app_port=config.compute.app_port,
         log_level=config.compute.log_level,
-        log_group=app_log_group_name(config),
+        log_group=names.app_log_group_name(config),
         compose_version=config.compute.docker_compose_version,
         settings=[(name, f"${{{export_name}}}") for name, export_name in settings],
     )
     return Sub(script, {export_name: import_value(config, export_name) for _, export_name in settings})
 
 
-def app_server_policy(config: EnvironmentConfig, log_group: LogGroup):
-    buckets = [import_value(config, f"{pascal(key)}BucketArn") for key in config.storage.buckets]
+def app_server_policy(config: EnvironmentConfig, log_group: LogGroup) -> PolicyDocument:
+    buckets = [import_value(config, names.bucket_arn_export(key)) for key in config.storage.buckets]
     queues = [
-        import_value(config, f"{pascal(key)}{kind}Arn")
+        import_value(config, names.queue_export(key, kind, "Arn"))
         for key in config.messaging.queues
-        for kind in ("Queue", "DeadLetterQueue")
+        for kind in (names.QUEUE, names.DEAD_LETTER_QUEUE)
     ]
-    secret_service = Sub("secretsmanager.${AWS::Region}.amazonaws.com")
     return document(
         Statement(
             Sid="ProjectBuckets",
@@ -157,14 +150,14 @@ def app_server_policy(config: EnvironmentConfig, log_group: LogGroup):
             Sid="DatabaseCredentials",
             Effect=Allow,
             Action=[awacs.secretsmanager.GetSecretValue],
-            Resource=[import_value(config, "DatabaseSecretArn")],
+            Resource=[import_value(config, names.DATABASE_SECRET_ARN)],
         ),
         Statement(
             Sid="DecryptDatabaseCredentials",
             Effect=Allow,
             Action=[awacs.kms.Decrypt],
-            Resource=[import_value(config, "DatabaseKeyArn")],
-            Condition=Condition(StringEquals({"kms:ViaService": secret_service})),
+            Resource=[import_value(config, names.DATABASE_KEY_ARN)],
+            Condition=via_service("secretsmanager"),
         ),
         Statement(
             Sid="SendEmail",
@@ -176,7 +169,7 @@ def app_server_policy(config: EnvironmentConfig, log_group: LogGroup):
             Sid="ManageUsers",
             Effect=Allow,
             Action=[awacs.cognito_idp.AdminCreateUser, awacs.cognito_idp.AdminSetUserPassword],
-            Resource=[import_value(config, "UserPoolArn")],
+            Resource=[import_value(config, names.USER_POOL_ARN)],
         ),
         Statement(
             Sid="ContainerLogs",

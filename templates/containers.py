@@ -26,14 +26,15 @@ a rolling deployment the circuit breaker can roll back, and a record of what run
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import awacs.ecr
 import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
 import awacs.ssm
-from awacs.aws import Allow, Condition, Statement, StringEquals
-from troposphere import GetAtt, Join, Ref, Region, Sub, Template
+from awacs.aws import Allow, Statement
+from troposphere import AWSHelperFn, GetAtt, Join, Ref, Region, Sub, Template
 from troposphere.applicationautoscaling import (
     PredefinedMetricSpecification,
     ScalableTarget,
@@ -63,8 +64,10 @@ from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
 from stackyard.config import DATABASE_ADDRESS_VARIABLES, DATABASE_SECRET_VARIABLE, ContainerSecret, EnvironmentConfig
-from templates.alarms import add_alarm, dimensions
-from templates.common import (
+from templates import names
+from templates.names import pascal
+from templates.parts.alarms import add_alarm, dimensions
+from templates.parts.common import (
     StackTemplates,
     export,
     import_list,
@@ -72,24 +75,23 @@ from templates.common import (
     keep_on_delete,
     new_template,
     output_parameter,
-    pascal,
     tag_resources,
 )
-from templates.compute import app_log_group_name
-from templates.functions import environment_value
-from templates.grants import custom_statements, grant_statements
-from templates.policies import document, service_role_trust
+from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.policies import document, service_role_trust, via_service
+from templates.parts.variables import environment_value
 
-NAME = "containers"
+NAME = names.CONTAINERS
 CONTAINER = "app"  # the task's one container, as the load balancer and the logs name it
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
-TARGET_GROUP_OUTPUT = "AppTargetGroupArn"  # the edge stack's target group, which the service registers with
-EDGE_STACK = "edge"  # templates.edge.NAME (which imports this module)
 UNTAGGED_IMAGE_DAYS = 14
 SECRET_SUFFIX = "-??????"  # Secrets Manager appends six random characters to a secret's name in its ARN
 # Secrets other stacks of the environment keep (params source -> the export of its ARN, and of its KMS key).
-STACK_SECRETS = {"database_secret": "DatabaseSecretArn", "auth_client_secret": "CognitoClientSecretArn"}
-STACK_SECRET_KEYS = {"database_secret": "DatabaseKeyArn", "auth_client_secret": "CognitoClientSecretKeyArn"}
+STACK_SECRETS = {"database_secret": names.DATABASE_SECRET_ARN, "auth_client_secret": names.COGNITO_CLIENT_SECRET_ARN}
+STACK_SECRET_KEYS = {
+    "database_secret": names.DATABASE_KEY_ARN,
+    "auth_client_secret": names.COGNITO_CLIENT_SECRET_KEY_ARN,
+}
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -104,7 +106,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     cluster = template.add_resource(
         Cluster(
             "Cluster",
-            ClusterName=cluster_name(config),
+            ClusterName=names.ecs_cluster_name(config),
             ClusterSettings=[
                 ClusterSetting(Name="containerInsights", Value="enabled")
             ],  # RunningTaskCount, per task metrics
@@ -113,7 +115,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     log_group = template.add_resource(
         LogGroup(
             "AppLogGroup",
-            LogGroupName=app_log_group_name(config),
+            LogGroupName=names.app_log_group_name(config),
             RetentionInDays=containers.log_retention_days,
         )
     )
@@ -123,8 +125,8 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             [
                 output_parameter(
                     template,
-                    TARGET_GROUP_OUTPUT,
-                    EDGE_STACK,
+                    names.APP_TARGET_GROUP_ARN,
+                    names.EDGE,
                     "The load balancer's target group the tasks register with",
                 )
             ]
@@ -134,7 +136,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     export(template, config, "AppRepositoryName", Ref(repository), "ECR repository CI pushes the app's image to")
     export(template, config, "AppRepositoryArn", GetAtt(repository, "Arn"), "ECR repository ARN")
     export(template, config, "AppRepositoryUri", GetAtt(repository, "RepositoryUri"), "Image URI without a tag")
-    export(template, config, "AppLogGroupName", Ref(log_group), "Log group of the app's containers")
+    export(template, config, names.APP_LOG_GROUP_NAME, Ref(log_group), "Log group of the app's containers")
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
 
@@ -165,24 +167,12 @@ def _app_service(
     export(template, config, "EcsServiceName", GetAtt(service, "Name"), "ECS service of the app")
 
 
-def cluster_name(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}"
-
-
-def service_name(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}-app"
-
-
-def repository_name(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}-app"
-
-
 def _repository(template: Template, config: EnvironmentConfig) -> Repository:
     settings = config.containers.repository
     lifecycle = {"rules": _image_lifecycle(config.containers.image_tag, settings.keep_images)}
     repository = Repository(
         "Repository",
-        RepositoryName=repository_name(config),
+        RepositoryName=names.ecr_repository_name(config),
         ImageTagMutability=settings.tag_mutability,
         ImageScanningConfiguration=ImageScanningConfiguration(ScanOnPush=True),
         LifecyclePolicy=LifecyclePolicy(LifecyclePolicyText=json.dumps(lifecycle, sort_keys=True)),
@@ -236,7 +226,7 @@ def _task_definition(
     containers = config.containers
     environment = {name: environment_value(config, value) for name, value in containers.environment.items()}
     if containers.reads_database_secret:
-        environment[DATABASE_SECRET_VARIABLE] = import_value(config, "DatabaseSecretArn")
+        environment[DATABASE_SECRET_VARIABLE] = import_value(config, names.DATABASE_SECRET_ARN)
     if uses_database_secret(config):
         environment.update(
             {name: import_value(config, export_name) for name, export_name in DATABASE_ADDRESS_VARIABLES.items()}
@@ -272,7 +262,7 @@ def _task_definition(
     return template.add_resource(
         TaskDefinition(
             "TaskDefinition",
-            Family=f"{config.app}-{config.environment}-app",
+            Family=names.task_family(config),
             RequiresCompatibilities=["FARGATE"],
             NetworkMode="awsvpc",
             Cpu=str(containers.cpu),
@@ -290,17 +280,13 @@ def uses_database_secret(config: EnvironmentConfig) -> bool:
     return containers.reads_database_secret or any(secret.database_secret for secret in containers.secrets.values())
 
 
-def _auth_parameter_name(config: EnvironmentConfig, name: str) -> str:
-    return f"/{config.app}/{config.environment}/{config.auth.parameters.path}/{name}"
-
-
-def _value_from(config: EnvironmentConfig, secret: ContainerSecret):
+def _value_from(config: EnvironmentConfig, secret: ContainerSecret) -> AWSHelperFn | str:
     """What ECS reads a secret from: an ARN (a secret's without its random suffix, which ECS accepts),
     followed by `:<json key>::` (any version stage and id: the current one) to pick one key."""
     if secret.parameter is not None:
         return _parameter_arn(secret.parameter)
     if secret.auth_parameter is not None:
-        return _parameter_arn(_auth_parameter_name(config, secret.auth_parameter))
+        return _parameter_arn(names.auth_parameter_name(config, secret.auth_parameter))
     key = f":{secret.key}::" if secret.key else ""
     for source, export_name in STACK_SECRETS.items():
         if getattr(secret, source):
@@ -360,7 +346,7 @@ def _execution_role(template: Template, config: EnvironmentConfig, repository: R
     parameters = sorted(
         {secret.parameter for secret in secrets if secret.parameter is not None}
         | {
-            _auth_parameter_name(config, secret.auth_parameter)
+            names.auth_parameter_name(config, secret.auth_parameter)
             for secret in secrets
             if secret.auth_parameter is not None
         }
@@ -400,7 +386,7 @@ def _task_role(template: Template, config: EnvironmentConfig) -> Role:
                 Sid="ReadDatabaseSecret",
                 Effect=Allow,
                 Action=[awacs.secretsmanager.GetSecretValue],
-                Resource=[import_value(config, "DatabaseSecretArn")],
+                Resource=[import_value(config, names.DATABASE_SECRET_ARN)],
             ),
             _decrypt_via_secrets_manager(config, "database_secret"),
         ]
@@ -421,11 +407,11 @@ def _decrypt_via_secrets_manager(config: EnvironmentConfig, source: str) -> Stat
         Effect=Allow,
         Action=[awacs.kms.Decrypt],
         Resource=[import_value(config, STACK_SECRET_KEYS[source])],
-        Condition=Condition(StringEquals({"kms:ViaService": Sub("secretsmanager.${AWS::Region}.amazonaws.com")})),
+        Condition=via_service("secretsmanager"),
     )
 
 
-def _decrypt_outside_secrets(secrets) -> list[Statement]:
+def _decrypt_outside_secrets(secrets: Iterable[ContainerSecret]) -> list[Statement]:
     """Secrets and SecureString parameters under customer managed keys params name, each decrypted only
     through the service that holds it."""
     statements = []
@@ -438,9 +424,7 @@ def _decrypt_outside_secrets(secrets) -> list[Statement]:
                     Effect=Allow,
                     Action=[awacs.kms.Decrypt],
                     Resource=keys,
-                    Condition=Condition(
-                        StringEquals({"kms:ViaService": Sub(f"{service}.${{AWS::Region}}.amazonaws.com")})
-                    ),
+                    Condition=via_service(service),
                 )
             )
     return statements
@@ -453,7 +437,7 @@ def _service(
     return template.add_resource(
         Service(
             "Service",
-            ServiceName=service_name(config),
+            ServiceName=names.ecs_service_name(config),
             Cluster=Ref(cluster),
             TaskDefinition=Ref(task_definition),
             LaunchType="FARGATE",
@@ -467,13 +451,15 @@ def _service(
             HealthCheckGracePeriodSeconds=containers.health_check_grace_seconds,
             LoadBalancers=[
                 LoadBalancer(
-                    ContainerName=CONTAINER, ContainerPort=containers.port, TargetGroupArn=Ref(TARGET_GROUP_OUTPUT)
+                    ContainerName=CONTAINER,
+                    ContainerPort=containers.port,
+                    TargetGroupArn=Ref(names.APP_TARGET_GROUP_ARN),
                 )
             ],
             NetworkConfiguration=NetworkConfiguration(
                 AwsvpcConfiguration=AwsvpcConfiguration(
-                    Subnets=import_list(config, "PrivateSubnetIds"),
-                    SecurityGroups=[import_value(config, "AppSecurityGroupId")],
+                    Subnets=import_list(config, names.PRIVATE_SUBNET_IDS),
+                    SecurityGroups=[import_value(config, names.security_group_export(NAME))],
                     AssignPublicIp="DISABLED",  # private subnets: images and logs go through the NAT
                 )
             ),
@@ -505,7 +491,7 @@ def _scaling(template: Template, config: EnvironmentConfig, cluster: Cluster, se
         template.add_resource(
             ScalingPolicy(
                 f"{resource}ScalingPolicy",
-                PolicyName=f"{config.app}-{config.environment}-app-{resource.lower()}",
+                PolicyName=names.scaling_policy_name(config, resource.lower()),
                 PolicyType="TargetTrackingScaling",
                 ScalingTargetId=Ref(target),
                 TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(

@@ -27,24 +27,28 @@ from troposphere.cloudfront import (
 from troposphere.cloudwatch import Dashboard
 
 from stackyard.config import AURORA, EnvironmentConfig, app_behind_load_balancer
-from templates import compute, containers, database, edge_global, messaging
-from templates.common import StackTemplates, import_value, new_template, output_parameter, pascal, tag_resources
-from templates.database import cluster_identifier, instance_identifier
-from templates.messaging import dead_letter_queue_name, queue_name
+from templates import names
+from templates.names import pascal
+from templates.parts.alarms import FIVE_MINUTES
+from templates.parts.cloudfront import CLOUDFRONT_REGION
+from templates.parts.common import StackTemplates, import_value, new_template, output_parameter, tag_resources
 
-NAME = "dashboard"
+NAME = names.DASHBOARD
 WIDTH, HEIGHT, COLUMNS = 8, 6, 24
-FIVE_MINUTES = 300
-IMPORTED = ("LoadBalancerFullName", "TargetGroupFullName", "DistributionId")
-BALANCER = ["LoadBalancer", "${LoadBalancerFullName}"]
+IMPORTED = (names.LOAD_BALANCER_FULL_NAME, names.TARGET_GROUP_FULL_NAME, names.DISTRIBUTION_ID)
+# Fn::Sub fills these in: the imports above, and the app server's id (a parameter).
+LOAD_BALANCER, TARGET_GROUP, DISTRIBUTION, APP_INSTANCE = (
+    f"${{{name}}}" for name in (*IMPORTED, names.APP_INSTANCE_ID)
+)
+BALANCER = ["LoadBalancer", LOAD_BALANCER]
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, "dashboards (API, database, frontend)")
     parameters = {}
-    if compute.NAME in config.stacks:
+    if names.COMPUTE in config.stacks:
         # The instance id changes whenever the instance is replaced, so it comes as a parameter (Ref in Sub).
-        parameters = dict([output_parameter(template, "AppInstanceId", compute.NAME, "The app server to graph")])
+        parameters = dict([output_parameter(template, names.APP_INSTANCE_ID, names.COMPUTE, "The app server to graph")])
     dashboards = {"api": _api_rows(config), "database": _database_rows(config), "frontend": _frontend_rows(config)}
     for key, rows in dashboards.items():
         if rows:
@@ -52,7 +56,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     template.add_resource(
         MonitoringSubscription(
             "CloudFrontAdditionalMetrics",
-            DistributionId=import_value(config, "DistributionId"),
+            DistributionId=import_value(config, names.DISTRIBUTION_ID),
             MonitoringSubscription=MonitoringSubscriptionProperty(
                 RealtimeMetricsSubscriptionConfig=(
                     RealtimeMetricsSubscriptionConfig(RealtimeMetricsSubscriptionStatus="Enabled")
@@ -63,17 +67,13 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
 
-def dashboard_name(config: EnvironmentConfig, key: str) -> str:
-    return f"{config.app}-{config.environment}-{key}"
-
-
 def _dashboard(template: Template, config: EnvironmentConfig, key: str, rows: list[list[dict]]) -> Dashboard:
     body = json.dumps({"widgets": _layout(rows, config.region)}, sort_keys=True)
     imported = {name: import_value(config, name) for name in IMPORTED if f"${{{name}}}" in body}
     return template.add_resource(
         Dashboard(
             f"{pascal(key)}Dashboard",
-            DashboardName=dashboard_name(config, key),
+            DashboardName=names.dashboard_name(config, key),
             DashboardBody=_substituted(body, imported),
         )
     )
@@ -104,7 +104,7 @@ def _api_rows(config: EnvironmentConfig) -> list[list[dict]]:
             _graph(
                 "Healthy targets",
                 [
-                    ["AWS/ApplicationELB", metric, "TargetGroup", "${TargetGroupFullName}", *BALANCER]
+                    ["AWS/ApplicationELB", metric, "TargetGroup", TARGET_GROUP, *BALANCER]
                     for metric in ("HealthyHostCount", "UnHealthyHostCount")
                 ],
                 "Minimum",
@@ -112,11 +112,11 @@ def _api_rows(config: EnvironmentConfig) -> list[list[dict]]:
         ],
         _app_resources(config),
     ]
-    if messaging.NAME in config.stacks:
+    if names.MESSAGING in config.stacks:
         queues = [
             name
             for key in config.messaging.queues
-            for name in (queue_name(config, key), dead_letter_queue_name(config, key))
+            for name in (names.queue_name(config, key), names.dead_letter_queue_name(config, key))
         ]
         rows.append(
             [
@@ -137,8 +137,8 @@ def _api_rows(config: EnvironmentConfig) -> list[list[dict]]:
 
 def _app_resources(config: EnvironmentConfig) -> list[dict]:
     """What serves the API: the app server's CPU, or the ECS service's CPU, memory and tasks."""
-    if containers.NAME in config.stacks:
-        service = ["ClusterName", containers.cluster_name(config), "ServiceName", containers.service_name(config)]
+    if names.CONTAINERS in config.stacks:
+        service = ["ClusterName", names.ecs_cluster_name(config), "ServiceName", names.ecs_service_name(config)]
         return [
             _graph(
                 "App CPU and memory (%)",
@@ -154,19 +154,17 @@ def _app_resources(config: EnvironmentConfig) -> list[dict]:
                 "Average",
             ),
         ]
-    if compute.NAME in config.stacks:
-        return [
-            _graph("App server CPU (%)", [["AWS/EC2", "CPUUtilization", "InstanceId", "${AppInstanceId}"]], "Average")
-        ]
+    if names.COMPUTE in config.stacks:
+        return [_graph("App server CPU (%)", [["AWS/EC2", "CPUUtilization", "InstanceId", APP_INSTANCE]], "Average")]
     return []
 
 
 def _database_rows(config: EnvironmentConfig) -> list[list[dict]]:
     """Seed 001 task 7.1, database: connections, queries, storage (and the capacity Serverless v2 scales)."""
-    if database.NAME not in config.stacks:
+    if names.DATABASE not in config.stacks:
         return []
     if config.database.engine == AURORA:
-        identity = ["DBClusterIdentifier", cluster_identifier(config)]
+        identity = ["DBClusterIdentifier", names.database_cluster_identifier(config)]
         size = [
             _graph(
                 "Database capacity",
@@ -177,7 +175,7 @@ def _database_rows(config: EnvironmentConfig) -> list[list[dict]]:
         ]
         queries = _graph("Database queries (commits/s)", [["AWS/RDS", "CommitThroughput", *identity]], "Average")
     else:
-        identity = ["DBInstanceIdentifier", instance_identifier(config)]
+        identity = ["DBInstanceIdentifier", names.database_instance_identifier(config)]
         size = [_graph("Database free storage (bytes)", [["AWS/RDS", "FreeStorageSpace", *identity]], "Minimum")]
         queries = _graph(
             "Database IOPS", [["AWS/RDS", metric, *identity] for metric in ("ReadIOPS", "WriteIOPS")], "Average"
@@ -187,7 +185,7 @@ def _database_rows(config: EnvironmentConfig) -> list[list[dict]]:
             _graph("Database connections", [["AWS/RDS", "DatabaseConnections", *identity]], "Average"),
             _graph(
                 "Database connection failures",
-                [[f"{config.app}/{config.environment}", "DatabaseConnectionFailures"]],
+                [[names.metric_namespace(config), names.DATABASE_CONNECTION_FAILURES]],
                 "Sum",
             ),
             queries,
@@ -198,24 +196,24 @@ def _database_rows(config: EnvironmentConfig) -> list[list[dict]]:
 
 def _frontend_rows(config: EnvironmentConfig) -> list[list[dict]]:
     """Seed 001 task 7.1, frontend: requests, cache hit rate (and errors, and what the WAF blocks)."""
-    distribution = ["DistributionId", "${DistributionId}", "Region", "Global"]
-    web_acl = ["WebACL", edge_global.web_acl_name(config), "Rule", "ALL"]
+    distribution = ["DistributionId", DISTRIBUTION, "Region", "Global"]
+    web_acl = ["WebACL", names.web_acl_name(config), "Rule", "ALL"]
     return [
         [
-            _graph("CloudFront requests", [["AWS/CloudFront", "Requests", *distribution]], "Sum", edge_global.REGION),
+            _graph("CloudFront requests", [["AWS/CloudFront", "Requests", *distribution]], "Sum", CLOUDFRONT_REGION),
             _graph(
-                "Cache hit rate (%)", [["AWS/CloudFront", "CacheHitRate", *distribution]], "Average", edge_global.REGION
+                "Cache hit rate (%)", [["AWS/CloudFront", "CacheHitRate", *distribution]], "Average", CLOUDFRONT_REGION
             ),
             _graph(
                 "CloudFront error rate (%)",
                 [["AWS/CloudFront", metric, *distribution] for metric in ("4xxErrorRate", "5xxErrorRate")],
                 "Average",
-                edge_global.REGION,
+                CLOUDFRONT_REGION,
             ),
         ],
         [
             _graph(
-                "Bytes downloaded", [["AWS/CloudFront", "BytesDownloaded", *distribution]], "Sum", edge_global.REGION
+                "Bytes downloaded", [["AWS/CloudFront", "BytesDownloaded", *distribution]], "Sum", CLOUDFRONT_REGION
             ),
             *(
                 [
@@ -223,7 +221,7 @@ def _frontend_rows(config: EnvironmentConfig) -> list[list[dict]]:
                         "WAF requests",
                         [["AWS/WAFV2", metric, *web_acl] for metric in ("AllowedRequests", "BlockedRequests")],
                         "Sum",
-                        edge_global.REGION,
+                        CLOUDFRONT_REGION,
                     )
                 ]
                 if config.edge.waf

@@ -18,8 +18,8 @@ import awacs.ec2
 import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
-from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
-from troposphere import AccountId, AWSObject, GetAtt, Join, Output, Partition, Ref, Sub, Template
+from awacs.aws import Allow, Statement
+from troposphere import AWSHelperFn, AWSObject, GetAtt, Output, Ref, Sub, Template
 from troposphere.awslambda import Function, VPCConfig
 from troposphere.cloudformation import CustomResource
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
@@ -45,8 +45,11 @@ from troposphere.secretsmanager import (
 )
 
 from stackyard.config import AURORA, DATABASE_PORT, POSTGRES, Database, EnvironmentConfig
-from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
-from templates.common import (
+from templates import names
+from templates.names import name_tag
+from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
+from templates.parts.common import (
+    ANYWHERE,
     LambdaCode,
     StackTemplates,
     export,
@@ -54,14 +57,12 @@ from templates.common import (
     import_value,
     keep_on_delete,
     lambda_code,
-    name_tag,
     new_template,
     tag_resources,
 )
-from templates.network import ANYWHERE
-from templates.policies import document, service_role_trust
+from templates.parts.policies import account_administers_key, document, service_role_trust, via_service
 
-NAME = "database"
+NAME = names.DATABASE
 ENGINE = AURORA
 # What RDS for PostgreSQL sets when no parameter group says otherwise; a group is made only to change them.
 # rds.force_ssl became 1 by default with PostgreSQL 15.
@@ -88,7 +89,7 @@ class Server(NamedTuple):
     """What the migrator, the alarms and the exports need of the database, whichever engine built it."""
 
     resource: AWSObject  # the Aurora cluster or the RDS instance
-    secret_arn: object  # the master credentials' secret
+    secret_arn: AWSHelperFn  # the master credentials' secret
     ready: list[str]  # what the migrator waits for beyond what it references: the writer, the secret complete
     endpoint: dict[str, object]  # Host and Port for the migrator when the secret does not hold them
 
@@ -139,18 +140,6 @@ def _aurora(template: Template, config: EnvironmentConfig, key: Key) -> Server:
     return Server(cluster, Ref(secret), [writer.title, attachment.title], {})
 
 
-def cluster_identifier(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}"
-
-
-def instance_identifier(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}"
-
-
-def secret_name(config: EnvironmentConfig) -> str:
-    return f"/{config.app}/{config.environment}/db/credentials"
-
-
 def _kept_safe(database: Database, key: Key) -> dict:
     """What either engine's data gets: encryption under the environment's key, backups (copied with
     their tags), deletion protection as params say, and its log in CloudWatch."""
@@ -165,7 +154,6 @@ def _kept_safe(database: Database, key: Key) -> dict:
 
 
 def _key(template: Template, config: EnvironmentConfig) -> Key:
-    account_root = Join("", ["arn:", Partition, ":iam::", AccountId, ":root"])
     key = template.add_resource(
         keep_on_delete(
             Key(
@@ -173,15 +161,7 @@ def _key(template: Template, config: EnvironmentConfig) -> Key:
                 Description=f"Encrypts the {config.app} {config.environment} database, its snapshots and its secret",
                 EnableKeyRotation=True,
                 PendingWindowInDays=30 if config.retain_data else 7,
-                KeyPolicy=document(
-                    Statement(
-                        Sid="AccountAdministersKeyThroughIam",
-                        Effect=Allow,
-                        Principal=Principal("AWS", account_root),
-                        Action=[awacs.kms.Action("*")],
-                        Resource=["*"],
-                    )
-                ),
+                KeyPolicy=document(account_administers_key()),
             ),
             config,
         )
@@ -189,7 +169,7 @@ def _key(template: Template, config: EnvironmentConfig) -> Key:
     template.add_resource(
         Alias(
             "DatabaseKeyAlias",
-            AliasName=f"alias/{config.app}-{config.environment}-database",
+            AliasName=names.database_key_alias(config),
             TargetKeyId=Ref(key),
         )
     )
@@ -201,7 +181,7 @@ def _secret(template: Template, config: EnvironmentConfig, key: Key) -> Secret:
         keep_on_delete(
             Secret(
                 "DatabaseSecret",
-                Name=secret_name(config),
+                Name=names.database_secret_name(config),
                 Description=f"Master credentials of the {config.app} {config.environment} database",
                 KmsKeyId=Ref(key),
                 GenerateSecretString=GenerateSecretString(
@@ -218,12 +198,11 @@ def _secret(template: Template, config: EnvironmentConfig, key: Key) -> Secret:
 
 def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Secret) -> DBCluster:
     database = config.database
-    identifier = cluster_identifier(config)
     # Created before the cluster so its retention applies; RDS would otherwise create it unbounded.
     log_group = template.add_resource(
         LogGroup(
             "DatabaseLogGroup",
-            LogGroupName=f"/aws/rds/cluster/{identifier}/postgresql",
+            LogGroupName=names.database_cluster_log_group_name(config),
             RetentionInDays=database.log_retention_days,
         )
     )
@@ -245,7 +224,7 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
         keep_on_delete(
             DBCluster(
                 "DatabaseCluster",
-                DBClusterIdentifier=identifier,
+                DBClusterIdentifier=names.database_cluster_identifier(config),
                 Engine=ENGINE,
                 EngineVersion=database.engine_version,
                 DatabaseName=database.name,
@@ -259,7 +238,7 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
                 **_kept_safe(database, key),
                 DBSubnetGroupName=Ref(subnets),
                 DBClusterParameterGroupName=Ref(parameters),
-                VpcSecurityGroupIds=[import_value(config, "DatabaseSecurityGroupId")],
+                VpcSecurityGroupIds=[import_value(config, names.security_group_export(NAME))],
                 DependsOn=log_group.title,
             ),
             config,
@@ -273,7 +252,7 @@ def _subnet_group(template: Template, config: EnvironmentConfig) -> DBSubnetGrou
         DBSubnetGroup(
             "DatabaseSubnetGroup",
             DBSubnetGroupDescription=f"Private subnets of {config.app} {config.environment}",
-            SubnetIds=import_list(config, "PrivateSubnetIds"),
+            SubnetIds=import_list(config, names.PRIVATE_SUBNET_IDS),
         )
     )
 
@@ -304,18 +283,17 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
     """One RDS for PostgreSQL instance in the private subnets; RDS keeps its password in a secret of its own."""
     database = config.database
     size = database.instance
-    identifier = instance_identifier(config)
     # Created before the instance so its retention applies; RDS would otherwise create it unbounded.
     log_group = template.add_resource(
         LogGroup(
             "DatabaseLogGroup",
-            LogGroupName=f"/aws/rds/instance/{identifier}/postgresql",
+            LogGroupName=names.database_instance_log_group_name(config),
             RetentionInDays=database.log_retention_days,
         )
     )
     instance = DBInstance(
         "DatabaseInstance",
-        DBInstanceIdentifier=identifier,
+        DBInstanceIdentifier=names.database_instance_identifier(config),
         Engine=POSTGRES,
         EngineVersion=database.engine_version,
         DBInstanceClass=size.instance_class,
@@ -329,7 +307,7 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
         MasterUserSecret=MasterUserSecret(KmsKeyId=GetAtt(key, "Arn")),
         **_kept_safe(database, key),
         DBSubnetGroupName=Ref(_subnet_group(template, config)),
-        VPCSecurityGroups=[import_value(config, "DatabaseSecurityGroupId")],
+        VPCSecurityGroups=[import_value(config, names.security_group_export(NAME))],
         PubliclyAccessible=False,
         AutoMinorVersionUpgrade=True,
         EnablePerformanceInsights=database.performance_insights,
@@ -378,7 +356,9 @@ def instance_parameters(database: Database) -> dict[str, str]:
     return parameters
 
 
-def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachment, writer: DBInstance) -> None:
+def _rotation(
+    template: Template, config: EnvironmentConfig, key: Key, attachment: SecretTargetAttachment, writer: DBInstance
+) -> None:
     """Secrets Manager's hosted PostgreSQL rotation Lambda, in the private subnets, admitted by the database."""
     template.set_transform(SECRETS_MANAGER_TRANSFORM)
     group, _ = _database_client(
@@ -390,11 +370,11 @@ def _rotation(template: Template, config: EnvironmentConfig, key: Key, attachmen
             SecretId=Ref(attachment),
             HostedRotationLambda=HostedRotationLambda(
                 RotationType="PostgreSQLSingleUser",
-                RotationLambdaName=f"{config.app}-{config.environment}-db-rotation",
+                RotationLambdaName=names.rotation_function_name(config),
                 ExcludeCharacters=PASSWORD_EXCLUDED,
                 KmsKeyArn=GetAtt(key, "Arn"),
                 VpcSecurityGroupIds=Ref(group),
-                VpcSubnetIds=import_value(config, "PrivateSubnetIds"),
+                VpcSubnetIds=import_value(config, names.PRIVATE_SUBNET_IDS),
             ),
             RotationRules=RotationRules(AutomaticallyAfterDays=config.database.secret_rotation_days),
             # The first rotation runs at once and needs a database that answers.
@@ -408,12 +388,12 @@ def _database_client(
 ) -> tuple[SecurityGroup, SecurityGroupIngress]:
     """The security group of a Lambda in the private subnets that reaches AWS over HTTPS and the
     database, and the database's ingress admitting it."""
-    database_group = import_value(config, "DatabaseSecurityGroupId")
+    database_group = import_value(config, names.security_group_export(NAME))
     group = template.add_resource(
         SecurityGroup(
             f"{name}SecurityGroup",
             GroupDescription=f"{who[0].upper()}{who[1:]}: reaches {https_to} and the database only",
-            VpcId=import_value(config, "VpcId"),
+            VpcId=import_value(config, names.VPC_ID),
             SecurityGroupEgress=[
                 SecurityGroupRule(
                     IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp=ANYWHERE, Description=f"HTTPS to {https_to}"
@@ -462,7 +442,7 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     managed secret holds no host, so the instance's endpoint travels as Host and Port.
     """
     database = config.database
-    name = f"{config.app}-{config.environment}-schema-migrator"
+    name = names.schema_migrator_name(config)
     group, admitted = _database_client(
         template,
         config,
@@ -474,7 +454,7 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     log_group = template.add_resource(
         LogGroup(
             "MigratorLogGroup",
-            LogGroupName=f"/aws/lambda/{name}",
+            LogGroupName=names.lambda_log_group_name(name),
             RetentionInDays=database.log_retention_days,
         )
     )
@@ -489,7 +469,7 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
             Role=GetAtt(_migrator_role(template, config, key, server.secret_arn, log_group), "Arn"),
             Timeout=MIGRATOR_TIMEOUT_SECONDS,
             MemorySize=256,
-            VpcConfig=VPCConfig(SubnetIds=import_list(config, "PrivateSubnetIds"), SecurityGroupIds=[Ref(group)]),
+            VpcConfig=VPCConfig(SubnetIds=import_list(config, names.PRIVATE_SUBNET_IDS), SecurityGroupIds=[Ref(group)]),
             DependsOn=log_group.title,
         )
     )
@@ -511,8 +491,9 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
     return {MIGRATOR_CODE: LambdaCode(MIGRATOR_FOLDER, {"sql": database.migrations})}
 
 
-def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secret_arn, log_group) -> Role:
-    secrets_manager = Sub("secretsmanager.${AWS::Region}.amazonaws.com")
+def _migrator_role(
+    template: Template, config: EnvironmentConfig, key: Key, secret_arn: AWSHelperFn, log_group: LogGroup
+) -> Role:
     return template.add_resource(
         Role(
             "MigratorRole",
@@ -533,7 +514,7 @@ def _migrator_role(template: Template, config: EnvironmentConfig, key: Key, secr
                             Effect=Allow,
                             Action=[awacs.kms.Decrypt],
                             Resource=[GetAtt(key, "Arn")],
-                            Condition=Condition(StringEquals({"kms:ViaService": secrets_manager})),
+                            Condition=via_service("secretsmanager"),
                         ),
                         Statement(
                             Sid="OwnLogs",
@@ -621,7 +602,7 @@ def _instance_alarms(template: Template, config: EnvironmentConfig, instance: DB
 def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> None:
     # PostgreSQL on RDS publishes no metric for refused connections; its log records each one.
     thresholds = config.monitoring.thresholds
-    namespace = f"{config.app}/{config.environment}"
+    namespace = names.metric_namespace(config)
     template.add_resource(
         MetricFilter(
             "DatabaseConnectionFailureFilter",
@@ -630,7 +611,7 @@ def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> 
             MetricTransformations=[
                 MetricTransformation(
                     MetricNamespace=namespace,
-                    MetricName="DatabaseConnectionFailures",
+                    MetricName=names.DATABASE_CONNECTION_FAILURES,
                     MetricValue="1",
                     DefaultValue=0,
                 )
@@ -644,7 +625,7 @@ def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> 
         f"more than {thresholds.database_connection_failures_per_5_minutes} database connection failures in 5 minutes",
         "critical",
         Namespace=namespace,
-        MetricName="DatabaseConnectionFailures",
+        MetricName=names.DATABASE_CONNECTION_FAILURES,
         Statistic="Sum",
         Period=FIVE_MINUTES,
         EvaluationPeriods=1,
@@ -653,7 +634,9 @@ def _connection_failure_alarm(template: Template, config: EnvironmentConfig) -> 
     )
 
 
-def _cluster_exports(template: Template, config: EnvironmentConfig, cluster: DBCluster, secret_arn, key: Key) -> None:
+def _cluster_exports(
+    template: Template, config: EnvironmentConfig, cluster: DBCluster, secret_arn: AWSHelperFn, key: Key
+) -> None:
     export(template, config, "DatabaseEndpoint", GetAtt(cluster, "Endpoint.Address"), "Writer endpoint host name")
     export(
         template, config, "DatabaseReaderEndpoint", GetAtt(cluster, "ReadEndpoint.Address"), "Reader endpoint host name"
@@ -661,12 +644,12 @@ def _cluster_exports(template: Template, config: EnvironmentConfig, cluster: DBC
     export(template, config, "DatabasePort", GetAtt(cluster, "Endpoint.Port"), "PostgreSQL port")
     export(template, config, "DatabaseName", config.database.name, "Database name")
     export(template, config, "DatabaseClusterId", Ref(cluster), "Aurora cluster identifier")
-    export(template, config, "DatabaseSecretArn", secret_arn, "Secrets Manager ARN of the master credentials")
-    export(template, config, "DatabaseKeyArn", GetAtt(key, "Arn"), "KMS key of the database and its secret")
+    export(template, config, names.DATABASE_SECRET_ARN, secret_arn, "Secrets Manager ARN of the master credentials")
+    export(template, config, names.DATABASE_KEY_ARN, GetAtt(key, "Arn"), "KMS key of the database and its secret")
 
 
 def _instance_exports(
-    template: Template, config: EnvironmentConfig, instance: DBInstance, secret_arn, key: Key
+    template: Template, config: EnvironmentConfig, instance: DBInstance, secret_arn: AWSHelperFn, key: Key
 ) -> None:
     """The exports of the Aurora stack, so importers need not know the engine; the instance has no readers,
     so its reader endpoint is the instance itself."""
@@ -684,8 +667,8 @@ def _instance_exports(
     export(
         template,
         config,
-        "DatabaseSecretArn",
+        names.DATABASE_SECRET_ARN,
         secret_arn,
         "Secrets Manager ARN of the master credentials (username and password; RDS manages and rotates it)",
     )
-    export(template, config, "DatabaseKeyArn", GetAtt(key, "Arn"), "KMS key of the database and its secret")
+    export(template, config, names.DATABASE_KEY_ARN, GetAtt(key, "Arn"), "KMS key of the database and its secret")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import awacs.s3
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
-from troposphere import GetAtt, Join, Output, Parameter, Ref, Sub, Template
+from troposphere import AWSHelperFn, GetAtt, Join, Output, Parameter, Ref, Sub, Template
 from troposphere.cloudfront import (
     CacheBehavior,
     ContentTypeOptions,
@@ -59,8 +59,10 @@ from troposphere.elasticloadbalancingv2 import (
     Certificate as ListenerCertificate,
 )
 from troposphere.route53 import AliasTarget, RecordSetType
+from troposphere.s3 import Bucket
 
 from stackyard.config import (
+    ACCESS_LOGS_BUCKET,
     FRONTEND_BUCKET,
     EnvironmentConfig,
     app_behind_load_balancer,
@@ -69,9 +71,11 @@ from stackyard.config import (
 from stackyard.config import (
     Bucket as BucketConfig,
 )
-from templates import compute, containers, edge_global
-from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
-from templates.common import (
+from templates import names
+from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
+from templates.parts.buckets import add_bucket_policy, private_bucket
+from templates.parts.cloudfront import CLOUDFRONT_REGION, site_certificate
+from templates.parts.common import (
     FromOutput,
     StackTemplates,
     export,
@@ -79,12 +83,11 @@ from templates.common import (
     import_value,
     new_template,
     output_parameter,
-    pascal,
     tag_resources,
 )
-from templates.storage import LOAD_BALANCER_LOG_PREFIX, add_bucket_policy, private_bucket
 
-NAME = "edge"
+NAME = names.EDGE
+CLOUDFRONT_CERTIFICATE = "CloudFrontCertificateArn"  # the parameter taking edge-global's certificate
 API_PATH = "/api/*"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 VIEWER_TLS = "TLSv1.2_2021"
@@ -115,11 +118,11 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     parameters = _edge_global_parameters(template, config)
     load_balancer = target_group = None
     if app_behind_load_balancer(config):
-        if compute.NAME in config.stacks:
+        if names.COMPUTE in config.stacks:
             parameters.update(
                 [
                     output_parameter(
-                        template, "AppInstanceId", compute.NAME, "The app server behind the load balancer"
+                        template, names.APP_INSTANCE_ID, names.COMPUTE, "The app server behind the load balancer"
                     ),
                 ]
             )
@@ -147,13 +150,13 @@ def _edge_global_parameters(template: Template, config: EnvironmentConfig) -> di
     parameters = {}
     if config.edge.waf:
         parameters.update(
-            [output_parameter(template, "WebAclArn", edge_global.NAME, "CLOUDFRONT-scope web ACL (us-east-1)")]
+            [output_parameter(template, names.WEB_ACL_ARN, names.EDGE_GLOBAL, "CLOUDFRONT-scope web ACL (us-east-1)")]
         )
     if config.edge.domain:
-        parameters["CloudFrontCertificateArn"] = FromOutput(edge_global.NAME, "CertificateArn")
+        parameters[CLOUDFRONT_CERTIFICATE] = FromOutput(names.EDGE_GLOBAL, names.CERTIFICATE_ARN)
         template.add_parameter(
             Parameter(
-                "CloudFrontCertificateArn",
+                CLOUDFRONT_CERTIFICATE,
                 Type="String",
                 Description=f"CloudFront certificate for {config.edge.domain} (us-east-1)",
             )
@@ -171,10 +174,12 @@ def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
     """
     key = config.edge.site_bucket
     if key:
-        name = import_value(config, f"{pascal(key)}BucketName")
+        name = import_value(config, names.bucket_name_export(key))
         return Sub("${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}", Bucket=name), None
     bucket = template.add_resource(
-        private_bucket(config, FRONTEND_BUCKET, FRONTEND, import_value(config, "AccessLogsBucketName"))
+        private_bucket(
+            config, FRONTEND_BUCKET, FRONTEND, import_value(config, names.bucket_name_export(ACCESS_LOGS_BUCKET))
+        )
     )
     add_bucket_policy(
         template,
@@ -206,12 +211,15 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
             "LoadBalancer",
             Type="application",
             Scheme="internet-facing",
-            Subnets=import_list(config, "PublicSubnetIds"),
-            SecurityGroups=[import_value(config, "AlbSecurityGroupId")],
+            Subnets=import_list(config, names.PUBLIC_SUBNET_IDS),
+            SecurityGroups=[import_value(config, names.security_group_export(NAME))],
             LoadBalancerAttributes=[
                 LoadBalancerAttributes(Key="access_logs.s3.enabled", Value="true"),
-                LoadBalancerAttributes(Key="access_logs.s3.bucket", Value=import_value(config, "AccessLogsBucketName")),
-                LoadBalancerAttributes(Key="access_logs.s3.prefix", Value=LOAD_BALANCER_LOG_PREFIX),
+                LoadBalancerAttributes(
+                    Key="access_logs.s3.bucket",
+                    Value=import_value(config, names.bucket_name_export(ACCESS_LOGS_BUCKET)),
+                ),
+                LoadBalancerAttributes(Key="access_logs.s3.prefix", Value=names.LOAD_BALANCER_LOG_PREFIX),
                 LoadBalancerAttributes(Key="deletion_protection.enabled", Value=str(config.retain_data).lower()),
                 LoadBalancerAttributes(Key="routing.http.drop_invalid_header_fields.enabled", Value="true"),
             ],
@@ -220,7 +228,7 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
     target_group = template.add_resource(
         TargetGroup(
             "AppTargetGroup",
-            VpcId=import_value(config, "VpcId"),
+            VpcId=import_value(config, names.VPC_ID),
             Protocol="HTTP",
             Port=port,
             **_app_targets(config, port),
@@ -233,15 +241,13 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
             TargetGroupAttributes=[TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30")],
         )
     )
-    if containers.NAME in config.stacks:
+    if names.CONTAINERS in config.stacks:
         # The containers stack registers its tasks here, so it deploys after this stack: an ECS service
         # can attach only to a target group that a load balancer's listener already forwards to. An
         # output, not an export: a new port or target type replaces the group, and an export in use
         # could not change.
         template.add_output(
-            Output(
-                containers.TARGET_GROUP_OUTPUT, Description="Target group of the app's tasks", Value=Ref(target_group)
-            )
+            Output(names.APP_TARGET_GROUP_ARN, Description="Target group of the app's tasks", Value=Ref(target_group))
         )
     forward = [Action(Type="forward", TargetGroupArn=Ref(target_group))]
     if config.edge.domain:
@@ -264,18 +270,16 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
 
 def _app_targets(config: EnvironmentConfig, port: int) -> dict:
     """The app server's instance as the target, or, for containers, the tasks' IPs ECS registers itself."""
-    if containers.NAME in config.stacks:
+    if names.CONTAINERS in config.stacks:
         return {"TargetType": "ip"}
-    return {"TargetType": "instance", "Targets": [TargetDescription(Id=Ref("AppInstanceId"), Port=port)]}
+    return {"TargetType": "instance", "Targets": [TargetDescription(Id=Ref(names.APP_INSTANCE_ID), Port=port)]}
 
 
 def _https_listeners(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, forward: list) -> None:
-    if config.edge.wildcard_certificate and config.region == edge_global.REGION:
-        certificate = Ref("CloudFrontCertificateArn")  # in this region already: one certificate for both
+    if config.edge.wildcard_certificate and config.region == CLOUDFRONT_REGION:
+        certificate = Ref(CLOUDFRONT_CERTIFICATE)  # in this region already: one certificate for both
     else:
-        certificate = Ref(
-            template.add_resource(edge_global.site_certificate("ApiCertificate", config, config.edge.api_domain))
-        )
+        certificate = Ref(template.add_resource(site_certificate("ApiCertificate", config, config.edge.api_domain)))
     template.add_resource(
         Listener(
             "HttpsListener",
@@ -373,7 +377,7 @@ def _sum(query_id: str, metric: str, balancer: dict) -> MetricDataQuery:
 
 
 def _distribution(
-    template: Template, config: EnvironmentConfig, api_load_balancer: LoadBalancer | None, origin_domain
+    template: Template, config: EnvironmentConfig, api_load_balancer: LoadBalancer | None, origin_domain: AWSHelperFn
 ) -> Distribution:
     """CloudFront in front of the site, and of the API when `api_load_balancer` is given."""
     edge = config.edge
@@ -383,7 +387,7 @@ def _distribution(
             "FrontendOriginAccess",
             OriginAccessControlConfig=(
                 OriginAccessControlConfig(
-                    Name=f"{config.app}-{config.environment}-frontend",
+                    Name=names.origin_access_control_name(config),
                     OriginAccessControlOriginType="s3",
                     SigningBehavior="always",
                     SigningProtocol="sigv4",
@@ -419,7 +423,7 @@ def _distribution(
         DefaultCacheBehavior=site_behavior,
         ViewerCertificate=(
             ViewerCertificate(
-                AcmCertificateArn=Ref("CloudFrontCertificateArn"),
+                AcmCertificateArn=Ref(CLOUDFRONT_CERTIFICATE),
                 SslSupportMethod="sni-only",
                 MinimumProtocolVersion=VIEWER_TLS,
             )
@@ -428,12 +432,12 @@ def _distribution(
         ),
     )
     if edge.waf:
-        distribution_config.WebACLId = Ref("WebAclArn")
+        distribution_config.WebACLId = Ref(names.WEB_ACL_ARN)
     if edge.spa_routing == "function":
         routing = template.add_resource(
             Function(
                 "SpaRouting",
-                Name=f"{config.app}-{config.environment}-spa-routing",
+                Name=names.spa_routing_function_name(config),
                 AutoPublish=True,
                 FunctionCode=SPA_ROUTING,
                 FunctionConfig=FunctionConfig(
@@ -485,7 +489,7 @@ def _security_headers(config: EnvironmentConfig) -> ResponseHeadersPolicy:
     return ResponseHeadersPolicy(
         "SecurityHeaders",
         ResponseHeadersPolicyConfig=ResponseHeadersPolicyConfig(
-            Name=f"{config.app}-{config.environment}-security-headers",
+            Name=names.security_headers_policy_name(config),
             Comment="HSTS, no sniffing, no framing, strict referrer",
             SecurityHeadersConfig=SecurityHeadersConfig(
                 StrictTransportSecurity=StrictTransportSecurity(
@@ -539,13 +543,21 @@ def _exports(
     load_balancer: LoadBalancer | None,
     target_group: TargetGroup | None,
     distribution: Distribution,
-    own_bucket,
+    own_bucket: Bucket | None,
 ) -> None:
     site = config.edge.domain or GetAtt(distribution, "DomainName")
     export(template, config, "SiteUrl", Join("", ["https://", site]), "Where users open the app")
-    export(template, config, "DistributionId", Ref(distribution), "CloudFront distribution id (cache invalidations)")
+    export(
+        template, config, names.DISTRIBUTION_ID, Ref(distribution), "CloudFront distribution id (cache invalidations)"
+    )
     if own_bucket is not None:
-        export(template, config, "FrontendBucketName", Ref(own_bucket), "Bucket the SPA build is synced to")
+        export(
+            template,
+            config,
+            names.bucket_name_export(FRONTEND_BUCKET),
+            Ref(own_bucket),
+            "Bucket the SPA build is synced to",
+        )
     if load_balancer is None:
         return
     if config.edge.api_via_cloudfront:
@@ -567,14 +579,14 @@ def _exports(
     export(
         template,
         config,
-        "LoadBalancerFullName",
+        names.LOAD_BALANCER_FULL_NAME,
         GetAtt(load_balancer, "LoadBalancerFullName"),
         "Load balancer name as CloudWatch dimensions want it",
     )
     export(
         template,
         config,
-        "TargetGroupFullName",
+        names.TARGET_GROUP_FULL_NAME,
         GetAtt(target_group, "TargetGroupFullName"),
         "Target group name as CloudWatch dimensions want it",
     )

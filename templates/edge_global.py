@@ -8,7 +8,6 @@ optional (edge.waf, edge.domain); an environment needing neither leaves this sta
 from __future__ import annotations
 
 from troposphere import GetAtt, Output, Ref
-from troposphere.certificatemanager import Certificate, DomainValidationOption
 from troposphere.wafv2 import (
     AllowAction,
     BlockAction,
@@ -24,10 +23,11 @@ from troposphere.wafv2 import (
 )
 
 from stackyard.config import EnvironmentConfig
-from templates.common import StackTemplates, new_template, tag_resources
+from templates import names
+from templates.parts.cloudfront import CLOUDFRONT_REGION, site_certificate
+from templates.parts.common import StackTemplates, new_template, tag_resources
 
-NAME = "edge-global"
-REGION = "us-east-1"
+NAME = names.EDGE_GLOBAL
 # AWS managed rule groups, in evaluation order (seed 000 §1.8; its WAF test sends an SQL injection).
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
@@ -41,44 +41,24 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     edge = config.edge
     # Without WAF the stack exists only for a domain's certificate (params refuse it empty).
     holds = "WAF and certificate" if edge.waf else "certificate"
-    template = new_template(config, f"edge, us-east-1 part (CloudFront {holds})", region=REGION)
+    template = new_template(config, f"edge, us-east-1 part (CloudFront {holds})", region=CLOUDFRONT_REGION)
     if edge.waf:
         web_acl = template.add_resource(_web_acl(config))
-        template.add_output(Output("WebAclArn", Description="CLOUDFRONT-scope web ACL", Value=GetAtt(web_acl, "Arn")))
+        template.add_output(
+            Output(names.WEB_ACL_ARN, Description="CLOUDFRONT-scope web ACL", Value=GetAtt(web_acl, "Arn"))
+        )
     if edge.domain:
         certificate = template.add_resource(site_certificate("CloudFrontCertificate", config, edge.domain))
         template.add_output(
-            Output("CertificateArn", Description=f"CloudFront certificate for {edge.domain}", Value=Ref(certificate))
+            Output(
+                names.CERTIFICATE_ARN, Description=f"CloudFront certificate for {edge.domain}", Value=Ref(certificate)
+            )
         )
-    return StackTemplates(NAME, tag_resources(template, config), region=REGION)
-
-
-def site_certificate(title: str, config: EnvironmentConfig, name: str) -> Certificate:
-    """A DNS-validated certificate for `name`, or with edge.wildcard_certificate for the domain and
-    every name under it.
-
-    *.<domain> is validated by the same DNS record as <domain>, so only the domain is listed for
-    validation; listing both makes CloudFormation write that record twice, which Route 53 refuses.
-    """
-    edge = config.edge
-    name = edge.domain if edge.wildcard_certificate else name
-    certificate = Certificate(
-        title,
-        DomainName=name,
-        ValidationMethod="DNS",
-        DomainValidationOptions=[DomainValidationOption(DomainName=name, HostedZoneId=edge.hosted_zone_id)],
-    )
-    if edge.wildcard_certificate:
-        certificate.SubjectAlternativeNames = [f"*.{edge.domain}"]
-    return certificate
-
-
-def web_acl_name(config: EnvironmentConfig) -> str:
-    return f"{config.app}-{config.environment}-cloudfront"
+    return StackTemplates(NAME, tag_resources(template, config), region=CLOUDFRONT_REGION)
 
 
 def _web_acl(config: EnvironmentConfig) -> WebACL:
-    name = web_acl_name(config)
+    name = names.web_acl_name(config)
     rules = [
         WebACLRule(
             Name=group,

@@ -18,13 +18,14 @@ from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
 from stackyard.config import Function as FunctionConfig
-from templates.common import LambdaCode, StackTemplates, export, lambda_code, new_template, pascal, tag_resources
-from templates.grants import grant_statements
-from templates.policies import document, service_role_trust
-from templates.storage import bucket_arn, bucket_name
-from templates.tables import table_name
+from templates import names
+from templates.names import pascal
+from templates.parts.common import LambdaCode, StackTemplates, export, lambda_code, new_template, tag_resources
+from templates.parts.grants import grant_statements
+from templates.parts.policies import document, service_role_trust
+from templates.parts.variables import environment_value
 
-NAME = "functions"
+NAME = names.FUNCTIONS
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -35,16 +36,12 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     return StackTemplates(NAME, tag_resources(template, config), packages=packages)
 
 
-def function_name(config: EnvironmentConfig, key: str) -> str:
-    return f"{config.app}-{config.environment}-{key}"
-
-
 def _function(template: Template, config: EnvironmentConfig, key: str, settings: FunctionConfig) -> dict:
-    name, code = function_name(config, key), f"{pascal(key)}Code"
+    name, code = names.function_name(config, key), f"{pascal(key)}Code"
     log_group = template.add_resource(
         LogGroup(
             f"{pascal(key)}LogGroup",
-            LogGroupName=f"/aws/lambda/{name}",
+            LogGroupName=names.lambda_log_group_name(name),
             RetentionInDays=settings.log_retention_days,
         )
     )
@@ -90,7 +87,7 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
         )
     template.add_resource(function)
     _notifying_buckets(template, config, key, function)
-    export(template, config, f"{pascal(key)}FunctionArn", GetAtt(function, "Arn"), f"Function: {settings.purpose}")
+    export(template, config, names.function_arn_export(key), GetAtt(function, "Arn"), f"Function: {settings.purpose}")
     export(template, config, f"{pascal(key)}FunctionName", Ref(function), f"Function: {settings.purpose}")
     return {code: LambdaCode(settings.source)}
 
@@ -111,16 +108,7 @@ def _notifying_buckets(template: Template, config: EnvironmentConfig, key: str, 
                 FunctionName=Ref(function),
                 Action="lambda:InvokeFunction",
                 Principal="s3.amazonaws.com",
-                SourceArn=bucket_arn(config, bucket_key),
+                SourceArn=names.bucket_arn(config, bucket_key),
                 SourceAccount=AccountId,
             )
         )
-
-
-def environment_value(config: EnvironmentConfig, reference):
-    """A params environment value: a bucket's or table's name, or the literal."""
-    if reference.bucket:
-        return bucket_name(config, reference.bucket)
-    if reference.table:
-        return table_name(config, reference.table)
-    return reference.value

@@ -14,11 +14,13 @@ from troposphere.sqs import Queue, QueuePolicy, RedrivePolicy
 
 from stackyard.config import EnvironmentConfig
 from stackyard.config import Queue as QueueConfig
-from templates.alarms import FIVE_MINUTES, add_alarm, dimensions
-from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
-from templates.policies import document
+from templates import names
+from templates.names import dead_letter_queue_name, pascal, queue_name
+from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
+from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, tag_resources
+from templates.parts.policies import document
 
-NAME = "messaging"
+NAME = names.MESSAGING
 DAY_SECONDS = 86_400
 
 
@@ -45,14 +47,6 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         )
     )
     return StackTemplates(NAME, tag_resources(template, config))
-
-
-def queue_name(config: EnvironmentConfig, key: str) -> str:
-    return f"{config.app}-{config.environment}-{key}-queue"
-
-
-def dead_letter_queue_name(config: EnvironmentConfig, key: str) -> str:
-    return f"{config.app}-{config.environment}-{key}-dlq"
 
 
 def _queue_pair(template: Template, config: EnvironmentConfig, key: str, settings: QueueConfig) -> list[Queue]:
@@ -101,9 +95,11 @@ def _queue_pair(template: Template, config: EnvironmentConfig, key: str, setting
         ComparisonOperator="GreaterThanThreshold",
         Threshold=0,
     )
-    for queue, kind in ((source, "Queue"), (dead_letters, "DeadLetterQueue")):
-        label = f"{settings.purpose}{' (failed messages)' if kind == 'DeadLetterQueue' else ''}"
-        export(template, config, f"{pascal(key)}{kind}Arn", GetAtt(queue, "Arn"), f"Queue ARN: {label}")
-        export(template, config, f"{pascal(key)}{kind}Url", Ref(queue), f"Queue URL: {label}")
-        export(template, config, f"{pascal(key)}{kind}Name", GetAtt(queue, "QueueName"), f"Queue name: {label}")
+    for queue, kind in ((source, names.QUEUE), (dead_letters, names.DEAD_LETTER_QUEUE)):
+        label = f"{settings.purpose}{' (failed messages)' if kind == names.DEAD_LETTER_QUEUE else ''}"
+        export(template, config, names.queue_export(key, kind, "Arn"), GetAtt(queue, "Arn"), f"Queue ARN: {label}")
+        export(template, config, names.queue_export(key, kind, "Url"), Ref(queue), f"Queue URL: {label}")
+        export(
+            template, config, names.queue_export(key, kind, "Name"), GetAtt(queue, "QueueName"), f"Queue name: {label}"
+        )
     return [source, dead_letters]

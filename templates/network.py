@@ -29,19 +29,19 @@ from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
-from templates.common import (
+from templates import names
+from templates.names import name_tag, pascal
+from templates.parts.common import (
+    ANYWHERE,
     StackTemplates,
-    name_tag,
     nested_stack,
     new_template,
-    pascal,
     reexport_children_outputs,
     tag_resources,
 )
-from templates.policies import document, service_role_trust
+from templates.parts.policies import document, service_role_trust
 
-NAME = "network"
-ANYWHERE = "0.0.0.0/0"
+NAME = names.NETWORK
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -50,7 +50,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         children["SecurityGroups"] = (
             "security-groups",
             _security_groups(config),
-            {"VpcId": GetAtt("Vpc", "Outputs.VpcId")},
+            {"VpcId": GetAtt("Vpc", f"Outputs.{names.VPC_ID}")},
         )
     network = config.network
     parts = (
@@ -240,7 +240,7 @@ def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:
     log_group = template.add_resource(
         LogGroup(
             "FlowLogGroup",
-            LogGroupName=f"/{config.app}/{config.environment}/vpc-flow-logs",
+            LogGroupName=names.flow_log_group_name(config),
             RetentionInDays=flow_logs.retention_days,
         )
     )
@@ -279,10 +279,10 @@ def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:
 def _vpc_outputs(template: Template, vpc: VPC, public: list[Subnet], private: list[Subnet]) -> None:
     template.add_output(
         [
-            Output("VpcId", Description="VPC id", Value=Ref(vpc)),
+            Output(names.VPC_ID, Description="VPC id", Value=Ref(vpc)),
             Output("VpcCidr", Description="VPC IPv4 CIDR block", Value=GetAtt(vpc, "CidrBlock")),
             Output(
-                "PublicSubnetIds",
+                names.PUBLIC_SUBNET_IDS,
                 Description="Public subnet ids, comma-separated, one per AZ",
                 Value=Join(",", [Ref(subnet) for subnet in public]),
             ),
@@ -297,7 +297,7 @@ def _vpc_outputs(template: Template, vpc: VPC, public: list[Subnet], private: li
         template.add_output(
             [
                 Output(
-                    "PrivateSubnetIds",
+                    names.PRIVATE_SUBNET_IDS,
                     Description="Private subnet ids, comma-separated, one per AZ",
                     Value=Join(",", [Ref(subnet) for subnet in private]),
                 ),
@@ -337,7 +337,9 @@ def _security_groups(config: EnvironmentConfig) -> Template:
                 Tags=name_tag(config, key),
             )
         )
-        template.add_output(Output(f"{group_title(key)}Id", Description=group.description, Value=Ref(group_title(key))))
+        template.add_output(
+            Output(names.security_group_output(key), Description=group.description, Value=Ref(group_title(key)))
+        )
     for key, group in groups.items():
         for rule in group.ingress:
             if rule.group:

@@ -9,11 +9,13 @@ from troposphere import GetAtt, Ref, Sub
 from troposphere.iam import Policy, Role
 
 from stackyard.config import EnvironmentConfig, RoleConfig
-from templates.common import StackTemplates, export, new_template, pascal, tag_resources
-from templates.grants import custom_statements, grant_statements
-from templates.policies import document, service_role_trust
+from templates import names
+from templates.names import pascal
+from templates.parts.common import StackTemplates, export, new_template, tag_resources
+from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.policies import document, service_role_trust
 
-NAME = "roles"
+NAME = names.ROLES
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -28,7 +30,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 def _role(config: EnvironmentConfig, key: str, settings: RoleConfig) -> Role:
     role = Role(
         f"{pascal(key)}Role",
-        Description=f"{config.app}-{config.environment} {key}: {settings.purpose}"[:1000],
+        Description=f"{names.prefix(config)} {key}: {settings.purpose}"[:1000],
         AssumeRolePolicyDocument=service_role_trust(settings.trusted_service),
     )
     statements = grant_statements(config, settings.grants) + custom_statements(config, settings.statements)

@@ -10,61 +10,16 @@ from __future__ import annotations
 from awacs.aws import Allow, ArnLike, Condition, Principal, Statement, StringEquals
 from awacs.s3 import GetObject, PutObject
 from troposphere import AccountId, GetAtt, Join, Partition, Ref, Sub, Template
-from troposphere.s3 import (
-    AbortIncompleteMultipartUpload,
-    Bucket,
-    BucketEncryption,
-    BucketPolicy,
-    CorsConfiguration,
-    CorsRules,
-    DefaultRetention,
-    Filter,
-    LambdaConfigurations,
-    LifecycleConfiguration,
-    LifecycleRule,
-    LifecycleRuleTransition,
-    LoggingConfiguration,
-    NoncurrentVersionExpiration,
-    NoncurrentVersionTransition,
-    NotificationConfiguration,
-    ObjectLockConfiguration,
-    ObjectLockRule,
-    OwnershipControls,
-    OwnershipControlsRule,
-    PublicAccessBlockConfiguration,
-    Rules,
-    S3Key,
-    ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule,
-    VersioningConfiguration,
-)
+from troposphere.s3 import Bucket, LifecycleConfiguration, LifecycleRule
 
-from stackyard.config import (
-    ACCESS_LOGS_BUCKET,
-    Cors,
-    EnvironmentConfig,
-    PrefixRule,
-    bucket_name_prefix,
-    site_bucket,
-)
-from stackyard.config import (
-    Bucket as BucketConfig,
-)
-from templates.common import (
-    StackTemplates,
-    always_retain,
-    export,
-    import_value,
-    keep_on_delete,
-    new_template,
-    pascal,
-    tag_resources,
-)
-from templates.policies import deny_insecure_transport, document
+from stackyard.bucket_security import private_encrypted
+from stackyard.config import ACCESS_LOGS_BUCKET, EnvironmentConfig, site_bucket
+from stackyard.config import Bucket as BucketConfig
+from templates import names
+from templates.parts.buckets import abort_multipart_rule, add_bucket_policy, private_bucket
+from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, tag_resources
 
-NAME = "storage"
-ABORT_MULTIPART_AFTER_DAYS = 7
-LOAD_BALANCER_LOG_PREFIX = "alb"
+NAME = names.STORAGE
 # Regions opened before August 2022 deliver ALB access logs from a regional Elastic Load Balancing
 # account; newer ones from the logdelivery.elasticloadbalancing.amazonaws.com service principal.
 # (AWS: "Enable access logs for your Application Load Balancer", bucket permissions.)
@@ -105,26 +60,16 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     return StackTemplates(NAME, tag_resources(template, config))
 
 
-def bucket_name(config: EnvironmentConfig, key: str) -> Sub:
-    """Globally unique: the account and region make the same params deployable anywhere."""
-    return Sub(f"{bucket_name_prefix(config, key)}-${{AWS::AccountId}}-${{AWS::Region}}")
-
-
-def bucket_arn(config: EnvironmentConfig, key: str) -> Sub:
-    """The bucket's ARN from its name alone: other stacks can name it without importing it."""
-    return Sub(f"arn:${{AWS::Partition}}:s3:::{bucket_name_prefix(config, key)}-${{AWS::AccountId}}-${{AWS::Region}}")
-
-
 def _access_log_bucket(template: Template, config: EnvironmentConfig) -> Bucket:
     """S3 delivers server access logs only to a bucket encrypted with SSE-S3, through its bucket policy."""
     bucket = template.add_resource(
         keep_on_delete(
             Bucket(
                 "AccessLogsBucket",
-                BucketName=bucket_name(config, ACCESS_LOGS_BUCKET),
+                BucketName=names.bucket_name(config, ACCESS_LOGS_BUCKET),
                 LifecycleConfiguration=LifecycleConfiguration(
                     Rules=[
-                        _abort_multipart_rule(),
+                        abort_multipart_rule(),
                         LifecycleRule(
                             Id="expire-access-logs",
                             Status="Enabled",
@@ -146,7 +91,7 @@ def _access_log_bucket(template: Template, config: EnvironmentConfig) -> Bucket:
         Condition=Condition(
             [
                 StringEquals({"aws:SourceAccount": AccountId}),
-                ArnLike({"aws:SourceArn": Sub(f"arn:${{AWS::Partition}}:s3:::{config.app}-{config.environment}-*")}),
+                ArnLike({"aws:SourceArn": names.environment_bucket_arns(config)}),
             ]
         ),
     )
@@ -167,7 +112,7 @@ def _load_balancer_log_delivery(config: EnvironmentConfig, bucket: Bucket) -> St
         Effect=Allow,
         Principal=principal,
         Action=[PutObject],
-        Resource=[Join("", [GetAtt(bucket, "Arn"), f"/{LOAD_BALANCER_LOG_PREFIX}/AWSLogs/", AccountId, "/*"])],
+        Resource=[Join("", [GetAtt(bucket, "Arn"), f"/{names.LOAD_BALANCER_LOG_PREFIX}/AWSLogs/", AccountId, "/*"])],
     )
 
 
@@ -197,168 +142,6 @@ def _cloudfront_read(bucket: Bucket) -> Statement:
     )
 
 
-def private_bucket(config: EnvironmentConfig, key: str, settings: BucketConfig, access_log_bucket_name) -> Bucket:
-    """An encrypted bucket that blocks public access, disables ACLs and logs its requests.
-
-    Pair it with `add_bucket_policy`, which makes it refuse plain HTTP.
-    """
-    bucket = Bucket(
-        f"{pascal(key)}Bucket",
-        BucketName=bucket_name(config, key),
-        LoggingConfiguration=LoggingConfiguration(
-            DestinationBucketName=access_log_bucket_name, LogFilePrefix=f"{key}/"
-        ),
-        LifecycleConfiguration=LifecycleConfiguration(Rules=_lifecycle_rules(settings)),
-        **private_encrypted(),
-    )
-    if settings.versioned:
-        bucket.VersioningConfiguration = VersioningConfiguration(Status="Enabled")
-    if settings.cors:
-        bucket.CorsConfiguration = _cors(settings.cors)
-    if settings.notifications:
-        bucket.NotificationConfiguration = NotificationConfiguration(
-            LambdaConfigurations=[_notification(config, notification) for notification in settings.notifications]
-        )
-    if settings.object_lock:
-        bucket.ObjectLockEnabled = True
-        bucket.ObjectLockConfiguration = ObjectLockConfiguration(
-            ObjectLockEnabled="Enabled",
-            Rule=ObjectLockRule(
-                DefaultRetention=DefaultRetention(
-                    Mode=settings.object_lock.mode,
-                    Days=settings.object_lock.days,
-                )
-            ),
-        )
-        # Locked versions cannot be deleted, so neither can the bucket: a stack delete must
-        # leave it behind rather than fail on it.
-        return always_retain(bucket)
-    return keep_on_delete(bucket, config)
-
-
-def _notification(config: EnvironmentConfig, notification) -> LambdaConfigurations:
-    rules = [
-        Rules(Name=name, Value=value)
-        for name, value in (("prefix", notification.prefix), ("suffix", notification.suffix))
-        if value
-    ]
-    configuration = LambdaConfigurations(
-        Event="s3:ObjectCreated:*",
-        Function=import_value(config, f"{pascal(notification.function)}FunctionArn"),
-    )
-    if rules:
-        configuration.Filter = Filter(S3Key=S3Key(Rules=rules))
-    return configuration
-
-
-def private_encrypted() -> dict:
-    """SSE-S3 encryption, every public access blocked, ACLs disabled: what every bucket here gets."""
-    return {
-        "BucketEncryption": BucketEncryption(
-            ServerSideEncryptionConfiguration=[
-                ServerSideEncryptionRule(
-                    ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
-                )
-            ]
-        ),
-        "PublicAccessBlockConfiguration": PublicAccessBlockConfiguration(
-            BlockPublicAcls=True,
-            BlockPublicPolicy=True,
-            IgnorePublicAcls=True,
-            RestrictPublicBuckets=True,
-        ),
-        "OwnershipControls": OwnershipControls(Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
-    }
-
-
-def _lifecycle_rules(settings: BucketConfig) -> list[LifecycleRule]:
-    rules = [_abort_multipart_rule()]
-    if settings.expire_after_days is not None:
-        rules.append(
-            LifecycleRule(
-                Id=f"expire-after-{settings.expire_after_days}-days",
-                Status="Enabled",
-                ExpirationInDays=settings.expire_after_days,
-            )
-        )
-    if settings.infrequent_access_after_days is not None:
-        rules.append(
-            LifecycleRule(
-                Id=f"infrequent-access-after-{settings.infrequent_access_after_days}-days",
-                Status="Enabled",
-                Transitions=[
-                    LifecycleRuleTransition(
-                        StorageClass="STANDARD_IA", TransitionInDays=settings.infrequent_access_after_days
-                    )
-                ],
-            )
-        )
-    rules += [_prefix_rule(rule_id, rule) for rule_id, rule in settings.lifecycle_rules.items()]
-    if settings.versioned:
-        rules.append(
-            LifecycleRule(
-                Id="expire-old-versions",
-                Status="Enabled",
-                ExpiredObjectDeleteMarker=True,
-                NoncurrentVersionExpiration=NoncurrentVersionExpiration(
-                    NoncurrentDays=settings.noncurrent_versions_expire_after_days,
-                ),
-            )
-        )
-    return rules
-
-
-def _prefix_rule(rule_id: str, rule: PrefixRule) -> LifecycleRule:
-    lifecycle = LifecycleRule(Id=rule_id, Status="Enabled")
-    if rule.prefix:
-        lifecycle.Prefix = rule.prefix
-    if rule.transitions:
-        lifecycle.Transitions = [
-            LifecycleRuleTransition(StorageClass=transition.storage_class, TransitionInDays=transition.after_days)
-            for transition in rule.transitions
-        ]
-    if rule.noncurrent_transitions:
-        lifecycle.NoncurrentVersionTransitions = [
-            NoncurrentVersionTransition(StorageClass=transition.storage_class, TransitionInDays=transition.after_days)
-            for transition in rule.noncurrent_transitions
-        ]
-    if rule.expire_after_days:
-        lifecycle.ExpirationInDays = rule.expire_after_days
-    return lifecycle
-
-
-def _cors(cors: Cors) -> CorsConfiguration:
-    return CorsConfiguration(
-        CorsRules=[
-            CorsRules(
-                AllowedOrigins=cors.allowed_origins,
-                AllowedMethods=cors.allowed_methods,
-                AllowedHeaders=cors.allowed_headers,
-                MaxAge=cors.max_age_seconds,
-            )
-        ]
-    )
-
-
-def _abort_multipart_rule() -> LifecycleRule:
-    return LifecycleRule(
-        Id="abort-incomplete-multipart-uploads",
-        Status="Enabled",
-        AbortIncompleteMultipartUpload=AbortIncompleteMultipartUpload(DaysAfterInitiation=ABORT_MULTIPART_AFTER_DAYS),
-    )
-
-
-def add_bucket_policy(template: Template, bucket: Bucket, *extra: Statement) -> None:
-    """The bucket's policy: refuse plain HTTP, then allow whatever `extra` allows."""
-    template.add_resource(
-        BucketPolicy(
-            f"{bucket.title}Policy",
-            Bucket=Ref(bucket),
-            PolicyDocument=document(deny_insecure_transport(GetAtt(bucket, "Arn")), *extra),
-        )
-    )
-
-
 def _bucket_exports(template: Template, config: EnvironmentConfig, key: str, bucket: Bucket, purpose: str) -> None:
-    export(template, config, f"{pascal(key)}BucketName", Ref(bucket), f"Bucket name: {purpose}")
-    export(template, config, f"{pascal(key)}BucketArn", GetAtt(bucket, "Arn"), f"Bucket ARN: {purpose}")
+    export(template, config, names.bucket_name_export(key), Ref(bucket), f"Bucket name: {purpose}")
+    export(template, config, names.bucket_arn_export(key), GetAtt(bucket, "Arn"), f"Bucket ARN: {purpose}")

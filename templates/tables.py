@@ -20,9 +20,11 @@ from troposphere.dynamodb import (
 
 from stackyard.config import EnvironmentConfig, KeyAttribute
 from stackyard.config import Table as TableConfig
-from templates.common import StackTemplates, export, keep_on_delete, new_template, pascal, tag_resources
+from templates import names
+from templates.names import pascal
+from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, tag_resources
 
-NAME = "tables"
+NAME = names.TABLES
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -32,14 +34,10 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     return StackTemplates(NAME, tag_resources(template, config))
 
 
-def table_name(config: EnvironmentConfig, key: str) -> str:
-    return f"{config.app}-{config.environment}-{key}"
-
-
 def _table(template: Template, config: EnvironmentConfig, key: str, settings: TableConfig) -> None:
     table = Table(
         f"{pascal(key)}Table",
-        TableName=table_name(config, key),
+        TableName=names.table_name(config, key),
         BillingMode="PAY_PER_REQUEST",
         KeySchema=_key_schema(settings.partition_key, settings.sort_key),
         AttributeDefinitions=[

@@ -28,7 +28,7 @@ from stackyard.config.functions import Function
 from stackyard.config.load import load_config, load_configs
 from stackyard.config.messaging import Messaging, Queue
 from stackyard.config.monitoring import Monitoring
-from stackyard.config.network import Network
+from stackyard.config.network import STACK_SECURITY_GROUPS, Network
 from stackyard.config.roles import RoleConfig
 from stackyard.config.stacks import (
     APP_STACKS,
@@ -45,6 +45,7 @@ from stackyard.config.storage import (
     RESERVED_BUCKETS,
     Bucket,
     Cors,
+    Notification,
     PrefixRule,
     Storage,
     bucket_name_prefix,
@@ -66,6 +67,7 @@ __all__ = [
     "RESERVED_BUCKETS",
     "STACK_NAMES",
     "STACK_SECTIONS",
+    "STACK_SECURITY_GROUPS",
     "AppClient",
     "Auth",
     "Bucket",
@@ -84,6 +86,7 @@ __all__ = [
     "Messaging",
     "Monitoring",
     "Network",
+    "Notification",
     "PolicyStatement",
     "PrefixRule",
     "Queue",

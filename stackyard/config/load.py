@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from stackyard.config.database import MIGRATIONS_PATTERN
 from stackyard.config.environment import DERIVED_FIELDS, EnvironmentConfig, cross_checks
 from stackyard.config.problems import problem_at, validation_problems
+from stackyard.digests import folder_digest
 from stackyard.errors import ParamsError, ParamsProblem
-from stackyard.lambda_package import folder_digest
 from stackyard.params import environment_names, load_environment
 
 

@@ -273,7 +273,7 @@ def test_the_package_folder_must_hold_migrations(migrator, tmp_path, monkeypatch
 
 
 def test_the_migrations_digest_changes_with_any_file(tmp_path):
-    from stackyard.lambda_package import folder_digest
+    from stackyard.digests import folder_digest
 
     shutil.copytree(SQL, tmp_path / "sql")
     before = folder_digest(tmp_path / "sql", "*.sql")

@@ -13,8 +13,8 @@ import pytest
 
 from stackyard.build import build_environment
 from stackyard.config import load_config
+from stackyard.digests import folder_digest
 from stackyard.errors import ParamsError
-from stackyard.lambda_package import folder_digest
 from tests.helpers import template
 
 

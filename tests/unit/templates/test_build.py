@@ -20,7 +20,7 @@ from stackyard.build import build_environment
 from stackyard.config import STACK_NAMES
 from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import CycleError, deploy_order
-from templates.common import StackTemplates, export, import_value, nested_stack
+from templates.parts.common import StackTemplates, export, import_value, nested_stack
 from tests.helpers import ENVS, ROOT, use_fake_stacks
 
 STANDARD_TAGS = {"Application", "Environment", "CostCenter", "Owner", "ManagedBy"}

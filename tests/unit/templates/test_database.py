@@ -218,7 +218,7 @@ def test_the_migrators_role_reads_only_the_database_secret_and_writes_only_its_l
 
 @pytest.mark.parametrize("env", ENVS)
 def test_the_migration_runs_once_the_database_answers_and_changes_with_the_sql_files(builds, env):
-    from stackyard.lambda_package import folder_digest
+    from stackyard.digests import folder_digest
     from tests.helpers import ROOT
 
     resource = db(builds, env)["Resources"]["SchemaMigration"]

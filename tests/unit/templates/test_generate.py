@@ -17,7 +17,7 @@ from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 import generate
 from stackyard import lint as lint_module
 from stackyard.errors import EXIT_FAILURE, EXIT_OK
-from templates.common import StackTemplates, new_template, tag_resources
+from templates.parts.common import StackTemplates, new_template, tag_resources
 from tests.helpers import ENVS, ROOT, use_fake_stacks
 
 

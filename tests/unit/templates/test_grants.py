@@ -1,4 +1,4 @@
-"""Pure unit: params grants and statements as IAM statements (templates/grants.py), shared by
+"""Pure unit: params grants and statements as IAM statements (templates/parts/grants.py), shared by
 functions, roles, containers and the CI role."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from troposphere import encode_to_dict
 
 from stackyard.config import Grant, PolicyStatement, load_configs
-from templates.grants import custom_statements, grant_statements
+from templates.parts.grants import custom_statements, grant_statements
 from tests.helpers import ROOT
 
 BUCKET = "arn:${AWS::Partition}:s3:::plot-palette-test-data-${AWS::AccountId}-${AWS::Region}"

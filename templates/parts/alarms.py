@@ -10,25 +10,25 @@ from troposphere import Template
 from troposphere.cloudwatch import Alarm, MetricDimension
 
 from stackyard.config import EnvironmentConfig
-from templates.alerts import topic_export
-from templates.common import import_value
+from templates import names
+from templates.parts.common import import_value
 
 FIVE_MINUTES = 300
 
 
 def add_alarm(
-    template: Template, config: EnvironmentConfig, title: str, summary: str, severity: str, **condition
+    template: Template, config: EnvironmentConfig, title: str, summary: str, severity: str, **condition: object
 ) -> Alarm:
     """An alarm that notifies the `severity` topic when it fires and when it recovers.
 
     `condition` holds the Alarm properties that say what is measured and when it fires
     (MetricName, Namespace, Dimensions or Metrics, Statistic, Threshold, ...).
     """
-    topic = import_value(config, topic_export(severity))
+    topic = import_value(config, names.topic_arn_export(severity))
     return template.add_resource(
         Alarm(
             title,
-            AlarmName=f"{config.app}-{config.environment} {summary}",
+            AlarmName=names.alarm_name(config, summary),
             AlarmDescription=f"{severity.upper()}: {summary}",
             AlarmActions=[topic],
             OKActions=[topic],

@@ -14,8 +14,7 @@ from awacs.aws import Action, Allow, Condition, Statement, StringLike
 from troposphere import Join, Sub
 
 from stackyard.config import EnvironmentConfig, Grant, PolicyStatement
-from templates.storage import bucket_arn
-from templates.tables import table_name
+from templates.names import bucket_arn, table_arn
 
 READ_OBJECTS = [awacs.s3.GetObject, awacs.s3.GetObjectVersion]
 WRITE_OBJECTS = [awacs.s3.PutObject, awacs.s3.DeleteObject, awacs.s3.AbortMultipartUpload]
@@ -59,10 +58,6 @@ def _resource(config: EnvironmentConfig, resource: str):
         name: value for name, value in (("App", config.app), ("Env", config.environment)) if f"${{{name}}}" in resource
     }
     return Sub(resource, **names)
-
-
-def table_arn(config: EnvironmentConfig, key: str) -> Sub:
-    return Sub(f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{table_name(config, key)}")
 
 
 def _grant(config: EnvironmentConfig, grant: Grant) -> list[Statement]:

@@ -6,20 +6,18 @@ is versioned, encrypted, private, TLS-only; old versions and aborted uploads exp
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Output, Ref, Sub, Tags, Template
+from troposphere import Output, Ref, Sub, Tags, Template
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     Bucket,
-    BucketPolicy,
     LifecycleConfiguration,
     LifecycleRule,
     NoncurrentVersionExpiration,
     VersioningConfiguration,
 )
 
-from templates.common import MANAGED_BY, TEMPLATE_VERSION
-from templates.policies import deny_insecure_transport, document
-from templates.storage import private_encrypted
+from stackyard.bucket_security import private_encrypted, tls_only_policy
+from stackyard.cfn import MANAGED_BY, TEMPLATE_VERSION
 
 STACK_NAME = "stackyard-bootstrap"
 OLD_VERSIONS_EXPIRE_AFTER_DAYS = 30
@@ -53,12 +51,6 @@ def build() -> Template:
             **private_encrypted(),
         )
     )
-    template.add_resource(
-        BucketPolicy(
-            "ArtifactBucketPolicy",
-            Bucket=Ref(bucket),
-            PolicyDocument=document(deny_insecure_transport(GetAtt(bucket, "Arn"))),
-        )
-    )
+    template.add_resource(tls_only_policy(bucket))
     template.add_output(Output("BucketName", Description="Artifact bucket", Value=Ref(bucket)))
     return template

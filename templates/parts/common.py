@@ -1,4 +1,4 @@
-"""Helpers every template module shares: naming, outputs and exports, nested stacks, tags, policies.
+"""Helpers every template module shares: outputs and exports, parameters, nested stacks, tags, retention.
 
 Template modules are pure: `build(config) -> StackTemplates`, no AWS calls, no files.
 """
@@ -11,13 +11,12 @@ from troposphere import AWSObject, Export, GetAtt, ImportValue, Output, Paramete
 from troposphere.awslambda import Code
 from troposphere.cloudformation import Stack
 
+from stackyard.cfn import ARTIFACT_BUCKET, MANAGED_BY, TEMPLATE_VERSION
 from stackyard.config import EnvironmentConfig
 
-MANAGED_BY = "stackyard"
-ARTIFACT_BUCKET = "ArtifactBucket"  # the parameter deploy fills with the artifact bucket's name
 # Where resource types keep their tags: a key/value list or map under `Tags`, a map under `UserPoolTags`.
 TAG_PROPERTIES = ("Tags", "UserPoolTags")
-TEMPLATE_VERSION = "2010-09-09"
+ANYWHERE = "0.0.0.0/0"  # every IPv4 address
 
 
 @dataclass(frozen=True)
@@ -118,10 +117,6 @@ def standard_tags(config: EnvironmentConfig) -> dict[str, str]:
     }
 
 
-def name_tag(config: EnvironmentConfig, name: str) -> Tags:
-    return Tags(Name=f"{config.app}-{config.environment}-{name}")
-
-
 def export(template: Template, config: EnvironmentConfig, name: str, value, description: str) -> Output:
     """An output exported as `<app>-<env>-<name>` for other stacks to import."""
     return template.add_output(
@@ -181,8 +176,3 @@ def always_retain(resource: AWSObject) -> AWSObject:
     resource.DeletionPolicy = "Retain"
     resource.UpdateReplacePolicy = "Retain"
     return resource
-
-
-def pascal(name: str) -> str:
-    """`raw-landing` as `RawLanding`, for logical ids and output names."""
-    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
