@@ -20,7 +20,7 @@ import awacs.logs
 import awacs.secretsmanager
 from awacs.aws import Allow, Statement
 from troposphere import AWSHelperFn, AWSObject, GetAtt, Output, Ref, Sub, Template
-from troposphere.awslambda import Function, VPCConfig
+from troposphere.awslambda import EventInvokeConfig, Function, VPCConfig
 from troposphere.cloudformation import CustomResource
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 from troposphere.iam import Policy, Role
@@ -78,6 +78,10 @@ MIGRATOR_FOLDER = "lambdas/schema_migrator"
 MIGRATOR_CODE = "SchemaMigratorCode"  # the parameter holding the migrator package's S3 key
 MIGRATOR_RUNTIME = "python3.12"
 MIGRATOR_TIMEOUT_SECONDS = 900  # Lambda's limit: room for building indexes on large tables
+# An invocation that waited longer than this in Lambda's queue is dropped rather than run: CloudFormation,
+# which waits MIGRATOR_SERVICE_TIMEOUT_SECONDS in all, could no longer hear its answer.
+MIGRATOR_MAX_EVENT_AGE_SECONDS = 120
+MIGRATOR_SERVICE_TIMEOUT_SECONDS = MIGRATOR_TIMEOUT_SECONDS + MIGRATOR_MAX_EVENT_AGE_SECONDS
 # What PostgreSQL logs when it refuses a connection: bad credentials, no pg_hba entry, no slots left.
 CONNECTION_FAILURES = (
     '?"password authentication failed" ?"no pg_hba.conf entry" '
@@ -473,16 +477,29 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
             DependsOn=log_group.title,
         )
     )
+    # CloudFormation invokes custom resources asynchronously; Lambda would retry a failed or timed-out run
+    # twice, applying migrations after FAILED was sent. One try only (docs/migrations.md).
+    once = template.add_resource(
+        EventInvokeConfig(
+            "MigratorInvokeOnce",
+            FunctionName=Ref(function),
+            Qualifier="$LATEST",
+            MaximumRetryAttempts=0,
+            MaximumEventAgeInSeconds=MIGRATOR_MAX_EVENT_AGE_SECONDS,
+        )
+    )
     migration = template.add_resource(
         SchemaMigration(
             "SchemaMigration",
             ServiceToken=GetAtt(function, "Arn"),
+            # CloudFormation's wait for the answer (default an hour): the run's time and its time in the queue
+            ServiceTimeout=MIGRATOR_SERVICE_TIMEOUT_SECONDS,
             SecretArn=server.secret_arn,
             DatabaseName=database.name,
             SqlSha256=config.migrations_sha256,
             **server.endpoint,
-            # the database answering with its credentials, and the migrator admitted by it
-            DependsOn=[*server.ready, admitted.title],
+            # the database answering with its credentials, the migrator admitted by it, and run once only
+            DependsOn=[*server.ready, admitted.title, once.title],
         )
     )
     template.add_output(

@@ -225,14 +225,31 @@ def test_the_migration_runs_once_the_database_answers_and_changes_with_the_sql_f
     assert resource["Type"] == "Custom::SchemaMigration"
     assert resource["Properties"] == {
         "ServiceToken": {"Fn::GetAtt": ["MigratorFunction", "Arn"]},
+        "ServiceTimeout": 1020,  # the migrator's 900 s and 120 s in Lambda's queue: not CloudFormation's hour
         "SecretArn": {"Ref": "DatabaseSecret"},
         "DatabaseName": "one_system",
         "SqlSha256": folder_digest(ROOT / "sql", "*.sql"),
     }
-    assert set(resource["DependsOn"]) == {"DatabaseWriter", "DatabaseSecretAttachment", "DatabaseFromMigrator"}
+    assert set(resource["DependsOn"]) == {
+        "DatabaseWriter",
+        "DatabaseSecretAttachment",
+        "DatabaseFromMigrator",
+        "MigratorInvokeOnce",
+    }
     assert db(builds, env)["Outputs"]["SchemaVersion"]["Value"] == {"Fn::GetAtt": ["SchemaMigration", "Version"]}
     assert builds[env].manifest().stacks["database"].packages == {
         "SchemaMigratorCode": LambdaPackage("lambdas/schema_migrator", {"sql": "sql"})
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_lambda_never_retries_a_migration_and_drops_one_cloudformation_stopped_waiting_for(builds, env):
+    # CloudFormation invokes the migrator asynchronously; Lambda would retry a failed run twice after FAILED
+    assert properties(db(builds, env), "MigratorInvokeOnce") == {
+        "FunctionName": {"Ref": "MigratorFunction"},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 0,
+        "MaximumEventAgeInSeconds": 120,
     }
 
 
