@@ -66,7 +66,10 @@ NAME = names.DATABASE
 ENGINE = AURORA
 # What RDS for PostgreSQL sets when no parameter group says otherwise; a group is made only to change them.
 # rds.force_ssl became 1 by default with PostgreSQL 15.
-POSTGRES_DEFAULTS = {"log_statement": "none", "log_min_duration_statement": "-1"}
+POSTGRES_DEFAULTS = {"log_min_duration_statement": "-1"}
+# pgaudit loads at start, beside pg_stat_statements, which the default groups of both engines load. RDS
+# accepts pgaudit.log in a parameter group; pgaudit.role (object auditing) is left unset (docs/security-database.md).
+AUDIT_LIBRARIES = "pg_stat_statements,pgaudit"
 FORCE_SSL_DEFAULT_SINCE = 15
 GIB = 1024**3
 CPU_EVALUATION_PERIODS = 2  # of five minutes: seed 002 §2.10's "for 10 min"
@@ -218,8 +221,10 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
             Family=f"{ENGINE}{database.engine_major}",
             Parameters={
                 "rds.force_ssl": "1",
-                "log_statement": database.log_statement,
+                # never ddl, mod or all: the rotation's ALTER USER ... PASSWORD would reach the log (E9020)
+                "log_statement": "none",
                 "log_min_duration_statement": str(database.log_min_duration_ms),
+                **audit_parameters(database),
             },
         )
     )
@@ -352,12 +357,21 @@ def _parameter_group(template: Template, config: EnvironmentConfig) -> DBParamet
 
 
 def instance_parameters(database: Database) -> dict[str, str]:
-    """The settings the instance needs that RDS's default PostgreSQL parameter group does not have."""
-    wanted = {"log_statement": database.log_statement, "log_min_duration_statement": str(database.log_min_duration_ms)}
+    """The settings the instance needs that RDS's default PostgreSQL parameter group does not have
+    (its log_statement is none, which stays: RDS rotates the managed password)."""
+    wanted = {"log_min_duration_statement": str(database.log_min_duration_ms)}
     parameters = {name: value for name, value in wanted.items() if POSTGRES_DEFAULTS[name] != value}
+    parameters.update(audit_parameters(database))
     if int(database.engine_major) < FORCE_SSL_DEFAULT_SINCE:
         parameters["rds.force_ssl"] = "1"  # TLS only, as the migrator connects and Aurora has it
     return parameters
+
+
+def audit_parameters(database: Database) -> dict[str, str]:
+    """pgaudit's session logging of the classes params name; none when they name none."""
+    if not database.audit_log:
+        return {}
+    return {"shared_preload_libraries": AUDIT_LIBRARIES, "pgaudit.log": ",".join(database.audit_log)}
 
 
 def _rotation(

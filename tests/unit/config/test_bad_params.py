@@ -15,8 +15,8 @@ from stackyard.errors import EXIT_BAD_INPUT
 from tests.helpers import base_line, run_generate
 
 ALLOWED_DATABASE_KEYS = (
-    "backup_retention_days, deletion_protection, engine, engine_version, instance, log_min_duration_ms, "
-    "log_retention_days, log_statement, master_username, max_acu, migrations, min_acu, name, performance_insights, "
+    "audit_log, backup_retention_days, deletion_protection, engine, engine_version, instance, log_min_duration_ms, "
+    "log_retention_days, master_username, max_acu, migrations, min_acu, name, performance_insights, "
     "reader_instances, secret_rotation_days"
 )
 
@@ -39,6 +39,30 @@ CASES = {
     "min above max": (
         "database:\n  min_acu: 4\n  max_acu: 2\n",
         ["params/test.yaml:3: database.max_acu: got 2, below min_acu (4); expected max_acu >= min_acu"],
+    ),
+    "the statement logging that logs the rotated password": (
+        "database:\n  log_statement: ddl\n",
+        [
+            "params/test.yaml:1: database: log_statement is no longer a key: with ddl, mod or all PostgreSQL logs the "
+            "rotation's ALTER USER ... WITH PASSWORD, password included. Fix: remove database.log_statement (the "
+            "database keeps PostgreSQL's none) and list what to audit in database.audit_log, e.g. [ddl] (pgaudit, "
+            "which leaves role statements out)"
+        ],
+    ),
+    "auditing role statements": (
+        "database:\n  audit_log: [ddl, role]\n",
+        [
+            "params/test.yaml:2: database.audit_log: got 'role': role statements carry the rotated password (ALTER "
+            "USER ... WITH PASSWORD); expected some of ddl, read, write, function, misc"
+        ],
+    ),
+    "every statement's text while the password rotates": (
+        "database:\n  log_min_duration_ms: 0\n",
+        [
+            "params/test.yaml:2: database.log_min_duration_ms: got 0, which logs every statement's text, the "
+            "rotation's ALTER USER ... WITH PASSWORD included, and the master password rotates through SQL; expected "
+            "-1 (off) or a threshold in milliseconds such as 100 (use audit_log: [ddl, read, write] to see statements)"
+        ],
     ),
     "ACU off the half steps": (
         "database:\n  min_acu: 0.7\n",

@@ -47,7 +47,8 @@ def valid_overrides(draw) -> dict:
             **draw(st.one_of(_aurora(), _rds_instance())),
             "deletion_protection": draw(st.booleans()),
             "performance_insights": draw(st.booleans()),
-            "log_statement": draw(st.sampled_from(["none", "ddl", "mod", "all"])),
+            "audit_log": draw(st.lists(st.sampled_from(["ddl", "read", "write", "function", "misc"]), unique=True)),
+            "log_min_duration_ms": draw(st.sampled_from([-1, 100, 1000])),
         },
         "storage": {
             "buckets": draw(
@@ -147,7 +148,7 @@ BREAKAGES = [
     (("network", "availability_zones"), 4, "expected 2 or 3"),
     (("network", "vpc_cidr"), "10.0.0.0/8x", "not an IPv4 CIDR"),
     (("database", "min_acu"), "lots", "expected a valid number"),
-    (("database", "log_statement"), "verbose", "expected 'none', 'ddl', 'mod' or 'all'"),
+    (("database", "audit_log"), ["role"], "role statements carry the rotated password"),
     (("compute", "instance_type"), "T3 Small", "expected an EC2 instance type"),
     (("auth", "colour"), "blue", "unknown key"),
     (("messaging", "max_receive_count"), 0, "expected greater than or equal to 1"),
