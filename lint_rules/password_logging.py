@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -22,7 +25,7 @@ class PasswordLogging(CloudFormationLintRule):
     source_url = "docs/rules.md#e9020"
     tags = ["stackyard", "logging", "rds", "secrets"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         rotation = _rotation(cfn)
         if rotation is None:
             return []
@@ -33,7 +36,7 @@ class PasswordLogging(CloudFormationLintRule):
         ]
 
 
-def _rotation(cfn) -> str | None:
+def _rotation(cfn: Template) -> str | None:
     """What rotates the password through SQL in this template, for the message; None if nothing does."""
     schedules = cfn.get_resources("AWS::SecretsManager::RotationSchedule")
     if schedules:
@@ -44,7 +47,7 @@ def _rotation(cfn) -> str | None:
     return None
 
 
-def _logging_problems(parameters) -> list[tuple[str, str]]:
+def _logging_problems(parameters: Any) -> list[tuple[str, str]]:
     """(parameter, what it logs) for each literal setting that writes every statement of a class."""
     if not isinstance(parameters, dict):
         return []

@@ -19,7 +19,7 @@ import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
 from awacs.aws import Allow, Statement
-from troposphere import AWSHelperFn, AWSObject, GetAtt, Output, Ref, Sub, Template
+from troposphere import AWSHelperFn, AWSObject, GetAtt, GetAZs, Output, Ref, Select, Sub, Template
 from troposphere.awslambda import EventInvokeConfig, Function, VPCConfig
 from troposphere.cloudformation import CustomResource
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
@@ -104,6 +104,8 @@ class Server(NamedTuple):
 def build(config: EnvironmentConfig) -> StackTemplates:
     database = config.database
     template = new_template(config, _description(database))
+    if config.production_grade:  # rule E9001 then wants the database in two zones
+        template.metadata["Stackyard"]["ProductionGrade"] = True
     key = _key(template, config)
     if database.engine == AURORA:
         server = _aurora(template, config, key)
@@ -267,8 +269,11 @@ def _subnet_group(template: Template, config: EnvironmentConfig) -> DBSubnetGrou
 
 
 def _instances(template: Template, config: EnvironmentConfig, cluster: DBCluster, key: Key) -> DBInstance:
-    """The writer, then any readers; all serverless, none reachable from outside the VPC."""
+    """The writer, then any readers; all serverless, none reachable from outside the VPC. With readers,
+    each instance is pinned to a zone of the private subnets in turn, so the writer and the first reader
+    never share one (RDS would place an instance without a zone at random)."""
     database = config.database
+    zones = config.network.availability_zones if config.network else 2
     instances = []
     for index in range(1 + database.reader_instances):
         instance = DBInstance(
@@ -281,6 +286,8 @@ def _instances(template: Template, config: EnvironmentConfig, cluster: DBCluster
             PromotionTier=0 if index == 0 else 1,
             EnablePerformanceInsights=database.performance_insights,
         )
+        if database.reader_instances:
+            instance.AvailabilityZone = Select(index % zones, GetAZs(""))  # as the network's subnets
         if database.performance_insights:
             instance.PerformanceInsightsKMSKeyId = GetAtt(key, "Arn")
             instance.PerformanceInsightsRetentionPeriod = PERFORMANCE_INSIGHTS_FREE_DAYS

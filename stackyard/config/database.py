@@ -216,3 +216,31 @@ def validate_migrations(config: EnvironmentConfig, params: SourcedParams) -> lis
             )
         ]
     return []
+
+
+def validate_availability(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """A production-grade environment's database survives losing an Availability Zone (seed 001
+    requirement 10.3): Aurora has a reader beside the writer, an RDS instance a Multi-AZ standby."""
+    database = config.database
+    if not config.production_grade or "database" not in config.stacks or database is None:
+        return []
+    if database.engine == AURORA and not database.reader_instances:
+        return [
+            problem_at(
+                params,
+                ("database", "reader_instances"),
+                "got 0 in an environment with production_grade: true, so the database would go down with "
+                "its writer's Availability Zone; expected 1 or more (the reader runs in a second zone), or "
+                "production_grade: false",
+            )
+        ]
+    if database.engine == POSTGRES and database.instance is not None and not database.instance.multi_az:
+        return [
+            problem_at(
+                params,
+                ("database", "instance", "multi_az"),
+                "got false in an environment with production_grade: true, so the database would go down with "
+                "its Availability Zone; expected true (a standby in a second zone), or production_grade: false",
+            )
+        ]
+    return []

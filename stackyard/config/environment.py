@@ -17,7 +17,7 @@ from stackyard.config.auth import Auth, validate_auth
 from stackyard.config.ci import Ci, validate_ci
 from stackyard.config.compute import Compute
 from stackyard.config.containers import Containers, validate_containers
-from stackyard.config.database import Database, validate_migrations
+from stackyard.config.database import Database, validate_availability, validate_migrations
 from stackyard.config.edge import Edge, validate_edge
 from stackyard.config.fields import AppName, Model, NonEmpty, Region, TableKey
 from stackyard.config.functions import Function, FunctionKey, validate_sources
@@ -57,6 +57,9 @@ class EnvironmentConfig(Model):
     stacks: list[str] = Field(min_length=1)
     retain_data: bool
     termination_protection: bool
+    # The environment promises production availability: it survives losing an Availability Zone, so its
+    # database has a reader (Aurora) or a standby (RDS) in a second zone (rule E9001).
+    production_grade: bool = False
     tags: Tags
     # Sections: each is needed only when a stack that reads it is in `stacks` (STACK_SECTIONS).
     network: Network | None = None
@@ -100,6 +103,7 @@ CHECKS: tuple[Check, ...] = (
     validate_network,
     validate_security_groups,
     validate_migrations,
+    validate_availability,
     validate_edge,
     validate_buckets,
     validate_references,

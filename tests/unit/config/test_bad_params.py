@@ -302,6 +302,14 @@ CASES = {
             "through a NAT; expected single or per_az",
         ],
     ),
+    "a production-grade environment whose database has one zone": (
+        "production_grade: true\n",
+        [
+            f"params/base.yaml:{base_line('reader_instances:')}: database.reader_instances: got 0 in an environment "
+            "with production_grade: true, so the database would go down with its writer's Availability Zone; "
+            "expected 1 or more (the reader runs in a second zone), or production_grade: false"
+        ],
+    ),
     "bucket name too long": (
         "app: a-rather-long-app-nm\n",
         [

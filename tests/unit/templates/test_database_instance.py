@@ -496,6 +496,14 @@ BAD = {
             "instance_class, max_allocated_storage_gb, multi_az, storage_type"
         ],
     ),
+    "a production-grade environment with a single-AZ instance": (
+        "production_grade: true\n",
+        [
+            "params/base.yaml:38: database.instance.multi_az: got false in an environment with production_grade: "
+            "true, so the database would go down with its Availability Zone; expected true (a standby in a second "
+            "zone), or production_grade: false"
+        ],
+    ),
     "an engine Stackyard does not build": (
         "database:\n  engine: mysql\n",
         ["params/test.yaml:2: database.engine: got 'mysql'; expected 'aurora-postgresql' or 'postgres'"],

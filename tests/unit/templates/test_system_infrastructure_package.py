@@ -143,6 +143,22 @@ def test_3_1_aurora_serverless_v2_postgresql_sized_per_environment_in_the_privat
     }
 
 
+@pytest.mark.parametrize(("env", "instances"), [("dev", 1), ("staging", 1), ("production", 2)])
+def test_10_3_production_survives_losing_an_az_with_a_reader_in_the_second(builds, env, instances):
+    database = document(builds, env, "database.json")
+    members = resources(database, "AWS::RDS::DBInstance")
+    assert len(members) == instances
+    assert database["Metadata"]["Stackyard"].get("ProductionGrade", False) is (env == "production")
+    if env == "production":  # pinned to the zones of the private subnets, writer first: never the same zone
+        assert {name: props["Properties"]["AvailabilityZone"] for name, props in members.items()} == {
+            "DatabaseWriter": {"Fn::Select": [0, {"Fn::GetAZs": ""}]},
+            "DatabaseReader1": {"Fn::Select": [1, {"Fn::GetAZs": ""}]},
+        }
+        assert properties(database, "DatabaseReader1")["PromotionTier"] == 1  # the failover target
+    else:  # no reader: the writer goes where RDS puts it, as before
+        assert "AvailabilityZone" not in properties(database, "DatabaseWriter")
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_3_1_seven_day_backups_and_point_in_time_recovery_within_them(builds, env):
     # Aurora's continuous backups give point-in-time recovery over the whole retention period.
