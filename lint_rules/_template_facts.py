@@ -27,13 +27,6 @@ def stackyard_metadata(template: dict[str, Any]) -> dict[str, str] | None:
     return {"Application": str(stackyard["Application"]), "Environment": str(stackyard["Environment"])}
 
 
-def production_grade(template: dict[str, Any]) -> bool:
-    """Metadata.Stackyard.ProductionGrade: the environment's params say `production_grade: true`."""
-    metadata = template.get("Metadata")
-    stackyard = metadata.get("Stackyard") if isinstance(metadata, dict) else None
-    return isinstance(stackyard, dict) and is_true(stackyard.get("ProductionGrade"))
-
-
 # --- resources and values ---------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ class MultiAz(CloudFormationLintRule):
 
     def match(self, cfn: Template) -> list[RuleMatch]:
         matches = [*_single_zone_subnets(cfn), *_short_subnet_lists(cfn)]
-        if facts.production_grade(cfn.template):
+        if _production_grade(cfn.template):
             matches += [*_single_zone_clusters(cfn), *_single_zone_instances(cfn)]
         return matches
 
@@ -82,6 +82,13 @@ def _literal_subnet_count(props: dict[str, Any], key: str) -> int | None:
     if not isinstance(subnets, list):
         return None
     return len({facts.canonical(subnet) for subnet in subnets})
+
+
+def _production_grade(template: dict[str, Any]) -> bool:
+    """Metadata.Stackyard.ProductionGrade: the environment's params say `production_grade: true`."""
+    metadata = template.get("Metadata")
+    stackyard = metadata.get("Stackyard") if isinstance(metadata, dict) else None
+    return isinstance(stackyard, dict) and facts.is_true(stackyard.get("ProductionGrade"))
 
 
 def _single_zone_clusters(cfn: Template) -> Iterator[RuleMatch]:

@@ -307,11 +307,12 @@ def _connect(credentials: dict, database: str, timeout: float | None = None):
     context = verifying_tls()
     # A quick reachability check first; the migrating connection itself has no read timeout, so waiting
     # for the lock or a long CREATE INDEX is fine (the deadline stops it and answers CloudFormation).
+    reach_within = timeout or CONNECT_TIMEOUT_SECONDS
     try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS).close()
+        socket.create_connection((host, port), timeout=reach_within).close()
     except OSError as error:
         raise MigrationError(
-            f"cannot reach the database at {host}:{port} within {CONNECT_TIMEOUT_SECONDS} s "
+            f"cannot reach the database at {host}:{port} within {reach_within:g} s "
             f"({error}). Fix: check its security group admits the migrator, and that it is "
             f"available"
         ) from None

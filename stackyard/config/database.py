@@ -220,7 +220,7 @@ def validate_migrations(config: EnvironmentConfig, params: SourcedParams) -> lis
 
 def validate_availability(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
     """A production-grade environment's database survives losing an Availability Zone (seed 001
-    requirement 10.3): Aurora has a reader beside the writer, an RDS instance a Multi-AZ standby."""
+    Property 5, Requirements 10.3): Aurora has a reader beside the writer, an RDS instance a Multi-AZ standby."""
     database = config.database
     if not config.production_grade or "database" not in config.stacks or database is None:
         return []

@@ -144,7 +144,7 @@ def test_3_1_aurora_serverless_v2_postgresql_sized_per_environment_in_the_privat
 
 
 @pytest.mark.parametrize(("env", "instances"), [("dev", 1), ("staging", 1), ("production", 2)])
-def test_10_3_production_survives_losing_an_az_with_a_reader_in_the_second(builds, env, instances):
+def test_property_5_production_survives_losing_an_az_with_a_reader_in_the_second(builds, env, instances):
     database = document(builds, env, "database.json")
     members = resources(database, "AWS::RDS::DBInstance")
     assert len(members) == instances
