@@ -140,7 +140,7 @@ class EnvironmentBuild:
                 for name, source in sorted(stack.parameter_sources.items())
             },
             packages={
-                name: LambdaPackage(code.folder, dict(sorted(code.include.items())))
+                name: LambdaPackage(code.folder, dict(sorted(code.include.items())), code.runtime, code.architecture)
                 for name, code in sorted(stack.packages.items())
             },
             depends_on=tuple(self.dependencies[stack.name]),

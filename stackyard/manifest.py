@@ -28,7 +28,7 @@ from stackyard.errors import BadInputError
 
 MANIFEST_FILE = "manifest.json"
 # Bumped whenever the shape changes, so a build made by another version is regenerated, not misread.
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 GENERATOR = f"stackyard {__version__}"
 
 
@@ -55,6 +55,8 @@ class LambdaPackage:
 
     folder: str
     include: dict[str, str]  # module name -> its folder, copied into the package beside the handler
+    runtime: str  # the function's Lambda runtime (python3.11 ...): dependencies are installed for it
+    architecture: str  # x86_64 or arm64: the wheels' platform
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
         FunctionName=name,
         Description=settings.purpose[:256],
         Runtime=settings.runtime,
+        Architectures=[settings.architecture],
         Handler=settings.handler,
         Code=lambda_code(template, code, name),
         Role=GetAtt(role, "Arn"),
@@ -89,7 +90,7 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
     _notifying_buckets(template, config, key, function)
     export(template, config, names.function_arn_export(key), GetAtt(function, "Arn"), f"Function: {settings.purpose}")
     export(template, config, f"{pascal(key)}FunctionName", Ref(function), f"Function: {settings.purpose}")
-    return {code: LambdaCode(settings.source)}
+    return {code: LambdaCode(settings.source, runtime=settings.runtime, architecture=settings.architecture)}
 
 
 def _notifying_buckets(template: Template, config: EnvironmentConfig, key: str, function: Function) -> None:

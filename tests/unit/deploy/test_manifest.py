@@ -49,7 +49,7 @@ def environment() -> Manifest:
                 "app-dev-database",
                 "ap-southeast-1",
                 imports=("app-dev-VpcId",),
-                packages={"MigratorCode": LambdaPackage("lambdas/migrator", {"sql": "sql"})},
+                packages={"MigratorCode": LambdaPackage("lambdas/migrator", {"sql": "sql"}, "python3.12", "arm64")},
                 depends_on=("network",),
             ),
             "app": stack_entry(

@@ -140,7 +140,7 @@ def test_1_5_the_processor_runs_python_3_11_for_5_minutes_with_512_mb_and_its_en
         "WEBSITE_BUCKET": {"Fn::Sub": f"goldsport-scheduler-{env}-web-${{AWS::AccountId}}-${{AWS::Region}}"},
     }
     assert builds[env].manifest().stacks["functions"].packages == {
-        "ProcessorCode": LambdaPackage("lambdas/processor", {})
+        "ProcessorCode": LambdaPackage("lambdas/processor", {}, "python3.11", "x86_64")
     }
 
 
