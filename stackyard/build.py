@@ -24,6 +24,7 @@ from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import deploy_order
 from stackyard.manifest import (
     MANIFEST_FILE,
+    ContainerImage,
     LambdaPackage,
     Manifest,
     NestedTemplate,
@@ -31,6 +32,7 @@ from stackyard.manifest import (
     StackEntry,
     dumps,
 )
+from templates.parts.common import ContainerImage as TemplateImage
 from templates.parts.common import FromOutput, LambdaCode, StackTemplates, standard_tags
 
 # CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
@@ -69,6 +71,7 @@ class RenderedStack:
     nested: dict[str, RenderedTemplate]  # the nested stack's logical id -> its child template
     parameter_sources: dict[str, FromOutput]  # parameter -> the stack output deploy passes to it
     packages: dict[str, LambdaCode]  # parameter -> the Lambda package whose S3 key deploy passes to it
+    images: dict[str, TemplateImage]  # parameter -> the container image whose presence deploy passes to it
 
     @property
     def templates(self) -> list[RenderedTemplate]:
@@ -143,6 +146,7 @@ class EnvironmentBuild:
                 name: LambdaPackage(code.folder, dict(sorted(code.include.items())), code.runtime, code.architecture)
                 for name, code in sorted(stack.packages.items())
             },
+            images={name: ContainerImage(image.repository, image.tag) for name, image in sorted(stack.images.items())},
             depends_on=tuple(self.dependencies[stack.name]),
         )
 
@@ -194,6 +198,7 @@ def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedS
         nested,
         dict(built.parameters),
         dict(built.packages),
+        dict(built.images),
     )
 
 

@@ -60,6 +60,15 @@ class LambdaPackage:
 
 
 @dataclass(frozen=True)
+class ContainerImage:
+    """An image a stack's service runs: deploy sets the stack parameter naming it to "false" while the
+    repository holds no such tag (a new environment's empty repository), "true" once it does."""
+
+    repository: str  # ECR repository name, in the stack's region
+    tag: str
+
+
+@dataclass(frozen=True)
 class StackEntry:
     stack_name: str  # the CloudFormation stack's name
     region: str
@@ -71,6 +80,7 @@ class StackEntry:
     imports: tuple[str, ...]  # export names, sorted
     parameters: dict[str, ParameterSource]  # parameter -> the output that feeds it
     packages: dict[str, LambdaPackage]  # parameter -> the package whose S3 key it takes
+    images: dict[str, ContainerImage]  # parameter ("true"/"false") -> the image whose presence it says
     depends_on: tuple[str, ...]  # stacks of the environment, in deploy order
 
     def template_files(self) -> list[tuple[str, str]]:

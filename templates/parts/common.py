@@ -47,6 +47,19 @@ class LambdaCode:
 
 
 @dataclass(frozen=True)
+class ContainerImage:
+    """The image a stack's service runs, and so whether the service can start.
+
+    The stack's parameter of this image (SERVICE_ENABLED, "true" by default) creates the service;
+    deploy passes "false" while `repository` holds no `tag`, as on a new environment's first deploy,
+    when the repository itself is created by the stack: then everything but the service deploys, and
+    the next deploy after the first push creates it (docs/stacks.md#containers)."""
+
+    repository: str  # the ECR repository's name
+    tag: str
+
+
+@dataclass(frozen=True)
 class StackTemplates:
     """One deployable stack: its template, plus the child templates its nested stacks point at.
 
@@ -62,6 +75,7 @@ class StackTemplates:
     region: str | None = None
     parameters: dict[str, FromOutput] = field(default_factory=dict)
     packages: dict[str, LambdaCode] = field(default_factory=dict)  # parameter -> the package whose key it takes
+    images: dict[str, ContainerImage] = field(default_factory=dict)  # parameter -> the image it waits for
 
 
 def lambda_code(template: Template, parameter: str, description: str) -> Code:

@@ -18,6 +18,7 @@ from stackyard.errors import BadInputError
 from stackyard.manifest import (
     MANIFEST_FILE,
     MANIFEST_FORMAT,
+    ContainerImage,
     LambdaPackage,
     Manifest,
     MissingManifestError,
@@ -56,6 +57,7 @@ def environment() -> Manifest:
                 "app-dev-app",
                 "ap-southeast-1",
                 parameters={"DatabaseEndpoint": ParameterSource("database", "Endpoint")},
+                images={"ServiceEnabled": ContainerImage("app-dev-app", "1.4.2")},
                 depends_on=("network", "database"),
             ),
         },

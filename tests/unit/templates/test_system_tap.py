@@ -6,6 +6,7 @@ import pytest
 
 from stackyard.build import build_environment
 from stackyard.config import load_configs
+from stackyard.manifest import ContainerImage
 from tests.helpers import ROOT, json_resource, picked, properties, resources
 
 SYSTEM = ROOT / "examples" / "tap"
@@ -212,3 +213,12 @@ def test_2_10_alarms_on_latency_over_5_seconds_unhealthy_hosts_and_rds_cpu_over_
         "ComparisonOperator": "GreaterThanThreshold",
         "Threshold": 5,
     }
+
+
+def test_3_ecr_image_not_found_on_first_deploy_leaves_the_service_out_until_latest_is_pushed(build):
+    """§3 risk "ECR image not found on first deploy": the params keep `image_tag: latest` (what CI pushes,
+    §2.11), and the containers stack waits for tap-poc-app:latest behind its ServiceEnabled parameter."""
+    assert build.manifest().stacks["containers"].images == {"ServiceEnabled": ContainerImage("tap-poc-app", "latest")}
+    containers = document(build, "containers")
+    assert containers["Resources"]["Service"]["Condition"] == "RunsService"
+    assert "Condition" not in containers["Resources"]["Repository"]
