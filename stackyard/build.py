@@ -36,6 +36,7 @@ from templates.parts.common import ContainerImage as TemplateImage
 from templates.parts.common import FromOutput, LambdaCode, StackTemplates, standard_tags
 
 # CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
+CERTIFICATE = "AWS::CertificateManager::Certificate"
 TEMPLATE_URL_MAX_BYTES = 1_000_000
 
 
@@ -93,6 +94,18 @@ class RenderedStack:
     def imports(self) -> list[str]:
         return sorted({name for rendered in self.templates for name in _import_names(rendered.document, self.name)})
 
+    @cached_property
+    def manual_validation(self) -> dict[str, str]:
+        """Certificates validated by DNS records no Route 53 zone of the template writes: logical id -> domain."""
+        found = {}
+        for logical_id, resource in self.template.document.get("Resources", {}).items():
+            if resource.get("Type") != CERTIFICATE:
+                continue
+            options = resource["Properties"].get("DomainValidationOptions", [])
+            if not any("HostedZoneId" in option for option in options):
+                found[logical_id] = resource["Properties"]["DomainName"]
+        return found
+
     @property
     def outputs(self) -> set[str]:
         return set(self.template.document.get("Outputs", {}))
@@ -147,6 +160,7 @@ class EnvironmentBuild:
                 for name, code in sorted(stack.packages.items())
             },
             images={name: ContainerImage(image.repository, image.tag) for name, image in sorted(stack.images.items())},
+            manual_validation=stack.manual_validation,
             depends_on=tuple(self.dependencies[stack.name]),
         )
 

@@ -81,6 +81,10 @@ class StackEntry:
     parameters: dict[str, ParameterSource]  # parameter -> the output that feeds it
     packages: dict[str, LambdaPackage]  # parameter -> the package whose S3 key it takes
     images: dict[str, ContainerImage]  # parameter ("true"/"false") -> the image whose presence it says
+    # Certificates whose DNS validation records no zone of the stack writes (the domain's DNS is elsewhere):
+    # logical id -> the certificate's domain. CloudFormation waits for someone to create the records, which
+    # deploy can read from the certificate while it waits and show.
+    manual_validation: dict[str, str]
     depends_on: tuple[str, ...]  # stacks of the environment, in deploy order
 
     def template_files(self) -> list[tuple[str, str]]:

@@ -132,8 +132,10 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     distribution = _distribution(
         template, config, load_balancer if config.edge.api_via_cloudfront else None, origin_domain
     )
-    if config.edge.domain:
+    if config.edge.hosted_zone_id:
         _dns_records(template, config, load_balancer, distribution)
+    elif config.edge.domain:
+        _dns_targets(template, config, load_balancer, distribution)
     _exports(template, config, load_balancer, target_group, distribution, own_bucket)
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
@@ -280,6 +282,11 @@ def _https_listeners(template: Template, config: EnvironmentConfig, load_balance
         certificate = Ref(CLOUDFRONT_CERTIFICATE)  # in this region already: one certificate for both
     else:
         certificate = Ref(template.add_resource(site_certificate("ApiCertificate", config, config.edge.api_domain)))
+        template.add_output(
+            Output(
+                names.API_CERTIFICATE_ARN, Description=f"Certificate for {config.edge.api_domain}", Value=certificate
+            )
+        )
     template.add_resource(
         Listener(
             "HttpsListener",
@@ -535,6 +542,29 @@ def _dns_records(
             ),
         )
     )
+
+
+def _dns_targets(
+    template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None, distribution: Distribution
+) -> None:
+    """Without a Route 53 zone, what the domain's own DNS must point its names at (ALIAS, or CNAME below
+    the zone apex): outputs deploy writes to the outputs file."""
+    edge = config.edge
+    template.add_output(
+        Output(
+            names.SITE_DNS_TARGET,
+            Description=f"Point {edge.domain} here (ALIAS/ANAME, or CNAME for a subdomain)",
+            Value=GetAtt(distribution, "DomainName"),
+        )
+    )
+    if load_balancer is not None:
+        template.add_output(
+            Output(
+                names.API_DNS_TARGET,
+                Description=f"Point {edge.api_domain} here (CNAME)",
+                Value=GetAtt(load_balancer, "DNSName"),
+            )
+        )
 
 
 def _exports(

@@ -278,6 +278,10 @@ def scaling_policy_name(config: EnvironmentConfig, metric: str) -> str:
 
 WEB_ACL_ARN = "WebAclArn"  # edge-global's output, the edge's parameter of the same name
 CERTIFICATE_ARN = "CertificateArn"  # edge-global's output: CloudFront's certificate
+API_CERTIFICATE_ARN = "ApiCertificateArn"  # edge's output: the load balancer's own certificate, where it has one
+# edge's outputs where no Route 53 zone holds the domain: what its DNS records (ALIAS or CNAME) point at.
+SITE_DNS_TARGET = "SiteDnsTarget"
+API_DNS_TARGET = "ApiDnsTarget"
 DISTRIBUTION_ID = "DistributionId"
 LOAD_BALANCER_FULL_NAME = "LoadBalancerFullName"
 TARGET_GROUP_FULL_NAME = "TargetGroupFullName"

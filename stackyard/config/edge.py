@@ -26,6 +26,9 @@ HostedZoneId = Annotated[str, matching(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zo
 
 class Edge(Model):
     domain: DomainName | None
+    # The domain's Route 53 zone: validates the certificates and holds the site's and API's records. null
+    # with a domain whose DNS lives elsewhere (seed 002 §2.6): the certificates wait for validation records
+    # created by hand, and the records to point at CloudFront and the load balancer are stack outputs.
     hosted_zone_id: HostedZoneId | None
     api_subdomain: Annotated[str, matching(r"[a-z0-9-]{1,63}", "one DNS label such as api")] = "api"
     health_check_path: Annotated[str, matching(r"/[A-Za-z0-9_./-]*", "a path such as /health")] = "/health"
@@ -67,19 +70,19 @@ def validate_edge(config: EnvironmentConfig, params: SourcedParams) -> list[Para
 
 def _settings_problems(edge: Edge, app: bool) -> list[tuple[KeyPath, str]]:
     found: list[tuple[KeyPath, str]] = []
-    if (edge.domain is None) != (edge.hosted_zone_id is None):
+    if edge.domain is None and edge.hosted_zone_id is not None:
         found.append(
             (
-                ("edge", "domain" if edge.domain else "hosted_zone_id"),
-                "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
-                "records), or both null",
+                ("edge", "hosted_zone_id"),
+                "a hosted zone holds a domain's records, and edge.domain is null; expected edge.domain (the zone's "
+                "domain), or hosted_zone_id: null",
             )
         )
     if edge.domain is None and edge.wildcard_certificate:
         found.append(
             (
                 ("edge", "wildcard_certificate"),
-                "a certificate needs a name; expected edge.domain and hosted_zone_id, or wildcard_certificate: false",
+                "a certificate needs a name; expected edge.domain, or wildcard_certificate: false",
             )
         )
     if edge.domain is None and app and not edge.api_via_cloudfront:
@@ -87,7 +90,7 @@ def _settings_problems(edge: Edge, app: bool) -> list[tuple[KeyPath, str]]:
             (
                 ("edge", "api_via_cloudfront"),
                 "an API served by its load balancer directly needs a name and a certificate; expected edge.domain "
-                "and hosted_zone_id (the API is then <api_subdomain>.<domain>), or api_via_cloudfront: true",
+                "(the API is then <api_subdomain>.<domain>), or api_via_cloudfront: true",
             )
         )
     if edge.spa_routing == "error_responses" and app and edge.api_via_cloudfront:

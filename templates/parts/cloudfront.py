@@ -16,15 +16,17 @@ def site_certificate(title: str, config: EnvironmentConfig, name: str) -> Certif
 
     *.<domain> is validated by the same DNS record as <domain>, so only the domain is listed for
     validation; listing both makes CloudFormation write that record twice, which Route 53 refuses.
+
+    Without edge.hosted_zone_id (DNS elsewhere, seed 002 §2.6) nothing writes the record: CloudFormation
+    reports it in the certificate's stack event and waits until someone creates it.
     """
     edge = config.edge
     name = edge.domain if edge.wildcard_certificate else name
-    certificate = Certificate(
-        title,
-        DomainName=name,
-        ValidationMethod="DNS",
-        DomainValidationOptions=[DomainValidationOption(DomainName=name, HostedZoneId=edge.hosted_zone_id)],
-    )
+    certificate = Certificate(title, DomainName=name, ValidationMethod="DNS")
+    if edge.hosted_zone_id:
+        certificate.DomainValidationOptions = [
+            DomainValidationOption(DomainName=name, HostedZoneId=edge.hosted_zone_id)
+        ]
     if edge.wildcard_certificate:
         certificate.SubjectAlternativeNames = [f"*.{edge.domain}"]
     return certificate

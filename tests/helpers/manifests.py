@@ -19,6 +19,7 @@ def stack_entry(stack_name: str, region: str, **fields: Any) -> StackEntry:
         "parameters": {},
         "packages": {},
         "images": {},
+        "manual_validation": {},
         "depends_on": (),
     }
     return StackEntry(stack_name=stack_name, region=region, **(empty | fields))

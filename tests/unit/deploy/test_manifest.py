@@ -45,7 +45,9 @@ def environment() -> Manifest:
                 nested={"Vpc": NestedTemplate("network/vpc.json", "0" * 64, 4)},
                 exports={"app-dev-VpcId": "VpcId"},
             ),
-            "edge-global": stack_entry("app-dev-edge-global", "us-east-1"),
+            "edge-global": stack_entry(
+                "app-dev-edge-global", "us-east-1", manual_validation={"CloudFrontCertificate": "app.example.com"}
+            ),
             "database": stack_entry(
                 "app-dev-database",
                 "ap-southeast-1",

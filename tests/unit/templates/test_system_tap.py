@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from stackyard.build import build_environment
@@ -222,3 +224,20 @@ def test_3_ecr_image_not_found_on_first_deploy_leaves_the_service_out_until_late
     containers = document(build, "containers")
     assert containers["Resources"]["Service"]["Condition"] == "RunsService"
     assert "Condition" not in containers["Resources"]["Repository"]
+
+
+def test_2_6_dns_outside_route_53_validation_records_are_created_by_hand_and_the_targets_are_outputs(build, tmp_path):
+    """§2.6 "DNS validation (records output for manual creation if no Route53 zone yet)"."""
+    params = tmp_path / "params"
+    shutil.copytree(SYSTEM / "params", params)
+    base = (params / "base.yaml").read_text()
+    (params / "base.yaml").write_text(base.replace("hosted_zone_id: Z0123456789EXAMPLETAP", "hosted_zone_id: null"))
+    zoneless = build_environment(load_configs(params)["poc"])
+    [certificate] = resources(document(zoneless, "edge-global"), "AWS::CertificateManager::Certificate").values()
+    assert "DomainValidationOptions" not in certificate["Properties"]
+    assert zoneless.manifest().stacks["edge-global"].manual_validation == {"CloudFrontCertificate": "tap.example.com"}
+    edge = document(zoneless, "edge")
+    assert not resources(edge, "AWS::Route53::RecordSet")
+    assert {"SiteDnsTarget", "ApiDnsTarget"} <= set(edge["Outputs"])
+    # With the zone (the params as shipped), Route 53 validates and holds the records.
+    assert build.manifest().stacks["edge-global"].manual_validation == {}
