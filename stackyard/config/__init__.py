@@ -22,7 +22,7 @@ from stackyard.config.containers import (
     ContainerSecret,
 )
 from stackyard.config.database import AURORA, DATABASE_PORT, POSTGRES, Database
-from stackyard.config.edge import Edge
+from stackyard.config.edge import Edge, with_domain
 from stackyard.config.environment import DERIVED_FIELDS, EnvironmentConfig
 from stackyard.config.functions import Function
 from stackyard.config.load import load_config, load_configs
@@ -101,4 +101,5 @@ __all__ = [
     "load_configs",
     "sections_needed",
     "site_bucket",
+    "with_domain",
 ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
+import generate
 from stackyard.build import build_environment
 from stackyard.config import load_configs
+from stackyard.errors import EXIT_BAD_INPUT
 from stackyard.manifest import ContainerImage
 from tests.helpers import ROOT, json_resource, picked, properties, resources
 
@@ -241,3 +244,69 @@ def test_2_6_dns_outside_route_53_validation_records_are_created_by_hand_and_the
     assert {"SiteDnsTarget", "ApiDnsTarget"} <= set(edge["Outputs"])
     # With the zone (the params as shipped), Route 53 validates and holds the records.
     assert build.manifest().stacks["edge-global"].manual_validation == {}
+
+
+def tap_with(tmp_path, poc_yaml: str) -> Path:
+    """TAP's params in a tmp folder with poc.yaml replaced."""
+    params = tmp_path / "params"
+    shutil.copytree(SYSTEM / "params", params)
+    (params / "poc.yaml").write_text("ci:\n  create_provider: true\n" + poc_yaml)
+    return params
+
+
+def test_2_3_and_2_8_the_domain_is_written_once_and_every_url_cookie_and_origin_follows_it(tmp_path):
+    """Issue 14: edge.domain alone moves CORS, the cookie domain, Cognito's callback and sign-out URLs and the
+    redirect URI (params write them with ${Domain} and ${ApiDomain})."""
+    moved = build_environment(load_configs(tap_with(tmp_path, "edge:\n  domain: talent.example.org\n"))["poc"])
+    [container] = properties(document(moved, "containers"), "TaskDefinition")["ContainerDefinitions"]
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    assert picked(environment, "CORS_ORIGINS", "COOKIE_DOMAIN", "COGNITO_REDIRECT_URI") == {
+        "CORS_ORIGINS": '["https://talent.example.org"]',
+        "COOKIE_DOMAIN": ".talent.example.org",
+        "COGNITO_REDIRECT_URI": "https://api.talent.example.org/auth/callback",
+    }
+    client = properties(document(moved, "auth"), "WebClient")
+    assert picked(client, "CallbackURLs", "LogoutURLs") == {
+        "CallbackURLs": ["https://api.talent.example.org/auth/callback"],
+        "LogoutURLs": ["https://talent.example.org/login"],
+    }
+
+
+def test_2_8_a_url_naming_another_domain_than_edge_domain_is_refused_with_file_line_key_and_fix(
+    tmp_path, monkeypatch, capsys
+):
+    params = tap_with(
+        tmp_path,
+        "auth:\n  clients:\n    web:\n      logout_urls: [https://tap.example.com/login]\n"
+        "edge:\n  domain: talent.example.org\n",
+    )
+    monkeypatch.chdir(params.parent)
+    code = generate.main(["--params", "params", "--build-dir", "build", "--env", "poc"])
+    errors = capsys.readouterr().err.splitlines()
+    assert code == EXIT_BAD_INPUT
+    assert errors[:-1] == [
+        "error: params/poc.yaml:6: auth.clients.web.logout_urls[0]: 'https://tap.example.com/login' names "
+        "tap.example.com, outside edge.domain talent.example.org, so changing edge.domain would leave it behind; "
+        "expected the URL written with ${Domain} or ${ApiDomain} (such as https://${ApiDomain}/auth/callback), or "
+        "a host under talent.example.org"
+    ]
+    assert not (params.parent / "build").exists()
+
+
+def test_the_domain_placeholder_needs_a_domain(tmp_path, monkeypatch, capsys):
+    params = tap_with(tmp_path, "containers:\n  environment:\n    SITE: https://${Domain}\n")
+    base = (params / "base.yaml").read_text()
+    (params / "base.yaml").write_text(
+        base.replace("  domain: tap.example.com ", "  domain: null ").replace(
+            "hosted_zone_id: Z0123456789EXAMPLETAP", "hosted_zone_id: null"
+        )
+    )
+    monkeypatch.chdir(params.parent)
+    code = generate.main(["--params", "params", "--build-dir", "build", "--env", "poc"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if "${Domain}" in line and "SITE" in line]
+    assert code == EXIT_BAD_INPUT
+    assert errors == [
+        "error: params/poc.yaml:5: containers.environment.SITE: 'https://${Domain}' names the site's domain, and "
+        "this environment has none (edge.domain is null or edge is not in stacks); expected edge.domain, or a "
+        "value without ${Domain} and ${ApiDomain}"
+    ]
