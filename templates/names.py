@@ -242,6 +242,21 @@ def function_arn_export(key: str) -> str:
     return f"{pascal(key)}FunctionArn"
 
 
+def function_role_name_export(key: str) -> str:
+    """The function's role: the edge stack attaches to it the invalidation of the site it writes."""
+    return f"{pascal(key)}FunctionRoleName"
+
+
+# The variable a function writing the served site finds the distribution id's SSM parameter in.
+SITE_DISTRIBUTION_VARIABLE = "SITE_DISTRIBUTION_ID_PARAMETER"
+
+
+def site_distribution_parameter_name(config: EnvironmentConfig) -> str:
+    """Where the edge stack writes its distribution's id for the functions writing the site (they deploy
+    before it, so they cannot import it)."""
+    return _path(config, "edge", "distribution-id")
+
+
 # --- compute, containers -----------------------------------------------------------------------
 
 APP_INSTANCE_ID = "AppInstanceId"  # compute's output: the edge and the dashboard take it as a parameter
