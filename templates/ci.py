@@ -10,7 +10,8 @@ An account holds one OIDC provider per URL, so only one environment of an accoun
 The role may do what params grant (buckets, tables, statements) plus the deploy shortcuts:
 `frontend` syncs the SPA bucket and invalidates CloudFront (edge stack; imported, so this stack
 deploys after it), `containers` pushes to the ECR repository and rolls the ECS service (containers
-stack; by their derived names, since CI pushes the first image before the service exists).
+stack; by their derived names, since CI pushes the first image before the service exists) and runs
+one-off tasks of the app's definition, such as migrations (passing its two roles, imported).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from __future__ import annotations
 import awacs.cloudfront
 import awacs.ecr
 import awacs.ecs
+import awacs.iam
 import awacs.s3
-from awacs.aws import Allow, Condition, Principal, Statement, StringEquals, StringLike
+from awacs.aws import Allow, ArnEquals, Condition, Principal, Statement, StringEquals, StringLike
 from awacs.sts import AssumeRoleWithWebIdentity
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.iam import OIDCProvider, Policy, Role
@@ -31,6 +33,7 @@ from templates.parts.grants import custom_statements, grant_statements
 from templates.parts.policies import document
 
 NAME = names.CI
+TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks GitHub's token for
 ECR_PUSH = [
     awacs.ecr.BatchCheckLayerAvailability,
@@ -180,5 +183,49 @@ def _containers(config: EnvironmentConfig) -> list[Statement]:
             Effect=Allow,
             Action=[awacs.ecs.UpdateService, awacs.ecs.DescribeServices],
             Resource=[service],
+        ),
+        *(_one_off_tasks(config) if config.containers and config.containers.image_tag is not None else []),
+    ]
+
+
+def _one_off_tasks(config: EnvironmentConfig) -> list[Statement]:
+    """Run the app's task definition once in its cluster (seed 002 §3: database migrations as an ECS
+    run-task before the service rolls), passing ECS exactly the two roles of that task, and follow it."""
+    cluster = Sub(
+        f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:cluster/{names.ecs_cluster_name(config)}"
+    )
+    return [
+        Statement(
+            Sid="RunMigrationTask",
+            Effect=Allow,
+            Action=[awacs.ecs.RunTask],
+            Resource=[
+                Sub(
+                    f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task-definition/"
+                    f"{names.task_family(config)}:*"
+                )
+            ],
+            Condition=Condition(ArnEquals({"ecs:cluster": cluster})),
+        ),
+        Statement(
+            Sid="FollowMigrationTask",
+            Effect=Allow,
+            Action=[awacs.ecs.DescribeTasks, awacs.ecs.StopTask],
+            Resource=[
+                Sub(
+                    f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task/"
+                    f"{names.ecs_cluster_name(config)}/*"
+                )
+            ],
+        ),
+        Statement(
+            Sid="PassTaskRoles",
+            Effect=Allow,
+            Action=[awacs.iam.PassRole],
+            Resource=[
+                import_value(config, names.APP_TASK_ROLE_ARN),
+                import_value(config, names.APP_EXECUTION_ROLE_ARN),
+            ],
+            Condition=Condition(StringEquals({"iam:PassedToService": TASKS_PRINCIPAL})),
         ),
     ]

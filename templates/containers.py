@@ -66,7 +66,13 @@ from troposphere.ecs import (
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import DATABASE_ADDRESS_VARIABLES, DATABASE_SECRET_VARIABLE, ContainerSecret, EnvironmentConfig
+from stackyard.config import (
+    DATABASE_ADDRESS_VARIABLES,
+    DATABASE_NAME_VARIABLE,
+    DATABASE_SECRET_VARIABLE,
+    ContainerSecret,
+    EnvironmentConfig,
+)
 from templates import names
 from templates.names import pascal
 from templates.parts.alarms import add_alarm, dimensions
@@ -188,6 +194,9 @@ def _app_service(
         TreatMissingData="breaching",  # no data: no tasks reporting
     )
     alarm.Condition = RUNS_SERVICE
+    # What CI passes to ECS when it runs a one-off task of the app's definition (seed 002 §3: migrations).
+    export(template, config, names.APP_TASK_ROLE_ARN, GetAtt("TaskRole", "Arn"), "Role of the app's tasks")
+    export(template, config, names.APP_EXECUTION_ROLE_ARN, GetAtt("ExecutionRole", "Arn"), "ECS's role starting them")
     service_name = export(template, config, "EcsServiceName", GetAtt(service, "Name"), "ECS service of the app")
     service_name.Condition = RUNS_SERVICE
 
@@ -256,6 +265,7 @@ def _task_definition(
         environment.update(
             {name: import_value(config, export_name) for name, export_name in DATABASE_ADDRESS_VARIABLES.items()}
         )
+        environment[DATABASE_NAME_VARIABLE] = config.database.name
     container = ContainerDefinition(
         Name=CONTAINER,
         Image=Join("", [GetAtt(repository, "RepositoryUri"), f":{containers.image_tag}"]),

@@ -321,8 +321,7 @@ def _load_balancer_alarms(
         MetricName="TargetResponseTime",
         Dimensions=dimensions(**balancer),
         ExtendedStatistic="p95",
-        Period=FIVE_MINUTES,
-        EvaluationPeriods=3,
+        **_for_minutes(thresholds.alb_latency_minutes),
         ComparisonOperator="GreaterThanThreshold",
         Threshold=thresholds.alb_p95_latency_seconds,
     )
@@ -358,10 +357,17 @@ def _load_balancer_alarms(
         Dimensions=dimensions(TargetGroup=GetAtt(target_group, "TargetGroupFullName"), **balancer),
         Statistic="Maximum",
         Period=60,
-        EvaluationPeriods=3,
+        EvaluationPeriods=thresholds.unhealthy_host_minutes,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
         Threshold=1,
     )
+
+
+def _for_minutes(minutes: int) -> dict[str, int]:
+    """Period and evaluation periods spanning `minutes`: 5-minute periods where they divide it."""
+    if minutes % 5 == 0:
+        return {"Period": FIVE_MINUTES, "EvaluationPeriods": minutes // 5}
+    return {"Period": 60, "EvaluationPeriods": minutes}
 
 
 def _sum(query_id: str, metric: str, balancer: dict) -> MetricDataQuery:

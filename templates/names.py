@@ -262,6 +262,8 @@ def site_distribution_parameter_name(config: EnvironmentConfig) -> str:
 APP_INSTANCE_ID = "AppInstanceId"  # compute's output: the edge and the dashboard take it as a parameter
 APP_TARGET_GROUP_ARN = "AppTargetGroupArn"  # edge's output: containers registers its tasks with it
 APP_LOG_GROUP_NAME = "AppLogGroupName"  # exported by compute or containers, whichever runs the app
+APP_TASK_ROLE_ARN = "AppTaskRoleArn"  # containers' exports: the roles a one-off task (CI's migration) is passed
+APP_EXECUTION_ROLE_ARN = "AppExecutionRoleArn"
 
 
 def app_log_group_name(config: EnvironmentConfig) -> str:

@@ -16,6 +16,7 @@ from stackyard.config.ci import GITHUB_OIDC_HOST, Ci
 from stackyard.config.compute import Compute
 from stackyard.config.containers import (
     DATABASE_ADDRESS_VARIABLES,
+    DATABASE_NAME_VARIABLE,
     DATABASE_SECRET_VARIABLE,
     FARGATE_MEMORY,
     Containers,
@@ -57,6 +58,7 @@ __all__ = [
     "APP_STACKS",
     "AURORA",
     "DATABASE_ADDRESS_VARIABLES",
+    "DATABASE_NAME_VARIABLE",
     "DATABASE_PORT",
     "DATABASE_SECRET_VARIABLE",
     "DERIVED_FIELDS",

@@ -420,6 +420,8 @@ def test_cluster_service_and_repository_are_exported(builds, env):
         f"{APP}-{env}-AppRepositoryArn": {"Fn::GetAtt": ["Repository", "Arn"]},
         f"{APP}-{env}-AppRepositoryUri": {"Fn::GetAtt": ["Repository", "RepositoryUri"]},
         f"{APP}-{env}-AppLogGroupName": {"Ref": "AppLogGroup"},
+        f"{APP}-{env}-AppTaskRoleArn": {"Fn::GetAtt": ["TaskRole", "Arn"]},
+        f"{APP}-{env}-AppExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
     }
 
 

@@ -218,6 +218,61 @@ def test_2_10_alarms_on_latency_over_5_seconds_unhealthy_hosts_and_rds_cpu_over_
         "ComparisonOperator": "GreaterThanThreshold",
         "Threshold": 5,
     }
+    # "for 5 min", both of them
+    for metric in ("TargetResponseTime", "UnHealthyHostCount"):
+        assert alarms[metric]["Period"] * alarms[metric]["EvaluationPeriods"] == 300, metric
+
+
+def test_2_10_the_backend_log_group_is_the_one_the_params_comment_names_kept_30_days(build):
+    [group] = resources(document(build, "containers"), "AWS::Logs::LogGroup").values()
+    assert picked(group["Properties"], "LogGroupName", "RetentionInDays") == {
+        "LogGroupName": "/tap/poc/app",
+        "RetentionInDays": 30,
+    }
+    [comment] = [
+        line
+        for line in (SYSTEM / "params" / "base.yaml").read_text().splitlines()
+        if "log_retention_days: 30 " in line and "§2.10" in line
+    ]
+    assert "/tap/poc/app" in comment and "/ecs/tap-backend" in comment
+
+
+def test_2_3_the_app_gets_database_name_beside_host_port_and_the_secret(build):
+    [container] = properties(document(build, "containers"), "TaskDefinition")["ContainerDefinitions"]
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    assert picked(environment, "DATABASE_NAME", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_SECRET_ARN") == {
+        "DATABASE_NAME": "tap",
+        "DATABASE_HOST": {"Fn::ImportValue": "tap-poc-DatabaseEndpoint"},
+        "DATABASE_PORT": {"Fn::ImportValue": "tap-poc-DatabasePort"},
+        "DATABASE_SECRET_ARN": {"Fn::ImportValue": "tap-poc-DatabaseSecretArn"},
+    }
+
+
+def test_3_the_ci_role_runs_the_migration_task_passing_only_its_two_roles(build):
+    """§3 "Add a migration step in the deploy pipeline (ECS run-task ...)"."""
+    [policy] = properties(document(build, "ci"), "DeployRole")["Policies"]
+    statements = {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
+    assert picked(statements["RunMigrationTask"], "Action", "Resource", "Condition") == {
+        "Action": ["ecs:RunTask"],
+        "Resource": [
+            {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/tap-poc-app:*"}
+        ],
+        "Condition": {
+            "ArnEquals": {
+                "ecs:cluster": {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/tap-poc"}
+            }
+        },
+    }
+    assert picked(statements["PassTaskRoles"], "Action", "Resource", "Condition") == {
+        "Action": ["iam:PassRole"],
+        "Resource": [
+            {"Fn::ImportValue": "tap-poc-AppTaskRoleArn"},
+            {"Fn::ImportValue": "tap-poc-AppExecutionRoleArn"},
+        ],
+        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+    }
+    assert statements["FollowMigrationTask"]["Action"] == ["ecs:DescribeTasks", "ecs:StopTask"]
+    assert "containers" in build.manifest().stacks["ci"].depends_on
 
 
 def test_3_ecr_image_not_found_on_first_deploy_leaves_the_service_out_until_latest_is_pushed(build):
