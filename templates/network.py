@@ -301,6 +301,13 @@ def _vpc_outputs(template: Template, vpc: VPC, public: list[Subnet], private: li
             ),
         ]
     )
+    # Each subnet on its own too (seed 003 task 1: "All 3 subnet IDs (export with names ...)").
+    template.add_output(
+        [
+            Output(f"{subnet.title}Id", Description=f"{subnet.title}'s id", Value=Ref(subnet))
+            for subnet in [*public, *private]
+        ]
+    )
     if private:
         template.add_output(
             [

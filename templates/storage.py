@@ -132,3 +132,10 @@ def _bucket(
 def _bucket_exports(template: Template, config: EnvironmentConfig, key: str, bucket: Bucket, purpose: str) -> None:
     export(template, config, names.bucket_name_export(key), Ref(bucket), f"Bucket name: {purpose}")
     export(template, config, names.bucket_arn_export(key), GetAtt(bucket, "Arn"), f"Bucket ARN: {purpose}")
+    export(
+        template,
+        config,
+        f"{names.pascal(key)}BucketRegionalDomainName",
+        GetAtt(bucket, "RegionalDomainName"),
+        f"Bucket's regional domain name (presigned URLs, origins): {purpose}",
+    )
