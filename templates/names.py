@@ -328,4 +328,15 @@ def dashboard_name(config: EnvironmentConfig, key: str) -> str:
 
 
 def github_deploy_role_name(config: EnvironmentConfig) -> str:
+    """The app's deploy shortcuts (ECR push, ECS roll, S3 sync ...): seed 002's pipelines."""
     return f"{prefix(config)}-github-deploy"
+
+
+def github_plan_role_name(config: EnvironmentConfig) -> str:
+    """deploy.py --plan from pull requests (.github/workflows/plan.yml)."""
+    return f"{prefix(config)}-github-plan"
+
+
+def github_infrastructure_role_name(config: EnvironmentConfig) -> str:
+    """deploy.py from an approved GitHub environment (.github/workflows/deploy.yml)."""
+    return f"{prefix(config)}-github-infrastructure"
