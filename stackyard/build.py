@@ -24,6 +24,7 @@ from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import deploy_order
 from stackyard.manifest import (
     MANIFEST_FILE,
+    ContainerImage,
     LambdaPackage,
     Manifest,
     NestedTemplate,
@@ -31,9 +32,11 @@ from stackyard.manifest import (
     StackEntry,
     dumps,
 )
+from templates.parts.common import ContainerImage as TemplateImage
 from templates.parts.common import FromOutput, LambdaCode, StackTemplates, standard_tags
 
 # CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
+CERTIFICATE = "AWS::CertificateManager::Certificate"
 TEMPLATE_URL_MAX_BYTES = 1_000_000
 
 
@@ -69,6 +72,7 @@ class RenderedStack:
     nested: dict[str, RenderedTemplate]  # the nested stack's logical id -> its child template
     parameter_sources: dict[str, FromOutput]  # parameter -> the stack output deploy passes to it
     packages: dict[str, LambdaCode]  # parameter -> the Lambda package whose S3 key deploy passes to it
+    images: dict[str, TemplateImage]  # parameter -> the container image whose presence deploy passes to it
 
     @property
     def templates(self) -> list[RenderedTemplate]:
@@ -89,6 +93,18 @@ class RenderedStack:
     @cached_property
     def imports(self) -> list[str]:
         return sorted({name for rendered in self.templates for name in _import_names(rendered.document, self.name)})
+
+    @cached_property
+    def manual_validation(self) -> dict[str, str]:
+        """Certificates validated by DNS records no Route 53 zone of the template writes: logical id -> domain."""
+        found = {}
+        for logical_id, resource in self.template.document.get("Resources", {}).items():
+            if resource.get("Type") != CERTIFICATE:
+                continue
+            options = resource["Properties"].get("DomainValidationOptions", [])
+            if not any("HostedZoneId" in option for option in options):
+                found[logical_id] = resource["Properties"]["DomainName"]
+        return found
 
     @property
     def outputs(self) -> set[str]:
@@ -140,9 +156,11 @@ class EnvironmentBuild:
                 for name, source in sorted(stack.parameter_sources.items())
             },
             packages={
-                name: LambdaPackage(code.folder, dict(sorted(code.include.items())))
+                name: LambdaPackage(code.folder, dict(sorted(code.include.items())), code.runtime, code.architecture)
                 for name, code in sorted(stack.packages.items())
             },
+            images={name: ContainerImage(image.repository, image.tag) for name, image in sorted(stack.images.items())},
+            manual_validation=stack.manual_validation,
             depends_on=tuple(self.dependencies[stack.name]),
         )
 
@@ -194,6 +212,7 @@ def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedS
         nested,
         dict(built.parameters),
         dict(built.packages),
+        dict(built.images),
     )
 
 

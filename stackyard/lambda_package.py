@@ -1,8 +1,12 @@
 """Lambda packages, built deterministically: the same inputs give the same bytes and sha256.
 
 A package is a handler folder, the dependencies its requirements.txt pins (by hash, installed
-once per distinct requirements into a cache), and extra folders placed under a name (the
-schema migrator's `sql/`). Entries are sorted, timestamps and modes fixed, caches left out.
+once per distinct requirements, runtime and architecture into a cache), and extra folders placed
+under a name (the schema migrator's `sql/`). Entries are sorted, timestamps and modes fixed,
+caches left out.
+
+Dependencies are installed for the function's own runtime and architecture: a wheel with compiled
+code (pydantic-core, ...) built for another CPython or CPU fails to import on Lambda.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from stackyard.errors import BadInputError, StackyardError
 
 REQUIREMENTS = "requirements.txt"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say
-RUNTIME = {"python_version": "3.12", "platform": "manylinux2014_x86_64"}  # the functions' runtime
+# Lambda's architectures -> the manylinux platform of the wheels that run there (Amazon Linux 2023, glibc 2.34).
+PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 LEFT_OUT = {"__pycache__", ".pytest_cache"}
 
 
@@ -28,6 +33,24 @@ LEFT_OUT = {"__pycache__", ".pytest_cache"}
 class LambdaSource:
     folder: Path  # handler.py (and requirements.txt)
     include: dict[str, Path] = field(default_factory=dict)  # name in the zip -> folder to copy there
+    runtime: str = "python3.12"  # the function's Lambda runtime, pythonX.Y
+    architecture: str = "x86_64"  # x86_64 or arm64
+
+    @property
+    def python_version(self) -> str:
+        """`3.11` for python3.11: what pip's --python-version takes."""
+        version = self.runtime.removeprefix("python")
+        if version == self.runtime or not version.replace(".", "").isdigit():
+            raise BadInputError(f"{self.folder}: runtime {self.runtime!r} is not a Python runtime such as python3.12")
+        return version
+
+    @property
+    def platform(self) -> str:
+        if self.architecture not in PLATFORMS:
+            raise BadInputError(
+                f"{self.folder}: architecture {self.architecture!r}; expected one of {', '.join(PLATFORMS)}"
+            )
+        return PLATFORMS[self.architecture]
 
 
 def build_zip(source: LambdaSource, cache_dir: Path) -> bytes:
@@ -36,7 +59,7 @@ def build_zip(source: LambdaSource, cache_dir: Path) -> bytes:
         entries += _files(folder, f"{name}/")
     requirements = source.folder / REQUIREMENTS
     if requirements.is_file():
-        entries += _files(dependencies(requirements, cache_dir), "")
+        entries += _files(dependencies(requirements, cache_dir, source.python_version, source.platform), "")
     names = [name for name, _ in entries]
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:
@@ -44,14 +67,34 @@ def build_zip(source: LambdaSource, cache_dir: Path) -> bytes:
     return _zip(sorted(entries))
 
 
-def dependencies(requirements: Path, cache_dir: Path) -> Path:
-    """The requirements installed for the Lambda runtime, once per distinct requirements file."""
-    target = cache_dir / hashlib.sha256(requirements.read_bytes()).hexdigest()
+def dependencies(requirements: Path, cache_dir: Path, python_version: str, platform: str) -> Path:
+    """The requirements installed for one Lambda runtime and platform, once per distinct requirements
+    file, Python version and platform."""
+    key = hashlib.sha256(requirements.read_bytes() + f"\0{python_version}\0{platform}".encode()).hexdigest()
+    target = cache_dir / key
     if (target / ".complete").exists():
         return target
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    command = [
+    result = subprocess.run(
+        pip_command(requirements, staging, python_version, platform), capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise BadInputError(
+            f"{requirements}: pip could not install it for the Lambda runtime (Python {python_version}, {platform}): "
+            f"{_pip_error(result.stderr) or f'exit status {result.returncode}'}. Fix: pin each requirement with the "
+            f"hash of a wheel for that Python and platform (pip download --no-deps --only-binary=:all: "
+            f"--python-version {python_version} --platform {platform} ..., then pip hash)"
+        )
+    (staging / ".complete").touch()
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+def pip_command(requirements: Path, target: Path, python_version: str, platform: str) -> list[str]:
+    """pip installing exactly the hashed requirements, as wheels for CPython `python_version` on `platform`."""
+    return [
         sys.executable,
         "-m",
         "pip",
@@ -65,24 +108,21 @@ def dependencies(requirements: Path, cache_dir: Path) -> Path:
         "--implementation",
         "cp",
         "--python-version",
-        RUNTIME["python_version"],
+        python_version,
         "--platform",
-        RUNTIME["platform"],
+        platform,
         "--target",
-        str(staging),
+        str(target),
         "-r",
         str(requirements),
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BadInputError(
-            f"{requirements}: pip could not install it for the Lambda runtime: "
-            f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}"
-        )
-    (staging / ".complete").touch()
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target
+
+
+def _pip_error(stderr: str) -> str:
+    """pip's first ERROR line, else its last line: the cause, not the end of a hash table."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR")]
+    return (errors or lines or [""])[0 if errors else -1]
 
 
 def _files(folder: Path, prefix: str) -> list[tuple[str, Path]]:

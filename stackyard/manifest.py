@@ -28,7 +28,7 @@ from stackyard.errors import BadInputError
 
 MANIFEST_FILE = "manifest.json"
 # Bumped whenever the shape changes, so a build made by another version is regenerated, not misread.
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 GENERATOR = f"stackyard {__version__}"
 
 
@@ -55,6 +55,17 @@ class LambdaPackage:
 
     folder: str
     include: dict[str, str]  # module name -> its folder, copied into the package beside the handler
+    runtime: str  # the function's Lambda runtime (python3.11 ...): dependencies are installed for it
+    architecture: str  # x86_64 or arm64: the wheels' platform
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """An image a stack's service runs: deploy sets the stack parameter naming it to "false" while the
+    repository holds no such tag (a new environment's empty repository), "true" once it does."""
+
+    repository: str  # ECR repository name, in the stack's region
+    tag: str
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,11 @@ class StackEntry:
     imports: tuple[str, ...]  # export names, sorted
     parameters: dict[str, ParameterSource]  # parameter -> the output that feeds it
     packages: dict[str, LambdaPackage]  # parameter -> the package whose S3 key it takes
+    images: dict[str, ContainerImage]  # parameter ("true"/"false") -> the image whose presence it says
+    # Certificates whose DNS validation records no zone of the stack writes (the domain's DNS is elsewhere):
+    # logical id -> the certificate's domain. CloudFormation waits for someone to create the records, which
+    # deploy can read from the certificate while it waits and show.
+    manual_validation: dict[str, str]
     depends_on: tuple[str, ...]  # stacks of the environment, in deploy order
 
     def template_files(self) -> list[tuple[str, str]]:

@@ -68,7 +68,10 @@ def package_lambdas(entry: StackEntry, project_dir: Path, cache_dir: Path, bucke
     values = {}
     for parameter, code in entry.packages.items():
         source = LambdaSource(
-            project_dir / code.folder, {name: project_dir / folder for name, folder in code.include.items()}
+            project_dir / code.folder,
+            {name: project_dir / folder for name, folder in code.include.items()},
+            code.runtime,
+            code.architecture,
         )
         body = build_zip(source, cache_dir)
         key = f"{LAMBDA_PREFIX}/{hashlib.sha256(body).hexdigest()}.zip"

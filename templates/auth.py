@@ -29,7 +29,7 @@ from troposphere.kms import Key
 from troposphere.secretsmanager import Secret
 from troposphere.ssm import Parameter as SsmParameter
 
-from stackyard.config import AppClient, EnvironmentConfig, GoogleSignIn
+from stackyard.config import AppClient, EnvironmentConfig, GoogleSignIn, with_domain
 from stackyard.config import Auth as AuthConfig
 from templates import names
 from templates.names import pascal
@@ -142,9 +142,9 @@ def _client(
         resource.AllowedOAuthFlowsUserPoolClient = True
         resource.AllowedOAuthFlows = ["code"]
         resource.AllowedOAuthScopes = OAUTH_SCOPES
-        resource.CallbackURLs = client.callback_urls
+        resource.CallbackURLs = [with_domain(url, config.edge) for url in client.callback_urls]
         if client.logout_urls:
-            resource.LogoutURLs = client.logout_urls
+            resource.LogoutURLs = [with_domain(url, config.edge) for url in client.logout_urls]
         resource.SupportedIdentityProviders = ([] if client.federated_only else ["COGNITO"]) + (
             [GOOGLE] if google else []
         )

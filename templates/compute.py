@@ -4,6 +4,11 @@ Amazon Linux 2023 from the public SSM parameter, in a private subnet behind the 
 group, IMDSv2 only, encrypted root volume. The role holds the permissions §1.7 lists, scoped
 to this environment's buckets, queues, secret and user pool, plus what those grants need to
 work: decrypting the secret's customer-managed key, and writing the app's own log group.
+
+Operators reach the instance through Session Manager (the agent's own actions, a policy of their
+own), never SSH: no key pair, no port 22. Until the app is deployed, user data starts a placeholder
+that answers the load balancer's health check on the app port, so a new environment's
+unhealthy-host alarm does not page; the app's first deploy stops it (docs/stacks.md#compute).
 """
 
 from __future__ import annotations
@@ -11,12 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import awacs.cognito_idp
+import awacs.ec2messages
 import awacs.kms
 import awacs.logs
 import awacs.s3
 import awacs.secretsmanager
 import awacs.ses
 import awacs.sqs
+import awacs.ssm
+import awacs.ssmmessages
 import jinja2
 from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import Base64, GetAtt, Join, Output, Parameter, Ref, Select, Sub, Template
@@ -64,7 +72,10 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             "AppServerRole",
             Description=f"The {config.app} {config.environment} app server (seed 000 section 1.7)",
             AssumeRolePolicyDocument=service_role_trust("ec2.amazonaws.com"),
-            Policies=[Policy(PolicyName="app-server", PolicyDocument=app_server_policy(config, log_group))],
+            Policies=[
+                Policy(PolicyName="app-server", PolicyDocument=app_server_policy(config, log_group)),
+                Policy(PolicyName="session-manager", PolicyDocument=session_manager_policy()),
+            ],
         )
     )
     profile = template.add_resource(InstanceProfile("AppServerInstanceProfile", Roles=[Ref(role)]))
@@ -126,6 +137,7 @@ def user_data(config: EnvironmentConfig) -> Sub:
         log_level=config.compute.log_level,
         log_group=names.app_log_group_name(config),
         compose_version=config.compute.docker_compose_version,
+        health_check_path=config.edge.health_check_path if config.edge else "/health",
         settings=[(name, f"${{{export_name}}}") for name, export_name in settings],
     )
     return Sub(script, {export_name: import_value(config, export_name) for _, export_name in settings})
@@ -177,6 +189,32 @@ def app_server_policy(config: EnvironmentConfig, log_group: LogGroup) -> PolicyD
             Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
             Resource=[GetAtt(log_group, "Arn")],
         ),
+    )
+
+
+def session_manager_policy() -> PolicyDocument:
+    """What the SSM agent (preinstalled on Amazon Linux 2023) needs for Session Manager shells: register
+    the instance, and open the control and data channels. These actions take no resource narrower
+    than '*'; none reads data or reaches another role."""
+    return document(
+        Statement(
+            Sid="SessionManager",
+            Effect=Allow,
+            Action=[
+                awacs.ssm.UpdateInstanceInformation,
+                awacs.ssmmessages.CreateControlChannel,
+                awacs.ssmmessages.CreateDataChannel,
+                awacs.ssmmessages.OpenControlChannel,
+                awacs.ssmmessages.OpenDataChannel,
+                awacs.ec2messages.AcknowledgeMessage,
+                awacs.ec2messages.DeleteMessage,
+                awacs.ec2messages.FailMessage,
+                awacs.ec2messages.GetEndpoint,
+                awacs.ec2messages.GetMessages,
+                awacs.ec2messages.SendReply,
+            ],
+            Resource=["*"],
+        )
     )
 
 

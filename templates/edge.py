@@ -16,8 +16,7 @@ CloudFront the site alone while the API is `<api_subdomain>.<domain>` on the loa
 
 from __future__ import annotations
 
-import awacs.s3
-from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
+from awacs.aws import PolicyDocument
 from troposphere import AWSHelperFn, GetAtt, Join, Output, Parameter, Ref, Sub, Template
 from troposphere.cloudfront import (
     CacheBehavior,
@@ -59,8 +58,9 @@ from troposphere.elasticloadbalancingv2 import (
     Certificate as ListenerCertificate,
 )
 from troposphere.route53 import AliasTarget, RecordSetType
-from troposphere.s3 import Bucket
+from troposphere.s3 import Bucket, BucketPolicy
 
+from stackyard.bucket_security import deny_insecure_transport
 from stackyard.config import (
     ACCESS_LOGS_BUCKET,
     FRONTEND_BUCKET,
@@ -71,10 +71,11 @@ from stackyard.config import (
 from stackyard.config import (
     Bucket as BucketConfig,
 )
+from stackyard.iam import POLICY_VERSION
 from templates import names
 from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
 from templates.parts.buckets import add_bucket_policy, private_bucket
-from templates.parts.cloudfront import CLOUDFRONT_REGION, site_certificate
+from templates.parts.cloudfront import CLOUDFRONT_REGION, cloudfront_reads, site_certificate, site_writers_invalidate
 from templates.parts.common import (
     FromOutput,
     StackTemplates,
@@ -132,8 +133,11 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     distribution = _distribution(
         template, config, load_balancer if config.edge.api_via_cloudfront else None, origin_domain
     )
-    if config.edge.domain:
+    site_writers_invalidate(template, config, distribution)
+    if config.edge.hosted_zone_id:
         _dns_records(template, config, load_balancer, distribution)
+    elif config.edge.domain:
+        _dns_targets(template, config, load_balancer, distribution)
     _exports(template, config, load_balancer, target_group, distribution, own_bucket)
     return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
 
@@ -168,39 +172,30 @@ def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
     """The regional domain name of the bucket CloudFront reads the site from, and the edge's own
     bucket (None when it serves a storage bucket, whose name storage exports already).
 
-    The edge's own frontend bucket admits exactly this distribution. A storage bucket
-    (edge.site_bucket) keeps its policy in the storage stack, which admits CloudFront for
-    distributions of this account: the distribution's id does not exist before storage deploys.
+    Either bucket admits exactly this distribution. A storage bucket (edge.site_bucket) gets its
+    policy here rather than in the storage stack, which deploys before the distribution exists.
     """
     key = config.edge.site_bucket
     if key:
         name = import_value(config, names.bucket_name_export(key))
+        arn = Sub("arn:${AWS::Partition}:s3:::${Bucket}", Bucket=name)
+        template.add_resource(
+            BucketPolicy(
+                "SiteBucketPolicy",
+                Bucket=name,
+                PolicyDocument=PolicyDocument(
+                    Version=POLICY_VERSION,
+                    Statement=[deny_insecure_transport(arn), cloudfront_reads(Join("", [arn, "/*"]), "TheSite")],
+                ),
+            )
+        )
         return Sub("${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}", Bucket=name), None
     bucket = template.add_resource(
         private_bucket(
             config, FRONTEND_BUCKET, FRONTEND, import_value(config, names.bucket_name_export(ACCESS_LOGS_BUCKET))
         )
     )
-    add_bucket_policy(
-        template,
-        bucket,
-        Statement(
-            Sid="AllowCloudFrontToReadAssets",
-            Effect=Allow,
-            Principal=Principal("Service", "cloudfront.amazonaws.com"),
-            Action=[awacs.s3.GetObject],
-            Resource=[Join("", [GetAtt(bucket, "Arn"), "/*"])],
-            Condition=Condition(
-                StringEquals(
-                    {
-                        "AWS:SourceArn": Sub(
-                            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
-                        )
-                    }
-                )
-            ),
-        ),
-    )
+    add_bucket_policy(template, bucket, cloudfront_reads(Join("", [GetAtt(bucket, "Arn"), "/*"]), "Assets"))
     return GetAtt(bucket, "RegionalDomainName"), bucket
 
 
@@ -280,6 +275,11 @@ def _https_listeners(template: Template, config: EnvironmentConfig, load_balance
         certificate = Ref(CLOUDFRONT_CERTIFICATE)  # in this region already: one certificate for both
     else:
         certificate = Ref(template.add_resource(site_certificate("ApiCertificate", config, config.edge.api_domain)))
+        template.add_output(
+            Output(
+                names.API_CERTIFICATE_ARN, Description=f"Certificate for {config.edge.api_domain}", Value=certificate
+            )
+        )
     template.add_resource(
         Listener(
             "HttpsListener",
@@ -321,8 +321,7 @@ def _load_balancer_alarms(
         MetricName="TargetResponseTime",
         Dimensions=dimensions(**balancer),
         ExtendedStatistic="p95",
-        Period=FIVE_MINUTES,
-        EvaluationPeriods=3,
+        **_for_minutes(thresholds.alb_latency_minutes),
         ComparisonOperator="GreaterThanThreshold",
         Threshold=thresholds.alb_p95_latency_seconds,
     )
@@ -358,10 +357,17 @@ def _load_balancer_alarms(
         Dimensions=dimensions(TargetGroup=GetAtt(target_group, "TargetGroupFullName"), **balancer),
         Statistic="Maximum",
         Period=60,
-        EvaluationPeriods=3,
+        EvaluationPeriods=thresholds.unhealthy_host_minutes,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
         Threshold=1,
     )
+
+
+def _for_minutes(minutes: int) -> dict[str, int]:
+    """Period and evaluation periods spanning `minutes`: 5-minute periods where they divide it."""
+    if minutes % 5 == 0:
+        return {"Period": FIVE_MINUTES, "EvaluationPeriods": minutes // 5}
+    return {"Period": 60, "EvaluationPeriods": minutes}
 
 
 def _sum(query_id: str, metric: str, balancer: dict) -> MetricDataQuery:
@@ -535,6 +541,29 @@ def _dns_records(
             ),
         )
     )
+
+
+def _dns_targets(
+    template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None, distribution: Distribution
+) -> None:
+    """Without a Route 53 zone, what the domain's own DNS must point its names at (ALIAS, or CNAME below
+    the zone apex): outputs deploy writes to the outputs file."""
+    edge = config.edge
+    template.add_output(
+        Output(
+            names.SITE_DNS_TARGET,
+            Description=f"Point {edge.domain} here (ALIAS/ANAME, or CNAME for a subdomain)",
+            Value=GetAtt(distribution, "DomainName"),
+        )
+    )
+    if load_balancer is not None:
+        template.add_output(
+            Output(
+                names.API_DNS_TARGET,
+                Description=f"Point {edge.api_domain} here (CNAME)",
+                Value=GetAtt(load_balancer, "DNSName"),
+            )
+        )
 
 
 def _exports(

@@ -21,7 +21,7 @@ from stackyard.config import Function as FunctionConfig
 from templates import names
 from templates.names import pascal
 from templates.parts.common import LambdaCode, StackTemplates, export, lambda_code, new_template, tag_resources
-from templates.parts.grants import grant_statements
+from templates.parts.grants import grant_statements, site_writers
 from templates.parts.policies import document, service_role_trust
 from templates.parts.variables import environment_value
 
@@ -71,6 +71,7 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
         FunctionName=name,
         Description=settings.purpose[:256],
         Runtime=settings.runtime,
+        Architectures=[settings.architecture],
         Handler=settings.handler,
         Code=lambda_code(template, code, name),
         Role=GetAtt(role, "Arn"),
@@ -78,18 +79,18 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
         MemorySize=settings.memory_mb,
         DependsOn=log_group.title,
     )
-    if settings.environment:
-        function.Environment = Environment(
-            Variables={
-                variable: environment_value(config, reference)
-                for variable, reference in sorted(settings.environment.items())
-            }
-        )
+    variables = {variable: environment_value(config, reference) for variable, reference in settings.environment.items()}
+    if key in site_writers(config):
+        variables[names.SITE_DISTRIBUTION_VARIABLE] = names.site_distribution_parameter_name(config)
+    if variables:
+        function.Environment = Environment(Variables=dict(sorted(variables.items())))
     template.add_resource(function)
     _notifying_buckets(template, config, key, function)
     export(template, config, names.function_arn_export(key), GetAtt(function, "Arn"), f"Function: {settings.purpose}")
     export(template, config, f"{pascal(key)}FunctionName", Ref(function), f"Function: {settings.purpose}")
-    return {code: LambdaCode(settings.source)}
+    if key in site_writers(config):
+        export(template, config, names.function_role_name_export(key), Ref(role), f"Role of: {settings.purpose}")
+    return {code: LambdaCode(settings.source, runtime=settings.runtime, architecture=settings.architecture)}
 
 
 def _notifying_buckets(template: Template, config: EnvironmentConfig, key: str, function: Function) -> None:

@@ -34,6 +34,7 @@ DATABASE_SECRET_VARIABLE = "DATABASE_SECRET_ARN"  # what a container that reads_
 # Where a container that uses the database secret finds the host and port: an RDS-managed secret holds
 # only the username and password.
 DATABASE_ADDRESS_VARIABLES = {"DATABASE_HOST": "DatabaseEndpoint", "DATABASE_PORT": "DatabasePort"}
+DATABASE_NAME_VARIABLE = "DATABASE_NAME"  # beside them: database.name, the database the app connects to
 AuthParameter = Literal["user-pool-id", "client-id", "domain"]  # the SSM parameters the auth stack publishes
 AUTH_PARAMETERS = typing.get_args(AuthParameter)
 KmsKeyArn = Annotated[
@@ -224,6 +225,7 @@ def _variables_given_twice(containers: Containers) -> list[tuple[KeyPath, str]]:
     reserved = {DATABASE_SECRET_VARIABLE: "reads_database_secret"} if containers.reads_database_secret else {}
     if containers.reads_database_secret or any(secret.database_secret for secret in containers.secrets.values()):
         reserved.update(dict.fromkeys(DATABASE_ADDRESS_VARIABLES, "the database secret, which holds no host"))
+        reserved[DATABASE_NAME_VARIABLE] = "database.name, beside the host and port"
     sections = {"environment": set(containers.environment), "secrets": set(containers.secrets)}
     found += [
         (

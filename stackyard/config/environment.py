@@ -18,7 +18,7 @@ from stackyard.config.ci import Ci, validate_ci
 from stackyard.config.compute import Compute
 from stackyard.config.containers import Containers, validate_containers
 from stackyard.config.database import Database, validate_availability, validate_migrations
-from stackyard.config.edge import Edge, validate_edge
+from stackyard.config.edge import Edge, validate_domain_references, validate_edge
 from stackyard.config.fields import AppName, Model, NonEmpty, Region, TableKey
 from stackyard.config.functions import Function, FunctionKey, validate_sources
 from stackyard.config.messaging import Messaging
@@ -105,6 +105,7 @@ CHECKS: tuple[Check, ...] = (
     validate_migrations,
     validate_availability,
     validate_edge,
+    validate_domain_references,
     validate_buckets,
     validate_references,
     validate_sources,

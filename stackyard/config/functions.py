@@ -31,6 +31,8 @@ class Function(Model):
         str, matching(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*", "module.function, such as handler.main")
     ]
     runtime: Literal["python3.11", "python3.12", "python3.13"]
+    # The CPU Lambda runs it on; requirements.txt is installed as wheels for this and the runtime's Python.
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
     timeout_seconds: int = Field(ge=1, le=900)
     memory_mb: int = Field(ge=128, le=10240)
     log_retention_days: LogRetentionDays

@@ -13,6 +13,10 @@ Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address")
 
 class Thresholds(Model):
     alb_p95_latency_seconds: float = Field(gt=0)
+    # How long p95 latency stays above the threshold, and a target unhealthy, before the alarm fires
+    # (seed 002 §2.10: "for 5 min"); minutes that are a multiple of 5 are measured in 5-minute periods.
+    alb_latency_minutes: int = Field(default=15, ge=1, le=1440)
+    unhealthy_host_minutes: int = Field(default=3, ge=1, le=1440)
     alb_5xx_percent: float = Field(gt=0, le=100)
     acu_utilization_percent: float = Field(default=90, gt=0, le=100)  # Aurora (seed 001 task 7.2)
     database_cpu_percent: float = Field(default=80, gt=0, le=100)  # RDS instance, for 10 minutes (seed 002 §2.10)

@@ -68,6 +68,11 @@ class PrefixRule(Model):
         ]
         | None
     ) = None
+    # Only objects carrying every one of these tags (and under the prefix): how a rule picks some objects of a
+    # prefix, such as job outputs among a job's files (seed 003 task 2), which prefixes alone cannot.
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=dict
+    )
     transitions: list[Transition] = Field(default_factory=list)
     noncurrent_transitions: list[Transition] = Field(default_factory=list)
     expire_after_days: int | None = Field(default=None, ge=1)
@@ -125,7 +130,8 @@ class Bucket(Model):
     versioned: bool
     expire_after_days: int | None = Field(default=None, ge=1)
     infrequent_access_after_days: int | None = Field(default=None, ge=30)
-    noncurrent_versions_expire_after_days: int = Field(default=30, ge=1)
+    # null: old versions are kept until a lifecycle rule moves or expires them.
+    noncurrent_versions_expire_after_days: int | None = Field(default=30, ge=1)
     object_lock: ObjectLock | None = None
     notifications: list[Notification] = Field(default_factory=list)
     lifecycle_rules: dict[RuleId, PrefixRule] = Field(default_factory=dict)

@@ -27,6 +27,7 @@ from troposphere.s3 import (
     ObjectLockRule,
     Rules,
     S3Key,
+    TagFilter,
     VersioningConfiguration,
 )
 
@@ -123,7 +124,7 @@ def _lifecycle_rules(settings: BucketConfig) -> list[LifecycleRule]:
             )
         )
     rules += [_prefix_rule(rule_id, rule) for rule_id, rule in settings.lifecycle_rules.items()]
-    if settings.versioned:
+    if settings.versioned and settings.noncurrent_versions_expire_after_days is not None:
         rules.append(
             LifecycleRule(
                 Id="expire-old-versions",
@@ -141,6 +142,8 @@ def _prefix_rule(rule_id: str, rule: PrefixRule) -> LifecycleRule:
     lifecycle = LifecycleRule(Id=rule_id, Status="Enabled")
     if rule.prefix:
         lifecycle.Prefix = rule.prefix
+    if rule.tags:
+        lifecycle.TagFilters = [TagFilter(Key=key, Value=value) for key, value in sorted(rule.tags.items())]
     if rule.transitions:
         lifecycle.Transitions = [
             LifecycleRuleTransition(StorageClass=transition.storage_class, TransitionInDays=transition.after_days)

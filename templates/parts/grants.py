@@ -13,7 +13,7 @@ import awacs.s3
 from awacs.aws import Action, Allow, Condition, Statement, StringLike
 from troposphere import Join, Sub
 
-from stackyard.config import EnvironmentConfig, Grant, PolicyStatement
+from stackyard.config import EnvironmentConfig, Grant, PolicyStatement, site_bucket
 from templates.names import bucket_arn, table_arn
 
 READ_OBJECTS = [awacs.s3.GetObject, awacs.s3.GetObjectVersion]
@@ -111,3 +111,20 @@ def _acts_on_objects(action: str) -> bool:
 
 def _allow(actions: list[str], resources: list) -> Statement:
     return Statement(Effect=Allow, Action=[Action(*action.split(":", 1)) for action in actions], Resource=resources)
+
+
+def site_writers(config: EnvironmentConfig) -> list[str]:
+    """The functions whose grants write the storage bucket CloudFront serves (edge.site_bucket): what they
+    write is cached there, so the edge lets them invalidate its distribution (seed 004 §1.3, §1.5)."""
+    site = site_bucket(config)
+    if site is None or "functions" not in config.stacks:
+        return []
+    return [key for key, function in (config.functions or {}).items() if any(_writes(g, site) for g in function.grants)]
+
+
+def _writes(grant: Grant, bucket: str) -> bool:
+    if grant.bucket != bucket:
+        return False
+    if grant.access is not None:
+        return grant.access in ("write", "read_write")
+    return any(action in ("s3:*", "s3:PutObject", "s3:Put*") for action in grant.actions or [])

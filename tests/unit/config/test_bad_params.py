@@ -318,11 +318,11 @@ CASES = {
             "S3 allows 63. Expected a shorter app name or bucket key"
         ],
     ),
-    "domain without its hosted zone": (
-        "edge:\n  domain: app.example.com\n",
+    "hosted zone without its domain": (
+        "edge:\n  hosted_zone_id: Z0123456789ABC\n",
         [
-            "params/test.yaml:2: edge.domain: expected domain and hosted_zone_id together (the zone validates "
-            "the certificates and holds the records), or both null"
+            "params/test.yaml:2: edge.hosted_zone_id: a hosted zone holds a domain's records, and edge.domain is "
+            "null; expected edge.domain (the zone's domain), or hosted_zone_id: null"
         ],
     ),
     "dead letters expiring before their source": (

@@ -18,7 +18,7 @@ import generate
 from stackyard.build import build_environment
 from stackyard.config import FARGATE_MEMORY, load_configs
 from stackyard.errors import EXIT_BAD_INPUT
-from stackyard.manifest import ParameterSource
+from stackyard.manifest import ContainerImage, ParameterSource
 from tests.helpers import ROOT, picked, properties, resources, template
 
 SYSTEM = ROOT / "examples" / "infrastructure-package"
@@ -420,6 +420,8 @@ def test_cluster_service_and_repository_are_exported(builds, env):
         f"{APP}-{env}-AppRepositoryArn": {"Fn::GetAtt": ["Repository", "Arn"]},
         f"{APP}-{env}-AppRepositoryUri": {"Fn::GetAtt": ["Repository", "RepositoryUri"]},
         f"{APP}-{env}-AppLogGroupName": {"Ref": "AppLogGroup"},
+        f"{APP}-{env}-AppTaskRoleArn": {"Fn::GetAtt": ["TaskRole", "Arn"]},
+        f"{APP}-{env}-AppExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
     }
 
 
@@ -685,6 +687,38 @@ def test_without_an_image_tag_the_repository_and_cluster_come_first_and_no_servi
         "EcsClusterName",
     ]
     assert "edge" not in build["dev"].manifest().stacks["containers"].depends_on
+
+
+@pytest.mark.parametrize(("env", "tag"), [("dev", "latest"), ("production", "1.0.0")])
+def test_the_service_waits_behind_a_parameter_deploy_sets_while_its_image_is_not_pushed(builds, env, tag):
+    """Issue 14, an empty repository: with ServiceEnabled "false" the stack deploys without the service,
+    and the manifest tells deploy which image decides it."""
+    document = containers(builds, env)
+    assert document["Parameters"]["ServiceEnabled"] == {
+        "Type": "String",
+        "AllowedValues": ["true", "false"],
+        "Default": "true",
+        "Description": document["Parameters"]["ServiceEnabled"]["Description"],
+    }
+    assert document["Conditions"] == {"RunsService": {"Fn::Equals": [{"Ref": "ServiceEnabled"}, "true"]}}
+    gated = sorted(name for name, resource in document["Resources"].items() if resource.get("Condition"))
+    assert gated == ["CpuScalingPolicy", "MemoryScalingPolicy", "RunningTasksAlarm", "ScalableTarget", "Service"]
+    assert {resource["Condition"] for name, resource in document["Resources"].items() if name in gated} == {
+        "RunsService"
+    }
+    assert document["Outputs"]["EcsServiceName"]["Condition"] == "RunsService"
+    # What the first deploy still builds: the repository CI pushes to, the cluster, the task definition.
+    assert {"Repository", "Cluster", "TaskDefinition", "ExecutionRole", "TaskRole"} <= set(document["Resources"])
+    assert build_images(builds, env) == {"ServiceEnabled": ContainerImage(f"{APP}-{env}-app", tag)}
+
+
+def build_images(builds, env):
+    return builds[env].manifest().stacks["containers"].images
+
+
+def test_without_an_image_tag_there_is_no_image_to_wait_for(tmp_path):
+    build = variant(tmp_path, "containers:\n  image_tag: null\n")
+    assert "Parameters" not in containers(build) and build_images(build, "dev") == {}
 
 
 def test_as_many_tasks_at_least_as_at_most_is_a_fixed_size_service(tmp_path):

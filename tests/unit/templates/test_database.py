@@ -243,7 +243,7 @@ def test_the_migration_runs_once_the_database_answers_and_changes_with_the_sql_f
     }
     assert db(builds, env)["Outputs"]["SchemaVersion"]["Value"] == {"Fn::GetAtt": ["SchemaMigration", "Version"]}
     assert builds[env].manifest().stacks["database"].packages == {
-        "SchemaMigratorCode": LambdaPackage("lambdas/schema_migrator", {"sql": "sql"})
+        "SchemaMigratorCode": LambdaPackage("lambdas/schema_migrator", {"sql": "sql"}, "python3.12", "x86_64")
     }
 
 

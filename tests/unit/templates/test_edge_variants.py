@@ -80,6 +80,8 @@ VARIANTS = {
         {"edge": {"domain": "one-system.example.com", "hosted_zone_id": ZONE, "wildcard_certificate": True}},
     ),
     "no-waf": (None, {"stacks": [stack for stack in DEFAULT_STACKS if stack != "edge-global"], "edge": {"waf": False}}),
+    # seed 002 §2.6: a domain whose DNS is not (yet) in Route 53
+    "domain-without-zone": (None, {"edge": {"domain": "one-system.example.com", "hosted_zone_id": None}}),
 }
 ENV = "dev"
 
@@ -299,6 +301,47 @@ def test_without_waf_the_dashboard_has_no_waf_graph(variants):
     assert "CloudFront requests" in body and "WAF requests" not in body and "AWS/WAFV2" not in body
 
 
+# --- a domain without a Route 53 zone (seed 002 §2.6) -------------------------------------------
+
+
+def test_2_6_without_a_zone_the_certificates_wait_for_records_created_by_hand(variants):
+    certificates = {
+        name: certificate["Properties"]
+        for stack in ("edge-global", "edge")
+        for name, certificate in resources(document(variants, "domain-without-zone", stack), CERTIFICATE).items()
+    }
+    assert certificates == {
+        "CloudFrontCertificate": {
+            "DomainName": "one-system.example.com",
+            "ValidationMethod": "DNS",
+            "Tags": certificates["CloudFrontCertificate"]["Tags"],
+        },
+        "ApiCertificate": {
+            "DomainName": "api.one-system.example.com",
+            "ValidationMethod": "DNS",
+            "Tags": certificates["ApiCertificate"]["Tags"],
+        },
+    }
+    stacks = variants["domain-without-zone"].manifest().stacks
+    assert stacks["edge-global"].manual_validation == {"CloudFrontCertificate": "one-system.example.com"}
+    assert stacks["edge"].manual_validation == {"ApiCertificate": "api.one-system.example.com"}
+    assert variants["wildcard"].manifest().stacks["edge-global"].manual_validation == {}  # its zone validates
+
+
+def test_2_6_without_a_zone_no_records_are_written_and_the_outputs_say_where_to_point_the_names(variants):
+    edge = document(variants, "domain-without-zone", "edge")
+    assert not resources(edge, "AWS::Route53::RecordSet")
+    outputs = {name: output["Value"] for name, output in edge["Outputs"].items() if "Export" not in output}
+    assert outputs == {
+        "SiteDnsTarget": {"Fn::GetAtt": ["Distribution", "DomainName"]},
+        "ApiDnsTarget": {"Fn::GetAtt": ["LoadBalancer", "DNSName"]},
+        "ApiCertificateArn": {"Ref": "ApiCertificate"},
+    }
+    assert distribution(variants, "domain-without-zone")["Aliases"] == ["one-system.example.com"]
+    with_zone = document(variants, "wildcard", "edge")
+    assert "SiteDnsTarget" not in with_zone["Outputs"] and resources(with_zone, "AWS::Route53::RecordSet")
+
+
 # --- lint ---------------------------------------------------------------------------------------
 
 
@@ -341,15 +384,15 @@ REFUSED = {
         "edge:\n  api_via_cloudfront: false\n",
         [
             "params/test.yaml:2: edge.api_via_cloudfront: an API served by its load balancer directly needs a name "
-            "and a certificate; expected edge.domain and hosted_zone_id (the API is then <api_subdomain>.<domain>), "
+            "and a certificate; expected edge.domain (the API is then <api_subdomain>.<domain>), "
             "or api_via_cloudfront: true"
         ],
     ),
     "wildcard certificate without a domain": (
         "edge:\n  wildcard_certificate: true\n",
         [
-            "params/test.yaml:2: edge.wildcard_certificate: a certificate needs a name; expected edge.domain and "
-            "hosted_zone_id, or wildcard_certificate: false"
+            "params/test.yaml:2: edge.wildcard_certificate: a certificate needs a name; expected edge.domain, or "
+            "wildcard_certificate: false"
         ],
     ),
     "error pages while CloudFront carries the API": (

@@ -231,6 +231,10 @@ def test_vpc_endpoints_let_the_private_subnets_reach_s3_and_secrets_manager_with
     assert {name: endpoint["Properties"]["ServiceName"] for name, endpoint in endpoints.items()} == {
         "S3Endpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"},
         "SecretsManagerEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.secretsmanager"},
+        # the app server's Session Manager (test_compute.py)
+        "SsmEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.ssm"},
+        "SsmMessagesEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.ssmmessages"},
+        "Ec2MessagesEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.ec2messages"},
     }
     assert endpoints["S3Endpoint"]["Properties"]["RouteTableIds"] == [
         {"Ref": "PrivateRouteTable1"},

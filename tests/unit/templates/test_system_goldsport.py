@@ -51,21 +51,51 @@ def test_1_3_cloudfront_serves_the_private_website_bucket_the_processor_writes(b
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_1_3_only_cloudfront_reads_the_website_bucket_and_only_its_objects(builds, env):
-    storage = document(builds, env, "storage")
-    statements = properties(storage, "WebBucketPolicy")["PolicyDocument"]["Statement"]
+def test_1_3_only_this_distribution_reads_the_website_bucket_and_only_its_objects(builds, env):
+    """The site bucket's policy admits the one distribution serving it (issue 14), so it lives in the edge
+    stack, which creates that distribution after storage has created the bucket."""
+    policy = properties(document(builds, env, "edge"), "SiteBucketPolicy")
+    assert policy["Bucket"] == {"Fn::ImportValue": f"goldsport-scheduler-{env}-WebBucketName"}
+    statements = policy["PolicyDocument"]["Statement"]
     assert [s["Sid"] for s in statements] == ["DenyInsecureTransport", "AllowCloudFrontToReadTheSite"]
     assert picked(statements[1], "Principal", "Action", "Condition") == {
         "Principal": {"Service": "cloudfront.amazonaws.com"},
         "Action": ["s3:GetObject"],
         "Condition": {
-            "ArnLike": {
-                "AWS:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"}
+            "StringEquals": {
+                "AWS:SourceArn": {
+                    "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
+                }
             }
         },
     }
+    storage = document(builds, env, "storage")
+    assert "WebBucketPolicy" not in storage["Resources"]  # one policy per bucket: the edge's
     input_policy = properties(storage, "InputBucketPolicy")["PolicyDocument"]["Statement"]
     assert [s["Sid"] for s in input_policy] == ["DenyInsecureTransport"]  # the uploads stay private
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_1_5_the_processor_may_invalidate_the_distribution_serving_what_it_writes_and_nothing_else(builds, env):
+    """Issue 14: the processor writes the website bucket behind a caching distribution."""
+    edge = document(builds, env, "edge")
+    policy = properties(edge, "SiteWritersInvalidate")
+    assert policy["Roles"] == [{"Fn::ImportValue": f"goldsport-scheduler-{env}-ProcessorFunctionRoleName"}]
+    invalidate, read_id = policy["PolicyDocument"]["Statement"]
+    assert picked(invalidate, "Action", "Resource") == {
+        "Action": ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+        "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}],
+    }
+    assert read_id["Action"] == ["ssm:GetParameter"]
+    parameter = properties(edge, "DistributionIdParameter")
+    assert picked(parameter, "Name", "Value") == {
+        "Name": f"/goldsport-scheduler/{env}/edge/distribution-id",
+        "Value": {"Ref": "Distribution"},
+    }
+    variables = properties(document(builds, env, "functions"), "ProcessorFunction")["Environment"]["Variables"]
+    assert variables["SITE_DISTRIBUTION_ID_PARAMETER"] == parameter["Name"]
+    # edge deploys after functions (it imports the role), so no cycle: functions -> storage -> edge
+    assert "functions" in builds[env].manifest().stacks["edge"].depends_on
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -93,6 +123,9 @@ def test_1_3_the_website_is_plain_files_at_cloudfronts_own_name_without_waf_or_l
         "AWS::CloudFront::Distribution",
         "AWS::CloudFront::OriginAccessControl",
         "AWS::CloudFront::ResponseHeadersPolicy",
+        "AWS::S3::BucketPolicy",  # the site bucket's, scoped to this distribution
+        "AWS::IAM::Policy",  # the processor invalidates it
+        "AWS::SSM::Parameter",  # and finds its id here
     }
     assert "Parameters" not in edge and "edge-global" not in builds[env].stacks
 
@@ -138,9 +171,10 @@ def test_1_5_the_processor_runs_python_3_11_for_5_minutes_with_512_mb_and_its_en
     assert function["Environment"]["Variables"] == {
         "DATA_TABLE": f"goldsport-scheduler-{env}-data",
         "WEBSITE_BUCKET": {"Fn::Sub": f"goldsport-scheduler-{env}-web-${{AWS::AccountId}}-${{AWS::Region}}"},
+        "SITE_DISTRIBUTION_ID_PARAMETER": f"/goldsport-scheduler/{env}/edge/distribution-id",
     }
     assert builds[env].manifest().stacks["functions"].packages == {
-        "ProcessorCode": LambdaPackage("lambdas/processor", {})
+        "ProcessorCode": LambdaPackage("lambdas/processor", {}, "python3.11", "x86_64")
     }
 
 
