@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from stackyard.config.fields import BucketKey, Model, matching
+from stackyard.config.fields import DNS_NAME_MAX, BucketKey, DnsLabel, DnsName, Model, matching
 from stackyard.config.problems import problem_at
 from stackyard.config.stacks import app_behind_load_balancer
 from stackyard.errors import ParamsProblem
@@ -20,14 +20,14 @@ from stackyard.params import KeyPath, SourcedParams
 if TYPE_CHECKING:
     from stackyard.config.environment import EnvironmentConfig
 
-DomainName = Annotated[str, matching(r"([a-z0-9-]+\.)+[a-z]{2,}", "a lowercase DNS name such as app.example.com")]
+DomainName = DnsName  # RFC 1035 labels and lengths, checked here rather than by cfn-lint after writing
 HostedZoneId = Annotated[str, matching(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zone id such as Z0123456789ABC")]
 
 
 class Edge(Model):
     domain: DomainName | None
     hosted_zone_id: HostedZoneId | None
-    api_subdomain: Annotated[str, matching(r"[a-z0-9-]{1,63}", "one DNS label such as api")] = "api"
+    api_subdomain: DnsLabel = "api"
     health_check_path: Annotated[str, matching(r"/[A-Za-z0-9_./-]*", "a path such as /health")] = "/health"
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
     # The CLOUDFRONT-scope web ACL in edge-global (AWS managed rules and a per-IP rate limit).
@@ -73,6 +73,14 @@ def _settings_problems(edge: Edge, app: bool) -> list[tuple[KeyPath, str]]:
                 ("edge", "domain" if edge.domain else "hosted_zone_id"),
                 "expected domain and hosted_zone_id together (the zone validates the certificates and holds the "
                 "records), or both null",
+            )
+        )
+    if edge.domain is not None and len(f"{edge.api_subdomain}.{edge.domain}") > DNS_NAME_MAX:
+        found.append(
+            (
+                ("edge", "api_subdomain"),
+                f"the API's name {edge.api_subdomain}.<domain> would be {len(edge.api_subdomain) + 1 + len(edge.domain)} "
+                f"characters; a DNS name has at most {DNS_NAME_MAX}. Expected a shorter api_subdomain or domain",
             )
         )
     if edge.domain is None and edge.wildcard_certificate:
