@@ -241,8 +241,10 @@ def _short(text: str) -> str:
 
 
 def dotted(path: KeyPath) -> str:
-    """A key path as people write it: storage.buckets.exports.days, subnets[0]."""
+    """A key path as people write it: storage.buckets.exports.days, subnets[0]. A key holding control
+    characters or line breaks is quoted with them escaped, so a message stays one line."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        key = part if isinstance(part, int) or part.isprintable() else repr(part)
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
     return text
