@@ -10,7 +10,8 @@ rather than wall time, so other work on the machine cannot fail the test; a run 
 HANG_SECONDS of wall time is killed and fails it.
 
 deploy never reaches AWS here: every case fails before the first call, and in case one did not, the
-runner gives it fake credentials and an endpoint on a closed local port. Cases run two at a time.
+runner gives it fake credentials and an endpoint on a closed local port. Cases run two at a time
+(about 45 s for the corpus on two idle cores), so they are marked slow.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def test_the_corpus_is_large_and_every_case_names_its_place_and_fix():
             assert (CORPUS / "files" / source).is_file(), case["name"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 def test_bad_input_exits_2_quickly_with_the_place_and_the_fix_and_writes_nothing(case, outcomes):
     outcome = outcomes[case["name"]]

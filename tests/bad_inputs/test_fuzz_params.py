@@ -123,9 +123,16 @@ def mutations(draw: st.DrawFn, system: System) -> tuple[str, str]:
         snippet = draw(st.one_of(st.sampled_from(YAML_SYNTAX), st.text(max_size=4)))
         return file, text[:at] + snippet + text[at:]
     data = yaml.safe_load(text) or {}
+    for _ in range(draw(st.integers(1, 3))):  # mutations stack: a deleted key beside a retyped one ...
+        _mutate(draw, data, kind)
+        kind = draw(st.sampled_from(["delete", "rename", "retype", "swap"]))
+    return file, yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _mutate(draw: st.DrawFn, data: Any, kind: str) -> None:
     paths = list(_paths(data))
     if not paths:
-        return file, text
+        return
     path = draw(st.sampled_from(paths))
     parent, key = _parent(data, path), path[-1]
     if kind == "delete":
@@ -140,7 +147,6 @@ def mutations(draw: st.DrawFn, system: System) -> tuple[str, str]:
         other_parent = _parent(data, other)
         if not _inside(path, other) and not _inside(other, path):
             parent[key], other_parent[other[-1]] = copy.deepcopy(other_parent[other[-1]]), copy.deepcopy(parent[key])
-    return file, yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def _paths(node: Any, at: tuple = ()) -> Any:
