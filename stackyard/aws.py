@@ -9,8 +9,9 @@ deploy failures (exit 1). boto3 honours AWS_ENDPOINT_URL, so the same calls reac
 from __future__ import annotations
 
 import json
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ProfileNotFound,
 )
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from stackyard import __version__
 from stackyard.errors import BadInputError, StackyardError
@@ -112,6 +114,7 @@ class Aws:
     """Clients for one profile, per region, created once and shared by threads."""
 
     def __init__(self, profile: str | None = None, region: str | None = None):
+        check_endpoint_urls(os.environ)
         try:
             self._session = boto3.Session(profile_name=profile, region_name=region)
         except ProfileNotFound as error:
@@ -139,6 +142,20 @@ class Aws:
 
     def s3(self, region: str) -> S3:
         return S3(self.client("s3", region))
+
+
+def check_endpoint_urls(environ: Mapping[str, str]) -> None:
+    """AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are URLs: botocore reads them only when it makes a
+    client, and then fails with a bare ValueError, so they are checked before any call."""
+    for name, value in sorted(environ.items()):
+        if not (name == "AWS_ENDPOINT_URL" or name.startswith("AWS_ENDPOINT_URL_")) or not value:
+            continue  # boto3 ignores an empty one
+        scheme = value.partition("://")[0]
+        if scheme not in ("http", "https") or not (is_valid_endpoint_url(value) or is_valid_ipv6_endpoint_url(value)):
+            raise BadInputError(
+                f"{name}={value!r} is not an endpoint URL; expected http(s)://host[:port], such as "
+                f"http://127.0.0.1:4566 for LocalStack. Fix: correct it, or unset it to reach AWS itself"
+            )
 
 
 class CloudFormation:

@@ -40,6 +40,15 @@ CERTIFICATE = "AWS::CertificateManager::Certificate"
 TEMPLATE_URL_MAX_BYTES = 1_000_000
 
 
+class MissingSourceStackError(BadInputError):
+    """A listed stack needs a stack the environment does not list: a choice made by params' `stacks`,
+    which generate locates there."""
+
+    def __init__(self, environment: str, message: str):
+        self.environment = environment
+        super().__init__(message)
+
+
 def render(template: Template) -> bytes:
     """Deterministic JSON: same template, same bytes."""
     return (json.dumps(template.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
@@ -246,14 +255,15 @@ def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dic
             owners[name] = stack.name
     dependencies = {}
     for stack in stacks:
-        needs = set()
+        needs: set[str] = set()
         for name in stack.imports:
             owner = owners.get(name)
             if owner is None:
-                raise BadInputError(
+                raise MissingSourceStackError(
+                    config.environment,
                     f"stack {stack.name} imports {name}, which no stack of environment "
-                    f"{config.environment} exports. Fix: enable the stack that provides it, "
-                    f"or remove the import"
+                    f"{config.environment} exports. Fix: add the stack that exports it to stacks, "
+                    f"or leave stack {stack.name} out",
                 )
             if owner == stack.name:
                 raise BadInputError(
@@ -261,19 +271,20 @@ def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dic
                     f"resolve that. Fix: use Ref or GetAtt inside the stack"
                 )
             needs.add(owner)
-        needs |= _parameter_sources(stack, {other.name: other for other in stacks})
+        needs |= _parameter_sources(config, stack, {other.name: other for other in stacks})
         dependencies[stack.name] = [other.name for other in stacks if other.name in needs]
     return dependencies
 
 
-def _parameter_sources(stack: RenderedStack, by_name: dict[str, RenderedStack]) -> set[str]:
+def _parameter_sources(config: EnvironmentConfig, stack: RenderedStack, by_name: dict[str, RenderedStack]) -> set[str]:
     for parameter, source in stack.parameter_sources.items():
         producer = by_name.get(source.stack)
         if producer is None or producer is stack:
-            raise BadInputError(
+            raise MissingSourceStackError(
+                config.environment,
                 f"stack {stack.name}: parameter {parameter} takes its value from stack "
-                f"{source.stack}, which this environment does not have. Fix: enable that stack, "
-                f"or give the parameter a default"
+                f"{source.stack}, which this environment does not have. Fix: add stack {source.stack} "
+                f"to stacks, or leave stack {stack.name} out",
             )
         if source.output not in producer.outputs:
             raise StackyardError(

@@ -13,9 +13,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackyard.build import EnvironmentBuild, build_environment
-from stackyard.config import load_configs
-from stackyard.errors import StackyardError
+from stackyard.build import EnvironmentBuild, MissingSourceStackError, build_environment
+from stackyard.config import EnvironmentConfig, load_configs
+from stackyard.config.load import locate
+from stackyard.errors import BadInputError, ParamsError, ParamsProblem, StackyardError
 from stackyard.lint import LintJob, LintReport, digest, lint
 from stackyard.manifest import MANIFEST_FILE
 
@@ -52,10 +53,40 @@ class GenerateResult:
 def generate(params_dir: Path, build_dir: Path, envs: list[str] | None = None, run_lint: bool = True) -> GenerateResult:
     """Validate, build, write and lint the environments (all of them when `envs` is None)."""
     configs = load_configs(params_dir, list(dict.fromkeys(envs)) if envs else None)
-    builds = [build_environment(config) for config in configs.values()]
+    builds = build_all(params_dir, configs)
+    check_build_folders(build_dir, builds)
     writes = write_builds(build_dir, builds, prune_other_envs=envs is None)
     report = lint(lint_jobs(build_dir, builds), build_dir / LINT_CACHE_FILE, [PROJECT_RULES]) if run_lint else None
     return GenerateResult(builds, build_dir, writes, report)
+
+
+def build_all(params_dir: Path, configs: dict[str, EnvironmentConfig]) -> list[EnvironmentBuild]:
+    """Every environment built; a stack missing what it needs is reported at the `stacks` line that chose it,
+    for every environment at once."""
+    builds, problems = [], []
+    for env, config in configs.items():
+        try:
+            builds.append(build_environment(config))
+        except MissingSourceStackError as error:
+            problems.append(ParamsProblem(locate(params_dir, env, ("stacks",)), "stacks", str(error)))
+    if problems:
+        raise ParamsError(problems)
+    return builds
+
+
+def check_build_folders(build_dir: Path, builds: list[EnvironmentBuild]) -> None:
+    """Each file the builds write can be written: no file stands where a folder must be, no folder where a
+    file must be. Checked before anything is written, so a blocked path leaves no half build."""
+    targets = {build_dir / build.environment / relative for build in builds for relative in build.files()}
+    for target in sorted(targets):
+        if target.is_dir():
+            raise BadInputError(f"{target}: a folder where the build writes a file. Fix: move it away")
+        blocker = next((folder for folder in target.parents if folder.exists() and not folder.is_dir()), None)
+        if blocker is not None:
+            raise BadInputError(
+                f"{blocker}: a file where the build needs a folder (for {target}). Fix: move the file away, or "
+                f"pass --build-dir DIR"
+            )
 
 
 def write_builds(build_dir: Path, builds: list[EnvironmentBuild], prune_other_envs: bool) -> WriteSummary:

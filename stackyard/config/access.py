@@ -6,6 +6,7 @@ The check: every bucket, table and function a section names exists.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
@@ -120,6 +121,60 @@ def validate_references(config: EnvironmentConfig, params: SourcedParams) -> lis
         for path, kind, name in _names(config)
         if name is not None and name not in known[kind]
     ]
+
+
+# A literal value in an environment is written into the template, the task definition or function
+# configuration, and git: names and values that look like secrets must come from a secret instead.
+SECRET_NAME_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY")
+SECRET_VALUE_PATTERNS = (
+    (re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
+    # 40 characters of base64 with upper- and lower-case letters and a digit: a git commit (hex) is not one.
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9/+])(?=[^\s]*[A-Z])(?=[^\s]*[a-z])(?=[^\s]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+        "an AWS secret access key",
+    ),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+)
+SECRET_FIX = {
+    "containers": "reference a Secrets Manager secret or SSM parameter (containers.secrets), such as "
+    "{variable}: {{secret: <name>, key: <JSON key>}}",
+    "functions": "keep it in Secrets Manager or SSM Parameter Store and give the function its name, which it "
+    "reads at run time",
+}
+
+
+def validate_literal_secrets(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """No environment variable holds a literal that looks like a secret; the value is never repeated, as
+    messages end up in CI logs."""
+    found = []
+    for holder, environment in _environment_holders(config):
+        for variable, reference in environment.items():
+            why = _looks_secret(variable, reference.value) if reference.value else None
+            if why:
+                fix = SECRET_FIX[str(holder[0])].format(variable=variable)
+                found.append(
+                    problem_at(
+                        params,
+                        (*holder, "environment", variable),
+                        f"{why}; a literal value is written into the templates and stays in git history. Fix: "
+                        f"{fix}, and remove the value from the file and its git history",
+                    )
+                )
+    return found
+
+
+def _looks_secret(variable: str, value: str) -> str | None:
+    for pattern, kind in SECRET_VALUE_PATTERNS:
+        if pattern.search(value):
+            return f"the value looks like {kind}"
+    if value.startswith("arn:"):
+        return None  # where a secret is, such as a secret's ARN the app reads at run time, is no secret
+    for word in SECRET_NAME_WORDS:
+        if word in variable:
+            return f"the variable is named like a secret ({word}; if its value is not one, rename the variable)"
+    return None
 
 
 def _names(config: EnvironmentConfig) -> list[tuple[KeyPath, str, str | None]]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from stackyard.config.fields import BucketKey, Model, matching
+from stackyard.config.fields import DNS_NAME_MAX, BucketKey, DnsLabel, DnsName, Model, matching
 from stackyard.config.problems import problem_at
 from stackyard.config.stacks import app_behind_load_balancer
 from stackyard.errors import ParamsProblem
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 DOMAIN, API_DOMAIN = "${Domain}", "${ApiDomain}"
 URL = re.compile(r"https?://[^\s\"',\]\[]+")
 LOCAL_HOSTS = ("localhost", "127.0.0.1")  # a developer's machine: no domain of the environment's
-DomainName = Annotated[str, matching(r"([a-z0-9-]+\.)+[a-z]{2,}", "a lowercase DNS name such as app.example.com")]
+DomainName = DnsName  # RFC 1035 labels and lengths, checked here rather than by cfn-lint after writing
 HostedZoneId = Annotated[str, matching(r"Z[A-Z0-9]{5,31}", "a Route 53 hosted zone id such as Z0123456789ABC")]
 
 
@@ -41,7 +41,7 @@ class Edge(Model):
     # with a domain whose DNS lives elsewhere (seed 002 §2.6): the certificates wait for validation records
     # created by hand, and the records to point at CloudFront and the load balancer are stack outputs.
     hosted_zone_id: HostedZoneId | None
-    api_subdomain: Annotated[str, matching(r"[a-z0-9-]{1,63}", "one DNS label such as api")] = "api"
+    api_subdomain: DnsLabel = "api"
     health_check_path: Annotated[str, matching(r"/[A-Za-z0-9_./-]*", "a path such as /health")] = "/health"
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
     # The CLOUDFRONT-scope web ACL in edge-global (AWS managed rules and a per-IP rate limit).
@@ -87,6 +87,14 @@ def _settings_problems(edge: Edge, app: bool) -> list[tuple[KeyPath, str]]:
                 ("edge", "hosted_zone_id"),
                 "a hosted zone holds a domain's records, and edge.domain is null; expected edge.domain (the zone's "
                 "domain), or hosted_zone_id: null",
+            )
+        )
+    if edge.domain is not None and len(f"{edge.api_subdomain}.{edge.domain}") > DNS_NAME_MAX:
+        found.append(
+            (
+                ("edge", "api_subdomain"),
+                f"the API's name {edge.api_subdomain}.<domain> would be {len(edge.api_subdomain) + 1 + len(edge.domain)} "
+                f"characters; a DNS name has at most {DNS_NAME_MAX}. Expected a shorter api_subdomain or domain",
             )
         )
     if edge.domain is None and edge.wildcard_certificate:

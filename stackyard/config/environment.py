@@ -12,14 +12,14 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from stackyard.config import stacks as stacks_module
-from stackyard.config.access import validate_references
+from stackyard.config.access import validate_literal_secrets, validate_references
 from stackyard.config.auth import Auth, validate_auth
 from stackyard.config.ci import Ci, validate_ci
 from stackyard.config.compute import Compute
 from stackyard.config.containers import Containers, validate_containers
 from stackyard.config.database import Database, validate_availability, validate_migrations
 from stackyard.config.edge import Edge, validate_domain_references, validate_edge
-from stackyard.config.fields import AppName, Model, NonEmpty, Region, TableKey
+from stackyard.config.fields import AppName, Model, Region, TableKey, TagValue
 from stackyard.config.functions import Function, FunctionKey, validate_sources
 from stackyard.config.messaging import Messaging
 from stackyard.config.monitoring import Monitoring
@@ -40,8 +40,10 @@ DERIVED_FIELDS = {
 
 
 class Tags(Model):
-    cost_center: NonEmpty
-    owner: NonEmpty
+    """Tag values, checked against AWS's tag rules here so cfn-lint need not find them in build/."""
+
+    cost_center: TagValue
+    owner: TagValue
 
 
 class EnvironmentConfig(Model):
@@ -108,6 +110,7 @@ CHECKS: tuple[Check, ...] = (
     validate_domain_references,
     validate_buckets,
     validate_references,
+    validate_literal_secrets,
     validate_sources,
     validate_auth,
     validate_ci,

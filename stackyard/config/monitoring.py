@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, Field, field_validator
 
-from stackyard.config.fields import Model, matching
+from stackyard.config.fields import Model
 
-Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address")]
+
+def _email(value: str) -> str:
+    # SNS confirms each subscription by mail, so an address must be one mail can reach; whether the domain
+    # takes mail is not asked (no DNS lookups while validating).
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"got {value!r}; expected an email address such as oncall@example.com ({error})") from None
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
 
 
 class Thresholds(Model):
@@ -29,3 +41,13 @@ class Monitoring(Model):
     critical_emails: list[Email]
     warning_emails: list[Email]
     thresholds: Thresholds
+
+    @field_validator("critical_emails", "warning_emails")
+    @classmethod
+    def _each_once(cls, emails: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for email in emails:
+            if email.lower() in seen:
+                raise ValueError(f"got {email!r} twice; expected each address once (SNS subscribes it once)")
+            seen.add(email.lower())
+        return emails

@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "stackyard",  # the package itself: __version__
             "stackyard.errors",
             "stackyard.params",
+            "stackyard.params_text",
             "stackyard.iam",
             "stackyard.config",
             "stackyard.config.*",

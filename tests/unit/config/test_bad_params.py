@@ -334,7 +334,58 @@ CASES = {
     ),
     "alarm email that is not one": (
         "monitoring:\n  warning_emails: [platform-team]\n",
-        ["params/test.yaml:2: monitoring.warning_emails[0]: got 'platform-team'; expected an email address"],
+        [
+            "params/test.yaml:2: monitoring.warning_emails[0]: got 'platform-team'; expected an email address such "
+            "as oncall@example.com (An email address must have an @-sign.)"
+        ],
+    ),
+    "alarm email with a shell command after it": (
+        "monitoring:\n  critical_emails: ['a@b.c;rm']\n",
+        [
+            "params/test.yaml:2: monitoring.critical_emails[0]: got 'a@b.c;rm'; expected an email address such as "
+            "oncall@example.com (The part after the @-sign contains invalid characters: ';'.)"
+        ],
+    ),
+    "alarm email twice": (
+        "monitoring:\n  warning_emails: [ops@example.com, Ops@example.com]\n",
+        [
+            "params/test.yaml:2: monitoring.warning_emails: got 'Ops@example.com' twice; expected each address once "
+            "(SNS subscribes it once)"
+        ],
+    ),
+    "a VPC in public address space": (
+        "network:\n  vpc_cidr: 8.8.0.0/16\n",
+        [
+            "params/test.yaml:2: network.vpc_cidr: got '8.8.0.0/16', which is not private address space: the VPC "
+            "would shadow those public addresses for everything in it. Expected a range inside 10.0.0.0/8, "
+            "172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, or allow_public_vpc_cidr: true for addresses your "
+            "organisation owns"
+        ],
+    ),
+    "a tag value AWS refuses": (
+        "tags:\n  owner: 'platform team #1'\n",
+        [
+            "params/test.yaml:2: tags.owner: got 'platform team #1', which has '#'; expected letters, digits, "
+            "spaces and _.:/=+-@ only (what AWS takes in a tag)"
+        ],
+    ),
+    "a tag value with AWS's own prefix": (
+        "tags:\n  cost_center: 'AWS:billing'\n",
+        [
+            "params/test.yaml:2: tags.cost_center: got 'AWS:billing'; AWS reserves the aws: prefix for its own "
+            "tags. Expected another value"
+        ],
+    ),
+    "a domain label ending in a hyphen": (
+        "edge:\n  domain: shop-.example.com\n  hosted_zone_id: Z0123456789ABC\n",
+        [
+            "params/test.yaml:2: edge.domain: got 'shop-.example.com': label 'shop-' is not lowercase letters, "
+            "digits and '-' with a letter or digit first and last; expected a DNS name such as app.example.com"
+        ],
+    ),
+    "an infinite threshold": (
+        "monitoring:\n  thresholds:\n    alb_p95_latency_seconds: .inf\n",
+        ["params/test.yaml:3: monitoring.thresholds.alb_p95_latency_seconds: got inf; expected a finite number"],
     ),
     "a bucket every environment already has": (
         "storage:\n  buckets:\n    frontend:\n      purpose: SPA\n      versioned: true\n",
@@ -416,6 +467,16 @@ def test_bad_params_exit_2_with_every_problem_and_write_nothing(params_copy, cap
     assert not Path("build").exists()
 
 
+@pytest.mark.parametrize("name", ["/etc/passwd", "../other/prod", "Prod"])
+def test_an_environment_that_is_no_name_suggests_no_file_to_create(params_copy, capsys, name):
+    code, errors = run_generate(capsys, "--env", name)
+    assert code == EXIT_BAD_INPUT
+    assert errors[0] == (
+        f"error: environment name {name!r} must be 1-10 lowercase letters or digits, starting with a letter (it goes "
+        "into stack, bucket and export names); known environments: dev, local, prod, test. Fix: pick one of those"
+    )
+
+
 def test_unknown_environment_names_the_known_ones(params_copy, capsys):
     code, errors = run_generate(capsys, "--env", "staging")
     assert code == EXIT_BAD_INPUT
@@ -466,8 +527,10 @@ def test_a_stack_without_the_stacks_it_imports_from_names_what_to_enable(params_
     code, errors = run_generate(capsys, "--env", "test")
     assert code == EXIT_BAD_INPUT
     assert errors == [
-        "error: stack messaging imports one-system-test-CriticalTopicArn, which no stack of "
-        "environment test exports. Fix: enable the stack that provides it, or remove the import"
+        "error: params/test.yaml:1: stacks: stack messaging imports one-system-test-CriticalTopicArn, which no "
+        "stack of environment test exports. Fix: add the stack that exports it to stacks, or leave stack "
+        "messaging out",
+        "1 problem in the params; nothing was written",
     ]
     assert not Path("build").exists()
 

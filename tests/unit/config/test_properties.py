@@ -75,7 +75,11 @@ def valid_overrides(draw) -> dict:
             "log_level": draw(st.sampled_from(["DEBUG", "INFO"])),
         },
         "edge": {"domain": domain, "hosted_zone_id": "Z0123456789EXAMPLE" if domain else None},
-        "monitoring": {"critical_emails": draw(st.lists(st.just("oncall@example.com"), max_size=2))},
+        "monitoring": {
+            "critical_emails": draw(
+                st.lists(st.sampled_from(["oncall@example.com", "ops@example.com"]), max_size=2, unique=True)
+            )
+        },
     }
 
 

@@ -564,7 +564,7 @@ CASES = {
         ],
     ),
     "the database secret's variable taken": (
-        "containers:\n  environment:\n    DATABASE_SECRET_ARN: mine\n",
+        "containers:\n  environment:\n    DATABASE_SECRET_ARN: arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:mine\n",
         [
             "params/dev.yaml:3: containers.environment.DATABASE_SECRET_ARN: the container gets DATABASE_SECRET_ARN "
             "from reads_database_secret; expected another name here"
