@@ -25,13 +25,14 @@ from stackyard.graph import deploy_order
 from stackyard.manifest import (
     MANIFEST_FILE,
     LambdaPackage,
+    ManagedPrefixList,
     Manifest,
     NestedTemplate,
     ParameterSource,
     StackEntry,
     dumps,
 )
-from templates.parts.common import FromOutput, LambdaCode, StackTemplates, standard_tags
+from templates.parts.common import FromManagedPrefixList, FromOutput, LambdaCode, StackTemplates, standard_tags
 
 # CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
 TEMPLATE_URL_MAX_BYTES = 1_000_000
@@ -69,6 +70,7 @@ class RenderedStack:
     nested: dict[str, RenderedTemplate]  # the nested stack's logical id -> its child template
     parameter_sources: dict[str, FromOutput]  # parameter -> the stack output deploy passes to it
     packages: dict[str, LambdaCode]  # parameter -> the Lambda package whose S3 key deploy passes to it
+    prefix_lists: dict[str, FromManagedPrefixList]  # parameter -> the managed prefix list whose id deploy passes
 
     @property
     def templates(self) -> list[RenderedTemplate]:
@@ -143,6 +145,7 @@ class EnvironmentBuild:
                 name: LambdaPackage(code.folder, dict(sorted(code.include.items())))
                 for name, code in sorted(stack.packages.items())
             },
+            prefix_lists={name: ManagedPrefixList(source.name) for name, source in sorted(stack.prefix_lists.items())},
             depends_on=tuple(self.dependencies[stack.name]),
         )
 
@@ -194,13 +197,15 @@ def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedS
         nested,
         dict(built.parameters),
         dict(built.packages),
+        dict(built.prefix_lists),
     )
 
 
 def _check_parameters_are_fed(built: StackTemplates, parent: RenderedTemplate) -> None:
     """Deploy can only pass values to parameters that name their source; the rest need defaults."""
     declared = parent.document.get("Parameters", {})
-    fed = set(built.parameters) | set(built.packages) | ({ARTIFACT_BUCKET} if built.packages else set())
+    fed = set(built.parameters) | set(built.packages) | set(built.prefix_lists)
+    fed |= {ARTIFACT_BUCKET} if built.packages else set()
     for name in fed:
         if name not in declared:
             raise StackyardError(

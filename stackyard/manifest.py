@@ -28,7 +28,7 @@ from stackyard.errors import BadInputError
 
 MANIFEST_FILE = "manifest.json"
 # Bumped whenever the shape changes, so a build made by another version is regenerated, not misread.
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 GENERATOR = f"stackyard {__version__}"
 
 
@@ -47,6 +47,14 @@ class ParameterSource:
 
     stack: str
     output: str
+
+
+@dataclass(frozen=True)
+class ManagedPrefixList:
+    """The AWS-managed prefix list whose id deploy looks up by name (ec2:DescribeManagedPrefixLists) in
+    the stack's region and passes to a parameter: the id differs per region, the name does not."""
+
+    name: str  # such as com.amazonaws.global.cloudfront.origin-facing
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class StackEntry:
     imports: tuple[str, ...]  # export names, sorted
     parameters: dict[str, ParameterSource]  # parameter -> the output that feeds it
     packages: dict[str, LambdaPackage]  # parameter -> the package whose S3 key it takes
+    prefix_lists: dict[str, ManagedPrefixList]  # parameter -> the managed prefix list whose id it takes
     depends_on: tuple[str, ...]  # stacks of the environment, in deploy order
 
     def template_files(self) -> list[tuple[str, str]]:

@@ -287,6 +287,16 @@ def web_acl_name(config: EnvironmentConfig) -> str:
     return f"{prefix(config)}-cloudfront"
 
 
+def api_web_acl_name(config: EnvironmentConfig) -> str:
+    """The REGIONAL web ACL of a load balancer that faces the internet itself (the API on its own name)."""
+    return f"{prefix(config)}-api"
+
+
+def vpc_origin_name(config: EnvironmentConfig) -> str:
+    """CloudFront's VPC origin: how it reaches the internal load balancer."""
+    return f"{prefix(config)}-api"
+
+
 def origin_access_control_name(config: EnvironmentConfig) -> str:
     return f"{prefix(config)}-frontend"
 

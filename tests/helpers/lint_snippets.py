@@ -246,12 +246,18 @@ def bucket_policy(bucket: str, effect: str = "Deny") -> dict[str, Any]:
 
 
 def alb() -> dict[str, Any]:
+    """An internal application load balancer (CloudFront's VPC origin, E9012)."""
     return res(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         Type="application",
-        Scheme="internet-facing",
-        Subnets=split_import(f"{APP}-{ENV}-PublicSubnetIds"),
+        Scheme="internal",
+        Subnets=split_import(f"{APP}-{ENV}-PrivateSubnetIds"),
     )
+
+
+def public_alb() -> dict[str, Any]:
+    """An internet-facing one, which E9012 wants a REGIONAL web ACL on."""
+    return named(alb(), Scheme="internet-facing", Subnets=split_import(f"{APP}-{ENV}-PublicSubnetIds"))
 
 
 def alb_alarms(*, unhealthy_on: Any = None) -> dict[str, Any]:

@@ -93,7 +93,7 @@ CASES = {
         "network:\n  security_groups:\n    database:\n      egress:\n"
         "        - {port: 443, group: alb, description: Back to the load balancer}\n",
         [
-            "params/base.yaml:39: network.security_groups.alb.egress: egress rules form a cycle (alb -> app -> "
+            "params/base.yaml:40: network.security_groups.alb.egress: egress rules form a cycle (alb -> app -> "
             "database -> alb); egress to a group is part of the group itself, so CloudFormation could create "
             "neither first. Expected the return direction as ingress on the other group"
         ],

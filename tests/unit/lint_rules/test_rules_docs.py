@@ -1,6 +1,6 @@
 """Pure unit: docs/rules.md, the page each project rule's source_url points to.
 
-Every rule (lint_rules/, E9001-E9011) has a section `## <id>` there, its source_url is that
+Every rule (lint_rules/, E9001 on) has a section `## <id>` there, its source_url is that
 section, and the section's failing example fails exactly that rule when cfn-lint runs it with the
 project's rules, in-process as stackyard/lint.py does. The examples leave out the standard tags
 and Metadata.Stackyard for brevity; they are added here, as the page says.
