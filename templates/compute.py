@@ -4,6 +4,11 @@ Amazon Linux 2023 from the public SSM parameter, in a private subnet behind the 
 group, IMDSv2 only, encrypted root volume. The role holds the permissions §1.7 lists, scoped
 to this environment's buckets, queues, secret and user pool, plus what those grants need to
 work: decrypting the secret's customer-managed key, and writing the app's own log group.
+
+§1.7's `s3:*` and `sqs:*` are narrowed to objects and messages (docs/security.md, "Deviations"):
+the app reads and writes objects and sends and receives messages, but cannot change a bucket's
+policy, versioning or public access block, nor delete a queue; a locked (audit) bucket it may only
+write to.
 """
 
 from __future__ import annotations
@@ -39,6 +44,23 @@ USER_DATA = jinja2.Environment(
     autoescape=False,  # a shell script, not HTML
 )
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device
+# What the app does with objects and messages, and nothing with the buckets or queues themselves.
+OBJECT_ACTIONS = [
+    awacs.s3.GetObject,
+    awacs.s3.GetObjectVersion,
+    awacs.s3.PutObject,
+    awacs.s3.DeleteObject,
+    awacs.s3.AbortMultipartUpload,
+    awacs.s3.ListMultipartUploadParts,
+]
+QUEUE_MESSAGE_ACTIONS = [
+    awacs.sqs.SendMessage,
+    awacs.sqs.ReceiveMessage,
+    awacs.sqs.DeleteMessage,
+    awacs.sqs.ChangeMessageVisibility,
+    awacs.sqs.GetQueueAttributes,
+    awacs.sqs.GetQueueUrl,
+]
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -132,20 +154,14 @@ def user_data(config: EnvironmentConfig) -> Sub:
 
 
 def app_server_policy(config: EnvironmentConfig, log_group: LogGroup) -> PolicyDocument:
-    buckets = [import_value(config, names.bucket_arn_export(key)) for key in config.storage.buckets]
     queues = [
         import_value(config, names.queue_export(key, kind, "Arn"))
         for key in config.messaging.queues
         for kind in (names.QUEUE, names.DEAD_LETTER_QUEUE)
     ]
     return document(
-        Statement(
-            Sid="ProjectBuckets",
-            Effect=Allow,
-            Action=[awacs.s3.Action("*")],
-            Resource=buckets + [Join("", [arn, "/*"]) for arn in buckets],
-        ),
-        Statement(Sid="ProjectQueues", Effect=Allow, Action=[awacs.sqs.Action("*")], Resource=queues),
+        *_bucket_statements(config),
+        Statement(Sid="ProjectQueueMessages", Effect=Allow, Action=QUEUE_MESSAGE_ACTIONS, Resource=queues),
         Statement(
             Sid="DatabaseCredentials",
             Effect=Allow,
@@ -178,6 +194,36 @@ def app_server_policy(config: EnvironmentConfig, log_group: LogGroup) -> PolicyD
             Resource=[GetAtt(log_group, "Arn")],
         ),
     )
+
+
+def _bucket_statements(config: EnvironmentConfig) -> list[Statement]:
+    """Objects of the project's buckets: read, write, list. A bucket under Object Lock holds the audit
+    trail: the app only adds to it (seed 000 asks for s3:* on every bucket; docs/security.md says why not)."""
+    arns = {key: import_value(config, names.bucket_arn_export(key)) for key in config.storage.buckets}
+    locked = [key for key, bucket in config.storage.buckets.items() if bucket.object_lock]
+    data = [arn for key, arn in arns.items() if key not in locked]
+    statements = []
+    if data:
+        statements += [
+            Statement(
+                Sid="ProjectObjects",
+                Effect=Allow,
+                Action=OBJECT_ACTIONS,
+                Resource=[Join("", [arn, "/*"]) for arn in data],
+            ),
+            Statement(Sid="ListProjectBuckets", Effect=Allow, Action=[awacs.s3.ListBucket], Resource=data),
+        ]
+    if locked:
+        # Write-only: no read, no delete, no s3:BypassGovernanceRetention, no retention or legal hold changes.
+        statements.append(
+            Statement(
+                Sid="AppendToLockedBuckets",
+                Effect=Allow,
+                Action=[awacs.s3.PutObject],
+                Resource=[Join("", [arns[key], "/*"]) for key in locked],
+            )
+        )
+    return statements
 
 
 def _status_alarms(template: Template, config: EnvironmentConfig, instance: Instance) -> None:

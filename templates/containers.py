@@ -77,7 +77,7 @@ from templates.parts.common import (
     output_parameter,
     tag_resources,
 )
-from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.grants import WildcardReasons, custom_statements, grant_statements
 from templates.parts.policies import document, service_role_trust, via_service
 from templates.parts.variables import environment_value
 
@@ -379,7 +379,11 @@ def _execution_role(template: Template, config: EnvironmentConfig, repository: R
 def _task_role(template: Template, config: EnvironmentConfig) -> Role:
     """The app's own role: what params grant it, and the database secret when it reads it itself."""
     containers = config.containers
-    statements = [*grant_statements(config, containers.grants), *custom_statements(config, containers.statements)]
+    reasons = WildcardReasons()
+    statements = [
+        *grant_statements(config, containers.grants, reasons),
+        *custom_statements(config, containers.statements, reasons),
+    ]
     if containers.reads_database_secret:
         statements += [
             Statement(
@@ -397,6 +401,8 @@ def _task_role(template: Template, config: EnvironmentConfig) -> Role:
     )
     if statements:
         role.Policies = [Policy(PolicyName="app", PolicyDocument=document(*statements))]
+    if reasons.by_sid:
+        role.Metadata = reasons.metadata()
     return template.add_resource(role)
 
 

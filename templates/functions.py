@@ -21,7 +21,7 @@ from stackyard.config import Function as FunctionConfig
 from templates import names
 from templates.names import pascal
 from templates.parts.common import LambdaCode, StackTemplates, export, lambda_code, new_template, tag_resources
-from templates.parts.grants import grant_statements
+from templates.parts.grants import WildcardReasons, grant_statements
 from templates.parts.policies import document, service_role_trust
 from templates.parts.variables import environment_value
 
@@ -45,6 +45,7 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
             RetentionInDays=settings.log_retention_days,
         )
     )
+    reasons = WildcardReasons()
     role = template.add_resource(
         Role(
             f"{pascal(key)}Role",
@@ -60,12 +61,14 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
                             Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
                             Resource=[GetAtt(log_group, "Arn")],
                         ),
-                        *grant_statements(config, settings.grants),
+                        *grant_statements(config, settings.grants, reasons),
                     ),
                 )
             ],
         )
     )
+    if reasons.by_sid:
+        role.Metadata = reasons.metadata()
     function = Function(
         f"{pascal(key)}Function",
         FunctionName=name,

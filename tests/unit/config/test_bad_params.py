@@ -148,6 +148,21 @@ CASES = {
             "calls, or the ARNs they act on"
         ],
     ),
+    "a role allowed a whole service on a named table without a reason": (
+        "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
+        "    trusted_service: ecs-tasks.amazonaws.com\n"
+        '    statements:\n      - {actions: ["dynamodb:*"], resources: ["arn:${AWS::Partition}:dynamodb:*:*:table/x"]}\n',
+        [
+            "params/test.yaml:7: roles.worker.statements[0]: dynamodb:* allows every action of the service, "
+            "configuration and deletion included; expected the actions the role calls, or a reason: saying why it "
+            "needs them all"
+        ],
+    ),
+    "a role passing a role that is not there": (
+        "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
+        "    trusted_service: lambda.amazonaws.com\n    pass_roles: [builder]\n",
+        ["params/test.yaml:6: roles.worker.pass_roles[0]: no role 'builder'; expected one of: worker"],
+    ),
     "a role for EC2 instances": (
         "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
         '    trusted_service: ec2.amazonaws.com\n    statements:\n      - {actions: ["s3:ListAllMyBuckets"], '

@@ -9,6 +9,7 @@ folder, and (slow) the real generated build has no project finding.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -134,6 +135,8 @@ def test_plain_cfn_lint_cli_loads_the_rules_folder(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
+        # the rules import stackyard and lint_rules: this checkout's, wherever the venv's editable install points
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     # parseable: file:line:column:end line:end column:rule:message
     rules = {line.split(":")[5] for line in result.stdout.splitlines()}
