@@ -33,7 +33,15 @@ from stackyard.config import DATABASE_SECRET_VARIABLE, EnvironmentConfig
 from templates import names
 from templates.names import name_tag
 from templates.parts.alarms import add_alarm, dimensions
-from templates.parts.common import StackTemplates, export, import_list, import_value, new_template, tag_resources
+from templates.parts.common import (
+    StackTemplates,
+    export,
+    import_list,
+    import_value,
+    keep_on_delete,
+    new_template,
+    tag_resources,
+)
 from templates.parts.policies import document, service_role_trust, via_service
 
 NAME = names.COMPUTE
@@ -75,10 +83,13 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         )
     )
     log_group = template.add_resource(
-        LogGroup(
-            "AppLogGroup",
-            LogGroupName=names.app_log_group_name(config),
-            RetentionInDays=compute.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "AppLogGroup",
+                LogGroupName=names.app_log_group_name(config),
+                RetentionInDays=compute.log_retention_days,
+            ),
+            config,
         )
     )
     role = template.add_resource(

@@ -113,10 +113,13 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         )
     )
     log_group = template.add_resource(
-        LogGroup(
-            "AppLogGroup",
-            LogGroupName=names.app_log_group_name(config),
-            RetentionInDays=containers.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "AppLogGroup",
+                LogGroupName=names.app_log_group_name(config),
+                RetentionInDays=containers.log_retention_days,
+            ),
+            config,
         )
     )
     parameters = {}

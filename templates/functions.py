@@ -20,7 +20,15 @@ from stackyard.config import EnvironmentConfig
 from stackyard.config import Function as FunctionConfig
 from templates import names
 from templates.names import pascal
-from templates.parts.common import LambdaCode, StackTemplates, export, lambda_code, new_template, tag_resources
+from templates.parts.common import (
+    LambdaCode,
+    StackTemplates,
+    export,
+    keep_on_delete,
+    lambda_code,
+    new_template,
+    tag_resources,
+)
 from templates.parts.grants import WildcardReasons, grant_statements
 from templates.parts.policies import document, service_role_trust
 from templates.parts.variables import environment_value
@@ -39,10 +47,13 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 def _function(template: Template, config: EnvironmentConfig, key: str, settings: FunctionConfig) -> dict:
     name, code = names.function_name(config, key), f"{pascal(key)}Code"
     log_group = template.add_resource(
-        LogGroup(
-            f"{pascal(key)}LogGroup",
-            LogGroupName=names.lambda_log_group_name(name),
-            RetentionInDays=settings.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                f"{pascal(key)}LogGroup",
+                LogGroupName=names.lambda_log_group_name(name),
+                RetentionInDays=settings.log_retention_days,
+            ),
+            config,
         )
     )
     reasons = WildcardReasons()

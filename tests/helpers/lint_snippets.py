@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
+from stackyard.cfn import STATEFUL_TYPES
 from tests.helpers import ROOT
 
 RULES_DIR = ROOT / "lint_rules"
@@ -31,11 +32,21 @@ STANDARD_TAGS = [
 
 
 def res(resource_type: str, **props: Any) -> dict[str, Any]:
-    """A resource; types that take Tags get the five standard tags unless the snippet sets its own."""
+    """A resource; types that take Tags get the five standard tags unless the snippet sets its own, and
+    stateful types (E9013) DeletionPolicy and UpdateReplacePolicy Delete (`without_policies` drops them)."""
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
     if "Tags" in schema.get("properties", {}) and "Tags" not in props:
         props["Tags"] = STANDARD_TAGS
-    return {"Type": resource_type, "Properties": props}
+    resource: dict[str, Any] = {"Type": resource_type, "Properties": props}
+    if resource_type in STATEFUL_TYPES:
+        resource |= {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
+    return resource
+
+
+def without_policies(resource: dict[str, Any], *policies: str) -> dict[str, Any]:
+    """The resource without these policies (both when none are named)."""
+    dropped = policies or ("DeletionPolicy", "UpdateReplacePolicy")
+    return {key: value for key, value in resource.items() if key not in dropped}
 
 
 def named(resource: dict[str, Any], **names: str) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from tests.unit.lint_rules import (
     test_e9010_template_validity,
     test_e9011_iam_least_privilege,
     test_e9012_waf_coverage,
+    test_e9013_deletion_policies,
 )
 
 TABLES = [
@@ -64,6 +65,7 @@ TABLES = [
         test_e9010_template_validity,
         test_e9011_iam_least_privilege,
         test_e9012_waf_coverage,
+        test_e9013_deletion_policies,
     )
 ]
 
