@@ -33,6 +33,7 @@ from troposphere.cloudfront import (
     Function,
     FunctionAssociation,
     FunctionConfig,
+    Logging,
     Origin,
     OriginAccessControl,
     OriginAccessControlConfig,
@@ -84,7 +85,7 @@ from templates.parts.api_entry import (
     regional_web_acl,
     vpc_origin,
 )
-from templates.parts.buckets import add_bucket_policy, private_bucket
+from templates.parts.buckets import add_bucket_policy, cloudfront_log_bucket, private_bucket
 from templates.parts.cloudfront import CLOUDFRONT_REGION, site_certificate
 from templates.parts.common import (
     FromOutput,
@@ -145,6 +146,12 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             regional_web_acl(template, config, load_balancer)
     origin_domain, own_bucket = _site_origin(template, config)
     distribution = _distribution(template, config, api_origin, origin_domain)
+    access_logs = import_value(config, names.bucket_name_export(ACCESS_LOGS_BUCKET))
+    distribution.DistributionConfig.Logging = Logging(
+        Bucket=GetAtt(cloudfront_log_bucket(template, config, access_logs), "DomainName"),
+        Prefix=names.CDN_LOG_PREFIX,
+        IncludeCookies=False,  # session cookies stay out of the log
+    )
     if config.edge.domain:
         _dns_records(template, config, None if api_origin else load_balancer, distribution)
     _exports(template, config, load_balancer, target_group, distribution, own_bucket)

@@ -14,7 +14,7 @@ from stackyard.config import EnvironmentConfig
 from templates import names
 from templates.parts.cloudfront import CLOUDFRONT_REGION, site_certificate
 from templates.parts.common import StackTemplates, new_template, tag_resources
-from templates.parts.waf import web_acl
+from templates.parts.waf import log_requests, web_acl
 
 NAME = names.EDGE_GLOBAL
 
@@ -26,6 +26,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, f"edge, us-east-1 part (CloudFront {holds})", region=CLOUDFRONT_REGION)
     if edge.waf:
         web_acl = template.add_resource(_web_acl(config))
+        log_requests(template, config, web_acl, "cloudfront")  # a CLOUDFRONT-scope ACL logs in us-east-1
         template.add_output(
             Output(names.WEB_ACL_ARN, Description="CLOUDFRONT-scope web ACL", Value=GetAtt(web_acl, "Arn"))
         )

@@ -297,6 +297,14 @@ def vpc_origin_name(config: EnvironmentConfig) -> str:
     return f"{prefix(config)}-api"
 
 
+def waf_log_group_name(config: EnvironmentConfig, web_acl: str) -> str:
+    """WAF logs only to destinations named aws-waf-logs-*; a CLOUDFRONT-scope ACL's in us-east-1."""
+    return f"aws-waf-logs-{prefix(config)}-{web_acl}"
+
+
+CDN_LOG_PREFIX = "cloudfront/"  # where the distribution writes its access logs in the cdn-logs bucket
+
+
 def origin_access_control_name(config: EnvironmentConfig) -> str:
     return f"{prefix(config)}-frontend"
 

@@ -41,6 +41,7 @@ from stackyard.config.stacks import (
 )
 from stackyard.config.storage import (
     ACCESS_LOGS_BUCKET,
+    CDN_LOGS_BUCKET,
     FRONTEND_BUCKET,
     RESERVED_BUCKETS,
     Bucket,
@@ -56,6 +57,7 @@ __all__ = [
     "ACCESS_LOGS_BUCKET",
     "APP_STACKS",
     "AURORA",
+    "CDN_LOGS_BUCKET",
     "DATABASE_ADDRESS_VARIABLES",
     "DATABASE_PORT",
     "DATABASE_SECRET_VARIABLE",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from stackyard.config.fields import BucketKey, Model, matching
+from stackyard.config.fields import BucketKey, LogRetentionDays, Model, matching
 from stackyard.config.network import HTTPS_PORT, STACK_SECURITY_GROUPS
 from stackyard.config.problems import problem_at
 from stackyard.config.stacks import app_behind_load_balancer
@@ -34,6 +34,8 @@ class Edge(Model):
     # The CLOUDFRONT-scope web ACL in edge-global (AWS managed rules and a per-IP rate limit).
     waf: bool = True
     waf_rate_limit_per_5_minutes: int = Field(default=2000, ge=100, le=2_000_000_000)
+    # How long the web ACLs' logs (aws-waf-logs-* log groups) keep what they blocked and why.
+    log_retention_days: LogRetentionDays = 90
     # true: CloudFront sends /api/* to the load balancer; false: CloudFront serves only the site and the API
     # is <api_subdomain>.<domain> on the load balancer itself (seed 002 §2.6), which needs a domain.
     api_via_cloudfront: bool = True

@@ -19,7 +19,7 @@ from troposphere.wafv2 import WebACLAssociation
 from stackyard.config import EnvironmentConfig
 from templates import names
 from templates.parts.common import FromManagedPrefixList, import_value
-from templates.parts.waf import web_acl
+from templates.parts.waf import log_requests, web_acl
 
 CLOUDFRONT_ORIGIN_FACING = FromManagedPrefixList("com.amazonaws.global.cloudfront.origin-facing")
 ORIGIN_FACING_PARAMETER = "CloudFrontOriginFacingPrefixListId"
@@ -93,3 +93,4 @@ def regional_web_acl(template: Template, config: EnvironmentConfig, load_balance
     template.add_resource(
         WebACLAssociation("ApiWebAclAssociation", ResourceArn=Ref(load_balancer), WebACLArn=GetAtt(acl, "Arn"))
     )
+    log_requests(template, config, acl, "api")

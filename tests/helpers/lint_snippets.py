@@ -136,7 +136,9 @@ def monitored_cluster(**props: Any) -> dict[str, Any]:
     return {
         "Key": res("AWS::KMS::Key", KeyPolicy={"Version": "2012-10-17", "Statement": []}),
         "Cluster": res("AWS::RDS::DBCluster", **cluster),
-        "ClusterLogs": res("AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/cluster/{APP}-{ENV}/postgresql"),
+        "ClusterLogs": res(
+            "AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/cluster/{APP}-{ENV}/postgresql", RetentionInDays=30
+        ),
         "ConnectionFailures": res(
             "AWS::Logs::MetricFilter",
             LogGroupName=ref("ClusterLogs"),
@@ -166,7 +168,9 @@ def instance_alarms(name: str = "Database", *, leave_out: str | None = None) -> 
     """What E9007 wants beside an RDS instance `name` (identifier <app>-<env>): CPU and free storage alarms
     (one by Ref, one by the literal identifier), and a connection-failure alarm on a filter of its log group."""
     resources = {
-        "InstanceLogs": res("AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/instance/{APP}-{ENV}/postgresql"),
+        "InstanceLogs": res(
+            "AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/instance/{APP}-{ENV}/postgresql", RetentionInDays=30
+        ),
         "InstanceConnectionFailures": res(
             "AWS::Logs::MetricFilter",
             LogGroupName=ref("InstanceLogs"),
@@ -193,6 +197,8 @@ def listener(protocol: str, actions: list[dict[str, Any]], **props: Any) -> dict
     )
 
 
+# CloudFront's standard logging (E9014)
+CLOUDFRONT_LOGGING = {"Bucket": f"{APP}-{ENV}-cdn-logs.s3.amazonaws.com", "Prefix": "cloudfront/"}
 REDIRECT_TO_HTTPS = [
     {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
 ]
@@ -233,8 +239,38 @@ def distribution(default_policy: str, api_policy: str, minimum_tls: str | None) 
                 }
             ],
             "ViewerCertificate": certificate,
+            "Logging": CLOUDFRONT_LOGGING,
         },
     )
+
+
+def logged_web_acl(title: str = "ApiWebAcl", scope: str = "REGIONAL") -> dict[str, Any]:
+    """A web ACL with its log group (aws-waf-logs-*) and logging configuration (E9014)."""
+    visibility = {"CloudWatchMetricsEnabled": True, "MetricName": "acl", "SampledRequestsEnabled": True}
+    return {
+        title: res(
+            "AWS::WAFv2::WebACL",
+            Name=f"{APP}-{ENV}-api",
+            Scope=scope,
+            DefaultAction={"Allow": {}},
+            VisibilityConfig=visibility,
+        ),
+        f"{title}LogGroup": res(
+            "AWS::Logs::LogGroup", LogGroupName=f"aws-waf-logs-{APP}-{ENV}-api", RetentionInDays=30
+        ),
+        f"{title}Logging": res(
+            "AWS::WAFv2::LoggingConfiguration",
+            ResourceArn=getatt(title, "Arn"),
+            LogDestinationConfigs=[
+                {
+                    "Fn::Sub": [
+                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Group}",
+                        {"Group": ref(f"{title}LogGroup")},
+                    ]
+                }
+            ],
+        ),
+    }
 
 
 def bucket_policy(bucket: str, effect: str = "Deny") -> dict[str, Any]:
@@ -257,12 +293,16 @@ def bucket_policy(bucket: str, effect: str = "Deny") -> dict[str, Any]:
 
 
 def alb() -> dict[str, Any]:
-    """An internal application load balancer (CloudFront's VPC origin, E9012)."""
+    """An internal application load balancer (CloudFront's VPC origin, E9012) with its access logs (E9014)."""
     return res(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         Type="application",
         Scheme="internal",
         Subnets=split_import(f"{APP}-{ENV}-PrivateSubnetIds"),
+        LoadBalancerAttributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": f"{APP}-{ENV}-access-logs"},
+        ],
     )
 
 

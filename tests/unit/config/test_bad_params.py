@@ -323,7 +323,7 @@ CASES = {
         "storage:\n  buckets:\n    frontend:\n      purpose: SPA\n      versioned: true\n",
         [
             "params/test.yaml:3: storage.buckets.frontend: 'frontend' is a bucket every environment gets already "
-            "(access-logs, frontend); expected another key for this bucket"
+            "(access-logs, frontend, cdn-logs); expected another key for this bucket"
         ],
     ),
     "a stack nobody builds": (

@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers.lint_snippets import (
     APP,
+    CLOUDFRONT_LOGGING,
     ENV,
     alb,
     alb_alarms,
@@ -19,6 +20,7 @@ from tests.helpers.lint_snippets import (
     case_ids,
     fails,
     getatt,
+    logged_web_acl,
     passes,
     public_alb,
     ref,
@@ -30,17 +32,6 @@ from tests.helpers.lint_snippets import (
 def without_scheme(balancer: dict[str, Any]) -> dict[str, Any]:
     """ELBv2's default Scheme is internet-facing."""
     return {**balancer, "Properties": {key: value for key, value in balancer["Properties"].items() if key != "Scheme"}}
-
-
-def web_acl(scope: str = "REGIONAL") -> dict[str, Any]:
-    visibility = {"CloudWatchMetricsEnabled": True, "MetricName": "acl", "SampledRequestsEnabled": True}
-    return res(
-        "AWS::WAFv2::WebACL",
-        Name=f"{APP}-{ENV}-api",
-        Scope=scope,
-        DefaultAction={"Allow": {}},
-        VisibilityConfig=visibility,
-    )
 
 
 def vpc_origin(target: str = "Alb") -> dict[str, Any]:
@@ -56,6 +47,7 @@ def api_distribution(origin: dict[str, Any]) -> dict[str, Any]:
         DistributionConfig={
             "Enabled": True,
             "Origins": [origin],
+            "Logging": CLOUDFRONT_LOGGING,
             "DefaultCacheBehavior": {
                 "TargetOriginId": "api",
                 "ViewerProtocolPolicy": "https-only",
@@ -96,7 +88,7 @@ CASES = [
             {
                 "Alb": public_alb(),
                 **alb_alarms(),
-                "ApiWebAcl": web_acl(),
+                **logged_web_acl(),
                 "ApiWebAclAssociation": res(
                     "AWS::WAFv2::WebACLAssociation", ResourceArn=ref("Alb"), WebACLArn=getatt("ApiWebAcl", "Arn")
                 ),
@@ -123,7 +115,7 @@ CASES = [
             {
                 "Alb": public_alb(),
                 **alb_alarms(),
-                "ApiWebAcl": web_acl(),
+                **logged_web_acl(),
                 "ApiWebAclAssociation": res(
                     "AWS::WAFv2::WebACLAssociation", ResourceArn=ref("Alb"), WebACLArn=getatt("ApiWebAcl", "Arn")
                 ),

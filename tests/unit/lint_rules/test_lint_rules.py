@@ -48,6 +48,7 @@ from tests.unit.lint_rules import (
     test_e9011_iam_least_privilege,
     test_e9012_waf_coverage,
     test_e9013_deletion_policies,
+    test_e9014_request_logging,
 )
 
 TABLES = [
@@ -66,6 +67,7 @@ TABLES = [
         test_e9011_iam_least_privilege,
         test_e9012_waf_coverage,
         test_e9013_deletion_policies,
+        test_e9014_request_logging,
     )
 ]
 

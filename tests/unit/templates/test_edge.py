@@ -159,6 +159,26 @@ def test_without_a_domain_a_single_http_listener_forwards_and_no_certificate_is_
     assert not resources(document, "AWS::CertificateManager::Certificate")
 
 
+@pytest.mark.parametrize(
+    ("env", "days", "kept"), [("dev", 30, "Delete"), ("test", 365, "Retain"), ("prod", 365, "Retain")]
+)
+def test_cloudfront_logs_every_request_to_its_own_bucket_kept_as_long_as_the_access_logs(builds, env, days, kept):
+    """Standard logging delivers through the bucket's ACL, so that bucket alone has ACLs on (issue 13 §4)."""
+    document = edge(builds, env)
+    assert distribution(builds, env)["Logging"] == {
+        "Bucket": {"Fn::GetAtt": ["CdnLogsBucket", "DomainName"]},
+        "Prefix": "cloudfront/",
+        "IncludeCookies": False,
+    }
+    bucket = document["Resources"]["CdnLogsBucket"]
+    assert bucket["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+    assert set(bucket["Properties"]["PublicAccessBlockConfiguration"].values()) == {True}
+    expiry = [rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in rule]
+    assert [rule["ExpirationInDays"] for rule in expiry] == [days]  # storage.access_logs_expire_after_days
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == (kept, kept)
+    assert properties(document, "CdnLogsBucketPolicy")["Bucket"] == {"Ref": "CdnLogsBucket"}  # TLS only
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_cloudfront_reads_the_frontend_bucket_through_origin_access_control_only(builds, env):
     document = edge(builds, env)

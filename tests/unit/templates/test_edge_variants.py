@@ -267,6 +267,8 @@ def test_api_direct_the_internet_facing_load_balancer_has_its_own_regional_web_a
         "ResourceArn": {"Ref": "LoadBalancer"},
         "WebACLArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
     }
+    assert properties(edge, "ApiWebAclLogGroup")["LogGroupName"] == "aws-waf-logs-one-system-dev-api"  # its region
+    assert properties(edge, "ApiWebAclLogging")["ResourceArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
     assert not resources(edge, "AWS::CloudFront::VpcOrigin")
     assert variants["api-direct"].manifest().stacks["edge"].parameters == {
         "AppInstanceId": ParameterSource("compute", "AppInstanceId"),

@@ -40,7 +40,8 @@ def test_1_3_cloudfront_serves_the_private_website_bucket_the_processor_writes(b
         ]
     }
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["FrontendOriginAccess", "Id"]}
-    assert not resources(edge, "AWS::S3::Bucket")  # no second website bucket beside storage's
+    # no second website bucket beside storage's: the edge's one bucket holds CloudFront's access logs (issue 13)
+    assert set(resources(edge, "AWS::S3::Bucket")) == {"CdnLogsBucket"}
     web = properties(document(builds, env, "storage"), "WebBucket")
     assert web["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
@@ -93,6 +94,8 @@ def test_1_3_the_website_is_plain_files_at_cloudfronts_own_name_without_waf_or_l
         "AWS::CloudFront::Distribution",
         "AWS::CloudFront::OriginAccessControl",
         "AWS::CloudFront::ResponseHeadersPolicy",
+        "AWS::S3::Bucket",  # CloudFront's access logs (issue 13 §4), and its TLS-only policy
+        "AWS::S3::BucketPolicy",
     }
     assert "Parameters" not in edge and "edge-global" not in builds[env].stacks
 
