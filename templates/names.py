@@ -242,6 +242,11 @@ def function_arn_export(key: str) -> str:
     return f"{pascal(key)}FunctionArn"
 
 
+def function_failures_queue_name(config: EnvironmentConfig, key: str) -> str:
+    """Where an asynchronously invoked function's failed events wait (its on-failure destination)."""
+    return f"{function_name(config, key)}-failures"
+
+
 # --- compute, containers -----------------------------------------------------------------------
 
 APP_INSTANCE_ID = "AppInstanceId"  # compute's output: the edge and the dashboard take it as a parameter

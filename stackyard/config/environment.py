@@ -20,7 +20,7 @@ from stackyard.config.containers import Containers, validate_containers
 from stackyard.config.database import Database, validate_migrations
 from stackyard.config.edge import Edge, validate_edge
 from stackyard.config.fields import AppName, Model, NonEmpty, Region, TableKey
-from stackyard.config.functions import Function, FunctionKey, validate_sources
+from stackyard.config.functions import Function, FunctionKey, validate_failure_alarms, validate_sources
 from stackyard.config.messaging import Messaging
 from stackyard.config.monitoring import Monitoring
 from stackyard.config.network import Network, validate_network, validate_security_groups
@@ -104,6 +104,7 @@ CHECKS: tuple[Check, ...] = (
     validate_buckets,
     validate_references,
     validate_sources,
+    validate_failure_alarms,
     validate_auth,
     validate_ci,
     validate_app_stacks,

@@ -163,6 +163,17 @@ CASES = {
         "    trusted_service: lambda.amazonaws.com\n    pass_roles: [builder]\n",
         ["params/test.yaml:6: roles.worker.pass_roles[0]: no role 'builder'; expected one of: worker"],
     ),
+    "a bucket notifying a function with no alerts stack to page": (
+        "stacks: [network, storage, functions]\n"
+        "functions:\n  importer:\n    purpose: Imports\n    source: sql\n    handler: handler.main\n"
+        "    runtime: python3.12\n    timeout_seconds: 60\n    memory_mb: 256\n    log_retention_days: 7\n"
+        "storage:\n  buckets:\n    exports:\n      notifications: [{function: importer}]\n",
+        [
+            "params/test.yaml:14: storage.buckets.exports.notifications[0].function: bucket exports invokes function "
+            "importer asynchronously, whose failed events and errors are alarmed through the alerts stack's topics, "
+            "which is not listed; expected alerts in stacks (and a monitoring section)"
+        ],
+    ),
     "a role for EC2 instances": (
         "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
         '    trusted_service: ec2.amazonaws.com\n    statements:\n      - {actions: ["s3:ListAllMyBuckets"], '

@@ -49,6 +49,7 @@ from tests.unit.lint_rules import (
     test_e9012_waf_coverage,
     test_e9013_deletion_policies,
     test_e9014_request_logging,
+    test_e9015_async_failures,
 )
 
 TABLES = [
@@ -68,6 +69,7 @@ TABLES = [
         test_e9012_waf_coverage,
         test_e9013_deletion_policies,
         test_e9014_request_logging,
+        test_e9015_async_failures,
     )
 ]
 
