@@ -10,6 +10,10 @@ circuit breaker, scaled on CPU and memory between min and max tasks.
 Two roles: the execution role is ECS's (pull the image, write the logs, read exactly the secrets
 named in params), the task role is the app's (params `grants:` and `statements:`).
 
+The container's root filesystem is read-only unless params say otherwise (then the task definition
+says so, waiving rule E9016 in its metadata); the app writes to scratch volumes at
+`containers.scratch_paths` (/tmp by default), and runs as `containers.user` when params name one.
+
 A new environment's repository is empty, and a service whose image does not exist fails its first
 deployment (the circuit breaker stops it, and CloudFormation rolls the stack back). So `image_tag:
 null` builds everything but the task definition and the service: deploy, push the first image, set
@@ -53,17 +57,25 @@ from troposphere.ecs import (
     HealthCheck,
     LoadBalancer,
     LogConfiguration,
+    MountPoint,
     NetworkConfiguration,
     PortMapping,
     RuntimePlatform,
     Secret,
     Service,
     TaskDefinition,
+    Volume,
 )
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import DATABASE_ADDRESS_VARIABLES, DATABASE_SECRET_VARIABLE, ContainerSecret, EnvironmentConfig
+from stackyard.config import (
+    DATABASE_ADDRESS_VARIABLES,
+    DATABASE_SECRET_VARIABLE,
+    Containers,
+    ContainerSecret,
+    EnvironmentConfig,
+)
 from templates import names
 from templates.names import pascal
 from templates.parts.alarms import add_alarm, dimensions
@@ -253,6 +265,7 @@ def _task_definition(
             },
         ),
     )
+    _harden(container, containers)
     if containers.health_check:
         check = containers.health_check
         container.HealthCheck = HealthCheck(
@@ -262,7 +275,7 @@ def _task_definition(
             Retries=check.retries,
             StartPeriod=check.start_period_seconds,
         )
-    return template.add_resource(
+    definition = template.add_resource(
         TaskDefinition(
             "TaskDefinition",
             Family=names.task_family(config),
@@ -276,6 +289,32 @@ def _task_definition(
             ContainerDefinitions=[container],
         )
     )
+    if containers.scratch_paths:
+        definition.Volumes = [Volume(Name=_scratch_volume(index)) for index in range(len(containers.scratch_paths))]
+    if not containers.read_only_root_filesystem:
+        # Params chose a writable image filesystem; the template says so where the rule would refuse it.
+        definition.Metadata = {
+            "cfn-lint": {"config": {"ignore_checks": ["E9016"]}},
+            "Stackyard": {"Waiver": "containers.read_only_root_filesystem: false in params"},
+        }
+    return definition
+
+
+def _harden(container: ContainerDefinition, containers: Containers) -> None:
+    """A read-only image, scratch volumes where the app writes (Fargate task storage, emptied with the
+    task), and the user params name instead of the image's."""
+    container.ReadonlyRootFilesystem = containers.read_only_root_filesystem
+    if containers.scratch_paths:
+        container.MountPoints = [
+            MountPoint(SourceVolume=_scratch_volume(index), ContainerPath=path, ReadOnly=False)
+            for index, path in enumerate(containers.scratch_paths)
+        ]
+    if containers.user is not None:
+        container.User = containers.user
+
+
+def _scratch_volume(index: int) -> str:
+    return f"scratch-{index + 1}"
 
 
 def uses_database_secret(config: EnvironmentConfig) -> bool:

@@ -50,6 +50,7 @@ from tests.unit.lint_rules import (
     test_e9013_deletion_policies,
     test_e9014_request_logging,
     test_e9015_async_failures,
+    test_e9016_container_hardening,
 )
 
 TABLES = [
@@ -70,6 +71,7 @@ TABLES = [
         test_e9013_deletion_policies,
         test_e9014_request_logging,
         test_e9015_async_failures,
+        test_e9016_container_hardening,
     )
 ]
 
