@@ -143,6 +143,9 @@ class Aws:
     def s3(self, region: str) -> S3:
         return S3(self.client("s3", region))
 
+    def ec2(self, region: str) -> Ec2:
+        return Ec2(self.client("ec2", region))
+
 
 def check_endpoint_urls(environ: Mapping[str, str]) -> None:
     """AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are URLs: botocore reads them only when it makes a
@@ -356,6 +359,27 @@ class S3:
                 first = result["Errors"][0]
                 raise AwsError(f"emptying bucket {bucket}: {first.get('Key')}: {first.get('Message')}")
             deleted += len(keys[:1000])
+
+
+# --- managed prefix lists: parameters a stack takes from the region (issue 13, the security helper) ---
+
+
+class Ec2:
+    def __init__(self, client: Any):
+        self.client = client
+
+    def managed_prefix_list_id(self, name: str) -> str:
+        """The id of the AWS-managed prefix list `name` in the client's region (ids differ per region)."""
+        with translated(f"looking up the managed prefix list {name}"):
+            found = self.client.describe_managed_prefix_lists(
+                Filters=[{"Name": "prefix-list-name", "Values": [name]}]
+            ).get("PrefixLists", [])
+        if not found:
+            raise AwsError(
+                f"looking up the managed prefix list {name}: this region has none by that name. Fix: deploy "
+                f"to a region CloudFront VPC origins support, or check the endpoint AWS_ENDPOINT_URL points at"
+            )
+        return str(found[0]["PrefixListId"])
 
 
 @contextmanager

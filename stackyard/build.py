@@ -26,6 +26,7 @@ from stackyard.manifest import (
     MANIFEST_FILE,
     ContainerImage,
     LambdaPackage,
+    ManagedPrefixList,
     Manifest,
     NestedTemplate,
     ParameterSource,
@@ -33,7 +34,7 @@ from stackyard.manifest import (
     dumps,
 )
 from templates.parts.common import ContainerImage as TemplateImage
-from templates.parts.common import FromOutput, LambdaCode, StackTemplates, standard_tags
+from templates.parts.common import FromManagedPrefixList, FromOutput, LambdaCode, StackTemplates, standard_tags
 
 # CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
 CERTIFICATE = "AWS::CertificateManager::Certificate"
@@ -82,6 +83,7 @@ class RenderedStack:
     parameter_sources: dict[str, FromOutput]  # parameter -> the stack output deploy passes to it
     packages: dict[str, LambdaCode]  # parameter -> the Lambda package whose S3 key deploy passes to it
     images: dict[str, TemplateImage]  # parameter -> the container image whose presence deploy passes to it
+    prefix_lists: dict[str, FromManagedPrefixList]  # parameter -> the managed prefix list whose id deploy passes
 
     @property
     def templates(self) -> list[RenderedTemplate]:
@@ -170,6 +172,7 @@ class EnvironmentBuild:
             },
             images={name: ContainerImage(image.repository, image.tag) for name, image in sorted(stack.images.items())},
             manual_validation=stack.manual_validation,
+            prefix_lists={name: ManagedPrefixList(source.name) for name, source in sorted(stack.prefix_lists.items())},
             depends_on=tuple(self.dependencies[stack.name]),
         )
 
@@ -222,13 +225,15 @@ def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedS
         dict(built.parameters),
         dict(built.packages),
         dict(built.images),
+        dict(built.prefix_lists),
     )
 
 
 def _check_parameters_are_fed(built: StackTemplates, parent: RenderedTemplate) -> None:
     """Deploy can only pass values to parameters that name their source; the rest need defaults."""
     declared = parent.document.get("Parameters", {})
-    fed = set(built.parameters) | set(built.packages) | ({ARTIFACT_BUCKET} if built.packages else set())
+    fed = set(built.parameters) | set(built.packages) | set(built.prefix_lists)
+    fed |= {ARTIFACT_BUCKET} if built.packages else set()
     for name in fed:
         if name not in declared:
             raise StackyardError(

@@ -295,6 +295,10 @@ class Deployer(StackRunner):
                     f"Fix: deploy {source.stack} first"
                 )
             values[parameter] = outputs[source.output]
+        # Managed prefix lists (issue 13, the security helper): looked up by name in the stack's region.
+        region = self.environment.manifest.stack_region(stack, self.options.region_override)
+        for parameter, prefix_list in entry.prefix_lists.items():
+            values[parameter] = self.aws.ec2(region).managed_prefix_list_id(prefix_list.name)
         return values
 
     def _change_set(self, stack, name, cloudformation, packaged, parameters, tags, action) -> ChangeSet | None:

@@ -50,6 +50,14 @@ class ParameterSource:
 
 
 @dataclass(frozen=True)
+class ManagedPrefixList:
+    """The AWS-managed prefix list whose id deploy looks up by name (ec2:DescribeManagedPrefixLists) in
+    the stack's region and passes to a parameter: the id differs per region, the name does not."""
+
+    name: str  # such as com.amazonaws.global.cloudfront.origin-facing
+
+
+@dataclass(frozen=True)
 class LambdaPackage:
     """A Lambda package deploy builds and uploads; folders are relative to the project folder."""
 
@@ -85,6 +93,7 @@ class StackEntry:
     # logical id -> the certificate's domain. CloudFormation waits for someone to create the records, which
     # deploy can read from the certificate while it waits and show.
     manual_validation: dict[str, str]
+    prefix_lists: dict[str, ManagedPrefixList]  # parameter -> the managed prefix list whose id it takes
     depends_on: tuple[str, ...]  # stacks of the environment, in deploy order
 
     def template_files(self) -> list[tuple[str, str]]:

@@ -215,25 +215,31 @@ def _client_secret(template: Template, config: EnvironmentConfig, client: UserPo
     """The server client's secret, readable by the app (an ECS task definition's `secrets`).
 
     Secrets are encrypted with a customer managed key (E9004), so whoever reads it needs
-    kms:Decrypt on this key as well. Neither is kept on stack delete: both only mirror the client,
-    which goes with the stack.
+    kms:Decrypt on this key as well. Both are kept on stack delete where the environment keeps its data,
+    as the user pool is (the README's promise): a restored client can be given the same secret.
     """
     key = template.add_resource(
-        Key(
-            "ClientSecretKey",
-            Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
-            EnableKeyRotation=True,
-            PendingWindowInDays=7,
-            KeyPolicy=document(account_administers_key()),
+        keep_on_delete(
+            Key(
+                "ClientSecretKey",
+                Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
+                EnableKeyRotation=True,
+                PendingWindowInDays=7,
+                KeyPolicy=document(account_administers_key()),
+            ),
+            config,
         )
     )
     secret = template.add_resource(
-        Secret(
-            "ClientSecret",
-            Name=name,
-            Description=f"Cognito app client secret of {config.app} {config.environment} (COGNITO_CLIENT_SECRET)",
-            KmsKeyId=Ref(key),
-            SecretString=GetAtt(client, "ClientSecret"),
+        keep_on_delete(
+            Secret(
+                "ClientSecret",
+                Name=name,
+                Description=f"Cognito app client secret of {config.app} {config.environment} (COGNITO_CLIENT_SECRET)",
+                KmsKeyId=Ref(key),
+                SecretString=GetAtt(client, "ClientSecret"),
+            ),
+            config,
         )
     )
     export(

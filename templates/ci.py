@@ -32,7 +32,7 @@ from stackyard.cfn import ARTIFACT_BUCKET_PREFIX, BOOTSTRAP_STACK
 from stackyard.config import FRONTEND_BUCKET, GITHUB_OIDC_HOST, EnvironmentConfig
 from templates import names
 from templates.parts.common import StackTemplates, export, import_value, new_template, tag_resources
-from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.grants import WildcardReasons, custom_statements, grant_statements
 from templates.parts.policies import document
 
 NAME = names.CI
@@ -52,6 +52,7 @@ ECR_PUSH = [
 def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, "ci (GitHub Actions OIDC deploy role)")
     provider = _provider(template, config)
+    reasons = WildcardReasons()
     role = template.add_resource(
         Role(
             "DeployRole",
@@ -59,9 +60,11 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             RoleName=names.github_deploy_role_name(config),
             Description=f"GitHub Actions deploys of {config.ci.org}/{config.ci.repo} to {config.app} {config.environment}",
             AssumeRolePolicyDocument=_trust(config, provider),
-            Policies=[Policy(PolicyName="deploy", PolicyDocument=document(*_permissions(config)))],
+            Policies=[Policy(PolicyName="deploy", PolicyDocument=document(*_permissions(config, reasons)))],
         )
     )
+    if reasons.by_sid:
+        role.Metadata = reasons.metadata()
     export(
         template,
         config,
@@ -226,14 +229,14 @@ def _trust(config: EnvironmentConfig, provider):
     return document(*statements)
 
 
-def _permissions(config: EnvironmentConfig) -> list[Statement]:
+def _permissions(config: EnvironmentConfig, reasons: WildcardReasons) -> list[Statement]:
     ci = config.ci
     statements = []
     if "frontend" in ci.deploys:
         statements += _frontend(config)
     if "containers" in ci.deploys:
         statements += _containers(config)
-    return statements + grant_statements(config, ci.grants) + custom_statements(config, ci.statements)
+    return statements + grant_statements(config, ci.grants, reasons) + custom_statements(config, ci.statements, reasons)
 
 
 def _frontend(config: EnvironmentConfig) -> list[Statement]:

@@ -10,6 +10,10 @@ circuit breaker, scaled on CPU and memory between min and max tasks.
 Two roles: the execution role is ECS's (pull the image, write the logs, read exactly the secrets
 named in params), the task role is the app's (params `grants:` and `statements:`).
 
+The container's root filesystem is read-only unless params say otherwise (then the task definition
+says so, waiving rule E9016 in its metadata); the app writes to scratch volumes at
+`containers.scratch_paths` (/tmp by default), and runs as `containers.user` when params name one.
+
 A new environment's repository is empty, and a service whose image does not exist fails its first
 deployment (the circuit breaker stops it, and CloudFormation rolls the stack back). Two ways round:
 the stack parameter `ServiceEnabled` (default "true") creates the service, its scaling and its alarm
@@ -56,12 +60,14 @@ from troposphere.ecs import (
     HealthCheck,
     LoadBalancer,
     LogConfiguration,
+    MountPoint,
     NetworkConfiguration,
     PortMapping,
     RuntimePlatform,
     Secret,
     Service,
     TaskDefinition,
+    Volume,
 )
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
@@ -70,6 +76,7 @@ from stackyard.config import (
     DATABASE_ADDRESS_VARIABLES,
     DATABASE_NAME_VARIABLE,
     DATABASE_SECRET_VARIABLE,
+    Containers,
     ContainerSecret,
     EnvironmentConfig,
 )
@@ -87,7 +94,7 @@ from templates.parts.common import (
     output_parameter,
     tag_resources,
 )
-from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.grants import WildcardReasons, custom_statements, grant_statements
 from templates.parts.policies import document, service_role_trust, via_service
 from templates.parts.variables import environment_value
 
@@ -125,10 +132,13 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         )
     )
     log_group = template.add_resource(
-        LogGroup(
-            "AppLogGroup",
-            LogGroupName=names.app_log_group_name(config),
-            RetentionInDays=containers.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "AppLogGroup",
+                LogGroupName=names.app_log_group_name(config),
+                RetentionInDays=containers.log_retention_days,
+            ),
+            config,
         )
     )
     parameters, images = {}, {}
@@ -285,6 +295,7 @@ def _task_definition(
             },
         ),
     )
+    _harden(container, containers)
     if containers.health_check:
         check = containers.health_check
         container.HealthCheck = HealthCheck(
@@ -294,7 +305,7 @@ def _task_definition(
             Retries=check.retries,
             StartPeriod=check.start_period_seconds,
         )
-    return template.add_resource(
+    definition = template.add_resource(
         TaskDefinition(
             "TaskDefinition",
             Family=names.task_family(config),
@@ -308,6 +319,32 @@ def _task_definition(
             ContainerDefinitions=[container],
         )
     )
+    if containers.scratch_paths:
+        definition.Volumes = [Volume(Name=_scratch_volume(index)) for index in range(len(containers.scratch_paths))]
+    if not containers.read_only_root_filesystem:
+        # Params chose a writable image filesystem; the template says so where the rule would refuse it.
+        definition.Metadata = {
+            "cfn-lint": {"config": {"ignore_checks": ["E9016"]}},
+            "Stackyard": {"Waiver": "containers.read_only_root_filesystem: false in params"},
+        }
+    return definition
+
+
+def _harden(container: ContainerDefinition, containers: Containers) -> None:
+    """A read-only image, scratch volumes where the app writes (Fargate task storage, emptied with the
+    task), and the user params name instead of the image's."""
+    container.ReadonlyRootFilesystem = containers.read_only_root_filesystem
+    if containers.scratch_paths:
+        container.MountPoints = [
+            MountPoint(SourceVolume=_scratch_volume(index), ContainerPath=path, ReadOnly=False)
+            for index, path in enumerate(containers.scratch_paths)
+        ]
+    if containers.user is not None:
+        container.User = containers.user
+
+
+def _scratch_volume(index: int) -> str:
+    return f"scratch-{index + 1}"
 
 
 def uses_database_secret(config: EnvironmentConfig) -> bool:
@@ -414,7 +451,11 @@ def _execution_role(template: Template, config: EnvironmentConfig, repository: R
 def _task_role(template: Template, config: EnvironmentConfig) -> Role:
     """The app's own role: what params grant it, and the database secret when it reads it itself."""
     containers = config.containers
-    statements = [*grant_statements(config, containers.grants), *custom_statements(config, containers.statements)]
+    reasons = WildcardReasons()
+    statements = [
+        *grant_statements(config, containers.grants, reasons),
+        *custom_statements(config, containers.statements, reasons),
+    ]
     if containers.reads_database_secret:
         statements += [
             Statement(
@@ -432,6 +473,8 @@ def _task_role(template: Template, config: EnvironmentConfig) -> Role:
     )
     if statements:
         role.Policies = [Policy(PolicyName="app", PolicyDocument=document(*statements))]
+    if reasons.by_sid:
+        role.Metadata = reasons.metadata()
     return template.add_resource(role)
 
 

@@ -209,10 +209,13 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
     database = config.database
     # Created before the cluster so its retention applies; RDS would otherwise create it unbounded.
     log_group = template.add_resource(
-        LogGroup(
-            "DatabaseLogGroup",
-            LogGroupName=names.database_cluster_log_group_name(config),
-            RetentionInDays=database.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "DatabaseLogGroup",
+                LogGroupName=names.database_cluster_log_group_name(config),
+                RetentionInDays=database.log_retention_days,
+            ),
+            config,
         )
     )
     subnets = _subnet_group(template, config)
@@ -301,10 +304,13 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
     size = database.instance
     # Created before the instance so its retention applies; RDS would otherwise create it unbounded.
     log_group = template.add_resource(
-        LogGroup(
-            "DatabaseLogGroup",
-            LogGroupName=names.database_instance_log_group_name(config),
-            RetentionInDays=database.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "DatabaseLogGroup",
+                LogGroupName=names.database_instance_log_group_name(config),
+                RetentionInDays=database.log_retention_days,
+            ),
+            config,
         )
     )
     instance = DBInstance(
@@ -477,10 +483,13 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
         "schema-migrator",
     )
     log_group = template.add_resource(
-        LogGroup(
-            "MigratorLogGroup",
-            LogGroupName=names.lambda_log_group_name(name),
-            RetentionInDays=database.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "MigratorLogGroup",
+                LogGroupName=names.lambda_log_group_name(name),
+                RetentionInDays=database.log_retention_days,
+            ),
+            config,
         )
     )
     function = template.add_resource(

@@ -257,6 +257,11 @@ def site_distribution_parameter_name(config: EnvironmentConfig) -> str:
     return _path(config, "edge", "distribution-id")
 
 
+def function_failures_queue_name(config: EnvironmentConfig, key: str) -> str:
+    """Where an asynchronously invoked function's failed events wait (its on-failure destination)."""
+    return f"{function_name(config, key)}-failures"
+
+
 # --- compute, containers -----------------------------------------------------------------------
 
 APP_INSTANCE_ID = "AppInstanceId"  # compute's output: the edge and the dashboard take it as a parameter
@@ -306,6 +311,24 @@ TARGET_GROUP_FULL_NAME = "TargetGroupFullName"
 
 def web_acl_name(config: EnvironmentConfig) -> str:
     return f"{prefix(config)}-cloudfront"
+
+
+def api_web_acl_name(config: EnvironmentConfig) -> str:
+    """The REGIONAL web ACL of a load balancer that faces the internet itself (the API on its own name)."""
+    return f"{prefix(config)}-api"
+
+
+def vpc_origin_name(config: EnvironmentConfig) -> str:
+    """CloudFront's VPC origin: how it reaches the internal load balancer."""
+    return f"{prefix(config)}-api"
+
+
+def waf_log_group_name(config: EnvironmentConfig, web_acl: str) -> str:
+    """WAF logs only to destinations named aws-waf-logs-*; a CLOUDFRONT-scope ACL's in us-east-1."""
+    return f"aws-waf-logs-{prefix(config)}-{web_acl}"
+
+
+CDN_LOG_PREFIX = "cloudfront/"  # where the distribution writes its access logs in the cdn-logs bucket
 
 
 def origin_access_control_name(config: EnvironmentConfig) -> str:

@@ -34,6 +34,7 @@ from templates.names import name_tag, pascal
 from templates.parts.common import (
     ANYWHERE,
     StackTemplates,
+    keep_on_delete,
     nested_stack,
     new_template,
     reexport_children_outputs,
@@ -246,10 +247,13 @@ def _endpoints(
 def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:
     flow_logs = config.network.flow_logs
     log_group = template.add_resource(
-        LogGroup(
-            "FlowLogGroup",
-            LogGroupName=names.flow_log_group_name(config),
-            RetentionInDays=flow_logs.retention_days,
+        keep_on_delete(
+            LogGroup(
+                "FlowLogGroup",
+                LogGroupName=names.flow_log_group_name(config),
+                RetentionInDays=flow_logs.retention_days,
+            ),
+            config,
         )
     )
     role = template.add_resource(

@@ -42,6 +42,7 @@ from stackyard.config.stacks import (
 )
 from stackyard.config.storage import (
     ACCESS_LOGS_BUCKET,
+    CDN_LOGS_BUCKET,
     FRONTEND_BUCKET,
     RESERVED_BUCKETS,
     Bucket,
@@ -57,6 +58,7 @@ __all__ = [
     "ACCESS_LOGS_BUCKET",
     "APP_STACKS",
     "AURORA",
+    "CDN_LOGS_BUCKET",
     "DATABASE_ADDRESS_VARIABLES",
     "DATABASE_NAME_VARIABLE",
     "DATABASE_PORT",

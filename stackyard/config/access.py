@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from stackyard.config.fields import BucketKey, Model, TableKey, matching
+from stackyard.config.fields import BucketKey, Model, NonEmpty, TableKey, matching
 from stackyard.config.problems import problem_at, shown
 from stackyard.config.stacks import site_bucket
 from stackyard.errors import ParamsProblem
-from stackyard.iam import too_broad_on_everything
+from stackyard.iam import service_wide_wildcards, too_broad_on_everything
 from stackyard.params import KeyPath, SourcedParams
 
 if TYPE_CHECKING:
@@ -63,11 +63,27 @@ def _text_or_reference(value: Any) -> Any:
 TextOrReference = Annotated[Reference, BeforeValidator(_text_or_reference)]
 
 
+def _wildcards_explained(actions: list[str] | None, reason: str | None) -> None:
+    """Every action of a service, even on named resources, takes a written reason (E9011 reads it back)."""
+    wide = service_wide_wildcards(actions or [])
+    if wide and reason is None:
+        raise ValueError(
+            f"{', '.join(wide)} allows every action of the service, configuration and deletion included; "
+            f"expected the actions the role calls, or a reason: saying why it needs them all"
+        )
+
+
 class PolicyStatement(Model):
     """An Allow statement for what grants cannot say: services outside this environment's stacks."""
 
     actions: list[IamAction] = Field(min_length=1)
     resources: list[IamResource] = Field(min_length=1)
+    reason: NonEmpty | None = None  # why a service-wide wildcard ('s3:*') is needed; written into the template
+
+    @model_validator(mode="after")
+    def _reason_for_wildcards(self) -> PolicyStatement:
+        _wildcards_explained(self.actions, self.reason)
+        return self
 
     @field_validator("resources")
     @classmethod
@@ -91,6 +107,7 @@ class Grant(Model):
     access: Literal["read", "write", "read_write"] | None = None
     actions: list[IamAction] | None = Field(default=None, min_length=1)
     prefix: str | None = None
+    reason: NonEmpty | None = None  # why a service-wide wildcard ('s3:*') is needed; written into the template
 
     @model_validator(mode="after")
     def _one_target_one_kind_of_access(self) -> Grant:
@@ -105,16 +122,18 @@ class Grant(Model):
                 f"{', '.join(foreign)} cannot act on a {'bucket' if self.bucket else 'table'}; "
                 f"expected {service}: actions, or a statement for the others"
             )
+        _wildcards_explained(self.actions, self.reason)
         return self
 
 
 def validate_references(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
-    """Functions and containers name buckets and tables, the edge a bucket, buckets name functions:
-    each name must exist."""
+    """Functions and containers name buckets and tables, the edge a bucket, buckets name functions, roles
+    the roles they pass: each name must exist."""
     known = {
         "bucket": set(config.storage.buckets) if config.storage else set(),
         "table": set(config.tables or {}),
         "function": set(config.functions or {}),
+        "role": set(config.roles or {}),
     }
     return [
         problem_at(params, path, f"no {kind} {name!r}; expected one of: {', '.join(sorted(known[kind])) or 'none'}")
@@ -193,6 +212,11 @@ def _names(config: EnvironmentConfig) -> list[tuple[KeyPath, str, str | None]]:
     for path, target in targets:
         named += [((*path, "bucket"), "bucket", target.bucket), ((*path, "table"), "table", target.table)]
     named.append((("edge", "site_bucket"), "bucket", site_bucket(config)))
+    named += [
+        (("roles", key, "pass_roles", index), "role", passed)
+        for key, role in (config.roles or {}).items()
+        for index, passed in enumerate(role.pass_roles)
+    ]
     for key, bucket in (config.storage.buckets if config.storage else {}).items():
         named += [
             (("storage", "buckets", key, "notifications", index, "function"), "function", notification.function)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from stackyard.config.fields import DNS_NAME_MAX, BucketKey, DnsLabel, DnsName, Model, matching
+from stackyard.config.fields import DNS_NAME_MAX, BucketKey, DnsLabel, DnsName, LogRetentionDays, Model, matching
+from stackyard.config.network import HTTPS_PORT, STACK_SECURITY_GROUPS
 from stackyard.config.problems import problem_at
 from stackyard.config.stacks import app_behind_load_balancer
 from stackyard.errors import ParamsProblem
@@ -47,6 +48,8 @@ class Edge(Model):
     # The CLOUDFRONT-scope web ACL in edge-global (AWS managed rules and a per-IP rate limit).
     waf: bool = True
     waf_rate_limit_per_5_minutes: int = Field(default=2000, ge=100, le=2_000_000_000)
+    # How long the web ACLs' logs (aws-waf-logs-* log groups) keep what they blocked and why.
+    log_retention_days: LogRetentionDays = 90
     # true: CloudFront sends /api/* to the load balancer; false: CloudFront serves only the site and the API
     # is <api_subdomain>.<domain> on the load balancer itself (seed 002 §2.6), which needs a domain.
     api_via_cloudfront: bool = True
@@ -76,6 +79,7 @@ def validate_edge(config: EnvironmentConfig, params: SourcedParams) -> list[Para
         return []
     found = _settings_problems(edge, app_behind_load_balancer(config))
     found += [(("stacks",), message) for message in _stack_problems(edge, config.stacks)]
+    found += _internal_balancer_problems(config)
     return [problem_at(params, path, message) for path, message in found]
 
 
@@ -112,6 +116,14 @@ def _settings_problems(edge: Edge, app: bool) -> list[tuple[KeyPath, str]]:
                 "(the API is then <api_subdomain>.<domain>), or api_via_cloudfront: true",
             )
         )
+    if app and not edge.api_via_cloudfront and not edge.waf:
+        found.append(
+            (
+                ("edge", "waf"),
+                "the API at <api_subdomain>.<domain> faces the internet on its own load balancer, which a "
+                "REGIONAL web ACL guards (docs/security.md); expected waf: true, or api_via_cloudfront: true",
+            )
+        )
     if edge.spa_routing == "error_responses" and app and edge.api_via_cloudfront:
         found.append(
             (
@@ -121,6 +133,37 @@ def _settings_problems(edge: Edge, app: bool) -> list[tuple[KeyPath, str]]:
             )
         )
     return found
+
+
+def _internal_balancer_problems(config: EnvironmentConfig) -> list[tuple[KeyPath, str]]:
+    """Behind CloudFront the load balancer is internal, and its group admits CloudFront's origin-facing
+    prefix list only (the edge stack adds that rule): an address range there would be a way around it.
+    On its own name the load balancer faces the internet, which must reach it on 443."""
+    groups = config.network.security_groups if config.network else {}
+    key = STACK_SECURITY_GROUPS["edge"]
+    if config.edge is None or not app_behind_load_balancer(config) or key not in groups:
+        return []
+    if not config.edge.api_via_cloudfront:
+        if any(rule.allows(None, HTTPS_PORT) for rule in groups[key].ingress):
+            return []
+        return [
+            (
+                ("network", "security_groups", key, "ingress"),
+                f"the API at <api_subdomain>.<domain> is reached from the internet on its load balancer, and no "
+                f"ingress rule of group {key} admits it; expected {{port: {HTTPS_PORT}, cidr: 0.0.0.0/0, "
+                f"description: ...}} (and port 80, which only redirects)",
+            )
+        ]
+    return [
+        (
+            ("network", "security_groups", key, "ingress", index, "cidr"),
+            f"the load balancer is internal, reached only through CloudFront's VPC origin, whose origin-facing "
+            f"prefix list the edge stack admits itself; {rule.cidr} would reach the API around CloudFront and "
+            f"its web ACL. Expected no cidr ingress on group {key}",
+        )
+        for index, rule in enumerate(groups[key].ingress)
+        if rule.cidr is not None
+    ]
 
 
 def _stack_problems(edge: Edge, stacks: list[str]) -> list[str]:

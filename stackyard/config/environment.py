@@ -20,7 +20,7 @@ from stackyard.config.containers import Containers, validate_containers
 from stackyard.config.database import Database, validate_availability, validate_migrations
 from stackyard.config.edge import Edge, validate_domain_references, validate_edge
 from stackyard.config.fields import AppName, Model, Region, TableKey, TagValue
-from stackyard.config.functions import Function, FunctionKey, validate_sources
+from stackyard.config.functions import Function, FunctionKey, validate_failure_alarms, validate_sources
 from stackyard.config.messaging import Messaging
 from stackyard.config.monitoring import Monitoring
 from stackyard.config.network import Network, validate_network, validate_security_groups
@@ -112,6 +112,7 @@ CHECKS: tuple[Check, ...] = (
     validate_references,
     validate_literal_secrets,
     validate_sources,
+    validate_failure_alarms,
     validate_auth,
     validate_ci,
     validate_app_stacks,

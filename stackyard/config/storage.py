@@ -23,7 +23,8 @@ BUCKET_NAME_MAX = 63
 ACCOUNT_ID_LENGTH = 12
 ACCESS_LOGS_BUCKET = "access-logs"
 FRONTEND_BUCKET = "frontend"  # the SPA's assets, in the edge stack beside the distribution serving them
-RESERVED_BUCKETS = (ACCESS_LOGS_BUCKET, FRONTEND_BUCKET)
+CDN_LOGS_BUCKET = "cdn-logs"  # CloudFront's access logs, in the edge stack: the one bucket with ACLs on
+RESERVED_BUCKETS = (ACCESS_LOGS_BUCKET, FRONTEND_BUCKET, CDN_LOGS_BUCKET)
 
 StorageClass = Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
 # The order S3 lets objects move in (its lifecycle "waterfall"), warmest first.

@@ -35,6 +35,14 @@ class FromOutput:
 
 
 @dataclass(frozen=True)
+class FromManagedPrefixList:
+    """A stack parameter whose value deploy looks up: the id of the AWS-managed prefix list `name` in the
+    stack's region. A managed prefix list keeps its name everywhere, but its id differs per region."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class LambdaCode:
     """A Lambda package deploy builds from local folders, uploads under its hash and passes to
     the stack as a parameter holding its S3 key. Folders are relative to the project. Its
@@ -76,6 +84,7 @@ class StackTemplates:
     parameters: dict[str, FromOutput] = field(default_factory=dict)
     packages: dict[str, LambdaCode] = field(default_factory=dict)  # parameter -> the package whose key it takes
     images: dict[str, ContainerImage] = field(default_factory=dict)  # parameter -> the image it waits for
+    prefix_lists: dict[str, FromManagedPrefixList] = field(default_factory=dict)  # parameter -> the list's id
 
 
 def lambda_code(template: Template, parameter: str, description: str) -> Code:

@@ -14,9 +14,10 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from stackyard.aws import CLIENT_CONFIG, ChangeSet, CloudFormation, ResourceChange
+from stackyard.aws import CLIENT_CONFIG, ChangeSet, CloudFormation, Ec2, ResourceChange
 from stackyard.errors import StackyardError
 from stackyard.executor import Deployer, DeployOptions, Environment
+from stackyard.manifest import ManagedPrefixList
 from stackyard.progress import Progress
 from stackyard.status import StackState, classify
 from tests.helpers.manifests import manifest, stack_entry
@@ -333,3 +334,33 @@ def test_a_failure_inside_a_nested_stack_is_named_by_the_resource_that_failed_th
     deployer_ = deployer()
     reasons = deployer_._failure_reasons(NAME, deployer_.aws.cloudformation(REGION), LONG_AGO)
     assert reasons == "Vpc/PrivateSubnet1 (AWS::EC2::Subnet): The CIDR '10.0.0.0/20' conflicts with another subnet"
+
+
+def test_a_managed_prefix_list_parameter_gets_the_lists_id_in_the_stacks_region(tmp_path):
+    """The edge stack's CloudFrontOriginFacingPrefixListId: looked up by name where the stack deploys."""
+    client = boto3.client("ec2", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+    name = "com.amazonaws.global.cloudfront.origin-facing"
+    entry = stack_entry(
+        "one-system-test-edge", REGION, prefix_lists={"CloudFrontOriginFacingPrefixListId": ManagedPrefixList(name)}
+    )
+    regions = []
+
+    class Aws:
+        def ec2(self, region):
+            regions.append(region)
+            return Ec2(client)
+
+    with (
+        Progress("test", ["edge"], tmp_path / "run.log", out=io.StringIO(), live=False) as progress,
+        Stubber(client) as stubber,
+    ):
+        stubber.add_response(
+            "describe_managed_prefix_lists",
+            {"PrefixLists": [{"PrefixListId": "pl-31a34658", "PrefixListName": name}]},
+            {"Filters": [{"Name": "prefix-list-name", "Values": [name]}]},
+        )
+        deployer = Deployer(
+            Aws(), Environment(manifest("test", REGION, {"edge": entry}), tmp_path), progress, DeployOptions()
+        )
+        assert deployer._parameters("edge", entry) == {"CloudFrontOriginFacingPrefixListId": "pl-31a34658"}
+    assert regions == [REGION]

@@ -117,7 +117,7 @@ CASES = {
         "network:\n  security_groups:\n    database:\n      egress:\n"
         "        - {port: 443, group: alb, description: Back to the load balancer}\n",
         [
-            "params/base.yaml:39: network.security_groups.alb.egress: egress rules form a cycle (alb -> app -> "
+            "params/base.yaml:40: network.security_groups.alb.egress: egress rules form a cycle (alb -> app -> "
             "database -> alb); egress to a group is part of the group itself, so CloudFormation could create "
             "neither first. Expected the return direction as ingress on the other group"
         ],
@@ -170,6 +170,32 @@ CASES = {
             "params/test.yaml:7: roles.worker.statements[0].resources: dynamodb:* on every resource ('*') is more than "
             "any role needs (wildcards and actions that reach other roles' permissions); expected the actions it "
             "calls, or the ARNs they act on"
+        ],
+    ),
+    "a role allowed a whole service on a named table without a reason": (
+        "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
+        "    trusted_service: ecs-tasks.amazonaws.com\n"
+        '    statements:\n      - {actions: ["dynamodb:*"], resources: ["arn:${AWS::Partition}:dynamodb:*:*:table/x"]}\n',
+        [
+            "params/test.yaml:7: roles.worker.statements[0]: dynamodb:* allows every action of the service, "
+            "configuration and deletion included; expected the actions the role calls, or a reason: saying why it "
+            "needs them all"
+        ],
+    ),
+    "a role passing a role that is not there": (
+        "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
+        "    trusted_service: lambda.amazonaws.com\n    pass_roles: [builder]\n",
+        ["params/test.yaml:6: roles.worker.pass_roles[0]: no role 'builder'; expected one of: worker"],
+    ),
+    "a bucket notifying a function with no alerts stack to page": (
+        "stacks: [network, storage, functions]\n"
+        "functions:\n  importer:\n    purpose: Imports\n    source: sql\n    handler: handler.main\n"
+        "    runtime: python3.12\n    timeout_seconds: 60\n    memory_mb: 256\n    log_retention_days: 7\n"
+        "storage:\n  buckets:\n    exports:\n      notifications: [{function: importer}]\n",
+        [
+            "params/test.yaml:14: storage.buckets.exports.notifications[0].function: bucket exports invokes function "
+            "importer asynchronously, whose failed events and errors are alarmed through the alerts stack's topics, "
+            "which is not listed; expected alerts in stacks (and a monitoring section)"
         ],
     ),
     "a role for EC2 instances": (
@@ -391,7 +417,7 @@ CASES = {
         "storage:\n  buckets:\n    frontend:\n      purpose: SPA\n      versioned: true\n",
         [
             "params/test.yaml:3: storage.buckets.frontend: 'frontend' is a bucket every environment gets already "
-            "(access-logs, frontend); expected another key for this bucket"
+            "(access-logs, frontend, cdn-logs); expected another key for this bucket"
         ],
     ),
     "a stack nobody builds": (

@@ -140,6 +140,35 @@ def test_the_container_health_check_is_optional(builds, tmp_path):
     assert "HealthCheck" not in the_container(variant(tmp_path, "containers:\n  health_check: null\n"))
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_the_image_is_read_only_and_the_app_writes_to_scratch_at_tmp(builds, env):
+    """Issue 13 §5: by default; the image's own user (params name none here)."""
+    container = the_container(builds, env)
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["MountPoints"] == [{"SourceVolume": "scratch-1", "ContainerPath": "/tmp", "ReadOnly": False}]
+    assert properties(containers(builds, env), "TaskDefinition")["Volumes"] == [{"Name": "scratch-1"}]
+    assert "User" not in container
+    assert "Metadata" not in containers(builds, env)["Resources"]["TaskDefinition"]  # nothing waived
+
+
+def test_params_name_the_user_and_the_scratch_paths_or_ask_for_a_writable_image_which_the_template_says(
+    tmp_path,
+):
+    container = the_container(
+        variant(tmp_path / "user", 'containers:\n  user: "1000:1000"\n  scratch_paths: [/tmp, /app/cache]\n')
+    )
+    assert container["User"] == "1000:1000"
+    assert [mount["ContainerPath"] for mount in container["MountPoints"]] == ["/tmp", "/app/cache"]
+    writable = variant(tmp_path / "writable", "containers:\n  read_only_root_filesystem: false\n  scratch_paths: []\n")
+    definition = writable["dev"].stacks["containers"].template.document["Resources"]["TaskDefinition"]
+    assert definition["Properties"]["ContainerDefinitions"][0]["ReadonlyRootFilesystem"] is False
+    assert "Volumes" not in definition["Properties"]
+    assert definition["Metadata"] == {
+        "cfn-lint": {"config": {"ignore_checks": ["E9016"]}},
+        "Stackyard": {"Waiver": "containers.read_only_root_filesystem: false in params"},
+    }
+
+
 def test_plain_environment_variables_from_params_and_where_the_database_is(builds):
     assert the_container(builds)["Environment"] == [
         {"Name": "DATABASE_HOST", "Value": imported("dev", "DatabaseEndpoint")},
@@ -594,8 +623,21 @@ CASES = {
         [
             "params/dev.yaml:2: containers.min_task: unknown key (did you mean 'min_tasks'?); allowed keys here: "
             "architecture, cpu, environment, grants, health_check, health_check_grace_seconds, image_tag, "
-            "log_retention_days, max_tasks, memory_mb, min_tasks, port, reads_database_secret, repository, scaling, "
-            "secrets, statements"
+            "log_retention_days, max_tasks, memory_mb, min_tasks, port, read_only_root_filesystem, "
+            "reads_database_secret, repository, scaling, scratch_paths, secrets, statements, user"
+        ],
+    ),
+    "root as the container's user": (
+        'containers:\n  user: "0:0"\n',
+        [
+            "params/dev.yaml:2: containers.user: got '0:0'; expected a user other than root such as 1000, 1000:1000 or app"
+        ],
+    ),
+    "a scratch path that is not absolute": (
+        "containers:\n  scratch_paths: [tmp]\n",
+        [
+            "params/dev.yaml:2: containers.scratch_paths[0]: got 'tmp'; expected an absolute path in the container "
+            "such as /tmp"
         ],
     ),
     "containers and the EC2 app server both": (

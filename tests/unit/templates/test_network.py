@@ -145,7 +145,9 @@ def ingress(document, group):
 @pytest.mark.parametrize("env", ENVS)
 def test_security_groups_admit_only_what_seed_000_lists(builds, env):
     document = groups(builds, env)
-    assert ingress(document, "AlbSecurityGroup") == {("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 80, 80, "0.0.0.0/0")}
+    # Seed 000 §1.2's sg-alb admits 443 from 0.0.0.0/0; the load balancer is internal now, and the edge
+    # stack admits CloudFront's origin-facing prefix list alone (issue 13, docs/security.md).
+    assert ingress(document, "AlbSecurityGroup") == set()
     assert ingress(document, "AppSecurityGroup") == {("tcp", 8000, 8000, "AlbSecurityGroup")}
     assert ingress(document, "DatabaseSecurityGroup") == {("tcp", 5432, 5432, "AppSecurityGroup")}
     assert ingress(document, "PipelineSecurityGroup") == {("tcp", 22, 22, "203.0.113.10/32")}

@@ -206,18 +206,31 @@ def test_task_4_the_ecs_task_role_reaches_bedrock_its_prefixes_and_two_tables_on
 
 @pytest.mark.parametrize("env", ENVS)
 def test_task_4_the_lambda_role_has_the_bucket_the_four_tables_and_the_listed_services(builds, env):
-    role = properties(document(builds, env, "roles"), "LambdaRole")
+    """Task 4 grants s3:* and dynamodb:*; the role gets objects and items (issue 13, docs/security.md), and
+    iam:PassRole on the worker role alone, which ecs:RunTask needs to start the workers."""
+    roles = document(builds, env, "roles")
+    role = properties(roles, "LambdaRole")
     assert role["ManagedPolicyArns"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
     ]
     access = granted(role)
-    assert {("s3:*", bucket_arn(env)), ("s3:*", f"{bucket_arn(env)}/*")} <= access
-    assert {resource for action, resource in access if action == "dynamodb:*" and "/index/" not in resource} == {
+    assert {("s3:GetObject", f"{bucket_arn(env)}/*"), ("s3:PutObject", f"{bucket_arn(env)}/*")} <= access
+    assert ("s3:ListBucket", bucket_arn(env)) in access
+    assert {resource for action, resource in access if action == "dynamodb:PutItem" and "/index/" not in resource} == {
         table_arn(env, key) for key in ("jobs", "queue", "templates", "cost-tracking")
     }
+    assert not [action for action, _ in access if action.endswith(":*")]  # no bucket or table settings
     assert ("sts:AssumeRole", f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/plot-palette-{env}-*") in access
     assert {("cognito-idp:ListUsers", "*"), ("ecs:RunTask", "*"), ("ecs:StopTask", "*")} <= access
     assert not [action for action, resource in access if resource == "*" and action.endswith("*")]
+    [passing] = [statement for statement in role["Policies"][0]["PolicyDocument"]["Statement"] if "Sid" in statement]
+    assert passing == {
+        "Sid": "PassRoles",
+        "Effect": "Allow",
+        "Action": ["iam:PassRole"],
+        "Resource": [{"Fn::GetAtt": ["EcsTaskRole", "Arn"]}],
+        "Condition": {"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com"]}},
+    }
 
 
 @pytest.mark.parametrize("env", ENVS)

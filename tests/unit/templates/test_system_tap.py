@@ -163,6 +163,16 @@ def test_2_6_cloudfront_serves_only_the_spa_with_error_fallback_price_class_100_
     assert outputs["tap-poc-ApiUrl"] == "https://api.tap.example.com"
 
 
+def test_2_3_the_api_load_balancer_faces_the_internet_behind_a_regional_web_acl(build):
+    """Not in the plan (no WAF there): issue 13 puts one on every public way in, the API's own name included."""
+    edge = document(build, "edge")
+    assert properties(edge, "LoadBalancer")["Scheme"] == "internet-facing"
+    assert properties(edge, "ApiWebAcl")["Scope"] == "REGIONAL"
+    assert properties(edge, "ApiWebAclAssociation")["ResourceArn"] == {"Ref": "LoadBalancer"}
+    assert properties(edge, "Distribution")["DistributionConfig"]["WebACLId"] == {"Ref": "WebAclArn"}
+    assert properties(edge, "HttpRedirectListener")["DefaultActions"][0]["Type"] == "redirect"
+
+
 def test_2_7_github_may_deploy_from_main_only(build):
     role = properties(document(build, "ci"), "DeployRole")
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
