@@ -77,7 +77,7 @@ class Deleter:
         writer.delete_stack(target.name, request_token(self.run_id, stack, "delete"))
         final = self.watcher.watch(stack, current.stack_id, writer, started)
         if not deleted(final.status if final else None):
-            raise StackyardError("delete refused: " + self.watcher.failure(target.name, final, writer, started))
+            raise StackyardError("not deleted: " + self.watcher.failure(target.name, final, writer, started))
         self.kept += deletion.kept
         return Outcome(stack, "deleted", f"kept {len(deletion.kept)}" if deletion.kept else "")
 

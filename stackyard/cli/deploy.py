@@ -21,13 +21,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from stackyard.deploy import DEFAULT_ENV, ENV_VARIABLE, RunRequest, run
+from stackyard.deploy import DEFAULT_ENV, ENV_VARIABLE, RunRequest, Seams, run
 from stackyard.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 VERBS = ("plan", "deploy", "delete")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
+    """`seams`: what tests put in place of AWS, the clock and Ctrl-C (tests/faults/)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.verb == "deploy" and (args.plan or args.delete):
@@ -50,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             generate_first=not args.no_generate,
             delete_artifacts=args.delete_artifacts,
             force_unlock=args.force_unlock,
-        )
+        ),
+        seams=seams,
     )
 
 

@@ -147,7 +147,7 @@ def test_argument_errors_exit_2_with_the_usage(params_copy, capsys, no_aws, args
 )
 def test_the_verbs_and_their_older_spelling_mean_the_same(monkeypatch, args, verb, plans):
     seen = []
-    monkeypatch.setattr(cli, "run", lambda request: seen.append(request) or 0)
+    monkeypatch.setattr(cli, "run", lambda request, seams=None: seen.append(request) or 0)
     assert deploy.main(["--env", "local", *args]) == 0
     [request] = seen
     assert ("delete" if request.delete else "deploy", request.plan) == (verb, plans)
