@@ -12,6 +12,7 @@ import io
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ REQUIREMENTS = "requirements.txt"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say
 RUNTIME = {"python_version": "3.12", "platform": "manylinux2014_x86_64"}  # the functions' runtime
 LEFT_OUT = {"__pycache__", ".pytest_cache"}
+COMPLETE = ".complete"  # written last into a cache folder: it is whole
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,26 @@ def build_zip(source: LambdaSource, cache_dir: Path) -> bytes:
 
 
 def dependencies(requirements: Path, cache_dir: Path) -> Path:
-    """The requirements installed for the Lambda runtime, once per distinct requirements file."""
+    """The requirements installed for the Lambda runtime, once per distinct requirements file.
+
+    Safe for two processes at once: each installs into its own staging folder and renames it, whole,
+    into place (a rename is atomic); the one that loses the race uses the winner's folder.
+    """
     target = cache_dir / hashlib.sha256(requirements.read_bytes()).hexdigest()
-    if (target / ".complete").exists():
+    if (target / COMPLETE).exists():
         return target
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=cache_dir))
+    try:
+        _install(requirements, staging)
+        (staging / COMPLETE).touch()
+        _move_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already when it won
+    return target
+
+
+def _install(requirements: Path, staging: Path) -> None:
     command = [
         sys.executable,
         "-m",
@@ -79,10 +95,17 @@ def dependencies(requirements: Path, cache_dir: Path) -> Path:
             f"{requirements}: pip could not install it for the Lambda runtime: "
             f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}"
         )
-    (staging / ".complete").touch()
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Rename the complete staging folder to `target`; if another process got there first, keep theirs."""
+    if target.exists() and not (target / COMPLETE).exists():
+        shutil.rmtree(target, ignore_errors=True)  # left by a version of stackyard that renamed in two steps
+    try:
+        staging.rename(target)
+    except OSError:
+        if not (target / COMPLETE).exists():
+            raise
 
 
 def _files(folder: Path, prefix: str) -> list[tuple[str, Path]]:
@@ -94,7 +117,7 @@ def _files(folder: Path, prefix: str) -> list[tuple[str, Path]]:
         if path.is_file()
         and not LEFT_OUT & set(path.parts)
         and path.suffix != ".pyc"
-        and path.name != ".complete"
+        and path.name != COMPLETE
         and not (prefix == "" and path.name == REQUIREMENTS and path.parent == folder)
     ]
 
