@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stackyard import bootstrap
-from stackyard.aws import Aws, DeployedStack, StackReader, StackResource
+from stackyard.aws import Aws, DeployedStack, Export, StackReader, StackResource
 from stackyard.cfn import NESTED_STACK
 from stackyard.delete_plan import (
     BUCKET,
@@ -38,6 +38,7 @@ class DeletePlanner:
         self.environment = environment
         self.options = options
         self.watcher = watcher
+        self._exports_by_region: dict[str, list[Export]] = {}
 
     def plan(self, stacks: list[str], with_artifacts: bool, own_lock: str = "") -> DeletePlan:
         """`stacks` in delete order; `own_lock`: this run's lock key, not a blocker of its own."""
@@ -65,8 +66,8 @@ class DeletePlanner:
     def _deletion(self, target: Target) -> StackDeletion:
         reader = self.aws.stack_reader(target.region)
         deployed = self._settled(target, reader)
-        if deployed is None:
-            return StackDeletion(target, None)
+        if deployed is None or deployed.status == "REVIEW_IN_PROGRESS":  # a review-only stack holds nothing
+            return StackDeletion(target, deployed)
         buckets, kept, nested = [], [], []
         for container, resource, policy in self._resources(target.name, target.name, reader):
             if policy in KEEPING_POLICIES:
@@ -76,8 +77,14 @@ class DeletePlanner:
             elif resource.resource_type == BUCKET and resource.physical_id:
                 buckets.append(self._bucket(target.region, resource.physical_id))
         ids = {deployed.stack_id, *nested}
-        exports = tuple(sorted(item.name for item in reader.exports() if item.exporting_stack_id in ids))
+        exports = tuple(sorted(item.name for item in self._exports(target.region) if item.exporting_stack_id in ids))
         return StackDeletion(target, deployed, tuple(buckets), tuple(kept), tuple(nested), exports)
+
+    def _exports(self, region: str) -> list[Export]:
+        """The region's exports, listed once per plan."""
+        if region not in self._exports_by_region:
+            self._exports_by_region[region] = self.aws.stack_reader(region).exports()
+        return self._exports_by_region[region]
 
     def _settled(self, target: Target, reader: StackReader) -> DeployedStack | None:
         deployed = reader.describe(target.name)

@@ -639,6 +639,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         setup=both(fill("app-test-data", 3), fill("app-test-kept", 2)),
     ),
     Scenario(
+        "delete-removes-a-review-only-stack-a-killed-run-left",
+        REVIEW,
+        ("delete", "--yes"),
+        Expect(0, says=("app      deleted",), must=("DeleteStack~app-test-app",), check=everything_gone),
+        setup=review_stack_left_by_killed_run,
+    ),
+    Scenario(
         "delete-failed-names-the-resource-that-stayed",
         NOT_EMPTY + " (objects written after it was emptied)",
         ("delete", "--yes"),
