@@ -9,6 +9,7 @@ a stack; a plan of a delete only reports it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from stackyard import bootstrap
 from stackyard.aws import Aws, DeployedStack, Export, StackReader, StackResource
@@ -43,11 +44,7 @@ class DeletePlanner:
     def plan(self, stacks: list[str], with_artifacts: bool, own_lock: str = "") -> DeletePlan:
         """`stacks` in delete order; `own_lock`: this run's lock key, not a blocker of its own."""
         deletions = tuple(self.stack(stack) for stack in stacks)
-        importers = {
-            export: self.aws.stack_reader(deletion.target.region).importers(export)
-            for deletion in deletions
-            for export in deletion.exports
-        }
+        importers = self._importers(deletions)
         artifacts: tuple[StackDeletion, ...] = ()
         other_locks: list[str] = []
         if with_artifacts:
@@ -55,6 +52,13 @@ class DeletePlanner:
             artifacts = tuple(self.artifact_stack(region) for region in regions)
             other_locks = [key for deletion in artifacts for key in self._locks(deletion) if key != own_lock]
         return DeletePlan(deletions, artifacts, blockers((*deletions, *artifacts), importers, other_locks))
+
+    def _importers(self, deletions: tuple[StackDeletion, ...]) -> dict[str, list[str]]:
+        """Each export's importers (ListImports), asked --concurrency at a time: an environment has dozens."""
+        asked = [(deletion.target.region, export) for deletion in deletions for export in deletion.exports]
+        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
+            found = pool.map(lambda item: self.aws.stack_reader(item[0]).importers(item[1]), asked)
+            return {export: importers for (_, export), importers in zip(asked, found, strict=True)}
 
     def stack(self, stack: str) -> StackDeletion:
         entry = self.environment.manifest.entry(stack)
