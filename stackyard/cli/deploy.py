@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        usage="%(prog)s [plan | deploy | delete] [--env ENV] [options]",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "verb", nargs="?", choices=VERBS, help="what to do (default: deploy); put it before the options"
     )

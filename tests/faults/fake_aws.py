@@ -27,10 +27,12 @@ from typing import Any, ClassVar
 
 import botocore.session
 from botocore import xform_name
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ParamValidationError
 from botocore.validate import ParamValidator
 
-ACCOUNT = "123456789012"
+from tests.faults.answers import ACCOUNT, aws_error
+from tests.faults.fake_cloudformation import FakeCloudFormation
+from tests.faults.fake_s3 import FakeS3
 
 
 class VirtualClock:
@@ -70,12 +72,6 @@ class Call:
         return f"{self.operation} {shown}"
 
 
-def aws_error(operation: str, code: str, message: str, status: int = 400) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
-    )
-
-
 @dataclass
 class Trigger:
     pattern: str
@@ -98,9 +94,6 @@ class Faults:
 
 class FakeCloud:
     def __init__(self, clock: VirtualClock | None = None):
-        from tests.faults.fake_cloudformation import FakeCloudFormation
-        from tests.faults.fake_s3 import FakeS3
-
         self.clock = clock or VirtualClock()
         self.calls: list[Call] = []
         self.faults = Faults()
@@ -108,12 +101,11 @@ class FakeCloud:
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
         self._regions: dict[str, FakeCloudFormation] = {}
-        self._make_region = lambda region: FakeCloudFormation(self, region)
 
-    def cloudformation(self, region: str) -> Any:
+    def cloudformation(self, region: str) -> FakeCloudFormation:
         with self.lock:
             if region not in self._regions:
-                self._regions[region] = self._make_region(region)
+                self._regions[region] = FakeCloudFormation(self, region)
             return self._regions[region]
 
     def client(self, service: str, region: str, config: object = None) -> FakeClient:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from tests.faults.fake_aws import ACCOUNT, aws_error
+from tests.faults.answers import ACCOUNT, aws_error
 
 if TYPE_CHECKING:
     from tests.faults.fake_aws import FakeCloud
@@ -331,15 +331,22 @@ class FakeCloudFormation:
             change_set.status, change_set.execution = "CREATE_COMPLETE", "AVAILABLE"
 
     def _run(
-        self, stack: FakeStack, kind: str, template: dict[str, Any], parameters: dict[str, str], tags: dict[str, str]
+        self,
+        stack: FakeStack,
+        kind: str,
+        template: dict[str, Any],
+        parameters: dict[str, str],
+        tags: dict[str, str],
+        offset: float = 0.0,
     ) -> float:
-        """Create or update `stack` (its nested stacks too); returns the virtual seconds it takes."""
+        """Create or update `stack` (its nested stacks too), starting `offset` seconds from now (a nested
+        stack runs inside its parent's step); returns the virtual seconds it takes."""
         verb = (
             "CREATE" if kind == "CREATE" or stack.status in ("REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS") else "UPDATE"
         )
-        self._at(0, lambda: self._begin(stack, f"{verb}_IN_PROGRESS", "User Initiated"))
+        self._at(offset, lambda: self._begin(stack, f"{verb}_IN_PROGRESS", "User Initiated"))
         final = self._final(stack, template, parameters, tags)
-        elapsed = 0.0
+        elapsed = offset
         for logical, spec in template.get("Resources", {}).items():
             if not self._differs(stack, logical, spec, parameters):
                 continue
@@ -351,8 +358,7 @@ class FakeCloudFormation:
             )
             failure = self._failure(stack, logical)
             if kind_ == NESTED:
-                child = self._find("", physical)
-                child_seconds, failure = self._run_nested(child, spec, elapsed)
+                child_seconds, failure = self._run_nested(self._find("", physical), spec, elapsed)
                 elapsed += child_seconds
             elapsed += STEP
             if failure:
@@ -362,7 +368,7 @@ class FakeCloudFormation:
                         stack, lid, k, f"{verb}_FAILED", r, p
                     ),
                 )
-                return elapsed + self._roll_back(stack, verb, logical, elapsed, template)
+                return elapsed - offset + self._roll_back(stack, verb, logical, elapsed, template)
             self._at(
                 elapsed,
                 lambda lid=logical, k=kind_, p=physical: self._event(stack, lid, k, f"{verb}_COMPLETE", None, p),
@@ -371,30 +377,20 @@ class FakeCloudFormation:
         self._at(
             elapsed, lambda: (self._apply(stack, final, f"{verb}_COMPLETE"), self._end(stack, f"{verb}_COMPLETE", None))
         )
-        return elapsed
+        return elapsed - offset
 
     def _run_nested(self, child: FakeStack, spec: dict[str, Any], offset: float) -> tuple[float, str | None]:
         template = self._template({"TemplateURL": spec["Properties"]["TemplateURL"]})
         parameters = {key: str(value) for key, value in spec["Properties"].get("Parameters", {}).items()}
         failing = next((logical for logical in template.get("Resources", {}) if self._failure(child, logical)), None)
-        seconds = self._run_at(offset, child, template, parameters)
+        kind = "CREATE" if child.status == "CREATE_IN_PROGRESS" else "UPDATE"
+        seconds = self._run(child, kind, template, parameters, {}, offset)
         if failing:
             return seconds, (
                 f"Embedded stack {child.stack_id} was not successfully created: The following resource(s) failed to "
                 f"create: [{failing}]. "
             )
         return seconds, None
-
-    def _run_at(self, offset: float, stack: FakeStack, template: dict[str, Any], parameters: dict[str, str]) -> float:
-        """`_run`, with every step `offset` seconds later (a nested stack runs inside its parent's step)."""
-        original = self._at
-        self._at = lambda seconds, action: original(offset + seconds, action)  # type: ignore[method-assign]
-        try:
-            return self._run(
-                stack, "CREATE" if stack.status == "CREATE_IN_PROGRESS" else "UPDATE", template, parameters, {}
-            )
-        finally:
-            self._at = original  # type: ignore[method-assign]
 
     def _roll_back(self, stack: FakeStack, verb: str, logical: str, at: float, template: dict[str, Any]) -> float:
         failed = "create" if verb == "CREATE" else "update"

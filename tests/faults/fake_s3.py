@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tests.faults.fake_aws import aws_error
+from tests.faults.answers import aws_error
 
 if TYPE_CHECKING:
     from tests.faults.fake_aws import FakeCloud
