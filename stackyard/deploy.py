@@ -20,6 +20,7 @@ from stackyard import report
 from stackyard.artifacts import ArtifactBuckets
 from stackyard.aws import Aws
 from stackyard.clock import Clock, SystemClock
+from stackyard.delete_plan import DeletePlan, Kept
 from stackyard.delete_planner import DeletePlanner
 from stackyard.deletion import DeleteDisplay, Deleter
 from stackyard.deployment import Deployment
@@ -207,11 +208,7 @@ def _delete(
     planner = DeletePlanner(aws, environment, options, watcher)
     order = list(environment.manifest.dependants(stacks))
     if options.plan_only:
-        plan = planner.plan(order, request.delete_artifacts)
-        progress.summary(DeleteDisplay(progress).show(plan))
-        if plan.blockers:
-            return EXIT_FAILURE
-        return EXIT_CHANGES_PLANNED if plan.anything_to_delete else EXIT_OK
+        return _show_delete_plan(planner.plan(order, request.delete_artifacts), progress)
     deleter = Deleter(aws, environment, options, watcher, run_id)
     bucket = ArtifactBuckets(aws).find(environment.home_region(options))
     key = lock_key(environment.manifest.app, environment.name)
@@ -225,11 +222,22 @@ def _delete(
     if request.delete_artifacts and all(outcome.ok for outcome in outcomes.values()):
         outcomes.update(deleter.delete_artifacts(plan))
     progress.summary(outcomes)
-    if deleter.kept:
-        print("kept by their templates (delete them by hand when no longer needed):")
-        for kept in deleter.kept:
-            print(f"  {kept}")
+    _print_kept(deleter.kept)
     return _exit_code(outcomes, seams.interrupt, plan_only=False)
+
+
+def _show_delete_plan(plan: DeletePlan, progress: Progress) -> int:
+    progress.summary(DeleteDisplay(progress).show(plan))
+    if plan.blockers:
+        return EXIT_FAILURE
+    return EXIT_CHANGES_PLANNED if plan.anything_to_delete else EXIT_OK
+
+
+def _print_kept(kept: list[Kept]) -> None:
+    if kept:
+        print("kept by their templates (delete them by hand when no longer needed):")
+        for each in kept:
+            print(f"  {each}")
 
 
 def _lock(

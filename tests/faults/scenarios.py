@@ -278,6 +278,28 @@ SCENARIOS: tuple[Scenario, ...] = (
         start="empty",
     ),
     Scenario(
+        "plan-of-a-new-environment-creates-nothing",
+        REVIEW + "; a plan withdraws its own change sets and the empty stacks they made",
+        ("plan",),
+        Expect(
+            3,
+            says=(
+                "app      planned  would create (its parameters take outputs of storage, which this plan would create first)",
+            ),
+            must=("CreateChangeSet~app-test-network", "DeleteStack~app-test-network"),
+            must_not=(
+                "ExecuteChangeSet",
+                "PutObject",
+                "CreateChangeSet~stackyard-bootstrap",
+                "CreateChangeSet~app-test-app",
+            ),
+            check=lambda world, result: assert_equal(
+                [s.name for s in world.cloudformation.stacks if not s.deleted], []
+            ),
+        ),
+        start="empty",
+    ),
+    Scenario(
         "no-op-deploy-makes-no-change-set",
         CDK_SKIP,
         ("deploy",),
