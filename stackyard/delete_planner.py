@@ -8,6 +8,7 @@ a stack; a plan of a delete only reports it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,10 +41,12 @@ class DeletePlanner:
         self.options = options
         self.watcher = watcher
         self._exports_by_region: dict[str, list[Export]] = {}
+        self._lock = threading.Lock()
 
     def plan(self, stacks: list[str], with_artifacts: bool, own_lock: str = "") -> DeletePlan:
         """`stacks` in delete order; `own_lock`: this run's lock key, not a blocker of its own."""
-        deletions = tuple(self.stack(stack) for stack in stacks)
+        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:  # reads only: any order will do
+            deletions = tuple(pool.map(self.stack, stacks))
         importers = self._importers(deletions)
         artifacts: tuple[StackDeletion, ...] = ()
         other_locks: list[str] = []
@@ -86,9 +89,10 @@ class DeletePlanner:
 
     def _exports(self, region: str) -> list[Export]:
         """The region's exports, listed once per plan."""
-        if region not in self._exports_by_region:
-            self._exports_by_region[region] = self.aws.stack_reader(region).exports()
-        return self._exports_by_region[region]
+        with self._lock:
+            if region not in self._exports_by_region:
+                self._exports_by_region[region] = self.aws.stack_reader(region).exports()
+            return self._exports_by_region[region]
 
     def _settled(self, target: Target, reader: StackReader) -> DeployedStack | None:
         deployed = reader.describe(target.name)
