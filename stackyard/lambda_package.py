@@ -16,6 +16,7 @@ import io
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say
 # Lambda's architectures -> the manylinux platform of the wheels that run there (Amazon Linux 2023, glibc 2.34).
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 LEFT_OUT = {"__pycache__", ".pytest_cache"}
+COMPLETE = ".complete"  # written last into a cache folder: it is whole
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,27 @@ def build_zip(source: LambdaSource, cache_dir: Path) -> bytes:
 
 def dependencies(requirements: Path, cache_dir: Path, python_version: str, platform: str) -> Path:
     """The requirements installed for one Lambda runtime and platform, once per distinct requirements
-    file, Python version and platform."""
+    file, Python version and platform.
+
+    Safe for two processes at once: each installs into its own staging folder and renames it, whole,
+    into place (a rename is atomic); the one that loses the race uses the winner's folder.
+    """
     key = hashlib.sha256(requirements.read_bytes() + f"\0{python_version}\0{platform}".encode()).hexdigest()
     target = cache_dir / key
-    if (target / ".complete").exists():
+    if (target / COMPLETE).exists():
         return target
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=cache_dir))
+    try:
+        _install(requirements, staging, python_version, platform)
+        (staging / COMPLETE).touch()
+        _move_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already when it won
+    return target
+
+
+def _install(requirements: Path, staging: Path, python_version: str, platform: str) -> None:
     result = subprocess.run(
         pip_command(requirements, staging, python_version, platform), capture_output=True, text=True
     )
@@ -86,10 +102,6 @@ def dependencies(requirements: Path, cache_dir: Path, python_version: str, platf
             f"hash of a wheel for that Python and platform (pip download --no-deps --only-binary=:all: "
             f"--python-version {python_version} --platform {platform} ..., then pip hash)"
         )
-    (staging / ".complete").touch()
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target
 
 
 def pip_command(requirements: Path, target: Path, python_version: str, platform: str) -> list[str]:
@@ -125,6 +137,17 @@ def _pip_error(stderr: str) -> str:
     return (errors or lines or [""])[0 if errors else -1]
 
 
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Rename the complete staging folder to `target`; if another process got there first, keep theirs."""
+    if target.exists() and not (target / COMPLETE).exists():
+        shutil.rmtree(target, ignore_errors=True)  # left by a version of stackyard that renamed in two steps
+    try:
+        staging.rename(target)
+    except OSError:
+        if not (target / COMPLETE).exists():
+            raise
+
+
 def _files(folder: Path, prefix: str) -> list[tuple[str, Path]]:
     if not folder.is_dir():
         raise BadInputError(f"{folder}: not found; a Lambda package needs it")
@@ -134,7 +157,7 @@ def _files(folder: Path, prefix: str) -> list[tuple[str, Path]]:
         if path.is_file()
         and not LEFT_OUT & set(path.parts)
         and path.suffix != ".pyc"
-        and path.name != ".complete"
+        and path.name != COMPLETE
         and not (prefix == "" and path.name == REQUIREMENTS and path.parent == folder)
     ]
 

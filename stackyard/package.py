@@ -42,12 +42,12 @@ def package(
     for logical_id, child in entry.nested.items():
         if bucket is None or s3 is None:
             raise ValueError(f"stack {stack} has nested stacks but no artifact bucket was given")
-        body = read_verified(env_dir, child.template, child.sha256)
+        child_body = read_verified(env_dir, child.template, child.sha256)
         key = f"{TEMPLATE_PREFIX}/{child.sha256}.json"
         if s3.exists(bucket, key):
             reused += 1
         else:
-            s3.upload(bucket, key, body, "application/json")
+            s3.upload(bucket, key, child_body, "application/json")
             uploaded += 1
         parent["Resources"][logical_id]["Properties"]["TemplateURL"] = object_url(bucket, region, key)
     body = json.dumps(parent, sort_keys=True, separators=(",", ":"))

@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.table import Table
 
 from stackyard.aws import ResourceChange, StackEvent
-from stackyard.plan import is_risky, is_stateful
+from stackyard.risk import is_risky, is_stateful
 from stackyard.scheduler import Outcome
 
 CHANGE_COLUMNS = ("action", "logical id", "type", "replacement", "")
@@ -33,7 +33,8 @@ class Progress:
         self.log_file = log_file
         log_file.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_file.open("a", encoding="utf-8")
-        self._lock = threading.Lock()
+        # Reentrant: the Ctrl-C handler prints from the main thread, which may be printing already.
+        self._lock = threading.RLock()
         self._states = dict.fromkeys(stacks, "waiting")
         self._width = max([len(stack) for stack in stacks] + [8])
         live = self.out.isatty() if live is None else live
@@ -62,12 +63,14 @@ class Progress:
             else:
                 print(message, file=self.out, flush=True)
 
-    def event(self, stack: str, event: StackEvent, started: datetime) -> None:
+    def event(self, stack: str, event: StackEvent, started: datetime, within: str = "") -> None:
+        """A resource event; `within` is the nested stack path it happened in ("Vpc/"), "" for the stack."""
         elapsed = (event.timestamp - started).total_seconds()
         reason = f"  {event.reason}" if event.reason else ""
+        logical_id = f"{within}{event.logical_id}"
         self.line(
             stack,
-            f"{event.logical_id:<28} {event.resource_type:<36} {event.status:<28} +{max(elapsed, 0):5.1f}s{reason}",
+            f"{logical_id:<28} {event.resource_type:<36} {event.status:<28} +{max(elapsed, 0):5.1f}s{reason}",
         )
 
     def change_set(self, stack: str, changes: list[ResourceChange]) -> None:
@@ -121,7 +124,7 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def _stop_live(self) -> None:

@@ -23,14 +23,6 @@ class StackState(Enum):
     DELETE_FAILED = "delete failed"  # something kept it from being deleted
 
 
-class Recovery(Enum):
-    NONE = "none"
-    WAIT = "wait for the running operation"
-    DELETE_AND_CREATE = "delete the failed first create, then create again"
-    CONTINUE_ROLLBACK = "continue the failed update rollback"
-    CREATE = "create it"
-
-
 class UnknownStatusError(StackyardError):
     def __init__(self, stack: str, status: str):
         super().__init__(
@@ -67,32 +59,20 @@ def classify(stack: str, status: str | None) -> StackState:
     raise UnknownStatusError(stack, status)
 
 
-def recovery_before_deploy(stack: str, state: StackState) -> Recovery:
-    """What a deploy does first about a stack in `state`."""
-    if state is StackState.DELETE_FAILED:
-        raise StackyardError(
-            f"stack {stack} failed to delete earlier and is stuck; stackyard will not update it. "
-            f"Fix: see its events for the resource that could not be deleted, remove or retain "
-            f"it, and run deploy.py --delete for the stack"
-        )
-    return {
-        StackState.MISSING: Recovery.CREATE,
-        StackState.REVIEW: Recovery.CREATE,
-        StackState.READY: Recovery.NONE,
-        StackState.BUSY: Recovery.WAIT,
-        StackState.FIRST_CREATE_FAILED: Recovery.DELETE_AND_CREATE,
-        StackState.UPDATE_ROLLBACK_FAILED: Recovery.CONTINUE_ROLLBACK,
-    }[state]
-
-
 def is_terminal(status: str) -> bool:
     """An operation on the stack has finished, one way or the other."""
     return not status.endswith("_IN_PROGRESS")
 
 
 def succeeded(status: str) -> bool:
-    """The operation that just ended did what was asked (a rollback is a failure)."""
-    return status in {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"}
+    """A create, update or import that just ended did what was asked (a rollback is a failure)."""
+    return status in {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
+
+
+def deleted(status: str | None) -> bool:
+    """A delete did what was asked: the stack is DELETE_COMPLETE or gone. A refused delete leaves
+    the stack in its previous status with a StackStatusReason, which is not a deleted stack."""
+    return status is None or status == "DELETE_COMPLETE"
 
 
 def change_set_has_no_changes(status: str, reason: str | None) -> bool:

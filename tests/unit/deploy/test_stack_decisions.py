@@ -1,19 +1,23 @@
-"""Pure unit: status classification, recovery decisions and planning (what a deploy would do)."""
+"""Pure unit: the decisions a stack's plan is made of, without AWS: status classification, the
+recovery a deploy starts with, data loss and exports in use, and whether a change set may run."""
 
 from __future__ import annotations
 
 import pytest
 
-from stackyard.aws import DeployedStack, ResourceChange
+from stackyard.aws import ChangeSet, DeployedStack, ResourceChange
 from stackyard.errors import StackyardError
-from stackyard.plan import Action, ExportChange, action_for, export_changes, is_risky, referenced
+from stackyard.exports import BlockedExport, ExportChange, blocked_exports, export_changes, referenced
+from stackyard.recovery import Recovery, decide_recovery
+from stackyard.review import Review, Verdict, review
+from stackyard.risk import is_risky
+from stackyard.stack_plan import Action, StackPlan, Target
 from stackyard.status import (
-    Recovery,
     StackState,
     UnknownStatusError,
     change_set_has_no_changes,
     classify,
-    recovery_before_deploy,
+    deleted,
     succeeded,
 )
 
@@ -43,24 +47,42 @@ def test_an_unknown_status_is_an_error_never_a_success():
         classify("app", "SOMETHING_NEW")
 
 
+def stack(status: str, reason: str | None = None) -> DeployedStack:
+    return DeployedStack("app", "arn:app", status, reason, {}, {}, {}, False)
+
+
 @pytest.mark.parametrize(
-    ("state", "recovery"),
+    ("status", "recovery", "reason"),
     [
-        (StackState.MISSING, Recovery.CREATE),
-        (StackState.REVIEW, Recovery.CREATE),
-        (StackState.READY, Recovery.NONE),
-        (StackState.BUSY, Recovery.WAIT),
-        (StackState.FIRST_CREATE_FAILED, Recovery.DELETE_AND_CREATE),
-        (StackState.UPDATE_ROLLBACK_FAILED, Recovery.CONTINUE_ROLLBACK),
+        (None, Recovery.CREATE, "not deployed yet"),
+        ("REVIEW_IN_PROGRESS", Recovery.CREATE, "REVIEW_IN_PROGRESS: a change set made it but was never executed"),
+        ("UPDATE_COMPLETE", Recovery.NONE, "UPDATE_COMPLETE: ready"),
+        ("UPDATE_IN_PROGRESS", Recovery.WAIT, "UPDATE_IN_PROGRESS: another operation is running"),
+        ("ROLLBACK_COMPLETE", Recovery.DELETE_AND_CREATE, "ROLLBACK_COMPLETE: its first create failed"),
+        ("UPDATE_ROLLBACK_FAILED", Recovery.CONTINUE_ROLLBACK, "UPDATE_ROLLBACK_FAILED (Queue failed to roll back)"),
     ],
 )
-def test_each_state_has_its_recovery_before_a_deploy(state, recovery):
-    assert recovery_before_deploy("app", state) is recovery
+def test_each_state_has_its_recovery_before_a_deploy_with_the_reason(status, recovery, reason):
+    decision = decide_recovery("app", stack(status, "Queue failed to roll back") if status else None)
+    assert decision.recovery is recovery and decision.reason.startswith(reason)
+
+
+def test_only_deleting_a_failed_create_and_continuing_a_rollback_write():
+    assert {recovery for recovery in Recovery if recovery.writes} == {
+        Recovery.DELETE_AND_CREATE,
+        Recovery.CONTINUE_ROLLBACK,
+    }
 
 
 def test_a_stack_stuck_in_delete_failed_is_not_updated_and_the_fix_is_named():
-    with pytest.raises(StackyardError, match="failed to delete earlier and is stuck.*Fix:"):
-        recovery_before_deploy("app", StackState.DELETE_FAILED)
+    with pytest.raises(StackyardError, match="failed to delete earlier and is stuck \\(bucket not empty\\).*Fix:"):
+        decide_recovery("app", stack("DELETE_FAILED", "bucket not empty"))
+
+
+def test_a_delete_succeeded_only_when_the_stack_is_gone():
+    assert deleted("DELETE_COMPLETE") and deleted(None)
+    assert not deleted("UPDATE_COMPLETE")  # a refused delete leaves the previous status
+    assert not deleted("DELETE_FAILED")
 
 
 def test_a_rollback_is_not_a_success():
@@ -79,30 +101,6 @@ def test_a_rollback_is_not_a_success():
 )
 def test_a_change_set_without_changes_is_recognised(status, reason, empty):
     assert change_set_has_no_changes(status, reason) is empty
-
-
-def deployed(parameters=None, tags=None) -> DeployedStack:
-    return DeployedStack("s", "arn:s", "UPDATE_COMPLETE", None, parameters or {}, tags or {"Env": "test"}, {}, False)
-
-
-TEMPLATE = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
-
-
-def test_an_undeployed_stack_is_created():
-    assert action_for(TEMPLATE, {}, {}, None, None) is Action.CREATE
-
-
-def test_a_stack_is_unchanged_only_when_template_parameters_and_tags_all_match():
-    assert action_for(TEMPLATE, {}, {"Env": "test"}, deployed(), TEMPLATE) is Action.UNCHANGED
-    other = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 1}}}}
-    assert action_for(other, {}, {"Env": "test"}, deployed(), TEMPLATE) is Action.UPDATE
-    assert action_for(TEMPLATE, {"P": "1"}, {"Env": "test"}, deployed({"P": "2"}), TEMPLATE) is Action.UPDATE
-    assert action_for(TEMPLATE, {}, {"Env": "prod"}, deployed(), TEMPLATE) is Action.UPDATE
-
-
-def test_a_stack_whose_last_update_rolled_back_is_never_skipped():
-    rolled_back = DeployedStack("s", "arn:s", "UPDATE_ROLLBACK_COMPLETE", None, {}, {"Env": "test"}, {}, False)
-    assert action_for(TEMPLATE, {}, {"Env": "test"}, rolled_back, TEMPLATE) is Action.UPDATE
 
 
 @pytest.mark.parametrize(
@@ -172,3 +170,52 @@ def test_references_are_found_in_every_form():
         ]
     }
     assert referenced(value) == {"A", "B", "C", "D", "E", "F"}  # X is Sub's own variable, not a resource
+
+
+def test_blocked_exports_are_the_changed_ones_someone_imports():
+    changes = [ExportChange("a-test-VpcId", "VpcId", "removed"), ExportChange("a-test-Cidr", "Cidr", "changed")]
+    found = blocked_exports(changes, {"a-test-VpcId": ["a-test-app"], "a-test-Cidr": []})
+    assert found == (BlockedExport("a-test-VpcId", "VpcId", "removed", ("a-test-app",)),)
+    assert str(found[0]) == "export a-test-VpcId (removed) is imported by a-test-app"
+
+
+def proposed(risky=(), blocked=()) -> StackPlan:
+    change_set = ChangeSet("arn:cs", "CREATE_COMPLETE", None, "AVAILABLE", list(risky))
+    return StackPlan(
+        Target("storage", "a-test-storage", "ap-southeast-1"),
+        stack("UPDATE_COMPLETE"),
+        Recovery.NONE,
+        Action.UPDATE,
+        ("parameter P differs",),
+        change_set=change_set,
+        risky=tuple(risky),
+        blocked_exports=tuple(blocked),
+    )
+
+
+QUEUE_REPLACED = ResourceChange("Modify", "Queue", "AWS::SQS::Queue", "True")
+IN_USE = BlockedExport("a-test-QueueUrl", "QueueUrl", "changed", ("a-test-app",))
+
+
+@pytest.mark.parametrize(
+    ("plan", "allow_replace", "ask", "verdict", "says"),
+    [
+        (proposed(), False, True, Verdict.PROCEED, ""),
+        (proposed([QUEUE_REPLACED]), False, False, Verdict.REFUSE, "would lose data: Queue (AWS::SQS::Queue) replaced"),
+        (proposed([QUEUE_REPLACED]), True, False, Verdict.PROCEED, ""),
+        (proposed([QUEUE_REPLACED]), True, True, Verdict.CONFIRM, "a-test-storage: Queue (AWS::SQS::Queue) replaced"),
+        (proposed(blocked=[IN_USE]), True, False, Verdict.REFUSE, "export a-test-QueueUrl (changed) is imported"),
+    ],
+)
+def test_a_change_set_runs_only_without_exports_in_use_and_with_data_loss_allowed(
+    plan, allow_replace, ask, verdict, says
+):
+    found: Review = review(plan, allow_replace, ask)
+    assert found.verdict is verdict and says in found.message
+
+
+def test_a_plan_summary_names_the_action_the_changes_the_data_loss_and_the_refusal():
+    assert proposed([QUEUE_REPLACED], [IN_USE]).summary() == (
+        "would update: 1 changes; LOSES DATA: Queue (AWS::SQS::Queue) replaced; REFUSED: export a-test-QueueUrl "
+        "(changed) is imported by a-test-app"
+    )
