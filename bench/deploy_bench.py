@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import deploy  # noqa: E402  (the repository root is on sys.path only now)
-from stackyard.deployment import Deployment  # noqa: E402
+from stackyard.deploy.deployment import Deployment  # noqa: E402
+from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY  # noqa: E402
 from stackyard.manifest import MANIFEST_FILE, load  # noqa: E402
-from stackyard.scheduler import DEFAULT_CONCURRENCY  # noqa: E402
 from tests.helpers.emulator import LocalStack  # noqa: E402
 
 ENV = "local"

@@ -21,8 +21,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from stackyard.deploy import DEFAULT_ENV, ENV_VARIABLE, RunRequest, Seams, run
-from stackyard.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+from stackyard.deploy.run import DEFAULT_ENV, ENV_VARIABLE, RunRequest, Seams, run
+from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 VERBS = ("plan", "deploy", "delete")
 

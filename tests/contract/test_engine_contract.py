@@ -17,13 +17,13 @@ import pytest
 from botocore.stub import Stubber
 
 from stackyard.aws import CLIENT_CONFIG, Aws, StackReader
-from stackyard.deployment import Deployment
-from stackyard.environment import DeployOptions, Environment
+from stackyard.deploy.deployment import Deployment
+from stackyard.deploy.environment import DeployOptions, Environment
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.recovery import Recovery
+from stackyard.deploy.stack_plan import Action, Desired
+from stackyard.deploy.watch import failures
 from stackyard.errors import StackyardError
-from stackyard.progress import Progress
-from stackyard.recovery import Recovery
-from stackyard.stack_plan import Action, Desired
-from stackyard.watch import failures
 from tests.helpers.manifests import manifest, stack_entry
 
 REGION = "ap-southeast-1"

@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from stackyard.lambda_package import LambdaSource, build_zip
+from stackyard.deploy.lambda_package import LambdaSource, build_zip
 from tests.helpers import ROOT
 from tests.helpers.postgres import PASSWORD
 

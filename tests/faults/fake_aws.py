@@ -36,7 +36,7 @@ from tests.faults.fake_s3 import FakeS3
 
 
 class VirtualClock:
-    """stackyard.clock.Clock on virtual time: sleeping advances it, nothing waits."""
+    """stackyard.deploy.clock.Clock on virtual time: sleeping advances it, nothing waits."""
 
     def __init__(self, start: datetime = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)):
         self._now = start

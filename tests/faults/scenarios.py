@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from stackyard.lock import LockHolder
+from stackyard.deploy.lock import LockHolder
 from tests.faults.world import APP_STACK, APP_TEMPLATE, NETWORK, NETWORK_TEMPLATE, REGION, STORAGE, Result, World
 
 ARTIFACTS = "stackyard-artifacts-123456789012-ap-southeast-1"

@@ -19,8 +19,8 @@ from typing import Any
 
 from stackyard.aws import Aws
 from stackyard.cli import deploy as cli
-from stackyard.deploy import Seams
-from stackyard.interrupt import Interrupt
+from stackyard.deploy.interrupt import Interrupt
+from stackyard.deploy.run import Seams
 from stackyard.manifest import MANIFEST_FILE, NestedTemplate, ParameterSource, dumps
 from tests.faults.fake_aws import Call, FakeCloud
 from tests.faults.fake_cloudformation import FakeCloudFormation

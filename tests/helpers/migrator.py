@@ -28,8 +28,8 @@ from typing import Any, ClassVar
 import boto3
 from moto.server import ThreadedMotoServer
 
+from stackyard.deploy.lambda_package import LambdaSource, build_zip
 from stackyard.digests import folder_digest
-from stackyard.lambda_package import LambdaSource, build_zip
 from tests.helpers import ROOT
 from tests.helpers.postgres import PostgresServer, create_database
 

@@ -13,17 +13,17 @@ import pytest
 from moto import mock_aws
 
 from stackyard.aws import Aws
-from stackyard.clock import SystemClock
-from stackyard.delete_planner import DeletePlanner
-from stackyard.deletion import Deleter
-from stackyard.environment import DeployOptions, Environment
+from stackyard.deploy.clock import SystemClock
+from stackyard.deploy.delete_planner import DeletePlanner
+from stackyard.deploy.deletion import Deleter
+from stackyard.deploy.environment import DeployOptions, Environment
+from stackyard.deploy.interrupt import Interrupt
+from stackyard.deploy.package import package
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.watch import Watcher
 from stackyard.errors import BadInputError
 from stackyard.generate import generate
-from stackyard.interrupt import Interrupt
 from stackyard.manifest import MANIFEST_FILE, load
-from stackyard.package import package
-from stackyard.progress import Progress
-from stackyard.watch import Watcher
 from tests.helpers import PARAMS_DIR
 from tests.helpers.manifests import manifest, stack_entry
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stackyard.aws import ChangeSetSummary, DeployedStack
-from stackyard.change_sets import change_set_name, is_stale
-from stackyard.delete_plan import BucketToEmpty, DeletePlan, StackDeletion, blockers, stack_name_of
-from stackyard.lock import LockHolder, locked_message
-from stackyard.stack_plan import Target
+from stackyard.deploy.change_sets import change_set_name, is_stale
+from stackyard.deploy.delete_plan import BucketToEmpty, DeletePlan, StackDeletion, blockers, stack_name_of
+from stackyard.deploy.lock import LockHolder, locked_message
+from stackyard.deploy.stack_plan import Target
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 REGION = "ap-southeast-1"

@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
+from stackyard.deploy.interrupt import Interrupt, Interrupted, first_stops_second_exits
 from stackyard.errors import EXIT_INTERRUPTED
-from stackyard.interrupt import Interrupt, Interrupted, first_stops_second_exits
 from tests.helpers import ROOT
 
 
@@ -41,7 +41,7 @@ def test_a_step_that_checks_the_flag_stops_with_exit_130():
 
 STUCK_RUN = """
 import sys, time
-from stackyard.interrupt import Interrupt, first_stops_second_exits
+from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 interrupt = Interrupt()
 with first_stops_second_exits(interrupt, lambda: print("first: stopping", flush=True)):
     print("ready", flush=True)

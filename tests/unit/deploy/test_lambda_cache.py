@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from stackyard import lambda_package
-from stackyard.lambda_package import COMPLETE, dependencies
+from stackyard.deploy import lambda_package
+from stackyard.deploy.lambda_package import COMPLETE, dependencies
 
 RUNTIME = ("3.12", "manylinux2014_x86_64")  # Python version and platform the packages are built for
 
@@ -31,7 +31,8 @@ def test_two_installs_at_once_end_with_one_whole_folder_both_use(tmp_path, monke
     monkeypatch.setattr(lambda_package, "_install", pip)
     found: list[Path] = []
     threads = [
-        threading.Thread(target=lambda: found.append(dependencies(requirements, tmp_path / "cache", *RUNTIME))) for _ in range(2)
+        threading.Thread(target=lambda: found.append(dependencies(requirements, tmp_path / "cache", *RUNTIME)))
+        for _ in range(2)
     ]
     for thread in threads:
         thread.start()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from stackyard.deploy.lambda_package import LambdaSource, build_zip, pip_command
 from stackyard.errors import BadInputError
-from stackyard.lambda_package import LambdaSource, build_zip, pip_command
 from tests.helpers import ROOT
 
 PROCESSOR = ROOT / "examples" / "goldsport-scheduler" / "lambdas" / "processor"

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from stackyard.deploy.interrupt import Interrupt, Interrupted
+from stackyard.deploy.scheduler import Outcome, run_graph
 from stackyard.errors import StackyardError
-from stackyard.interrupt import Interrupt, Interrupted
-from stackyard.scheduler import Outcome, run_graph
 
 
 def recording(delays=None, fail=()):

@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 
 from stackyard.aws import ChangeSet, DeployedStack, ResourceChange
-from stackyard.errors import StackyardError
-from stackyard.exports import BlockedExport, ExportChange, blocked_exports, export_changes, referenced
-from stackyard.recovery import Recovery, decide_recovery
-from stackyard.review import Review, Verdict, review
-from stackyard.risk import is_risky
-from stackyard.stack_plan import Action, StackPlan, Target
-from stackyard.status import (
+from stackyard.deploy.exports import BlockedExport, ExportChange, blocked_exports, export_changes, referenced
+from stackyard.deploy.recovery import Recovery, decide_recovery
+from stackyard.deploy.review import Review, Verdict, review
+from stackyard.deploy.risk import is_risky
+from stackyard.deploy.stack_plan import Action, StackPlan, Target
+from stackyard.deploy.status import (
     StackState,
     UnknownStatusError,
     change_set_has_no_changes,
@@ -20,6 +19,7 @@ from stackyard.status import (
     deleted,
     succeeded,
 )
+from stackyard.errors import StackyardError
 
 
 @pytest.mark.parametrize(

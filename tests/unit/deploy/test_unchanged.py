@@ -4,8 +4,8 @@ for it then), with parameter defaults filled in as CloudFormation stores them, a
 from __future__ import annotations
 
 from stackyard.aws import DeployedStack
-from stackyard.stack_plan import Action, Desired
-from stackyard.unchanged import decide_action, differences, effective_parameters
+from stackyard.deploy.stack_plan import Action, Desired
+from stackyard.deploy.unchanged import decide_action, differences, effective_parameters
 
 TEMPLATE = {
     "Parameters": {

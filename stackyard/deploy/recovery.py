@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from stackyard.aws.records import DeployedStack
+from stackyard.deploy.status import StackState, classify
 from stackyard.errors import StackyardError
-from stackyard.status import StackState, classify
 
 
 class Recovery(Enum):

@@ -5,7 +5,7 @@ cannot reach a write by accident: the display-only applier holds no StackWriter 
 the change sets its own run proposed (the shape of chalice's Executor / DisplayOnlyExecutor).
 
 The ChangeApplier recovers stacks earlier runs left stuck (once each per run), removes stale
-`stackyard-*` change sets before a new one is made, reviews the change set (stackyard/review.py),
+`stackyard-*` change sets before a new one is made, reviews the change set (stackyard/deploy/review.py),
 executes it with a request token unless the user pressed Ctrl-C, and watches it by stack id.
 """
 
@@ -14,17 +14,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from stackyard.aws import Aws, DeployedStack
-from stackyard.change_sets import change_set_name, is_stale, withdraw
-from stackyard.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.change_sets import change_set_name, is_stale, withdraw
+from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.interrupt import Interrupted
+from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.recovery import Recovery
+from stackyard.deploy.review import Verdict, review
+from stackyard.deploy.scheduler import Outcome
+from stackyard.deploy.stack_plan import Action, StackPlan
+from stackyard.deploy.status import deleted, succeeded
+from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
-from stackyard.interrupt import Interrupted
-from stackyard.outputs import RunOutputs
-from stackyard.recovery import Recovery
-from stackyard.review import Verdict, review
-from stackyard.scheduler import Outcome
-from stackyard.stack_plan import Action, StackPlan
-from stackyard.status import deleted, succeeded
-from stackyard.watch import Watcher
 
 # Events a little older than the call still belong to it: the local clock and AWS's may differ.
 CLOCK_SKEW = timedelta(seconds=1)

@@ -1,9 +1,9 @@
 """Planning a deploy: the facts gathered from AWS, the pure decisions called, a StackPlan returned.
 
 `assess` reads what is deployed (waiting, by stack id, while another operation runs), decides the
-recovery, packages the stack and decides its action with the reasons (stackyard/unchanged.py).
+recovery, packages the stack and decides its action with the reasons (stackyard/deploy/unchanged.py).
 `propose` makes the change set, reads it, and reviews it: the changes that lose data
-(stackyard/risk.py) and the exports in use it would change (stackyard/exports.py, ListImports).
+(stackyard/deploy/risk.py) and the exports in use it would change (stackyard/deploy/exports.py, ListImports).
 Planning never executes, deletes or continues anything: it holds no StackWriter. It uploads
 content-addressed templates and Lambda packages to the artifact bucket, as
 `aws cloudformation package` does, and withdraws its own change sets when they are not to run.
@@ -14,22 +14,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from stackyard import package as packaging
-from stackyard.artifacts import ArtifactBuckets
 from stackyard.aws import Aws, ChangeSet, ChangeSetProposer, DeployedStack, StackReader
-from stackyard.change_sets import change_set_name, withdraw
-from stackyard.environment import DeployOptions, Environment, request_token
+from stackyard.deploy import package as packaging
+from stackyard.deploy.artifacts import ArtifactBuckets
+from stackyard.deploy.change_sets import change_set_name, withdraw
+from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.exports import blocked_exports, export_changes
+from stackyard.deploy.interrupt import Interrupted
+from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.recovery import Recovery, decide_recovery
+from stackyard.deploy.risk import risky_changes
+from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
+from stackyard.deploy.status import StackState, change_set_has_no_changes, classify
+from stackyard.deploy.unchanged import decide_action
+from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
-from stackyard.exports import blocked_exports, export_changes
-from stackyard.interrupt import Interrupted
 from stackyard.manifest import StackEntry
-from stackyard.outputs import RunOutputs
-from stackyard.recovery import Recovery, decide_recovery
-from stackyard.risk import risky_changes
-from stackyard.stack_plan import Action, Desired, StackPlan, Target
-from stackyard.status import StackState, change_set_has_no_changes, classify
-from stackyard.unchanged import decide_action
-from stackyard.watch import Watcher
 
 LAMBDA_CACHE = ".lambda-cache"  # in the build folder: dependencies installed once per requirements
 NO_BUCKET_YET = "its nested templates or Lambda packages need the artifact bucket, which a deploy creates first"

@@ -18,8 +18,8 @@ from rich.live import Live
 from rich.table import Table
 
 from stackyard.aws import ResourceChange, StackEvent
-from stackyard.risk import is_risky, is_stateful
-from stackyard.scheduler import Outcome
+from stackyard.deploy.risk import is_risky, is_stateful
+from stackyard.deploy.scheduler import Outcome
 
 CHANGE_COLUMNS = ("action", "logical id", "type", "replacement", "")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from stackyard.stack_plan import StackPlan
+from stackyard.deploy.stack_plan import StackPlan
 
 
 class Verdict(Enum):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.aws.records import DeployedStack
-from stackyard.stack_plan import Action, Desired
+from stackyard.deploy.stack_plan import Action, Desired
 
 SHOWN = 3  # names listed per kind of difference
 MASKED = "****"  # how DescribeStacks shows a NoEcho parameter

@@ -16,7 +16,7 @@ from typing import Any
 
 from stackyard.aws import S3
 from stackyard.cfn import ARTIFACT_BUCKET
-from stackyard.lambda_package import LambdaSource, build_zip
+from stackyard.deploy.lambda_package import LambdaSource, build_zip
 from stackyard.manifest import StackEntry, read_verified
 
 TEMPLATE_BODY_MAX_BYTES = 51_200

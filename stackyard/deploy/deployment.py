@@ -18,22 +18,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from stackyard import bootstrap
-from stackyard import package as packaging
-from stackyard.applier import ChangeApplier, DisplayOnlyApplier
-from stackyard.artifacts import ArtifactBuckets
 from stackyard.aws import Aws
-from stackyard.clock import Clock, SystemClock
-from stackyard.environment import DeployOptions, Environment
+from stackyard.deploy import bootstrap
+from stackyard.deploy import package as packaging
+from stackyard.deploy.applier import ChangeApplier, DisplayOnlyApplier
+from stackyard.deploy.artifacts import ArtifactBuckets
+from stackyard.deploy.clock import Clock, SystemClock
+from stackyard.deploy.environment import DeployOptions, Environment
+from stackyard.deploy.interrupt import Interrupt
+from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.planner import DeployPlanner
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.recovery import Recovery
+from stackyard.deploy.scheduler import Outcome, run_graph
+from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
+from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
-from stackyard.interrupt import Interrupt
-from stackyard.outputs import RunOutputs
-from stackyard.planner import DeployPlanner
-from stackyard.progress import Progress
-from stackyard.recovery import Recovery
-from stackyard.scheduler import Outcome, run_graph
-from stackyard.stack_plan import Action, Desired, StackPlan, Target
-from stackyard.watch import Watcher
 
 BOOTSTRAP_TAGS = {"ManagedBy": "stackyard"}
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY
 from stackyard.manifest import Manifest
-from stackyard.scheduler import DEFAULT_CONCURRENCY
 
 
 @dataclass(frozen=True)

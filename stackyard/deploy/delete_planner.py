@@ -12,10 +12,10 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from stackyard import bootstrap
 from stackyard.aws import Aws, DeployedStack, Export, StackReader, StackResource
 from stackyard.cfn import NESTED_STACK
-from stackyard.delete_plan import (
+from stackyard.deploy import bootstrap
+from stackyard.deploy.delete_plan import (
     BUCKET,
     KEEPING_POLICIES,
     BucketToEmpty,
@@ -25,11 +25,11 @@ from stackyard.delete_plan import (
     blockers,
     stack_name_of,
 )
-from stackyard.environment import DeployOptions, Environment
-from stackyard.lock import LOCK_PREFIX
-from stackyard.stack_plan import Target
-from stackyard.status import StackState, classify
-from stackyard.watch import Watcher
+from stackyard.deploy.environment import DeployOptions, Environment
+from stackyard.deploy.lock import LOCK_PREFIX
+from stackyard.deploy.stack_plan import Target
+from stackyard.deploy.status import StackState, classify
+from stackyard.deploy.watch import Watcher
 
 COUNT_PAGES = 10  # a plan counts up to 10,000 object versions per bucket, then says "10,000+"
 

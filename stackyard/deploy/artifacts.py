@@ -1,15 +1,15 @@
 """Where a region's artifact bucket is: the BucketName output of its bootstrap stack.
 
 Finding it only reads; a deploy creates the bootstrap stack first where it is missing
-(stackyard/deployment.py), a plan or delete never does.
+(stackyard/deploy/deployment.py), a plan or delete never does.
 """
 
 from __future__ import annotations
 
 import threading
 
-from stackyard import bootstrap
 from stackyard.aws import Aws
+from stackyard.deploy import bootstrap
 
 
 class ArtifactBuckets:

@@ -5,21 +5,21 @@ version and delete marker) unless the template keeps them (DeletionPolicy Retain
 DeletionPolicy keeps is listed at the end. Only DELETE_COMPLETE (or a stack already gone) is a
 deleted stack: CloudFormation refuses some deletes by leaving the stack in its previous status
 with a StackStatusReason, and that is reported as the failure it is. The delete's plan was checked
-for refusals before this runs (stackyard/delete_plan.py), so nothing is emptied for a delete that
+for refusals before this runs (stackyard/deploy/delete_plan.py), so nothing is emptied for a delete that
 cannot happen.
 """
 
 from __future__ import annotations
 
 from stackyard.aws import Aws
-from stackyard.delete_plan import DeletePlan, Kept, StackDeletion
-from stackyard.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.delete_plan import DeletePlan, Kept, StackDeletion
+from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.interrupt import Interrupted
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.scheduler import Outcome, run_graph
+from stackyard.deploy.status import StackState, classify, deleted
+from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
-from stackyard.interrupt import Interrupted
-from stackyard.progress import Progress
-from stackyard.scheduler import Outcome, run_graph
-from stackyard.status import StackState, classify, deleted
-from stackyard.watch import Watcher
 
 
 class Deleter:

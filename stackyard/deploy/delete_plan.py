@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stackyard.aws import DeployedStack
-from stackyard.stack_plan import Target
+from stackyard.deploy.stack_plan import Target
 
 KEEPING_POLICIES = ("Retain", "RetainExceptOnCreate", "Snapshot")
 BUCKET = "AWS::S3::Bucket"

@@ -17,14 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stackyard import report
-from stackyard.artifacts import ArtifactBuckets
 from stackyard.aws import Aws, check_endpoint_urls
-from stackyard.clock import Clock, SystemClock
-from stackyard.delete_plan import DeletePlan, Kept
-from stackyard.delete_planner import DeletePlanner
-from stackyard.deletion import DeleteDisplay, Deleter
-from stackyard.deployment import Deployment
-from stackyard.environment import DeployOptions, Environment, new_run_id
+from stackyard.deploy.artifacts import ArtifactBuckets
+from stackyard.deploy.clock import Clock, SystemClock
+from stackyard.deploy.delete_plan import DeletePlan, Kept
+from stackyard.deploy.delete_planner import DeletePlanner
+from stackyard.deploy.deletion import DeleteDisplay, Deleter
+from stackyard.deploy.deployment import Deployment
+from stackyard.deploy.environment import DeployOptions, Environment, new_run_id
+from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
+from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
+from stackyard.deploy.outputs import write_outputs
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
+from stackyard.deploy.watch import Watcher
 from stackyard.errors import (
     EXIT_CHANGES_PLANNED,
     EXIT_FAILURE,
@@ -34,13 +40,7 @@ from stackyard.errors import (
     StackyardError,
 )
 from stackyard.generate import generate
-from stackyard.interrupt import Interrupt, first_stops_second_exits
-from stackyard.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
-from stackyard.outputs import write_outputs
-from stackyard.progress import Progress
-from stackyard.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
-from stackyard.watch import Watcher
 
 DEFAULT_ENV = "dev"
 ENV_VARIABLE = "STACKYARD_ENV"

@@ -1,6 +1,6 @@
 """A stack's plan: a frozen value that says what a deploy would do to the stack, and why.
 
-Planning (stackyard/planner.py) gathers the facts from AWS and calls the pure decisions
+Planning (stackyard/deploy/planner.py) gathers the facts from AWS and calls the pure decisions
 (recovery.py, unchanged.py, risk.py, exports.py); an applier (applier.py) then carries the plan
 out, or only shows it. The same value reaches both, so a plan shows exactly what a deploy does.
 """
@@ -12,9 +12,9 @@ from enum import Enum
 from typing import Any
 
 from stackyard.aws.records import ChangeSet, DeployedStack, ResourceChange
-from stackyard.exports import BlockedExport
-from stackyard.recovery import Recovery
-from stackyard.risk import described
+from stackyard.deploy.exports import BlockedExport
+from stackyard.deploy.recovery import Recovery
+from stackyard.deploy.risk import described
 
 
 class Action(Enum):

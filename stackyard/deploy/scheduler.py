@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from stackyard.deploy.interrupt import Interrupt, Interrupted
 from stackyard.errors import StackyardError
-from stackyard.interrupt import Interrupt, Interrupted
 
 DEFAULT_CONCURRENCY = 4  # CloudFormation throttles callers that poll many stacks at once
 MAX_CONCURRENCY = 16

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from stackyard.aws import ChangeSetProposer, ChangeSetSummary
-from stackyard.stack_plan import StackPlan
+from stackyard.deploy.stack_plan import StackPlan
 
 PREFIX = "stackyard-"
 PLAN_PREFIX = "stackyard-plan-"

@@ -17,11 +17,11 @@ from typing import TypeVar
 
 from stackyard.aws import DeployedStack, StackEvent, StackReader, ThrottledError
 from stackyard.cfn import NESTED_STACK
-from stackyard.clock import Clock
+from stackyard.deploy.clock import Clock
+from stackyard.deploy.interrupt import Interrupt, Interrupted
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.status import is_failure_event, is_terminal
 from stackyard.errors import StackyardError
-from stackyard.interrupt import Interrupt, Interrupted
-from stackyard.progress import Progress
-from stackyard.status import is_failure_event, is_terminal
 
 # Poll delays in seconds: quick at first (most operations here take seconds), then backing off.
 POLL_DELAYS = (0.5, 0.5, 1, 1, 2, 2, 3)
