@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -73,6 +74,9 @@ def stacks(status, stack_id=STACK_ID, **extra):
     }
 
 
+EVENT_IDS = itertools.count()  # unique, as CloudFormation's: a poll reads back to the last id it saw
+
+
 def events(stubber, *items, stack=STACK_ID):
     now = datetime.now(UTC) + timedelta(seconds=5)
     stubber.add_response(
@@ -81,7 +85,7 @@ def events(stubber, *items, stack=STACK_ID):
             "StackEvents": [
                 {
                     "StackId": STACK_ID,
-                    "EventId": f"e{index}",
+                    "EventId": f"e{next(EVENT_IDS)}",
                     "StackName": NAME,
                     "LogicalResourceId": logical_id,
                     "ResourceType": resource_type,
@@ -143,7 +147,8 @@ def test_a_stack_another_run_is_changing_is_waited_for_by_stack_id_not_fought(st
     stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": NAME})
     events(stubber, ("Queue", "AWS::SQS::Queue", "UPDATE_IN_PROGRESS", None))
     stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
-    events(stubber, ("Queue", "AWS::SQS::Queue", "UPDATE_COMPLETE", None))
+    events(stubber, ("Queue", "AWS::SQS::Queue", "UPDATE_COMPLETE", None))  # no end yet: events only
+    events(stubber, (NAME, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE", None))  # its own: now described
     stubber.add_response("describe_stacks", stacks("UPDATE_COMPLETE"), {"StackName": STACK_ID})
     stubber.add_response("describe_stacks", stacks("UPDATE_COMPLETE"), {"StackName": NAME})
     stubber.add_response(
