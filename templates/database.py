@@ -68,7 +68,7 @@ ENGINE = AURORA
 # rds.force_ssl became 1 by default with PostgreSQL 15.
 POSTGRES_DEFAULTS = {"log_min_duration_statement": "-1"}
 # pgaudit loads at start, beside pg_stat_statements, which the default groups of both engines load. RDS
-# accepts pgaudit.log in a parameter group; pgaudit.role (object auditing) is left unset (docs/security-database.md).
+# accepts pgaudit.log in a parameter group; pgaudit.role (object auditing) is left unset (docs/security.md#database).
 AUDIT_LIBRARIES = "pg_stat_statements,pgaudit"
 FORCE_SSL_DEFAULT_SINCE = 15
 GIB = 1024**3
