@@ -20,7 +20,8 @@ from stackyard.build import build_environment
 from stackyard.config import load_configs
 from stackyard.errors import ParamsError
 from stackyard.generate import generate
-from templates import dashboard, database
+from templates import dashboard
+from templates.parts.database_instance import instance_parameters
 from tests.helpers import ROOT, picked, properties, resources
 
 GIB = 1024**3
@@ -214,8 +215,8 @@ def test_2_4_the_default_postgresql_16_parameters_unless_logging_needs_a_group(b
 def test_a_postgresql_14_instance_gets_tls_forced_which_15_and_later_have_by_default(configs):
     config = configs["dev"]
     older = config.model_copy(update={"database": config.database.model_copy(update={"engine_version": "14.17"})})
-    assert database.instance_parameters(older.database) == {"rds.force_ssl": "1"}
-    assert database.instance_parameters(config.database) == {}
+    assert instance_parameters(older.database) == {"rds.force_ssl": "1"}
+    assert instance_parameters(config.database) == {}
 
 
 @pytest.mark.parametrize(("env", "kept"), [("dev", False), ("prod", True)])
