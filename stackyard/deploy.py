@@ -12,15 +12,16 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stackyard import report
-from stackyard.aws import Aws
-from stackyard.deletion import Deleter
 from stackyard.errors import EXIT_FAILURE, EXIT_OK, BadInputError, StackyardError
-from stackyard.executor import Deployer, DeployOptions, Environment, new_run_id
-from stackyard.generate import generate
-from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
-from stackyard.progress import Progress
+
+if TYPE_CHECKING:
+    from stackyard.executor import Environment
+
+# boto3, rich and the generate pipeline are imported where they are used, so that importing this
+# module (deploy.py --help reads its defaults) stays fast (docs/performance.md).
 
 EXIT_CHANGES_PLANNED = 3
 DEFAULT_ENV = "dev"
@@ -67,6 +68,10 @@ def _run(request: RunRequest, interactive: bool) -> int:
     env = request.env or os.environ.get(ENV_VARIABLE) or DEFAULT_ENV
     if request.concurrency < 1:
         raise BadInputError(f"--concurrency {request.concurrency}: expected 1 or more")
+    from stackyard.aws import Aws
+    from stackyard.executor import DeployOptions, new_run_id
+    from stackyard.progress import Progress
+
     environment = _environment(request, env)
     stacks = _selected(environment, request.only)
     if request.delete and not request.assume_yes:
@@ -91,6 +96,8 @@ def _run(request: RunRequest, interactive: bool) -> int:
 
 
 def _deploy(aws, environment, progress, options, run_id, stacks, request) -> int:
+    from stackyard.executor import Deployer
+
     deployer = Deployer(aws, environment, progress, options, run_id=run_id)
     outcomes = deployer.deploy(stacks)
     progress.summary(outcomes)
@@ -106,6 +113,8 @@ def _deploy(aws, environment, progress, options, run_id, stacks, request) -> int
 
 
 def _delete(aws, environment, progress, options, run_id, stacks, request) -> int:
+    from stackyard.deletion import Deleter
+
     deleter = Deleter(aws, environment, progress, options, run_id=run_id)
     outcomes = deleter.delete(stacks)
     if request.delete_artifacts and all(outcome.ok for outcome in outcomes.values()):
@@ -119,6 +128,10 @@ def _delete(aws, environment, progress, options, run_id, stacks, request) -> int
 
 
 def _environment(request: RunRequest, env: str) -> Environment:
+    from stackyard.executor import Environment
+    from stackyard.generate import generate
+    from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
+
     if request.generate_first:
         result = generate(request.params_dir, request.build_dir, [env])
         if not result.lint.clean:

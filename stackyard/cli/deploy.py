@@ -18,12 +18,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from stackyard.deploy import DEFAULT_ENV, ENV_VARIABLE, RunRequest, run
+from stackyard.deploy import DEFAULT_ENV, ENV_VARIABLE
 from stackyard.scheduler import DEFAULT_CONCURRENCY
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from stackyard.deploy import RunRequest, run  # boto3, rich and the pipeline: not for --help
+
     return run(
         RunRequest(
             env=args.env,
