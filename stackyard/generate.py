@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,6 +232,8 @@ def _remove_stale(env_dir: Path, keep: set[str]) -> list[Path]:
 
 def _remove_other_envs(build_dir: Path, envs: set[str]) -> list[Path]:
     """Build folders of environments whose params file is gone (recognised by their manifest)."""
+    import shutil
+
     gone = fingerprint.other_environments(build_dir, envs)
     for folder in gone:
         shutil.rmtree(folder)

@@ -172,6 +172,12 @@ def test_the_source_packages_are_the_folders_the_running_code_comes_from():
     }
 
 
+def test_the_fingerprint_knows_a_build_folder_by_the_manifest_build_writes():
+    from stackyard import manifest
+
+    assert fingerprint.MANIFEST_FILE == manifest.MANIFEST_FILE
+
+
 def test_installed_versions_are_the_ones_importlib_metadata_reads():
     from importlib.metadata import version
 
