@@ -153,7 +153,8 @@ class CfnLint:
     """cfn-lint loaded in a child process, which lints paths in forked workers and reports back.
 
     `start` may be called early, so loading overlaps the caller's own work; `run` starts it when
-    that was not done. Leaving the `with` block stops a child that was never asked to run.
+    that was not done. Leaving the `with` block stops a child that was never asked to run, or is
+    still running (Ctrl-C), with its workers.
     """
 
     def __init__(self, rules_dirs: Sequence[Path]):
@@ -206,7 +207,7 @@ class CfnLint:
         if self._connection.poll():  # it answered: it is exiting
             child.join(timeout=10)
         if child.is_alive():
-            child.terminate()  # never asked, or interrupted: it stops its workers (_serve)
+            child.terminate()  # never asked, or interrupted: it stops its workers on the way out (_serve)
         child.join()
         self._connection.close()
 
@@ -214,7 +215,7 @@ class CfnLint:
 def _serve(connection: Connection, rules_dirs: list[str]) -> None:
     """The child: load cfn-lint, then lint the one list of paths the parent sends."""
     # Ctrl-C reaches every process of the terminal's group: the parent alone handles it, by
-    # terminating this child, which then stops its workers on the way out of the pool.
+    # terminating this child, which leaves the pool on the way out and so stops its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit)
     try:
@@ -230,10 +231,6 @@ def _serve(connection: Connection, rules_dirs: list[str]) -> None:
         connection.send(("error", _picklable(error)))
 
 
-def _exit(signal_number: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signal_number)
-
-
 def _picklable(error: Exception) -> Exception:
     import pickle
 
@@ -242,6 +239,16 @@ def _picklable(error: Exception) -> Exception:
     except Exception:  # any failure to pickle: send the message instead
         return StackyardError(f"cfn-lint failed: {type(error).__name__}: {error}")
     return error
+
+
+def _exit(signal_number: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signal_number)
+
+
+def _worker_started() -> None:
+    """A pool worker stops at once on the SIGTERM with which the pool stops it: a Python handler
+    inherited from the child could run while the worker holds the pool's locks, and hang it."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 # Set in the child before it forks its workers, so they inherit the loaded rules.
@@ -257,7 +264,7 @@ def _lint_in_workers(paths: list[str]) -> dict[str, list[Finding]]:
         return dict(map(_lint_file, ordered))
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_started) as pool:
         return dict(pool.imap_unordered(_lint_file, ordered))
 
 
