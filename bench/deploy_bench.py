@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import deploy  # noqa: E402  (the repository root is on sys.path only now)
-from stackyard.executor import Deployer  # noqa: E402
+from stackyard.deploy.deployment import Deployment  # noqa: E402
+from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY  # noqa: E402
 from stackyard.manifest import MANIFEST_FILE, load  # noqa: E402
-from stackyard.scheduler import DEFAULT_CONCURRENCY  # noqa: E402
 from tests.helpers.emulator import LocalStack  # noqa: E402
 
 ENV = "local"
@@ -53,7 +53,7 @@ class Recorder:
 
     @contextlib.contextmanager
     def recording(self):
-        original_call, original_stack = BaseClient._make_api_call, Deployer.deploy_stack
+        original_call, original_stack = BaseClient._make_api_call, Deployment.deploy_stack
         recorder = self
 
         def call(client, operation, parameters):
@@ -61,19 +61,19 @@ class Recorder:
                 recorder.calls[f"{client.meta.service_model.service_name}:{operation}"] += 1
             return original_call(client, operation, parameters)
 
-        def timed_stack(deployer, stack):
+        def timed_stack(deployment, stack):
             started = time.perf_counter()
             try:
-                return original_stack(deployer, stack)
+                return original_stack(deployment, stack)
             finally:
                 with recorder._lock:
                     recorder.stack_seconds[stack] = time.perf_counter() - started
 
-        BaseClient._make_api_call, Deployer.deploy_stack = call, timed_stack
+        BaseClient._make_api_call, Deployment.deploy_stack = call, timed_stack
         try:
             yield self
         finally:
-            BaseClient._make_api_call, Deployer.deploy_stack = original_call, original_stack
+            BaseClient._make_api_call, Deployment.deploy_stack = original_call, original_stack
 
     def cloudformation_calls(self) -> int:
         return sum(count for name, count in self.calls.items() if name.startswith("cloudformation:"))

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.postgres import PostgresServer, create_database, load_migrator  # noqa: E402 (root on sys.path now)
+from tests.helpers.postgres import PostgresServer, create_database, load_migrator  # noqa: E402 (root on sys.path now)
 
 
 def timed(handler) -> float:
@@ -35,6 +35,7 @@ def main() -> None:
     handler.SQL_DIR = ROOT / "sql"  # the package puts sql/ beside the handler; here it is the project's
     full, noop = [], []
     with PostgresServer() as server:
+        handler.CA_BUNDLE = server.ca_file  # verify-full against the test server's CA, as against RDS's
         for run in range(runs):
             credentials = create_database(server, f"bench_{run}")
             handler._credentials = lambda arn, found=credentials: dict(found)

@@ -1,5 +1,5 @@
 """What every S3 bucket stackyard creates gets, an environment's (templates/parts/buckets.py) and the
-artifact bucket of its bootstrap stack (stackyard/bootstrap.py) alike: SSE-S3 encryption, every public
+artifact bucket of its bootstrap stack (stackyard/deploy/bootstrap.py) alike: SSE-S3 encryption, every public
 access blocked, ACLs disabled, and a bucket policy refusing plain HTTP."""
 
 from __future__ import annotations

@@ -24,17 +24,30 @@ from stackyard.errors import BadInputError, StackyardError
 from stackyard.graph import deploy_order
 from stackyard.manifest import (
     MANIFEST_FILE,
+    ContainerImage,
     LambdaPackage,
+    ManagedPrefixList,
     Manifest,
     NestedTemplate,
     ParameterSource,
     StackEntry,
     dumps,
 )
-from templates.parts.common import FromOutput, LambdaCode, StackTemplates, standard_tags
+from templates.parts.common import ContainerImage as TemplateImage
+from templates.parts.common import FromManagedPrefixList, FromOutput, LambdaCode, StackTemplates, standard_tags
 
 # CloudFormation reads templates from S3 up to this size (TemplateBody allows only 51,200 bytes).
+CERTIFICATE = "AWS::CertificateManager::Certificate"
 TEMPLATE_URL_MAX_BYTES = 1_000_000
+
+
+class MissingSourceStackError(BadInputError):
+    """A listed stack needs a stack the environment does not list: a choice made by params' `stacks`,
+    which generate locates there."""
+
+    def __init__(self, environment: str, message: str):
+        self.environment = environment
+        super().__init__(message)
 
 
 def render(template: Template) -> bytes:
@@ -69,6 +82,8 @@ class RenderedStack:
     nested: dict[str, RenderedTemplate]  # the nested stack's logical id -> its child template
     parameter_sources: dict[str, FromOutput]  # parameter -> the stack output deploy passes to it
     packages: dict[str, LambdaCode]  # parameter -> the Lambda package whose S3 key deploy passes to it
+    images: dict[str, TemplateImage]  # parameter -> the container image whose presence deploy passes to it
+    prefix_lists: dict[str, FromManagedPrefixList]  # parameter -> the managed prefix list whose id deploy passes
 
     @property
     def templates(self) -> list[RenderedTemplate]:
@@ -89,6 +104,18 @@ class RenderedStack:
     @cached_property
     def imports(self) -> list[str]:
         return sorted({name for rendered in self.templates for name in _import_names(rendered.document, self.name)})
+
+    @cached_property
+    def manual_validation(self) -> dict[str, str]:
+        """Certificates validated by DNS records no Route 53 zone of the template writes: logical id -> domain."""
+        found = {}
+        for logical_id, resource in self.template.document.get("Resources", {}).items():
+            if resource.get("Type") != CERTIFICATE:
+                continue
+            options = resource["Properties"].get("DomainValidationOptions", [])
+            if not any("HostedZoneId" in option for option in options):
+                found[logical_id] = resource["Properties"]["DomainName"]
+        return found
 
     @property
     def outputs(self) -> set[str]:
@@ -140,9 +167,12 @@ class EnvironmentBuild:
                 for name, source in sorted(stack.parameter_sources.items())
             },
             packages={
-                name: LambdaPackage(code.folder, dict(sorted(code.include.items())))
+                name: LambdaPackage(code.folder, dict(sorted(code.include.items())), code.runtime, code.architecture)
                 for name, code in sorted(stack.packages.items())
             },
+            images={name: ContainerImage(image.repository, image.tag) for name, image in sorted(stack.images.items())},
+            manual_validation=stack.manual_validation,
+            prefix_lists={name: ManagedPrefixList(source.name) for name, source in sorted(stack.prefix_lists.items())},
             depends_on=tuple(self.dependencies[stack.name]),
         )
 
@@ -194,13 +224,16 @@ def _render_stack(config: EnvironmentConfig, built: StackTemplates) -> RenderedS
         nested,
         dict(built.parameters),
         dict(built.packages),
+        dict(built.images),
+        dict(built.prefix_lists),
     )
 
 
 def _check_parameters_are_fed(built: StackTemplates, parent: RenderedTemplate) -> None:
     """Deploy can only pass values to parameters that name their source; the rest need defaults."""
     declared = parent.document.get("Parameters", {})
-    fed = set(built.parameters) | set(built.packages) | ({ARTIFACT_BUCKET} if built.packages else set())
+    fed = set(built.parameters) | set(built.packages) | set(built.prefix_lists)
+    fed |= {ARTIFACT_BUCKET} if built.packages else set()
     for name in fed:
         if name not in declared:
             raise StackyardError(
@@ -227,14 +260,15 @@ def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dic
             owners[name] = stack.name
     dependencies = {}
     for stack in stacks:
-        needs = set()
+        needs: set[str] = set()
         for name in stack.imports:
             owner = owners.get(name)
             if owner is None:
-                raise BadInputError(
+                raise MissingSourceStackError(
+                    config.environment,
                     f"stack {stack.name} imports {name}, which no stack of environment "
-                    f"{config.environment} exports. Fix: enable the stack that provides it, "
-                    f"or remove the import"
+                    f"{config.environment} exports. Fix: add the stack that exports it to stacks, "
+                    f"or leave stack {stack.name} out",
                 )
             if owner == stack.name:
                 raise BadInputError(
@@ -242,19 +276,20 @@ def _dependencies(config: EnvironmentConfig, stacks: list[RenderedStack]) -> dic
                     f"resolve that. Fix: use Ref or GetAtt inside the stack"
                 )
             needs.add(owner)
-        needs |= _parameter_sources(stack, {other.name: other for other in stacks})
+        needs |= _parameter_sources(config, stack, {other.name: other for other in stacks})
         dependencies[stack.name] = [other.name for other in stacks if other.name in needs]
     return dependencies
 
 
-def _parameter_sources(stack: RenderedStack, by_name: dict[str, RenderedStack]) -> set[str]:
+def _parameter_sources(config: EnvironmentConfig, stack: RenderedStack, by_name: dict[str, RenderedStack]) -> set[str]:
     for parameter, source in stack.parameter_sources.items():
         producer = by_name.get(source.stack)
         if producer is None or producer is stack:
-            raise BadInputError(
+            raise MissingSourceStackError(
+                config.environment,
                 f"stack {stack.name}: parameter {parameter} takes its value from stack "
-                f"{source.stack}, which this environment does not have. Fix: enable that stack, "
-                f"or give the parameter a default"
+                f"{source.stack}, which this environment does not have. Fix: add stack {source.stack} "
+                f"to stacks, or leave stack {stack.name} out",
             )
         if source.output not in producer.outputs:
             raise StackyardError(

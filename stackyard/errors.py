@@ -1,6 +1,7 @@
 """The project's own errors, and the exit code each one means.
 
-Exit codes: 0 success, 1 a deploy or lint failure, 2 bad input (params, arguments, files).
+Exit codes: 0 success, 1 a deploy or lint failure, 2 bad input (params, arguments, files), 3 a plan
+found changes, 130 interrupted (Ctrl-C).
 Every message names the file, key or stack, what is wrong, and how to fix it.
 """
 
@@ -12,6 +13,8 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+EXIT_CHANGES_PLANNED = 3  # a plan found something to do
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 @dataclass(frozen=True, order=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stackyard import fingerprint, versions
-from stackyard.errors import StackyardError
+from stackyard.errors import BadInputError, ParamsError, ParamsProblem, StackyardError
 from stackyard.fingerprint import BuildRecord, StackSummary
 from stackyard.lint import CfnLint, LintCache, LintJob, LintReport, digest, lint_cached, toolchain_digest
 
@@ -154,12 +154,12 @@ def _reuse(request: GenerateRequest, cache: LintCache, inputs: str, run_lint: bo
 
 
 def _build_and_write(request: GenerateRequest) -> _Built:
-    from stackyard.build import build_environment
     from stackyard.config import load_configs
 
     configs = load_configs(request.params_dir, list(dict.fromkeys(request.envs)) if request.envs else None)
     folders = _folders_read(configs.values())
-    builds = [build_environment(config) for config in configs.values()]
+    builds = build_all(request.params_dir, configs)
+    check_build_folders(request.build_dir, builds)
     writes = write_builds(request.build_dir, builds, prune_other_envs=request.envs is None)
     return _Built(builds, writes, folders)
 
@@ -173,6 +173,38 @@ def _folders_read(configs: Iterable[EnvironmentConfig]) -> dict[str, str]:
             folders.add(config.project_dir / config.database.migrations)
         folders.update(config.project_dir / function.source for function in (config.functions or {}).values())
     return {str(folder): fingerprint.tree_digest(folder) for folder in sorted(folders)}
+
+
+def build_all(params_dir: Path, configs: dict[str, EnvironmentConfig]) -> list[EnvironmentBuild]:
+    """Every environment built; a stack missing what it needs is reported at the `stacks` line that chose it,
+    for every environment at once."""
+    from stackyard.build import MissingSourceStackError, build_environment
+    from stackyard.config.load import locate
+
+    builds, problems = [], []
+    for env, config in configs.items():
+        try:
+            builds.append(build_environment(config))
+        except MissingSourceStackError as error:
+            problems.append(ParamsProblem(locate(params_dir, env, ("stacks",)), "stacks", str(error)))
+    if problems:
+        raise ParamsError(problems)
+    return builds
+
+
+def check_build_folders(build_dir: Path, builds: list[EnvironmentBuild]) -> None:
+    """Each file the builds write can be written: no file stands where a folder must be, no folder where a
+    file must be. Checked before anything is written, so a blocked path leaves no half build."""
+    targets = {build_dir / build.environment / relative for build in builds for relative in build.files()}
+    for target in sorted(targets):
+        if target.is_dir():
+            raise BadInputError(f"{target}: a folder where the build writes a file. Fix: move it away")
+        blocker = next((folder for folder in target.parents if folder.exists() and not folder.is_dir()), None)
+        if blocker is not None:
+            raise BadInputError(
+                f"{blocker}: a file where the build needs a folder (for {target}). Fix: move the file away, or "
+                f"pass --build-dir DIR"
+            )
 
 
 def write_builds(build_dir: Path, builds: list[EnvironmentBuild], prune_other_envs: bool) -> WriteSummary:

@@ -1,6 +1,7 @@
-"""IAM shared below templates/: the policy language version every document declares, and what no IAM
-statement may allow on every resource ('*'), which params validation (config) and the project's lint
-rule E9011 share, so params and templates are held to one standard."""
+"""IAM shared below templates/: the policy language version every document declares, what no IAM
+statement may allow on every resource ('*'), and what needs a written reason on any resource (every
+action of a service), which params validation (config) and the project's lint rule E9011 share, so
+params and templates are held to one standard."""
 
 from __future__ import annotations
 
@@ -30,3 +31,15 @@ def too_broad_on_everything(actions: list[str]) -> list[str]:
         for action in actions
         if "*" in action or any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in ESCALATION_ACTIONS)
     ]
+
+
+def service_wide_wildcards(actions: list[str]) -> list[str]:
+    """The actions that allow every action of a service ('s3:*') or of every service ('*'): even on named
+    resources they reach configuration (bucket policies, versioning, deleting the queue), not just data,
+    so params must say why in a `reason:` (docs/security.md)."""
+    return [action for action in actions if action == "*" or action.endswith(":*")]
+
+
+# Where a template writes the reasons params gave: the policy resource's Metadata.Stackyard.WildcardReasons,
+# by the Sid of the statement each explains (IAM policies have no room for text).
+WILDCARD_REASONS = "WildcardReasons"

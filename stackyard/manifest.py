@@ -28,7 +28,7 @@ from stackyard.errors import BadInputError
 
 MANIFEST_FILE = "manifest.json"
 # Bumped whenever the shape changes, so a build made by another version is regenerated, not misread.
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 GENERATOR = f"stackyard {__version__}"
 
 
@@ -50,11 +50,30 @@ class ParameterSource:
 
 
 @dataclass(frozen=True)
+class ManagedPrefixList:
+    """The AWS-managed prefix list whose id deploy looks up by name (ec2:DescribeManagedPrefixLists) in
+    the stack's region and passes to a parameter: the id differs per region, the name does not."""
+
+    name: str  # such as com.amazonaws.global.cloudfront.origin-facing
+
+
+@dataclass(frozen=True)
 class LambdaPackage:
     """A Lambda package deploy builds and uploads; folders are relative to the project folder."""
 
     folder: str
     include: dict[str, str]  # module name -> its folder, copied into the package beside the handler
+    runtime: str  # the function's Lambda runtime (python3.11 ...): dependencies are installed for it
+    architecture: str  # x86_64 or arm64: the wheels' platform
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """An image a stack's service runs: deploy sets the stack parameter naming it to "false" while the
+    repository holds no such tag (a new environment's empty repository), "true" once it does."""
+
+    repository: str  # ECR repository name, in the stack's region
+    tag: str
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,12 @@ class StackEntry:
     imports: tuple[str, ...]  # export names, sorted
     parameters: dict[str, ParameterSource]  # parameter -> the output that feeds it
     packages: dict[str, LambdaPackage]  # parameter -> the package whose S3 key it takes
+    images: dict[str, ContainerImage]  # parameter ("true"/"false") -> the image whose presence it says
+    # Certificates whose DNS validation records no zone of the stack writes (the domain's DNS is elsewhere):
+    # logical id -> the certificate's domain. CloudFormation waits for someone to create the records, which
+    # deploy can read from the certificate while it waits and show.
+    manual_validation: dict[str, str]
+    prefix_lists: dict[str, ManagedPrefixList]  # parameter -> the managed prefix list whose id it takes
     depends_on: tuple[str, ...]  # stacks of the environment, in deploy order
 
     def template_files(self) -> list[tuple[str, str]]:

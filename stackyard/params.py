@@ -15,14 +15,14 @@ from typing import Any
 import yaml
 
 from stackyard.errors import BadInputError, Location, ParamsError, ParamsProblem
+from stackyard.params_text import SAFE_LOADER, check_yaml_events, read_params_text
 
 BASE_FILE = "base.yaml"
 ENV_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
+# CloudFormation numbers are 64-bit at most; a longer one is a typo or an attempt to make printing it fail.
+MAX_INTEGER_BITS = 63
 
 KeyPath = tuple[str | int, ...]
-
-# libyaml's parser where PyYAML was built with it: the same nodes and marks, ten times faster.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -54,25 +54,22 @@ def load_environment(params_dir: Path, env: str) -> SourcedParams:
     """base.yaml deep-merged with <env>.yaml, or ParamsError naming what is wrong."""
     known = environment_names(params_dir)
     env_file = params_dir / f"{env}.yaml"
+    known_text = f"known environments: {', '.join(known) or 'none'}"
+    if not ENV_NAME.match(env):
+        # Only a valid name may suggest a file to create: '../x' or '/etc/passwd' would point outside params/.
+        fix = "rename the file" if env in known else "pick one of those"
+        message = (
+            f"environment name {env!r} must be 1-10 lowercase letters or digits, starting with a letter "
+            f"(it goes into stack, bucket and export names); {known_text}. Fix: {fix}"
+        )
+        raise ParamsError([ParamsProblem(None, "", f"{env_file}: {message}" if env in known else message)])
     if env not in known:
         raise ParamsError(
             [
                 ParamsProblem(
                     None,
                     "",
-                    f"{env_file}: unknown environment '{env}'; known environments: {', '.join(known) or 'none'}. "
-                    f"Fix: pick one of those, or create {env_file}",
-                )
-            ]
-        )
-    if not ENV_NAME.match(env):
-        raise ParamsError(
-            [
-                ParamsProblem(
-                    None,
-                    "",
-                    f"{env_file}: environment name '{env}' must be 1-10 lowercase letters or digits, starting "
-                    f"with a letter (it goes into stack, bucket and export names). Fix: rename the file",
+                    f"{env_file}: unknown environment '{env}'; {known_text}. Fix: pick one of those, or create {env_file}",
                 )
             ]
         )
@@ -82,25 +79,14 @@ def load_environment(params_dir: Path, env: str) -> SourcedParams:
 
 
 def load_yaml_file(path: Path) -> SourcedParams:
-    """One YAML file as a mapping with locations; a syntax error or duplicate key is a ParamsError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ParamsError([ParamsProblem(None, "", f"{path}: cannot read: {error.strerror}")]) from error
+    """One YAML file as a mapping with locations; unreadable text, a syntax error, a tag, an alias that
+    multiplies the file (stackyard/params_text.py) or a duplicate key is a ParamsError."""
+    text = read_params_text(path)
+    check_yaml_events(text, path)
     try:
         root = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 0
-        raise ParamsError(
-            [
-                ParamsProblem(
-                    Location(path, line),
-                    "",
-                    f"YAML syntax error: {error.problem or error.context}. Fix the YAML at this line",
-                )
-            ]
-        ) from error
+        raise ParamsError([_yaml_problem(path, error)]) from error
     reader = _NodeReader(path)
     if root is None:
         return SourcedParams({}, {(): Location(path, 1)})
@@ -125,7 +111,9 @@ def merge(base: SourcedParams, override: SourcedParams) -> SourcedParams:
     """`override` deep-merged over `base`; each key keeps the location of the value that won."""
     locations = dict(base.locations)
     data = _merge_into(base.data, override.data, (), locations, override.locations)
-    locations[()] = override.locations.get((), base.locations.get(()))
+    root = override.locations.get(()) or base.locations.get(())
+    if root is not None:
+        locations[()] = root
     return SourcedParams(data, locations)
 
 
@@ -162,31 +150,65 @@ class _NodeReader:
                 self.locations[(*at, index)] = self._where(item)
                 items.append(self.read(item, (*at, index)))
             return items
-        return self.constructor.construct_object(node, deep=True)
+        return self._scalar(node, at)
 
     def _read_mapping(self, node: yaml.MappingNode, at: KeyPath) -> dict:
         self._check_duplicates(node, at)
-        self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        try:
+            self.constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        except yaml.MarkedYAMLError as error:  # `<<:` given something other than mappings
+            self.problems.append(_yaml_problem(self.path, error, dotted(at)))
+            return {}
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = self.constructor.construct_object(key_node, deep=True)
+            key = self._scalar(key_node, at) if isinstance(key_node, yaml.ScalarNode) else None
+            if key is _UNREADABLE:
+                continue
             if not isinstance(key, str):
-                self.problems.append(
-                    ParamsProblem(
-                        self._where(key_node),
-                        dotted(at),
-                        f'key {key!r} is not a string; quote it ("{key}") or rename it',
-                    )
+                what = (
+                    f"key {_short(repr(key))} is not a string; quote it or rename it"
+                    if isinstance(key_node, yaml.ScalarNode)
+                    else "a list or mapping as a key; expected a name. Fix: write the key as plain text"
                 )
+                self.problems.append(ParamsProblem(self._where(key_node), dotted(at), what))
                 continue
             self.locations[(*at, key)] = self._where(key_node)
             result[key] = self.read(value_node, (*at, key))
         return result
 
+    def _scalar(self, node: yaml.Node, at: KeyPath) -> Any:
+        """The value YAML reads from the text, or _UNREADABLE with a problem recorded."""
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except ValueError as error:
+            if node.tag.endswith(":int"):  # past Python's 4,300-digit limit for int(text)
+                value = 1 << (MAX_INTEGER_BITS + 1)
+            else:  # such as 2024-13-45, which YAML reads as a date
+                self.problems.append(
+                    ParamsProblem(
+                        self._where(node),
+                        dotted(at),
+                        f"YAML cannot read {_short(repr(node.value))} as the value it looks like ({error}). "
+                        f"Fix: quote it to keep it as text, or correct it",
+                    )
+                )
+                return _UNREADABLE
+        if isinstance(value, int) and value.bit_length() > MAX_INTEGER_BITS:
+            self.problems.append(
+                ParamsProblem(
+                    self._where(node),
+                    dotted(at),
+                    f"a number {len(node.value):,} characters long; expected one that fits in 64 bits, as "
+                    f"CloudFormation's numbers do. Fix: correct the number, or quote it if it is text",
+                )
+            )
+            return _UNREADABLE
+        return value
+
     def _check_duplicates(self, node: yaml.MappingNode, at: KeyPath) -> None:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
                 continue
             key = key_node.value
             line = key_node.start_mark.line + 1
@@ -205,9 +227,24 @@ class _NodeReader:
         return Location(self.path, node.start_mark.line + 1)
 
 
+_UNREADABLE = object()  # a scalar YAML could not read; its problem is recorded
+
+
+def _yaml_problem(path: Path, error: yaml.MarkedYAMLError, key: str = "") -> ParamsProblem:
+    mark = error.problem_mark or error.context_mark
+    message = f"YAML syntax error: {error.problem or error.context}. Fix the YAML at this line"
+    return ParamsProblem(Location(path, mark.line + 1 if mark else 0), key, message)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def dotted(path: KeyPath) -> str:
-    """A key path as people write it: storage.buckets.exports.days, subnets[0]."""
+    """A key path as people write it: storage.buckets.exports.days, subnets[0]. A key holding control
+    characters or line breaks is quoted with them escaped, so a message stays one line."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        key = part if isinstance(part, int) or part.isprintable() else repr(part)
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
     return text

@@ -16,7 +16,7 @@ from troposphere.sns import Subscription, Topic, TopicPolicy
 
 from stackyard.config import EnvironmentConfig
 from templates import names
-from templates.parts.common import StackTemplates, export, new_template, tag_resources
+from templates.parts.common import StackTemplates, export, keep_on_delete, new_template, tag_resources
 from templates.parts.policies import account_administers_key, document
 
 NAME = names.ALERTS
@@ -56,22 +56,26 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 
 
 def _key(template: Template, config: EnvironmentConfig) -> Key:
+    """Kept like the environment's data: a deleted key would leave whatever it encrypted unreadable."""
     key = template.add_resource(
-        Key(
-            "AlertTopicsKey",
-            Description=f"Encrypts the {config.app} {config.environment} alert topics; CloudWatch may use it to publish",
-            EnableKeyRotation=True,
-            KeyPolicy=document(
-                account_administers_key(),
-                Statement(
-                    Sid="CloudWatchAlarmsEncryptMessages",
-                    Effect=Allow,
-                    Principal=Principal("Service", "cloudwatch.amazonaws.com"),
-                    Action=[awacs.kms.Decrypt, awacs.kms.GenerateDataKey],
-                    Resource=["*"],
-                    Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
+        keep_on_delete(
+            Key(
+                "AlertTopicsKey",
+                Description=f"Encrypts the {config.app} {config.environment} alert topics; CloudWatch may use it to publish",
+                EnableKeyRotation=True,
+                KeyPolicy=document(
+                    account_administers_key(),
+                    Statement(
+                        Sid="CloudWatchAlarmsEncryptMessages",
+                        Effect=Allow,
+                        Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+                        Action=[awacs.kms.Decrypt, awacs.kms.GenerateDataKey],
+                        Resource=["*"],
+                        Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
+                    ),
                 ),
             ),
+            config,
         )
     )
     template.add_resource(

@@ -29,7 +29,7 @@ from troposphere.kms import Key
 from troposphere.secretsmanager import Secret
 from troposphere.ssm import Parameter as SsmParameter
 
-from stackyard.config import AppClient, EnvironmentConfig, GoogleSignIn
+from stackyard.config import AppClient, EnvironmentConfig, GoogleSignIn, with_domain
 from stackyard.config import Auth as AuthConfig
 from templates import names
 from templates.names import pascal
@@ -142,9 +142,9 @@ def _client(
         resource.AllowedOAuthFlowsUserPoolClient = True
         resource.AllowedOAuthFlows = ["code"]
         resource.AllowedOAuthScopes = OAUTH_SCOPES
-        resource.CallbackURLs = client.callback_urls
+        resource.CallbackURLs = [with_domain(url, config.edge) for url in client.callback_urls]
         if client.logout_urls:
-            resource.LogoutURLs = client.logout_urls
+            resource.LogoutURLs = [with_domain(url, config.edge) for url in client.logout_urls]
         resource.SupportedIdentityProviders = ([] if client.federated_only else ["COGNITO"]) + (
             [GOOGLE] if google else []
         )
@@ -215,25 +215,31 @@ def _client_secret(template: Template, config: EnvironmentConfig, client: UserPo
     """The server client's secret, readable by the app (an ECS task definition's `secrets`).
 
     Secrets are encrypted with a customer managed key (E9004), so whoever reads it needs
-    kms:Decrypt on this key as well. Neither is kept on stack delete: both only mirror the client,
-    which goes with the stack.
+    kms:Decrypt on this key as well. Both are kept on stack delete where the environment keeps its data,
+    as the user pool is (the README's promise): a restored client can be given the same secret.
     """
     key = template.add_resource(
-        Key(
-            "ClientSecretKey",
-            Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
-            EnableKeyRotation=True,
-            PendingWindowInDays=7,
-            KeyPolicy=document(account_administers_key()),
+        keep_on_delete(
+            Key(
+                "ClientSecretKey",
+                Description=f"Encrypts the {config.app} {config.environment} Cognito client secret",
+                EnableKeyRotation=True,
+                PendingWindowInDays=7,
+                KeyPolicy=document(account_administers_key()),
+            ),
+            config,
         )
     )
     secret = template.add_resource(
-        Secret(
-            "ClientSecret",
-            Name=name,
-            Description=f"Cognito app client secret of {config.app} {config.environment} (COGNITO_CLIENT_SECRET)",
-            KmsKeyId=Ref(key),
-            SecretString=GetAtt(client, "ClientSecret"),
+        keep_on_delete(
+            Secret(
+                "ClientSecret",
+                Name=name,
+                Description=f"Cognito app client secret of {config.app} {config.environment} (COGNITO_CLIENT_SECRET)",
+                KmsKeyId=Ref(key),
+                SecretString=GetAtt(client, "ClientSecret"),
+            ),
+            config,
         )
     )
     export(

@@ -10,27 +10,33 @@ An account holds one OIDC provider per URL, so only one environment of an accoun
 The role may do what params grant (buckets, tables, statements) plus the deploy shortcuts:
 `frontend` syncs the SPA bucket and invalidates CloudFront (edge stack; imported, so this stack
 deploys after it), `containers` pushes to the ECR repository and rolls the ECS service (containers
-stack; by their derived names, since CI pushes the first image before the service exists).
+stack; by their derived names, since CI pushes the first image before the service exists) and runs
+one-off tasks of the app's definition, such as migrations (passing its two roles, imported).
 """
 
 from __future__ import annotations
 
+import awacs.cloudformation
 import awacs.cloudfront
 import awacs.ecr
 import awacs.ecs
+import awacs.iam
 import awacs.s3
-from awacs.aws import Allow, Condition, Principal, Statement, StringEquals, StringLike
+import awacs.ssm
+from awacs.aws import Allow, ArnEquals, Condition, Null, Principal, Statement, StringEquals, StringLike
 from awacs.sts import AssumeRoleWithWebIdentity
-from troposphere import GetAtt, Ref, Sub, Template
+from troposphere import GetAtt, Join, Ref, Sub, Template
 from troposphere.iam import OIDCProvider, Policy, Role
 
+from stackyard.cfn import ARTIFACT_BUCKET_PREFIX, BOOTSTRAP_STACK
 from stackyard.config import FRONTEND_BUCKET, GITHUB_OIDC_HOST, EnvironmentConfig
 from templates import names
 from templates.parts.common import StackTemplates, export, import_value, new_template, tag_resources
-from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.grants import WildcardReasons, custom_statements, grant_statements
 from templates.parts.policies import document
 
 NAME = names.CI
+TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 AUDIENCE = "sts.amazonaws.com"  # what aws-actions/configure-aws-credentials asks GitHub's token for
 ECR_PUSH = [
     awacs.ecr.BatchCheckLayerAvailability,
@@ -46,6 +52,7 @@ ECR_PUSH = [
 def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, "ci (GitHub Actions OIDC deploy role)")
     provider = _provider(template, config)
+    reasons = WildcardReasons()
     role = template.add_resource(
         Role(
             "DeployRole",
@@ -53,9 +60,11 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             RoleName=names.github_deploy_role_name(config),
             Description=f"GitHub Actions deploys of {config.ci.org}/{config.ci.repo} to {config.app} {config.environment}",
             AssumeRolePolicyDocument=_trust(config, provider),
-            Policies=[Policy(PolicyName="deploy", PolicyDocument=document(*_permissions(config)))],
+            Policies=[Policy(PolicyName="deploy", PolicyDocument=document(*_permissions(config, reasons)))],
         )
     )
+    if reasons.by_sid:
+        role.Metadata = reasons.metadata()
     export(
         template,
         config,
@@ -63,7 +72,108 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         GetAtt(role, "Arn"),
         "Role GitHub Actions assumes (aws-actions/configure-aws-credentials role-to-assume)",
     )
+    _infrastructure_roles(template, config, provider)
     return StackTemplates(NAME, tag_resources(template, config))
+
+
+def _infrastructure_roles(template: Template, config: EnvironmentConfig, provider) -> None:
+    """The roles deploy.py itself runs with from GitHub Actions: a plan role for pull requests, and a
+    deploy role only jobs of one GitHub environment (approved by its protection rules) may assume."""
+    roles = config.ci.infrastructure
+    if roles.plan:
+        role = template.add_resource(
+            Role(
+                "PlanRole",
+                RoleName=names.github_plan_role_name(config),
+                Description=f"Pull requests of {config.ci.org}/{config.ci.repo} plan {config.app} {config.environment}",
+                AssumeRolePolicyDocument=_trust_one(config.ci.pull_request_subject, provider),
+                Policies=[Policy(PolicyName="plan", PolicyDocument=document(*_plan_permissions(config)))],
+            )
+        )
+        export(template, config, "PlanRoleArn", GetAtt(role, "Arn"), "Role .github/workflows/plan.yml assumes")
+    if roles.deploy_environment:
+        role = template.add_resource(
+            Role(
+                "InfrastructureRole",
+                RoleName=names.github_infrastructure_role_name(config),
+                Description=f"Approved {roles.deploy_environment} jobs deploy {config.app} {config.environment}",
+                AssumeRolePolicyDocument=_trust_one(config.ci.environment_subject(roles.deploy_environment), provider),
+                # deploy.py creates and replaces whatever the stacks hold (roles, networks, databases ...), so
+                # this role can do what an administrator can; only approved runs of one environment assume it.
+                ManagedPolicyArns=[Sub("arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess")],
+            )
+        )
+        export(
+            template, config, "InfrastructureRoleArn", GetAtt(role, "Arn"), "Role .github/workflows/deploy.yml assumes"
+        )
+
+
+def _trust_one(subject: str, provider):
+    return document(
+        Statement(
+            Effect=Allow,
+            Principal=Principal("Federated", provider),
+            Action=[AssumeRoleWithWebIdentity],
+            Condition=Condition(
+                StringEquals({f"{GITHUB_OIDC_HOST}:aud": AUDIENCE, f"{GITHUB_OIDC_HOST}:sub": subject})
+            ),
+        )
+    )
+
+
+def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
+    """What `deploy.py --plan` calls: read the environment's stacks and create, read and delete change sets;
+    read the artifact bucket, and add to it only objects not there yet (keys are content hashes: a pull
+    request must never replace a package or template a deploy would reuse)."""
+    stacks = [
+        Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{names.prefix(config)}-*/*"),
+        Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{BOOTSTRAP_STACK}/*"),
+        Sub("arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:changeSet/*/*"),
+    ]
+    artifacts = Sub(f"arn:${{AWS::Partition}}:s3:::{ARTIFACT_BUCKET_PREFIX}-${{AWS::AccountId}}-*")
+    return [
+        Statement(
+            Sid="ReadStacksAndPlan",
+            Effect=Allow,
+            Action=[
+                awacs.cloudformation.DescribeStacks,
+                awacs.cloudformation.DescribeStackEvents,
+                awacs.cloudformation.ListStackResources,
+                awacs.cloudformation.GetTemplate,
+                awacs.cloudformation.CreateChangeSet,
+                awacs.cloudformation.DescribeChangeSet,
+                awacs.cloudformation.DeleteChangeSet,
+            ],
+            Resource=stacks,
+        ),
+        # These take no resource narrower than '*' and only read.
+        Statement(
+            Sid="ReadExports",
+            Effect=Allow,
+            Action=[awacs.cloudformation.ListImports, awacs.cloudformation.ListExports],
+            Resource=["*"],
+        ),
+        # Change sets resolve the public AMI parameters templates take (AWS::SSM::Parameter::Value<...>).
+        Statement(
+            Sid="ResolvePublicParameters",
+            Effect=Allow,
+            Action=[awacs.ssm.GetParameters],
+            Resource=[Sub("arn:${AWS::Partition}:ssm:*::parameter/aws/service/*")],
+        ),
+        Statement(
+            Sid="ReadArtifacts",
+            Effect=Allow,
+            Action=[awacs.s3.GetObject, awacs.s3.ListBucket],
+            Resource=[artifacts, Join("", [artifacts, "/*"])],
+        ),
+        Statement(
+            Sid="AddNewArtifactsOnly",
+            Effect=Allow,
+            Action=[awacs.s3.PutObject],
+            Resource=[Join("", [artifacts, "/*"])],
+            Condition=Condition(Null({"s3:if-none-match": "false"})),
+        ),
+    ]
 
 
 def _provider(template: Template, config: EnvironmentConfig):
@@ -119,14 +229,14 @@ def _trust(config: EnvironmentConfig, provider):
     return document(*statements)
 
 
-def _permissions(config: EnvironmentConfig) -> list[Statement]:
+def _permissions(config: EnvironmentConfig, reasons: WildcardReasons) -> list[Statement]:
     ci = config.ci
     statements = []
     if "frontend" in ci.deploys:
         statements += _frontend(config)
     if "containers" in ci.deploys:
         statements += _containers(config)
-    return statements + grant_statements(config, ci.grants) + custom_statements(config, ci.statements)
+    return statements + grant_statements(config, ci.grants, reasons) + custom_statements(config, ci.statements, reasons)
 
 
 def _frontend(config: EnvironmentConfig) -> list[Statement]:
@@ -180,5 +290,49 @@ def _containers(config: EnvironmentConfig) -> list[Statement]:
             Effect=Allow,
             Action=[awacs.ecs.UpdateService, awacs.ecs.DescribeServices],
             Resource=[service],
+        ),
+        *(_one_off_tasks(config) if config.containers and config.containers.image_tag is not None else []),
+    ]
+
+
+def _one_off_tasks(config: EnvironmentConfig) -> list[Statement]:
+    """Run the app's task definition once in its cluster (seed 002 §3: database migrations as an ECS
+    run-task before the service rolls), passing ECS exactly the two roles of that task, and follow it."""
+    cluster = Sub(
+        f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:cluster/{names.ecs_cluster_name(config)}"
+    )
+    return [
+        Statement(
+            Sid="RunMigrationTask",
+            Effect=Allow,
+            Action=[awacs.ecs.RunTask],
+            Resource=[
+                Sub(
+                    f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task-definition/"
+                    f"{names.task_family(config)}:*"
+                )
+            ],
+            Condition=Condition(ArnEquals({"ecs:cluster": cluster})),
+        ),
+        Statement(
+            Sid="FollowMigrationTask",
+            Effect=Allow,
+            Action=[awacs.ecs.DescribeTasks, awacs.ecs.StopTask],
+            Resource=[
+                Sub(
+                    f"arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task/"
+                    f"{names.ecs_cluster_name(config)}/*"
+                )
+            ],
+        ),
+        Statement(
+            Sid="PassTaskRoles",
+            Effect=Allow,
+            Action=[awacs.iam.PassRole],
+            Resource=[
+                import_value(config, names.APP_TASK_ROLE_ARN),
+                import_value(config, names.APP_EXECUTION_ROLE_ARN),
+            ],
+            Condition=Condition(StringEquals({"iam:PassedToService": TASKS_PRINCIPAL})),
         ),
     ]

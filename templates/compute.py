@@ -4,6 +4,16 @@ Amazon Linux 2023 from the public SSM parameter, in a private subnet behind the 
 group, IMDSv2 only, encrypted root volume. The role holds the permissions §1.7 lists, scoped
 to this environment's buckets, queues, secret and user pool, plus what those grants need to
 work: decrypting the secret's customer-managed key, and writing the app's own log group.
+
+Operators reach the instance through Session Manager (the agent's own actions, a policy of their
+own), never SSH: no key pair, no port 22. Until the app is deployed, user data starts a placeholder
+that answers the load balancer's health check on the app port, so a new environment's
+unhealthy-host alarm does not page; the app's first deploy stops it (docs/stacks.md#compute).
+
+§1.7's `s3:*` and `sqs:*` are narrowed to objects and messages (docs/security.md, "Deviations"):
+the app reads and writes objects and sends and receives messages, but cannot change a bucket's
+policy, versioning or public access block, nor delete a queue; a locked (audit) bucket it may only
+write to.
 """
 
 from __future__ import annotations
@@ -11,12 +21,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import awacs.cognito_idp
+import awacs.ec2messages
 import awacs.kms
 import awacs.logs
 import awacs.s3
 import awacs.secretsmanager
 import awacs.ses
 import awacs.sqs
+import awacs.ssm
+import awacs.ssmmessages
 import jinja2
 from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import Base64, GetAtt, Join, Output, Parameter, Ref, Select, Sub, Template
@@ -28,7 +41,15 @@ from stackyard.config import DATABASE_SECRET_VARIABLE, EnvironmentConfig
 from templates import names
 from templates.names import name_tag
 from templates.parts.alarms import add_alarm, dimensions
-from templates.parts.common import StackTemplates, export, import_list, import_value, new_template, tag_resources
+from templates.parts.common import (
+    StackTemplates,
+    export,
+    import_list,
+    import_value,
+    keep_on_delete,
+    new_template,
+    tag_resources,
+)
 from templates.parts.policies import document, service_role_trust, via_service
 
 NAME = names.COMPUTE
@@ -39,6 +60,23 @@ USER_DATA = jinja2.Environment(
     autoescape=False,  # a shell script, not HTML
 )
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device
+# What the app does with objects and messages, and nothing with the buckets or queues themselves.
+OBJECT_ACTIONS = [
+    awacs.s3.GetObject,
+    awacs.s3.GetObjectVersion,
+    awacs.s3.PutObject,
+    awacs.s3.DeleteObject,
+    awacs.s3.AbortMultipartUpload,
+    awacs.s3.ListMultipartUploadParts,
+]
+QUEUE_MESSAGE_ACTIONS = [
+    awacs.sqs.SendMessage,
+    awacs.sqs.ReceiveMessage,
+    awacs.sqs.DeleteMessage,
+    awacs.sqs.ChangeMessageVisibility,
+    awacs.sqs.GetQueueAttributes,
+    awacs.sqs.GetQueueUrl,
+]
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -53,10 +91,13 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         )
     )
     log_group = template.add_resource(
-        LogGroup(
-            "AppLogGroup",
-            LogGroupName=names.app_log_group_name(config),
-            RetentionInDays=compute.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "AppLogGroup",
+                LogGroupName=names.app_log_group_name(config),
+                RetentionInDays=compute.log_retention_days,
+            ),
+            config,
         )
     )
     role = template.add_resource(
@@ -64,7 +105,10 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             "AppServerRole",
             Description=f"The {config.app} {config.environment} app server (seed 000 section 1.7)",
             AssumeRolePolicyDocument=service_role_trust("ec2.amazonaws.com"),
-            Policies=[Policy(PolicyName="app-server", PolicyDocument=app_server_policy(config, log_group))],
+            Policies=[
+                Policy(PolicyName="app-server", PolicyDocument=app_server_policy(config, log_group)),
+                Policy(PolicyName="session-manager", PolicyDocument=session_manager_policy()),
+            ],
         )
     )
     profile = template.add_resource(InstanceProfile("AppServerInstanceProfile", Roles=[Ref(role)]))
@@ -126,26 +170,21 @@ def user_data(config: EnvironmentConfig) -> Sub:
         log_level=config.compute.log_level,
         log_group=names.app_log_group_name(config),
         compose_version=config.compute.docker_compose_version,
+        health_check_path=config.edge.health_check_path if config.edge else "/health",
         settings=[(name, f"${{{export_name}}}") for name, export_name in settings],
     )
     return Sub(script, {export_name: import_value(config, export_name) for _, export_name in settings})
 
 
 def app_server_policy(config: EnvironmentConfig, log_group: LogGroup) -> PolicyDocument:
-    buckets = [import_value(config, names.bucket_arn_export(key)) for key in config.storage.buckets]
     queues = [
         import_value(config, names.queue_export(key, kind, "Arn"))
         for key in config.messaging.queues
         for kind in (names.QUEUE, names.DEAD_LETTER_QUEUE)
     ]
     return document(
-        Statement(
-            Sid="ProjectBuckets",
-            Effect=Allow,
-            Action=[awacs.s3.Action("*")],
-            Resource=buckets + [Join("", [arn, "/*"]) for arn in buckets],
-        ),
-        Statement(Sid="ProjectQueues", Effect=Allow, Action=[awacs.sqs.Action("*")], Resource=queues),
+        *_bucket_statements(config),
+        Statement(Sid="ProjectQueueMessages", Effect=Allow, Action=QUEUE_MESSAGE_ACTIONS, Resource=queues),
         Statement(
             Sid="DatabaseCredentials",
             Effect=Allow,
@@ -178,6 +217,62 @@ def app_server_policy(config: EnvironmentConfig, log_group: LogGroup) -> PolicyD
             Resource=[GetAtt(log_group, "Arn")],
         ),
     )
+
+
+def session_manager_policy() -> PolicyDocument:
+    """What the SSM agent (preinstalled on Amazon Linux 2023) needs for Session Manager shells: register
+    the instance, and open the control and data channels. These actions take no resource narrower
+    than '*'; none reads data or reaches another role."""
+    return document(
+        Statement(
+            Sid="SessionManager",
+            Effect=Allow,
+            Action=[
+                awacs.ssm.UpdateInstanceInformation,
+                awacs.ssmmessages.CreateControlChannel,
+                awacs.ssmmessages.CreateDataChannel,
+                awacs.ssmmessages.OpenControlChannel,
+                awacs.ssmmessages.OpenDataChannel,
+                awacs.ec2messages.AcknowledgeMessage,
+                awacs.ec2messages.DeleteMessage,
+                awacs.ec2messages.FailMessage,
+                awacs.ec2messages.GetEndpoint,
+                awacs.ec2messages.GetMessages,
+                awacs.ec2messages.SendReply,
+            ],
+            Resource=["*"],
+        )
+    )
+
+
+def _bucket_statements(config: EnvironmentConfig) -> list[Statement]:
+    """Objects of the project's buckets: read, write, list. A bucket under Object Lock holds the audit
+    trail: the app only adds to it (seed 000 asks for s3:* on every bucket; docs/security.md says why not)."""
+    arns = {key: import_value(config, names.bucket_arn_export(key)) for key in config.storage.buckets}
+    locked = [key for key, bucket in config.storage.buckets.items() if bucket.object_lock]
+    data = [arn for key, arn in arns.items() if key not in locked]
+    statements = []
+    if data:
+        statements += [
+            Statement(
+                Sid="ProjectObjects",
+                Effect=Allow,
+                Action=OBJECT_ACTIONS,
+                Resource=[Join("", [arn, "/*"]) for arn in data],
+            ),
+            Statement(Sid="ListProjectBuckets", Effect=Allow, Action=[awacs.s3.ListBucket], Resource=data),
+        ]
+    if locked:
+        # Write-only: no read, no delete, no s3:BypassGovernanceRetention, no retention or legal hold changes.
+        statements.append(
+            Statement(
+                Sid="AppendToLockedBuckets",
+                Effect=Allow,
+                Action=[awacs.s3.PutObject],
+                Resource=[Join("", [arns[key], "/*"]) for key in locked],
+            )
+        )
+    return statements
 
 
 def _status_alarms(template: Template, config: EnvironmentConfig, instance: Instance) -> None:

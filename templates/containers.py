@@ -10,10 +10,17 @@ circuit breaker, scaled on CPU and memory between min and max tasks.
 Two roles: the execution role is ECS's (pull the image, write the logs, read exactly the secrets
 named in params), the task role is the app's (params `grants:` and `statements:`).
 
+The container's root filesystem is read-only unless params say otherwise (then the task definition
+says so, waiving rule E9016 in its metadata); the app writes to scratch volumes at
+`containers.scratch_paths` (/tmp by default), and runs as `containers.user` when params name one.
+
 A new environment's repository is empty, and a service whose image does not exist fails its first
-deployment (the circuit breaker stops it, and CloudFormation rolls the stack back). So `image_tag:
-null` builds everything but the task definition and the service: deploy, push the first image, set
-the tag, deploy again.
+deployment (the circuit breaker stops it, and CloudFormation rolls the stack back). Two ways round:
+the stack parameter `ServiceEnabled` (default "true") creates the service, its scaling and its alarm
+only when "true", and the manifest names the image it waits for, so deploy passes "false" while the
+tag is not in the repository: the first deploy builds the repository, cluster and task definition,
+CI pushes, the next deploy creates the service. And `image_tag: null` builds neither task definition
+nor service, for an environment that has no image to name yet.
 
 The image tag comes from params. Why a deploy-time tag matters: CloudFormation changes the service
 only when the task definition changes. Pushing a new image under the same tag (`latest`) changes no
@@ -34,7 +41,7 @@ import awacs.logs
 import awacs.secretsmanager
 import awacs.ssm
 from awacs.aws import Allow, Statement
-from troposphere import AWSHelperFn, GetAtt, Join, Ref, Region, Sub, Template
+from troposphere import AWSHelperFn, Equals, GetAtt, Join, Parameter, Ref, Region, Sub, Template
 from troposphere.applicationautoscaling import (
     PredefinedMetricSpecification,
     ScalableTarget,
@@ -53,21 +60,31 @@ from troposphere.ecs import (
     HealthCheck,
     LoadBalancer,
     LogConfiguration,
+    MountPoint,
     NetworkConfiguration,
     PortMapping,
     RuntimePlatform,
     Secret,
     Service,
     TaskDefinition,
+    Volume,
 )
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import DATABASE_ADDRESS_VARIABLES, DATABASE_SECRET_VARIABLE, ContainerSecret, EnvironmentConfig
+from stackyard.config import (
+    DATABASE_ADDRESS_VARIABLES,
+    DATABASE_NAME_VARIABLE,
+    DATABASE_SECRET_VARIABLE,
+    Containers,
+    ContainerSecret,
+    EnvironmentConfig,
+)
 from templates import names
 from templates.names import pascal
 from templates.parts.alarms import add_alarm, dimensions
 from templates.parts.common import (
+    ContainerImage,
     StackTemplates,
     export,
     import_list,
@@ -77,11 +94,13 @@ from templates.parts.common import (
     output_parameter,
     tag_resources,
 )
-from templates.parts.grants import custom_statements, grant_statements
+from templates.parts.grants import WildcardReasons, custom_statements, grant_statements
 from templates.parts.policies import document, service_role_trust, via_service
 from templates.parts.variables import environment_value
 
 NAME = names.CONTAINERS
+SERVICE_ENABLED = "ServiceEnabled"  # the parameter deploy sets to "false" while the image is not pushed yet
+RUNS_SERVICE = "RunsService"  # its condition
 CONTAINER = "app"  # the task's one container, as the load balancer and the logs name it
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 UNTAGGED_IMAGE_DAYS = 14
@@ -113,13 +132,16 @@ def build(config: EnvironmentConfig) -> StackTemplates:
         )
     )
     log_group = template.add_resource(
-        LogGroup(
-            "AppLogGroup",
-            LogGroupName=names.app_log_group_name(config),
-            RetentionInDays=containers.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "AppLogGroup",
+                LogGroupName=names.app_log_group_name(config),
+                RetentionInDays=containers.log_retention_days,
+            ),
+            config,
         )
     )
-    parameters = {}
+    parameters, images = {}, {}
     if containers.image_tag is not None:
         parameters = dict(
             [
@@ -131,13 +153,30 @@ def build(config: EnvironmentConfig) -> StackTemplates:
                 )
             ]
         )
+        images[_service_switch(template)] = ContainerImage(names.ecr_repository_name(config), containers.image_tag)
         _app_service(template, config, repository, cluster, log_group)
     export(template, config, "EcsClusterName", Ref(cluster), "ECS cluster of the app")
     export(template, config, "AppRepositoryName", Ref(repository), "ECR repository CI pushes the app's image to")
     export(template, config, "AppRepositoryArn", GetAtt(repository, "Arn"), "ECR repository ARN")
     export(template, config, "AppRepositoryUri", GetAtt(repository, "RepositoryUri"), "Image URI without a tag")
     export(template, config, names.APP_LOG_GROUP_NAME, Ref(log_group), "Log group of the app's containers")
-    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
+    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters, images=images)
+
+
+def _service_switch(template: Template) -> str:
+    """The parameter and condition that leave the service out while its image is not pushed yet."""
+    template.add_parameter(
+        Parameter(
+            SERVICE_ENABLED,
+            Type="String",
+            AllowedValues=["true", "false"],
+            Default="true",
+            Description="false while the image tag is not in the repository yet (deploy checks): everything "
+            "but the service, its scaling and its alarm",
+        )
+    )
+    template.add_condition(RUNS_SERVICE, Equals(Ref(SERVICE_ENABLED), "true"))
+    return SERVICE_ENABLED
 
 
 def _app_service(
@@ -148,7 +187,7 @@ def _app_service(
     task_definition = _task_definition(template, config, repository, log_group)
     service = _service(template, config, cluster, task_definition)
     _scaling(template, config, cluster, service)
-    add_alarm(
+    alarm = add_alarm(
         template,
         config,
         "RunningTasksAlarm",
@@ -164,7 +203,12 @@ def _app_service(
         Threshold=containers.min_tasks,
         TreatMissingData="breaching",  # no data: no tasks reporting
     )
-    export(template, config, "EcsServiceName", GetAtt(service, "Name"), "ECS service of the app")
+    alarm.Condition = RUNS_SERVICE
+    # What CI passes to ECS when it runs a one-off task of the app's definition (seed 002 §3: migrations).
+    export(template, config, names.APP_TASK_ROLE_ARN, GetAtt("TaskRole", "Arn"), "Role of the app's tasks")
+    export(template, config, names.APP_EXECUTION_ROLE_ARN, GetAtt("ExecutionRole", "Arn"), "ECS's role starting them")
+    service_name = export(template, config, "EcsServiceName", GetAtt(service, "Name"), "ECS service of the app")
+    service_name.Condition = RUNS_SERVICE
 
 
 def _repository(template: Template, config: EnvironmentConfig) -> Repository:
@@ -231,6 +275,7 @@ def _task_definition(
         environment.update(
             {name: import_value(config, export_name) for name, export_name in DATABASE_ADDRESS_VARIABLES.items()}
         )
+        environment[DATABASE_NAME_VARIABLE] = config.database.name
     container = ContainerDefinition(
         Name=CONTAINER,
         Image=Join("", [GetAtt(repository, "RepositoryUri"), f":{containers.image_tag}"]),
@@ -250,6 +295,7 @@ def _task_definition(
             },
         ),
     )
+    _harden(container, containers)
     if containers.health_check:
         check = containers.health_check
         container.HealthCheck = HealthCheck(
@@ -259,7 +305,7 @@ def _task_definition(
             Retries=check.retries,
             StartPeriod=check.start_period_seconds,
         )
-    return template.add_resource(
+    definition = template.add_resource(
         TaskDefinition(
             "TaskDefinition",
             Family=names.task_family(config),
@@ -273,6 +319,32 @@ def _task_definition(
             ContainerDefinitions=[container],
         )
     )
+    if containers.scratch_paths:
+        definition.Volumes = [Volume(Name=_scratch_volume(index)) for index in range(len(containers.scratch_paths))]
+    if not containers.read_only_root_filesystem:
+        # Params chose a writable image filesystem; the template says so where the rule would refuse it.
+        definition.Metadata = {
+            "cfn-lint": {"config": {"ignore_checks": ["E9016"]}},
+            "Stackyard": {"Waiver": "containers.read_only_root_filesystem: false in params"},
+        }
+    return definition
+
+
+def _harden(container: ContainerDefinition, containers: Containers) -> None:
+    """A read-only image, scratch volumes where the app writes (Fargate task storage, emptied with the
+    task), and the user params name instead of the image's."""
+    container.ReadonlyRootFilesystem = containers.read_only_root_filesystem
+    if containers.scratch_paths:
+        container.MountPoints = [
+            MountPoint(SourceVolume=_scratch_volume(index), ContainerPath=path, ReadOnly=False)
+            for index, path in enumerate(containers.scratch_paths)
+        ]
+    if containers.user is not None:
+        container.User = containers.user
+
+
+def _scratch_volume(index: int) -> str:
+    return f"scratch-{index + 1}"
 
 
 def uses_database_secret(config: EnvironmentConfig) -> bool:
@@ -379,7 +451,11 @@ def _execution_role(template: Template, config: EnvironmentConfig, repository: R
 def _task_role(template: Template, config: EnvironmentConfig) -> Role:
     """The app's own role: what params grant it, and the database secret when it reads it itself."""
     containers = config.containers
-    statements = [*grant_statements(config, containers.grants), *custom_statements(config, containers.statements)]
+    reasons = WildcardReasons()
+    statements = [
+        *grant_statements(config, containers.grants, reasons),
+        *custom_statements(config, containers.statements, reasons),
+    ]
     if containers.reads_database_secret:
         statements += [
             Statement(
@@ -397,6 +473,8 @@ def _task_role(template: Template, config: EnvironmentConfig) -> Role:
     )
     if statements:
         role.Policies = [Policy(PolicyName="app", PolicyDocument=document(*statements))]
+    if reasons.by_sid:
+        role.Metadata = reasons.metadata()
     return template.add_resource(role)
 
 
@@ -437,6 +515,7 @@ def _service(
     return template.add_resource(
         Service(
             "Service",
+            Condition=RUNS_SERVICE,
             ServiceName=names.ecs_service_name(config),
             Cluster=Ref(cluster),
             TaskDefinition=Ref(task_definition),
@@ -475,6 +554,7 @@ def _scaling(template: Template, config: EnvironmentConfig, cluster: Cluster, se
     target = template.add_resource(
         ScalableTarget(
             "ScalableTarget",
+            Condition=RUNS_SERVICE,
             ServiceNamespace="ecs",
             ScalableDimension="ecs:service:DesiredCount",
             ResourceId=Join("/", ["service", Ref(cluster), GetAtt(service, "Name")]),
@@ -491,6 +571,7 @@ def _scaling(template: Template, config: EnvironmentConfig, cluster: Cluster, se
         template.add_resource(
             ScalingPolicy(
                 f"{resource}ScalingPolicy",
+                Condition=RUNS_SERVICE,
                 PolicyName=names.scaling_policy_name(config, resource.lower()),
                 PolicyType="TargetTrackingScaling",
                 ScalingTargetId=Ref(target),

@@ -19,8 +19,8 @@ import awacs.kms
 import awacs.logs
 import awacs.secretsmanager
 from awacs.aws import Allow, Statement
-from troposphere import AWSHelperFn, AWSObject, GetAtt, Output, Ref, Sub, Template
-from troposphere.awslambda import Function, VPCConfig
+from troposphere import AWSHelperFn, AWSObject, GetAtt, GetAZs, Output, Ref, Select, Sub, Template
+from troposphere.awslambda import EventInvokeConfig, Function, VPCConfig
 from troposphere.cloudformation import CustomResource
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 from troposphere.iam import Policy, Role
@@ -66,7 +66,10 @@ NAME = names.DATABASE
 ENGINE = AURORA
 # What RDS for PostgreSQL sets when no parameter group says otherwise; a group is made only to change them.
 # rds.force_ssl became 1 by default with PostgreSQL 15.
-POSTGRES_DEFAULTS = {"log_statement": "none", "log_min_duration_statement": "-1"}
+POSTGRES_DEFAULTS = {"log_min_duration_statement": "-1"}
+# pgaudit loads at start, beside pg_stat_statements, which the default groups of both engines load. RDS
+# accepts pgaudit.log in a parameter group; pgaudit.role (object auditing) is left unset (docs/security.md#database).
+AUDIT_LIBRARIES = "pg_stat_statements,pgaudit"
 FORCE_SSL_DEFAULT_SINCE = 15
 GIB = 1024**3
 CPU_EVALUATION_PERIODS = 2  # of five minutes: seed 002 §2.10's "for 10 min"
@@ -78,6 +81,10 @@ MIGRATOR_FOLDER = "lambdas/schema_migrator"
 MIGRATOR_CODE = "SchemaMigratorCode"  # the parameter holding the migrator package's S3 key
 MIGRATOR_RUNTIME = "python3.12"
 MIGRATOR_TIMEOUT_SECONDS = 900  # Lambda's limit: room for building indexes on large tables
+# An invocation that waited longer than this in Lambda's queue is dropped rather than run: CloudFormation,
+# which waits MIGRATOR_SERVICE_TIMEOUT_SECONDS in all, could no longer hear its answer.
+MIGRATOR_MAX_EVENT_AGE_SECONDS = 120
+MIGRATOR_SERVICE_TIMEOUT_SECONDS = MIGRATOR_TIMEOUT_SECONDS + MIGRATOR_MAX_EVENT_AGE_SECONDS
 # What PostgreSQL logs when it refuses a connection: bad credentials, no pg_hba entry, no slots left.
 CONNECTION_FAILURES = (
     '?"password authentication failed" ?"no pg_hba.conf entry" '
@@ -97,6 +104,8 @@ class Server(NamedTuple):
 def build(config: EnvironmentConfig) -> StackTemplates:
     database = config.database
     template = new_template(config, _description(database))
+    if config.production_grade:  # rule E9001 then wants the database in two zones
+        template.metadata["Stackyard"]["ProductionGrade"] = True
     key = _key(template, config)
     if database.engine == AURORA:
         server = _aurora(template, config, key)
@@ -200,10 +209,13 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
     database = config.database
     # Created before the cluster so its retention applies; RDS would otherwise create it unbounded.
     log_group = template.add_resource(
-        LogGroup(
-            "DatabaseLogGroup",
-            LogGroupName=names.database_cluster_log_group_name(config),
-            RetentionInDays=database.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "DatabaseLogGroup",
+                LogGroupName=names.database_cluster_log_group_name(config),
+                RetentionInDays=database.log_retention_days,
+            ),
+            config,
         )
     )
     subnets = _subnet_group(template, config)
@@ -214,8 +226,10 @@ def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Se
             Family=f"{ENGINE}{database.engine_major}",
             Parameters={
                 "rds.force_ssl": "1",
-                "log_statement": database.log_statement,
+                # never ddl, mod or all: the rotation's ALTER USER ... PASSWORD would reach the log (E9020)
+                "log_statement": "none",
                 "log_min_duration_statement": str(database.log_min_duration_ms),
+                **audit_parameters(database),
             },
         )
     )
@@ -258,8 +272,11 @@ def _subnet_group(template: Template, config: EnvironmentConfig) -> DBSubnetGrou
 
 
 def _instances(template: Template, config: EnvironmentConfig, cluster: DBCluster, key: Key) -> DBInstance:
-    """The writer, then any readers; all serverless, none reachable from outside the VPC."""
+    """The writer, then any readers; all serverless, none reachable from outside the VPC. With readers,
+    each instance is pinned to a zone of the private subnets in turn, so the writer and the first reader
+    never share one (RDS would place an instance without a zone at random)."""
     database = config.database
+    zones = config.network.availability_zones if config.network else 2
     instances = []
     for index in range(1 + database.reader_instances):
         instance = DBInstance(
@@ -272,6 +289,8 @@ def _instances(template: Template, config: EnvironmentConfig, cluster: DBCluster
             PromotionTier=0 if index == 0 else 1,
             EnablePerformanceInsights=database.performance_insights,
         )
+        if database.reader_instances:
+            instance.AvailabilityZone = Select(index % zones, GetAZs(""))  # as the network's subnets
         if database.performance_insights:
             instance.PerformanceInsightsKMSKeyId = GetAtt(key, "Arn")
             instance.PerformanceInsightsRetentionPeriod = PERFORMANCE_INSIGHTS_FREE_DAYS
@@ -285,10 +304,13 @@ def _instance(template: Template, config: EnvironmentConfig, key: Key) -> Server
     size = database.instance
     # Created before the instance so its retention applies; RDS would otherwise create it unbounded.
     log_group = template.add_resource(
-        LogGroup(
-            "DatabaseLogGroup",
-            LogGroupName=names.database_instance_log_group_name(config),
-            RetentionInDays=database.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "DatabaseLogGroup",
+                LogGroupName=names.database_instance_log_group_name(config),
+                RetentionInDays=database.log_retention_days,
+            ),
+            config,
         )
     )
     instance = DBInstance(
@@ -348,12 +370,21 @@ def _parameter_group(template: Template, config: EnvironmentConfig) -> DBParamet
 
 
 def instance_parameters(database: Database) -> dict[str, str]:
-    """The settings the instance needs that RDS's default PostgreSQL parameter group does not have."""
-    wanted = {"log_statement": database.log_statement, "log_min_duration_statement": str(database.log_min_duration_ms)}
+    """The settings the instance needs that RDS's default PostgreSQL parameter group does not have
+    (its log_statement is none, which stays: RDS rotates the managed password)."""
+    wanted = {"log_min_duration_statement": str(database.log_min_duration_ms)}
     parameters = {name: value for name, value in wanted.items() if POSTGRES_DEFAULTS[name] != value}
+    parameters.update(audit_parameters(database))
     if int(database.engine_major) < FORCE_SSL_DEFAULT_SINCE:
         parameters["rds.force_ssl"] = "1"  # TLS only, as the migrator connects and Aurora has it
     return parameters
+
+
+def audit_parameters(database: Database) -> dict[str, str]:
+    """pgaudit's session logging of the classes params name; none when they name none."""
+    if not database.audit_log:
+        return {}
+    return {"shared_preload_libraries": AUDIT_LIBRARIES, "pgaudit.log": ",".join(database.audit_log)}
 
 
 def _rotation(
@@ -452,10 +483,13 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
         "schema-migrator",
     )
     log_group = template.add_resource(
-        LogGroup(
-            "MigratorLogGroup",
-            LogGroupName=names.lambda_log_group_name(name),
-            RetentionInDays=database.log_retention_days,
+        keep_on_delete(
+            LogGroup(
+                "MigratorLogGroup",
+                LogGroupName=names.lambda_log_group_name(name),
+                RetentionInDays=database.log_retention_days,
+            ),
+            config,
         )
     )
     function = template.add_resource(
@@ -473,16 +507,29 @@ def _schema_migrator(template: Template, config: EnvironmentConfig, key: Key, se
             DependsOn=log_group.title,
         )
     )
+    # CloudFormation invokes custom resources asynchronously; Lambda would retry a failed or timed-out run
+    # twice, applying migrations after FAILED was sent. One try only (docs/migrations.md).
+    once = template.add_resource(
+        EventInvokeConfig(
+            "MigratorInvokeOnce",
+            FunctionName=Ref(function),
+            Qualifier="$LATEST",
+            MaximumRetryAttempts=0,
+            MaximumEventAgeInSeconds=MIGRATOR_MAX_EVENT_AGE_SECONDS,
+        )
+    )
     migration = template.add_resource(
         SchemaMigration(
             "SchemaMigration",
             ServiceToken=GetAtt(function, "Arn"),
+            # CloudFormation's wait for the answer (default an hour): the run's time and its time in the queue
+            ServiceTimeout=MIGRATOR_SERVICE_TIMEOUT_SECONDS,
             SecretArn=server.secret_arn,
             DatabaseName=database.name,
             SqlSha256=config.migrations_sha256,
             **server.endpoint,
-            # the database answering with its credentials, and the migrator admitted by it
-            DependsOn=[*server.ready, admitted.title],
+            # the database answering with its credentials, the migrator admitted by it, and run once only
+            DependsOn=[*server.ready, admitted.title, once.title],
         )
     )
     template.add_output(

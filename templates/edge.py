@@ -4,26 +4,27 @@ CloudFront serves the SPA from its private bucket (Origin Access Control) and se
 to the load balancer uncached, with every header, cookie and query string. Its web ACL and,
 with a domain, its certificate come from the us-east-1 edge stack as parameters.
 
-Without a domain there can be no certificate: viewers still get HTTPS on CloudFront's own
-domain, but CloudFront reaches the load balancer over HTTP. With a domain the load balancer
-serves HTTPS only (HTTP redirects) under `<api_subdomain>.<domain>`, and Route 53 holds both names.
+The load balancer is never reachable around CloudFront and its web ACL (templates/parts/api_entry.py):
+behind `/api/*` it is internal, CloudFront's VPC origin, admitting only CloudFront's origin-facing
+prefix list. CloudFront reaches it over HTTPS with a domain (its certificate names
+`<api_subdomain>.<domain>`), over HTTP without one (no certificate is possible; the request stays on
+AWS's network, docs/security.md). Route 53 holds the site's name.
 
 Params change the shape (seed 002 §2.6, seed 004 §1.3): without an app (compute or containers)
 there is no load balancer, only CloudFront and the site; `api_via_cloudfront: false` leaves
-CloudFront the site alone while the API is `<api_subdomain>.<domain>` on the load balancer;
-`waf: false` drops the web ACL; `site_bucket` serves a storage bucket instead of the edge's own.
+CloudFront the site alone while the API is `<api_subdomain>.<domain>` on an internet-facing load
+balancer (HTTPS only, HTTP redirects) behind a REGIONAL web ACL; `waf: false` drops the web ACLs;
+`site_bucket` serves a storage bucket instead of the edge's own.
 """
 
 from __future__ import annotations
 
-import awacs.s3
-from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
+from awacs.aws import PolicyDocument
 from troposphere import AWSHelperFn, GetAtt, Join, Output, Parameter, Ref, Sub, Template
 from troposphere.cloudfront import (
     CacheBehavior,
     ContentTypeOptions,
     CustomErrorResponse,
-    CustomOriginConfig,
     DefaultCacheBehavior,
     Distribution,
     DistributionConfig,
@@ -31,6 +32,7 @@ from troposphere.cloudfront import (
     Function,
     FunctionAssociation,
     FunctionConfig,
+    Logging,
     Origin,
     OriginAccessControl,
     OriginAccessControlConfig,
@@ -41,6 +43,8 @@ from troposphere.cloudfront import (
     SecurityHeadersConfig,
     StrictTransportSecurity,
     ViewerCertificate,
+    VpcOrigin,
+    VpcOriginConfig,
     XSSProtection,
 )
 from troposphere.cloudwatch import Metric, MetricDataQuery, MetricStat
@@ -59,8 +63,9 @@ from troposphere.elasticloadbalancingv2 import (
     Certificate as ListenerCertificate,
 )
 from troposphere.route53 import AliasTarget, RecordSetType
-from troposphere.s3 import Bucket
+from troposphere.s3 import Bucket, BucketPolicy
 
+from stackyard.bucket_security import deny_insecure_transport
 from stackyard.config import (
     ACCESS_LOGS_BUCKET,
     FRONTEND_BUCKET,
@@ -71,10 +76,18 @@ from stackyard.config import (
 from stackyard.config import (
     Bucket as BucketConfig,
 )
+from stackyard.iam import POLICY_VERSION
 from templates import names
 from templates.parts.alarms import FIVE_MINUTES, add_alarm, dimensions
-from templates.parts.buckets import add_bucket_policy, private_bucket
-from templates.parts.cloudfront import CLOUDFRONT_REGION, site_certificate
+from templates.parts.api_entry import (
+    CLOUDFRONT_ORIGIN_FACING,
+    ORIGIN_FACING_PARAMETER,
+    behind_cloudfront,
+    regional_web_acl,
+    vpc_origin,
+)
+from templates.parts.buckets import add_bucket_policy, cloudfront_log_bucket, private_bucket
+from templates.parts.cloudfront import CLOUDFRONT_REGION, cloudfront_reads, site_certificate, site_writers_invalidate
 from templates.parts.common import (
     FromOutput,
     StackTemplates,
@@ -116,7 +129,7 @@ SPA_ROUTING = """function handler(event) {
 def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, _description(config))
     parameters = _edge_global_parameters(template, config)
-    load_balancer = target_group = None
+    load_balancer = target_group = api_origin = None
     if app_behind_load_balancer(config):
         if names.COMPUTE in config.stacks:
             parameters.update(
@@ -128,14 +141,27 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             )
         load_balancer, target_group = _load_balancer(template, config)
         _load_balancer_alarms(template, config, load_balancer, target_group)
+        if behind_cloudfront(config):
+            api_origin = _api_origin(config, load_balancer, vpc_origin(template, config, load_balancer))
+        elif config.edge.waf:
+            regional_web_acl(template, config, load_balancer)
     origin_domain, own_bucket = _site_origin(template, config)
-    distribution = _distribution(
-        template, config, load_balancer if config.edge.api_via_cloudfront else None, origin_domain
+    distribution = _distribution(template, config, api_origin, origin_domain)
+    access_logs = import_value(config, names.bucket_name_export(ACCESS_LOGS_BUCKET))
+    distribution.DistributionConfig.Logging = Logging(
+        Bucket=GetAtt(cloudfront_log_bucket(template, config, access_logs), "DomainName"),
+        Prefix=names.CDN_LOG_PREFIX,
+        IncludeCookies=False,  # session cookies stay out of the log
     )
-    if config.edge.domain:
-        _dns_records(template, config, load_balancer, distribution)
+    site_writers_invalidate(template, config, distribution)
+    api_load_balancer = None if api_origin else load_balancer  # behind CloudFront's VPC origin: no name of its own
+    if config.edge.hosted_zone_id:
+        _dns_records(template, config, api_load_balancer, distribution)
+    elif config.edge.domain:
+        _dns_targets(template, config, api_load_balancer, distribution)
     _exports(template, config, load_balancer, target_group, distribution, own_bucket)
-    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters)
+    prefix_lists = {ORIGIN_FACING_PARAMETER: CLOUDFRONT_ORIGIN_FACING} if api_origin else {}
+    return StackTemplates(NAME, tag_resources(template, config), parameters=parameters, prefix_lists=prefix_lists)
 
 
 def _description(config: EnvironmentConfig) -> str:
@@ -168,50 +194,42 @@ def _site_origin(template: Template, config: EnvironmentConfig) -> tuple:
     """The regional domain name of the bucket CloudFront reads the site from, and the edge's own
     bucket (None when it serves a storage bucket, whose name storage exports already).
 
-    The edge's own frontend bucket admits exactly this distribution. A storage bucket
-    (edge.site_bucket) keeps its policy in the storage stack, which admits CloudFront for
-    distributions of this account: the distribution's id does not exist before storage deploys.
+    Either bucket admits exactly this distribution. A storage bucket (edge.site_bucket) gets its
+    policy here rather than in the storage stack, which deploys before the distribution exists.
     """
     key = config.edge.site_bucket
     if key:
         name = import_value(config, names.bucket_name_export(key))
+        arn = Sub("arn:${AWS::Partition}:s3:::${Bucket}", Bucket=name)
+        template.add_resource(
+            BucketPolicy(
+                "SiteBucketPolicy",
+                Bucket=name,
+                PolicyDocument=PolicyDocument(
+                    Version=POLICY_VERSION,
+                    Statement=[deny_insecure_transport(arn), cloudfront_reads(Join("", [arn, "/*"]), "TheSite")],
+                ),
+            )
+        )
         return Sub("${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}", Bucket=name), None
     bucket = template.add_resource(
         private_bucket(
             config, FRONTEND_BUCKET, FRONTEND, import_value(config, names.bucket_name_export(ACCESS_LOGS_BUCKET))
         )
     )
-    add_bucket_policy(
-        template,
-        bucket,
-        Statement(
-            Sid="AllowCloudFrontToReadAssets",
-            Effect=Allow,
-            Principal=Principal("Service", "cloudfront.amazonaws.com"),
-            Action=[awacs.s3.GetObject],
-            Resource=[Join("", [GetAtt(bucket, "Arn"), "/*"])],
-            Condition=Condition(
-                StringEquals(
-                    {
-                        "AWS:SourceArn": Sub(
-                            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
-                        )
-                    }
-                )
-            ),
-        ),
-    )
+    add_bucket_policy(template, bucket, cloudfront_reads(Join("", [GetAtt(bucket, "Arn"), "/*"]), "Assets"))
     return GetAtt(bucket, "RegionalDomainName"), bucket
 
 
 def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadBalancer, TargetGroup]:
     port = app_port(config)
+    internal = behind_cloudfront(config)
     load_balancer = template.add_resource(
         LoadBalancer(
             "LoadBalancer",
             Type="application",
-            Scheme="internet-facing",
-            Subnets=import_list(config, names.PUBLIC_SUBNET_IDS),
+            Scheme="internal" if internal else "internet-facing",
+            Subnets=import_list(config, names.PRIVATE_SUBNET_IDS if internal else names.PUBLIC_SUBNET_IDS),
             SecurityGroups=[import_value(config, names.security_group_export(NAME))],
             LoadBalancerAttributes=[
                 LoadBalancerAttributes(Key="access_logs.s3.enabled", Value="true"),
@@ -251,18 +269,13 @@ def _load_balancer(template: Template, config: EnvironmentConfig) -> tuple[LoadB
         )
     forward = [Action(Type="forward", TargetGroupArn=Ref(target_group))]
     if config.edge.domain:
-        _https_listeners(template, config, load_balancer, forward)
+        _https_listeners(template, config, load_balancer, forward, redirect=not internal)
     else:
+        # No domain, no certificate: the internal load balancer speaks HTTP to CloudFront's VPC origin
+        # alone, over AWS's network (params refuse an internet-facing one without a domain).
         template.add_resource(
             Listener(
-                "HttpListener",
-                LoadBalancerArn=Ref(load_balancer),
-                Protocol="HTTP",
-                Port=80,
-                DefaultActions=forward,
-                # No domain, no certificate: this listener can only be HTTP. Viewers still get HTTPS from
-                # CloudFront; set edge.domain for TLS all the way to the load balancer.
-                Metadata={"cfn-lint": {"config": {"ignore_checks": ["E9006"]}}},
+                "HttpListener", LoadBalancerArn=Ref(load_balancer), Protocol="HTTP", Port=80, DefaultActions=forward
             )
         )
     return load_balancer, target_group
@@ -275,11 +288,19 @@ def _app_targets(config: EnvironmentConfig, port: int) -> dict:
     return {"TargetType": "instance", "Targets": [TargetDescription(Id=Ref(names.APP_INSTANCE_ID), Port=port)]}
 
 
-def _https_listeners(template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, forward: list) -> None:
+def _https_listeners(
+    template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer, forward: list, redirect: bool
+) -> None:
+    """HTTPS on 443; facing the internet, also port 80 redirecting to it (CloudFront's VPC origin uses 443 only)."""
     if config.edge.wildcard_certificate and config.region == CLOUDFRONT_REGION:
         certificate = Ref(CLOUDFRONT_CERTIFICATE)  # in this region already: one certificate for both
     else:
         certificate = Ref(template.add_resource(site_certificate("ApiCertificate", config, config.edge.api_domain)))
+        template.add_output(
+            Output(
+                names.API_CERTIFICATE_ARN, Description=f"Certificate for {config.edge.api_domain}", Value=certificate
+            )
+        )
     template.add_resource(
         Listener(
             "HttpsListener",
@@ -291,6 +312,8 @@ def _https_listeners(template: Template, config: EnvironmentConfig, load_balance
             DefaultActions=forward,
         )
     )
+    if not redirect:
+        return
     template.add_resource(
         Listener(
             "HttpRedirectListener",
@@ -321,8 +344,7 @@ def _load_balancer_alarms(
         MetricName="TargetResponseTime",
         Dimensions=dimensions(**balancer),
         ExtendedStatistic="p95",
-        Period=FIVE_MINUTES,
-        EvaluationPeriods=3,
+        **_for_minutes(thresholds.alb_latency_minutes),
         ComparisonOperator="GreaterThanThreshold",
         Threshold=thresholds.alb_p95_latency_seconds,
     )
@@ -358,10 +380,17 @@ def _load_balancer_alarms(
         Dimensions=dimensions(TargetGroup=GetAtt(target_group, "TargetGroupFullName"), **balancer),
         Statistic="Maximum",
         Period=60,
-        EvaluationPeriods=3,
+        EvaluationPeriods=thresholds.unhealthy_host_minutes,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
         Threshold=1,
     )
+
+
+def _for_minutes(minutes: int) -> dict[str, int]:
+    """Period and evaluation periods spanning `minutes`: 5-minute periods where they divide it."""
+    if minutes % 5 == 0:
+        return {"Period": FIVE_MINUTES, "EvaluationPeriods": minutes // 5}
+    return {"Period": 60, "EvaluationPeriods": minutes}
 
 
 def _sum(query_id: str, metric: str, balancer: dict) -> MetricDataQuery:
@@ -377,9 +406,9 @@ def _sum(query_id: str, metric: str, balancer: dict) -> MetricDataQuery:
 
 
 def _distribution(
-    template: Template, config: EnvironmentConfig, api_load_balancer: LoadBalancer | None, origin_domain: AWSHelperFn
+    template: Template, config: EnvironmentConfig, api_origin: Origin | None, origin_domain: AWSHelperFn
 ) -> Distribution:
-    """CloudFront in front of the site, and of the API when `api_load_balancer` is given."""
+    """CloudFront in front of the site, and of the API when `api_origin` is given."""
     edge = config.edge
     readers = f"the {edge.site_bucket} bucket" if edge.site_bucket else "the frontend bucket, nobody else"
     access = template.add_resource(
@@ -453,8 +482,8 @@ def _distribution(
         distribution_config.CustomErrorResponses = [
             CustomErrorResponse(ErrorCode=code, ResponseCode=200, ResponsePagePath="/index.html") for code in (403, 404)
         ]
-    if api_load_balancer is not None:
-        distribution_config.Origins.append(_api_origin(config, api_load_balancer))
+    if api_origin is not None:
+        distribution_config.Origins.append(api_origin)
         distribution_config.CacheBehaviors = [
             CacheBehavior(
                 PathPattern=API_PATH,
@@ -473,15 +502,13 @@ def _distribution(
     return template.add_resource(Distribution("Distribution", DistributionConfig=distribution_config))
 
 
-def _api_origin(config: EnvironmentConfig, load_balancer: LoadBalancer) -> Origin:
-    edge = config.edge
+def _api_origin(config: EnvironmentConfig, load_balancer: LoadBalancer, origin: VpcOrigin) -> Origin:
+    """The internal load balancer through the VPC origin, which routes by its ARN: the domain name only
+    names the certificate CloudFront expects over HTTPS (the load balancer's own DNS name over HTTP)."""
     return Origin(
         Id="api",
-        DomainName=edge.api_domain or GetAtt(load_balancer, "DNSName"),
-        CustomOriginConfig=CustomOriginConfig(
-            OriginProtocolPolicy="https-only" if edge.domain else "http-only",
-            OriginSSLProtocols=["TLSv1.2"],
-        ),
+        DomainName=config.edge.api_domain or GetAtt(load_balancer, "DNSName"),
+        VpcOriginConfig=VpcOriginConfig(VpcOriginId=GetAtt(origin, "Id")),
     )
 
 
@@ -535,6 +562,29 @@ def _dns_records(
             ),
         )
     )
+
+
+def _dns_targets(
+    template: Template, config: EnvironmentConfig, load_balancer: LoadBalancer | None, distribution: Distribution
+) -> None:
+    """Without a Route 53 zone, what the domain's own DNS must point its names at (ALIAS, or CNAME below
+    the zone apex): outputs deploy writes to the outputs file."""
+    edge = config.edge
+    template.add_output(
+        Output(
+            names.SITE_DNS_TARGET,
+            Description=f"Point {edge.domain} here (ALIAS/ANAME, or CNAME for a subdomain)",
+            Value=GetAtt(distribution, "DomainName"),
+        )
+    )
+    if load_balancer is not None:
+        template.add_output(
+            Output(
+                names.API_DNS_TARGET,
+                Description=f"Point {edge.api_domain} here (CNAME)",
+                Value=GetAtt(load_balancer, "DNSName"),
+            )
+        )
 
 
 def _exports(

@@ -8,33 +8,15 @@ optional (edge.waf, edge.domain); an environment needing neither leaves this sta
 from __future__ import annotations
 
 from troposphere import GetAtt, Output, Ref
-from troposphere.wafv2 import (
-    AllowAction,
-    BlockAction,
-    DefaultAction,
-    ManagedRuleGroupStatement,
-    OverrideAction,
-    RateBasedStatement,
-    RuleAction,
-    Statement,
-    VisibilityConfig,
-    WebACL,
-    WebACLRule,
-)
+from troposphere.wafv2 import WebACL
 
 from stackyard.config import EnvironmentConfig
 from templates import names
 from templates.parts.cloudfront import CLOUDFRONT_REGION, site_certificate
 from templates.parts.common import StackTemplates, new_template, tag_resources
+from templates.parts.waf import log_requests, web_acl
 
 NAME = names.EDGE_GLOBAL
-# AWS managed rule groups, in evaluation order (seed 000 §1.8; its WAF test sends an SQL injection).
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesSQLiRuleSet",
-)
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -44,6 +26,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     template = new_template(config, f"edge, us-east-1 part (CloudFront {holds})", region=CLOUDFRONT_REGION)
     if edge.waf:
         web_acl = template.add_resource(_web_acl(config))
+        log_requests(template, config, web_acl, "cloudfront")  # a CLOUDFRONT-scope ACL logs in us-east-1
         template.add_output(
             Output(names.WEB_ACL_ARN, Description="CLOUDFRONT-scope web ACL", Value=GetAtt(web_acl, "Arn"))
         )
@@ -58,41 +41,10 @@ def build(config: EnvironmentConfig) -> StackTemplates:
 
 
 def _web_acl(config: EnvironmentConfig) -> WebACL:
-    name = names.web_acl_name(config)
-    rules = [
-        WebACLRule(
-            Name=group,
-            Priority=priority,
-            OverrideAction=OverrideAction(**{"None": {}}),  # keep each group's own block actions
-            Statement=Statement(ManagedRuleGroupStatement=ManagedRuleGroupStatement(VendorName="AWS", Name=group)),
-            VisibilityConfig=_visibility(f"{name}-{group}"),
-        )
-        for priority, group in enumerate(MANAGED_RULE_GROUPS)
-    ]
-    rules.append(
-        WebACLRule(
-            Name="rate-limit-per-ip",
-            Priority=len(rules),
-            Action=RuleAction(Block=BlockAction()),
-            Statement=Statement(
-                RateBasedStatement=RateBasedStatement(
-                    Limit=config.edge.waf_rate_limit_per_5_minutes,
-                    AggregateKeyType="IP",
-                )
-            ),
-            VisibilityConfig=_visibility(f"{name}-rate-limit"),
-        )
-    )
-    return WebACL(
+    return web_acl(
         "WebAcl",
-        Name=name,
-        Scope="CLOUDFRONT",
-        Description=f"{config.app} {config.environment}: AWS managed rules and a per-IP rate limit",
-        DefaultAction=DefaultAction(Allow=AllowAction()),
-        Rules=rules,
-        VisibilityConfig=_visibility(name),
+        config,
+        names.web_acl_name(config),
+        "CLOUDFRONT",
+        f"{config.app} {config.environment}: AWS managed rules and a per-IP rate limit",
     )
-
-
-def _visibility(metric: str) -> VisibilityConfig:
-    return VisibilityConfig(CloudWatchMetricsEnabled=True, MetricName=metric, SampledRequestsEnabled=True)

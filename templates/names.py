@@ -242,11 +242,33 @@ def function_arn_export(key: str) -> str:
     return f"{pascal(key)}FunctionArn"
 
 
+def function_role_name_export(key: str) -> str:
+    """The function's role: the edge stack attaches to it the invalidation of the site it writes."""
+    return f"{pascal(key)}FunctionRoleName"
+
+
+# The variable a function writing the served site finds the distribution id's SSM parameter in.
+SITE_DISTRIBUTION_VARIABLE = "SITE_DISTRIBUTION_ID_PARAMETER"
+
+
+def site_distribution_parameter_name(config: EnvironmentConfig) -> str:
+    """Where the edge stack writes its distribution's id for the functions writing the site (they deploy
+    before it, so they cannot import it)."""
+    return _path(config, "edge", "distribution-id")
+
+
+def function_failures_queue_name(config: EnvironmentConfig, key: str) -> str:
+    """Where an asynchronously invoked function's failed events wait (its on-failure destination)."""
+    return f"{function_name(config, key)}-failures"
+
+
 # --- compute, containers -----------------------------------------------------------------------
 
 APP_INSTANCE_ID = "AppInstanceId"  # compute's output: the edge and the dashboard take it as a parameter
 APP_TARGET_GROUP_ARN = "AppTargetGroupArn"  # edge's output: containers registers its tasks with it
 APP_LOG_GROUP_NAME = "AppLogGroupName"  # exported by compute or containers, whichever runs the app
+APP_TASK_ROLE_ARN = "AppTaskRoleArn"  # containers' exports: the roles a one-off task (CI's migration) is passed
+APP_EXECUTION_ROLE_ARN = "AppExecutionRoleArn"
 
 
 def app_log_group_name(config: EnvironmentConfig) -> str:
@@ -278,6 +300,10 @@ def scaling_policy_name(config: EnvironmentConfig, metric: str) -> str:
 
 WEB_ACL_ARN = "WebAclArn"  # edge-global's output, the edge's parameter of the same name
 CERTIFICATE_ARN = "CertificateArn"  # edge-global's output: CloudFront's certificate
+API_CERTIFICATE_ARN = "ApiCertificateArn"  # edge's output: the load balancer's own certificate, where it has one
+# edge's outputs where no Route 53 zone holds the domain: what its DNS records (ALIAS or CNAME) point at.
+SITE_DNS_TARGET = "SiteDnsTarget"
+API_DNS_TARGET = "ApiDnsTarget"
 DISTRIBUTION_ID = "DistributionId"
 LOAD_BALANCER_FULL_NAME = "LoadBalancerFullName"
 TARGET_GROUP_FULL_NAME = "TargetGroupFullName"
@@ -285,6 +311,24 @@ TARGET_GROUP_FULL_NAME = "TargetGroupFullName"
 
 def web_acl_name(config: EnvironmentConfig) -> str:
     return f"{prefix(config)}-cloudfront"
+
+
+def api_web_acl_name(config: EnvironmentConfig) -> str:
+    """The REGIONAL web ACL of a load balancer that faces the internet itself (the API on its own name)."""
+    return f"{prefix(config)}-api"
+
+
+def vpc_origin_name(config: EnvironmentConfig) -> str:
+    """CloudFront's VPC origin: how it reaches the internal load balancer."""
+    return f"{prefix(config)}-api"
+
+
+def waf_log_group_name(config: EnvironmentConfig, web_acl: str) -> str:
+    """WAF logs only to destinations named aws-waf-logs-*; a CLOUDFRONT-scope ACL's in us-east-1."""
+    return f"aws-waf-logs-{prefix(config)}-{web_acl}"
+
+
+CDN_LOG_PREFIX = "cloudfront/"  # where the distribution writes its access logs in the cdn-logs bucket
 
 
 def origin_access_control_name(config: EnvironmentConfig) -> str:
@@ -307,4 +351,15 @@ def dashboard_name(config: EnvironmentConfig, key: str) -> str:
 
 
 def github_deploy_role_name(config: EnvironmentConfig) -> str:
+    """The app's deploy shortcuts (ECR push, ECS roll, S3 sync ...): seed 002's pipelines."""
     return f"{prefix(config)}-github-deploy"
+
+
+def github_plan_role_name(config: EnvironmentConfig) -> str:
+    """deploy.py --plan from pull requests (.github/workflows/plan.yml)."""
+    return f"{prefix(config)}-github-plan"
+
+
+def github_infrastructure_role_name(config: EnvironmentConfig) -> str:
+    """deploy.py from an approved GitHub environment (.github/workflows/deploy.yml)."""
+    return f"{prefix(config)}-github-infrastructure"

@@ -34,6 +34,7 @@ from templates.names import name_tag, pascal
 from templates.parts.common import (
     ANYWHERE,
     StackTemplates,
+    keep_on_delete,
     nested_stack,
     new_template,
     reexport_children_outputs,
@@ -42,6 +43,9 @@ from templates.parts.common import (
 from templates.parts.policies import document, service_role_trust
 
 NAME = names.NETWORK
+# Session Manager's endpoints: how the app server's SSM agent reaches it from a private subnet without
+# going through the NAT (seed 000 §1.7 runbook: shells through Session Manager, no SSH).
+SESSION_MANAGER_ENDPOINTS = {"Ssm": "ssm", "SsmMessages": "ssmmessages", "Ec2Messages": "ec2messages"}
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -194,7 +198,8 @@ def _endpoints(
     template: Template, config: EnvironmentConfig, vpc: VPC, subnets: list[Subnet], route_tables: list[Ref]
 ) -> None:
     """What Lambdas in the private subnets reach without a NAT: S3 (CloudFormation's pre-signed
-    response URLs, same region) through a gateway, Secrets Manager through an interface."""
+    response URLs, same region) through a gateway, Secrets Manager through an interface; with an app
+    server, Session Manager's three interfaces."""
     template.add_resource(
         VPCEndpoint(
             "S3Endpoint",
@@ -222,26 +227,33 @@ def _endpoints(
             Tags=name_tag(config, "endpoints"),
         )
     )
-    template.add_resource(
-        VPCEndpoint(
-            "SecretsManagerEndpoint",
-            VpcId=Ref(vpc),
-            VpcEndpointType="Interface",
-            ServiceName=Sub("com.amazonaws.${AWS::Region}.secretsmanager"),
-            PrivateDnsEnabled=True,
-            SubnetIds=[Ref(subnet) for subnet in subnets],
-            SecurityGroupIds=[Ref(group)],
+    interfaces = {"SecretsManager": "secretsmanager"}
+    if names.COMPUTE in config.stacks:
+        interfaces.update(SESSION_MANAGER_ENDPOINTS)
+    for title, service in interfaces.items():
+        template.add_resource(
+            VPCEndpoint(
+                f"{title}Endpoint",
+                VpcId=Ref(vpc),
+                VpcEndpointType="Interface",
+                ServiceName=Sub(f"com.amazonaws.${{AWS::Region}}.{service}"),
+                PrivateDnsEnabled=True,
+                SubnetIds=[Ref(subnet) for subnet in subnets],
+                SecurityGroupIds=[Ref(group)],
+            )
         )
-    )
 
 
 def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:
     flow_logs = config.network.flow_logs
     log_group = template.add_resource(
-        LogGroup(
-            "FlowLogGroup",
-            LogGroupName=names.flow_log_group_name(config),
-            RetentionInDays=flow_logs.retention_days,
+        keep_on_delete(
+            LogGroup(
+                "FlowLogGroup",
+                LogGroupName=names.flow_log_group_name(config),
+                RetentionInDays=flow_logs.retention_days,
+            ),
+            config,
         )
     )
     role = template.add_resource(
@@ -291,6 +303,13 @@ def _vpc_outputs(template: Template, vpc: VPC, public: list[Subnet], private: li
                 Description="The availability zones of the subnets, comma-separated",
                 Value=Join(",", [GetAtt(subnet, "AvailabilityZone") for subnet in public]),
             ),
+        ]
+    )
+    # Each subnet on its own too (seed 003 task 1: "All 3 subnet IDs (export with names ...)").
+    template.add_output(
+        [
+            Output(f"{subnet.title}Id", Description=f"{subnet.title}'s id", Value=Ref(subnet))
+            for subnet in [*public, *private]
         ]
     )
     if private:

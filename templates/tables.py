@@ -62,6 +62,14 @@ def _table(template: Template, config: EnvironmentConfig, key: str, settings: Ta
     template.add_resource(keep_on_delete(table, config))
     export(template, config, f"{pascal(key)}TableName", Ref(table), f"Table name: {settings.purpose}")
     export(template, config, f"{pascal(key)}TableArn", GetAtt(table, "Arn"), f"Table ARN: {settings.purpose}")
+    for index in sorted(settings.indexes):  # seed 003 task 3: "GSI names"
+        export(
+            template,
+            config,
+            f"{pascal(key)}Table{pascal(index)}Name",
+            index,
+            f"Index of {names.table_name(config, key)}",
+        )
 
 
 def _key_schema(partition: KeyAttribute, sort: KeyAttribute | None) -> list[KeySchema]:

@@ -5,19 +5,32 @@ recorded with its checksum in `schema_migrations` (Flyway's model). A file appli
 checksum changed stops the run before anything is applied. One migrator works at a time
 (a PostgreSQL advisory lock); another waits, then finds nothing left to do.
 
+The resource's SqlSha256 names the migration set asked for (stackyard/digests.py computes it from
+the files' names and checksums, so the same digest can be computed from the history table). A set
+that is already applied, or older than what is applied (the Update CloudFormation sends while it
+rolls a stack back), answers SUCCESS and changes nothing. Otherwise the package must hold exactly
+that set.
+
 Delete keeps the data and always succeeds: a stack delete must never hang on the schema.
 
-CloudFormation is always answered, exactly once: on success, on any exception, and shortly
-before the Lambda's own timeout. Secrets never reach logs or responses.
+CloudFormation is answered exactly once: on success, on any exception, and shortly before the
+Lambda's own timeout. At that deadline the migrating session is terminated from a second
+connection before FAILED is sent, so nothing the run started can commit afterwards. The template
+turns Lambda's retries of the asynchronous invocation off, so a failed run is never repeated behind
+CloudFormation's back. The answer is cut to CloudFormation's 4,096 bytes. Secrets never reach logs
+or responses.
+
+TLS is verify-full: the database's certificate must chain to a CA of certs/rds-global-bundle.pem
+(AWS's RDS bundle, shipped in the package) and name the host connected to. See docs/migrations.md.
 
 Properties: SecretArn (Secrets Manager, with username, password, host, port as RDS writes them),
-DatabaseName (optional, else the secret's dbname), SqlSha256 (changes with the files, so a new
-migration is an Update), Host and Port (optional, else the secret's: a secret RDS manages itself
-holds only the username and password).
+DatabaseName (optional, else the secret's dbname), SqlSha256, Host and Port (optional, else the
+secret's: a secret RDS manages itself holds only the username and password).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -32,11 +45,14 @@ import boto3
 import pg8000.native
 
 SQL_DIR = Path(__file__).parent / "sql"
+CA_BUNDLE = Path(__file__).parent / "certs" / "rds-global-bundle.pem"
 HISTORY_TABLE = "schema_migrations"
 LOCK_KEY = 7_231_046_911  # pg_advisory_lock key: "the schema migrator"
 CONNECT_TIMEOUT_SECONDS = 10
-ANSWER_BEFORE_TIMEOUT_MS = 10_000
-REASON_MAX_CHARS = 3000  # CloudFormation takes 4 KB of response; keep room for the rest
+STOP_TIMEOUT_SECONDS = 5  # to terminate the migrating session at the deadline and see it gone
+ANSWER_BEFORE_TIMEOUT_MS = 20_000  # room to stop the session, then answer, before Lambda ends the run
+RESPONSE_MAX_BYTES = 4096  # CloudFormation refuses a larger response body
+CUT_MARK = " [cut; the whole reason is in the migrator's log]"
 
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
@@ -56,39 +72,57 @@ class MigrationError(Exception):
 
 def handler(event, context):
     response = Response(event)
-    deadline = max(context.get_remaining_time_in_millis() - ANSWER_BEFORE_TIMEOUT_MS, 1000) / 1000
-    timer = threading.Timer(deadline, response.fail, args=["the migrator ran out of time before finishing"])
+    deadline = Deadline()
+    seconds = max(context.get_remaining_time_in_millis() - ANSWER_BEFORE_TIMEOUT_MS, 1000) / 1000
+    timer = threading.Timer(seconds, _out_of_time, args=[deadline, response])
     timer.daemon = True
     timer.start()
     try:
-        if event["RequestType"] == "Delete":
-            LOGGER.info("delete: the schema and its data are kept")
-            response.succeed({})
-        else:
-            response.succeed(migrate(event["ResourceProperties"]))
-    except MigrationError as error:
-        LOGGER.error("migration failed: %s", error)
-        response.fail(str(error))
-    except Exception as error:  # anything at all must still answer CloudFormation
-        LOGGER.exception("migration failed unexpectedly")
-        response.fail(f"{type(error).__name__}: {error}")
+        status, reason, data = _outcome(event, deadline)
     finally:
         timer.cancel()
+        timer.join()  # once the deadline has passed, its FAILED is the answer, sent before the run ends
+    response.send(status, reason, data)
 
 
-def migrate(properties: dict) -> dict:
+def _outcome(event: dict, deadline: Deadline) -> tuple[str, str, dict]:
+    """The answer the work earns: (status, reason, data)."""
+    try:
+        if event["RequestType"] == "Delete":
+            LOGGER.info("delete: the schema and its data are kept")
+            return "SUCCESS", "", {}
+        return "SUCCESS", "", migrate(event["ResourceProperties"], deadline)
+    except MigrationError as error:
+        LOGGER.error("migration failed: %s", error)
+        return "FAILED", str(error), {}
+    except Exception as error:  # anything at all must still answer CloudFormation
+        if deadline.passed:  # the session was terminated under it
+            LOGGER.info("the migration ended at the deadline: %s: %s", type(error).__name__, error)
+        else:
+            LOGGER.exception("migration failed unexpectedly")
+        return "FAILED", f"{type(error).__name__}: {error}", {}
+
+
+def _out_of_time(deadline: Deadline, response: Response) -> None:
+    reason = f"the migrator ran out of time before finishing; {deadline.stop()}"
+    LOGGER.error(reason)
+    response.fail(reason)
+
+
+def migrate(properties: dict, deadline: Deadline | None = None) -> dict:
+    deadline = deadline or Deadline()
     credentials = {**_credentials(properties["SecretArn"]), **_endpoint(properties)}
     database = properties.get("DatabaseName") or credentials.get("dbname") or "postgres"
     files = migration_files()
+    requested = properties.get("SqlSha256") or set_digest((name, checksum) for name, _, checksum in files)
     connection = _connect(credentials, database)
     try:
-        connection.run("SELECT pg_advisory_lock(:key)", key=LOCK_KEY)
-        try:
-            return _apply(connection, files)
-        finally:
-            connection.run("SELECT pg_advisory_unlock(:key)", key=LOCK_KEY)
+        deadline.watch(credentials, database, connection)
+        connection.run("SELECT pg_advisory_lock(:key)", key=LOCK_KEY)  # released when the session ends
+        return _apply(connection, files, requested, deadline)
     finally:
-        connection.close()
+        with contextlib.suppress(Exception):  # a session terminated at the deadline is already gone
+            connection.close()
 
 
 def migration_files() -> list[tuple[str, str, str]]:
@@ -101,9 +135,58 @@ def migration_files() -> list[tuple[str, str, str]]:
     ]
 
 
-def _apply(connection, files: list[tuple[str, str, str]]) -> dict:
+def set_digest(migrations) -> str:
+    """The digest of a migration set from its (name, sha256 hex) pairs in name order: the same value as
+    stackyard/digests.py's folder_digest over the files, which the template passes as SqlSha256."""
+    hasher = hashlib.sha256()
+    for name, checksum in migrations:
+        hasher.update(name.encode() + b"\0" + bytes.fromhex(checksum))
+    return hasher.hexdigest()
+
+
+def _apply(connection, files: list[tuple[str, str, str]], requested: str, deadline: Deadline) -> dict:
     connection.execute_simple(HISTORY_DDL)
-    applied = dict(connection.run(f"SELECT name, checksum FROM {HISTORY_TABLE}"))
+    history = sorted(
+        (name, checksum) for name, checksum in connection.run(f"SELECT name, checksum FROM {HISTORY_TABLE}")
+    )
+    applied_through = _applied_prefix(history, requested)
+    if applied_through is not None:
+        later = [name for name, _ in history[applied_through:]]
+        if later:
+            LOGGER.info(
+                "the requested migrations are older than the database's (a rollback): %d later ones stay applied "
+                "(%s); nothing changes",
+                len(later),
+                ", ".join(later),
+            )
+        return _result(history, applied=0)
+    packaged = set_digest((name, checksum) for name, _, checksum in files)
+    if packaged != requested:
+        raise MigrationError(
+            f"the resource asks for migrations with SqlSha256 {requested[:12]}, but this package holds "
+            f"{packaged[:12]} and the database has neither applied. Fix: generate and deploy again, so the "
+            f"template and the package come from the same sql/ files"
+        )
+    _refuse_changed_files(dict(history), files)
+    applied = dict(history)
+    pending = [(name, sql, checksum) for name, sql, checksum in files if name not in applied]
+    for name, sql, checksum in pending:
+        _apply_one(connection, name, sql, checksum, deadline)
+        history.append((name, checksum))
+    return _result(sorted(history), applied=len(pending))
+
+
+def _applied_prefix(history: list[tuple[str, str]], requested: str) -> int | None:
+    """How many of the applied migrations make up the requested set, when it is all applied; else None."""
+    hasher = hashlib.sha256()
+    for count, (name, checksum) in enumerate(history, start=1):
+        hasher.update(name.encode() + b"\0" + bytes.fromhex(checksum))
+        if hasher.hexdigest() == requested:
+            return count
+    return None
+
+
+def _refuse_changed_files(applied: dict[str, str], files: list[tuple[str, str, str]]) -> None:
     for name, _, checksum in files:
         if name in applied and applied[name] != checksum:
             raise MigrationError(
@@ -111,16 +194,17 @@ def _apply(connection, files: list[tuple[str, str, str]]) -> dict:
                 f"{checksum[:12]}); applied migrations never change. Fix: restore it, and put the "
                 f"change in a new file"
             )
-    pending = [(name, sql, checksum) for name, sql, checksum in files if name not in applied]
-    for name, sql, checksum in pending:
-        _apply_one(connection, name, sql, checksum)
-    total = connection.run(f"SELECT count(*), max(name) FROM {HISTORY_TABLE}")[0]
-    LOGGER.info("applied %d migrations; %d in all, latest %s", len(pending), total[0], total[1])
-    return {"Version": total[1], "Applied": str(len(pending)), "Total": str(total[0])}
 
 
-def _apply_one(connection, name: str, sql: str, checksum: str) -> None:
+def _result(history: list[tuple[str, str]], applied: int) -> dict:
+    latest = history[-1][0] if history else None
+    LOGGER.info("applied %d migrations; %d in all, latest %s", applied, len(history), latest)
+    return {"Version": latest, "Applied": str(applied), "Total": str(len(history))}
+
+
+def _apply_one(connection, name: str, sql: str, checksum: str, deadline: Deadline) -> None:
     started = time.monotonic()
+    deadline.refuse_if_passed()
     connection.execute_simple("BEGIN")
     try:
         connection.execute_simple(sql)
@@ -130,11 +214,61 @@ def _apply_one(connection, name: str, sql: str, checksum: str) -> None:
             checksum=checksum,
             ms=int((time.monotonic() - started) * 1000),
         )
-        connection.execute_simple("COMMIT")
+        deadline.commit(connection)
     except Exception as error:
+        if deadline.passed:
+            raise MigrationError(f"{name} was stopped at the deadline and rolled back") from error
         connection.execute_simple("ROLLBACK")
         raise MigrationError(f"{name} failed and was rolled back: {_database_message(error)}") from error
     LOGGER.info("applied %s in %d ms", name, int((time.monotonic() - started) * 1000))
+
+
+class Deadline:
+    """Once passed, nothing the run started commits: the migrating session is terminated, which rolls
+    back its open transaction, and no further COMMIT is sent."""
+
+    def __init__(self):
+        self.passed = False
+        self._lock = threading.Lock()  # orders a COMMIT and the deadline: one happens entirely first
+        self._session: tuple[dict, str, int] | None = None  # credentials, database, backend pid
+
+    def watch(self, credentials: dict, database: str, connection) -> None:
+        pid = connection.run("SELECT pg_backend_pid()")[0][0]
+        with self._lock:
+            self.refuse_if_passed()
+            self._session = (credentials, database, pid)
+
+    def refuse_if_passed(self) -> None:
+        if self.passed:
+            raise MigrationError("the deadline passed; nothing more is started")
+
+    def commit(self, connection) -> None:
+        with self._lock:
+            self.refuse_if_passed()
+            connection.execute_simple("COMMIT")
+
+    def stop(self) -> str:
+        """Pass the deadline and end the migrating session; what happened, for the failure's reason."""
+        with self._lock:
+            self.passed = True
+            session = self._session
+        if session is None:
+            return "no database session was open, and none will be"
+        credentials, database, pid = session
+        try:
+            stopper = _connect(credentials, database, timeout=STOP_TIMEOUT_SECONDS)
+            try:
+                gone = stopper.run("SELECT pg_terminate_backend(:pid, :ms)", pid=pid, ms=STOP_TIMEOUT_SECONDS * 1000)
+            finally:
+                stopper.close()
+        except Exception as error:
+            return (
+                f"the running migration could not be stopped ({_database_message(error)}); PostgreSQL rolls "
+                f"its transaction back when it notices the session is gone"
+            )
+        if gone[0][0]:
+            return "the running migration was stopped and its transaction rolled back; nothing of it committed"
+        return f"the database was asked to stop the running migration (backend {pid}) but had not within {STOP_TIMEOUT_SECONDS} s"
 
 
 def _credentials(secret_arn: str) -> dict:
@@ -151,25 +285,34 @@ def _endpoint(properties: dict) -> dict:
     return {name: value for name, value in given.items() if value}
 
 
-def _connect(credentials: dict, database: str):
-    # TLS required (the cluster has rds.force_ssl). Verifying the server's certificate needs the RDS
-    # CA bundle, which the package does not carry; the connection is encrypted, as sslmode=require.
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+def verifying_tls() -> ssl.SSLContext:
+    """verify-full: the server's certificate chains to an RDS CA of the shipped bundle and names the host."""
+    if not CA_BUNDLE.is_file():
+        raise MigrationError(
+            f"the package holds no {CA_BUNDLE.parent.name}/{CA_BUNDLE.name}, so the database's certificate "
+            f"cannot be verified and the migrator will not connect. Fix: restore "
+            f"lambdas/schema_migrator/{CA_BUNDLE.parent.name}/{CA_BUNDLE.name} (scripts/refresh-rds-ca-bundle) "
+            f"and deploy again"
+        )
+    return ssl.create_default_context(cafile=str(CA_BUNDLE))  # CERT_REQUIRED, check_hostname
+
+
+def _connect(credentials: dict, database: str, timeout: float | None = None):
     host, port = credentials.get("host"), int(credentials.get("port", 5432))
     if not host:
         raise MigrationError(
             "neither the database secret nor the resource's Host property names the database "
             "host. Fix: pass the endpoint as Host (and Port) beside SecretArn"
         )
-    # A quick reachability check first; the connection itself has no read timeout, so waiting for the
-    # lock or a long CREATE INDEX is fine (the deadline timer answers CloudFormation regardless).
+    context = verifying_tls()
+    # A quick reachability check first; the migrating connection itself has no read timeout, so waiting
+    # for the lock or a long CREATE INDEX is fine (the deadline stops it and answers CloudFormation).
+    reach_within = timeout or CONNECT_TIMEOUT_SECONDS
     try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS).close()
+        socket.create_connection((host, port), timeout=reach_within).close()
     except OSError as error:
         raise MigrationError(
-            f"cannot reach the database at {host}:{port} within {CONNECT_TIMEOUT_SECONDS} s "
+            f"cannot reach the database at {host}:{port} within {reach_within:g} s "
             f"({error}). Fix: check its security group admits the migrator, and that it is "
             f"available"
         ) from None
@@ -181,12 +324,33 @@ def _connect(credentials: dict, database: str):
             database=database,
             password=credentials["password"],
             ssl_context=context,
+            timeout=timeout,
             application_name="stackyard-schema-migrator",
         )
     except KeyError as missing:
         raise MigrationError(f"the database secret has no {missing.args[0]!r}") from None
     except Exception as error:
-        raise MigrationError(f"cannot connect to {host}:{port}/{database}: {_database_message(error)}") from None
+        raise MigrationError(f"cannot connect to {host}:{port}/{database}: {_connection_problem(error)}") from None
+
+
+def _connection_problem(error: Exception) -> str:
+    certificate = _certificate_error(error)
+    if certificate is None:
+        return _database_message(error)
+    return (
+        f"the database's TLS certificate was refused ({certificate.verify_message or certificate.reason}): it "
+        f"must chain to a CA in {CA_BUNDLE.parent.name}/{CA_BUNDLE.name} and name the host connected to. Fix: "
+        f"connect by the endpoint RDS gives (not an IP address or alias), and refresh the bundle "
+        f"(scripts/refresh-rds-ca-bundle) if the database's region or CA is newer than it"
+    )
+
+
+def _certificate_error(error: BaseException | None) -> ssl.SSLCertVerificationError | None:
+    while error is not None:  # pg8000 wraps the ssl module's error
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _database_message(error: Exception) -> str:
@@ -205,22 +369,19 @@ class Response:
         self._sent = False
         self._lock = threading.Lock()
 
-    def succeed(self, data: dict) -> None:
-        self._send("SUCCESS", "", data)
-
     def fail(self, reason: str) -> None:
-        self._send("FAILED", reason, {})
+        self.send("FAILED", reason, {})
 
-    def _send(self, status: str, reason: str, data: dict) -> None:
+    def send(self, status: str, reason: str, data: dict) -> None:
         with self._lock:
             if self._sent:
                 return
             self._sent = True
         event = self.event
-        body = json.dumps(
+        body = response_body(
             {
                 "Status": status,
-                "Reason": (reason or "See the migrator's log")[:REASON_MAX_CHARS],
+                "Reason": reason or "See the migrator's log",
                 "PhysicalResourceId": physical_id(event),
                 "StackId": event["StackId"],
                 "RequestId": event["RequestId"],
@@ -228,7 +389,7 @@ class Response:
                 "NoEcho": False,
                 "Data": data,
             }
-        ).encode()
+        )
         request = urllib.request.Request(
             event["ResponseURL"],
             data=body,
@@ -243,6 +404,26 @@ class Response:
             except OSError as error:
                 LOGGER.warning("answering CloudFormation failed (attempt %d): %s", attempt + 1, error)
                 time.sleep(2**attempt)
+
+
+def response_body(answer: dict) -> bytes:
+    """The answer as UTF-8 JSON of at most RESPONSE_MAX_BYTES, its Reason cut on a character boundary."""
+    body = _encoded(answer)
+    if len(body) <= RESPONSE_MAX_BYTES:
+        return body
+    reason = answer["Reason"]
+    kept, too_many = 0, len(reason)  # the longest prefix that fits lies in [kept, too_many)
+    while too_many - kept > 1:
+        middle = (kept + too_many) // 2
+        if len(_encoded({**answer, "Reason": reason[:middle] + CUT_MARK})) <= RESPONSE_MAX_BYTES:
+            kept = middle
+        else:
+            too_many = middle
+    return _encoded({**answer, "Reason": reason[:kept] + CUT_MARK})
+
+
+def _encoded(answer: dict) -> bytes:
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
 
 
 def physical_id(event: dict) -> str:

@@ -1,15 +1,18 @@
 """Deploy a generated environment to AWS (or an emulator), plan it, or delete it.
 
-    python deploy.py --env test              generate, lint, then deploy every stack of test
-    python deploy.py --env test --plan       show every change set, change nothing
-    python deploy.py --env test --delete     delete the environment, in reverse order
+    python deploy.py deploy --env test          generate, lint, then deploy every stack of test
+    python deploy.py plan --env test            show what a deploy would do; change nothing
+    python deploy.py delete --env test          delete the environment, in reverse order
+    python deploy.py delete --plan --env test   show what a delete would remove, empty and keep
     python deploy.py --system examples/NAME --env dev   another system (its params/, build/, outputs/)
 
-AWS_ENDPOINT_URL points the same command at an emulator, e.g. LocalStack:
+The verb comes first and defaults to deploy; the older spelling `--plan` / `--delete` still works
+(`--delete --plan` plans the delete). AWS_ENDPOINT_URL points the same command at an emulator:
     AWS_ENDPOINT_URL=http://127.0.0.1:4566 python deploy.py --env local
 
-Exit codes: 0 done (a plan: nothing would change), 1 a stack failed or lint failed,
-2 bad input (nothing was changed), 3 a plan found changes.
+Exit codes: 0 done (a plan: nothing to do), 1 a stack failed, lint failed, a plan found the run
+would be refused, or another run holds the environment's lock; 2 bad input (nothing was changed);
+3 a plan found something to do; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,20 +20,30 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stackyard.deploy import DEFAULT_ENV, ENV_VARIABLE
-from stackyard.scheduler import DEFAULT_CONCURRENCY
+from stackyard.deploy.defaults import DEFAULT_ENV, ENV_VARIABLE
+from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+
+if TYPE_CHECKING:
+    from stackyard.deploy.run import Seams
+
+VERBS = ("plan", "deploy", "delete")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    from stackyard.deploy import RunRequest, run  # boto3, rich and the pipeline: not for --help
+def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
+    """`seams`: what tests put in place of AWS, the clock and Ctrl-C (tests/faults/)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.verb == "deploy" and (args.plan or args.delete):
+        parser.error("the deploy verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
+    from stackyard.deploy.run import RunRequest, run  # boto3, rich and the pipeline: not for --help
 
     return run(
         RunRequest(
             env=args.env,
-            delete=args.delete,
-            plan=args.plan,
+            delete=args.verb == "delete" or args.delete,
+            plan=args.verb == "plan" or args.plan,
             assume_yes=args.yes,
             only=args.only or [],
             allow_replace=args.allow_replace,
@@ -43,16 +56,27 @@ def main(argv: list[str] | None = None) -> int:
             build_dir=args.build_dir,
             generate_first=not args.no_generate,
             delete_artifacts=args.delete_artifacts,
-        )
+            force_unlock=args.force_unlock,
+        ),
+        seams=seams,
     )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", help=f"environment to deploy (default: ${ENV_VARIABLE}, else {DEFAULT_ENV})")
-    parser.add_argument("--delete", action="store_true", help="delete the environment's stacks, in reverse order")
+    parser = argparse.ArgumentParser(
+        usage="%(prog)s [plan | deploy | delete] [--env ENV] [options]",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
-        "--plan", action="store_true", help="create and show every change set, then delete them; change nothing"
+        "verb", nargs="?", choices=VERBS, help="what to do (default: deploy); put it before the options"
+    )
+    parser.add_argument("--env", help=f"environment to deploy (default: ${ENV_VARIABLE}, else {DEFAULT_ENV})")
+    parser.add_argument("--delete", action="store_true", help="the delete verb, as an option (older spelling)")
+    parser.add_argument(
+        "--plan",
+        action="store_true",
+        help="the plan verb, as an option (older spelling); with --delete: plan the delete",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask (for CI): confirm risky changes and deletes")
     parser.add_argument("--only", nargs="+", metavar="STACK", help="only these stacks (their sources must be deployed)")
@@ -66,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"stacks deployed at once (default {DEFAULT_CONCURRENCY})",
+        help=f"stacks deployed at once, 1 to {MAX_CONCURRENCY} (default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument("--region", help="deploy the environment's regional stacks to this region instead")
     parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, else the default credentials)")
@@ -91,7 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--delete-artifacts",
         action="store_true",
-        help="with --delete: also delete the artifact bucket stacks (shared by environments)",
+        help="with delete: also delete the artifact bucket stacks (shared by environments)",
+    )
+    parser.add_argument(
+        "--force-unlock",
+        metavar="RUN_ID",
+        help="break the deploy lock that run RUN_ID left (it was killed), then deploy or delete",
     )
     return parser
 

@@ -16,13 +16,14 @@ from stackyard.config.ci import GITHUB_OIDC_HOST, Ci
 from stackyard.config.compute import Compute
 from stackyard.config.containers import (
     DATABASE_ADDRESS_VARIABLES,
+    DATABASE_NAME_VARIABLE,
     DATABASE_SECRET_VARIABLE,
     FARGATE_MEMORY,
     Containers,
     ContainerSecret,
 )
 from stackyard.config.database import AURORA, DATABASE_PORT, POSTGRES, Database
-from stackyard.config.edge import Edge
+from stackyard.config.edge import Edge, with_domain
 from stackyard.config.environment import DERIVED_FIELDS, EnvironmentConfig
 from stackyard.config.functions import Function
 from stackyard.config.load import load_config, load_configs
@@ -41,6 +42,7 @@ from stackyard.config.stacks import (
 )
 from stackyard.config.storage import (
     ACCESS_LOGS_BUCKET,
+    CDN_LOGS_BUCKET,
     FRONTEND_BUCKET,
     RESERVED_BUCKETS,
     Bucket,
@@ -56,7 +58,9 @@ __all__ = [
     "ACCESS_LOGS_BUCKET",
     "APP_STACKS",
     "AURORA",
+    "CDN_LOGS_BUCKET",
     "DATABASE_ADDRESS_VARIABLES",
+    "DATABASE_NAME_VARIABLE",
     "DATABASE_PORT",
     "DATABASE_SECRET_VARIABLE",
     "DERIVED_FIELDS",
@@ -101,4 +105,5 @@ __all__ = [
     "load_configs",
     "sections_needed",
     "site_bucket",
+    "with_domain",
 ]

@@ -6,15 +6,16 @@ The check: every bucket, table and function a section names exists.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from stackyard.config.fields import BucketKey, Model, TableKey, matching
+from stackyard.config.fields import BucketKey, Model, NonEmpty, TableKey, matching
 from stackyard.config.problems import problem_at, shown
 from stackyard.config.stacks import site_bucket
 from stackyard.errors import ParamsProblem
-from stackyard.iam import too_broad_on_everything
+from stackyard.iam import service_wide_wildcards, too_broad_on_everything
 from stackyard.params import KeyPath, SourcedParams
 
 if TYPE_CHECKING:
@@ -62,11 +63,27 @@ def _text_or_reference(value: Any) -> Any:
 TextOrReference = Annotated[Reference, BeforeValidator(_text_or_reference)]
 
 
+def _wildcards_explained(actions: list[str] | None, reason: str | None) -> None:
+    """Every action of a service, even on named resources, takes a written reason (E9011 reads it back)."""
+    wide = service_wide_wildcards(actions or [])
+    if wide and reason is None:
+        raise ValueError(
+            f"{', '.join(wide)} allows every action of the service, configuration and deletion included; "
+            f"expected the actions the role calls, or a reason: saying why it needs them all"
+        )
+
+
 class PolicyStatement(Model):
     """An Allow statement for what grants cannot say: services outside this environment's stacks."""
 
     actions: list[IamAction] = Field(min_length=1)
     resources: list[IamResource] = Field(min_length=1)
+    reason: NonEmpty | None = None  # why a service-wide wildcard ('s3:*') is needed; written into the template
+
+    @model_validator(mode="after")
+    def _reason_for_wildcards(self) -> PolicyStatement:
+        _wildcards_explained(self.actions, self.reason)
+        return self
 
     @field_validator("resources")
     @classmethod
@@ -90,6 +107,7 @@ class Grant(Model):
     access: Literal["read", "write", "read_write"] | None = None
     actions: list[IamAction] | None = Field(default=None, min_length=1)
     prefix: str | None = None
+    reason: NonEmpty | None = None  # why a service-wide wildcard ('s3:*') is needed; written into the template
 
     @model_validator(mode="after")
     def _one_target_one_kind_of_access(self) -> Grant:
@@ -104,22 +122,78 @@ class Grant(Model):
                 f"{', '.join(foreign)} cannot act on a {'bucket' if self.bucket else 'table'}; "
                 f"expected {service}: actions, or a statement for the others"
             )
+        _wildcards_explained(self.actions, self.reason)
         return self
 
 
 def validate_references(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
-    """Functions and containers name buckets and tables, the edge a bucket, buckets name functions:
-    each name must exist."""
+    """Functions and containers name buckets and tables, the edge a bucket, buckets name functions, roles
+    the roles they pass: each name must exist."""
     known = {
         "bucket": set(config.storage.buckets) if config.storage else set(),
         "table": set(config.tables or {}),
         "function": set(config.functions or {}),
+        "role": set(config.roles or {}),
     }
     return [
         problem_at(params, path, f"no {kind} {name!r}; expected one of: {', '.join(sorted(known[kind])) or 'none'}")
         for path, kind, name in _names(config)
         if name is not None and name not in known[kind]
     ]
+
+
+# A literal value in an environment is written into the template, the task definition or function
+# configuration, and git: names and values that look like secrets must come from a secret instead.
+SECRET_NAME_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY")
+SECRET_VALUE_PATTERNS = (
+    (re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
+    # 40 characters of base64 with upper- and lower-case letters and a digit: a git commit (hex) is not one.
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9/+])(?=[^\s]*[A-Z])(?=[^\s]*[a-z])(?=[^\s]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+        "an AWS secret access key",
+    ),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+)
+SECRET_FIX = {
+    "containers": "reference a Secrets Manager secret or SSM parameter (containers.secrets), such as "
+    "{variable}: {{secret: <name>, key: <JSON key>}}",
+    "functions": "keep it in Secrets Manager or SSM Parameter Store and give the function its name, which it "
+    "reads at run time",
+}
+
+
+def validate_literal_secrets(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """No environment variable holds a literal that looks like a secret; the value is never repeated, as
+    messages end up in CI logs."""
+    found = []
+    for holder, environment in _environment_holders(config):
+        for variable, reference in environment.items():
+            why = _looks_secret(variable, reference.value) if reference.value else None
+            if why:
+                fix = SECRET_FIX[str(holder[0])].format(variable=variable)
+                found.append(
+                    problem_at(
+                        params,
+                        (*holder, "environment", variable),
+                        f"{why}; a literal value is written into the templates and stays in git history. Fix: "
+                        f"{fix}, and remove the value from the file and its git history",
+                    )
+                )
+    return found
+
+
+def _looks_secret(variable: str, value: str) -> str | None:
+    for pattern, kind in SECRET_VALUE_PATTERNS:
+        if pattern.search(value):
+            return f"the value looks like {kind}"
+    if value.startswith("arn:"):
+        return None  # where a secret is, such as a secret's ARN the app reads at run time, is no secret
+    for word in SECRET_NAME_WORDS:
+        if word in variable:
+            return f"the variable is named like a secret ({word}; if its value is not one, rename the variable)"
+    return None
 
 
 def _names(config: EnvironmentConfig) -> list[tuple[KeyPath, str, str | None]]:
@@ -138,6 +212,11 @@ def _names(config: EnvironmentConfig) -> list[tuple[KeyPath, str, str | None]]:
     for path, target in targets:
         named += [((*path, "bucket"), "bucket", target.bucket), ((*path, "table"), "table", target.table)]
     named.append((("edge", "site_bucket"), "bucket", site_bucket(config)))
+    named += [
+        (("roles", key, "pass_roles", index), "role", passed)
+        for key, role in (config.roles or {}).items()
+        for index, passed in enumerate(role.pass_roles)
+    ]
     for key, bucket in (config.storage.buckets if config.storage else {}).items():
         named += [
             (("storage", "buckets", key, "notifications", index, "function"), "function", notification.function)

@@ -64,6 +64,17 @@ GithubEnvironment = Annotated[str, _github_name("environment", r"[A-Za-z0-9._-]{
 Branch = Annotated[str, AfterValidator(_git_branch)]
 
 
+class InfrastructureRoles(Model):
+    """Roles for running deploy.py itself from GitHub Actions (.github/workflows/plan.yml, deploy.yml)."""
+
+    # <app>-<env>-github-plan: the repository's pull request workflows read the stacks and create (then
+    # delete) change sets: deploy.py --plan.
+    plan: bool = False
+    # <app>-<env>-github-infrastructure: only jobs running in this GitHub environment (whose protection
+    # rules, such as required reviewers, approve each run) deploy every stack: deploy.py --yes.
+    deploy_environment: GithubEnvironment | None = None
+
+
 class Ci(Model):
     """GitHub Actions deploys through OIDC (seed 002 §2.7): a role only the named repository's
     workflows (on the named branches or GitHub environments) can assume."""
@@ -79,6 +90,7 @@ class Ci(Model):
     # file, not base.yaml), every other trusts the account's existing one.
     create_provider: bool = False
     deploys: list[Literal["frontend", "containers"]] = Field(default_factory=list)
+    infrastructure: InfrastructureRoles = Field(default_factory=InfrastructureRoles)
     grants: list[Grant] = Field(default_factory=list)
     statements: list[PolicyStatement] = Field(default_factory=list)
 
@@ -106,6 +118,14 @@ class Ci(Model):
                 "or subject_patterns"
             )
         return patterns
+
+    @property
+    def pull_request_subject(self) -> str:
+        """The subject of the repository's pull_request workflows (forks' get no token at all)."""
+        return f"repo:{self.org}/{self.repo}:pull_request"
+
+    def environment_subject(self, environment: str) -> str:
+        return f"repo:{self.org}/{self.repo}:environment:{environment}"
 
     @property
     def subjects(self) -> list[str]:

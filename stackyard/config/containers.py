@@ -34,6 +34,7 @@ DATABASE_SECRET_VARIABLE = "DATABASE_SECRET_ARN"  # what a container that reads_
 # Where a container that uses the database secret finds the host and port: an RDS-managed secret holds
 # only the username and password.
 DATABASE_ADDRESS_VARIABLES = {"DATABASE_HOST": "DatabaseEndpoint", "DATABASE_PORT": "DatabasePort"}
+DATABASE_NAME_VARIABLE = "DATABASE_NAME"  # beside them: database.name, the database the app connects to
 AuthParameter = Literal["user-pool-id", "client-id", "domain"]  # the SSM parameters the auth stack publishes
 AUTH_PARAMETERS = typing.get_args(AuthParameter)
 KmsKeyArn = Annotated[
@@ -60,6 +61,15 @@ ParameterPathOrArn = Annotated[
     ),
 ]
 ImageTag = Annotated[str, matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag such as 1.4.2 or a git commit")]
+ContainerPath = Annotated[str, matching(r"(/[A-Za-z0-9_.-]+)+", "an absolute path in the container such as /tmp")]
+# uid, uid:gid, user or user:group (Docker's --user); root, by name or id, is what this key exists to avoid
+ContainerUser = Annotated[
+    str,
+    matching(
+        r"(?!(root|0+)(:|$))[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?",
+        "a user other than root such as 1000, 1000:1000 or app",
+    ),
+]
 
 
 class ContainerSecret(Model):
@@ -145,6 +155,11 @@ class Containers(Model):
     reads_database_secret: bool = False
     grants: list[Grant] = Field(default_factory=list)  # the task role's access to buckets and tables
     statements: list[PolicyStatement] = Field(default_factory=list)  # and to anything else
+    # The image's files cannot be changed at run time (a foothold stays out of the image); the app
+    # writes only to scratch volumes at these paths, emptied with each task (docs/security.md).
+    read_only_root_filesystem: bool = True
+    scratch_paths: list[ContainerPath] = Field(default_factory=lambda: ["/tmp"], max_length=10)
+    user: ContainerUser | None = None  # run as this user, not the image's (often root)
 
     @field_validator("memory_mb")
     @classmethod
@@ -224,6 +239,7 @@ def _variables_given_twice(containers: Containers) -> list[tuple[KeyPath, str]]:
     reserved = {DATABASE_SECRET_VARIABLE: "reads_database_secret"} if containers.reads_database_secret else {}
     if containers.reads_database_secret or any(secret.database_secret for secret in containers.secrets.values()):
         reserved.update(dict.fromkeys(DATABASE_ADDRESS_VARIABLES, "the database secret, which holds no host"))
+        reserved[DATABASE_NAME_VARIABLE] = "database.name, beside the host and port"
     sections = {"environment": set(containers.environment), "secrets": set(containers.secrets)}
     found += [
         (

@@ -2,6 +2,10 @@
 
 Each engine reads its own keys and refuses the other's. The check: the migrations folder holds
 migrations, and the migrator in the private subnets can reach what it calls.
+
+Statement logging never writes a password (docs/security.md#database): the master password rotates
+through `ALTER USER ... WITH PASSWORD '<literal>'`, so DDL is audited by pgaudit (`audit_log`), whose
+`ddl` class leaves role statements out, and PostgreSQL's own `log_statement` stays `none`.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Annotated, Final, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from stackyard.config.fields import LogRetentionDays, Model, matching
 from stackyard.config.problems import problem_at, shown
@@ -25,6 +29,13 @@ SERVERLESS_KEYS = ("min_acu", "max_acu", "reader_instances")  # read by engine a
 # RDS rotates the master password it manages every 7 days; CloudFormation has no property to change that.
 MANAGED_ROTATION_DAYS = 7
 DATABASE_PORT = 5432  # PostgreSQL, which both database engines run on
+# pgaudit's session classes this project lets params log. Not `role` (CREATE/ALTER ROLE, whose text holds
+# the password: pgaudit 1.7 redacts it, but the guarantee does not rest on that) nor `all`, which includes it.
+AuditClass = Literal["ddl", "read", "write", "function", "misc"]
+REFUSED_AUDIT_CLASSES = {
+    "role": "role statements carry the rotated password (ALTER USER ... WITH PASSWORD)",
+    "all": "`all` includes the role class, whose statements carry the rotated password",
+}
 MIGRATIONS_PATTERN = "*.sql"  # the files of database.migrations the migrator applies
 
 DatabaseName = Annotated[
@@ -75,7 +86,8 @@ class Database(Model):
     deletion_protection: bool
     performance_insights: bool
     log_retention_days: LogRetentionDays
-    log_statement: Literal["none", "ddl", "mod", "all"]
+    # pgaudit session classes written to the PostgreSQL log (ddl, read, write, function, misc); [] for none.
+    audit_log: list[AuditClass]
     log_min_duration_ms: int = Field(ge=-1)
     # A folder of .sql files, relative to the project (the folder holding params/), that the schema
     # migrator applies during deploy; null: no migrator.
@@ -83,6 +95,45 @@ class Database(Model):
         Annotated[str, matching(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", "a folder relative to the project, such as sql")]
         | None
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_log_statement(cls, data: object) -> object:
+        if isinstance(data, dict) and "log_statement" in data:
+            raise ValueError(
+                "log_statement is no longer a key: with ddl, mod or all PostgreSQL logs the rotation's "
+                "ALTER USER ... WITH PASSWORD, password included. Fix: remove database.log_statement (the "
+                "database keeps PostgreSQL's none) and list what to audit in database.audit_log, e.g. [ddl] "
+                "(pgaudit, which leaves role statements out)"
+            )
+        return data
+
+    @field_validator("audit_log", mode="before")
+    @classmethod
+    def _no_role_statements(cls, classes: object) -> object:
+        if isinstance(classes, list):
+            for name in classes:
+                if name in REFUSED_AUDIT_CLASSES:
+                    raise ValueError(
+                        f"got {name!r}: {REFUSED_AUDIT_CLASSES[name]}; expected some of ddl, read, write, "
+                        f"function, misc"
+                    )
+            repeated = sorted({name for name in classes if isinstance(name, str) and classes.count(name) > 1})
+            if repeated:
+                raise ValueError(f"got {', '.join(map(repr, repeated))} more than once; expected each class once")
+        return classes
+
+    @field_validator("log_min_duration_ms")
+    @classmethod
+    def _not_every_statement_when_the_password_rotates(cls, milliseconds: int, info: ValidationInfo) -> int:
+        rotates = info.data.get("engine") == POSTGRES or info.data.get("secret_rotation_days") is not None
+        if milliseconds == 0 and rotates:
+            raise ValueError(
+                "got 0, which logs every statement's text, the rotation's ALTER USER ... WITH PASSWORD "
+                "included, and the master password rotates through SQL; expected -1 (off) or a threshold "
+                "in milliseconds such as 100 (use audit_log: [ddl, read, write] to see statements)"
+            )
+        return milliseconds
 
     @field_validator(*SERVERLESS_KEYS)
     @classmethod
@@ -162,6 +213,34 @@ def validate_migrations(config: EnvironmentConfig, params: SourcedParams) -> lis
                 "the schema migrator runs in the private subnets and must reach Secrets Manager and "
                 "CloudFormation's response URL (S3); expected network.nat: single or per_az, or "
                 "network.vpc_endpoints: true, or migrations: null",
+            )
+        ]
+    return []
+
+
+def validate_availability(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """A production-grade environment's database survives losing an Availability Zone (seed 001
+    Property 5, Requirements 10.3): Aurora has a reader beside the writer, an RDS instance a Multi-AZ standby."""
+    database = config.database
+    if not config.production_grade or "database" not in config.stacks or database is None:
+        return []
+    if database.engine == AURORA and not database.reader_instances:
+        return [
+            problem_at(
+                params,
+                ("database", "reader_instances"),
+                "got 0 in an environment with production_grade: true, so the database would go down with "
+                "its writer's Availability Zone; expected 1 or more (the reader runs in a second zone), or "
+                "production_grade: false",
+            )
+        ]
+    if database.engine == POSTGRES and database.instance is not None and not database.instance.multi_az:
+        return [
+            problem_at(
+                params,
+                ("database", "instance", "multi_az"),
+                "got false in an environment with production_grade: true, so the database would go down with "
+                "its Availability Zone; expected true (a standby in a second zone), or production_grade: false",
             )
         ]
     return []

@@ -12,15 +12,15 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from stackyard.config import stacks as stacks_module
-from stackyard.config.access import validate_references
+from stackyard.config.access import validate_literal_secrets, validate_references
 from stackyard.config.auth import Auth, validate_auth
 from stackyard.config.ci import Ci, validate_ci
 from stackyard.config.compute import Compute
 from stackyard.config.containers import Containers, validate_containers
-from stackyard.config.database import Database, validate_migrations
-from stackyard.config.edge import Edge, validate_edge
-from stackyard.config.fields import AppName, Model, NonEmpty, Region, TableKey
-from stackyard.config.functions import Function, FunctionKey, validate_sources
+from stackyard.config.database import Database, validate_availability, validate_migrations
+from stackyard.config.edge import Edge, validate_domain_references, validate_edge
+from stackyard.config.fields import AppName, Model, Region, TableKey, TagValue
+from stackyard.config.functions import Function, FunctionKey, validate_failure_alarms, validate_sources
 from stackyard.config.messaging import Messaging
 from stackyard.config.monitoring import Monitoring
 from stackyard.config.network import Network, validate_network, validate_security_groups
@@ -40,8 +40,10 @@ DERIVED_FIELDS = {
 
 
 class Tags(Model):
-    cost_center: NonEmpty
-    owner: NonEmpty
+    """Tag values, checked against AWS's tag rules here so cfn-lint need not find them in build/."""
+
+    cost_center: TagValue
+    owner: TagValue
 
 
 class EnvironmentConfig(Model):
@@ -57,6 +59,9 @@ class EnvironmentConfig(Model):
     stacks: list[str] = Field(min_length=1)
     retain_data: bool
     termination_protection: bool
+    # The environment promises production availability: it survives losing an Availability Zone, so its
+    # database has a reader (Aurora) or a standby (RDS) in a second zone (rule E9001).
+    production_grade: bool = False
     tags: Tags
     # Sections: each is needed only when a stack that reads it is in `stacks` (STACK_SECTIONS).
     network: Network | None = None
@@ -100,10 +105,14 @@ CHECKS: tuple[Check, ...] = (
     validate_network,
     validate_security_groups,
     validate_migrations,
+    validate_availability,
     validate_edge,
+    validate_domain_references,
     validate_buckets,
     validate_references,
+    validate_literal_secrets,
     validate_sources,
+    validate_failure_alarms,
     validate_auth,
     validate_ci,
     validate_app_stacks,

@@ -1,6 +1,7 @@
 """params `functions`: Lambda functions by key, built from source folders of the project.
 
-The check: each function's source folder exists.
+The checks: each function's source folder exists; a function buckets invoke has the alerts stack its
+failed-event alarms notify.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class Function(Model):
         str, matching(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*", "module.function, such as handler.main")
     ]
     runtime: Literal["python3.11", "python3.12", "python3.13"]
+    # The CPU Lambda runs it on; requirements.txt is installed as wheels for this and the runtime's Python.
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
     timeout_seconds: int = Field(ge=1, le=900)
     memory_mb: int = Field(ge=128, le=10240)
     log_retention_days: LogRetentionDays
@@ -49,4 +52,22 @@ def validate_sources(config: EnvironmentConfig, params: SourcedParams) -> list[P
         )
         for key, function in (config.functions or {}).items()
         if not (config.project_dir / function.source).is_dir()
+    ]
+
+
+def validate_failure_alarms(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """S3 invokes a notified function asynchronously; its failed events and errors page through the
+    alerts stack's topics (docs/security.md), so that stack must be listed."""
+    if "functions" not in config.stacks or "alerts" in config.stacks or config.storage is None:
+        return []
+    return [
+        problem_at(
+            params,
+            ("storage", "buckets", key, "notifications", index, "function"),
+            f"bucket {key} invokes function {notification.function} asynchronously, whose failed events and "
+            f"errors are alarmed through the alerts stack's topics, which is not listed; expected alerts in "
+            f"stacks (and a monitoring section)",
+        )
+        for key, bucket in config.storage.buckets.items()
+        for index, notification in enumerate(bucket.notifications)
     ]

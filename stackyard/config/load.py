@@ -15,8 +15,8 @@ from stackyard.config.database import MIGRATIONS_PATTERN
 from stackyard.config.environment import DERIVED_FIELDS, EnvironmentConfig, cross_checks
 from stackyard.config.problems import problem_at, validation_problems
 from stackyard.digests import folder_digest
-from stackyard.errors import ParamsError, ParamsProblem
-from stackyard.params import environment_names, load_environment
+from stackyard.errors import Location, ParamsError, ParamsProblem
+from stackyard.params import KeyPath, environment_names, load_environment
 
 
 def load_configs(params_dir: Path, envs: list[str] | None = None) -> dict[str, EnvironmentConfig]:
@@ -50,6 +50,12 @@ def load_config(params_dir: Path, env: str) -> EnvironmentConfig:
     if problems:
         raise ParamsError(problems)
     return config.model_copy(update={"migrations_sha256": _migrations_sha256(config)})
+
+
+def locate(params_dir: Path, env: str, path: KeyPath) -> Location | None:
+    """Where an environment's params set `path` (or its nearest written parent), read again for a problem
+    found after validation, such as a stack listed in `stacks` without the stacks it needs."""
+    return load_environment(params_dir, env).locate(path)
 
 
 def _migrations_sha256(config: EnvironmentConfig) -> str | None:

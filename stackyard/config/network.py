@@ -31,6 +31,12 @@ STACK_SECURITY_GROUPS = {"database": "database", "compute": "app", "containers":
 # Stacks whose resources live in the private subnets.
 PRIVATE_SUBNET_STACKS = ("database", "compute", "containers")
 
+# Address space no one routes on the internet: RFC 1918, and RFC 6598's shared space, which AWS allows
+# for VPCs. A VPC elsewhere shadows someone's public addresses (8.8.0.0/16 would hide Google's DNS).
+PRIVATE_RANGES = tuple(
+    ipaddress.IPv4Network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+
 # What EC2 accepts in a security group's description and its rules' descriptions.
 GroupText = Annotated[
     str,
@@ -93,16 +99,25 @@ class SecurityGroup(Model):
 
 
 class Network(Model):
+    # true: a VPC CIDR outside PRIVATE_RANGES, for address space the organisation owns. Declared before
+    # vpc_cidr, whose check reads it.
+    allow_public_vpc_cidr: bool = False
     vpc_cidr: Cidr
     availability_zones: Literal[2, 3]
 
     @field_validator("vpc_cidr")
     @classmethod
-    def _vpc_size(cls, cidr: str) -> str:
+    def _vpc_size(cls, cidr: str, info: ValidationInfo) -> str:
         # cfn-lint does not check this; EC2 refuses any other size at deploy time.
-        prefix = ipaddress.IPv4Network(cidr).prefixlen
-        if not 16 <= prefix <= 28:
+        network = ipaddress.IPv4Network(cidr)
+        if not 16 <= network.prefixlen <= 28:
             raise ValueError(f"got {cidr!r}; a VPC's prefix length must be from /16 to /28, e.g. 10.0.0.0/16")
+        if not info.data.get("allow_public_vpc_cidr") and not any(network.subnet_of(r) for r in PRIVATE_RANGES):
+            raise ValueError(
+                f"got {cidr!r}, which is not private address space: the VPC would shadow those public addresses "
+                f"for everything in it. Expected a range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or "
+                f"100.64.0.0/10, or allow_public_vpc_cidr: true for addresses your organisation owns"
+            )
         return cidr
 
     # Subnets are either listed, one per AZ, or cut from the VPC at this prefix length: public

@@ -46,7 +46,9 @@ def shown(value: Any) -> str:
 def _problem(
     params: SourcedParams, detail: ErrorDetails, root: type[BaseModel], derived: Collection[str]
 ) -> ParamsProblem:
-    path = tuple(part for part in detail["loc"] if part != "[key]")
+    path = tuple(detail["loc"])
+    if path[-1:] == ("[key]",) and detail["type"] != "extra_forbidden":
+        path = path[:-1]  # pydantic marks a mapping key that failed its check; a key may itself be "[key]"
     return problem_at(params, path, _message(path, detail, root, derived))
 
 

@@ -31,6 +31,8 @@ class RoleConfig(Model):
     managed_policies: list[ManagedPolicyName] = Field(default_factory=list)
     grants: list[Grant] = Field(default_factory=list)
     statements: list[PolicyStatement] = Field(default_factory=list)
+    # Roles of this section it may hand to their service (iam:PassRole, e.g. ecs:RunTask's task roles).
+    pass_roles: list[RoleKey] = Field(default_factory=list)
 
     @field_validator("trusted_service")
     @classmethod
@@ -47,6 +49,6 @@ class RoleConfig(Model):
 
     @model_validator(mode="after")
     def _allows_something(self) -> RoleConfig:
-        if not (self.managed_policies or self.grants or self.statements):
+        if not (self.managed_policies or self.grants or self.statements or self.pass_roles):
             raise ValueError("expected grants, statements or managed_policies; a role with none can do nothing")
         return self

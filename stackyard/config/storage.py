@@ -23,7 +23,8 @@ BUCKET_NAME_MAX = 63
 ACCOUNT_ID_LENGTH = 12
 ACCESS_LOGS_BUCKET = "access-logs"
 FRONTEND_BUCKET = "frontend"  # the SPA's assets, in the edge stack beside the distribution serving them
-RESERVED_BUCKETS = (ACCESS_LOGS_BUCKET, FRONTEND_BUCKET)
+CDN_LOGS_BUCKET = "cdn-logs"  # CloudFront's access logs, in the edge stack: the one bucket with ACLs on
+RESERVED_BUCKETS = (ACCESS_LOGS_BUCKET, FRONTEND_BUCKET, CDN_LOGS_BUCKET)
 
 StorageClass = Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
 # The order S3 lets objects move in (its lifecycle "waterfall"), warmest first.
@@ -68,6 +69,11 @@ class PrefixRule(Model):
         ]
         | None
     ) = None
+    # Only objects carrying every one of these tags (and under the prefix): how a rule picks some objects of a
+    # prefix, such as job outputs among a job's files (seed 003 task 2), which prefixes alone cannot.
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=dict
+    )
     transitions: list[Transition] = Field(default_factory=list)
     noncurrent_transitions: list[Transition] = Field(default_factory=list)
     expire_after_days: int | None = Field(default=None, ge=1)
@@ -125,7 +131,8 @@ class Bucket(Model):
     versioned: bool
     expire_after_days: int | None = Field(default=None, ge=1)
     infrequent_access_after_days: int | None = Field(default=None, ge=30)
-    noncurrent_versions_expire_after_days: int = Field(default=30, ge=1)
+    # null: old versions are kept until a lifecycle rule moves or expires them.
+    noncurrent_versions_expire_after_days: int | None = Field(default=30, ge=1)
     object_lock: ObjectLock | None = None
     notifications: list[Notification] = Field(default_factory=list)
     lifecycle_rules: dict[RuleId, PrefixRule] = Field(default_factory=dict)

@@ -1,7 +1,9 @@
 """S3 buckets as every stack here makes them: encrypted, no public access, no ACLs, TLS only, logging
 their requests, aborted uploads cleaned up, and the retention params ask for.
 
-The storage stack makes the params' buckets with these, the edge stack its own frontend bucket.
+The storage stack makes the params' buckets with these, the edge stack its own frontend bucket and the
+bucket CloudFront writes its access logs to (the one bucket with ACLs on: CloudFront's standard logging
+delivers only through them).
 """
 
 from __future__ import annotations
@@ -25,14 +27,17 @@ from troposphere.s3 import (
     NotificationConfiguration,
     ObjectLockConfiguration,
     ObjectLockRule,
+    OwnershipControls,
+    OwnershipControlsRule,
     Rules,
     S3Key,
+    TagFilter,
     VersioningConfiguration,
 )
 
 from stackyard.bucket_security import private_encrypted, tls_only_policy
+from stackyard.config import CDN_LOGS_BUCKET, Cors, EnvironmentConfig, Notification, PrefixRule
 from stackyard.config import Bucket as BucketConfig
-from stackyard.config import Cors, EnvironmentConfig, Notification, PrefixRule
 from templates import names
 from templates.parts.common import always_retain, import_value, keep_on_delete
 
@@ -80,6 +85,25 @@ def private_bucket(
     return keep_on_delete(bucket, config)
 
 
+def cloudfront_log_bucket(template: Template, config: EnvironmentConfig, access_log_bucket_name: AWSHelperFn) -> Bucket:
+    """Where CloudFront's standard logging writes, kept storage.access_logs_expire_after_days.
+
+    That logging (legacy; its v2 needs a delivery source in us-east-1, created after the distribution)
+    grants its log delivery account write access through the bucket's ACL, so ACLs are on here, with
+    the bucket owner owning every object; public access stays blocked. The storage stack's access-log
+    bucket keeps ACLs off.
+    """
+    settings = BucketConfig(
+        purpose="CloudFront access logs",
+        versioned=False,
+        expire_after_days=config.storage.access_logs_expire_after_days,
+    )
+    bucket = template.add_resource(private_bucket(config, CDN_LOGS_BUCKET, settings, access_log_bucket_name))
+    bucket.OwnershipControls = OwnershipControls(Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerPreferred")])
+    add_bucket_policy(template, bucket)
+    return bucket
+
+
 def add_bucket_policy(template: Template, bucket: Bucket, *extra: Statement) -> None:
     """The bucket's policy: refuse plain HTTP, then allow whatever `extra` allows."""
     template.add_resource(tls_only_policy(bucket, *extra))
@@ -123,7 +147,7 @@ def _lifecycle_rules(settings: BucketConfig) -> list[LifecycleRule]:
             )
         )
     rules += [_prefix_rule(rule_id, rule) for rule_id, rule in settings.lifecycle_rules.items()]
-    if settings.versioned:
+    if settings.versioned and settings.noncurrent_versions_expire_after_days is not None:
         rules.append(
             LifecycleRule(
                 Id="expire-old-versions",
@@ -141,6 +165,8 @@ def _prefix_rule(rule_id: str, rule: PrefixRule) -> LifecycleRule:
     lifecycle = LifecycleRule(Id=rule_id, Status="Enabled")
     if rule.prefix:
         lifecycle.Prefix = rule.prefix
+    if rule.tags:
+        lifecycle.TagFilters = [TagFilter(Key=key, Value=value) for key, value in sorted(rule.tags.items())]
     if rule.transitions:
         lifecycle.Transitions = [
             LifecycleRuleTransition(StorageClass=transition.storage_class, TransitionInDays=transition.after_days)

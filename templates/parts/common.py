@@ -17,6 +17,9 @@ from stackyard.config import EnvironmentConfig
 # Where resource types keep their tags: a key/value list or map under `Tags`, a map under `UserPoolTags`.
 TAG_PROPERTIES = ("Tags", "UserPoolTags")
 ANYWHERE = "0.0.0.0/0"  # every IPv4 address
+# What a function without its own settings runs on (the schema migrator's runtime); Lambda's default architecture.
+DEFAULT_LAMBDA_RUNTIME = "python3.12"
+DEFAULT_LAMBDA_ARCHITECTURE = "x86_64"
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,36 @@ class FromOutput:
 
 
 @dataclass(frozen=True)
+class FromManagedPrefixList:
+    """A stack parameter whose value deploy looks up: the id of the AWS-managed prefix list `name` in the
+    stack's region. A managed prefix list keeps its name everywhere, but its id differs per region."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class LambdaCode:
     """A Lambda package deploy builds from local folders, uploads under its hash and passes to
-    the stack as a parameter holding its S3 key. Folders are relative to the project."""
+    the stack as a parameter holding its S3 key. Folders are relative to the project. Its
+    dependencies are installed for the function's runtime and architecture (compiled wheels differ)."""
 
     folder: str
     include: dict[str, str] = field(default_factory=dict)  # name in the package -> folder
+    runtime: str = DEFAULT_LAMBDA_RUNTIME
+    architecture: str = DEFAULT_LAMBDA_ARCHITECTURE
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """The image a stack's service runs, and so whether the service can start.
+
+    The stack's parameter of this image (SERVICE_ENABLED, "true" by default) creates the service;
+    deploy passes "false" while `repository` holds no `tag`, as on a new environment's first deploy,
+    when the repository itself is created by the stack: then everything but the service deploys, and
+    the next deploy after the first push creates it (docs/stacks.md#containers)."""
+
+    repository: str  # the ECR repository's name
+    tag: str
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,8 @@ class StackTemplates:
     region: str | None = None
     parameters: dict[str, FromOutput] = field(default_factory=dict)
     packages: dict[str, LambdaCode] = field(default_factory=dict)  # parameter -> the package whose key it takes
+    images: dict[str, ContainerImage] = field(default_factory=dict)  # parameter -> the image it waits for
+    prefix_lists: dict[str, FromManagedPrefixList] = field(default_factory=dict)  # parameter -> the list's id
 
 
 def lambda_code(template: Template, parameter: str, description: str) -> Code:

@@ -1,11 +1,12 @@
 """Environment variables of functions and containers: params values naming one of the environment's
-buckets or tables (by the name the storage or tables stack gives it), or a literal."""
+buckets or tables (by the name the storage or tables stack gives it), or a literal (with ${Domain} and
+${ApiDomain} filled in from edge.domain)."""
 
 from __future__ import annotations
 
 from troposphere import Sub
 
-from stackyard.config import EnvironmentConfig, Reference
+from stackyard.config import EnvironmentConfig, Reference, with_domain
 from templates import names
 
 
@@ -15,4 +16,4 @@ def environment_value(config: EnvironmentConfig, reference: Reference) -> Sub | 
         return names.bucket_name(config, reference.bucket)
     if reference.table:
         return names.table_name(config, reference.table)
-    return reference.value
+    return None if reference.value is None else with_domain(reference.value, config.edge)

@@ -1,4 +1,4 @@
-"""Contract (botocore Stubber): the CloudFormation and S3 calls stackyard makes, with the shapes AWS
+"""Contract (botocore Stubber): the CloudFormation, S3 and EC2 calls stackyard makes, with the shapes AWS
 accepts, and how AWS errors reach the user. No network; botocore validates every request and
 stubbed response against the service models."""
 
@@ -17,6 +17,7 @@ from stackyard.aws import (
     Aws,
     AwsError,
     CloudFormation,
+    Ec2,
     ExportInUseError,
     ResourceChange,
     translated,
@@ -48,6 +49,11 @@ def cloudformation():
 @pytest.fixture
 def s3():
     yield from stubbed("s3", S3)
+
+
+@pytest.fixture
+def ec2():
+    yield from stubbed("ec2", Ec2)
 
 
 def stack(status="UPDATE_COMPLETE", **extra):
@@ -336,3 +342,24 @@ def test_object_lock_is_read_from_the_bucket(s3):
     stubber.add_client_error("get_object_lock_configuration", "ObjectLockConfigurationNotFoundError", "none")
     assert api.object_lock_enabled("locked") is True
     assert api.object_lock_enabled("plain") is False
+
+
+ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+
+
+def test_a_managed_prefix_list_id_is_looked_up_by_its_name(ec2):
+    """The edge stack's CloudFrontOriginFacingPrefixListId: the same name in every region, another id."""
+    api, stubber = ec2
+    stubber.add_response(
+        "describe_managed_prefix_lists",
+        {"PrefixLists": [{"PrefixListId": "pl-31a34658", "PrefixListName": ORIGIN_FACING, "OwnerId": "AWS"}]},
+        {"Filters": [{"Name": "prefix-list-name", "Values": [ORIGIN_FACING]}]},
+    )
+    assert api.managed_prefix_list_id(ORIGIN_FACING) == "pl-31a34658"
+
+
+def test_a_region_without_the_prefix_list_is_a_deploy_failure_naming_it_and_the_fix(ec2):
+    api, stubber = ec2
+    stubber.add_response("describe_managed_prefix_lists", {"PrefixLists": []})
+    with pytest.raises(AwsError, match=f"managed prefix list {ORIGIN_FACING}: this region has none.*Fix:"):
+        api.managed_prefix_list_id(ORIGIN_FACING)

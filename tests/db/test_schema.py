@@ -36,12 +36,14 @@ def database(server, request):
 
 
 @pytest.fixture
-def migrator(database, tmp_path, monkeypatch):
-    """The handler module, reading credentials from `database` and migrations from its own sql folder."""
+def migrator(server, database, tmp_path, monkeypatch):
+    """The handler module, reading credentials from `database` and migrations from its own sql folder,
+    and trusting the test server's CA as it trusts the RDS bundle in a package."""
     handler = load_migrator()
     folder = tmp_path / "sql"
     shutil.copytree(SQL, folder)
     monkeypatch.setattr(handler, "SQL_DIR", folder)
+    monkeypatch.setattr(handler, "CA_BUNDLE", server.ca_file)
     monkeypatch.setattr(handler, "_credentials", lambda arn: dict(database))
     handler.folder = folder
     return handler

@@ -58,13 +58,13 @@ def workdir(tmp_path, monkeypatch, emulator):
 def change_sets_created(monkeypatch):
     """How many CreateChangeSet calls deploy makes."""
     calls = []
-    original = aws_module.CloudFormation.create_change_set
+    original = aws_module.ChangeSetProposer.create_change_set
 
     def counted(self, *args, **kwargs):
         calls.append(args[0])
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(aws_module.CloudFormation, "create_change_set", counted)
+    monkeypatch.setattr(aws_module.ChangeSetProposer, "create_change_set", counted)
     return calls
 
 

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
+from stackyard.cfn import STATEFUL_TYPES
 from tests.helpers import ROOT
 
 RULES_DIR = ROOT / "lint_rules"
@@ -31,11 +32,21 @@ STANDARD_TAGS = [
 
 
 def res(resource_type: str, **props: Any) -> dict[str, Any]:
-    """A resource; types that take Tags get the five standard tags unless the snippet sets its own."""
+    """A resource; types that take Tags get the five standard tags unless the snippet sets its own, and
+    stateful types (E9013) DeletionPolicy and UpdateReplacePolicy Delete (`without_policies` drops them)."""
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
     if "Tags" in schema.get("properties", {}) and "Tags" not in props:
         props["Tags"] = STANDARD_TAGS
-    return {"Type": resource_type, "Properties": props}
+    resource: dict[str, Any] = {"Type": resource_type, "Properties": props}
+    if resource_type in STATEFUL_TYPES:
+        resource |= {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
+    return resource
+
+
+def without_policies(resource: dict[str, Any], *policies: str) -> dict[str, Any]:
+    """The resource without these policies (both when none are named)."""
+    dropped = policies or ("DeletionPolicy", "UpdateReplacePolicy")
+    return {key: value for key, value in resource.items() if key not in dropped}
 
 
 def named(resource: dict[str, Any], **names: str) -> dict[str, Any]:
@@ -125,7 +136,9 @@ def monitored_cluster(**props: Any) -> dict[str, Any]:
     return {
         "Key": res("AWS::KMS::Key", KeyPolicy={"Version": "2012-10-17", "Statement": []}),
         "Cluster": res("AWS::RDS::DBCluster", **cluster),
-        "ClusterLogs": res("AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/cluster/{APP}-{ENV}/postgresql"),
+        "ClusterLogs": res(
+            "AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/cluster/{APP}-{ENV}/postgresql", RetentionInDays=30
+        ),
         "ConnectionFailures": res(
             "AWS::Logs::MetricFilter",
             LogGroupName=ref("ClusterLogs"),
@@ -155,7 +168,9 @@ def instance_alarms(name: str = "Database", *, leave_out: str | None = None) -> 
     """What E9007 wants beside an RDS instance `name` (identifier <app>-<env>): CPU and free storage alarms
     (one by Ref, one by the literal identifier), and a connection-failure alarm on a filter of its log group."""
     resources = {
-        "InstanceLogs": res("AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/instance/{APP}-{ENV}/postgresql"),
+        "InstanceLogs": res(
+            "AWS::Logs::LogGroup", LogGroupName=f"/aws/rds/instance/{APP}-{ENV}/postgresql", RetentionInDays=30
+        ),
         "InstanceConnectionFailures": res(
             "AWS::Logs::MetricFilter",
             LogGroupName=ref("InstanceLogs"),
@@ -182,6 +197,8 @@ def listener(protocol: str, actions: list[dict[str, Any]], **props: Any) -> dict
     )
 
 
+# CloudFront's standard logging (E9014)
+CLOUDFRONT_LOGGING = {"Bucket": f"{APP}-{ENV}-cdn-logs.s3.amazonaws.com", "Prefix": "cloudfront/"}
 REDIRECT_TO_HTTPS = [
     {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
 ]
@@ -222,8 +239,38 @@ def distribution(default_policy: str, api_policy: str, minimum_tls: str | None) 
                 }
             ],
             "ViewerCertificate": certificate,
+            "Logging": CLOUDFRONT_LOGGING,
         },
     )
+
+
+def logged_web_acl(title: str = "ApiWebAcl", scope: str = "REGIONAL") -> dict[str, Any]:
+    """A web ACL with its log group (aws-waf-logs-*) and logging configuration (E9014)."""
+    visibility = {"CloudWatchMetricsEnabled": True, "MetricName": "acl", "SampledRequestsEnabled": True}
+    return {
+        title: res(
+            "AWS::WAFv2::WebACL",
+            Name=f"{APP}-{ENV}-api",
+            Scope=scope,
+            DefaultAction={"Allow": {}},
+            VisibilityConfig=visibility,
+        ),
+        f"{title}LogGroup": res(
+            "AWS::Logs::LogGroup", LogGroupName=f"aws-waf-logs-{APP}-{ENV}-api", RetentionInDays=30
+        ),
+        f"{title}Logging": res(
+            "AWS::WAFv2::LoggingConfiguration",
+            ResourceArn=getatt(title, "Arn"),
+            LogDestinationConfigs=[
+                {
+                    "Fn::Sub": [
+                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Group}",
+                        {"Group": ref(f"{title}LogGroup")},
+                    ]
+                }
+            ],
+        ),
+    }
 
 
 def bucket_policy(bucket: str, effect: str = "Deny") -> dict[str, Any]:
@@ -246,12 +293,22 @@ def bucket_policy(bucket: str, effect: str = "Deny") -> dict[str, Any]:
 
 
 def alb() -> dict[str, Any]:
+    """An internal application load balancer (CloudFront's VPC origin, E9012) with its access logs (E9014)."""
     return res(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         Type="application",
-        Scheme="internet-facing",
-        Subnets=split_import(f"{APP}-{ENV}-PublicSubnetIds"),
+        Scheme="internal",
+        Subnets=split_import(f"{APP}-{ENV}-PrivateSubnetIds"),
+        LoadBalancerAttributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": f"{APP}-{ENV}-access-logs"},
+        ],
     )
+
+
+def public_alb() -> dict[str, Any]:
+    """An internet-facing one, which E9012 wants a REGIONAL web ACL on."""
+    return named(alb(), Scheme="internet-facing", Subnets=split_import(f"{APP}-{ENV}-PublicSubnetIds"))
 
 
 def alb_alarms(*, unhealthy_on: Any = None) -> dict[str, Any]:

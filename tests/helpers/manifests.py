@@ -8,7 +8,7 @@ from stackyard.manifest import Manifest, StackEntry
 
 
 def stack_entry(stack_name: str, region: str, **fields: Any) -> StackEntry:
-    """A stack with no children, exports, parameters or packages unless `fields` gives them."""
+    """A stack with no children, exports, parameters, packages, images or prefix lists unless `fields` gives them."""
     empty: dict[str, Any] = {
         "template": f"{stack_name}.json",
         "sha256": "",
@@ -18,6 +18,9 @@ def stack_entry(stack_name: str, region: str, **fields: Any) -> StackEntry:
         "imports": (),
         "parameters": {},
         "packages": {},
+        "images": {},
+        "manual_validation": {},
+        "prefix_lists": {},
         "depends_on": (),
     }
     return StackEntry(stack_name=stack_name, region=region, **(empty | fields))

@@ -3,8 +3,10 @@
 Debian's server binaries (package postgresql, which `make test` installs when missing) live in
 /usr/lib/postgresql/<version>/bin, off PATH. initdb refuses to run as root, which is who CI runs
 as, so as root the server runs as the package's `postgres` user. It listens on 127.0.0.1 only,
-on a free port, with TLS on (a self-signed certificate made for it) and password (SCRAM) logins,
-as Aurora does with rds.force_ssl.
+on a free port, with TLS on and password (SCRAM) logins, as Aurora does with rds.force_ssl. Its
+certificate is issued by a throwaway CA made for it (`ca_file`) to the name `localhost` only, so a
+client that verifies (the schema migrator: verify-full) must trust that CA and connect by that name.
+Extra server settings (`settings`, e.g. a parameter group's) are passed as `-c name=value`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import ssl
@@ -24,6 +27,7 @@ import pg8000.native
 SUPERUSER = "postgres"
 PASSWORD = "stackyard-test-only"
 MIGRATOR = Path(__file__).resolve().parents[2] / "lambdas" / "schema_migrator" / "handler.py"
+CERTIFICATE_NAME = "localhost"
 
 
 class PostgresMissing(RuntimeError):
@@ -41,12 +45,16 @@ def server_bin() -> Path:
 
 
 class PostgresServer:
-    def __init__(self):
+    def __init__(self, settings: dict[str, str] | None = None):
         self.bin = server_bin()
         self.port = _free_port()
-        self.host = "127.0.0.1"
+        self.host = "127.0.0.1"  # where it listens
+        self.name = CERTIFICATE_NAME  # the one name its certificate holds; resolves to self.host
         self.workdir = Path(tempfile.mkdtemp(prefix="stackyard-postgres-"))
         self.data = self.workdir / "data"
+        self.ca_file = self.workdir / "ca.crt"
+        self.log = self.workdir / "server.log"
+        self.settings = settings or {}
         self._owner = pwd.getpwnam(SUPERUSER) if os.geteuid() == 0 else None
 
     def __enter__(self) -> PostgresServer:
@@ -72,7 +80,8 @@ class PostgresServer:
             f"-c ssl=on -c ssl_cert_file={self.workdir / 'server.crt'} "
             f"-c ssl_key_file={self.workdir / 'server.key'} -c fsync=off"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.workdir / "server.log"), "-w", "start")
+        options += "".join(f" -c {name}={shlex.quote(value)}" for name, value in self.settings.items())
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start")
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -82,27 +91,19 @@ class PostgresServer:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _certificate(self) -> None:
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-keyout",
-                str(self.workdir / "server.key"),
-                "-out",
-                str(self.workdir / "server.crt"),
-            ],
-            check=True,
-            capture_output=True,
+        make_ca(self.workdir, "ca")
+        key, request = self.workdir / "server.key", self.workdir / "server.csr"
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={self.name}", "-keyout", key, "-out", request)
+        extensions = self.workdir / "server.ext"
+        extensions.write_text(
+            f"subjectAltName=DNS:{self.name}\nbasicConstraints=critical,CA:FALSE\n"
+            "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
         )
-        (self.workdir / "server.key").chmod(0o600)
+        _openssl(
+            "x509", "-req", "-in", request, "-CA", self.ca_file, "-CAkey", self.workdir / "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", extensions, "-out", self.workdir / "server.crt",
+        )  # fmt: skip
+        key.chmod(0o600)
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin / program), *args]
@@ -117,8 +118,23 @@ class PostgresServer:
             )
 
 
+def make_ca(folder: Path, name: str) -> Path:
+    """A throwaway certificate authority: folder/<name>.crt (returned) and its key folder/<name>.key."""
+    _openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN=Stackyard test CA {name}",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "-keyout", folder / f"{name}.key", "-out", folder / f"{name}.crt",
+    )  # fmt: skip
+    return folder / f"{name}.crt"
+
+
+def _openssl(*args: str | Path) -> None:
+    subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+
+
 def tls() -> ssl.SSLContext:
-    """TLS as the migrator uses it (sslmode=require: encrypted, the test certificate not verified)."""
+    """TLS for the tests' own connections: encrypted, the certificate not verified (the migrator,
+    which verifies, is given the server's ca_file)."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -135,7 +151,7 @@ def create_database(server: PostgresServer, name: str) -> dict:
         admin.run(f'CREATE DATABASE "{name}"')
     finally:
         admin.close()
-    return {"username": SUPERUSER, "password": PASSWORD, "host": server.host, "port": server.port, "dbname": name}
+    return {"username": SUPERUSER, "password": PASSWORD, "host": server.name, "port": server.port, "dbname": name}
 
 
 def load_migrator():

@@ -13,13 +13,17 @@ import pytest
 from moto import mock_aws
 
 from stackyard.aws import Aws
-from stackyard.deletion import Deleter
-from stackyard.errors import BadInputError, StackyardError
-from stackyard.executor import DeployOptions, Environment
+from stackyard.deploy.clock import SystemClock
+from stackyard.deploy.delete_planner import DeletePlanner
+from stackyard.deploy.deletion import Deleter
+from stackyard.deploy.environment import DeployOptions, Environment
+from stackyard.deploy.interrupt import Interrupt
+from stackyard.deploy.package import package
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.watch import Watcher
+from stackyard.errors import BadInputError
 from stackyard.generate import generate
 from stackyard.manifest import MANIFEST_FILE, load
-from stackyard.package import package
-from stackyard.progress import Progress
 from tests.helpers import PARAMS_DIR
 from tests.helpers.manifests import manifest, stack_entry
 
@@ -116,12 +120,21 @@ BUCKETS_TEMPLATE = {
 }
 
 
-def deleter(aws, tmp_path, out):
-    environment = manifest("test", REGION, {"storage": stack_entry("app-test-storage", REGION)})
-    progress = Progress("test", ["storage"], tmp_path / "delete.log", out=out, live=False)
-    return Deleter(
-        aws, Environment(environment, tmp_path), progress, DeployOptions(), sleep=lambda seconds: None
-    ), progress
+class NoSleep(SystemClock):
+    def sleep(self, seconds, wake=None) -> None:
+        pass
+
+
+def delete(aws, tmp_path, out=None):
+    """Plan, then delete, the environment's one stack as a delete run does; the plan, the outcomes, the deleter."""
+    environment = Environment(manifest("test", REGION, {"storage": stack_entry("app-test-storage", REGION)}), tmp_path)
+    with Progress("test", ["storage"], tmp_path / "delete.log", out=out or io.StringIO(), live=False) as progress:
+        watcher = Watcher(progress, NoSleep(), Interrupt(), "python deploy.py delete --env test")
+        plan = DeletePlanner(aws, environment, DeployOptions(), watcher).plan(["storage"], with_artifacts=False)
+        if plan.blockers:
+            return plan, {}, None
+        deleter = Deleter(aws, environment, DeployOptions(), watcher, "run")
+        return plan, deleter.delete(plan), deleter
 
 
 def test_a_delete_empties_the_buckets_it_removes_and_leaves_and_lists_the_kept_ones(aws, tmp_path):
@@ -131,45 +144,54 @@ def test_a_delete_empties_the_buckets_it_removes_and_leaves_and_lists_the_kept_o
     for bucket in ("kept-bucket", "scratch-bucket"):
         s3.put_object(Bucket=bucket, Key="data.csv", Body=b"1,2,3")
     out = io.StringIO()
-    runner, progress = deleter(aws, tmp_path, out)
-    with progress:
-        outcomes = runner.delete(["storage"])
+    plan, outcomes, deleter = delete(aws, tmp_path, out)
+    assert [str(bucket) for bucket in plan.stacks[0].buckets] == [
+        "scratch-bucket: 1 object versions and delete markers"
+    ]
     assert outcomes["storage"].result == "deleted", outcomes["storage"].detail
     assert "emptied bucket scratch-bucket: 1 object versions and delete markers" in out.getvalue()
     assert "leaving bucket kept-bucket: its template keeps it" in out.getvalue()
     assert s3.list_objects_v2(Bucket="kept-bucket")["KeyCount"] == 1
-    assert [str(kept) for kept in runner.kept] == ["AWS::S3::Bucket kept-bucket (app-test-storage/Kept)"]
+    assert [str(kept) for kept in deleter.kept] == ["AWS::S3::Bucket kept-bucket (app-test-storage/Kept)"]
 
 
 def test_a_stack_already_gone_is_fine_to_delete(aws, tmp_path):
-    runner, progress = deleter(aws, tmp_path, io.StringIO())
-    with progress:
-        assert runner.delete(["storage"])["storage"].result == "gone"
+    plan, outcomes, _ = delete(aws, tmp_path)
+    assert not plan.anything_to_delete
+    assert outcomes["storage"].result == "gone"
 
 
-def test_termination_protection_is_refused_with_the_fix(aws, tmp_path):
+def test_termination_protection_refuses_the_whole_delete_with_the_fix(aws, tmp_path):
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     cloudformation.create_stack(
         StackName="app-test-storage", TemplateBody=json.dumps(BUCKETS_TEMPLATE), EnableTerminationProtection=True
     )
-    runner, progress = deleter(aws, tmp_path, io.StringIO())
-    with progress:
-        outcome = runner.delete(["storage"])["storage"]
-    assert outcome.result == "failed"
-    assert "has termination protection. Fix: set termination_protection: false" in outcome.detail
+    boto3.client("s3", region_name=REGION).put_object(Bucket="scratch-bucket", Key="data.csv", Body=b"1")
+    plan, outcomes, _ = delete(aws, tmp_path)
+    assert outcomes == {}
+    assert "app-test-storage has termination protection. Fix: set termination_protection: false" in plan.blockers[0]
     assert cloudformation.describe_stacks(StackName="app-test-storage")["Stacks"]
+    assert boto3.client("s3", region_name=REGION).list_objects_v2(Bucket="scratch-bucket")["KeyCount"] == 1
 
 
-def test_object_lock_buckets_a_template_would_delete_are_refused_with_the_fix(aws, tmp_path):
+def test_a_delete_plan_counts_versions_and_sees_object_lock(aws, tmp_path):
+    template = {"Resources": {"Scratch": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "scratch-bucket"}}}}
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName="app-test-storage", TemplateBody=json.dumps(template)
+    )
     s3 = boto3.client("s3", region_name=REGION)
+    s3.put_bucket_versioning(Bucket="scratch-bucket", VersioningConfiguration={"Status": "Enabled"})
+    for _ in range(3):
+        s3.put_object(Bucket="scratch-bucket", Key="k", Body=b"x")
     s3.create_bucket(
         Bucket="locked", CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True
     )
-    runner, progress = deleter(aws, tmp_path, io.StringIO())
-    with (
-        progress,
-        pytest.raises(
-            StackyardError, match="bucket locked has Object Lock.*Fix: give the bucket DeletionPolicy Retain"
-        ),
-    ):
-        runner._empty("storage", aws.s3(REGION), "locked")
+    plan, _, _ = delete(aws, tmp_path)
+    [bucket] = plan.stacks[0].buckets
+    assert (bucket.bucket, bucket.versions, bucket.all_counted, bucket.object_lock) == (
+        "scratch-bucket",
+        3,
+        True,
+        False,
+    )
+    assert aws.s3(REGION).object_lock_enabled("locked") is True

@@ -15,8 +15,8 @@ from stackyard.errors import EXIT_BAD_INPUT
 from tests.helpers import base_line, run_generate
 
 ALLOWED_DATABASE_KEYS = (
-    "backup_retention_days, deletion_protection, engine, engine_version, instance, log_min_duration_ms, "
-    "log_retention_days, log_statement, master_username, max_acu, migrations, min_acu, name, performance_insights, "
+    "audit_log, backup_retention_days, deletion_protection, engine, engine_version, instance, log_min_duration_ms, "
+    "log_retention_days, master_username, max_acu, migrations, min_acu, name, performance_insights, "
     "reader_instances, secret_rotation_days"
 )
 
@@ -39,6 +39,30 @@ CASES = {
     "min above max": (
         "database:\n  min_acu: 4\n  max_acu: 2\n",
         ["params/test.yaml:3: database.max_acu: got 2, below min_acu (4); expected max_acu >= min_acu"],
+    ),
+    "the statement logging that logs the rotated password": (
+        "database:\n  log_statement: ddl\n",
+        [
+            "params/test.yaml:1: database: log_statement is no longer a key: with ddl, mod or all PostgreSQL logs the "
+            "rotation's ALTER USER ... WITH PASSWORD, password included. Fix: remove database.log_statement (the "
+            "database keeps PostgreSQL's none) and list what to audit in database.audit_log, e.g. [ddl] (pgaudit, "
+            "which leaves role statements out)"
+        ],
+    ),
+    "auditing role statements": (
+        "database:\n  audit_log: [ddl, role]\n",
+        [
+            "params/test.yaml:2: database.audit_log: got 'role': role statements carry the rotated password (ALTER "
+            "USER ... WITH PASSWORD); expected some of ddl, read, write, function, misc"
+        ],
+    ),
+    "every statement's text while the password rotates": (
+        "database:\n  log_min_duration_ms: 0\n",
+        [
+            "params/test.yaml:2: database.log_min_duration_ms: got 0, which logs every statement's text, the "
+            "rotation's ALTER USER ... WITH PASSWORD included, and the master password rotates through SQL; expected "
+            "-1 (off) or a threshold in milliseconds such as 100 (use audit_log: [ddl, read, write] to see statements)"
+        ],
     ),
     "ACU off the half steps": (
         "database:\n  min_acu: 0.7\n",
@@ -93,7 +117,7 @@ CASES = {
         "network:\n  security_groups:\n    database:\n      egress:\n"
         "        - {port: 443, group: alb, description: Back to the load balancer}\n",
         [
-            "params/base.yaml:39: network.security_groups.alb.egress: egress rules form a cycle (alb -> app -> "
+            "params/base.yaml:40: network.security_groups.alb.egress: egress rules form a cycle (alb -> app -> "
             "database -> alb); egress to a group is part of the group itself, so CloudFormation could create "
             "neither first. Expected the return direction as ingress on the other group"
         ],
@@ -146,6 +170,32 @@ CASES = {
             "params/test.yaml:7: roles.worker.statements[0].resources: dynamodb:* on every resource ('*') is more than "
             "any role needs (wildcards and actions that reach other roles' permissions); expected the actions it "
             "calls, or the ARNs they act on"
+        ],
+    ),
+    "a role allowed a whole service on a named table without a reason": (
+        "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
+        "    trusted_service: ecs-tasks.amazonaws.com\n"
+        '    statements:\n      - {actions: ["dynamodb:*"], resources: ["arn:${AWS::Partition}:dynamodb:*:*:table/x"]}\n',
+        [
+            "params/test.yaml:7: roles.worker.statements[0]: dynamodb:* allows every action of the service, "
+            "configuration and deletion included; expected the actions the role calls, or a reason: saying why it "
+            "needs them all"
+        ],
+    ),
+    "a role passing a role that is not there": (
+        "stacks: [network, storage, roles]\nroles:\n  worker:\n    purpose: Workers\n"
+        "    trusted_service: lambda.amazonaws.com\n    pass_roles: [builder]\n",
+        ["params/test.yaml:6: roles.worker.pass_roles[0]: no role 'builder'; expected one of: worker"],
+    ),
+    "a bucket notifying a function with no alerts stack to page": (
+        "stacks: [network, storage, functions]\n"
+        "functions:\n  importer:\n    purpose: Imports\n    source: sql\n    handler: handler.main\n"
+        "    runtime: python3.12\n    timeout_seconds: 60\n    memory_mb: 256\n    log_retention_days: 7\n"
+        "storage:\n  buckets:\n    exports:\n      notifications: [{function: importer}]\n",
+        [
+            "params/test.yaml:14: storage.buckets.exports.notifications[0].function: bucket exports invokes function "
+            "importer asynchronously, whose failed events and errors are alarmed through the alerts stack's topics, "
+            "which is not listed; expected alerts in stacks (and a monitoring section)"
         ],
     ),
     "a role for EC2 instances": (
@@ -278,6 +328,14 @@ CASES = {
             "through a NAT; expected single or per_az",
         ],
     ),
+    "a production-grade environment whose database has one zone": (
+        "production_grade: true\n",
+        [
+            f"params/base.yaml:{base_line('reader_instances:')}: database.reader_instances: got 0 in an environment "
+            "with production_grade: true, so the database would go down with its writer's Availability Zone; "
+            "expected 1 or more (the reader runs in a second zone), or production_grade: false"
+        ],
+    ),
     "bucket name too long": (
         "app: a-rather-long-app-nm\n",
         [
@@ -286,11 +344,11 @@ CASES = {
             "S3 allows 63. Expected a shorter app name or bucket key"
         ],
     ),
-    "domain without its hosted zone": (
-        "edge:\n  domain: app.example.com\n",
+    "hosted zone without its domain": (
+        "edge:\n  hosted_zone_id: Z0123456789ABC\n",
         [
-            "params/test.yaml:2: edge.domain: expected domain and hosted_zone_id together (the zone validates "
-            "the certificates and holds the records), or both null"
+            "params/test.yaml:2: edge.hosted_zone_id: a hosted zone holds a domain's records, and edge.domain is "
+            "null; expected edge.domain (the zone's domain), or hosted_zone_id: null"
         ],
     ),
     "dead letters expiring before their source": (
@@ -302,13 +360,64 @@ CASES = {
     ),
     "alarm email that is not one": (
         "monitoring:\n  warning_emails: [platform-team]\n",
-        ["params/test.yaml:2: monitoring.warning_emails[0]: got 'platform-team'; expected an email address"],
+        [
+            "params/test.yaml:2: monitoring.warning_emails[0]: got 'platform-team'; expected an email address such "
+            "as oncall@example.com (An email address must have an @-sign.)"
+        ],
+    ),
+    "alarm email with a shell command after it": (
+        "monitoring:\n  critical_emails: ['a@b.c;rm']\n",
+        [
+            "params/test.yaml:2: monitoring.critical_emails[0]: got 'a@b.c;rm'; expected an email address such as "
+            "oncall@example.com (The part after the @-sign contains invalid characters: ';'.)"
+        ],
+    ),
+    "alarm email twice": (
+        "monitoring:\n  warning_emails: [ops@example.com, Ops@example.com]\n",
+        [
+            "params/test.yaml:2: monitoring.warning_emails: got 'Ops@example.com' twice; expected each address once "
+            "(SNS subscribes it once)"
+        ],
+    ),
+    "a VPC in public address space": (
+        "network:\n  vpc_cidr: 8.8.0.0/16\n",
+        [
+            "params/test.yaml:2: network.vpc_cidr: got '8.8.0.0/16', which is not private address space: the VPC "
+            "would shadow those public addresses for everything in it. Expected a range inside 10.0.0.0/8, "
+            "172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, or allow_public_vpc_cidr: true for addresses your "
+            "organisation owns"
+        ],
+    ),
+    "a tag value AWS refuses": (
+        "tags:\n  owner: 'platform team #1'\n",
+        [
+            "params/test.yaml:2: tags.owner: got 'platform team #1', which has '#'; expected letters, digits, "
+            "spaces and _.:/=+-@ only (what AWS takes in a tag)"
+        ],
+    ),
+    "a tag value with AWS's own prefix": (
+        "tags:\n  cost_center: 'AWS:billing'\n",
+        [
+            "params/test.yaml:2: tags.cost_center: got 'AWS:billing'; AWS reserves the aws: prefix for its own "
+            "tags. Expected another value"
+        ],
+    ),
+    "a domain label ending in a hyphen": (
+        "edge:\n  domain: shop-.example.com\n  hosted_zone_id: Z0123456789ABC\n",
+        [
+            "params/test.yaml:2: edge.domain: got 'shop-.example.com': label 'shop-' is not lowercase letters, "
+            "digits and '-' with a letter or digit first and last; expected a DNS name such as app.example.com"
+        ],
+    ),
+    "an infinite threshold": (
+        "monitoring:\n  thresholds:\n    alb_p95_latency_seconds: .inf\n",
+        ["params/test.yaml:3: monitoring.thresholds.alb_p95_latency_seconds: got inf; expected a finite number"],
     ),
     "a bucket every environment already has": (
         "storage:\n  buckets:\n    frontend:\n      purpose: SPA\n      versioned: true\n",
         [
             "params/test.yaml:3: storage.buckets.frontend: 'frontend' is a bucket every environment gets already "
-            "(access-logs, frontend); expected another key for this bucket"
+            "(access-logs, frontend, cdn-logs); expected another key for this bucket"
         ],
     ),
     "a stack nobody builds": (
@@ -384,6 +493,16 @@ def test_bad_params_exit_2_with_every_problem_and_write_nothing(params_copy, cap
     assert not Path("build").exists()
 
 
+@pytest.mark.parametrize("name", ["/etc/passwd", "../other/prod", "Prod"])
+def test_an_environment_that_is_no_name_suggests_no_file_to_create(params_copy, capsys, name):
+    code, errors = run_generate(capsys, "--env", name)
+    assert code == EXIT_BAD_INPUT
+    assert errors[0] == (
+        f"error: environment name {name!r} must be 1-10 lowercase letters or digits, starting with a letter (it goes "
+        "into stack, bucket and export names); known environments: dev, local, prod, test. Fix: pick one of those"
+    )
+
+
 def test_unknown_environment_names_the_known_ones(params_copy, capsys):
     code, errors = run_generate(capsys, "--env", "staging")
     assert code == EXIT_BAD_INPUT
@@ -434,8 +553,10 @@ def test_a_stack_without_the_stacks_it_imports_from_names_what_to_enable(params_
     code, errors = run_generate(capsys, "--env", "test")
     assert code == EXIT_BAD_INPUT
     assert errors == [
-        "error: stack messaging imports one-system-test-CriticalTopicArn, which no stack of "
-        "environment test exports. Fix: enable the stack that provides it, or remove the import"
+        "error: params/test.yaml:1: stacks: stack messaging imports one-system-test-CriticalTopicArn, which no "
+        "stack of environment test exports. Fix: add the stack that exports it to stacks, or leave stack "
+        "messaging out",
+        "1 problem in the params; nothing was written",
     ]
     assert not Path("build").exists()
 

@@ -1,13 +1,19 @@
-"""Pure unit: reading params YAML with locations, and the base/env deep merge."""
+"""Pure unit: reading params YAML with locations, the base/env deep merge, and the bounds that keep a
+params file from hanging or exhausting the tool (stackyard/params_text.py)."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stackyard.errors import Location, ParamsError
 from stackyard.params import dotted, environment_names, load_environment, load_yaml_file, merge
+from stackyard.params_text import MAX_FILE_BYTES, MAX_VALUES, SAFE_LOADER, check_yaml_events
+from tests.helpers import ROOT
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -85,3 +91,45 @@ def test_an_environment_name_must_fit_into_resource_names(tmp_path):
 def test_key_paths_read_as_written():
     assert dotted(("storage", "buckets", "raw-landing", "versioned")) == "storage.buckets.raw-landing.versioned"
     assert dotted(("subnets", 0, "cidr")) == "subnets[0].cidr"
+
+
+def test_aliases_may_repeat_values_up_to_the_bound_counted_as_written_out(tmp_path):
+    # One list of 100 values, aliased: each alias counts as its 101 values written out again.
+    anchor = "a: &a [" + ", ".join(["1"] * 100) + "]\n"
+    fits = (MAX_VALUES - 1 - 102) // 102  # the root mapping, then each key and its (aliased) list
+    load_yaml_file(write(tmp_path, "fits.yaml", anchor + "".join(f"k{i}: *a\n" for i in range(fits))))
+    with pytest.raises(ParamsError, match=r"too.yaml:\d+: alias \*a takes the file past 10,000 values"):
+        load_yaml_file(write(tmp_path, "too.yaml", anchor + "".join(f"k{i}: *a\n" for i in range(fits + 1))))
+
+
+def test_a_billion_laughs_is_refused_at_its_alias_in_a_moment(tmp_path):
+    levels = ["l0: &l0 [" + ", ".join(["lol"] * 10) + "]"]
+    levels += [f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 10) + "]" for n in range(1, 30)]
+    path = write(tmp_path, "a.yaml", "\n".join(levels) + "\n")  # 10**30 values written out
+    started = time.perf_counter()
+    with pytest.raises(ParamsError, match=r"a.yaml:4: alias \*l2 takes the file past"):
+        load_yaml_file(path)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_pipe_named_like_a_params_file_is_refused_without_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "a.yaml")
+    with pytest.raises(ParamsError, match="a.yaml: not a regular file"):
+        load_yaml_file(tmp_path / "a.yaml")
+
+
+@pytest.mark.parametrize(
+    "system",
+    [
+        "params",
+        *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("examples/*/params")),
+        "tests/composed/params",
+    ],
+)
+def test_every_real_params_file_keeps_far_inside_the_bounds(system):
+    for path in (ROOT / system).glob("*.yaml"):
+        assert path.stat().st_size < MAX_FILE_BYTES // 20
+        text = path.read_text(encoding="utf-8")
+        check_yaml_events(text, path)  # refuses past MAX_VALUES or MAX_DEPTH
+        values = sum(1 for event in yaml.parse(text, Loader=SAFE_LOADER) if isinstance(event, yaml.NodeEvent))
+        assert values < MAX_VALUES // 10

@@ -33,6 +33,10 @@ def valid_overrides(draw) -> dict:
     zones = draw(st.sampled_from([2, 3]))
     vpc_prefix = draw(st.integers(16, 20))
     domain = draw(st.sampled_from([None, "app.example.com"]))
+    # the API at its own name (an internet-facing load balancer and its REGIONAL web ACL), or through
+    # CloudFront's VPC origin (an internal one)
+    api_own_name = domain is not None and draw(st.booleans())
+    internet = [{"port": port, "cidr": "0.0.0.0/0", "description": "from the internet"} for port in (443, 80)]
     return {
         "retain_data": draw(st.booleans()),
         "network": {
@@ -42,12 +46,14 @@ def valid_overrides(draw) -> dict:
             "nat": draw(st.sampled_from(["single", "per_az"])),
             "vpc_endpoints": draw(st.booleans()),
             "flow_logs": {"retention_days": draw(LOG_DAYS)},
+            "security_groups": {"alb": {"ingress": internet if api_own_name else []}},
         },
         "database": {
             **draw(st.one_of(_aurora(), _rds_instance())),
             "deletion_protection": draw(st.booleans()),
             "performance_insights": draw(st.booleans()),
-            "log_statement": draw(st.sampled_from(["none", "ddl", "mod", "all"])),
+            "audit_log": draw(st.lists(st.sampled_from(["ddl", "read", "write", "function", "misc"]), unique=True)),
+            "log_min_duration_ms": draw(st.sampled_from([-1, 100, 1000])),
         },
         "storage": {
             "buckets": draw(
@@ -73,8 +79,16 @@ def valid_overrides(draw) -> dict:
             "instance_type": draw(st.sampled_from(["t3.small", "t3.medium", "m7i.large"])),
             "log_level": draw(st.sampled_from(["DEBUG", "INFO"])),
         },
-        "edge": {"domain": domain, "hosted_zone_id": "Z0123456789EXAMPLE" if domain else None},
-        "monitoring": {"critical_emails": draw(st.lists(st.just("oncall@example.com"), max_size=2))},
+        "edge": {
+            "domain": domain,
+            "hosted_zone_id": "Z0123456789EXAMPLE" if domain else None,
+            "api_via_cloudfront": not api_own_name,
+        },
+        "monitoring": {
+            "critical_emails": draw(
+                st.lists(st.sampled_from(["oncall@example.com", "ops@example.com"]), max_size=2, unique=True)
+            )
+        },
     }
 
 
@@ -147,7 +161,7 @@ BREAKAGES = [
     (("network", "availability_zones"), 4, "expected 2 or 3"),
     (("network", "vpc_cidr"), "10.0.0.0/8x", "not an IPv4 CIDR"),
     (("database", "min_acu"), "lots", "expected a valid number"),
-    (("database", "log_statement"), "verbose", "expected 'none', 'ddl', 'mod' or 'all'"),
+    (("database", "audit_log"), ["role"], "role statements carry the rotated password"),
     (("compute", "instance_type"), "T3 Small", "expected an EC2 instance type"),
     (("auth", "colour"), "blue", "unknown key"),
     (("messaging", "max_receive_count"), 0, "expected greater than or equal to 1"),

@@ -6,7 +6,7 @@ import json
 
 from cfnlint.api import lint
 
-from stackyard import bootstrap
+from stackyard.deploy import bootstrap
 
 
 def test_the_artifact_bucket_is_versioned_encrypted_private_tls_only_and_forgets_old_versions():

@@ -5,9 +5,12 @@ call succeeds; the rest stop before the first call)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import deploy
+from stackyard.cli import deploy as cli
 from stackyard.errors import EXIT_BAD_INPUT
 
 
@@ -87,7 +90,64 @@ def test_a_delete_off_a_terminal_needs_yes(params_copy, capsys, no_aws):
     assert errors == ["error: deleting local needs --yes when not run from a terminal; nothing was deleted"]
 
 
-def test_concurrency_below_one(params_copy, capsys, no_aws):
-    code, errors = run(capsys, "--env", "local", "--concurrency", "0")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--concurrency", "0"], "--concurrency 0: expected 1 to 16"),
+        (["--concurrency", "17"], "--concurrency 17: expected 1 to 16"),
+        (["--delete-artifacts"], "--delete-artifacts only goes with delete (or --delete)"),
+        (["plan", "--delete-artifacts"], "--delete-artifacts only goes with delete (or --delete)"),
+        (
+            ["plan", "--force-unlock", "20260101-abc"],
+            "--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete",
+        ),
+    ],
+)
+def test_bad_input_exits_2_before_anything_else(params_copy, capsys, no_aws, args, message):
+    """Before generating: no build folder appears, and the endpoint (which would fail differently) is never reached."""
+    code, errors = run(capsys, "--env", "local", *args)
     assert code == EXIT_BAD_INPUT
-    assert errors == ["error: --concurrency 0: expected 1 or more"]
+    assert errors == [f"error: {message}"]
+    assert not Path("build").exists()
+
+
+def test_an_empty_env_is_bad_input_not_the_default_environment(params_copy, capsys, no_aws, monkeypatch):
+    code, errors = run(capsys, "--env", "")
+    assert (code, errors) == (EXIT_BAD_INPUT, ['error: --env "": expected an environment name'])
+    monkeypatch.setenv("STACKYARD_ENV", "")
+    code, errors = run(capsys)
+    assert code == EXIT_BAD_INPUT
+    assert errors == ["error: STACKYARD_ENV is set but empty: set it to an environment name, or pass --env"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["deploy", "--plan"], ["deploy", "--delete"], ["launch"], ["--concurrency", "many"], ["--no-such-option"]],
+)
+def test_argument_errors_exit_2_with_the_usage(params_copy, capsys, no_aws, args):
+    with pytest.raises(SystemExit) as exited:
+        deploy.main(["--env", "local", *args])
+    assert exited.value.code == EXIT_BAD_INPUT
+    assert capsys.readouterr().err.startswith("usage:")
+
+
+@pytest.mark.parametrize(
+    ("args", "verb", "plans"),
+    [
+        ([], "deploy", False),
+        (["deploy"], "deploy", False),
+        (["plan"], "deploy", True),
+        (["--plan"], "deploy", True),
+        (["delete"], "delete", False),
+        (["--delete"], "delete", False),
+        (["delete", "--plan"], "delete", True),
+        (["--delete", "--plan"], "delete", True),
+        (["plan", "--delete"], "delete", True),
+    ],
+)
+def test_the_verbs_and_their_older_spelling_mean_the_same(monkeypatch, args, verb, plans):
+    seen = []
+    monkeypatch.setattr(cli, "run", lambda request, seams=None: seen.append(request) or 0)
+    assert deploy.main(["--env", "local", *args]) == 0
+    [request] = seen
+    assert ("delete" if request.delete else "deploy", request.plan) == (verb, plans)

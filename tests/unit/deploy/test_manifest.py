@@ -18,6 +18,7 @@ from stackyard.errors import BadInputError
 from stackyard.manifest import (
     MANIFEST_FILE,
     MANIFEST_FORMAT,
+    ContainerImage,
     LambdaPackage,
     Manifest,
     MissingManifestError,
@@ -44,18 +45,21 @@ def environment() -> Manifest:
                 nested={"Vpc": NestedTemplate("network/vpc.json", "0" * 64, 4)},
                 exports={"app-dev-VpcId": "VpcId"},
             ),
-            "edge-global": stack_entry("app-dev-edge-global", "us-east-1"),
+            "edge-global": stack_entry(
+                "app-dev-edge-global", "us-east-1", manual_validation={"CloudFrontCertificate": "app.example.com"}
+            ),
             "database": stack_entry(
                 "app-dev-database",
                 "ap-southeast-1",
                 imports=("app-dev-VpcId",),
-                packages={"MigratorCode": LambdaPackage("lambdas/migrator", {"sql": "sql"})},
+                packages={"MigratorCode": LambdaPackage("lambdas/migrator", {"sql": "sql"}, "python3.12", "arm64")},
                 depends_on=("network",),
             ),
             "app": stack_entry(
                 "app-dev-app",
                 "ap-southeast-1",
                 parameters={"DatabaseEndpoint": ParameterSource("database", "Endpoint")},
+                images={"ServiceEnabled": ContainerImage("app-dev-app", "1.4.2")},
                 depends_on=("network", "database"),
             ),
         },

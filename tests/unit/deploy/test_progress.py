@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from stackyard.aws import ResourceChange, StackEvent
-from stackyard.progress import Progress
-from stackyard.scheduler import Outcome
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.scheduler import Outcome
 
 STARTED = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 

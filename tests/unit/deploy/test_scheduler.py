@@ -1,4 +1,4 @@
-"""Pure unit: the graph scheduler (threads, but no AWS): order, concurrency, failure isolation."""
+"""Pure unit: the graph scheduler (threads, but no AWS): order, concurrency, failure isolation, Ctrl-C."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from stackyard.deploy.interrupt import Interrupt, Interrupted
+from stackyard.deploy.scheduler import Outcome, run_graph
 from stackyard.errors import StackyardError
-from stackyard.scheduler import Outcome, run_graph
 
 
 def recording(delays=None, fail=()):
@@ -88,3 +89,26 @@ def test_a_bug_in_the_work_is_not_swallowed_as_a_stack_failure():
 
     with pytest.raises(KeyError):
         run_graph(["a"], {"a": []}, work)
+
+
+def test_no_more_than_concurrency_stacks_are_handed_out_so_none_is_left_queued_to_start_after_ctrl_c():
+    interrupt = Interrupt()
+    started = []
+    lock = threading.Lock()
+
+    def work(stack):
+        with lock:
+            started.append(stack)
+        if stack == "s0":
+            interrupt.request()  # Ctrl-C while the first two run
+            raise Interrupted("stopped watching s0")
+        time.sleep(0.05)
+        return Outcome(stack, "created")
+
+    stacks = [f"s{index}" for index in range(6)]
+    outcomes = run_graph(stacks, {stack: [] for stack in stacks}, work, concurrency=2, interrupt=interrupt)
+    assert sorted(started) == ["s0", "s1"]
+    assert outcomes["s0"] == Outcome("s0", "interrupted", "stopped watching s0")
+    assert outcomes["s1"].result == "created"
+    assert {outcomes[stack].result for stack in stacks[2:]} == {"not started"}
+    assert not any(outcome.ok for outcome in outcomes.values() if outcome.result != "created")

@@ -12,17 +12,30 @@ from tests.helpers.lint_snippets import (
     FORWARD,
     LISTENER_PARAMETERS,
     REDIRECT_TO_HTTPS,
+    alb,
+    alb_alarms,
     assert_case_holds,
     bucket_policy,
     case_ids,
     distribution,
     fails,
     listener,
+    named,
     passes,
     ref,
     res,
     template,
 )
+
+
+def http_origin_distribution() -> dict:
+    """The helper's distribution with its custom origin reached over plain HTTP."""
+    document = distribution("redirect-to-https", "https-only", "TLSv1.2_2021")
+    document["Properties"]["DistributionConfig"]["Origins"][0]["CustomOriginConfig"]["OriginProtocolPolicy"] = (
+        "http-only"
+    )
+    return document
+
 
 CASES = [
     passes(
@@ -43,6 +56,24 @@ CASES = [
             },
             Parameters=LISTENER_PARAMETERS,
         ),
+    ),
+    passes(
+        "E9006",
+        "internal-balancer-http-listener-forwards",
+        template(
+            {
+                "Alb": alb(),
+                **alb_alarms(),
+                "HttpListener": named(listener("HTTP", FORWARD), LoadBalancerArn=ref("Alb")),
+            },
+            Parameters=LISTENER_PARAMETERS,
+        ),
+    ),
+    fails(
+        "E9006",
+        "custom-origin-over-plain-http",
+        "Resource Distribution",
+        template({"Distribution": http_origin_distribution()}, Parameters=LISTENER_PARAMETERS),
     ),
     fails(
         "E9006",

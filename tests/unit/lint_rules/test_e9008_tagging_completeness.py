@@ -34,7 +34,7 @@ CASES = [
         "Resource AppLogs",
         template(
             {
-                "AppLogs": res("AWS::Logs::LogGroup", Tags=STANDARD_TAGS[:3]),
+                "AppLogs": res("AWS::Logs::LogGroup", RetentionInDays=30, Tags=STANDARD_TAGS[:3]),
             }
         ),
     ),
@@ -46,6 +46,7 @@ CASES = [
             {
                 "AppLogs": res(
                     "AWS::Logs::LogGroup",
+                    RetentionInDays=30,
                     Tags=[*STANDARD_TAGS[:1], {"Key": "Environment", "Value": "prod"}, *STANDARD_TAGS[2:]],
                 ),
             }

@@ -34,7 +34,7 @@ CASES = [
             {
                 "AppSecurityGroup": group(),
                 "JobsQueue": res("AWS::SQS::Queue", QueueName=f"{APP}-{ENV}-jobs"),
-                "AppLogs": res("AWS::Logs::LogGroup", LogGroupName=f"/{APP}/{ENV}/app"),
+                "AppLogs": res("AWS::Logs::LogGroup", LogGroupName=f"/{APP}/{ENV}/app", RetentionInDays=30),
                 "QueueAgeAlarm": named(
                     alarm("AWS/SQS", "ApproximateAgeOfOldestMessage"), AlarmName=f"{APP}-{ENV} jobs waiting too long"
                 ),

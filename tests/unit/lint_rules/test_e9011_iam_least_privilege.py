@@ -10,7 +10,49 @@ import pytest
 
 from tests.helpers.lint_snippets import assert_case_holds, case_ids, fails, passes, res, template
 
+
+def role_allowing(statement: dict, reasons: dict | None = None) -> dict:
+    role = res(
+        "AWS::IAM::Role",
+        AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": []},
+        Policies=[{"PolicyName": "app", "PolicyDocument": {"Version": "2012-10-17", "Statement": [statement]}}],
+    )
+    if reasons is not None:
+        role["Metadata"] = {"Stackyard": {"WildcardReasons": reasons}}
+    return role
+
+
+SERVICE_WIDE = {
+    "Sid": "WrittenReason1",
+    "Effect": "Allow",
+    "Action": ["dynamodb:*"],
+    "Resource": ["arn:aws:dynamodb:us-east-1:123456789012:table/shop-test-jobs"],
+}
+
 CASES = [
+    passes(
+        "E9011",
+        "service-wide-wildcard-with-a-written-reason",
+        template({"Role": role_allowing(SERVICE_WIDE, {"WrittenReason1": "The job engine migrates its own table"})}),
+    ),
+    fails(
+        "E9011",
+        "service-wide-wildcard-on-a-named-table-without-a-reason",
+        "Resource Role",
+        template({"Role": role_allowing({key: value for key, value in SERVICE_WIDE.items() if key != "Sid"})}),
+    ),
+    fails(
+        "E9011",
+        "a-reason-for-another-statement-does-not-count",
+        "Resource Role",
+        template({"Role": role_allowing(SERVICE_WIDE, {"WrittenReason2": "some other statement"})}),
+    ),
+    fails(
+        "E9011",
+        "an-empty-reason-does-not-count",
+        "Resource Role",
+        template({"Role": role_allowing({**SERVICE_WIDE, "Action": "*"}, {"WrittenReason1": "  "})}),
+    ),
     passes(
         "E9011",
         "wildcards-only-on-named-resources",
@@ -27,8 +69,8 @@ CASES = [
                                 "Statement": [
                                     {
                                         "Effect": "Allow",
-                                        "Action": ["s3:*"],
-                                        "Resource": ["arn:aws:s3:::shop-test-data"],
+                                        "Action": ["s3:Get*"],
+                                        "Resource": ["arn:aws:s3:::shop-test-data/*"],
                                     },
                                     {"Effect": "Allow", "Action": ["ecs:RunTask"], "Resource": "*"},
                                     {"Effect": "Deny", "Action": "*", "Resource": "*"},

@@ -1,9 +1,10 @@
 """Pure unit: docs/rules.md, the page each project rule's source_url points to.
 
-Every rule (lint_rules/, E9001-E9011) has a section `## <id>` there, its source_url is that
+Every rule (lint_rules/, E9001 on) has a section `## <id>` there, its source_url is that
 section, and the section's failing example fails exactly that rule when cfn-lint runs it with the
-project's rules, in-process as stackyard/lint.py does. The examples leave out the standard tags
-and Metadata.Stackyard for brevity; they are added here, as the page says.
+project's rules, in-process as stackyard/lint.py does. The examples leave out the standard tags,
+Metadata.Stackyard and (where they state neither) stateful resources' deletion policies for brevity;
+they are added here, as the page says.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cfnlint.helpers import load_plugins
 from cfnlint.runner import Runner, run_template_by_file_path
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
+from stackyard.cfn import STATEFUL_TYPES
 from tests.helpers import ROOT
 
 PAGE = ROOT / "docs" / "rules.md"
@@ -53,6 +55,8 @@ def _failing_example(rule_id: str) -> dict[str, Any]:
         properties = resource.setdefault("Properties", {})
         if "Tags" in schema.get("properties", {}) and "Tags" not in properties:
             properties["Tags"] = STANDARD_TAGS
+        if resource["Type"] in STATEFUL_TYPES and not {"DeletionPolicy", "UpdateReplacePolicy"} & set(resource):
+            resource |= {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"docs/rules.md example of {rule_id}",

@@ -72,3 +72,14 @@ def test_the_ci_role_trusts_the_accounts_existing_provider_from_both_branches(bu
         "repo:composed-org/composed:ref:refs/heads/main",
         "repo:composed-org/composed:ref:refs/heads/release",
     ]
+
+
+def test_a_service_wide_wildcard_carries_its_written_reason_where_e9011_reads_it(build):
+    role = build.stacks["roles"].template.document["Resources"]["BatchRole"]
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [wide] = [statement for statement in statements if statement["Action"] == ["sqs:*"]]
+    assert role["Metadata"] == {
+        "Stackyard": {
+            "WildcardReasons": {wide["Sid"]: "Each run creates, fills, purges and deletes a scratch queue of its own"}
+        }
+    }

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import http.client
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
+from stackyard.build import build_environment
+from stackyard.config import load_configs
 from stackyard.manifest import ParameterSource
-from tests.helpers import ENVS, picked, properties, resources, template
+from tests.helpers import ENVS, PARAMS_DIR, ROOT, picked, properties, resources, template
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 BUCKETS = ("RawLanding", "ProcessedZone", "Attachments", "Exports", "AuditLogs")
@@ -34,8 +42,10 @@ def exported(builds, env, export_name):
     raise KeyError(export_name)
 
 
-def policy_statements(builds, env):
-    [policy] = properties(compute(builds, env), "AppServerRole")["Policies"]
+def policy_statements(builds, env, name="app-server"):
+    """The statements of the role's policy `name`: app-server (§1.7's grants) or session-manager."""
+    policies = properties(compute(builds, env), "AppServerRole")["Policies"]
+    [policy] = [policy for policy in policies if policy["PolicyName"] == name]
     return policy["PolicyDocument"]["Statement"]
 
 
@@ -107,23 +117,50 @@ def test_instance_profile_carries_the_role_ec2_may_assume(builds, env):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_role_grants_exactly_what_section_1_7_lists_on_this_environments_resources(builds, env):
-    buckets = [imported(env, f"{bucket}BucketArn") for bucket in BUCKETS]
-    assert policy_statements(builds, env) == [
+def test_role_grants_what_section_1_7_lists_on_this_environments_resources_narrowed_to_objects_and_messages(
+    builds, env
+):
+    """§1.7 asks for s3:* and sqs:* on the project's buckets and queues; the role gets what the app does with
+    objects and messages, and the Object Lock (audit) bucket write-only (issue 13, docs/security.md)."""
+    data = [imported(env, f"{bucket}BucketArn") for bucket in BUCKETS if bucket != "AuditLogs"]
+    assert policy_statements(builds, env)[:4] == [
         {
-            "Sid": "ProjectBuckets",
+            "Sid": "ProjectObjects",
             "Effect": "Allow",
-            "Action": ["s3:*"],
-            "Resource": buckets + [{"Fn::Join": ["", [arn, "/*"]]} for arn in buckets],
+            "Action": [
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+            "Resource": [{"Fn::Join": ["", [arn, "/*"]]} for arn in data],
+        },
+        {"Sid": "ListProjectBuckets", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": data},
+        {
+            "Sid": "AppendToLockedBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],  # no read, no delete, no s3:BypassGovernanceRetention
+            "Resource": [{"Fn::Join": ["", [imported(env, "AuditLogsBucketArn"), "/*"]]}],
         },
         {
-            "Sid": "ProjectQueues",
+            "Sid": "ProjectQueueMessages",
             "Effect": "Allow",
-            "Action": ["sqs:*"],
+            "Action": [
+                "sqs:SendMessage",
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+            ],
             "Resource": [
                 imported(env, f"{queue}{kind}Arn") for queue in QUEUES for kind in ("Queue", "DeadLetterQueue")
             ],
         },
+    ]
+    assert policy_statements(builds, env)[4:] == [
         {
             "Sid": "DatabaseCredentials",
             "Effect": "Allow",
@@ -187,7 +224,8 @@ def test_role_has_no_wildcard_action_resource_or_other_service(builds, env):
     assert {action.split(":")[0] for action in actions} == ALLOWED_SERVICES
     assert all(statement["Effect"] == "Allow" and "*" not in statement["Resource"] for statement in statements)
     role = properties(compute(builds, env), "AppServerRole")
-    assert "ManagedPolicyArns" not in role and len(role["Policies"]) == 1
+    assert "ManagedPolicyArns" not in role
+    assert [policy["PolicyName"] for policy in role["Policies"]] == ["app-server", "session-manager"]
     assert not resources(compute(builds, env), "AWS::IAM::Policy")
 
 
@@ -301,3 +339,95 @@ def test_the_instance_id_is_an_output_not_an_export_because_replacing_the_instan
     for consumer in ("edge", "dashboard"):
         assert stacks[consumer].parameters["AppInstanceId"] == ParameterSource("compute", "AppInstanceId")
         assert "compute" in stacks[consumer].depends_on
+
+
+# --- the first state and operator access (issue 14) ---------------------------------------------
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(port, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return response.status, response.read().decode()
+
+
+@pytest.mark.parametrize("env", ["prod"])
+def test_testing_plan_alb_health_check_passes_before_the_app_is_deployed(builds, env, tmp_path):
+    """Seed 000 Testing Plan "ALB health check: GET /health returns 200": user data starts a placeholder on
+    the app port answering the target group's health check path, so the first prod deploy does not page."""
+    script = rendered_user_data(builds, env)
+    placeholder = heredoc(script, "cat > /usr/local/libexec/one-system/placeholder.py <<'PY'")
+    group = properties(template(builds, env, "edge.json"), "AppTargetGroup")
+    assert f'("", {group["Port"]})' in placeholder and f'HEALTH_PATH = "{group["HealthCheckPath"]}"' in placeholder
+    # Before Docker is installed (minutes), and started, not only enabled.
+    assert script.index("systemctl enable --now one-system-placeholder.service") < script.index("dnf install")
+    port = _free_port()
+    (tmp_path / "placeholder.py").write_text(placeholder.replace(f'("", {group["Port"]})', f'("127.0.0.1", {port})'))
+    server = subprocess.Popen([sys.executable, str(tmp_path / "placeholder.py")])
+    try:
+        for _ in range(100):
+            try:
+                status, body = _get(port, "/health")
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert (status, body) == (200, "one-system prod: placeholder, the app is not deployed yet\n")
+        assert _get(port, "/health?probe=1")[0] == 200
+        assert _get(port, "/api/cases")[0] == 503  # anything but the health check says the app is not there
+    finally:
+        server.terminate()
+        server.wait(timeout=5)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_operators_reach_the_instance_through_session_manager_not_ssh(builds, env):
+    [statement] = policy_statements(builds, env, "session-manager")
+    assert sorted(statement["Action"]) == [
+        "ec2messages:AcknowledgeMessage",
+        "ec2messages:DeleteMessage",
+        "ec2messages:FailMessage",
+        "ec2messages:GetEndpoint",
+        "ec2messages:GetMessages",
+        "ec2messages:SendReply",
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ]
+    assert "KeyName" not in properties(compute(builds, env), "AppServer")  # no SSH key pair
+    groups = template(builds, env, "network/security-groups.json")
+    ingress = properties(groups, "AppSecurityGroup").get("SecurityGroupIngress", []) + [
+        rule["Properties"]
+        for rule in resources(groups, "AWS::EC2::SecurityGroupIngress").values()
+        if rule["Properties"]["GroupId"] == {"Ref": "AppSecurityGroup"}
+    ]
+    assert [rule["FromPort"] for rule in ingress] == [8000]  # the app port from the load balancer, no 22
+
+
+def test_with_vpc_endpoints_session_manager_works_without_the_nat(tmp_path):
+    params = tmp_path / "params"
+    shutil.copytree(PARAMS_DIR, params)
+    shutil.copytree(ROOT / "sql", tmp_path / "sql")
+    for env in ("dev", "local"):
+        text = (params / f"{env}.yaml").read_text()
+        (params / f"{env}.yaml").write_text(text.replace("network:\n", "network:\n  vpc_endpoints: true\n", 1))
+    configs = load_configs(params, ["dev", "local"])
+    endpoints = {
+        env: {
+            endpoint["Properties"]["ServiceName"]["Fn::Sub"]
+            for endpoint in resources(
+                template({env: build_environment(configs[env])}, env, "network/vpc.json"), "AWS::EC2::VPCEndpoint"
+            ).values()
+        }
+        for env in configs
+    }
+    session_manager = {f"com.amazonaws.${{AWS::Region}}.{service}" for service in ("ssm", "ssmmessages", "ec2messages")}
+    assert session_manager <= endpoints["dev"]
+    assert not session_manager & endpoints["local"]  # no app server there, no Session Manager endpoints

@@ -18,7 +18,7 @@ import generate
 from stackyard.build import build_environment
 from stackyard.config import FARGATE_MEMORY, load_configs
 from stackyard.errors import EXIT_BAD_INPUT
-from stackyard.manifest import ParameterSource
+from stackyard.manifest import ContainerImage, ParameterSource
 from tests.helpers import ROOT, picked, properties, resources, template
 
 SYSTEM = ROOT / "examples" / "infrastructure-package"
@@ -138,6 +138,35 @@ def test_the_container_health_check_is_optional(builds, tmp_path):
         "StartPeriod": 30,
     }
     assert "HealthCheck" not in the_container(variant(tmp_path, "containers:\n  health_check: null\n"))
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_image_is_read_only_and_the_app_writes_to_scratch_at_tmp(builds, env):
+    """Issue 13 §5: by default; the image's own user (params name none here)."""
+    container = the_container(builds, env)
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["MountPoints"] == [{"SourceVolume": "scratch-1", "ContainerPath": "/tmp", "ReadOnly": False}]
+    assert properties(containers(builds, env), "TaskDefinition")["Volumes"] == [{"Name": "scratch-1"}]
+    assert "User" not in container
+    assert "Metadata" not in containers(builds, env)["Resources"]["TaskDefinition"]  # nothing waived
+
+
+def test_params_name_the_user_and_the_scratch_paths_or_ask_for_a_writable_image_which_the_template_says(
+    tmp_path,
+):
+    container = the_container(
+        variant(tmp_path / "user", 'containers:\n  user: "1000:1000"\n  scratch_paths: [/tmp, /app/cache]\n')
+    )
+    assert container["User"] == "1000:1000"
+    assert [mount["ContainerPath"] for mount in container["MountPoints"]] == ["/tmp", "/app/cache"]
+    writable = variant(tmp_path / "writable", "containers:\n  read_only_root_filesystem: false\n  scratch_paths: []\n")
+    definition = writable["dev"].stacks["containers"].template.document["Resources"]["TaskDefinition"]
+    assert definition["Properties"]["ContainerDefinitions"][0]["ReadonlyRootFilesystem"] is False
+    assert "Volumes" not in definition["Properties"]
+    assert definition["Metadata"] == {
+        "cfn-lint": {"config": {"ignore_checks": ["E9016"]}},
+        "Stackyard": {"Waiver": "containers.read_only_root_filesystem: false in params"},
+    }
 
 
 def test_plain_environment_variables_from_params_and_where_the_database_is(builds):
@@ -420,6 +449,8 @@ def test_cluster_service_and_repository_are_exported(builds, env):
         f"{APP}-{env}-AppRepositoryArn": {"Fn::GetAtt": ["Repository", "Arn"]},
         f"{APP}-{env}-AppRepositoryUri": {"Fn::GetAtt": ["Repository", "RepositoryUri"]},
         f"{APP}-{env}-AppLogGroupName": {"Ref": "AppLogGroup"},
+        f"{APP}-{env}-AppTaskRoleArn": {"Fn::GetAtt": ["TaskRole", "Arn"]},
+        f"{APP}-{env}-AppExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
     }
 
 
@@ -562,7 +593,7 @@ CASES = {
         ],
     ),
     "the database secret's variable taken": (
-        "containers:\n  environment:\n    DATABASE_SECRET_ARN: mine\n",
+        "containers:\n  environment:\n    DATABASE_SECRET_ARN: arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:mine\n",
         [
             "params/dev.yaml:3: containers.environment.DATABASE_SECRET_ARN: the container gets DATABASE_SECRET_ARN "
             "from reads_database_secret; expected another name here"
@@ -592,8 +623,21 @@ CASES = {
         [
             "params/dev.yaml:2: containers.min_task: unknown key (did you mean 'min_tasks'?); allowed keys here: "
             "architecture, cpu, environment, grants, health_check, health_check_grace_seconds, image_tag, "
-            "log_retention_days, max_tasks, memory_mb, min_tasks, port, reads_database_secret, repository, scaling, "
-            "secrets, statements"
+            "log_retention_days, max_tasks, memory_mb, min_tasks, port, read_only_root_filesystem, "
+            "reads_database_secret, repository, scaling, scratch_paths, secrets, statements, user"
+        ],
+    ),
+    "root as the container's user": (
+        'containers:\n  user: "0:0"\n',
+        [
+            "params/dev.yaml:2: containers.user: got '0:0'; expected a user other than root such as 1000, 1000:1000 or app"
+        ],
+    ),
+    "a scratch path that is not absolute": (
+        "containers:\n  scratch_paths: [tmp]\n",
+        [
+            "params/dev.yaml:2: containers.scratch_paths[0]: got 'tmp'; expected an absolute path in the container "
+            "such as /tmp"
         ],
     ),
     "containers and the EC2 app server both": (
@@ -685,6 +729,38 @@ def test_without_an_image_tag_the_repository_and_cluster_come_first_and_no_servi
         "EcsClusterName",
     ]
     assert "edge" not in build["dev"].manifest().stacks["containers"].depends_on
+
+
+@pytest.mark.parametrize(("env", "tag"), [("dev", "latest"), ("production", "1.0.0")])
+def test_the_service_waits_behind_a_parameter_deploy_sets_while_its_image_is_not_pushed(builds, env, tag):
+    """Issue 14, an empty repository: with ServiceEnabled "false" the stack deploys without the service,
+    and the manifest tells deploy which image decides it."""
+    document = containers(builds, env)
+    assert document["Parameters"]["ServiceEnabled"] == {
+        "Type": "String",
+        "AllowedValues": ["true", "false"],
+        "Default": "true",
+        "Description": document["Parameters"]["ServiceEnabled"]["Description"],
+    }
+    assert document["Conditions"] == {"RunsService": {"Fn::Equals": [{"Ref": "ServiceEnabled"}, "true"]}}
+    gated = sorted(name for name, resource in document["Resources"].items() if resource.get("Condition"))
+    assert gated == ["CpuScalingPolicy", "MemoryScalingPolicy", "RunningTasksAlarm", "ScalableTarget", "Service"]
+    assert {resource["Condition"] for name, resource in document["Resources"].items() if name in gated} == {
+        "RunsService"
+    }
+    assert document["Outputs"]["EcsServiceName"]["Condition"] == "RunsService"
+    # What the first deploy still builds: the repository CI pushes to, the cluster, the task definition.
+    assert {"Repository", "Cluster", "TaskDefinition", "ExecutionRole", "TaskRole"} <= set(document["Resources"])
+    assert build_images(builds, env) == {"ServiceEnabled": ContainerImage(f"{APP}-{env}-app", tag)}
+
+
+def build_images(builds, env):
+    return builds[env].manifest().stacks["containers"].images
+
+
+def test_without_an_image_tag_there_is_no_image_to_wait_for(tmp_path):
+    build = variant(tmp_path, "containers:\n  image_tag: null\n")
+    assert "Parameters" not in containers(build) and build_images(build, "dev") == {}
 
 
 def test_as_many_tasks_at_least_as_at_most_is_a_fixed_size_service(tmp_path):

@@ -124,21 +124,26 @@ def test_data_survives_deletion_and_replacement_outside_dev(builds, env, protect
 
 
 @pytest.mark.parametrize(
-    ("env", "statement", "slower_than_ms", "log_days"),
+    ("env", "audited", "slower_than_ms", "log_days"),
     [
-        ("dev", "all", 0, 7),
+        ("dev", "ddl,read,write", 100, 7),
         ("test", "ddl", 500, 30),
         ("prod", "ddl", 1000, 365),
     ],
 )
-def test_tls_is_required_and_logging_follows_the_environment(builds, env, statement, slower_than_ms, log_days):
+def test_tls_is_required_and_ddl_is_audited_by_pgaudit_never_by_log_statement(
+    builds, env, audited, slower_than_ms, log_days
+):
+    # the rotation's ALTER USER ... WITH PASSWORD must not reach the log: pgaudit leaves role statements out
     document = db(builds, env)
     parameters = properties(document, "DatabaseClusterParameters")
     assert parameters["Family"] == "aurora-postgresql15"
     assert parameters["Parameters"] == {
         "rds.force_ssl": "1",
-        "log_statement": statement,
+        "log_statement": "none",
         "log_min_duration_statement": str(slower_than_ms),
+        "shared_preload_libraries": "pg_stat_statements,pgaudit",
+        "pgaudit.log": audited,
     }
     assert properties(document, "DatabaseCluster")["EnableCloudwatchLogsExports"] == ["postgresql"]
     log_group = properties(document, "DatabaseLogGroup")
@@ -225,14 +230,31 @@ def test_the_migration_runs_once_the_database_answers_and_changes_with_the_sql_f
     assert resource["Type"] == "Custom::SchemaMigration"
     assert resource["Properties"] == {
         "ServiceToken": {"Fn::GetAtt": ["MigratorFunction", "Arn"]},
+        "ServiceTimeout": 1020,  # the migrator's 900 s and 120 s in Lambda's queue: not CloudFormation's hour
         "SecretArn": {"Ref": "DatabaseSecret"},
         "DatabaseName": "one_system",
         "SqlSha256": folder_digest(ROOT / "sql", "*.sql"),
     }
-    assert set(resource["DependsOn"]) == {"DatabaseWriter", "DatabaseSecretAttachment", "DatabaseFromMigrator"}
+    assert set(resource["DependsOn"]) == {
+        "DatabaseWriter",
+        "DatabaseSecretAttachment",
+        "DatabaseFromMigrator",
+        "MigratorInvokeOnce",
+    }
     assert db(builds, env)["Outputs"]["SchemaVersion"]["Value"] == {"Fn::GetAtt": ["SchemaMigration", "Version"]}
     assert builds[env].manifest().stacks["database"].packages == {
-        "SchemaMigratorCode": LambdaPackage("lambdas/schema_migrator", {"sql": "sql"})
+        "SchemaMigratorCode": LambdaPackage("lambdas/schema_migrator", {"sql": "sql"}, "python3.12", "x86_64")
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_lambda_never_retries_a_migration_and_drops_one_cloudformation_stopped_waiting_for(builds, env):
+    # CloudFormation invokes the migrator asynchronously; Lambda would retry a failed run twice after FAILED
+    assert properties(db(builds, env), "MigratorInvokeOnce") == {
+        "FunctionName": {"Ref": "MigratorFunction"},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 0,
+        "MaximumEventAgeInSeconds": 120,
     }
 
 

@@ -68,7 +68,7 @@ database:
   deletion_protection: true
   performance_insights: false
   log_retention_days: 30
-  log_statement: none
+  audit_log: []
   log_min_duration_ms: -1
   migrations: sql
 monitoring:
@@ -91,7 +91,7 @@ database:
     multi_az: true
   performance_insights: true
   log_retention_days: 365
-  log_statement: ddl
+  audit_log: [ddl]
 monitoring:
   thresholds:
     database_cpu_percent: 75
@@ -200,10 +200,14 @@ def test_2_4_rds_generates_the_password_into_a_secret_under_the_database_key_and
 
 
 def test_2_4_the_default_postgresql_16_parameters_unless_logging_needs_a_group(builds):
-    assert "DBParameterGroupName" not in instance(builds, "dev")  # log_statement none, no slow-statement log
+    assert "DBParameterGroupName" not in instance(builds, "dev")  # no audit log, no slow-statement log
     assert not resources(db(builds, "dev"), "AWS::RDS::DBParameterGroup")
     group = properties(db(builds, "prod"), "DatabaseParameters")
-    assert (group["Family"], group["Parameters"]) == ("postgres16", {"log_statement": "ddl"})
+    # DDL audited by pgaudit; log_statement keeps the default none, as RDS rotates the password it manages
+    assert (group["Family"], group["Parameters"]) == (
+        "postgres16",
+        {"shared_preload_libraries": "pg_stat_statements,pgaudit", "pgaudit.log": "ddl"},
+    )
     assert instance(builds, "prod")["DBParameterGroupName"] == {"Ref": "DatabaseParameters"}
 
 
@@ -323,7 +327,8 @@ def test_the_migrator_reads_the_rds_secret_and_takes_the_host_from_the_instance(
         "Port": {"Fn::GetAtt": ["DatabaseInstance", "Endpoint.Port"]},
         "DatabaseName": "tap",
     }
-    assert migration["DependsOn"] == ["DatabaseFromMigrator"]  # the GetAtts order it after the instance
+    # the GetAtts order it after the instance; the invoke config must be there before the first run
+    assert migration["DependsOn"] == ["DatabaseFromMigrator", "MigratorInvokeOnce"]
     [policy] = properties(document, "MigratorRole")["Policies"]
     statements = {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
     assert statements["DatabaseCredentials"]["Resource"] == [secret]
@@ -489,6 +494,14 @@ BAD = {
         [
             "params/test.yaml:3: database.instance.iops: unknown key; allowed keys here: allocated_storage_gb, "
             "instance_class, max_allocated_storage_gb, multi_az, storage_type"
+        ],
+    ),
+    "a production-grade environment with a single-AZ instance": (
+        "production_grade: true\n",
+        [
+            "params/base.yaml:38: database.instance.multi_az: got false in an environment with production_grade: "
+            "true, so the database would go down with its Availability Zone; expected true (a standby in a second "
+            "zone), or production_grade: false"
         ],
     ),
     "an engine Stackyard does not build": (

@@ -45,14 +45,37 @@ def alarm(builds, env, name):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_load_balancer_is_internet_facing_in_the_public_subnets_behind_the_alb_group(builds, env):
+def test_load_balancer_is_internal_in_the_private_subnets_behind_the_alb_group(builds, env):
+    """Seed 000 §1.8 puts it in the public subnets; behind CloudFront that was a way around the WAF (issue 13)."""
     balancer = properties(edge(builds, env), "LoadBalancer")
     assert picked(balancer, "Type", "Scheme", "Subnets", "SecurityGroups") == {
         "Type": "application",
-        "Scheme": "internet-facing",
-        "Subnets": {"Fn::Split": [",", imported(env, "PublicSubnetIds")]},
+        "Scheme": "internal",
+        "Subnets": {"Fn::Split": [",", imported(env, "PrivateSubnetIds")]},
         "SecurityGroups": [imported(env, "AlbSecurityGroupId")],
     }
+    assert not resources(edge(builds, env), "AWS::WAFv2::WebACL")  # CloudFront's web ACL guards it
+
+
+@pytest.mark.parametrize(("env", "port"), [("dev", 80), ("test", 80), ("prod", 443)])
+def test_only_cloudfronts_vpc_origin_reaches_the_load_balancer_on_the_one_port_it_uses(builds, env, port):
+    document = edge(builds, env)
+    assert properties(document, "LoadBalancerFromCloudFront") == {
+        "GroupId": imported(env, "AlbSecurityGroupId"),
+        "IpProtocol": "tcp",
+        "FromPort": port,
+        "ToPort": port,
+        "SourcePrefixListId": {"Ref": "CloudFrontOriginFacingPrefixListId"},
+        "Description": f"{'HTTPS' if port == 443 else 'HTTP'} from the CloudFront VPC origin only",
+    }
+    assert document["Parameters"]["CloudFrontOriginFacingPrefixListId"]["AllowedPattern"] == "pl-[0-9a-f]+"
+    # deploy fills the parameter with the id of the list of that name in the region
+    entry = builds[env].manifest().stacks["edge"]
+    assert entry.prefix_lists["CloudFrontOriginFacingPrefixListId"].name == (
+        "com.amazonaws.global.cloudfront.origin-facing"
+    )
+    group = properties(template(builds, env, "network/security-groups.json"), "AlbSecurityGroup")
+    assert group.get("SecurityGroupIngress", []) == []  # nothing from an address range
 
 
 @pytest.mark.parametrize(("env", "protected"), [("dev", "false"), ("test", "true"), ("prod", "true")])
@@ -116,16 +139,9 @@ def test_with_a_domain_https_443_forwards_with_the_api_certificate_and_tls_1_2_o
     }
 
 
-def test_with_a_domain_http_80_only_redirects_to_https_443_permanently(builds):
-    found = listeners(edge(builds, "prod"))
-    assert set(found) == {"HttpsListener", "HttpRedirectListener"}
-    assert picked(found["HttpRedirectListener"], "Protocol", "Port", "DefaultActions") == {
-        "Protocol": "HTTP",
-        "Port": 80,
-        "DefaultActions": [
-            {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
-        ],
-    }
+def test_with_a_domain_the_internal_load_balancer_listens_on_https_443_alone(builds):
+    """CloudFront's VPC origin uses 443 only, and nobody else reaches the load balancer to be redirected."""
+    assert set(listeners(edge(builds, "prod"))) == {"HttpsListener"}
 
 
 @pytest.mark.parametrize("env", NO_DOMAIN)
@@ -138,9 +154,29 @@ def test_without_a_domain_a_single_http_listener_forwards_and_no_certificate_is_
         "Port": 80,
         "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "AppTargetGroup"}}],
     }
-    # The project's HTTPS rule would refuse a plain listener; here it is the only one possible.
-    assert listener["Metadata"] == {"cfn-lint": {"config": {"ignore_checks": ["E9006"]}}}
+    # Nothing waived: E9006 accepts plain HTTP on an internal load balancer, which only the VPC origin reaches.
+    assert "Metadata" not in listener
     assert not resources(document, "AWS::CertificateManager::Certificate")
+
+
+@pytest.mark.parametrize(
+    ("env", "days", "kept"), [("dev", 30, "Delete"), ("test", 365, "Retain"), ("prod", 365, "Retain")]
+)
+def test_cloudfront_logs_every_request_to_its_own_bucket_kept_as_long_as_the_access_logs(builds, env, days, kept):
+    """Standard logging delivers through the bucket's ACL, so that bucket alone has ACLs on (issue 13 §4)."""
+    document = edge(builds, env)
+    assert distribution(builds, env)["Logging"] == {
+        "Bucket": {"Fn::GetAtt": ["CdnLogsBucket", "DomainName"]},
+        "Prefix": "cloudfront/",
+        "IncludeCookies": False,
+    }
+    bucket = document["Resources"]["CdnLogsBucket"]
+    assert bucket["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+    assert set(bucket["Properties"]["PublicAccessBlockConfiguration"].values()) == {True}
+    expiry = [rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in rule]
+    assert [rule["ExpirationInDays"] for rule in expiry] == [days]  # storage.access_logs_expire_after_days
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == (kept, kept)
+    assert properties(document, "CdnLogsBucketPolicy")["Bucket"] == {"Ref": "CdnLogsBucket"}  # TLS only
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -176,10 +212,20 @@ def test_cloudfront_reads_the_frontend_bucket_through_origin_access_control_only
         ("prod", {"DomainName": f"api.{DOMAIN}", "Protocol": "https-only"}),  # the name on the ALB's certificate
     ],
 )
-def test_cloudfront_reaches_the_load_balancer_as_securely_as_its_listeners_allow(builds, env, api_origin):
+def test_cloudfront_reaches_the_load_balancer_through_its_vpc_origin_as_securely_as_its_listeners_allow(
+    builds, env, api_origin
+):
     [origin] = [origin for origin in distribution(builds, env)["Origins"] if origin["Id"] == "api"]
-    assert origin["DomainName"] == api_origin["DomainName"]
-    assert origin["CustomOriginConfig"] == {
+    assert origin == {
+        "Id": "api",
+        "DomainName": api_origin["DomainName"],
+        "VpcOriginConfig": {"VpcOriginId": {"Fn::GetAtt": ["ApiVpcOrigin", "Id"]}},
+    }
+    assert properties(edge(builds, env), "ApiVpcOrigin")["VpcOriginEndpointConfig"] == {
+        "Name": f"one-system-{env}-api",
+        "Arn": {"Ref": "LoadBalancer"},
+        "HTTPPort": 80,
+        "HTTPSPort": 443,
         "OriginProtocolPolicy": api_origin["Protocol"],
         "OriginSSLProtocols": ["TLSv1.2"],
     }
@@ -268,7 +314,7 @@ def test_without_a_domain_cloudfront_uses_its_default_certificate(builds, env):
     config = distribution(builds, env)
     assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
     assert "Aliases" not in config
-    assert set(edge(builds, env)["Parameters"]) == {"WebAclArn", "AppInstanceId"}
+    assert set(edge(builds, env)["Parameters"]) == {"WebAclArn", "AppInstanceId", "CloudFrontOriginFacingPrefixListId"}
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -312,7 +358,8 @@ def test_frontend_bucket_admits_only_this_distribution_and_only_over_tls(builds,
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}  # a bad release can be rolled back
 
 
-def test_with_a_domain_route_53_points_the_site_at_cloudfront_and_api_at_the_load_balancer(builds):
+def test_with_a_domain_route_53_points_the_site_at_cloudfront_and_nothing_at_the_internal_load_balancer(builds):
+    """The VPC origin routes by the load balancer's ARN; api.<domain> only names its certificate."""
     records = {
         name: record["Properties"]
         for name, record in resources(edge(builds, "prod"), "AWS::Route53::RecordSet").items()
@@ -321,16 +368,6 @@ def test_with_a_domain_route_53_points_the_site_at_cloudfront_and_api_at_the_loa
     assert records == {
         "SiteARecord": {"HostedZoneId": ZONE, "Name": DOMAIN, "Type": "A", "AliasTarget": site_alias},
         "SiteAAAARecord": {"HostedZoneId": ZONE, "Name": DOMAIN, "Type": "AAAA", "AliasTarget": site_alias},
-        "ApiARecord": {
-            "HostedZoneId": ZONE,
-            "Name": f"api.{DOMAIN}",
-            "Type": "A",
-            "AliasTarget": {
-                "HostedZoneId": {"Fn::GetAtt": ["LoadBalancer", "CanonicalHostedZoneID"]},
-                "DNSName": {"Fn::GetAtt": ["LoadBalancer", "DNSName"]},
-                "EvaluateTargetHealth": True,
-            },
-        },
     }
 
 
@@ -426,7 +463,12 @@ def test_an_unhealthy_app_server_pages(builds, env):
     ],
 )
 def test_site_and_api_urls_distribution_bucket_and_metric_names_are_exported(builds, env, site):
-    exports = {output["Export"]["Name"]: output["Value"] for output in edge(builds, env)["Outputs"].values()}
+    outputs = edge(builds, env)["Outputs"]
+    exports = {output["Export"]["Name"]: output["Value"] for output in outputs.values() if "Export" in output}
+    # The load balancer's own certificate (a domain outside us-east-1) is an output deploy reads, not an export.
+    assert [name for name, output in outputs.items() if "Export" not in output] == (
+        ["ApiCertificateArn"] if env == "prod" else []
+    )
     assert exports == {
         f"one-system-{env}-SiteUrl": {"Fn::Join": ["", ["https://", site]]},
         f"one-system-{env}-ApiUrl": {"Fn::Join": ["", ["https://", site, "/api"]]},  # through CloudFront

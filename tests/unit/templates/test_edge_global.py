@@ -46,6 +46,30 @@ def test_web_acl_protects_cloudfront_and_lets_through_what_no_rule_blocks(builds
     }
 
 
+@pytest.mark.parametrize(
+    ("env", "days", "kept"), [("dev", 7, "Delete"), ("test", 90, "Retain"), ("prod", 365, "Retain")]
+)
+def test_the_web_acl_logs_to_an_aws_waf_logs_group_in_us_east_1_without_credentials(builds, env, days, kept):
+    """WAF logs a CLOUDFRONT-scope ACL only to a destination named aws-waf-logs-* in us-east-1 (issue 13 §4)."""
+    document = edge_global(builds, env)
+    group = document["Resources"]["WebAclLogGroup"]
+    assert group["Properties"]["LogGroupName"] == f"aws-waf-logs-one-system-{env}-cloudfront"
+    assert group["Properties"]["RetentionInDays"] == days  # edge.log_retention_days
+    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == (kept, kept)
+    assert properties(document, "WebAclLogging") == {
+        "ResourceArn": {"Fn::GetAtt": ["WebAcl", "Arn"]},
+        "LogDestinationConfigs": [
+            {
+                "Fn::Sub": [
+                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Group}",
+                    {"Group": {"Ref": "WebAclLogGroup"}},
+                ]
+            }
+        ],
+        "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}, {"SingleHeader": {"Name": "cookie"}}],
+    }
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_the_four_aws_managed_rule_groups_block_with_their_own_actions(builds, env):
     found = rules(builds, env)

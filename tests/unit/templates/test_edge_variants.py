@@ -59,18 +59,28 @@ VARIANTS = {
             "edge": {"domain": "site.example.com", "hosted_zone_id": ZONE, "waf": True},
         },
     ),
-    # seed 002: us-east-1, the SPA at <domain>, the API at api.<domain> on its load balancer, no WAF
+    # seed 002: us-east-1, the SPA at <domain>, the API at api.<domain> on its load balancer, which faces
+    # the internet behind a REGIONAL web ACL (issue 13)
     "api-direct": (
         None,
         {
             "region": "us-east-1",
+            "network": {
+                "security_groups": {
+                    "alb": {
+                        "ingress": [
+                            {"port": 443, "cidr": "0.0.0.0/0", "description": "HTTPS from the internet"},
+                            {"port": 80, "cidr": "0.0.0.0/0", "description": "HTTP to redirect"},
+                        ]
+                    }
+                }
+            },
             "edge": {
                 "domain": "tap.example.com",
                 "hosted_zone_id": ZONE,
                 "api_via_cloudfront": False,
                 "wildcard_certificate": True,
                 "spa_routing": "error_responses",
-                "waf": False,
                 "price_class": "PriceClass_100",
             },
         },
@@ -80,6 +90,8 @@ VARIANTS = {
         {"edge": {"domain": "one-system.example.com", "hosted_zone_id": ZONE, "wildcard_certificate": True}},
     ),
     "no-waf": (None, {"stacks": [stack for stack in DEFAULT_STACKS if stack != "edge-global"], "edge": {"waf": False}}),
+    # seed 002 §2.6: a domain whose DNS is not (yet) in Route 53
+    "domain-without-zone": (None, {"edge": {"domain": "one-system.example.com", "hosted_zone_id": None}}),
 }
 ENV = "dev"
 
@@ -196,7 +208,7 @@ def test_api_direct_cloudfront_serves_only_the_spa_from_s3(variants):
         "Aliases": ["tap.example.com"],
         "PriceClass": "PriceClass_100",
         "DefaultRootObject": "index.html",
-        "WebACLId": None,
+        "WebACLId": {"Ref": "WebAclArn"},
     }
     assert config["DefaultCacheBehavior"]["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"  # optimized
 
@@ -241,15 +253,31 @@ def test_api_direct_in_us_east_1_one_wildcard_certificate_serves_cloudfront_and_
     }
 
 
-def test_api_direct_without_waf_edge_global_holds_the_certificate_alone(variants):
-    edge_global = document(variants, "api-direct", "edge-global")
-    assert [resource["Type"] for resource in edge_global["Resources"].values()] == [CERTIFICATE]
-    assert set(edge_global["Outputs"]) == {"CertificateArn"}
-    assert edge_global["Description"] == "one-system dev: edge, us-east-1 part (CloudFront certificate)"
+def test_api_direct_the_internet_facing_load_balancer_has_its_own_regional_web_acl(variants):
+    """Same managed rule groups and rate limit as CloudFront's (issue 13): nothing reaches the API unfiltered."""
+    edge = document(variants, "api-direct", "edge")
+    balancer = properties(edge, "LoadBalancer")
+    assert (balancer["Scheme"], balancer["Subnets"]["Fn::Split"][1]) == (
+        "internet-facing",
+        {"Fn::ImportValue": "one-system-dev-PublicSubnetIds"},
+    )
+    acl = properties(edge, "ApiWebAcl")
+    cloudfront_acl = properties(document(variants, "api-direct", "edge-global"), "WebAcl")
+    assert (acl["Scope"], acl["Name"]) == ("REGIONAL", "one-system-dev-api")
+    assert [rule["Statement"] for rule in acl["Rules"]] == [rule["Statement"] for rule in cloudfront_acl["Rules"]]
+    assert properties(edge, "ApiWebAclAssociation") == {
+        "ResourceArn": {"Ref": "LoadBalancer"},
+        "WebACLArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
+    }
+    assert properties(edge, "ApiWebAclLogGroup")["LogGroupName"] == "aws-waf-logs-one-system-dev-api"  # its region
+    assert properties(edge, "ApiWebAclLogging")["ResourceArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+    assert not resources(edge, "AWS::CloudFront::VpcOrigin")
     assert variants["api-direct"].manifest().stacks["edge"].parameters == {
         "AppInstanceId": ParameterSource("compute", "AppInstanceId"),
         "CloudFrontCertificateArn": ParameterSource("edge-global", "CertificateArn"),
+        "WebAclArn": ParameterSource("edge-global", "WebAclArn"),
     }
+    assert variants["api-direct"].manifest().stacks["edge"].prefix_lists == {}
 
 
 def test_api_direct_keeps_the_load_balancer_alarms_and_their_dashboard_row(variants):
@@ -289,7 +317,7 @@ def test_without_waf_there_is_no_web_acl_parameter_and_no_edge_global_without_a_
     build = variants["no-waf"]
     edge = document(variants, "no-waf", "edge")
     assert "WebACLId" not in distribution(variants, "no-waf")
-    assert set(edge["Parameters"]) == {"AppInstanceId"}
+    assert set(edge["Parameters"]) == {"AppInstanceId", "CloudFrontOriginFacingPrefixListId"}
     assert "edge-global" not in build.stacks
     assert "edge-global" not in build.manifest().stacks["edge"].depends_on
 
@@ -297,6 +325,48 @@ def test_without_waf_there_is_no_web_acl_parameter_and_no_edge_global_without_a_
 def test_without_waf_the_dashboard_has_no_waf_graph(variants):
     body = properties(document(variants, "no-waf", "dashboard"), "FrontendDashboard")["DashboardBody"]["Fn::Sub"][0]
     assert "CloudFront requests" in body and "WAF requests" not in body and "AWS/WAFV2" not in body
+
+
+# --- a domain without a Route 53 zone (seed 002 §2.6) -------------------------------------------
+
+
+def test_2_6_without_a_zone_the_certificates_wait_for_records_created_by_hand(variants):
+    certificates = {
+        name: certificate["Properties"]
+        for stack in ("edge-global", "edge")
+        for name, certificate in resources(document(variants, "domain-without-zone", stack), CERTIFICATE).items()
+    }
+    assert certificates == {
+        "CloudFrontCertificate": {
+            "DomainName": "one-system.example.com",
+            "ValidationMethod": "DNS",
+            "Tags": certificates["CloudFrontCertificate"]["Tags"],
+        },
+        "ApiCertificate": {
+            "DomainName": "api.one-system.example.com",
+            "ValidationMethod": "DNS",
+            "Tags": certificates["ApiCertificate"]["Tags"],
+        },
+    }
+    stacks = variants["domain-without-zone"].manifest().stacks
+    assert stacks["edge-global"].manual_validation == {"CloudFrontCertificate": "one-system.example.com"}
+    assert stacks["edge"].manual_validation == {"ApiCertificate": "api.one-system.example.com"}
+    assert variants["wildcard"].manifest().stacks["edge-global"].manual_validation == {}  # its zone validates
+
+
+def test_2_6_without_a_zone_no_records_are_written_and_the_outputs_say_where_to_point_the_names(variants):
+    edge = document(variants, "domain-without-zone", "edge")
+    assert not resources(edge, "AWS::Route53::RecordSet")
+    outputs = {name: output["Value"] for name, output in edge["Outputs"].items() if "Export" not in output}
+    # The API goes through CloudFront's VPC origin: its internal load balancer has no name to point at,
+    # but its certificate (the name CloudFront expects of the origin) still waits for its records.
+    assert outputs == {
+        "SiteDnsTarget": {"Fn::GetAtt": ["Distribution", "DomainName"]},
+        "ApiCertificateArn": {"Ref": "ApiCertificate"},
+    }
+    assert distribution(variants, "domain-without-zone")["Aliases"] == ["one-system.example.com"]
+    with_zone = document(variants, "wildcard", "edge")
+    assert "SiteDnsTarget" not in with_zone["Outputs"] and resources(with_zone, "AWS::Route53::RecordSet")
 
 
 # --- lint ---------------------------------------------------------------------------------------
@@ -340,16 +410,39 @@ REFUSED = {
     "API beside CloudFront without a domain": (
         "edge:\n  api_via_cloudfront: false\n",
         [
+            f"params/base.yaml:{base_line('ingress: []')}: network.security_groups.alb.ingress: the API at "
+            "<api_subdomain>.<domain> is reached from the internet on its load balancer, and no ingress rule of "
+            "group alb admits it; expected {port: 443, cidr: 0.0.0.0/0, description: ...} (and port 80, which only "
+            "redirects)",
             "params/test.yaml:2: edge.api_via_cloudfront: an API served by its load balancer directly needs a name "
-            "and a certificate; expected edge.domain and hosted_zone_id (the API is then <api_subdomain>.<domain>), "
-            "or api_via_cloudfront: true"
+            "and a certificate; expected edge.domain (the API is then <api_subdomain>.<domain>), "
+            "or api_via_cloudfront: true",
+        ],
+    ),
+    "API beside CloudFront without a web ACL": (
+        "edge:\n  api_via_cloudfront: false\n  domain: one-system.example.com\n  hosted_zone_id: Z0123456789EXAMPLE\n"
+        "  waf: false\nnetwork:\n  security_groups:\n    alb:\n      ingress:\n"
+        "        - {port: 443, cidr: 0.0.0.0/0, description: HTTPS}\n",
+        [
+            "params/test.yaml:5: edge.waf: the API at <api_subdomain>.<domain> faces the internet on its own load "
+            "balancer, which a REGIONAL web ACL guards (docs/security.md); expected waf: true, or "
+            "api_via_cloudfront: true"
+        ],
+    ),
+    "an address range on the load balancer CloudFront reaches privately": (
+        "network:\n  security_groups:\n    alb:\n      ingress:\n"
+        "        - {port: 443, cidr: 0.0.0.0/0, description: HTTPS}\n",
+        [
+            "params/test.yaml:5: network.security_groups.alb.ingress[0].cidr: the load balancer is internal, reached "
+            "only through CloudFront's VPC origin, whose origin-facing prefix list the edge stack admits itself; "
+            "0.0.0.0/0 would reach the API around CloudFront and its web ACL. Expected no cidr ingress on group alb"
         ],
     ),
     "wildcard certificate without a domain": (
         "edge:\n  wildcard_certificate: true\n",
         [
-            "params/test.yaml:2: edge.wildcard_certificate: a certificate needs a name; expected edge.domain and "
-            "hosted_zone_id, or wildcard_certificate: false"
+            "params/test.yaml:2: edge.wildcard_certificate: a certificate needs a name; expected edge.domain, or "
+            "wildcard_certificate: false"
         ],
     ),
     "error pages while CloudFront carries the API": (

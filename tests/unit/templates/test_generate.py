@@ -6,6 +6,7 @@ write with --skip-lint and are pure file-system unit tests.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -93,7 +94,12 @@ class TestLint:
         shutil.copy(ROOT / ".cfnlintrc", ".cfnlintrc")
         Path("lint_rules").symlink_to(ROOT / "lint_rules")  # what .cfnlintrc appends
         plain = subprocess.run(
-            f"{ROOT}/.venv/bin/cfn-lint build/*/*.json build/*/*/*.json", shell=True, capture_output=True, text=True
+            f"{ROOT}/.venv/bin/cfn-lint build/*/*.json build/*/*/*.json",
+            shell=True,
+            capture_output=True,
+            text=True,
+            # the rules import stackyard and lint_rules: this checkout's, wherever the venv's editable install points
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         assert (plain.returncode, plain.stdout, plain.stderr) == (0, "", "")
 

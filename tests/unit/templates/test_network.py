@@ -145,7 +145,9 @@ def ingress(document, group):
 @pytest.mark.parametrize("env", ENVS)
 def test_security_groups_admit_only_what_seed_000_lists(builds, env):
     document = groups(builds, env)
-    assert ingress(document, "AlbSecurityGroup") == {("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 80, 80, "0.0.0.0/0")}
+    # Seed 000 §1.2's sg-alb admits 443 from 0.0.0.0/0; the load balancer is internal now, and the edge
+    # stack admits CloudFront's origin-facing prefix list alone (issue 13, docs/security.md).
+    assert ingress(document, "AlbSecurityGroup") == set()
     assert ingress(document, "AppSecurityGroup") == {("tcp", 8000, 8000, "AlbSecurityGroup")}
     assert ingress(document, "DatabaseSecurityGroup") == {("tcp", 5432, 5432, "AppSecurityGroup")}
     assert ingress(document, "PipelineSecurityGroup") == {("tcp", 22, 22, "203.0.113.10/32")}
@@ -196,10 +198,10 @@ def test_parent_nests_both_children_by_relative_path_and_exports_their_outputs(b
     vpc_prefix=st.integers(min_value=16, max_value=24),
     zones=st.sampled_from([2, 3]),
     extra_bits=st.integers(min_value=0, max_value=4),
-    first_octet=st.sampled_from([10, 172, 192]),
+    private_range=st.sampled_from(["10.0.0.0", "172.16.0.0", "192.168.0.0"]),  # each /16 or larger
 )
-def test_subnets_lie_inside_the_vpc_without_overlap_or_are_refused(vpc_prefix, zones, extra_bits, first_octet):
-    vpc_cidr = str(ipaddress.IPv4Network(f"{first_octet}.0.0.0/{vpc_prefix}", strict=False))
+def test_subnets_lie_inside_the_vpc_without_overlap_or_are_refused(vpc_prefix, zones, extra_bits, private_range):
+    vpc_cidr = str(ipaddress.IPv4Network(f"{private_range}/{vpc_prefix}", strict=False))
     fields = {
         "vpc_cidr": vpc_cidr,
         "availability_zones": zones,
@@ -231,6 +233,10 @@ def test_vpc_endpoints_let_the_private_subnets_reach_s3_and_secrets_manager_with
     assert {name: endpoint["Properties"]["ServiceName"] for name, endpoint in endpoints.items()} == {
         "S3Endpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"},
         "SecretsManagerEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.secretsmanager"},
+        # the app server's Session Manager (test_compute.py)
+        "SsmEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.ssm"},
+        "SsmMessagesEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.ssmmessages"},
+        "Ec2MessagesEndpoint": {"Fn::Sub": "com.amazonaws.${AWS::Region}.ec2messages"},
     }
     assert endpoints["S3Endpoint"]["Properties"]["RouteTableIds"] == [
         {"Ref": "PrivateRouteTable1"},

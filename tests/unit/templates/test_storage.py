@@ -134,7 +134,8 @@ def test_buckets_without_object_lock_are_kept_outside_dev(builds, env, policy):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_every_bucket_name_and_arn_is_exported(builds, env):
+def test_every_bucket_name_arn_and_regional_domain_name_is_exported(builds, env):
     exported = {output["Export"]["Name"] for output in storage(builds, env)["Outputs"].values()}
     names = ("RawLanding", "ProcessedZone", "Attachments", "Exports", "AuditLogs", "AccessLogs")
-    assert exported == {f"one-system-{env}-{name}Bucket{kind}" for name in names for kind in ("Name", "Arn")}
+    kinds = ("Name", "Arn", "RegionalDomainName")
+    assert exported == {f"one-system-{env}-{name}Bucket{kind}" for name in names for kind in kinds}

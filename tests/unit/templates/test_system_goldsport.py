@@ -25,8 +25,9 @@ def document(builds, env, stack):
 
 @pytest.mark.parametrize("env", ENVS)
 def test_the_system_is_its_buckets_table_function_and_website_edge_and_nothing_else(builds, env):
-    # storage after the function it notifies, the edge after the bucket it serves
-    assert list(builds[env].stacks) == ["tables", "functions", "storage", "edge"]
+    # storage after the function it notifies, the edge after the bucket it serves; alerts (not in the plan)
+    # before the function whose failed uploads it pages about (issue 13)
+    assert list(builds[env].stacks) == ["alerts", "tables", "functions", "storage", "edge"]
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -40,7 +41,8 @@ def test_1_3_cloudfront_serves_the_private_website_bucket_the_processor_writes(b
         ]
     }
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["FrontendOriginAccess", "Id"]}
-    assert not resources(edge, "AWS::S3::Bucket")  # no second website bucket beside storage's
+    # no second website bucket beside storage's: the edge's one bucket holds CloudFront's access logs (issue 13)
+    assert set(resources(edge, "AWS::S3::Bucket")) == {"CdnLogsBucket"}
     web = properties(document(builds, env, "storage"), "WebBucket")
     assert web["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
@@ -51,21 +53,51 @@ def test_1_3_cloudfront_serves_the_private_website_bucket_the_processor_writes(b
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_1_3_only_cloudfront_reads_the_website_bucket_and_only_its_objects(builds, env):
-    storage = document(builds, env, "storage")
-    statements = properties(storage, "WebBucketPolicy")["PolicyDocument"]["Statement"]
+def test_1_3_only_this_distribution_reads_the_website_bucket_and_only_its_objects(builds, env):
+    """The site bucket's policy admits the one distribution serving it (issue 14), so it lives in the edge
+    stack, which creates that distribution after storage has created the bucket."""
+    policy = properties(document(builds, env, "edge"), "SiteBucketPolicy")
+    assert policy["Bucket"] == {"Fn::ImportValue": f"goldsport-scheduler-{env}-WebBucketName"}
+    statements = policy["PolicyDocument"]["Statement"]
     assert [s["Sid"] for s in statements] == ["DenyInsecureTransport", "AllowCloudFrontToReadTheSite"]
     assert picked(statements[1], "Principal", "Action", "Condition") == {
         "Principal": {"Service": "cloudfront.amazonaws.com"},
         "Action": ["s3:GetObject"],
         "Condition": {
-            "ArnLike": {
-                "AWS:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"}
+            "StringEquals": {
+                "AWS:SourceArn": {
+                    "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
+                }
             }
         },
     }
+    storage = document(builds, env, "storage")
+    assert "WebBucketPolicy" not in storage["Resources"]  # one policy per bucket: the edge's
     input_policy = properties(storage, "InputBucketPolicy")["PolicyDocument"]["Statement"]
     assert [s["Sid"] for s in input_policy] == ["DenyInsecureTransport"]  # the uploads stay private
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_1_5_the_processor_may_invalidate_the_distribution_serving_what_it_writes_and_nothing_else(builds, env):
+    """Issue 14: the processor writes the website bucket behind a caching distribution."""
+    edge = document(builds, env, "edge")
+    policy = properties(edge, "SiteWritersInvalidate")
+    assert policy["Roles"] == [{"Fn::ImportValue": f"goldsport-scheduler-{env}-ProcessorFunctionRoleName"}]
+    invalidate, read_id = policy["PolicyDocument"]["Statement"]
+    assert picked(invalidate, "Action", "Resource") == {
+        "Action": ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+        "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}],
+    }
+    assert read_id["Action"] == ["ssm:GetParameter"]
+    parameter = properties(edge, "DistributionIdParameter")
+    assert picked(parameter, "Name", "Value") == {
+        "Name": f"/goldsport-scheduler/{env}/edge/distribution-id",
+        "Value": {"Ref": "Distribution"},
+    }
+    variables = properties(document(builds, env, "functions"), "ProcessorFunction")["Environment"]["Variables"]
+    assert variables["SITE_DISTRIBUTION_ID_PARAMETER"] == parameter["Name"]
+    # edge deploys after functions (it imports the role), so no cycle: functions -> storage -> edge
+    assert "functions" in builds[env].manifest().stacks["edge"].depends_on
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -93,6 +125,10 @@ def test_1_3_the_website_is_plain_files_at_cloudfronts_own_name_without_waf_or_l
         "AWS::CloudFront::Distribution",
         "AWS::CloudFront::OriginAccessControl",
         "AWS::CloudFront::ResponseHeadersPolicy",
+        "AWS::S3::BucketPolicy",  # the site bucket's, scoped to this distribution; the access-log bucket's, TLS only
+        "AWS::IAM::Policy",  # the processor invalidates it
+        "AWS::SSM::Parameter",  # and finds its id here
+        "AWS::S3::Bucket",  # CloudFront's access logs (issue 13 §4)
     }
     assert "Parameters" not in edge and "edge-global" not in builds[env].stacks
 
@@ -138,9 +174,10 @@ def test_1_5_the_processor_runs_python_3_11_for_5_minutes_with_512_mb_and_its_en
     assert function["Environment"]["Variables"] == {
         "DATA_TABLE": f"goldsport-scheduler-{env}-data",
         "WEBSITE_BUCKET": {"Fn::Sub": f"goldsport-scheduler-{env}-web-${{AWS::AccountId}}-${{AWS::Region}}"},
+        "SITE_DISTRIBUTION_ID_PARAMETER": f"/goldsport-scheduler/{env}/edge/distribution-id",
     }
     assert builds[env].manifest().stacks["functions"].packages == {
-        "ProcessorCode": LambdaPackage("lambdas/processor", {})
+        "ProcessorCode": LambdaPackage("lambdas/processor", {}, "python3.11", "x86_64")
     }
 
 
@@ -187,6 +224,41 @@ def test_1_6_uploads_under_orders_and_instructors_invoke_the_processor(builds, e
         },
         "SourceAccount": {"Ref": "AWS::AccountId"},
     }
+
+
+@pytest.mark.parametrize(("env", "kept"), [("dev", "Retain"), ("prod", "Retain")])
+def test_1_6_an_upload_the_processor_fails_on_is_kept_and_pages_after_lambdas_two_retries(builds, env, kept):
+    """S3 invokes asynchronously: a failed event goes to a queue, not away (issue 13 §4, rule E9015)."""
+    functions = document(builds, env, "functions")
+    assert properties(functions, "ProcessorAsyncInvokeConfig") == {
+        "FunctionName": {"Ref": "ProcessorFunction"},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 2,
+        "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["ProcessorFailuresQueue", "Arn"]}}},
+    }
+    queue = functions["Resources"]["ProcessorFailuresQueue"]
+    assert picked(queue["Properties"], "QueueName", "MessageRetentionPeriod", "SqsManagedSseEnabled") == {
+        "QueueName": f"goldsport-scheduler-{env}-processor-failures",
+        "MessageRetentionPeriod": 14 * 86_400,
+        "SqsManagedSseEnabled": True,
+    }
+    assert (queue["DeletionPolicy"], queue["UpdateReplacePolicy"]) == (kept, kept)
+    [policy] = properties(functions, "ProcessorRole")["Policies"]
+    assert {
+        "Sid": "SendFailedEvents",
+        "Effect": "Allow",
+        "Action": ["sqs:SendMessage"],
+        "Resource": [{"Fn::GetAtt": ["ProcessorFailuresQueue", "Arn"]}],
+    } in policy["PolicyDocument"]["Statement"]
+    failed = properties(functions, "ProcessorFailedEventsAlarm")
+    errors = properties(functions, "ProcessorErrorsAlarm")
+    assert (failed["MetricName"], failed["Dimensions"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ProcessorFailuresQueue", "QueueName"]}}],
+    )
+    assert failed["AlarmActions"] == [{"Fn::ImportValue": f"goldsport-scheduler-{env}-CriticalTopicArn"}]
+    assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert errors["AlarmActions"] == [{"Fn::ImportValue": f"goldsport-scheduler-{env}-WarningTopicArn"}]
 
 
 def test_the_processor_source_is_a_real_handler(builds):

@@ -103,7 +103,9 @@ def test_2_1_vpc_with_public_and_private_subnets_in_two_azs_nat_and_flow_logs(
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_2_3_database_from_the_app_only_app_from_the_load_balancer_only_load_balancer_https_from_anywhere(builds, env):
+def test_2_3_database_from_the_app_only_app_from_the_load_balancer_only_load_balancer_from_cloudfront_only(builds, env):
+    """§2.3's AlbSecurityGroup admits HTTPS from the internet; behind CloudFront that was a way around its WAF,
+    so the load balancer is internal and admits CloudFront's VPC origin alone (issue 13, docs/security.md)."""
     groups = document(builds, env, "network/security-groups.json")
     assert picked(
         properties(groups, "DatabaseSecurityGroupFromAppSecurityGroup"), "FromPort", "SourceSecurityGroupId"
@@ -114,9 +116,12 @@ def test_2_3_database_from_the_app_only_app_from_the_load_balancer_only_load_bal
         "SourceSecurityGroupId": {"Ref": "AlbSecurityGroup"},
     }
     assert properties(groups, "AppSecurityGroup")["SecurityGroupIngress"] == []
-    assert {
-        (rule["FromPort"], rule["CidrIp"]) for rule in properties(groups, "AlbSecurityGroup")["SecurityGroupIngress"]
-    } == {(443, "0.0.0.0/0"), (80, "0.0.0.0/0")}  # 80 only redirects to 443 (or, without a domain, CloudFront's origin)
+    assert properties(groups, "AlbSecurityGroup")["SecurityGroupIngress"] == []
+    origin_facing = properties(document(builds, env, "edge.json"), "LoadBalancerFromCloudFront")
+    assert picked(origin_facing, "FromPort", "SourcePrefixListId") == {
+        "FromPort": 443 if env == "production" else 80,  # HTTPS where a domain names the certificate
+        "SourcePrefixListId": {"Ref": "CloudFrontOriginFacingPrefixListId"},
+    }
     # The tasks are in the app group, so this is what reaches them.
     service = properties(document(builds, env, "containers.json"), "Service")
     assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"] == [
@@ -141,6 +146,22 @@ def test_3_1_aurora_serverless_v2_postgresql_sized_per_environment_in_the_privat
     assert properties(database, "DatabaseSubnetGroup")["SubnetIds"] == {
         "Fn::Split": [",", imported(env, "PrivateSubnetIds")]
     }
+
+
+@pytest.mark.parametrize(("env", "instances"), [("dev", 1), ("staging", 1), ("production", 2)])
+def test_property_5_production_survives_losing_an_az_with_a_reader_in_the_second(builds, env, instances):
+    database = document(builds, env, "database.json")
+    members = resources(database, "AWS::RDS::DBInstance")
+    assert len(members) == instances
+    assert database["Metadata"]["Stackyard"].get("ProductionGrade", False) is (env == "production")
+    if env == "production":  # pinned to the zones of the private subnets, writer first: never the same zone
+        assert {name: props["Properties"]["AvailabilityZone"] for name, props in members.items()} == {
+            "DatabaseWriter": {"Fn::Select": [0, {"Fn::GetAZs": ""}]},
+            "DatabaseReader1": {"Fn::Select": [1, {"Fn::GetAZs": ""}]},
+        }
+        assert properties(database, "DatabaseReader1")["PromotionTier"] == 1  # the failover target
+    else:  # no reader: the writer goes where RDS puts it, as before
+        assert "AvailabilityZone" not in properties(database, "DatabaseWriter")
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -187,12 +208,13 @@ def test_5_1_environment_variables_and_secrets_with_secrets_manager_access(build
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_5_2_internet_facing_load_balancer_in_the_public_subnets_health_checked_at_health(builds, env):
+def test_5_2_internal_load_balancer_in_the_private_subnets_health_checked_at_health(builds, env):
+    """§5.2 deploys it in the public subnets; it is CloudFront's VPC origin instead (issue 13)."""
     edge = document(builds, env, "edge.json")
     balancer = properties(edge, "LoadBalancer")
     assert (balancer["Scheme"], balancer["Subnets"]) == (
-        "internet-facing",
-        {"Fn::Split": [",", imported(env, "PublicSubnetIds")]},
+        "internal",
+        {"Fn::Split": [",", imported(env, "PrivateSubnetIds")]},
     )
     group = properties(edge, "AppTargetGroup")
     assert picked(group, "TargetType", "Port", "HealthCheckPath") == {
@@ -204,11 +226,12 @@ def test_5_2_internet_facing_load_balancer_in_the_public_subnets_health_checked_
     assert service["LoadBalancers"][0]["TargetGroupArn"] == {"Ref": "AppTargetGroupArn"}  # edge's output
 
 
-def test_5_2_with_its_domain_production_serves_https_with_an_acm_certificate_and_redirects_http(builds):
+def test_5_2_with_its_domain_production_serves_https_with_an_acm_certificate_to_cloudfront(builds):
     edge = document(builds, "production", "edge.json")
     assert properties(edge, "HttpsListener")["Certificates"] == [{"CertificateArn": {"Ref": "ApiCertificate"}}]
     assert properties(edge, "ApiCertificate")["DomainName"] == "api.infra-package.example.com"
-    assert properties(edge, "HttpRedirectListener")["DefaultActions"][0]["Type"] == "redirect"
+    assert "HttpRedirectListener" not in edge["Resources"]  # only CloudFront reaches it, over HTTPS
+    assert properties(edge, "ApiVpcOrigin")["VpcOriginEndpointConfig"]["OriginProtocolPolicy"] == "https-only"
 
 
 @pytest.mark.parametrize(("env", "low", "high"), [("dev", 1, 2), ("staging", 1, 4), ("production", 2, 10)])

@@ -67,7 +67,13 @@ def test_task_1_three_public_subnets_in_three_azs_routed_to_the_internet_and_not
     assert properties(vpc, "PublicDefaultRoute")["GatewayId"] == {"Ref": "InternetGateway"}
     assert {subnet["Properties"]["MapPublicIpOnLaunch"] for subnet in subnets.values()} == {True}  # reach 8.8.8.8
     assert not resources(vpc, "AWS::EC2::NatGateway")
-    assert set(vpc["Outputs"]) == {"VpcId", "VpcCidr", "PublicSubnetIds", "AvailabilityZones"}
+    assert set(vpc["Outputs"]) == {
+        "VpcId",
+        "VpcCidr",
+        "PublicSubnetIds",
+        "AvailabilityZones",
+        *(f"PublicSubnet{zone}Id" for zone in (1, 2, 3)),
+    }
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -101,11 +107,19 @@ def test_task_2_the_data_bucket_is_versioned_private_and_archives_job_outputs(bu
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
-    assert picked(rules["archive-job-outputs"], "Prefix", "Transitions", "NoncurrentVersionTransitions") == {
+    # Only job outputs archive (issue 14): jobs/ also holds checkpoints, so the rule takes the objects under
+    # jobs/ the workers tag kind=job-output (S3 ANDs a rule's prefix and tags).
+    assert picked(
+        rules["archive-job-outputs"], "Prefix", "TagFilters", "Transitions", "NoncurrentVersionTransitions"
+    ) == {
         "Prefix": "jobs/",
+        "TagFilters": [{"Key": "kind", "Value": "job-output"}],
         "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 3}],
         "NoncurrentVersionTransitions": [{"StorageClass": "GLACIER", "TransitionInDays": 1}],
     }
+    # No rule the plan did not ask for: nothing expires old versions bucket-wide.
+    assert set(rules) == {"abort-incomplete-multipart-uploads", "archive-job-outputs", "tier-seed-data"}
+    assert not [rule for rule in rules.values() if "NoncurrentVersionExpiration" in rule]
     assert rules["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
     assert picked(rules["tier-seed-data"], "Prefix", "Transitions", "ExpirationInDays") == {
         "Prefix": "seed-data/",
@@ -170,6 +184,7 @@ def test_task_4_the_ecs_task_role_reaches_bedrock_its_prefixes_and_two_tables_on
     assert ("bedrock:InvokeModel", "arn:${AWS::Partition}:bedrock:*::foundation-model/*") in access
     assert {
         ("s3:PutObject", f"{bucket_arn(env)}/jobs/*"),
+        ("s3:PutObjectTagging", f"{bucket_arn(env)}/jobs/*"),  # outputs are written with kind=job-output
         ("s3:DeleteObject", f"{bucket_arn(env)}/jobs/*"),
         ("s3:GetObject", f"{bucket_arn(env)}/seed-data/*"),
         ("s3:GetObject", f"{bucket_arn(env)}/sample-datasets/*"),
@@ -191,18 +206,31 @@ def test_task_4_the_ecs_task_role_reaches_bedrock_its_prefixes_and_two_tables_on
 
 @pytest.mark.parametrize("env", ENVS)
 def test_task_4_the_lambda_role_has_the_bucket_the_four_tables_and_the_listed_services(builds, env):
-    role = properties(document(builds, env, "roles"), "LambdaRole")
+    """Task 4 grants s3:* and dynamodb:*; the role gets objects and items (issue 13, docs/security.md), and
+    iam:PassRole on the worker role alone, which ecs:RunTask needs to start the workers."""
+    roles = document(builds, env, "roles")
+    role = properties(roles, "LambdaRole")
     assert role["ManagedPolicyArns"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
     ]
     access = granted(role)
-    assert {("s3:*", bucket_arn(env)), ("s3:*", f"{bucket_arn(env)}/*")} <= access
-    assert {resource for action, resource in access if action == "dynamodb:*" and "/index/" not in resource} == {
+    assert {("s3:GetObject", f"{bucket_arn(env)}/*"), ("s3:PutObject", f"{bucket_arn(env)}/*")} <= access
+    assert ("s3:ListBucket", bucket_arn(env)) in access
+    assert {resource for action, resource in access if action == "dynamodb:PutItem" and "/index/" not in resource} == {
         table_arn(env, key) for key in ("jobs", "queue", "templates", "cost-tracking")
     }
+    assert not [action for action, _ in access if action.endswith(":*")]  # no bucket or table settings
     assert ("sts:AssumeRole", f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/plot-palette-{env}-*") in access
     assert {("cognito-idp:ListUsers", "*"), ("ecs:RunTask", "*"), ("ecs:StopTask", "*")} <= access
     assert not [action for action, resource in access if resource == "*" and action.endswith("*")]
+    [passing] = [statement for statement in role["Policies"][0]["PolicyDocument"]["Statement"] if "Sid" in statement]
+    assert passing == {
+        "Sid": "PassRoles",
+        "Effect": "Allow",
+        "Action": ["iam:PassRole"],
+        "Resource": [{"Fn::GetAtt": ["EcsTaskRole", "Arn"]}],
+        "Condition": {"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com"]}},
+    }
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -214,3 +242,27 @@ def test_task_4_the_amplify_role_reads_stacks_and_the_roles_are_exported(builds,
     }
     exports = builds[env].manifest().stacks["roles"].exports
     assert {f"plot-palette-{env}-{key}RoleArn" for key in ("EcsTask", "Lambda", "Amplify")} <= set(exports)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_task_1_2_3_outputs_each_subnet_the_buckets_regional_domain_name_and_the_index_names(builds, env):
+    """Task 1 "All 3 subnet IDs (export with names for cross-stack reference)", task 2 "Bucket regional
+    domain name", task 3 "GSI names"."""
+
+    def exported(stack):
+        outputs = document(builds, env, stack)["Outputs"]
+        return {output["Export"]["Name"]: output["Value"] for output in outputs.values() if "Export" in output}
+
+    network = exported("network")
+    assert [network[f"plot-palette-{env}-PublicSubnet{zone}Id"] for zone in (1, 2, 3)] == [
+        {"Fn::GetAtt": ["Vpc", f"Outputs.PublicSubnet{zone}Id"]} for zone in (1, 2, 3)
+    ]
+    assert not [name for name in network if "PrivateSubnet" in name]  # no private tier
+    assert exported("storage")[f"plot-palette-{env}-DataBucketRegionalDomainName"] == {
+        "Fn::GetAtt": ["DataBucket", "RegionalDomainName"]
+    }
+    tables = exported("tables")
+    assert {name: value for name, value in tables.items() if name.endswith("IndexName")} == {
+        f"plot-palette-{env}-JobsTableUserIdIndexName": "user-id-index",
+        f"plot-palette-{env}-TemplatesTableUserIdIndexName": "user-id-index",
+    }

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+import generate
 from stackyard.build import build_environment
 from stackyard.config import load_configs
+from stackyard.errors import EXIT_BAD_INPUT
+from stackyard.manifest import ContainerImage
 from tests.helpers import ROOT, json_resource, picked, properties, resources
 
 SYSTEM = ROOT / "examples" / "tap"
@@ -157,6 +163,16 @@ def test_2_6_cloudfront_serves_only_the_spa_with_error_fallback_price_class_100_
     assert outputs["tap-poc-ApiUrl"] == "https://api.tap.example.com"
 
 
+def test_2_3_the_api_load_balancer_faces_the_internet_behind_a_regional_web_acl(build):
+    """Not in the plan (no WAF there): issue 13 puts one on every public way in, the API's own name included."""
+    edge = document(build, "edge")
+    assert properties(edge, "LoadBalancer")["Scheme"] == "internet-facing"
+    assert properties(edge, "ApiWebAcl")["Scope"] == "REGIONAL"
+    assert properties(edge, "ApiWebAclAssociation")["ResourceArn"] == {"Ref": "LoadBalancer"}
+    assert properties(edge, "Distribution")["DistributionConfig"]["WebACLId"] == {"Ref": "WebAclArn"}
+    assert properties(edge, "HttpRedirectListener")["DefaultActions"][0]["Type"] == "redirect"
+
+
 def test_2_7_github_may_deploy_from_main_only(build):
     role = properties(document(build, "ci"), "DeployRole")
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
@@ -212,3 +228,150 @@ def test_2_10_alarms_on_latency_over_5_seconds_unhealthy_hosts_and_rds_cpu_over_
         "ComparisonOperator": "GreaterThanThreshold",
         "Threshold": 5,
     }
+    # "for 5 min", both of them
+    for metric in ("TargetResponseTime", "UnHealthyHostCount"):
+        assert alarms[metric]["Period"] * alarms[metric]["EvaluationPeriods"] == 300, metric
+
+
+def test_2_10_the_backend_log_group_is_the_one_the_params_comment_names_kept_30_days(build):
+    [group] = resources(document(build, "containers"), "AWS::Logs::LogGroup").values()
+    assert picked(group["Properties"], "LogGroupName", "RetentionInDays") == {
+        "LogGroupName": "/tap/poc/app",
+        "RetentionInDays": 30,
+    }
+    [comment] = [
+        line
+        for line in (SYSTEM / "params" / "base.yaml").read_text().splitlines()
+        if "log_retention_days: 30 " in line and "§2.10" in line
+    ]
+    assert "/tap/poc/app" in comment and "/ecs/tap-backend" in comment
+
+
+def test_2_3_the_app_gets_database_name_beside_host_port_and_the_secret(build):
+    [container] = properties(document(build, "containers"), "TaskDefinition")["ContainerDefinitions"]
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    assert picked(environment, "DATABASE_NAME", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_SECRET_ARN") == {
+        "DATABASE_NAME": "tap",
+        "DATABASE_HOST": {"Fn::ImportValue": "tap-poc-DatabaseEndpoint"},
+        "DATABASE_PORT": {"Fn::ImportValue": "tap-poc-DatabasePort"},
+        "DATABASE_SECRET_ARN": {"Fn::ImportValue": "tap-poc-DatabaseSecretArn"},
+    }
+
+
+def test_3_the_ci_role_runs_the_migration_task_passing_only_its_two_roles(build):
+    """§3 "Add a migration step in the deploy pipeline (ECS run-task ...)"."""
+    [policy] = properties(document(build, "ci"), "DeployRole")["Policies"]
+    statements = {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
+    assert picked(statements["RunMigrationTask"], "Action", "Resource", "Condition") == {
+        "Action": ["ecs:RunTask"],
+        "Resource": [
+            {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/tap-poc-app:*"}
+        ],
+        "Condition": {
+            "ArnEquals": {
+                "ecs:cluster": {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/tap-poc"}
+            }
+        },
+    }
+    assert picked(statements["PassTaskRoles"], "Action", "Resource", "Condition") == {
+        "Action": ["iam:PassRole"],
+        "Resource": [
+            {"Fn::ImportValue": "tap-poc-AppTaskRoleArn"},
+            {"Fn::ImportValue": "tap-poc-AppExecutionRoleArn"},
+        ],
+        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+    }
+    assert statements["FollowMigrationTask"]["Action"] == ["ecs:DescribeTasks", "ecs:StopTask"]
+    assert "containers" in build.manifest().stacks["ci"].depends_on
+
+
+def test_3_ecr_image_not_found_on_first_deploy_leaves_the_service_out_until_latest_is_pushed(build):
+    """§3 risk "ECR image not found on first deploy": the params keep `image_tag: latest` (what CI pushes,
+    §2.11), and the containers stack waits for tap-poc-app:latest behind its ServiceEnabled parameter."""
+    assert build.manifest().stacks["containers"].images == {"ServiceEnabled": ContainerImage("tap-poc-app", "latest")}
+    containers = document(build, "containers")
+    assert containers["Resources"]["Service"]["Condition"] == "RunsService"
+    assert "Condition" not in containers["Resources"]["Repository"]
+
+
+def test_2_6_dns_outside_route_53_validation_records_are_created_by_hand_and_the_targets_are_outputs(build, tmp_path):
+    """§2.6 "DNS validation (records output for manual creation if no Route53 zone yet)"."""
+    params = tmp_path / "params"
+    shutil.copytree(SYSTEM / "params", params)
+    base = (params / "base.yaml").read_text()
+    (params / "base.yaml").write_text(base.replace("hosted_zone_id: Z0123456789EXAMPLETAP", "hosted_zone_id: null"))
+    zoneless = build_environment(load_configs(params)["poc"])
+    [certificate] = resources(document(zoneless, "edge-global"), "AWS::CertificateManager::Certificate").values()
+    assert "DomainValidationOptions" not in certificate["Properties"]
+    assert zoneless.manifest().stacks["edge-global"].manual_validation == {"CloudFrontCertificate": "tap.example.com"}
+    edge = document(zoneless, "edge")
+    assert not resources(edge, "AWS::Route53::RecordSet")
+    assert {"SiteDnsTarget", "ApiDnsTarget"} <= set(edge["Outputs"])
+    # With the zone (the params as shipped), Route 53 validates and holds the records.
+    assert build.manifest().stacks["edge-global"].manual_validation == {}
+
+
+def tap_with(tmp_path, poc_yaml: str) -> Path:
+    """TAP's params in a tmp folder with poc.yaml replaced."""
+    params = tmp_path / "params"
+    shutil.copytree(SYSTEM / "params", params)
+    (params / "poc.yaml").write_text("ci:\n  create_provider: true\n" + poc_yaml)
+    return params
+
+
+def test_2_3_and_2_8_the_domain_is_written_once_and_every_url_cookie_and_origin_follows_it(tmp_path):
+    """Issue 14: edge.domain alone moves CORS, the cookie domain, Cognito's callback and sign-out URLs and the
+    redirect URI (params write them with ${Domain} and ${ApiDomain})."""
+    moved = build_environment(load_configs(tap_with(tmp_path, "edge:\n  domain: talent.example.org\n"))["poc"])
+    [container] = properties(document(moved, "containers"), "TaskDefinition")["ContainerDefinitions"]
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    assert picked(environment, "CORS_ORIGINS", "COOKIE_DOMAIN", "COGNITO_REDIRECT_URI") == {
+        "CORS_ORIGINS": '["https://talent.example.org"]',
+        "COOKIE_DOMAIN": ".talent.example.org",
+        "COGNITO_REDIRECT_URI": "https://api.talent.example.org/auth/callback",
+    }
+    client = properties(document(moved, "auth"), "WebClient")
+    assert picked(client, "CallbackURLs", "LogoutURLs") == {
+        "CallbackURLs": ["https://api.talent.example.org/auth/callback"],
+        "LogoutURLs": ["https://talent.example.org/login"],
+    }
+
+
+def test_2_8_a_url_naming_another_domain_than_edge_domain_is_refused_with_file_line_key_and_fix(
+    tmp_path, monkeypatch, capsys
+):
+    params = tap_with(
+        tmp_path,
+        "auth:\n  clients:\n    web:\n      logout_urls: [https://tap.example.com/login]\n"
+        "edge:\n  domain: talent.example.org\n",
+    )
+    monkeypatch.chdir(params.parent)
+    code = generate.main(["--params", "params", "--build-dir", "build", "--env", "poc"])
+    errors = capsys.readouterr().err.splitlines()
+    assert code == EXIT_BAD_INPUT
+    assert errors[:-1] == [
+        "error: params/poc.yaml:6: auth.clients.web.logout_urls[0]: 'https://tap.example.com/login' names "
+        "tap.example.com, outside edge.domain talent.example.org, so changing edge.domain would leave it behind; "
+        "expected the URL written with ${Domain} or ${ApiDomain} (such as https://${ApiDomain}/auth/callback), or "
+        "a host under talent.example.org"
+    ]
+    assert not (params.parent / "build").exists()
+
+
+def test_the_domain_placeholder_needs_a_domain(tmp_path, monkeypatch, capsys):
+    params = tap_with(tmp_path, "containers:\n  environment:\n    SITE: https://${Domain}\n")
+    base = (params / "base.yaml").read_text()
+    (params / "base.yaml").write_text(
+        base.replace("  domain: tap.example.com ", "  domain: null ").replace(
+            "hosted_zone_id: Z0123456789EXAMPLETAP", "hosted_zone_id: null"
+        )
+    )
+    monkeypatch.chdir(params.parent)
+    code = generate.main(["--params", "params", "--build-dir", "build", "--env", "poc"])
+    errors = [line for line in capsys.readouterr().err.splitlines() if "${Domain}" in line and "SITE" in line]
+    assert code == EXIT_BAD_INPUT
+    assert errors == [
+        "error: params/poc.yaml:5: containers.environment.SITE: 'https://${Domain}' names the site's domain, and "
+        "this environment has none (edge.domain is null or edge is not in stacks); expected edge.domain, or a "
+        "value without ${Domain} and ${ApiDomain}"
+    ]

@@ -1,0 +1,121 @@
+"""S3 calls: the artifact bucket (uploads, the deploy lock) and the buckets a delete empties."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from stackyard.aws.errors import MISSING_S3_KEY, AwsError, translated
+
+PAGE = 1000  # ListObjectVersions returns and DeleteObjects takes at most 1,000 keys
+# A conditional PUT that loses: the key exists (412), or another conditional write raced it (409).
+WRITE_CONDITION_LOST = {"PreconditionFailed", "ConditionalRequestConflict"}
+
+
+class S3:
+    def __init__(self, client: Any):
+        self.client = client
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            with translated(f"checking s3://{bucket}/{key}"):
+                self.client.head_object(Bucket=bucket, Key=key)
+            return True
+        except AwsError as error:
+            if error.code in MISSING_S3_KEY:
+                return False
+            raise
+
+    def upload(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        with translated(f"uploading s3://{bucket}/{key}"):
+            self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+    def put_if_absent(self, bucket: str, key: str, body: bytes) -> bool:
+        """Write the object only if no object has the key (If-None-Match: *); False when one does."""
+        try:
+            with translated(f"writing s3://{bucket}/{key}"):
+                self.client.put_object(
+                    Bucket=bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*"
+                )
+            return True
+        except AwsError as error:
+            if error.code in WRITE_CONDITION_LOST:
+                return False
+            raise
+
+    def read(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such key."""
+        try:
+            with translated(f"reading s3://{bucket}/{key}"):
+                return bytes(self.client.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except AwsError as error:
+            if error.code in MISSING_S3_KEY:
+                return None
+            raise
+
+    def delete(self, bucket: str, key: str) -> None:
+        with translated(f"deleting s3://{bucket}/{key}"):
+            self.client.delete_object(Bucket=bucket, Key=key)
+
+    def keys(self, bucket: str, prefix: str) -> list[str]:
+        with translated(f"listing s3://{bucket}/{prefix}"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def object_lock_enabled(self, bucket: str) -> bool:
+        try:
+            with translated(f"reading the Object Lock configuration of {bucket}"):
+                configuration = self.client.get_object_lock_configuration(Bucket=bucket)
+        except AwsError as error:
+            if error.code in {"ObjectLockConfigurationNotFoundError", "NoSuchBucket"}:
+                return False
+            raise
+        return configuration.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+
+    def count_versions(self, bucket: str, max_pages: int) -> tuple[int, bool]:
+        """How many object versions and delete markers the bucket holds, reading at most `max_pages`
+        pages; and whether that is all of them (0 and True for a bucket already gone)."""
+        count, marker = 0, dict[str, str]()
+        try:
+            with translated(f"counting the objects of bucket {bucket}"):
+                for _ in range(max_pages):
+                    page = self.client.list_object_versions(Bucket=bucket, MaxKeys=PAGE, **marker)
+                    count += len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+                    if not page.get("IsTruncated"):
+                        return count, True
+                    marker = {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
+        except AwsError as error:
+            if error.code == "NoSuchBucket":
+                return 0, True
+            raise
+        return count, False
+
+    def empty(self, bucket: str, stop: Callable[[], bool] = lambda: False) -> int:
+        """Delete every object version and delete marker until done or `stop()` says so; returns how
+        many were deleted (0 when the bucket is already gone)."""
+        try:
+            with translated(f"emptying bucket {bucket}"):
+                return self._empty(bucket, stop)
+        except AwsError as error:
+            if error.code != "NoSuchBucket":
+                raise
+        return 0
+
+    def _empty(self, bucket: str, stop: Callable[[], bool]) -> int:
+        # Always the first page again: paging on while deleting would skip what the markers shifted past.
+        deleted = 0
+        while not stop():
+            page = self.client.list_object_versions(Bucket=bucket, MaxKeys=PAGE)
+            keys = [
+                {"Key": item["Key"], "VersionId": item["VersionId"]}
+                for kind in ("Versions", "DeleteMarkers")
+                for item in page.get(kind, [])
+            ][:PAGE]
+            if not keys:
+                break
+            result = self.client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            if result.get("Errors"):
+                first = result["Errors"][0]
+                raise AwsError(f"emptying bucket {bucket}: {first.get('Key')}: {first.get('Message')}")
+            deleted += len(keys)
+        return deleted

@@ -1,0 +1,155 @@
+"""Carrying out a stack's plan: ChangeApplier changes AWS, DisplayOnlyApplier only shows the plan.
+
+Both take the same StackPlan from the planner, so `plan` runs the same pipeline as `deploy` and
+cannot reach a write by accident: the display-only applier holds no StackWriter and only withdraws
+the change sets its own run proposed (the shape of chalice's Executor / DisplayOnlyExecutor).
+
+The ChangeApplier recovers stacks earlier runs left stuck (once each per run), removes stale
+`stackyard-*` change sets before a new one is made, reviews the change set (stackyard/deploy/review.py),
+executes it with a request token unless the user pressed Ctrl-C, and watches it by stack id.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from stackyard.aws import Aws, DeployedStack
+from stackyard.deploy.change_sets import change_set_name, is_stale, withdraw
+from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.interrupt import Interrupted
+from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.recovery import Recovery
+from stackyard.deploy.review import Verdict, review
+from stackyard.deploy.scheduler import Outcome
+from stackyard.deploy.stack_plan import Action, StackPlan
+from stackyard.deploy.status import deleted, succeeded
+from stackyard.deploy.watch import Watcher
+from stackyard.errors import StackyardError
+
+# Events a little older than the call still belong to it: the local clock and AWS's may differ.
+CLOCK_SKEW = timedelta(seconds=1)
+
+
+class ChangeApplier:
+    def __init__(
+        self,
+        aws: Aws,
+        environment: Environment,
+        options: DeployOptions,
+        watcher: Watcher,
+        outputs: RunOutputs,
+        run_id: str,
+    ):
+        self.aws = aws
+        self.environment = environment
+        self.options = options
+        self.watcher = watcher
+        self.progress = watcher.progress
+        self.interrupt = watcher.interrupt
+        self.outputs = outputs
+        self.run_id = run_id
+
+    def recover(self, plan: StackPlan) -> Outcome | None:
+        """Delete a failed first create, or continue a failed update rollback; None once done."""
+        assert plan.deployed is not None
+        writer = self.aws.cloudformation(plan.region)
+        self.progress.state(plan.stack, f"{plan.deployed.status}: {plan.recovery.value}")
+        self.interrupt.check(f"stack {plan.name} was left {plan.deployed.status}; nothing was started")
+        started = self.watcher.clock.now() - CLOCK_SKEW
+        if plan.recovery is Recovery.DELETE_AND_CREATE:
+            writer.delete_stack(plan.name, self.token(plan.stack, "delete-failed-create"))
+            final = self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
+            if not deleted(final.status if final else None):
+                raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
+        elif plan.recovery is Recovery.CONTINUE_ROLLBACK:
+            writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"))
+            self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
+        return None
+
+    def prepare(self, plan: StackPlan) -> None:
+        """Remove the `stackyard-*` change sets killed runs left on the stack (this run holds the lock)."""
+        if plan.deployed is None:
+            return
+        proposer = self.aws.change_set_proposer(plan.region)
+        own, now = change_set_name(self.run_id, plan_only=False), self.watcher.clock.now()
+        for summary in proposer.change_sets(plan.deployed.stack_id):
+            if is_stale(summary, own, now):
+                self.progress.line(plan.stack, f"deleting change set {summary.name}, left by an earlier run")
+                proposer.delete_change_set(summary.change_set_id)
+
+    def apply(self, plan: StackPlan) -> Outcome:
+        """Review the change set, then execute it and watch it to the end."""
+        assert plan.change_set is not None
+        writer = self.aws.cloudformation(plan.region)
+        verdict = review(plan, self.options.allow_replace, self.options.interactive and not self.options.assume_yes)
+        if verdict.verdict is Verdict.REFUSE:
+            self._withdraw(plan)
+            raise StackyardError(verdict.message)
+        if verdict.verdict is Verdict.CONFIRM and self.progress.ask(verdict.message).strip() != "yes":
+            self._withdraw(plan)
+            raise StackyardError(f"stack {plan.name}: not confirmed; nothing was changed")
+        if self.interrupt.requested:
+            self._withdraw(plan)
+            raise Interrupted(f"the change set of stack {plan.name} was not executed, and was deleted")
+        self.progress.state(plan.stack, "executing")
+        started = self.watcher.clock.now() - CLOCK_SKEW
+        writer.execute_change_set(plan.change_set.change_set_id, self.token(plan.stack, "execute"))
+        stack_id = plan.change_set.stack_id or (plan.deployed.stack_id if plan.deployed else plan.name)
+        final = self.watcher.watch(plan.stack, stack_id, writer, started)
+        if final is None or not succeeded(final.status):
+            raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
+        return self.finish(plan, "created" if plan.action is Action.CREATE else "updated", final)
+
+    def finish(self, plan: StackPlan, result: str = "unchanged", deployed: DeployedStack | None = None) -> Outcome:
+        """Record the stack's outputs; keep its termination protection as the params say."""
+        deployed = deployed or plan.deployed
+        manifest = self.environment.manifest
+        protect = manifest.termination_protection
+        if deployed and plan.stack in manifest.stacks and deployed.termination_protection != protect:
+            self.aws.cloudformation(plan.region).set_termination_protection(plan.name, protect)
+        outputs = deployed.outputs if deployed else {}
+        self.outputs.record(plan.stack, outputs)
+        self.progress.state(plan.stack, result)
+        return Outcome(plan.stack, result, outputs=outputs)
+
+    def token(self, stack: str, operation: str) -> str:
+        return request_token(self.run_id, stack, operation)
+
+    def _withdraw(self, plan: StackPlan) -> None:
+        withdraw(self.aws.change_set_proposer(plan.region), plan, self.token(plan.stack, "withdraw"))
+
+
+class DisplayOnlyApplier:
+    """A plan's applier: shows what a deploy would do, withdraws its own change sets, changes nothing."""
+
+    def __init__(self, aws: Aws, watcher: Watcher, outputs: RunOutputs, run_id: str):
+        self.aws = aws
+        self.progress = watcher.progress
+        self.outputs = outputs
+        self.run_id = run_id
+
+    def recover(self, plan: StackPlan) -> Outcome:
+        self.outputs.mark_pending(plan.stack)
+        self.progress.state(plan.stack, "planned")
+        return Outcome(plan.stack, "planned", plan.summary())
+
+    def prepare(self, plan: StackPlan) -> None:
+        """A plan removes no change set it did not make."""
+
+    def apply(self, plan: StackPlan) -> Outcome:
+        if plan.change_set is not None:
+            token = request_token(f"plan-{self.run_id}", plan.stack, "withdraw")
+            withdraw(self.aws.change_set_proposer(plan.region), plan, token)
+        if plan.action is Action.CREATE:
+            self.outputs.mark_pending(plan.stack)
+        elif plan.deployed:
+            self.outputs.record(plan.stack, plan.deployed.outputs)
+        result = "blocked" if plan.blocked_exports else "planned"
+        self.progress.state(plan.stack, result)
+        return Outcome(plan.stack, result, plan.summary())
+
+    def finish(self, plan: StackPlan, result: str = "unchanged", deployed: DeployedStack | None = None) -> Outcome:
+        outputs = plan.deployed.outputs if plan.deployed else {}
+        self.outputs.record(plan.stack, outputs)
+        self.progress.state(plan.stack, result)
+        return Outcome(plan.stack, result, outputs=outputs)

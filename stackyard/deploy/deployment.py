@@ -1,0 +1,144 @@
+"""Deploying (or planning) an environment's stacks, each as soon as the stacks it needs are done.
+
+Per stack the pipeline is the same for `deploy` and `plan`; only the applier differs:
+
+    planner.assess   what is deployed -> recovery and action, with the reasons    (planner.py)
+    applier.recover  a stack left stuck: deleted / rollback continued, then assessed again
+    applier.prepare  stale stackyard-* change sets removed (deploy only)           (change_sets.py)
+    planner.propose  change set made, read, reviewed: data loss, exports in use     (risk.py, exports.py)
+    applier.apply    executed and watched by stack id, or only shown               (applier.py, watch.py)
+
+Where each decision lives: statuses in status.py, recoveries in recovery.py, "unchanged" in
+unchanged.py, data loss in risk.py, exports in use in exports.py, whether a change set may run in
+review.py; deletes in delete_plan.py and deletion.py; the lock in lock.py; Ctrl-C in interrupt.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from stackyard.aws import Aws
+from stackyard.deploy import bootstrap
+from stackyard.deploy import package as packaging
+from stackyard.deploy.applier import ChangeApplier, DisplayOnlyApplier
+from stackyard.deploy.artifacts import ArtifactBuckets
+from stackyard.deploy.clock import Clock, SystemClock
+from stackyard.deploy.environment import DeployOptions, Environment
+from stackyard.deploy.interrupt import Interrupt
+from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.planner import DeployPlanner
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.recovery import Recovery
+from stackyard.deploy.scheduler import Outcome, run_graph
+from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
+from stackyard.deploy.watch import Watcher
+from stackyard.errors import StackyardError
+
+BOOTSTRAP_TAGS = {"ManagedBy": "stackyard"}
+
+
+class Deployment:
+    def __init__(
+        self,
+        aws: Aws,
+        environment: Environment,
+        progress: Progress,
+        options: DeployOptions,
+        run_id: str,
+        clock: Clock | None = None,
+        interrupt: Interrupt | None = None,
+    ):
+        self.environment = environment
+        self.progress = progress
+        self.options = options
+        self.interrupt = interrupt or Interrupt()
+        self.outputs = RunOutputs()
+        self.artifacts = ArtifactBuckets(aws)
+        self.watcher = Watcher(progress, clock or SystemClock(), self.interrupt, options.resume_command)
+        self.planner = DeployPlanner(aws, environment, options, self.watcher, self.artifacts, self.outputs, run_id)
+        self.applier: ChangeApplier | DisplayOnlyApplier = (
+            DisplayOnlyApplier(aws, self.watcher, self.outputs, run_id)
+            if options.plan_only
+            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id)
+        )
+
+    def deploy(self, stacks: list[str]) -> dict[str, Outcome]:
+        needs = self.environment.manifest.dependencies(stacks)
+        return run_graph(list(needs), needs, self.deploy_stack, self.options.concurrency, self.interrupt)
+
+    def outputs_of_environment(self) -> dict[str, dict[str, str]]:
+        """The outputs gathered so far, of the environment's stacks only."""
+        return {
+            stack: found for stack, found in self.outputs.all().items() if stack in self.environment.manifest.stacks
+        }
+
+    def deploy_stack(self, stack: str) -> Outcome:
+        return self.run_target(self.planner.target(stack), lambda: self.planner.assess(stack))
+
+    def run_target(self, target: Target, assess: Callable[[], StackPlan]) -> Outcome:
+        plan = self._recovered(target, assess)
+        if isinstance(plan, Outcome):
+            return plan
+        if plan.action is Action.UNCHANGED:
+            return self.applier.finish(plan)
+        for reason in plan.reasons:
+            self.progress.line(target.stack, f"{plan.action.value if plan.action else 'plan'}: {reason}")
+        self.applier.prepare(plan)
+        plan = self.planner.propose(plan)
+        if plan.action is Action.UNCHANGED:
+            return self.applier.finish(plan)
+        if plan.change_set is not None:
+            self.progress.change_set(target.stack, plan.change_set.changes)
+        if isinstance(self.applier, ChangeApplier) and plan.change_set is None:
+            raise StackyardError(f"stack {target.name}: {plan.summary()}")  # a deploy always has its bucket
+        return self.applier.apply(plan)
+
+    def _recovered(self, target: Target, assess: Callable[[], StackPlan]) -> StackPlan | Outcome:
+        """The plan once no recovery is left, each recovery tried at most once per run (or a plan's
+        outcome when the applier only shows it)."""
+        tried: set[Recovery] = set()
+        while True:
+            plan = assess()
+            if not plan.recovery.writes:
+                return plan
+            if plan.recovery in tried:
+                raise StackyardError(
+                    f"stack {target.name}: still {plan.deployed.status if plan.deployed else 'missing'} after "
+                    f"trying to {plan.recovery.value} once in this run ({plan.reasons[0]}). Fix: see the stack's "
+                    f"events for the resources that keep failing, then deploy again"
+                )
+            outcome = self.applier.recover(plan)
+            if outcome is not None:
+                return outcome
+            tried.add(plan.recovery)
+
+    def regions_needing_buckets(self, stacks: list[str]) -> list[str]:
+        """The home region (the lock lives there) and every region with a stack that uploads."""
+        manifest, env_dir = self.environment.manifest, self.environment.env_dir
+        uploading = [stack for stack in stacks if packaging.needs_bucket(manifest.entry(stack), env_dir)]
+        return sorted(
+            {self.environment.home_region(self.options), *manifest.regions(uploading, self.options.region_override)}
+        )
+
+    def ensure_artifact_bucket(self, region: str) -> str:
+        """The region's artifact bucket, its bootstrap stack created first when missing (deploy only)."""
+        found = self.artifacts.find(region)
+        if found:
+            return found
+        self.progress.line("bootstrap", f"creating the artifact bucket stack {bootstrap.STACK_NAME} in {region}")
+        target = Target("bootstrap", bootstrap.STACK_NAME, region)
+        outcome = self.run_target(target, lambda: self.planner.assess_target(target, _bootstrap_desired))
+        found = self.artifacts.find(region)
+        if found is None:
+            raise StackyardError(
+                f"stack {bootstrap.STACK_NAME} in {region} has no BucketName output after {outcome.result}. "
+                f"Fix: look at the stack's events, delete it, and deploy again"
+            )
+        return found
+
+
+def _bootstrap_desired() -> Desired:
+    template = bootstrap.build().to_dict()
+    body = json.dumps(template, sort_keys=True, separators=(",", ":"))
+    return Desired(template, {"TemplateBody": body}, {}, dict(BOOTSTRAP_TAGS))

@@ -1,0 +1,196 @@
+"""Planning a deploy: the facts gathered from AWS, the pure decisions called, a StackPlan returned.
+
+`assess` reads what is deployed (waiting, by stack id, while another operation runs), decides the
+recovery, packages the stack and decides its action with the reasons (stackyard/deploy/unchanged.py).
+`propose` makes the change set, reads it, and reviews it: the changes that lose data
+(stackyard/deploy/risk.py) and the exports in use it would change (stackyard/deploy/exports.py, ListImports).
+Planning never executes, deletes or continues anything: it holds no StackWriter. It uploads
+content-addressed templates and Lambda packages to the artifact bucket, as
+`aws cloudformation package` does, and withdraws its own change sets when they are not to run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from stackyard.aws import Aws, ChangeSet, ChangeSetProposer, DeployedStack, StackReader
+from stackyard.deploy import package as packaging
+from stackyard.deploy.artifacts import ArtifactBuckets
+from stackyard.deploy.change_sets import change_set_name, withdraw
+from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.exports import blocked_exports, export_changes
+from stackyard.deploy.interrupt import Interrupted
+from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.recovery import Recovery, decide_recovery
+from stackyard.deploy.risk import risky_changes
+from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
+from stackyard.deploy.status import StackState, change_set_has_no_changes, classify
+from stackyard.deploy.unchanged import decide_action
+from stackyard.deploy.watch import Watcher
+from stackyard.errors import StackyardError
+from stackyard.manifest import StackEntry
+
+LAMBDA_CACHE = ".lambda-cache"  # in the build folder: dependencies installed once per requirements
+NO_BUCKET_YET = "its nested templates or Lambda packages need the artifact bucket, which a deploy creates first"
+
+
+class DeployPlanner:
+    def __init__(
+        self,
+        aws: Aws,
+        environment: Environment,
+        options: DeployOptions,
+        watcher: Watcher,
+        artifacts: ArtifactBuckets,
+        outputs: RunOutputs,
+        run_id: str,
+    ):
+        self.aws = aws
+        self.environment = environment
+        self.options = options
+        self.watcher = watcher
+        self.progress = watcher.progress
+        self.artifacts = artifacts
+        self.outputs = outputs
+        self.run_id = run_id
+        self.change_set_name = change_set_name(run_id, options.plan_only)
+
+    def target(self, stack: str) -> Target:
+        entry = self.environment.manifest.entry(stack)
+        return Target(stack, entry.stack_name, self.environment.region(stack, self.options))
+
+    def assess(self, stack: str) -> StackPlan:
+        target = self.target(stack)
+        return self.assess_target(target, lambda: self._desired(stack, target.region))
+
+    def assess_target(self, target: Target, desired: Callable[[], Desired | str]) -> StackPlan:
+        """The recovery and action for the stack, with why; no change set yet. `desired()` packages
+        the stack, or says why it cannot be packaged yet."""
+        reader = self.aws.stack_reader(target.region)
+        deployed = self._settled(target, reader)
+        decision = decide_recovery(target.name, deployed)
+        if decision.recovery.writes:
+            return StackPlan(target, deployed, decision.recovery, None, (decision.reason,))
+        wanted = desired()
+        if isinstance(wanted, str):
+            action = Action.CREATE if decision.recovery is Recovery.CREATE else Action.UPDATE
+            return StackPlan(target, deployed, decision.recovery, action, (wanted,))
+        deployed_template = reader.template(target.name) if decision.recovery is Recovery.NONE else None
+        action, reasons = decide_action(wanted, deployed, deployed_template)
+        return StackPlan(target, deployed, decision.recovery, action, reasons, wanted, deployed_template)
+
+    def propose(self, plan: StackPlan) -> StackPlan:
+        """The plan with its change set made and reviewed; the action UNCHANGED when CloudFormation
+        finds nothing to change (that change set withdrawn)."""
+        if plan.desired is None or plan.action not in (Action.CREATE, Action.UPDATE):
+            return plan
+        proposer = self.aws.change_set_proposer(plan.region)
+        self.progress.state(plan.stack, "creating change set")
+        change_set_id = proposer.create_change_set(
+            plan.name,
+            self.change_set_name,
+            plan.action.name,
+            plan.desired.source,
+            plan.desired.parameters,
+            plan.desired.tags,
+            f"stackyard run {self.run_id}",
+        )
+        made = dataclasses.replace(
+            plan,
+            change_set=ChangeSet(change_set_id, "CREATE_PENDING", None, "", []),
+            created_stack=plan.deployed is None,
+        )
+        made = dataclasses.replace(made, change_set=self._created(made, proposer, change_set_id))
+        return self._reviewed(made, proposer)
+
+    def _created(self, made: StackPlan, proposer: ChangeSetProposer, change_set_id: str) -> ChangeSet:
+        try:
+            return self.watcher.poll(
+                lambda: proposer.change_set(change_set_id),
+                lambda found: found.status in ("CREATE_COMPLETE", "FAILED"),
+                f"creating the change set of {made.name}; it was deleted",
+            )
+        except Interrupted:
+            withdraw(proposer, made, self.token(made.stack, "withdraw"))
+            raise
+
+    def _reviewed(self, made: StackPlan, proposer: ChangeSetProposer) -> StackPlan:
+        assert made.change_set is not None and made.desired is not None
+        change_set = made.change_set
+        if change_set_has_no_changes(change_set.status, change_set.reason):
+            withdraw(proposer, made, self.token(made.stack, "withdraw"))
+            reasons = (*made.reasons, "CloudFormation's change set found no changes")
+            return dataclasses.replace(made, action=Action.UNCHANGED, reasons=reasons, change_set=None)
+        if change_set.status == "FAILED":
+            withdraw(proposer, made, self.token(made.stack, "withdraw"))
+            raise StackyardError(f"stack {made.name}: change set failed: {change_set.reason}")
+        changed = export_changes(made.deployed_template or {}, made.desired.template, change_set.changes)
+        importers = {change.export: proposer.importers(change.export) for change in changed}
+        return dataclasses.replace(
+            made, risky=risky_changes(change_set.changes), blocked_exports=blocked_exports(changed, importers)
+        )
+
+    def token(self, stack: str, operation: str) -> str:
+        return request_token(self.run_id, stack, operation)
+
+    def _settled(self, target: Target, reader: StackReader) -> DeployedStack | None:
+        """The stack once no operation runs on it: another run's is waited for, by stack id."""
+        while True:
+            deployed = reader.describe(target.name)
+            if deployed is None or classify(target.name, deployed.status) is not StackState.BUSY:
+                return deployed
+            self.progress.state(target.stack, f"{deployed.status}: {Recovery.WAIT.value}")
+            self.watcher.watch(target.stack, deployed.stack_id, reader, self.watcher.clock.now())
+
+    def _desired(self, stack: str, region: str) -> Desired | str:
+        entry = self.environment.manifest.entry(stack)
+        env_dir = self.environment.env_dir
+        needs_bucket = packaging.needs_bucket(entry, env_dir)
+        bucket = self.artifacts.find(region) if needs_bucket else None
+        if needs_bucket and bucket is None:
+            return NO_BUCKET_YET
+        waiting = self._waiting_on(entry)
+        if waiting:
+            return waiting
+        s3 = self.aws.s3(region) if bucket else None
+        self.progress.state(stack, "packaging")
+        packaged = packaging.package(stack, entry, env_dir, bucket, s3, region)
+        parameters = self._parameters(stack, entry)
+        if entry.packages and bucket and s3:
+            cache = env_dir.parent / LAMBDA_CACHE
+            parameters |= packaging.package_lambdas(entry, self.environment.project_dir, cache, bucket, s3)
+        return Desired(packaged.template, packaged.source, parameters, dict(self.environment.manifest.stack_tags))
+
+    def _waiting_on(self, entry: StackEntry) -> str:
+        """In a plan: why the stack's parameters cannot be known yet (a stack they come from would be
+        created first); "" when they can."""
+        pending = sorted({source.stack for source in entry.parameters.values() if self.outputs.pending(source.stack)})
+        if not pending:
+            return ""
+        return f"its parameters take outputs of {', '.join(pending)}, which this plan would create first"
+
+    def _parameters(self, stack: str, entry: StackEntry) -> dict[str, str]:
+        """Parameter values taken from other stacks' outputs (this run's, or what is deployed), and the ids
+        of the managed prefix lists the stack names."""
+        values = {}
+        for parameter, source in entry.parameters.items():
+            outputs = self.outputs.of(source.stack)
+            if outputs is None:
+                region = self.environment.region(source.stack, self.options)
+                name = self.environment.manifest.entry(source.stack).stack_name
+                deployed = self.aws.stack_reader(region).describe(name)
+                outputs = deployed.outputs if deployed else {}
+            if source.output not in outputs:
+                raise StackyardError(
+                    f"stack {stack}: parameter {parameter} needs output {source.output} of stack "
+                    f"{source.stack}, which is not deployed{' yet' if self.options.plan_only else ''}. "
+                    f"Fix: deploy {source.stack} first"
+                )
+            values[parameter] = outputs[source.output]
+        if entry.prefix_lists:  # AWS-managed prefix lists, by name: their ids differ per region
+            ec2 = self.aws.ec2(self.environment.region(stack, self.options))
+            values |= {
+                parameter: ec2.managed_prefix_list_id(source.name) for parameter, source in entry.prefix_lists.items()
+            }
+        return values

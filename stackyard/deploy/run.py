@@ -1,0 +1,320 @@
+"""A deploy, plan or delete run, end to end: the checks before any change, the lock, the verb's
+pipeline, the outputs file and the summary. deploy.py only parses arguments and calls `run`.
+
+Exit codes: 0 done (a plan: nothing to do), 1 a stack failed (or a plan found the deploy or delete
+would be refused, or another run holds the lock), 2 bad input (nothing was changed), 3 a plan found
+something to do, 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stackyard import report
+from stackyard.aws import Aws, check_endpoint_urls
+from stackyard.deploy.artifacts import ArtifactBuckets
+from stackyard.deploy.clock import Clock, SystemClock
+from stackyard.deploy.defaults import DEFAULT_ENV, ENV_VARIABLE
+from stackyard.deploy.delete_plan import DeletePlan, Kept
+from stackyard.deploy.delete_planner import DeletePlanner
+from stackyard.deploy.deletion import DeleteDisplay, Deleter
+from stackyard.deploy.deployment import Deployment
+from stackyard.deploy.environment import DeployOptions, Environment, new_run_id
+from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
+from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
+from stackyard.deploy.outputs import write_outputs
+from stackyard.deploy.progress import Progress
+from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
+from stackyard.deploy.watch import Watcher
+from stackyard.errors import (
+    EXIT_CHANGES_PLANNED,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInputError,
+    StackyardError,
+)
+from stackyard.generate import generate
+from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
+
+
+@dataclass
+class RunRequest:
+    env: str | None = None
+    delete: bool = False
+    plan: bool = False  # with delete: plan the delete
+    assume_yes: bool = False
+    only: list[str] = field(default_factory=list)
+    allow_replace: bool = False
+    concurrency: int = DEFAULT_CONCURRENCY
+    region: str | None = None
+    profile: str | None = None
+    outputs_file: Path | None = None
+    system_dir: Path = Path(".")  # holds params/, and by default build/, outputs/ and logs/
+    params_dir: Path | None = None
+    build_dir: Path | None = None
+    generate_first: bool = True
+    delete_artifacts: bool = False
+    force_unlock: str | None = None  # the run id whose lock to break first
+
+    def __post_init__(self) -> None:
+        self.params_dir = self.params_dir or self.system_dir / "params"
+        self.build_dir = self.build_dir or self.system_dir / "build"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.system_dir / "logs"
+
+    @property
+    def verb(self) -> str:
+        return "delete" if self.delete else "plan" if self.plan else "deploy"
+
+    def problems(self) -> list[str]:
+        """What is wrong with the request itself, before anything is read or called."""
+        found = []
+        if self.env == "":
+            found.append('--env "": expected an environment name')
+        if self.env is None and os.environ.get(ENV_VARIABLE) == "":
+            found.append(f"{ENV_VARIABLE} is set but empty: set it to an environment name, or pass --env")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            found.append(f"--concurrency {self.concurrency}: expected 1 to {MAX_CONCURRENCY}")
+        if self.delete_artifacts and not self.delete:
+            found.append("--delete-artifacts only goes with delete (or --delete)")
+        if self.force_unlock is not None and self.plan:
+            found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
+        return found
+
+    def resume_command(self, env: str) -> str:
+        """The command that runs this verb again for the same stacks."""
+        words = ["python", "deploy.py", self.verb, "--env", env]
+        if self.system_dir != Path("."):
+            words += ["--system", str(self.system_dir)]
+        words += ["--only", *self.only] if self.only else []
+        words += ["--region", self.region] if self.region else []
+        words += ["--profile", self.profile] if self.profile else []
+        return shlex.join(words)
+
+
+@dataclass
+class Seams:
+    """What tests put in place of the real thing: AWS clients, the clock, the Ctrl-C flag."""
+
+    aws: Aws | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    interrupt: Interrupt = field(default_factory=Interrupt)
+
+
+def run(request: RunRequest, interactive: bool | None = None, seams: Seams | None = None) -> int:
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() if interactive is None else interactive
+    try:
+        return _run(request, interactive, seams or Seams())
+    except StackyardError as problem:
+        report.error(problem, sys.stderr)
+        return problem.exit_code
+
+
+def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
+    problems = request.problems()
+    if problems:
+        raise BadInputError("; ".join(problems))
+    if seams.aws is None:
+        check_endpoint_urls(os.environ)  # before generate writes anything
+    env = request.env or os.environ.get(ENV_VARIABLE) or DEFAULT_ENV
+    environment = _environment(request, env)
+    stacks = _selected(environment, request.only)
+    if request.delete and not request.plan and not request.assume_yes:
+        _confirm_delete(env, stacks, interactive)
+    home = request.region or environment.manifest.region
+    aws = seams.aws or Aws(request.profile, home)
+    account = aws.account_id(home)
+    run_id = new_run_id()
+    options = DeployOptions(
+        plan_only=request.plan,
+        allow_replace=request.allow_replace,
+        assume_yes=request.assume_yes,
+        interactive=interactive,
+        concurrency=request.concurrency,
+        region_override=request.region,
+        resume_command=request.resume_command(env),
+    )
+    label = "plan-delete" if request.delete and request.plan else request.verb
+    with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log") as progress:
+        announce = _announcer(progress)
+        with first_stops_second_exits(seams.interrupt, announce):
+            progress.line("account", f"{account}: {label} {len(stacks)} stacks of {env}")
+            if request.delete:
+                return _delete(aws, environment, progress, options, run_id, stacks, request, seams)
+            return _deploy(aws, environment, progress, options, run_id, stacks, request, seams)
+
+
+def _announcer(progress: Progress) -> Callable[[], None]:
+    def announce() -> None:
+        progress.line(
+            "interrupt",
+            "Ctrl-C: starting nothing new and executing no further change set; operations already running go on "
+            "in CloudFormation. Press Ctrl-C again to exit at once",
+        )
+
+    return announce
+
+
+def _deploy(
+    aws: Aws,
+    environment: Environment,
+    progress: Progress,
+    options: DeployOptions,
+    run_id: str,
+    stacks: list[str],
+    request: RunRequest,
+    seams: Seams,
+) -> int:
+    deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt)
+    lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if not options.plan_only:
+        for region in deployment.regions_needing_buckets(stacks):
+            deployment.ensure_artifact_bucket(region)
+        bucket = deployment.artifacts.find(environment.home_region(options))
+        lock = _lock(aws, environment, options, run_id, bucket, request, seams, progress)
+    path = request.outputs_file or request.system_dir / "outputs" / f"{environment.name}.json"
+    with lock:
+        try:
+            outcomes = deployment.deploy(stacks)
+        finally:
+            if not options.plan_only:  # also what an interrupted or failed run gathered so far
+                write_outputs(path, deployment.outputs_of_environment())
+    progress.summary(outcomes)
+    if not options.plan_only:
+        print(f"outputs: {path}")
+    return _exit_code(outcomes, seams.interrupt, options.plan_only)
+
+
+def _delete(
+    aws: Aws,
+    environment: Environment,
+    progress: Progress,
+    options: DeployOptions,
+    run_id: str,
+    stacks: list[str],
+    request: RunRequest,
+    seams: Seams,
+) -> int:
+    watcher = Watcher(progress, seams.clock, seams.interrupt, options.resume_command)
+    planner = DeletePlanner(aws, environment, options, watcher)
+    order = list(environment.manifest.dependants(stacks))
+    if options.plan_only:
+        return _show_delete_plan(planner.plan(order, request.delete_artifacts), progress)
+    deleter = Deleter(aws, environment, options, watcher, run_id)
+    bucket = ArtifactBuckets(aws).find(environment.home_region(options))
+    key = lock_key(environment.manifest.app, environment.name)
+    with _lock(aws, environment, options, run_id, bucket, request, seams, progress):
+        plan = planner.plan(order, request.delete_artifacts, own_lock=key)
+        if plan.blockers:
+            raise StackyardError(
+                "the delete is refused; nothing was emptied or deleted:\n  " + "\n  ".join(plan.blockers)
+            )
+        outcomes = deleter.delete(plan)
+    if request.delete_artifacts and all(outcome.ok for outcome in outcomes.values()):
+        outcomes.update(deleter.delete_artifacts(plan))
+    progress.summary(outcomes)
+    _print_kept(deleter.kept)
+    return _exit_code(outcomes, seams.interrupt, plan_only=False)
+
+
+def _show_delete_plan(plan: DeletePlan, progress: Progress) -> int:
+    progress.summary(DeleteDisplay(progress).show(plan))
+    if plan.blockers:
+        return EXIT_FAILURE
+    return EXIT_CHANGES_PLANNED if plan.anything_to_delete else EXIT_OK
+
+
+def _print_kept(kept: list[Kept]) -> None:
+    if kept:
+        print("kept by their templates (delete them by hand when no longer needed):")
+        for each in kept:
+            print(f"  {each}")
+
+
+def _lock(
+    aws: Aws,
+    environment: Environment,
+    options: DeployOptions,
+    run_id: str,
+    bucket: str | None,
+    request: RunRequest,
+    seams: Seams,
+    progress: Progress,
+) -> contextlib.AbstractContextManager[object]:
+    """The environment's deploy lock, in the home region's artifact bucket (none without a bucket:
+    a delete of an environment that never had one)."""
+    region = environment.home_region(options)
+    if bucket is None:
+        progress.line("lock", f"no artifact bucket in {region}, so no deploy lock is taken")
+        return contextlib.nullcontext()
+    s3 = aws.s3(region)
+    key = lock_key(environment.manifest.app, environment.name)
+    if request.force_unlock:
+        progress.line("lock", force_unlock(s3, bucket, key, request.force_unlock, environment.name))
+    holder = LockHolder.for_this_run(run_id, environment.name, options.resume_command, seams.clock.now())
+    return _held(DeployLock(s3, bucket, key, holder, seams.clock.now()), progress)
+
+
+@contextlib.contextmanager
+def _held(lock: DeployLock, progress: Progress) -> Iterator[DeployLock]:
+    with lock:
+        progress.line("lock", f"holding the deploy lock s3://{lock.bucket}/{lock.key}")
+        yield lock
+
+
+def _exit_code(outcomes: dict[str, Outcome], interrupt: Interrupt, plan_only: bool) -> int:
+    if interrupt.requested:
+        return EXIT_INTERRUPTED
+    if any(not outcome.ok for outcome in outcomes.values()):
+        return EXIT_FAILURE
+    if plan_only and any(outcome.result == "planned" for outcome in outcomes.values()):
+        return EXIT_CHANGES_PLANNED
+    return EXIT_OK
+
+
+def _environment(request: RunRequest, env: str) -> Environment:
+    assert request.params_dir is not None and request.build_dir is not None
+    if request.generate_first:
+        result = generate(request.params_dir, request.build_dir, [env])
+        if result.lint is not None and not result.lint.clean:
+            for finding in result.lint.findings:
+                print(f"  {finding}", file=sys.stderr)
+            raise StackyardError(
+                f"environment {env} does not lint clean ({len(result.lint.findings)} findings); "
+                f"nothing was deployed. Fix the templates, then deploy again"
+            )
+    env_dir = request.build_dir / env
+    try:
+        manifest = load(env_dir / MANIFEST_FILE)
+    except MissingManifestError as missing:
+        raise BadInputError(f"{missing}, or deploy without --no-generate") from None
+    manifest.verify(env_dir)
+    return Environment(manifest, env_dir, request.params_dir.resolve().parent)
+
+
+def _selected(environment: Environment, only: list[str]) -> list[str]:
+    known = environment.manifest.deploy_order
+    unknown = [stack for stack in only if stack not in known]
+    if unknown:
+        raise BadInputError(
+            f"--only {' '.join(unknown)}: environment {environment.name} has no such stack; its "
+            f"stacks: {', '.join(known)}"
+        )
+    return [stack for stack in known if not only or stack in only]
+
+
+def _confirm_delete(env: str, stacks: list[str], interactive: bool) -> None:
+    if not interactive:
+        raise BadInputError(f"deleting {env} needs --yes when not run from a terminal; nothing was deleted")
+    answer = input(f"Delete {len(stacks)} stacks of {env} ({', '.join(stacks)})? Type the environment name: ")
+    if answer.strip() != env:
+        raise BadInputError(f"not confirmed (expected {env!r}); nothing was deleted")

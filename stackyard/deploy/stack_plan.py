@@ -1,0 +1,87 @@
+"""A stack's plan: a frozen value that says what a deploy would do to the stack, and why.
+
+Planning (stackyard/deploy/planner.py) gathers the facts from AWS and calls the pure decisions
+(recovery.py, unchanged.py, risk.py, exports.py); an applier (applier.py) then carries the plan
+out, or only shows it. The same value reaches both, so a plan shows exactly what a deploy does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from stackyard.aws.records import ChangeSet, DeployedStack, ResourceChange
+from stackyard.deploy.exports import BlockedExport
+from stackyard.deploy.recovery import Recovery
+from stackyard.deploy.risk import described
+
+
+class Action(Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A stack a run works on: its name in the manifest ("bootstrap" for the artifact bucket's),
+    its CloudFormation name and its region."""
+
+    stack: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What a deploy would make the stack: the packaged template and the values passed to it."""
+
+    template: dict[str, Any]  # as deployed: nested TemplateURLs point at the artifact bucket
+    source: dict[str, str]  # {"TemplateBody": ...} or {"TemplateURL": ...}, for CreateChangeSet
+    parameters: dict[str, str]
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    target: Target
+    deployed: DeployedStack | None  # None: the stack does not exist
+    recovery: Recovery
+    action: Action | None  # None: decided once the recovery is done
+    reasons: tuple[str, ...]  # why the recovery, or why the action (e.g. which parameter differs)
+    desired: Desired | None = None  # None: nothing packaged (a recovery comes first, or no artifact bucket yet)
+    deployed_template: dict[str, Any] | None = None
+    change_set: ChangeSet | None = None  # made by this run; None when no change set was made
+    created_stack: bool = False  # this run's CREATE change set made the (REVIEW_IN_PROGRESS) stack
+    risky: tuple[ResourceChange, ...] = ()  # changes that lose data
+    blocked_exports: tuple[BlockedExport, ...] = ()  # exports in use the change would change or remove
+
+    @property
+    def stack(self) -> str:
+        return self.target.stack
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    @property
+    def region(self) -> str:
+        return self.target.region
+
+    @property
+    def loses_data(self) -> str:
+        return ", ".join(described(change) for change in self.risky)
+
+    def summary(self) -> str:
+        """One line for a plan's summary: what a deploy would do."""
+        if self.action is None or self.recovery.writes:
+            return f"would {self.recovery.value} ({self.reasons[0]})"
+        if self.change_set is None:
+            return f"would {self.action.value} ({'; '.join(self.reasons)})"
+        text = f"would {self.action.value}: {len(self.change_set.changes)} changes"
+        if self.risky:
+            text += f"; LOSES DATA: {self.loses_data}"
+        if self.blocked_exports:
+            text += f"; REFUSED: {'; '.join(str(blocked) for blocked in self.blocked_exports)}"
+        return text

@@ -1,0 +1,165 @@
+"""A small environment for the fault matrix, and runs of deploy.py against the scripted AWS.
+
+Three stacks of app `app`, environment `test`: network (exports the VPC id), storage (a bucket a
+delete empties, a bucket its template keeps, an export), and app (imports the VPC id, takes the
+bucket name as a parameter, has a queue). `nested=True` puts network's VPC in a nested stack, so
+its template goes through the artifact bucket. Each run goes through the real command line
+(stackyard/cli/deploy.py) with the fake behind stackyard.aws.Aws.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stackyard.aws import Aws
+from stackyard.cli import deploy as cli
+from stackyard.deploy.interrupt import Interrupt
+from stackyard.deploy.run import Seams
+from stackyard.manifest import MANIFEST_FILE, NestedTemplate, ParameterSource, dumps
+from tests.faults.fake_aws import Call, FakeCloud
+from tests.faults.fake_cloudformation import FakeCloudFormation
+from tests.helpers.manifests import manifest, stack_entry
+
+APP, ENV, REGION = "app", "test", "ap-southeast-1"
+TAGS = {"Environment": ENV, "ManagedBy": "stackyard"}
+NETWORK, STORAGE, APP_STACK = f"{APP}-{ENV}-network", f"{APP}-{ENV}-storage", f"{APP}-{ENV}-app"
+VERSION = "2010-09-09"
+
+NETWORK_TEMPLATE: dict[str, Any] = {
+    "AWSTemplateFormatVersion": VERSION,
+    "Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}},
+    "Outputs": {"VpcId": {"Value": {"Ref": "Vpc"}, "Export": {"Name": f"{APP}-{ENV}-VpcId"}}},
+}
+NESTED_NETWORK_TEMPLATE: dict[str, Any] = {
+    "AWSTemplateFormatVersion": VERSION,
+    "Resources": {"Vpc": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "network/vpc.json"}}},
+    "Outputs": {"VpcId": {"Value": {"Fn::GetAtt": ["Vpc", "Outputs.VpcId"]}, "Export": {"Name": f"{APP}-{ENV}-VpcId"}}},
+}
+VPC_TEMPLATE: dict[str, Any] = {
+    "AWSTemplateFormatVersion": VERSION,
+    "Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+        "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"CidrBlock": "10.0.0.0/20", "VpcId": {"Ref": "Vpc"}}},
+    },
+    "Outputs": {"VpcId": {"Value": {"Ref": "Vpc"}}},
+}
+STORAGE_TEMPLATE: dict[str, Any] = {
+    "AWSTemplateFormatVersion": VERSION,
+    "Resources": {
+        "DataBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": f"{APP}-{ENV}-data"}},
+        "KeptBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "Properties": {"BucketName": f"{APP}-{ENV}-kept"},
+        },
+    },
+    "Outputs": {"DataBucketName": {"Value": {"Ref": "DataBucket"}, "Export": {"Name": f"{APP}-{ENV}-DataBucketName"}}},
+}
+APP_TEMPLATE: dict[str, Any] = {
+    "AWSTemplateFormatVersion": VERSION,
+    "Parameters": {"DataBucket": {"Type": "String"}, "Retention": {"Type": "Number", "Default": 4}},
+    "Resources": {
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": {"Ref": "Retention"}}},
+        "Group": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {"GroupDescription": "app", "VpcId": {"Fn::ImportValue": f"{APP}-{ENV}-VpcId"}},
+        },
+    },
+    "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}},
+}
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    calls: list[Call]
+
+
+@dataclass
+class World:
+    root: Path
+    nested: bool = False
+    fake: FakeCloud = field(default_factory=FakeCloud)
+    interrupt: Interrupt = field(default_factory=Interrupt)
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.templates = {
+            "network": NESTED_NETWORK_TEMPLATE if self.nested else NETWORK_TEMPLATE,
+            "storage": STORAGE_TEMPLATE,
+            "app": APP_TEMPLATE,
+        }
+        if self.nested:
+            self.templates["network/vpc"] = VPC_TEMPLATE
+        self.write_build()
+
+    @property
+    def cloudformation(self) -> FakeCloudFormation:
+        return self.fake.cloudformation(REGION)
+
+    def change(self, stack: str, template: dict[str, Any]) -> None:
+        """A new build of `stack` (as if params had changed and generate had run)."""
+        self.templates[stack] = template
+        self.write_build()
+
+    def write_build(self) -> None:
+        env_dir = self.root / "build" / ENV
+        (env_dir / "network").mkdir(parents=True, exist_ok=True)
+        hashes = {}
+        for name, template in self.templates.items():
+            body = json.dumps(template, indent=2, sort_keys=True).encode()
+            (env_dir / f"{name}.json").write_bytes(body)
+            hashes[name] = hashlib.sha256(body).hexdigest()
+        nested = {"Vpc": NestedTemplate("network/vpc.json", hashes["network/vpc"], 2)} if self.nested else {}
+        stacks = {
+            "network": stack_entry(
+                NETWORK,
+                REGION,
+                template="network.json",
+                sha256=hashes["network"],
+                nested=nested,
+                exports={f"{APP}-{ENV}-VpcId": "VpcId"},
+            ),
+            "storage": stack_entry(
+                STORAGE,
+                REGION,
+                template="storage.json",
+                sha256=hashes["storage"],
+                exports={f"{APP}-{ENV}-DataBucketName": "DataBucketName"},
+            ),
+            "app": stack_entry(
+                APP_STACK,
+                REGION,
+                template="app.json",
+                sha256=hashes["app"],
+                imports=(f"{APP}-{ENV}-VpcId",),
+                parameters={"DataBucket": ParameterSource("storage", "DataBucketName")},
+                depends_on=("network", "storage"),
+            ),
+        }
+        built = manifest(ENV, REGION, stacks, app=APP, stack_tags=TAGS)
+        (env_dir / MANIFEST_FILE).write_bytes(dumps(built))
+
+    def run(self, *args: str) -> Result:
+        """deploy.py with `args` (the verb first), against the fake; the calls of this run only."""
+        self.interrupt = Interrupt()
+        first = len(self.fake.calls)
+        out = io.StringIO()
+        common = ["--system", str(self.root), "--env", ENV, "--no-generate", "--concurrency", "1"]
+        verb = [args[0]] if args and args[0] in cli.VERBS else []
+        rest = list(args[len(verb) :])
+        seams = Seams(Aws(client_factory=self.fake.client), self.fake.clock, self.interrupt)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = cli.main([*verb, *common, *rest], seams)
+        return Result(code, out.getvalue(), self.fake.calls[first:])
+
+    def outputs(self) -> dict[str, Any]:
+        path = self.root / "outputs" / f"{ENV}.json"
+        return json.loads(path.read_text()) if path.exists() else {}
