@@ -12,15 +12,17 @@ fingerprints of whole builds that linted clean (stackyard/fingerprint.py).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
 import os
 import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from stackyard import versions
@@ -177,7 +179,9 @@ class CfnLint:
 
         context = multiprocessing.get_context("fork")  # the child shares what is imported, and is quick to start
         self._connection, child_end = context.Pipe()
-        self._child = context.Process(target=_serve, args=(child_end, self.rules_dirs), name="cfn-lint")
+        self._child = context.Process(
+            target=_serve, args=(child_end, self._connection, self.rules_dirs), name="cfn-lint"
+        )
         self._child.start()
         child_end.close()
 
@@ -206,29 +210,34 @@ class CfnLint:
         assert self._connection is not None
         if self._connection.poll():  # it answered: it is exiting
             child.join(timeout=10)
-        if child.is_alive():
-            child.terminate()  # never asked, or interrupted: it stops its workers on the way out (_serve)
-        child.join()
         self._connection.close()
+        if child.is_alive():
+            child.terminate()  # never asked, or interrupted; its workers then find the pool gone and exit
+        child.join()
 
 
-def _serve(connection: Connection, rules_dirs: list[str]) -> None:
-    """The child: load cfn-lint, then lint the one list of paths the parent sends."""
-    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it, by
-    # terminating this child, which leaves the pool on the way out and so stops its workers.
+def _serve(connection: Connection, parent_end: Connection, rules_dirs: list[str]) -> None:
+    """The child: load cfn-lint, then lint the one list of paths the parent sends.
+
+    No Python signal handler here or in the workers: SIGTERM ends each at once, whatever it runs.
+    Ctrl-C reaches every process of the terminal's group; the parent alone handles it, and
+    terminates this child.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit)
+    parent_end.close()  # the parent's end, forked with it: else the parent's exit would leave no EOF here
     try:
         _load_cfn_lint(rules_dirs)
         # Loaded rules and schemas live as long as the workers: keep the collector from scanning
         # them again and again, and from touching the pages the workers share with this process.
         gc.freeze()
         paths = connection.recv()
-        connection.send(("findings", _lint_in_workers(paths)))
+        outcome: tuple[str, Any] = ("findings", _lint_in_workers(paths))
     except EOFError:
-        pass  # the parent needed nothing linted
+        return  # the parent needed nothing linted, or is gone
     except Exception as error:  # handed to the parent, which raises it
-        connection.send(("error", _picklable(error)))
+        outcome = ("error", _picklable(error))
+    with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
+        connection.send(outcome)
 
 
 def _picklable(error: Exception) -> Exception:
@@ -241,14 +250,19 @@ def _picklable(error: Exception) -> Exception:
     return error
 
 
-def _exit(signal_number: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signal_number)
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the one that forked it dies
 
 
-def _worker_started() -> None:
-    """A pool worker stops at once on the SIGTERM with which the pool stops it: a Python handler
-    inherited from the child could run while the worker holds the pool's locks, and hang it."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _die_with_the_child(child: int) -> None:
+    """A worker is killed with the child that forked it, on Linux: the child stopped mid-lint
+    (Ctrl-C) takes its workers along, instead of leaving them to lint a template for nobody and
+    report the broken pipe. (Elsewhere they do that, then exit.)"""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != child:  # the child died before prctl took effect
+        os._exit(0)
 
 
 # Set in the child before it forks its workers, so they inherit the loaded rules.
@@ -264,7 +278,7 @@ def _lint_in_workers(paths: list[str]) -> dict[str, list[Finding]]:
         return dict(map(_lint_file, ordered))
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_started) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, _die_with_the_child, (os.getpid(),)) as pool:
         return dict(pool.imap_unordered(_lint_file, ordered))
 
 
