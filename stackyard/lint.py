@@ -2,8 +2,8 @@
 
 Starting cfn-lint (importing it and loading its rules) costs about a second, so it happens once,
 in a child process that the caller can start before it builds the templates (`CfnLint.start`),
-so loading overlaps building; the child then forks one worker per core, which inherit the
-loaded rules. It is started only when some template is not known clean. A template counts as
+so loading overlaps building (and stops it unused when every template turns out known clean);
+the child then forks one worker per core, which inherit the loaded rules. A template counts as
 known clean when the same bytes (with the same nested children, which cfn-lint reads to check
 nested stack parameters) were linted clean by the same cfn-lint version with the same project
 rules and cfn-lint configuration. Findings are never cached. The same cache file keeps the
