@@ -15,7 +15,7 @@ COLUMNS = ("env", "stack", "resources", "templates", "exports", "imports", "depe
 
 def generate_summary(result: GenerateResult, seconds: float | None, out: TextIO) -> None:
     """The table of stacks, the counts, the lint verdict and its findings; `done in` unless seconds is None."""
-    rows = [COLUMNS]
+    rows: list[tuple[str, ...]] = [COLUMNS]
     for stack in result.stacks:
         rows.append(
             (

@@ -47,7 +47,13 @@ functions:
 """
 # Packages and modules never imported by a run that nothing changed, nor by --help.
 HEAVY = ("boto3", "botocore", "pydantic", "troposphere", "awacs", "cfnlint", "rich", "jinja2", "yaml", "templates")
-HEAVY_OF_OURS = ("stackyard.config", "stackyard.build", "stackyard.aws", "stackyard.deploy.run", "stackyard.deploy.progress")
+HEAVY_OF_OURS = (
+    "stackyard.config",
+    "stackyard.build",
+    "stackyard.aws",
+    "stackyard.deploy.run",
+    "stackyard.deploy.progress",
+)
 # What the digest does not cover: the build itself and the folders the params point at, which
 # BuildRecord.holds checks beside it.
 CHECKED_BESIDE_THE_DIGEST = {
