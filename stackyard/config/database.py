@@ -3,7 +3,7 @@
 Each engine reads its own keys and refuses the other's. The check: the migrations folder holds
 migrations, and the migrator in the private subnets can reach what it calls.
 
-Statement logging never writes a password (docs/security-database.md): the master password rotates
+Statement logging never writes a password (docs/security.md#database): the master password rotates
 through `ALTER USER ... WITH PASSWORD '<literal>'`, so DDL is audited by pgaudit (`audit_log`), whose
 `ddl` class leaves role statements out, and PostgreSQL's own `log_statement` stays `none`.
 """

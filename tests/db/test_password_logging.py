@@ -1,5 +1,5 @@
 """Real PostgreSQL: with the parameter settings the generator writes, the password rotation's statement
-never reaches the server log, while DDL is audited (issue 13 §2, docs/security-database.md).
+never reaches the server log, while DDL is audited (issue 13 §2, docs/security.md#database).
 
 Every environment of every system whose database password rotates through SQL is built; the
 settings of its cluster or instance parameter group (less RDS's own `rds.*` ones) start a throwaway
