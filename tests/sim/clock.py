@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import math
 import sys
 import threading
 import time
@@ -57,7 +58,7 @@ class DiscreteClock:
         self._sleepers: list[_Sleeper] = []
         self._waiters: list[_Waiter] = []
         self._order = itertools.count()
-        self.moved_at = time.monotonic()  # real time of the last jump or wake, for the watchdog
+        self.moved_at = time.monotonic()  # real time virtual time last moved on, for the watchdog
         self.start = start
 
     def now(self) -> datetime:
@@ -72,7 +73,7 @@ class DiscreteClock:
         if seconds <= 0 or (wake is not None and wake.is_set()):
             return
         with self._lock:
-            sleeper = _Sleeper(self._now + timedelta(seconds=seconds), next(self._order))
+            sleeper = _Sleeper(self._now + _at_least_a_tick(seconds), next(self._order))
             heapq.heappush(self._sleepers, sleeper)
             self._busy -= 1
             self._jump_if_idle()
@@ -132,12 +133,13 @@ class DiscreteClock:
     def _jump_if_idle(self) -> None:
         if self._busy > 0 or not self._sleepers:
             return
-        self._now = max(self._now, self._sleepers[0].wake_at)
+        if self._sleepers[0].wake_at > self._now:
+            self._now = self._sleepers[0].wake_at
+            self.moved_at = time.monotonic()
         while self._sleepers and self._sleepers[0].wake_at <= self._now:
             sleeper = heapq.heappop(self._sleepers)
             self._busy += 1
             sleeper.woken.set()
-        self.moved_at = time.monotonic()
 
     # --- running threads under the clock ---------------------------------------------------------
 
@@ -167,6 +169,12 @@ class DiscreteClock:
                     report()
                 if thread.is_alive() and time.monotonic() - self.moved_at > stuck_after:
                     raise RuntimeError(f"the simulation is stuck (busy={self._busy}):\n{_stacks()}")
+
+
+def _at_least_a_tick(seconds: float) -> timedelta:
+    """`seconds` rounded up to datetime's microsecond: a shorter sleep would not move time on, and a
+    waiter that computed it (a token bucket short of a token by a rounding error) would spin."""
+    return timedelta(microseconds=math.ceil(seconds * 1_000_000))
 
 
 def _stacks() -> str:

@@ -50,6 +50,7 @@ class Requests:
 
     by_operation: Counter[str] = field(default_factory=Counter)
     describes: dict[str, array[float]] = field(default_factory=lambda: defaultdict(lambda: array("d")))
+    asked: dict[str, array[float]] = field(default_factory=lambda: defaultdict(lambda: array("d")))  # no retries
     throttled: int = 0  # requests answered Throttling
     retried: int = 0  # throttled requests the client retried
     failed: int = 0  # throttled requests whose error reached the caller
@@ -57,11 +58,13 @@ class Requests:
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
 
-    def record(self, seconds: float, operation: str, stack: str | None) -> None:
+    def record(self, seconds: float, operation: str, stack: str | None, retry: bool) -> None:
         with self.lock:
             self.by_operation[operation] += 1
             if operation in DESCRIBES and stack:
                 self.describes[stack].append(seconds)
+                if not retry:
+                    self.asked[stack].append(seconds)
 
 
 class SimCloudFormation(FakeCloudFormation):
@@ -187,7 +190,7 @@ class _Bucket:
     def take(self) -> bool:
         with self.lock:
             self._refill()
-            if self.tokens >= 1:
+            if self.tokens >= 1 - 1e-9:  # refills are float arithmetic on microseconds
                 self.tokens -= 1
                 return True
             return False
@@ -197,7 +200,7 @@ class _Bucket:
         while True:
             with self.lock:
                 self._refill()
-                if self.tokens >= 1:
+                if self.tokens >= 1 - 1e-9:  # refills are float arithmetic on microseconds
                     self.tokens -= 1
                     return
                 wait = (1 - self.tokens) / self.rate
@@ -278,7 +281,7 @@ class SimClient:
             while True:
                 self.retries.before_send()
                 try:
-                    result = self.cloud.request(self.region, operation, params, answer)
+                    result = self.cloud.request(self.region, operation, params, answer, retry=attempt > 1)
                 except ClientError as error:
                     throttled = error.response.get("Error", {}).get("Code") in THROTTLING
                     self.retries.answered(throttled)
@@ -328,9 +331,11 @@ class SimCloud(FakeCloud):
         fake = super().client(service, region, config)
         return SimClient(self, fake, region, next(self._seeds)) if service == "cloudformation" else fake
 
-    def request(self, region: str, operation: str, params: dict[str, Any], answer: Callable[..., Any]) -> Any:
+    def request(
+        self, region: str, operation: str, params: dict[str, Any], answer: Callable[..., Any], retry: bool = False
+    ) -> Any:
         """One request reaching CloudFormation in `region`: recorded, then throttled or answered."""
-        self.requests.record(self.clock.elapsed(), operation, _stack_named(params))
+        self.requests.record(self.clock.elapsed(), operation, _stack_named(params), retry)
         with self.lock:
             bucket = self._buckets.get((region, operation))
             if bucket is None:
