@@ -118,8 +118,8 @@ class Watcher:
                 return False, operation.described
             operation.described = self._paced(operation, stack_id, lambda: reader.describe(stack_id))
             operation.ever_described = True
-            # An ending the events showed but the stack does not: wait for the next one.
-            operation.ended = False
+            # Once the events showed the end, describe on each poll until the stack shows it too
+            # (DescribeStacks can lag the events; the stack's own end event comes only once).
             return True, operation.described
 
         def done(found: tuple[bool, DeployedStack | None]) -> bool:

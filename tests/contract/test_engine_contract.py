@@ -160,6 +160,24 @@ def test_a_stack_another_run_is_changing_is_waited_for_by_stack_id_not_fought(st
     assert "Queue" in out.getvalue() and "UPDATE_COMPLETE" in out.getvalue()  # its events were shown
 
 
+def test_a_stack_whose_description_lags_its_end_event_is_described_again_until_it_ends(stubbed):
+    """The stack's own end event comes once; DescribeStacks may still say IN_PROGRESS then."""
+    deployment, stubber, _ = stubbed
+    stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": NAME})
+    events(stubber)
+    stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
+    events(stubber, (NAME, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE", None))
+    stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})  # lags
+    events(stubber)  # nothing new
+    stubber.add_response("describe_stacks", stacks("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stacks", stacks("UPDATE_COMPLETE"), {"StackName": NAME})
+    stubber.add_response(
+        "get_template", {"TemplateBody": TEMPLATE.decode()}, {"StackName": NAME, "TemplateStage": "Original"}
+    )
+    plan = deployment().planner.assess("messaging")
+    assert (plan.recovery, plan.action) == (Recovery.NONE, Action.UNCHANGED)
+
+
 def change_set(status="CREATE_COMPLETE", reason=None, changes=()):
     return {
         "ChangeSetId": CHANGE_SET_ID,
