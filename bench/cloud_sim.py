@@ -89,7 +89,7 @@ def report(
     complaints = [line for line in simulation.output.splitlines() if "throttl" in line.lower() or "rate" in line]
     print(f"{count} x {ENV} at once: {max(each.wall for each in simulation.deploys) / 60:.1f} min virtual")
     print(
-        f"  exit codes: {sorted({each.code for each in simulation.deploys})}; throttling lines shown: {len(complaints)}"
+        f"  exit codes: {sorted({str(each.code) for each in simulation.deploys})}; throttling lines shown: {len(complaints)}"
     )
     print(
         f"  requests: {sum(requests.by_operation.values())} ({', '.join(f'{name} {n}' for name, n in requests.by_operation.most_common())})"

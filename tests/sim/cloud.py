@@ -125,9 +125,12 @@ class SimCloudFormation(FakeCloudFormation):
                 stack, verb, logical, final.resources[logical], resources[logical], start
             )
         end = max(finished.values(), default=offset) + 1
-        self._at(
-            end, lambda: (self._apply(stack, final, f"{verb}_COMPLETE"), self._end(stack, f"{verb}_COMPLETE", None))
-        )
+
+        def complete() -> None:
+            self._apply(stack, final, f"{verb}_COMPLETE")
+            self._end(stack, f"{verb}_COMPLETE", None)
+
+        self._at(end, complete)
         self.operation_seconds[stack.name] = end - offset
         base = ((self._step_time or self.cloud.clock.now()) - self.cloud.clock.start).total_seconds()
         self.operations[stack.stack_id] = (base + offset, base + end)
@@ -306,7 +309,7 @@ class SimClient:
 class SimCloud(FakeCloud):
     """AWS for simulated deploys: SimCloudFormation per region, throttling, botocore-like clients."""
 
-    clock: DiscreteClock
+    clock: DiscreteClock  # type: ignore[assignment]  # a VirtualClock's interface, jumping when all sleep
 
     def __init__(self, clock: DiscreteClock):
         super().__init__(clock)  # type: ignore[arg-type]

@@ -149,7 +149,7 @@ def _showing(shown: Shown, clock: DiscreteClock) -> Iterator[None]:
         shown.saw(self, stack, found, within, clock.now())
         original(self, stack, found, started, within)
 
-    Progress.event = event  # type: ignore[method-assign]
+    Progress.event = event  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
