@@ -20,6 +20,7 @@ from botocore.exceptions import ProfileNotFound
 from stackyard import __version__
 from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
+from stackyard.aws.ecr import Ecr
 from stackyard.aws.endpoints import check_endpoint_urls
 from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, translated
 from stackyard.aws.records import (
@@ -47,6 +48,7 @@ __all__ = [
     "CloudFormation",
     "DeployedStack",
     "Ec2",
+    "Ecr",
     "Export",
     "ExportInUseError",
     "ResourceChange",
@@ -122,3 +124,6 @@ class Aws:
 
     def ec2(self, region: str) -> Ec2:
         return Ec2(self.client("ec2", region))
+
+    def ecr(self, region: str) -> Ecr:
+        return Ecr(self.client("ecr", region))

@@ -152,7 +152,7 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
             progress.line("account", f"{account}: {label} {len(stacks)} stacks of {env}")
             if request.delete:
                 return _delete(aws, environment, progress, options, run_id, stacks, request, seams)
-            return _deploy(aws, environment, progress, options, run_id, stacks, request, seams)
+            return _deploy(aws, environment, progress, options, run_id, stacks, request, seams, account)
 
 
 def _announcer(progress: Progress) -> Callable[[], None]:
@@ -175,6 +175,7 @@ def _deploy(
     stacks: list[str],
     request: RunRequest,
     seams: Seams,
+    account: str,
 ) -> int:
     deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt)
     lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
@@ -193,6 +194,8 @@ def _deploy(
     progress.summary(outcomes)
     if not options.plan_only:
         print(f"outputs: {path}")
+        for line in deployment.planner.images.next_steps(account, options.resume_command):
+            print(line)
     return _exit_code(outcomes, seams.interrupt, options.plan_only)
 
 

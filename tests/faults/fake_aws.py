@@ -32,6 +32,7 @@ from botocore.validate import ParamValidator
 
 from tests.faults.answers import ACCOUNT, aws_error
 from tests.faults.fake_cloudformation import FakeCloudFormation
+from tests.faults.fake_ecr import FakeEcr
 from tests.faults.fake_s3 import FakeS3
 
 
@@ -101,6 +102,7 @@ class FakeCloud:
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
         self._regions: dict[str, FakeCloudFormation] = {}
+        self._ecr: dict[str, FakeEcr] = {}
 
     def cloudformation(self, region: str) -> FakeCloudFormation:
         with self.lock:
@@ -108,8 +110,17 @@ class FakeCloud:
                 self._regions[region] = FakeCloudFormation(self, region)
             return self._regions[region]
 
+    def ecr(self, region: str) -> FakeEcr:
+        with self.lock:
+            return self._ecr.setdefault(region, FakeEcr(region))
+
     def client(self, service: str, region: str, config: object = None) -> FakeClient:
-        handlers = {"cloudformation": lambda: self.cloudformation(region), "s3": lambda: self.s3, "sts": lambda: _Sts()}
+        handlers = {
+            "cloudformation": lambda: self.cloudformation(region),
+            "s3": lambda: self.s3,
+            "sts": lambda: _Sts(),
+            "ecr": lambda: self.ecr(region),
+        }
         return FakeClient(self, service, handlers[service]())
 
     def on(self, pattern: str, action: Callable[[], None]) -> None:

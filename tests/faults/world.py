@@ -21,7 +21,7 @@ from stackyard.aws import Aws
 from stackyard.cli import deploy as cli
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.run import Seams
-from stackyard.manifest import MANIFEST_FILE, NestedTemplate, ParameterSource, dumps
+from stackyard.manifest import MANIFEST_FILE, ContainerImage, NestedTemplate, ParameterSource, dumps
 from tests.faults.fake_aws import Call, FakeCloud
 from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.helpers.manifests import manifest, stack_entry
@@ -74,6 +74,27 @@ APP_TEMPLATE: dict[str, Any] = {
     "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}},
 }
 
+# `images=True`: the app stack also holds an image repository and a service that runs only once its image
+# is in ECR (the manifest's images: ServiceEnabled -> app-test-app:latest), as the containers stack does.
+REPOSITORY, IMAGE_TAG = f"{APP}-{ENV}-app", "latest"
+APP_WITH_SERVICE_TEMPLATE: dict[str, Any] = {
+    **APP_TEMPLATE,
+    "Parameters": {
+        **APP_TEMPLATE["Parameters"],
+        "ServiceEnabled": {"Type": "String", "AllowedValues": ["true", "false"], "Default": "true"},
+    },
+    "Conditions": {"RunsService": {"Fn::Equals": [{"Ref": "ServiceEnabled"}, "true"]}},
+    "Resources": {
+        **APP_TEMPLATE["Resources"],
+        "Repository": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": REPOSITORY}},
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Condition": "RunsService",
+            "Properties": {"DesiredCount": 1, "TaskDefinition": f"{REPOSITORY}:{IMAGE_TAG}"},
+        },
+    },
+}
+
 
 @dataclass
 class Result:
@@ -86,6 +107,7 @@ class Result:
 class World:
     root: Path
     nested: bool = False
+    images: bool = False
     fake: FakeCloud = field(default_factory=FakeCloud)
     interrupt: Interrupt = field(default_factory=Interrupt)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -94,7 +116,7 @@ class World:
         self.templates = {
             "network": NESTED_NETWORK_TEMPLATE if self.nested else NETWORK_TEMPLATE,
             "storage": STORAGE_TEMPLATE,
-            "app": APP_TEMPLATE,
+            "app": APP_WITH_SERVICE_TEMPLATE if self.images else APP_TEMPLATE,
         }
         if self.nested:
             self.templates["network/vpc"] = VPC_TEMPLATE
@@ -141,6 +163,7 @@ class World:
                 sha256=hashes["app"],
                 imports=(f"{APP}-{ENV}-VpcId",),
                 parameters={"DataBucket": ParameterSource("storage", "DataBucketName")},
+                images={"ServiceEnabled": ContainerImage(REPOSITORY, IMAGE_TAG)} if self.images else {},
                 depends_on=("network", "storage"),
             ),
         }
