@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
 from stackyard import __version__
+from stackyard.aws.acm import Acm, CertificateValidation, ValidationRecord
 from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
 from stackyard.aws.ecr import Ecr
@@ -39,8 +40,10 @@ __all__ = [
     "CAPABILITIES",
     "CLIENT_CONFIG",
     "S3",
+    "Acm",
     "Aws",
     "AwsError",
+    "CertificateValidation",
     "ChangeSet",
     "ChangeSetProposer",
     "ChangeSetSummary",
@@ -57,6 +60,7 @@ __all__ = [
     "StackResource",
     "StackWriter",
     "ThrottledError",
+    "ValidationRecord",
     "check_endpoint_urls",
     "translated",
 ]
@@ -124,6 +128,9 @@ class Aws:
 
     def ec2(self, region: str) -> Ec2:
         return Ec2(self.client("ec2", region))
+
+    def acm(self, region: str) -> Acm:
+        return Acm(self.client("acm", region))
 
     def ecr(self, region: str) -> Ecr:
         return Ecr(self.client("ecr", region))

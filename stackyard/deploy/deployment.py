@@ -32,6 +32,7 @@ from stackyard.deploy.progress import Progress
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.scheduler import Outcome, run_graph
 from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
+from stackyard.deploy.validation import ValidationRecords
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
 
@@ -62,6 +63,9 @@ class Deployment:
             if options.plan_only
             else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id)
         )
+        self.validation = ValidationRecords(aws, environment, options, progress)
+        if not options.plan_only:
+            self.watcher.pollers.append(self.validation.while_waiting)
 
     def deploy(self, stacks: list[str]) -> dict[str, Outcome]:
         needs = self.environment.manifest.dependencies(stacks)
@@ -74,7 +78,10 @@ class Deployment:
         }
 
     def deploy_stack(self, stack: str) -> Outcome:
-        return self.run_target(self.planner.target(stack), lambda: self.planner.assess(stack))
+        outcome = self.run_target(self.planner.target(stack), lambda: self.planner.assess(stack))
+        if outcome.ok and not self.options.plan_only:
+            self.validation.after(stack)
+        return outcome
 
     def run_target(self, target: Target, assess: Callable[[], StackPlan]) -> Outcome:
         plan = self._recovered(target, assess)

@@ -30,6 +30,7 @@ from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import write_outputs
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
+from stackyard.deploy.validation import OUTPUTS_KEY
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import (
     EXIT_CHANGES_PLANNED,
@@ -190,12 +191,16 @@ def _deploy(
             outcomes = deployment.deploy(stacks)
         finally:
             if not options.plan_only:  # also what an interrupted or failed run gathered so far
-                write_outputs(path, deployment.outputs_of_environment())
+                records = deployment.validation.as_outputs()
+                write_outputs(
+                    path, {**deployment.outputs_of_environment(), **({OUTPUTS_KEY: records} if records else {})}
+                )
     progress.summary(outcomes)
     if not options.plan_only:
         print(f"outputs: {path}")
         for line in deployment.planner.images.next_steps(account, options.resume_command):
             print(line)
+        _print_pending_validation(deployment.validation.pending(), path)
     return _exit_code(outcomes, seams.interrupt, options.plan_only)
 
 
@@ -236,6 +241,13 @@ def _show_delete_plan(plan: DeletePlan, progress: Progress) -> int:
     if plan.blockers:
         return EXIT_FAILURE
     return EXIT_CHANGES_PLANNED if plan.anything_to_delete else EXIT_OK
+
+
+def _print_pending_validation(pending: list[str], path: Path) -> None:
+    if pending:
+        print(f"DNS validation records to create at the domain's DNS provider (kept in {path}, {OUTPUTS_KEY}):")
+        for line in pending:
+            print(f"  {line}")
 
 
 def _print_kept(kept: list[Kept]) -> None:

@@ -159,15 +159,25 @@ class FakeCloudFormation:
 
     def list_stack_resources(self, StackName: str, **_: Any) -> dict[str, Any]:
         stack = self._find("ListStackResources", StackName)
+        listed = {logical: (kind, physical, "CREATE_COMPLETE") for logical, (kind, physical) in stack.resources.items()}
+        if stack.status.endswith("_IN_PROGRESS"):  # resources of the running operation, as their events show them
+            now = self.cloud.clock.now()
+            for event in stack.events:
+                if event["Timestamp"] <= now and event["PhysicalResourceId"] not in ("", stack.stack_id):
+                    listed[event["LogicalResourceId"]] = (
+                        event["ResourceType"],
+                        event["PhysicalResourceId"],
+                        event["ResourceStatus"],
+                    )
         summaries = [
             {
                 "LogicalResourceId": logical,
                 "PhysicalResourceId": physical,
                 "ResourceType": kind,
-                "ResourceStatus": "CREATE_COMPLETE",
+                "ResourceStatus": status,
                 "LastUpdatedTimestamp": stack.created,
             }
-            for logical, (kind, physical) in stack.resources.items()
+            for logical, (kind, physical, status) in listed.items()
         ]
         return {"StackResourceSummaries": summaries}
 
@@ -360,7 +370,7 @@ class FakeCloudFormation:
             if kind_ == NESTED:
                 child_seconds, failure = self._run_nested(self._find("", physical), spec, elapsed)
                 elapsed += child_seconds
-            elapsed += STEP
+            elapsed += STEP + self.cloud.faults.waits.get(logical, 0.0)
             if failure:
                 self._at(
                     elapsed,
@@ -471,6 +481,16 @@ class FakeCloudFormation:
                     properties.get("BucketName", f"{stack.name}-{logical.lower()}-{next(self._ids)}"), context
                 )
             )
+        if kind == "AWS::CertificateManager::Certificate":
+            arn = f"arn:aws:acm:{self.region}:{ACCOUNT}:certificate/{next(self._ids):08x}-fake"
+            wait = self.cloud.faults.waits.get(logical, 0.0)
+            self.cloud.acm.request(arn, properties["DomainName"], properties.get("SubjectAlternativeNames", []), wait)
+            return arn
+        if kind == "AWS::CertificateManager::Certificate":
+            arn = f"arn:aws:acm:{self.region}:{ACCOUNT}:certificate/{next(self._ids):08x}-fake"
+            wait = self.cloud.faults.waits.get(logical, 0.0)
+            self.cloud.acm.request(arn, properties["DomainName"], properties.get("SubjectAlternativeNames", []), wait)
+            return arn
         if kind == "AWS::ECR::Repository":
             return str(self._resolve(properties.get("RepositoryName", f"{stack.name}-{logical.lower()}"), context))
         if kind == NESTED:

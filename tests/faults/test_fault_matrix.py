@@ -25,7 +25,7 @@ SCENARIOS = (*CORE, *FIRST_DEPLOY)
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.id for scenario in SCENARIOS])
 def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
-    world = World(tmp_path, nested=scenario.nested, images=scenario.images)
+    world = World(tmp_path, nested=scenario.nested, images=scenario.images, certificate=scenario.certificate)
     if scenario.start == "deployed":
         baseline = world.run("deploy")
         assert baseline.code == 0, baseline.out

@@ -95,6 +95,18 @@ APP_WITH_SERVICE_TEMPLATE: dict[str, Any] = {
     },
 }
 
+# `certificate=True`: the storage stack also holds a certificate for a domain whose DNS is elsewhere (the
+# manifest's manual_validation), which CloudFormation waits on until its validation record is created.
+DOMAIN = "app.example.com"
+CERTIFICATE: dict[str, Any] = {
+    "Type": "AWS::CertificateManager::Certificate",
+    "Properties": {"DomainName": DOMAIN, "SubjectAlternativeNames": [f"*.{DOMAIN}"], "ValidationMethod": "DNS"},
+}
+STORAGE_WITH_CERTIFICATE_TEMPLATE: dict[str, Any] = {
+    **STORAGE_TEMPLATE,
+    "Resources": {**STORAGE_TEMPLATE["Resources"], "Certificate": CERTIFICATE},
+}
+
 
 @dataclass
 class Result:
@@ -108,6 +120,7 @@ class World:
     root: Path
     nested: bool = False
     images: bool = False
+    certificate: bool = False
     fake: FakeCloud = field(default_factory=FakeCloud)
     interrupt: Interrupt = field(default_factory=Interrupt)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -115,7 +128,7 @@ class World:
     def __post_init__(self) -> None:
         self.templates = {
             "network": NESTED_NETWORK_TEMPLATE if self.nested else NETWORK_TEMPLATE,
-            "storage": STORAGE_TEMPLATE,
+            "storage": STORAGE_WITH_CERTIFICATE_TEMPLATE if self.certificate else STORAGE_TEMPLATE,
             "app": APP_WITH_SERVICE_TEMPLATE if self.images else APP_TEMPLATE,
         }
         if self.nested:
@@ -155,6 +168,7 @@ class World:
                 template="storage.json",
                 sha256=hashes["storage"],
                 exports={f"{APP}-{ENV}-DataBucketName": "DataBucketName"},
+                manual_validation={"Certificate": DOMAIN} if self.certificate else {},
             ),
             "app": stack_entry(
                 APP_STACK,
