@@ -65,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "verb", nargs="?", choices=VERBS, help="what to do (default: deploy); put it before the options"
     )
-    parser.add_argument("--env", help=f"environment to deploy (default: ${ENV_VARIABLE}, else {DEFAULT_ENV})")
+    parser.add_argument(
+        "--env",
+        help=f"environment to deploy (default: ${ENV_VARIABLE}, else params base.yaml's default_environment, "
+        f"else {DEFAULT_ENV})",
+    )
     parser.add_argument("--delete", action="store_true", help="the delete verb, as an option (older spelling)")
     parser.add_argument(
         "--plan",

@@ -72,10 +72,9 @@ class Deployment:
         return run_graph(list(needs), needs, self.deploy_stack, self.options.concurrency, self.interrupt)
 
     def outputs_of_environment(self) -> dict[str, dict[str, str]]:
-        """The outputs gathered so far, of the environment's stacks only."""
-        return {
-            stack: found for stack, found in self.outputs.all().items() if stack in self.environment.manifest.stacks
-        }
+        """The outputs gathered so far, of the environment's stacks only, in deploy order."""
+        gathered = self.outputs.all()
+        return {stack: gathered[stack] for stack in self.environment.manifest.deploy_order if stack in gathered}
 
     def deploy_stack(self, stack: str) -> Outcome:
         outcome = self.run_target(self.planner.target(stack), lambda: self.planner.assess(stack))

@@ -62,3 +62,14 @@ def write_outputs(path: Path, outputs: Mapping[str, Mapping[str, object]]) -> No
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(dict(sorted(merged.items())), indent=2, sort_keys=True) + "\n")
     os.replace(temporary, path)
+
+
+def output_lines(outputs: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Each stack's outputs as `  stack.Name  value`, the path jq reads them by in the outputs file."""
+    keys = [f"{stack}.{name}" for stack, found in outputs.items() for name in found]
+    width = max((len(key) for key in keys), default=0)
+    return [
+        f"  {f'{stack}.{name}':<{width}}  {value}"
+        for stack, found in outputs.items()
+        for name, value in sorted(found.items())
+    ]

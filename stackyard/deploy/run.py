@@ -27,7 +27,7 @@ from stackyard.deploy.deployment import Deployment
 from stackyard.deploy.environment import DeployOptions, Environment, new_run_id
 from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
-from stackyard.deploy.outputs import write_outputs
+from stackyard.deploy.outputs import output_lines, write_outputs
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
 from stackyard.deploy.validation import OUTPUTS_KEY
@@ -42,6 +42,7 @@ from stackyard.errors import (
 )
 from stackyard.generate import generate
 from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
+from stackyard.params import default_environment
 
 DEFAULT_ENV = "dev"
 ENV_VARIABLE = "STACKYARD_ENV"
@@ -128,7 +129,7 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         raise BadInputError("; ".join(problems))
     if seams.aws is None:
         check_endpoint_urls(os.environ)  # before generate writes anything
-    env = request.env or os.environ.get(ENV_VARIABLE) or DEFAULT_ENV
+    env = request.env or os.environ.get(ENV_VARIABLE) or _default_environment(request)
     environment = _environment(request, env)
     stacks = _selected(environment, request.only)
     if request.delete and not request.plan and not request.assume_yes:
@@ -197,7 +198,10 @@ def _deploy(
                 )
     progress.summary(outcomes)
     if not options.plan_only:
-        print(f"outputs: {path}")
+        shown = output_lines(deployment.outputs_of_environment())
+        print(f"outputs (in {path}):" if shown else f"outputs: {path}")
+        for line in shown:
+            print(line)
         for line in deployment.planner.images.next_steps(account, options.resume_command):
             print(line)
         _print_pending_validation(deployment.validation.pending(), path)
@@ -296,6 +300,12 @@ def _exit_code(outcomes: dict[str, Outcome], interrupt: Interrupt, plan_only: bo
     if plan_only and any(outcome.result == "planned" for outcome in outcomes.values()):
         return EXIT_CHANGES_PLANNED
     return EXIT_OK
+
+
+def _default_environment(request: RunRequest) -> str:
+    """The system's own default (base.yaml's default_environment, seed 003: production), else dev."""
+    assert request.params_dir is not None
+    return default_environment(request.params_dir) or DEFAULT_ENV
 
 
 def _environment(request: RunRequest, env: str) -> Environment:
