@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             generate_first=not args.no_generate,
             delete_artifacts=args.delete_artifacts,
             force_unlock=args.force_unlock,
+            plan_format=args.plan_format,
         ),
         seams=seams,
     )
@@ -75,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         "--plan",
         action="store_true",
         help="the plan verb, as an option (older spelling); with --delete: plan the delete",
+    )
+    parser.add_argument(
+        "--plan-format",
+        choices=("text", "markdown"),
+        default="text",
+        help="with plan: markdown writes the plan (every stack, each change set with replacements and data loss "
+        "marked) as Markdown to standard output, for a CI job summary; the progress goes to standard error",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask (for CI): confirm risky changes and deletes")
     parser.add_argument("--only", nargs="+", metavar="STACK", help="only these stacks (their sources must be deployed)")

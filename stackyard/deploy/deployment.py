@@ -64,6 +64,7 @@ class Deployment:
             else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id)
         )
         self.validation = ValidationRecords(aws, environment, options, progress)
+        self.plans: dict[str, StackPlan] = {}  # each stack's plan once proposed (a plan's Markdown reads them)
         if not options.plan_only:
             self.watcher.pollers.append(self.validation.while_waiting)
 
@@ -92,6 +93,7 @@ class Deployment:
             self.progress.line(target.stack, f"{plan.action.value if plan.action else 'plan'}: {reason}")
         self.applier.prepare(plan)
         plan = self.planner.propose(plan)
+        self.plans[target.stack] = plan
         if plan.action is Action.UNCHANGED:
             return self.applier.finish(plan)
         if plan.change_set is not None:

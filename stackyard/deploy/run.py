@@ -28,6 +28,7 @@ from stackyard.deploy.environment import DeployOptions, Environment, new_run_id
 from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import output_lines, write_outputs
+from stackyard.deploy.plan_markdown import plan_markdown
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
 from stackyard.deploy.validation import OUTPUTS_KEY
@@ -66,6 +67,7 @@ class RunRequest:
     generate_first: bool = True
     delete_artifacts: bool = False
     force_unlock: str | None = None  # the run id whose lock to break first
+    plan_format: str = "text"  # markdown: a deploy's plan as Markdown on standard output, progress on stderr
 
     def __post_init__(self) -> None:
         self.params_dir = self.params_dir or self.system_dir / "params"
@@ -90,6 +92,8 @@ class RunRequest:
             found.append(f"--concurrency {self.concurrency}: expected 1 to {MAX_CONCURRENCY}")
         if self.delete_artifacts and not self.delete:
             found.append("--delete-artifacts only goes with delete (or --delete)")
+        if self.plan_format == "markdown" and (self.delete or not self.plan):
+            found.append("--plan-format markdown goes with plan (a deploy's plan), not with deploy or delete")
         if self.force_unlock is not None and self.plan:
             found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
         return found
@@ -148,7 +152,8 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         resume_command=request.resume_command(env),
     )
     label = "plan-delete" if request.delete and request.plan else request.verb
-    with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log") as progress:
+    shown_on = sys.stderr if request.plan_format == "markdown" else None  # standard output is the Markdown's
+    with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log", out=shown_on) as progress:
         announce = _announcer(progress)
         with first_stops_second_exits(seams.interrupt, announce):
             progress.line("account", f"{account}: {label} {len(stacks)} stacks of {env}")
@@ -197,6 +202,8 @@ def _deploy(
                     path, {**deployment.outputs_of_environment(), **({OUTPUTS_KEY: records} if records else {})}
                 )
     progress.summary(outcomes)
+    if request.plan_format == "markdown":
+        print(plan_markdown(environment.manifest.app, environment.name, outcomes, deployment.plans), end="")
     if not options.plan_only:
         shown = output_lines(deployment.outputs_of_environment())
         print(f"outputs (in {path}):" if shown else f"outputs: {path}")
