@@ -29,6 +29,7 @@ from stackyard.config.roles import RoleConfig, RoleKey
 from stackyard.config.stacks import validate_app_stacks, validate_sections
 from stackyard.config.storage import Storage, validate_buckets
 from stackyard.config.tables import Table
+from stackyard.config.verify import Verify, validate_verify
 from stackyard.errors import ParamsProblem
 from stackyard.params import BASE_FILE, SourcedParams, environment_names
 
@@ -81,6 +82,7 @@ class EnvironmentConfig(Model):
     functions: dict[FunctionKey, Function] | None = None
     roles: dict[RoleKey, RoleConfig] | None = None
     ci: Ci | None = None
+    verify: Verify | None = None  # what deploy.py verify checks; None: what the stacks imply (verify.py)
 
     @field_validator("stacks")
     @classmethod
@@ -145,6 +147,7 @@ CHECKS: tuple[Check, ...] = (
     validate_app_stacks,
     validate_containers,
     validate_default_environment,
+    validate_verify,
 )
 
 
