@@ -24,6 +24,7 @@ from stackyard.aws.ec2 import Ec2
 from stackyard.aws.ecr import Ecr
 from stackyard.aws.endpoints import check_endpoint_urls
 from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, translated
+from stackyard.aws.monitoring import CloudWatch, DynamoDb
 from stackyard.aws.records import (
     ChangeSet,
     ChangeSetSummary,
@@ -49,7 +50,9 @@ __all__ = [
     "ChangeSetSummary",
     "ClientFactory",
     "CloudFormation",
+    "CloudWatch",
     "DeployedStack",
+    "DynamoDb",
     "Ec2",
     "Ecr",
     "Export",
@@ -131,6 +134,12 @@ class Aws:
 
     def acm(self, region: str) -> Acm:
         return Acm(self.client("acm", region))
+
+    def cloudwatch(self, region: str) -> CloudWatch:
+        return CloudWatch(self.client("cloudwatch", region))
+
+    def dynamodb(self, region: str) -> DynamoDb:
+        return DynamoDb(self.client("dynamodb", region))
 
     def ecr(self, region: str) -> Ecr:
         return Ecr(self.client("ecr", region))

@@ -4,6 +4,8 @@
     python deploy.py plan --env test            show what a deploy would do; change nothing
     python deploy.py delete --env test          delete the environment, in reverse order
     python deploy.py delete --plan --env test   show what a delete would remove, empty and keep
+    python deploy.py verify --env test          run the environment's checks against what is deployed
+    python deploy.py deploy --env test --verify deploy, then verify
     python deploy.py --system examples/NAME --env dev   another system (its params/, build/, outputs/)
 
 The verb comes first and defaults to deploy; the older spelling `--plan` / `--delete` still works
@@ -24,15 +26,15 @@ from pathlib import Path
 from stackyard.deploy.run import DEFAULT_ENV, ENV_VARIABLE, RunRequest, Seams, run
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
-VERBS = ("plan", "deploy", "delete")
+VERBS = ("plan", "deploy", "delete", "verify")
 
 
 def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
     """`seams`: what tests put in place of AWS, the clock and Ctrl-C (tests/faults/)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.verb == "deploy" and (args.plan or args.delete):
-        parser.error("the deploy verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
+    if args.verb in ("deploy", "verify") and (args.plan or args.delete):
+        parser.error(f"the {args.verb} verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
     return run(
         RunRequest(
             env=args.env,
@@ -52,6 +54,8 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             delete_artifacts=args.delete_artifacts,
             force_unlock=args.force_unlock,
             plan_format=args.plan_format,
+            verify_only=args.verb == "verify",
+            verify=args.verify,
         ),
         seams=seams,
     )
@@ -59,7 +63,7 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        usage="%(prog)s [plan | deploy | delete] [--env ENV] [options]",
+        usage="%(prog)s [plan | deploy | delete | verify] [--env ENV] [options]",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -83,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="with plan: markdown writes the plan (every stack, each change set with replacements and data loss "
         "marked) as Markdown to standard output, for a CI job summary; the progress goes to standard error",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="with deploy: once every stack is deployed, run the environment's checks (the verify verb)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask (for CI): confirm risky changes and deletes")
     parser.add_argument("--only", nargs="+", metavar="STACK", help="only these stacks (their sources must be deployed)")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from stackyard import report
 from stackyard.aws import Aws, check_endpoint_urls
+from stackyard.config.load import load_config
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
 from stackyard.deploy.delete_plan import DeletePlan, Kept
@@ -32,6 +33,8 @@ from stackyard.deploy.plan_markdown import plan_markdown
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
 from stackyard.deploy.validation import OUTPUTS_KEY
+from stackyard.deploy.verify.probes import Probes, aws_bucket_url
+from stackyard.deploy.verify.runner import emulated, verify
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import (
     EXIT_CHANGES_PLANNED,
@@ -68,6 +71,8 @@ class RunRequest:
     delete_artifacts: bool = False
     force_unlock: str | None = None  # the run id whose lock to break first
     plan_format: str = "text"  # markdown: a deploy's plan as Markdown on standard output, progress on stderr
+    verify_only: bool = False  # the verify verb: check the deployed environment, change nothing
+    verify: bool = False  # deploy, then verify
 
     def __post_init__(self) -> None:
         self.params_dir = self.params_dir or self.system_dir / "params"
@@ -79,7 +84,7 @@ class RunRequest:
 
     @property
     def verb(self) -> str:
-        return "delete" if self.delete else "plan" if self.plan else "deploy"
+        return "verify" if self.verify_only else "delete" if self.delete else "plan" if self.plan else "deploy"
 
     def problems(self) -> list[str]:
         """What is wrong with the request itself, before anything is read or called."""
@@ -94,6 +99,8 @@ class RunRequest:
             found.append("--delete-artifacts only goes with delete (or --delete)")
         if self.plan_format == "markdown" and (self.delete or not self.plan):
             found.append("--plan-format markdown goes with plan (a deploy's plan), not with deploy or delete")
+        if self.verify and (self.plan or self.delete or self.verify_only):
+            found.append("--verify goes with deploy: a plan or delete leaves nothing to verify; or use the verify verb")
         if self.force_unlock is not None and self.plan:
             found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
         return found
@@ -116,6 +123,7 @@ class Seams:
     aws: Aws | None = None
     clock: Clock = field(default_factory=SystemClock)
     interrupt: Interrupt = field(default_factory=Interrupt)
+    probes: Probes | None = None  # verify's network reads (tests trust a CA of their own)
 
 
 def run(request: RunRequest, interactive: bool | None = None, seams: Seams | None = None) -> int:
@@ -151,6 +159,8 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         region_override=request.region,
         resume_command=request.resume_command(env),
     )
+    if request.verify_only:
+        return _verify(aws, environment, options, request, seams)
     label = "plan-delete" if request.delete and request.plan else request.verb
     shown_on = sys.stderr if request.plan_format == "markdown" else None  # standard output is the Markdown's
     with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log", out=shown_on) as progress:
@@ -159,7 +169,15 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
             progress.line("account", f"{account}: {label} {len(stacks)} stacks of {env}")
             if request.delete:
                 return _delete(aws, environment, progress, options, run_id, stacks, request, seams)
-            return _deploy(aws, environment, progress, options, run_id, stacks, request, seams, account)
+            code = _deploy(aws, environment, progress, options, run_id, stacks, request, seams, account)
+    return _verify(aws, environment, options, request, seams) if request.verify and code == EXIT_OK else code
+
+
+def _verify(aws: Aws, environment: Environment, options: DeployOptions, request: RunRequest, seams: Seams) -> int:
+    """The environment's checks against what is deployed (stackyard/deploy/verify/), after reading its params."""
+    assert request.params_dir is not None
+    probes = seams.probes or Probes(bucket_url=None if emulated(os.environ) else aws_bucket_url)
+    return verify(aws, environment, options, load_config(request.params_dir, environment.name), probes)
 
 
 def _announcer(progress: Progress) -> Callable[[], None]:

@@ -1,5 +1,5 @@
 """Through deploy.py against the fault matrix's scripted AWS (tests/faults/): the environment a run works on
-when --env is not given, and the outputs a deploy prints at its end (docs/deploy.md)."""
+when --env is not given, the outputs a deploy prints at its end, and `deploy --verify` (docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from stackyard.deploy.run import Seams
 from tests.faults.world import World
 
 
-def deploy_without_env(world: World) -> tuple[int, str]:
+def deploy_without_env(world: World, *args: str) -> tuple[int, str]:
     out = io.StringIO()
     seams = Seams(Aws(client_factory=world.fake.client), world.fake.clock)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = cli.main(["deploy", "--system", str(world.root), "--no-generate", "--concurrency", "1"], seams)
+        code = cli.main(["deploy", "--system", str(world.root), "--no-generate", "--concurrency", "1", *args], seams)
     return code, out.getvalue()
 
 
@@ -65,3 +65,49 @@ def test_output_lines_align_values_and_sort_names_within_a_stack():
         "  edge.SiteUrl   https://x",
         "  network.VpcId  vpc-1",
     ]
+
+
+VERIFIED_SYSTEM = """\
+default_environment: test
+app: app
+region: ap-southeast-1
+stacks: [alerts]
+retain_data: false
+termination_protection: false
+tags: {cost_center: app, owner: team@example.com}
+monitoring: {critical_emails: [], warning_emails: []}
+"""
+
+
+def test_deploy_with_verify_runs_the_checks_once_every_stack_is_deployed(world):
+    (world.root / "params" / "base.yaml").write_text(VERIFIED_SYSTEM)
+    (world.root / "params" / "test.yaml").write_text("{}\n")
+    code, out = deploy_without_env(world, "--verify")
+    assert code == 0, out
+    tail = out[out.index("check  ") :].splitlines()
+    assert [line.split()[:2] for line in tail[1:-1]] == [["stacks-deployed", "pass"], ["alarms-ok", "pass"]]
+    assert tail[1].endswith("3 stacks, 5 resources, all complete")
+    assert tail[-1] == "verify test: 2 passed, 0 failed, 0 skipped"
+
+
+@pytest.mark.parametrize("verb", [["plan"], ["delete", "--yes"], ["verify"]])
+def test_verify_as_an_option_goes_with_deploy_only(world, verb):
+    out = io.StringIO()
+    seams = Seams(Aws(client_factory=world.fake.client), world.fake.clock)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = cli.main([*verb, "--system", str(world.root), "--no-generate", "--verify"], seams)
+    assert code == 2
+    assert "--verify goes with deploy" in out.getvalue()
+    assert world.fake.calls == []
+
+
+def test_verify_counts_the_resources_inside_nested_stacks(tmp_path, monkeypatch):
+    monkeypatch.delenv("STACKYARD_ENV", raising=False)
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "base.yaml").write_text(VERIFIED_SYSTEM)
+    (tmp_path / "params" / "test.yaml").write_text("{}\n")
+    world = World(tmp_path, nested=True)
+    code, out = deploy_without_env(world, "--verify")
+    assert code == 0, out
+    # network: its nested stack Vpc, and inside it the VPC and the subnet; storage: two buckets; app: two
+    assert "stacks-deployed  pass     3 stacks, 7 resources, all complete" in out
