@@ -99,6 +99,11 @@ class RunRequest:
             found.append("--plan-format markdown goes with plan (a deploy's plan), not with deploy or delete")
         if self.verify and (self.plan or self.delete or self.verify_only):
             found.append("--verify goes with deploy: a plan or delete leaves nothing to verify; or use the verify verb")
+        if self.verify_only and (self.only or self.force_unlock is not None):
+            found.append(
+                "verify checks the whole environment and takes no lock: --only and --force-unlock go with "
+                "deploy or delete"
+            )
         if self.force_unlock is not None and self.plan:
             found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
         return found

@@ -111,3 +111,14 @@ def test_verify_counts_the_resources_inside_nested_stacks(tmp_path, monkeypatch)
     assert code == 0, out
     # network: its nested stack Vpc, and inside it the VPC and the subnet; storage: two buckets; app: two
     assert "stacks-deployed  pass     3 stacks, 7 resources, all complete" in out
+
+
+@pytest.mark.parametrize("option", [["--only", "app"], ["--force-unlock", "20261203-1"]])
+def test_verify_refuses_options_that_narrow_or_unlock_before_any_aws_call(world, option):
+    out = io.StringIO()
+    seams = Seams(Aws(client_factory=world.fake.client), world.fake.clock)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = cli.main(["verify", "--system", str(world.root), "--no-generate", *option], seams)
+    assert code == 2
+    assert "verify checks the whole environment and takes no lock" in out.getvalue()
+    assert world.fake.calls == []

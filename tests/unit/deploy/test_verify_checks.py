@@ -172,6 +172,28 @@ def test_a_publicly_resolvable_endpoint_fails_even_when_its_port_is_closed(monke
     )
 
 
+def schema(reported: str | None, last_file: str) -> CheckResult:
+    found = database("db.internal", 5432)
+    if reported is not None:
+        found.deployed["database"].outputs["SchemaVersion"] = reported
+    return run_check(PlannedCheck("schema-version", "schema", "${database.SchemaVersion}", last_file), found)
+
+
+def test_the_schema_version_passes_only_when_it_is_the_last_migration_file():
+    assert schema("0003_reference_data.sql", "0003_reference_data.sql") == CheckResult(
+        "schema-version", "pass", "the database reports 0003_reference_data.sql, the last file of its migrations"
+    )
+    behind = schema("0002_tables.sql", "0003_reference_data.sql")
+    assert behind.result == "FAIL"
+    assert "the migrations end with 0003_reference_data.sql. Fix: deploy again" in behind.evidence
+
+
+def test_the_schema_version_fails_without_a_migration_to_compare_or_a_reported_version():
+    assert schema("0001.sql", "").evidence == "database.migrations holds no .sql file to compare with"
+    missing = schema(None, "0001.sql")
+    assert (missing.result, missing.evidence) == ("FAIL", "stack app-test-database has no output SchemaVersion")
+
+
 def policy(*statements: dict) -> dict:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
