@@ -230,7 +230,7 @@ def _deploy(
         print(f"outputs (in {path}):" if shown else f"outputs: {path}")
         for line in shown:
             print(line)
-        for line in deployment.planner.images.next_steps(account, options.resume_command):
+        for line in deployment.planner.container_images.next_steps(account, options.resume_command):
             print(line)
         _print_pending_validation(deployment.validation.pending(), path)
     return _exit_code(outcomes, seams.interrupt, options.plan_only)

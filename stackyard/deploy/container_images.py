@@ -62,7 +62,7 @@ def push_commands(image: MissingImage, repository_uri: str) -> list[str]:
     ]
 
 
-class Images:
+class ContainerImages:
     """The image parameters of a run's stacks, decided from ECR, and the images found missing."""
 
     def __init__(self, aws: Aws, progress: Progress):

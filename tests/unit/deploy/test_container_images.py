@@ -1,12 +1,12 @@
 """Pure unit: when a stack's service waits for its image, when a missing image refuses the stack, and the
-push commands a first deploy ends with (stackyard/deploy/images.py)."""
+push commands a first deploy ends with (stackyard/deploy/container_images.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from stackyard.aws import DeployedStack
-from stackyard.deploy.images import MissingImage, push_commands, service_runs
+from stackyard.deploy.container_images import MissingImage, push_commands, service_runs
 
 IMAGE = MissingImage("containers", "ServiceEnabled", "tap-poc-app", "latest", "us-east-1")
 
