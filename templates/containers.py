@@ -69,6 +69,7 @@ from templates.parts.common import (
     import_list,
     import_value,
     keep_on_delete,
+    kept_log_group,
     new_template,
     output_parameter,
     tag_resources,
@@ -102,15 +103,8 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             ],  # RunningTaskCount, per task metrics
         )
     )
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                "AppLogGroup",
-                LogGroupName=names.app_log_group_name(config),
-                RetentionInDays=containers.log_retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template, config, "AppLogGroup", names.app_log_group_name(config), containers.log_retention_days
     )
     parameters, images = {}, {}
     if containers.image_tag is not None:

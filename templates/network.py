@@ -26,7 +26,6 @@ from troposphere.ec2 import (
     VPCGatewayAttachment,
 )
 from troposphere.iam import Policy, Role
-from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
 from templates import names
@@ -34,7 +33,7 @@ from templates.names import name_tag
 from templates.parts.common import (
     ANYWHERE,
     StackTemplates,
-    keep_on_delete,
+    kept_log_group,
     nested_stack,
     new_template,
     reexport_children_outputs,
@@ -247,15 +246,8 @@ def _endpoints(
 
 def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:
     flow_logs = config.network.flow_logs
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                "FlowLogGroup",
-                LogGroupName=names.flow_log_group_name(config),
-                RetentionInDays=flow_logs.retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template, config, "FlowLogGroup", names.flow_log_group_name(config), flow_logs.retention_days
     )
     role = template.add_resource(
         Role(

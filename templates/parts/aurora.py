@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from troposphere import GetAtt, GetAZs, Ref, Select, Sub, Template
 from troposphere.kms import Key
-from troposphere.logs import LogGroup
 from troposphere.rds import DBCluster, DBClusterParameterGroup, DBInstance, ServerlessV2ScalingConfiguration
 from troposphere.secretsmanager import (
     GenerateSecretString,
@@ -19,7 +18,7 @@ from troposphere.secretsmanager import (
 
 from stackyard.config import AURORA, DATABASE_PORT, EnvironmentConfig
 from templates import names
-from templates.parts.common import import_value, keep_on_delete
+from templates.parts.common import import_value, keep_on_delete, kept_log_group
 from templates.parts.database_server import (
     PERFORMANCE_INSIGHTS_FREE_DAYS,
     Server,
@@ -76,15 +75,8 @@ def _secret(template: Template, config: EnvironmentConfig, key: Key) -> Secret:
 def _cluster(template: Template, config: EnvironmentConfig, key: Key, secret: Secret) -> DBCluster:
     database = config.database
     # Created before the cluster so its retention applies; RDS would otherwise create it unbounded.
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                "DatabaseLogGroup",
-                LogGroupName=names.database_cluster_log_group_name(config),
-                RetentionInDays=database.log_retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template, config, "DatabaseLogGroup", names.database_cluster_log_group_name(config), database.log_retention_days
     )
     subnets = subnet_group(template, config)
     parameters = template.add_resource(

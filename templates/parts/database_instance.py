@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from troposphere import GetAtt, Ref, Template
 from troposphere.kms import Key
-from troposphere.logs import LogGroup
 from troposphere.rds import DBInstance, DBParameterGroup, MasterUserSecret
 
 from stackyard.config import DATABASE_PORT, POSTGRES, Database, EnvironmentConfig
 from templates import names
-from templates.parts.common import import_value, keep_on_delete
+from templates.parts.common import import_value, keep_on_delete, kept_log_group
 from templates.parts.database_server import (
     PERFORMANCE_INSIGHTS_FREE_DAYS,
     Server,
@@ -31,15 +30,12 @@ def rds_instance(template: Template, config: EnvironmentConfig, key: Key) -> Ser
     database = config.database
     size = database.instance
     # Created before the instance so its retention applies; RDS would otherwise create it unbounded.
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                "DatabaseLogGroup",
-                LogGroupName=names.database_instance_log_group_name(config),
-                RetentionInDays=database.log_retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template,
+        config,
+        "DatabaseLogGroup",
+        names.database_instance_log_group_name(config),
+        database.log_retention_days,
     )
     instance = DBInstance(
         "DatabaseInstance",

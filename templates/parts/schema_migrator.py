@@ -20,7 +20,7 @@ from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
 from templates import names
-from templates.parts.common import LambdaCode, import_list, keep_on_delete, lambda_code
+from templates.parts.common import LambdaCode, import_list, kept_log_group, lambda_code
 from templates.parts.database_server import Server, database_client
 from templates.parts.policies import document, service_role_trust, via_service
 
@@ -62,15 +62,8 @@ def schema_migrator(template: Template, config: EnvironmentConfig, key: Key, ser
         "Secrets Manager and the CloudFormation response URL",
         "schema-migrator",
     )
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                "MigratorLogGroup",
-                LogGroupName=names.lambda_log_group_name(name),
-                RetentionInDays=database.log_retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template, config, "MigratorLogGroup", names.lambda_log_group_name(name), database.log_retention_days
     )
     function = template.add_resource(
         Function(
