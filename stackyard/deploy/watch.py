@@ -80,6 +80,9 @@ class Watcher:
         self.clock = clock
         self.interrupt = interrupt
         self.resume_command = resume_command
+        # Called with (stack, stack id) on each poll of a watched operation: readers of what CloudFormation
+        # waits on, such as a certificate's validation records (stackyard/deploy/validation.py).
+        self.pollers: list[Callable[[str, str], None]] = []
 
     def poll(self, read: Callable[[], Found], done: Callable[[Found], bool], what: str) -> Found:
         """`read()` until `done(found)`, backing off; raises Interrupted on Ctrl-C, naming `what`."""
@@ -114,6 +117,8 @@ class Watcher:
             for nested_id, stream in list(operation.streams.items()):
                 if nested_id != stack_id and stream.active:
                     self._read_events(operation, nested_id, reader)
+            for poller in self.pollers:
+                poller(stack, stack_id)
             if operation.ever_described and not operation.ended:
                 return False, operation.described
             operation.described = self._paced(operation, stack_id, lambda: reader.describe(stack_id))
