@@ -1,5 +1,5 @@
 """Fault matrix (scripted CloudFormation + S3 fake, tests/faults/fake_aws.py): each documented AWS
-behaviour of tests/faults/scenarios.py played through deploy.py, the planner, the appliers, the
+behaviour of tests/faults/scenarios/ played through deploy.py, the planner, the appliers, the
 deleter and the scheduler, with stackyard/aws/ translating the fake's ClientErrors as AWS's.
 
 A row passes when the run exits as expected, says what it must, and makes the calls it must and

@@ -1,0 +1,211 @@
+"""How the fault matrix's CloudFormation plays an operation out: creates and updates (nested stacks
+inside their parent's steps), rollbacks, deletes, and the values a template's outputs resolve to.
+Mixed into FakeCloudFormation (tests/faults/fake_cloudformation.py), whose state it reads."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from tests.faults.answers import ACCOUNT
+from tests.faults.fake_records import NESTED, NO_CHANGES, STEP, FakeChangeSet, FakeStack, FinalState
+
+if TYPE_CHECKING:
+    from tests.faults.fake_aws import FakeCloud
+
+
+class StackOperations:
+    cloud: FakeCloud
+    region: str
+    stacks: list[FakeStack]
+    _all_change_sets: list[FakeChangeSet]
+
+    def _change_sets(self, stack: FakeStack) -> list[FakeChangeSet]:
+        return [change_set for change_set in self._all_change_sets if change_set.stack is stack]
+
+    def _change_set_made(self, change_set: FakeChangeSet, unchanged: bool) -> None:
+        if unchanged and change_set.stack.status != "REVIEW_IN_PROGRESS":
+            change_set.status, change_set.reason = "FAILED", NO_CHANGES
+        else:
+            change_set.status, change_set.execution = "CREATE_COMPLETE", "AVAILABLE"
+
+    def _run(
+        self,
+        stack: FakeStack,
+        kind: str,
+        template: dict[str, Any],
+        parameters: dict[str, str],
+        tags: dict[str, str],
+        offset: float = 0.0,
+    ) -> float:
+        """Create or update `stack` (its nested stacks too), starting `offset` seconds from now (a nested
+        stack runs inside its parent's step); returns the virtual seconds it takes."""
+        verb = (
+            "CREATE" if kind == "CREATE" or stack.status in ("REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS") else "UPDATE"
+        )
+        self._at(offset, lambda: self._begin(stack, f"{verb}_IN_PROGRESS", "User Initiated"))
+        final = self._final(stack, template, parameters, tags)
+        elapsed = offset
+        for logical, spec in template.get("Resources", {}).items():
+            if not self._differs(stack, logical, spec, parameters):
+                continue
+            elapsed += STEP
+            kind_, physical = final.resources[logical]
+            self._at(
+                elapsed,
+                lambda lid=logical, k=kind_, p=physical: self._event(stack, lid, k, f"{verb}_IN_PROGRESS", None, p),
+            )
+            failure = self._failure(stack, logical)
+            if kind_ == NESTED:
+                child_seconds, failure = self._run_nested(self._find("", physical), spec, elapsed)
+                elapsed += child_seconds
+            elapsed += STEP
+            if failure:
+                self._at(
+                    elapsed,
+                    lambda lid=logical, k=kind_, p=physical, r=failure: self._event(
+                        stack, lid, k, f"{verb}_FAILED", r, p
+                    ),
+                )
+                return elapsed - offset + self._roll_back(stack, verb, logical, elapsed, template)
+            self._at(
+                elapsed,
+                lambda lid=logical, k=kind_, p=physical: self._event(stack, lid, k, f"{verb}_COMPLETE", None, p),
+            )
+        elapsed += STEP
+        self._at(
+            elapsed, lambda: (self._apply(stack, final, f"{verb}_COMPLETE"), self._end(stack, f"{verb}_COMPLETE", None))
+        )
+        return elapsed - offset
+
+    def _run_nested(self, child: FakeStack, spec: dict[str, Any], offset: float) -> tuple[float, str | None]:
+        template = self._template({"TemplateURL": spec["Properties"]["TemplateURL"]})
+        parameters = {key: str(value) for key, value in spec["Properties"].get("Parameters", {}).items()}
+        failing = next((logical for logical in template.get("Resources", {}) if self._failure(child, logical)), None)
+        kind = "CREATE" if child.status == "CREATE_IN_PROGRESS" else "UPDATE"
+        seconds = self._run(child, kind, template, parameters, {}, offset)
+        if failing:
+            return seconds, (
+                f"Embedded stack {child.stack_id} was not successfully created: The following resource(s) failed to "
+                f"create: [{failing}]. "
+            )
+        return seconds, None
+
+    def _roll_back(self, stack: FakeStack, verb: str, logical: str, at: float, template: dict[str, Any]) -> float:
+        failed = "create" if verb == "CREATE" else "update"
+        reason = f"The following resource(s) failed to {failed}: [{logical}]. "
+        if verb == "CREATE":  # the failed create's template stays; its resources go
+            self._at(at, lambda: setattr(stack, "template", template))
+            self._at(
+                at + STEP, lambda: self._set(stack, "ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
+            )
+            self._at(
+                at + 2 * STEP,
+                lambda: (setattr(stack, "resources", {}), self._end(stack, "ROLLBACK_COMPLETE", stack.reason)),
+            )
+        else:
+            self._at(at + STEP, lambda: self._set(stack, "UPDATE_ROLLBACK_IN_PROGRESS", reason))
+            self._at(at + 2 * STEP, lambda: self._end(stack, "UPDATE_ROLLBACK_COMPLETE", stack.reason))
+        return 2 * STEP
+
+    def _remove(self, stack: FakeStack, offset: float = 0.0) -> float:
+        """Delete `stack` (nested stacks first, buckets must be empty); returns the seconds it takes."""
+        self._at(offset, lambda: self._begin(stack, "DELETE_IN_PROGRESS", "User Initiated"))
+        elapsed = offset
+        for bucket, count in self.cloud.faults.objects_reappear.items():
+            if bucket in self.cloud.s3.buckets:
+                self.cloud.s3.fill(bucket, count, "late/")
+        for logical, (kind, physical) in reversed(list(stack.resources.items())):
+            policy = stack.template.get("Resources", {}).get(logical, {}).get("DeletionPolicy", "Delete")
+            elapsed += STEP
+            self._at(
+                elapsed,
+                lambda lid=logical, k=kind, p=physical: self._event(stack, lid, k, "DELETE_IN_PROGRESS", None, p),
+            )
+            if kind == NESTED and policy == "Delete":
+                elapsed = self._remove(self._find("", physical), elapsed)
+            if kind == "AWS::S3::Bucket" and policy == "Delete" and self.cloud.s3.count(physical):
+                reason = "The bucket you tried to delete is not empty (Service: S3, Status Code: 409)"
+                elapsed += STEP
+                self._at(
+                    elapsed,
+                    lambda lid=logical, p=physical, r=reason: self._event(
+                        stack, lid, "AWS::S3::Bucket", "DELETE_FAILED", r, p
+                    ),
+                )
+                self._at(
+                    elapsed + STEP,
+                    lambda lid=logical: self._end(
+                        stack, "DELETE_FAILED", f"The following resource(s) failed to delete: [{lid}]. "
+                    ),
+                )
+                return elapsed + STEP
+            if kind == "AWS::S3::Bucket" and policy == "Delete":
+                self._at(elapsed, lambda p=physical: self.cloud.s3.buckets.pop(p, None))
+            self._at(
+                elapsed, lambda lid=logical, k=kind, p=physical: self._event(stack, lid, k, "DELETE_COMPLETE", None, p)
+            )
+        elapsed += STEP
+        self._at(elapsed, lambda: (setattr(stack, "resources", {}), self._end(stack, "DELETE_COMPLETE", None)))
+        return elapsed
+
+    def _final(
+        self, stack: FakeStack, template: dict[str, Any], parameters: dict[str, str], tags: dict[str, str]
+    ) -> FinalState:
+        resources: dict[str, tuple[str, str]] = {}
+        for logical, spec in template.get("Resources", {}).items():
+            kind = spec["Type"]
+            physical = stack.resources.get(logical, (kind, ""))[1] or self._physical(stack, logical, spec, parameters)
+            resources[logical] = (kind, physical)
+        return FinalState(template, parameters, tags, resources)
+
+    def _physical(self, stack: FakeStack, logical: str, spec: dict[str, Any], parameters: dict[str, str]) -> str:
+        kind, properties = spec["Type"], spec.get("Properties", {})
+        context = {"parameters": parameters, "resources": {}, "stack": stack}
+        if kind == "AWS::S3::Bucket":  # the bucket itself appears when the operation completes
+            return str(
+                self._resolve(
+                    properties.get("BucketName", f"{stack.name}-{logical.lower()}-{next(self._ids)}"), context
+                )
+            )
+        if kind == NESTED:
+            child = self._new_stack(f"{stack.name}-{logical}-{next(self._ids):04X}", "CREATE_IN_PROGRESS")
+            return child.stack_id
+        if kind == "AWS::SQS::Queue":
+            return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{stack.name}-{logical}-{next(self._ids)}"
+        return f"{logical.lower()}-{next(self._ids):08x}"
+
+    def _resolve(self, value: Any, context: dict[str, Any]) -> Any:
+        stack: FakeStack = context["stack"]
+        pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": self.region, "AWS::StackName": stack.name}
+        if isinstance(value, list):
+            return [self._resolve(item, context) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            name = value["Ref"]
+            if name in pseudo:
+                return pseudo[name]
+            return context["parameters"][name] if name in context["parameters"] else context["resources"][name][1]
+        if "Fn::GetAtt" in value:
+            logical, attribute = (
+                value["Fn::GetAtt"] if isinstance(value["Fn::GetAtt"], list) else value["Fn::GetAtt"].split(".", 1)
+            )
+            kind, physical = context["resources"][logical]
+            if kind == NESTED and attribute.startswith("Outputs."):
+                return self._find("", physical).outputs.get(attribute.split(".", 1)[1], f"pending:{attribute}")
+            return f"arn:aws:fake:{self.region}:{ACCOUNT}:{physical}/{attribute}"
+        if "Fn::Sub" in value:
+            text, names = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+            known = pseudo | context["parameters"] | {k: self._resolve(v, context) for k, v in names.items()}
+            return re.sub(
+                r"\$\{([^}!]+)\}",
+                lambda m: str(known.get(m.group(1), context["resources"].get(m.group(1), ("", m.group(0)))[1])),
+                text,
+            )
+        if "Fn::ImportValue" in value:
+            return self._export_value(str(self._resolve(value["Fn::ImportValue"], context)))
+        if "Fn::Join" in value:
+            separator, items = value["Fn::Join"]
+            return separator.join(str(item) for item in self._resolve(items, context))
+        return value

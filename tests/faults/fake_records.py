@@ -1,0 +1,63 @@
+"""The fault matrix's CloudFormation records: a stack, a change set, and a stack's state once an
+operation succeeds (tests/faults/fake_cloudformation.py plays them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+NESTED = "AWS::CloudFormation::Stack"
+NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
+STEP = 1.0  # virtual seconds between the steps of an operation
+
+
+@dataclass
+class FakeStack:
+    name: str
+    stack_id: str
+    status: str
+    created: datetime
+    template: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical id -> (type, physical id)
+    reason: str | None = None
+    termination_protection: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+    deleted: bool = False
+
+
+@dataclass
+class FakeChangeSet:
+    change_set_id: str
+    name: str
+    stack: FakeStack
+    kind: str
+    template: dict[str, Any]
+    parameters: dict[str, str]
+    tags: dict[str, str]
+    changes: list[dict[str, Any]]
+    created: datetime
+    status: str = "CREATE_PENDING"
+    reason: str | None = None
+    execution: str = "UNAVAILABLE"
+
+
+@dataclass
+class FinalState:
+    """A stack's state once an operation succeeds, worked out when the operation starts."""
+
+    template: dict[str, Any]
+    parameters: dict[str, str]
+    tags: dict[str, str]
+    resources: dict[str, tuple[str, str]]
+
+
+def imports_export(value: Any, export: str) -> bool:
+    if isinstance(value, dict):
+        return value.get("Fn::ImportValue") == export or any(imports_export(inner, export) for inner in value.values())
+    if isinstance(value, list):
+        return any(imports_export(inner, export) for inner in value)
+    return False

@@ -1,0 +1,22 @@
+"""The fault matrix: one row per documented CloudFormation (or S3) behaviour, played through deploy.py.
+
+Each row says what AWS does (and where that is documented), how the scenario sets it up, the
+command, and what must follow: the exit code, fragments of the output, the calls that must and
+must not happen. The rows live by topic in this package's modules; docs/faults.md lists every row;
+tests/faults/test_fault_matrix.py runs them.
+"""
+
+from __future__ import annotations
+
+from tests.faults.scenarios import delete, deploy, interrupt, lock, recovery
+from tests.faults.scenarios.common import Expect, Scenario
+
+SCENARIOS: tuple[Scenario, ...] = (
+    *deploy.SCENARIOS,
+    *recovery.SCENARIOS,
+    *delete.SCENARIOS,
+    *interrupt.SCENARIOS,
+    *lock.SCENARIOS,
+)
+
+__all__ = ["SCENARIOS", "Expect", "Scenario"]
