@@ -208,10 +208,12 @@ class StackWriter(ChangeSetProposer):
                 StackName=stack, ClientRequestToken=token, **({"RetainResources": retain} if retain else {})
             )
 
-    def continue_update_rollback(self, stack: str, token: str) -> None:
-        # Where ResourcesToSkip goes, for rollbacks a resource keeps failing (not offered yet).
+    def continue_update_rollback(self, stack: str, token: str, skip: list[str] | None = None) -> None:
+        """`skip`: ResourcesToSkip, as `LogicalId` or `<nested stack name>.LogicalId`."""
         with translated(f"continuing the update rollback of stack {stack}"):
-            self.client.continue_update_rollback(StackName=stack, ClientRequestToken=token)
+            self.client.continue_update_rollback(
+                StackName=stack, ClientRequestToken=token, **({"ResourcesToSkip": skip} if skip else {})
+            )
 
     def set_termination_protection(self, stack: str, enabled: bool) -> None:
         with translated(f"setting termination protection on stack {stack}"):

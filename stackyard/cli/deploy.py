@@ -18,6 +18,7 @@ would be refused, or another run holds the environment's lock; 2 bad input (noth
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             generate_first=not args.no_generate,
             delete_artifacts=args.delete_artifacts,
             force_unlock=args.force_unlock,
+            skip_resources=args.skip_resources or [],
         ),
         seams=seams,
     )
@@ -116,7 +118,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="RUN_ID",
         help="break the deploy lock that run RUN_ID left (it was killed), then deploy or delete",
     )
+    parser.add_argument(
+        "--skip-resources",
+        type=_names,
+        metavar="A,NESTED.B",
+        help="with deploy --only STACK: let the stack's failed rollback skip these resources (they drift from "
+        "the template); a nested stack's resource as NestedLogicalId.LogicalId",
+    )
     return parser
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names or not all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", name) for name in names):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected logical ids separated by commas, such as Queue,Vpc.Subnet"
+        )
+    return names
 
 
 if __name__ == "__main__":

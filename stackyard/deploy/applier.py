@@ -11,15 +11,16 @@ executes it with a request token unless the user pressed Ctrl-C, and watches it 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from stackyard.aws import Aws, DeployedStack
+from stackyard.aws import Aws, DeployedStack, StackWriter
 from stackyard.deploy.change_sets import change_set_name, is_stale, withdraw
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.review import Verdict, review
+from stackyard.deploy.rollback import DRIFT_WARNING, resources_to_skip, rollback_failures, still_failing
 from stackyard.deploy.scheduler import Outcome
 from stackyard.deploy.stack_plan import Action, StackPlan
 from stackyard.deploy.status import deleted, succeeded
@@ -62,9 +63,24 @@ class ChangeApplier:
             if not deleted(final.status if final else None):
                 raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
         elif plan.recovery is Recovery.CONTINUE_ROLLBACK:
-            writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"))
-            self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
+            self._continue_rollback(plan, plan.deployed.stack_id, writer, started)
         return None
+
+    def _continue_rollback(self, plan: StackPlan, stack_id: str, writer: StackWriter, started: datetime) -> None:
+        """One ContinueUpdateRollback per run, with this run's token and the resources the user skips; a
+        rollback that fails again names each resource that failed, and stops."""
+        skip = []
+        if self.options.skip_resources:
+            failures = rollback_failures(writer, stack_id)
+            skip = resources_to_skip(plan.name, self.options.skip_resources, failures)
+            self.progress.line(plan.stack, f"skipping {', '.join(skip)} in the rollback: {DRIFT_WARNING}")
+        writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"), skip)
+        final = self.watcher.watch(plan.stack, stack_id, writer, started)
+        if final is not None and final.status == "UPDATE_ROLLBACK_FAILED":
+            failures = rollback_failures(writer, stack_id)
+            raise StackyardError(
+                still_failing(plan.stack, plan.name, final.status_reason, failures, self.options.resume_command)
+            )
 
     def prepare(self, plan: StackPlan) -> None:
         """Remove the `stackyard-*` change sets killed runs left on the stack (this run holds the lock)."""
@@ -129,6 +145,8 @@ class DisplayOnlyApplier:
         self.run_id = run_id
 
     def recover(self, plan: StackPlan) -> Outcome:
+        for reason in plan.reasons[1:]:
+            self.progress.line(plan.stack, reason)
         self.outputs.mark_pending(plan.stack)
         self.progress.state(plan.stack, "planned")
         return Outcome(plan.stack, "planned", plan.summary())

@@ -21,6 +21,7 @@ class DeployOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     region_override: str | None = None
     resume_command: str = "python deploy.py"  # what an interrupted run tells the user to run next
+    skip_resources: tuple[str, ...] = ()  # what a failed rollback may skip (stackyard/deploy/rollback.py)
 
 
 @dataclass

@@ -22,8 +22,9 @@ from stackyard.deploy.environment import DeployOptions, Environment, request_tok
 from stackyard.deploy.exports import blocked_exports, export_changes
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
-from stackyard.deploy.recovery import Recovery, decide_recovery
+from stackyard.deploy.recovery import Recovery, RecoveryDecision, decide_recovery
 from stackyard.deploy.risk import risky_changes
+from stackyard.deploy.rollback import rollback_failures
 from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
 from stackyard.deploy.status import StackState, change_set_has_no_changes, classify
 from stackyard.deploy.unchanged import decide_action
@@ -71,7 +72,9 @@ class DeployPlanner:
         deployed = self._settled(target, reader)
         decision = decide_recovery(target.name, deployed)
         if decision.recovery.writes:
-            return StackPlan(target, deployed, decision.recovery, None, (decision.reason,))
+            return StackPlan(
+                target, deployed, decision.recovery, None, self._recovery_reasons(decision, deployed, reader)
+            )
         wanted = desired()
         if isinstance(wanted, str):
             action = Action.CREATE if decision.recovery is Recovery.CREATE else Action.UPDATE
@@ -79,6 +82,16 @@ class DeployPlanner:
         deployed_template = reader.template(target.name) if decision.recovery is Recovery.NONE else None
         action, reasons = decide_action(wanted, deployed, deployed_template)
         return StackPlan(target, deployed, decision.recovery, action, reasons, wanted, deployed_template)
+
+    @staticmethod
+    def _recovery_reasons(
+        decision: RecoveryDecision, deployed: DeployedStack | None, reader: StackReader
+    ) -> tuple[str, ...]:
+        """Why the recovery; for a failed rollback, also each resource whose rollback failed."""
+        if decision.recovery is not Recovery.CONTINUE_ROLLBACK or deployed is None:
+            return (decision.reason,)
+        failures = rollback_failures(reader, deployed.stack_id)
+        return (decision.reason, *(f"failed to roll back: {failure}" for failure in failures))
 
     def propose(self, plan: StackPlan) -> StackPlan:
         """The plan with its change set made and reviewed; the action UNCHANGED when CloudFormation

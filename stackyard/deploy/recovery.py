@@ -45,6 +45,13 @@ def decide_recovery(name: str, deployed: DeployedStack | None) -> RecoveryDecisi
             f"{_because(deployed)}; stackyard will not update it. Fix: see its events for the resource "
             f"that could not be deleted, remove or retain it, and run deploy.py delete for the stack"
         )
+    if state is StackState.IMPORT_ROLLBACK_FAILED:
+        raise StackyardError(
+            f"stack {name}: a resource import failed and could not be rolled back (IMPORT_ROLLBACK_FAILED"
+            f"{': ' + deployed.status_reason if deployed.status_reason else ''}); stackyard will not update it. Fix: "
+            f"see its events for the resources whose import rollback failed and fix them by hand; then deploy "
+            f"again, or delete the stack (what a DeletionPolicy keeps stays) and deploy to adopt what is kept"
+        )
     reasons = {
         StackState.READY: f"{deployed.status}: ready",
         StackState.REVIEW: ("REVIEW_IN_PROGRESS: a change set made it but was never executed; it holds no resources"),

@@ -29,6 +29,7 @@ from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import write_outputs
 from stackyard.deploy.progress import Progress
+from stackyard.deploy.rollback import check_skip_request
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import (
@@ -64,6 +65,7 @@ class RunRequest:
     generate_first: bool = True
     delete_artifacts: bool = False
     force_unlock: str | None = None  # the run id whose lock to break first
+    skip_resources: list[str] = field(default_factory=list)  # what a failed rollback may skip
 
     def __post_init__(self) -> None:
         self.params_dir = self.params_dir or self.system_dir / "params"
@@ -90,6 +92,10 @@ class RunRequest:
             found.append("--delete-artifacts only goes with delete (or --delete)")
         if self.force_unlock is not None and self.plan:
             found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
+        if self.skip_resources and (self.verb != "deploy" or len(self.only) != 1):
+            found.append(
+                "--skip-resources continues one stack's failed rollback: use it with deploy and --only that stack"
+            )
         return found
 
     def resume_command(self, env: str) -> str:
@@ -144,6 +150,7 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         concurrency=request.concurrency,
         region_override=request.region,
         resume_command=request.resume_command(env),
+        skip_resources=tuple(request.skip_resources),
     )
     label = "plan-delete" if request.delete and request.plan else request.verb
     with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log") as progress:
@@ -177,6 +184,9 @@ def _deploy(
     seams: Seams,
 ) -> int:
     deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt)
+    if options.skip_resources:  # read, then refused as bad input before anything changes
+        target = deployment.planner.target(stacks[0])
+        check_skip_request(aws.stack_reader(target.region), target.name, options.skip_resources)
     lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     if not options.plan_only:
         for region in deployment.regions_needing_buckets(stacks):

@@ -87,7 +87,6 @@ class Faults:
     failing: dict[str, str] = field(default_factory=dict)  # "stack/Logical" or "Logical" -> reason it fails
     replacements: dict[str, str] = field(default_factory=dict)  # logical id -> Replacement a change set reports
     imports_unlisted: bool = False  # ListImports lags (eventually consistent): it finds no importer
-    rollback_keeps_failing: bool = False  # ContinueUpdateRollback ends UPDATE_ROLLBACK_FAILED again
     lock_write_conflict: bool = False  # a conditional PUT races another: 409 ConditionalRequestConflict
     objects_reappear: dict[str, int] = field(default_factory=dict)  # bucket -> objects written after emptying
 

@@ -30,12 +30,13 @@ from tests.faults.answers import ACCOUNT, aws_error
 from tests.faults.fake_bookkeeping import StackBookkeeping
 from tests.faults.fake_operations import StackOperations
 from tests.faults.fake_records import NESTED, STEP, FakeChangeSet, FakeStack
+from tests.faults.fake_rollback import RollbackPlay
 
 if TYPE_CHECKING:
     from tests.faults.fake_aws import FakeCloud
 
 
-class FakeCloudFormation(StackOperations, StackBookkeeping):
+class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
     def __init__(self, cloud: FakeCloud, region: str):
         self.cloud, self.region = cloud, region
         self.stacks: list[FakeStack] = []
@@ -117,16 +118,17 @@ class FakeCloudFormation(StackOperations, StackBookkeeping):
 
     def list_stack_resources(self, StackName: str, **_: Any) -> dict[str, Any]:
         stack = self._find("ListStackResources", StackName)
-        summaries = [
-            {
+        summaries = []
+        for logical, (kind, physical) in stack.resources.items():
+            status, reason = stack.resource_status.get(logical, ("CREATE_COMPLETE", None))
+            summary = {
                 "LogicalResourceId": logical,
                 "PhysicalResourceId": physical,
                 "ResourceType": kind,
-                "ResourceStatus": "CREATE_COMPLETE",
+                "ResourceStatus": status,
                 "LastUpdatedTimestamp": stack.created,
             }
-            for logical, (kind, physical) in stack.resources.items()
-        ]
+            summaries.append(summary | ({"ResourceStatusReason": reason} if reason else {}))
         return {"StackResourceSummaries": summaries}
 
     def create_change_set(
@@ -231,29 +233,6 @@ class FakeCloudFormation(StackOperations, StackBookkeeping):
             self._event(stack, stack.name, NESTED, stack.status, stack.reason, stack.stack_id)
             return {}
         self._remove(stack)
-        return {}
-
-    def continue_update_rollback(self, StackName: str, **_: Any) -> dict[str, Any]:
-        stack = self._find("ContinueUpdateRollback", StackName)
-        if stack.status != "UPDATE_ROLLBACK_FAILED":
-            raise aws_error(
-                "ContinueUpdateRollback",
-                "ValidationError",
-                f"Stack {stack.stack_id} is in {stack.status} state and can not continue rollback",
-            )
-        self._begin(stack, "UPDATE_ROLLBACK_IN_PROGRESS", None)
-        if self.cloud.faults.rollback_keeps_failing:
-            logical, (kind, physical) = next(iter(stack.resources.items()))
-            reason = "Resource handler returned message: the resource was changed outside CloudFormation"
-            self._later(STEP, lambda: self._event(stack, logical, kind, "UPDATE_FAILED", reason, physical))
-            self._later(
-                2 * STEP,
-                lambda: self._end(
-                    stack, "UPDATE_ROLLBACK_FAILED", f"The following resource(s) failed to update: [{logical}]."
-                ),
-            )
-        else:
-            self._later(2 * STEP, lambda: self._end(stack, "UPDATE_ROLLBACK_COMPLETE", None))
         return {}
 
     def update_termination_protection(

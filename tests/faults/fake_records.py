@@ -27,6 +27,8 @@ class FakeStack:
     termination_protection: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
+    resource_status: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # not CREATE_COMPLETE
+    rollback_blocked_by: set[str] = field(default_factory=set)  # ResourcesToSkip names whose rollback keeps failing
 
 
 @dataclass

@@ -8,12 +8,13 @@ tests/faults/test_fault_matrix.py runs them.
 
 from __future__ import annotations
 
-from tests.faults.scenarios import delete, deploy, interrupt, lock, recovery
+from tests.faults.scenarios import delete, deploy, interrupt, lock, recovery, rollback
 from tests.faults.scenarios.common import Expect, Scenario
 
 SCENARIOS: tuple[Scenario, ...] = (
     *deploy.SCENARIOS,
     *recovery.SCENARIOS,
+    *rollback.SCENARIOS,
     *delete.SCENARIOS,
     *interrupt.SCENARIOS,
     *lock.SCENARIOS,

@@ -1,4 +1,5 @@
-"""Fault matrix rows: recoveries from what an earlier run (or someone else) left: failed first creates, review-only stacks, another run's operation, failed rollbacks, failed deletes."""
+"""Fault matrix rows: recoveries from what an earlier run (or someone else) left: failed first creates,
+review-only stacks, another run's operation, failed deletes (failed rollbacks: rollback.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ from tests.faults.scenarios.common import (
     ONE_OPERATION,
     REVIEW,
     ROLLBACK_COMPLETE,
-    ROLLBACK_FAILED,
     STALE,
     Expect,
     Scenario,
-    both,
-    fault,
     own_review_stack_removed,
     review_stack_left_by_killed_run,
     status,
@@ -101,29 +99,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         setup=lambda world: world.cloudformation.run_for_another_process(
             APP_STACK, "DELETE_IN_PROGRESS", 30, "DELETE_COMPLETE"
         ),
-    ),
-    Scenario(
-        "update-rollback-failed-is-continued-once",
-        ROLLBACK_FAILED,
-        ("deploy",),
-        Expect(
-            0,
-            says=("UPDATE_ROLLBACK_FAILED: continue the failed update rollback", "app      unchanged"),
-            counts=(("ContinueUpdateRollback", 1),),
-        ),
-        setup=status(APP_STACK, "UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Queue]."),
-    ),
-    Scenario(
-        "update-rollback-failing-again-stops-after-one-try",
-        ROLLBACK_FAILED,
-        ("deploy",),
-        Expect(
-            1,
-            says=("still UPDATE_ROLLBACK_FAILED after trying to continue the failed update rollback once in this run",),
-            counts=(("ContinueUpdateRollback", 1),),
-            must_not=("CreateChangeSet~app-test-app",),
-        ),
-        setup=both(status(APP_STACK, "UPDATE_ROLLBACK_FAILED", "Queue failed"), fault(rollback_keeps_failing=True)),
     ),
     Scenario(
         "delete-failed-stack-is-not-updated",
