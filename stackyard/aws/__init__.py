@@ -32,6 +32,7 @@ from stackyard.aws.records import (
     StackResource,
 )
 from stackyard.aws.s3 import S3
+from stackyard.aws.ssm import Ssm
 from stackyard.errors import BadInputError
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Export",
     "ExportInUseError",
     "ResourceChange",
+    "Ssm",
     "StackEvent",
     "StackReader",
     "StackResource",
@@ -122,3 +124,6 @@ class Aws:
 
     def ec2(self, region: str) -> Ec2:
         return Ec2(self.client("ec2", region))
+
+    def ssm(self, region: str) -> Ssm:
+        return Ssm(self.client("ssm", region))

@@ -49,6 +49,9 @@ class StackReader:
             tags={tag["Key"]: tag["Value"] for tag in found.get("Tags", [])},
             outputs={output["OutputKey"]: output["OutputValue"] for output in found.get("Outputs", [])},
             termination_protection=bool(found.get("EnableTerminationProtection")),
+            resolved={
+                p["ParameterKey"]: p["ResolvedValue"] for p in found.get("Parameters", []) if "ResolvedValue" in p
+            },
         )
 
     def template(self, stack: str) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             delete_artifacts=args.delete_artifacts,
             force_unlock=args.force_unlock,
             skip_resources=args.skip_resources or [],
+            refresh_images=args.refresh_images,
         ),
         seams=seams,
     )
@@ -117,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
         "--force-unlock",
         metavar="RUN_ID",
         help="break the deploy lock that run RUN_ID left (it was killed), then deploy or delete",
+    )
+    parser.add_argument(
+        "--refresh-images",
+        action="store_true",
+        help="move image parameters (the app server's Amazon Linux) to the newest image; by default a deployed "
+        "stack stays on the image it runs. Replacing an instance also needs --allow-replace",
     )
     parser.add_argument(
         "--skip-resources",

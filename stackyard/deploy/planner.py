@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable
 
 from stackyard.aws import Aws, ChangeSet, ChangeSetProposer, DeployedStack, StackReader
+from stackyard.deploy import images
 from stackyard.deploy import package as packaging
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.change_sets import change_set_name, withdraw
@@ -80,7 +81,12 @@ class DeployPlanner:
             action = Action.CREATE if decision.recovery is Recovery.CREATE else Action.UPDATE
             return StackPlan(target, deployed, decision.recovery, action, (wanted,))
         deployed_template = reader.template(target.name) if decision.recovery is Recovery.NONE else None
+        if not self.options.refresh_images:
+            wanted = images.keep_pins(wanted, deployed)
         action, reasons = decide_action(wanted, deployed, deployed_template)
+        if action is Action.UNCHANGED and self.options.refresh_images:
+            newer = images.newer_images(wanted, deployed, self.aws.ssm(target.region))
+            action, reasons = (Action.UPDATE, tuple(newer)) if newer else (action, reasons)
         return StackPlan(target, deployed, decision.recovery, action, reasons, wanted, deployed_template)
 
     @staticmethod
@@ -98,6 +104,8 @@ class DeployPlanner:
         finds nothing to change (that change set withdrawn)."""
         if plan.desired is None or plan.action not in (Action.CREATE, Action.UPDATE):
             return plan
+        plan = self._pinned(plan)
+        assert plan.desired is not None and plan.action is not None
         proposer = self.aws.change_set_proposer(plan.region)
         self.progress.state(plan.stack, "creating change set")
         change_set_id = proposer.create_change_set(
@@ -116,6 +124,19 @@ class DeployPlanner:
         )
         made = dataclasses.replace(made, change_set=self._created(made, proposer, change_set_id))
         return self._reviewed(made, proposer)
+
+    def _pinned(self, plan: StackPlan) -> StackPlan:
+        """An update's image parameters pinned to the images the stack runs (stackyard/deploy/images.py)."""
+        desired = plan.desired
+        if desired is None or plan.action is not Action.UPDATE or self.options.refresh_images:
+            return plan
+        if not images.unpinned(desired, plan.deployed):
+            return plan
+
+        def say(text: str) -> None:
+            self.progress.line(plan.stack, text)
+
+        return dataclasses.replace(plan, desired=images.pin(desired, plan.deployed, self.aws.ssm(plan.region), say))
 
     def _created(self, made: StackPlan, proposer: ChangeSetProposer, change_set_id: str) -> ChangeSet:
         try:

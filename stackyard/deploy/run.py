@@ -66,6 +66,7 @@ class RunRequest:
     delete_artifacts: bool = False
     force_unlock: str | None = None  # the run id whose lock to break first
     skip_resources: list[str] = field(default_factory=list)  # what a failed rollback may skip
+    refresh_images: bool = False  # image parameters take the newest image instead of the deployed one
 
     def __post_init__(self) -> None:
         self.params_dir = self.params_dir or self.system_dir / "params"
@@ -151,6 +152,7 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         region_override=request.region,
         resume_command=request.resume_command(env),
         skip_resources=tuple(request.skip_resources),
+        refresh_images=request.refresh_images,
     )
     label = "plan-delete" if request.delete and request.plan else request.verb
     with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log") as progress:

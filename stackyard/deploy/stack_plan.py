@@ -14,7 +14,7 @@ from typing import Any
 from stackyard.aws.records import ChangeSet, DeployedStack, ResourceChange
 from stackyard.deploy.exports import BlockedExport
 from stackyard.deploy.recovery import Recovery
-from stackyard.deploy.risk import described
+from stackyard.deploy.risk import refusal_text, risks_text
 
 
 class Action(Enum):
@@ -54,7 +54,7 @@ class StackPlan:
     deployed_template: dict[str, Any] | None = None
     change_set: ChangeSet | None = None  # made by this run; None when no change set was made
     created_stack: bool = False  # this run's CREATE change set made the (REVIEW_IN_PROGRESS) stack
-    risky: tuple[ResourceChange, ...] = ()  # changes that lose data
+    risky: tuple[ResourceChange, ...] = ()  # changes that lose data or cause downtime (stackyard/deploy/risk.py)
     blocked_exports: tuple[BlockedExport, ...] = ()  # exports in use the change would change or remove
 
     @property
@@ -70,8 +70,9 @@ class StackPlan:
         return self.target.region
 
     @property
-    def loses_data(self) -> str:
-        return ", ".join(described(change) for change in self.risky)
+    def risks(self) -> str:
+        """`lose data: Queue (AWS::SQS::Queue) replaced; cause downtime: ...`, for a refusal."""
+        return refusal_text(self.risky)
 
     def summary(self) -> str:
         """One line for a plan's summary: what a deploy would do."""
@@ -81,7 +82,7 @@ class StackPlan:
             return f"would {self.action.value} ({'; '.join(self.reasons)})"
         text = f"would {self.action.value}: {len(self.change_set.changes)} changes"
         if self.risky:
-            text += f"; LOSES DATA: {self.loses_data}"
+            text += f"; {risks_text(self.risky)}"
         if self.blocked_exports:
             text += f"; REFUSED: {'; '.join(str(blocked) for blocked in self.blocked_exports)}"
         return text

@@ -33,6 +33,7 @@ from botocore.validate import ParamValidator
 from tests.faults.answers import ACCOUNT, aws_error
 from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_s3 import FakeS3
+from tests.faults.fake_ssm import FakeSsm
 
 
 class VirtualClock:
@@ -86,6 +87,8 @@ class Faults:
     throttled: dict[str, int] = field(default_factory=dict)  # pattern -> how many calls are throttled
     failing: dict[str, str] = field(default_factory=dict)  # "stack/Logical" or "Logical" -> reason it fails
     replacements: dict[str, str] = field(default_factory=dict)  # logical id -> Replacement a change set reports
+    actions: dict[str, str] = field(default_factory=dict)  # logical id -> the Action a change set reports (Dynamic)
+    history_denied: bool = False  # ssm:GetParameterHistory is not allowed (a plan role without it)
     imports_unlisted: bool = False  # ListImports lags (eventually consistent): it finds no importer
     lock_write_conflict: bool = False  # a conditional PUT races another: 409 ConditionalRequestConflict
     objects_reappear: dict[str, int] = field(default_factory=dict)  # bucket -> objects written after emptying
@@ -99,6 +102,7 @@ class FakeCloud:
         self.triggers: list[Trigger] = []
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
+        self.ssm = FakeSsm(self)
         self._regions: dict[str, FakeCloudFormation] = {}
 
     def cloudformation(self, region: str) -> FakeCloudFormation:
@@ -108,7 +112,12 @@ class FakeCloud:
             return self._regions[region]
 
     def client(self, service: str, region: str, config: object = None) -> FakeClient:
-        handlers = {"cloudformation": lambda: self.cloudformation(region), "s3": lambda: self.s3, "sts": lambda: _Sts()}
+        handlers = {
+            "cloudformation": lambda: self.cloudformation(region),
+            "s3": lambda: self.s3,
+            "ssm": lambda: self.ssm,
+            "sts": lambda: _Sts(),
+        }
         return FakeClient(self, service, handlers[service]())
 
     def on(self, pattern: str, action: Callable[[], None]) -> None:

@@ -39,12 +39,13 @@ class StackBookkeeping:
 
     def _apply(self, stack: FakeStack, final: FinalState, status: str) -> None:
         stack.template, stack.parameters, stack.tags = final.template, final.parameters, final.tags
+        stack.resolved = final.resolved
         stack.resources = final.resources
         for logical, (kind, physical) in final.resources.items():
             if kind == "AWS::S3::Bucket":
                 properties = final.template["Resources"][logical].get("Properties", {})
                 self.cloud.s3.make_bucket(physical, object_lock=bool(properties.get("ObjectLockEnabled")))
-        context = {"parameters": final.parameters, "resources": final.resources, "stack": stack}
+        context = {"parameters": final.values, "resources": final.resources, "stack": stack}
         stack.outputs = {
             name: str(self._resolve(out["Value"], context)) for name, out in final.template.get("Outputs", {}).items()
         }
@@ -147,32 +148,53 @@ class StackBookkeeping:
         defaults = {k: str(v["Default"]) for k, v in template.get("Parameters", {}).items() if "Default" in v}
         return defaults | passed
 
-    def _differs(self, stack: FakeStack, logical: str, spec: dict[str, Any], parameters: dict[str, str]) -> bool:
-        """Whether the resource changes: its definition, or a parameter it refers to."""
+    def _resolved_parameters(self, template: dict[str, Any], parameters: dict[str, str]) -> dict[str, str]:
+        """SSM parameter types resolved from Parameter Store now (a `name:version` to that version)."""
+        resolved = {}
+        for name, spec in template.get("Parameters", {}).items():
+            if str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::Value<") and name in parameters:
+                value = self.cloud.ssm.resolve(parameters[name])
+                if value is None:
+                    raise aws_error(
+                        "CreateChangeSet",
+                        "ValidationError",
+                        f"Unable to fetch parameters [{parameters[name]}] from parameter store for this account.",
+                    )
+                resolved[name] = value
+        return resolved
+
+    def _differs(self, stack: FakeStack, logical: str, spec: dict[str, Any], values: dict[str, str]) -> bool:
+        """Whether the resource changes: its definition, or the value of a parameter it refers to."""
         if stack.template.get("Resources", {}).get(logical) != spec or logical not in stack.resources:
             return True
-        changed = {name for name, value in parameters.items() if stack.parameters.get(name) != value}
+        changed = {name for name, value in values.items() if stack.values.get(name) != value}
         return any(f'{{"Ref": "{name}"}}' in json.dumps(spec) for name in changed)
 
-    def _changes(self, stack: FakeStack, template: dict[str, Any], parameters: dict[str, str]) -> list[dict[str, Any]]:
+    def _changes(self, stack: FakeStack, template: dict[str, Any], values: dict[str, str]) -> list[dict[str, Any]]:
         old, new = stack.template.get("Resources", {}), template.get("Resources", {})
         found = []
         for logical, spec in new.items():
             if logical not in old:
-                found.append(self._change("Add", logical, spec["Type"], ""))
-            elif self._differs(stack, logical, spec, parameters):
+                found.append(self._change("Add", logical, spec, ""))
+            elif self._differs(stack, logical, spec, values):
                 found.append(
-                    self._change("Modify", logical, spec["Type"], self.cloud.faults.replacements.get(logical, "False"))
+                    self._change("Modify", logical, spec, self.cloud.faults.replacements.get(logical, "False"))
                 )
-        found += [
-            self._change("Remove", logical, spec["Type"], "") for logical, spec in old.items() if logical not in new
-        ]
+        found += [self._change("Remove", logical, spec, "") for logical, spec in old.items() if logical not in new]
         return found
 
-    @staticmethod
-    def _change(action: str, logical: str, kind: str, replacement: str) -> dict[str, Any]:
-        change = {"Action": action, "LogicalResourceId": logical, "ResourceType": kind}
-        return {"Type": "Resource", "ResourceChange": change | ({"Replacement": replacement} if replacement else {})}
+    def _change(self, action: str, logical: str, spec: dict[str, Any], replacement: str) -> dict[str, Any]:
+        """A ResourceChange; PolicyAction from the template's DeletionPolicy (a removal) or UpdateReplacePolicy
+        (a replacement), Delete by default (DescribeChangeSet API reference, ResourceChange)."""
+        action = self.cloud.faults.actions.get(logical, action)
+        change = {"Action": action, "LogicalResourceId": logical, "ResourceType": spec["Type"]}
+        if replacement:
+            change["Replacement"] = replacement
+        if action == "Remove":
+            change["PolicyAction"] = spec.get("DeletionPolicy", "Delete")
+        elif replacement in ("True", "Conditional"):
+            change["PolicyAction"] = "ReplaceAnd" + spec.get("UpdateReplacePolicy", "Delete")
+        return {"Type": "Resource", "ResourceChange": change}
 
     @staticmethod
     def _exports_of(stack: FakeStack) -> dict[str, str]:

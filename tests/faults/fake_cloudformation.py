@@ -100,6 +100,7 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
             "CreationTime": stack.created,
             "Parameters": [
                 {"ParameterKey": key, "ParameterValue": "****" if key in no_echo else value}
+                | ({"ResolvedValue": stack.resolved[key]} if key in stack.resolved else {})
                 for key, value in sorted(stack.parameters.items())
             ],
             "Tags": [{"Key": key, "Value": value} for key, value in stack.tags.items()],
@@ -142,6 +143,7 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
             template, {p["ParameterKey"]: p["ParameterValue"] for p in params.get("Parameters", [])}
         )
         tags = {tag["Key"]: tag["Value"] for tag in params.get("Tags", [])}
+        resolved = self._resolved_parameters(template, parameters)
         change_set = FakeChangeSet(
             f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:changeSet/{ChangeSetName}/{next(self._ids)}",
             ChangeSetName,
@@ -150,11 +152,17 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
             template,
             parameters,
             tags,
-            self._changes(stack, template, parameters),
+            self._changes(stack, template, parameters | resolved),
             self.cloud.clock.now(),
+            resolved=resolved,
         )
         self._all_change_sets.append(change_set)
-        unchanged = (template, parameters, tags) == (stack.template, stack.parameters, stack.tags)
+        unchanged = (template, parameters, tags, resolved) == (
+            stack.template,
+            stack.parameters,
+            stack.tags,
+            stack.resolved,
+        )
         self._later(STEP, lambda: setattr(change_set, "status", "CREATE_IN_PROGRESS"))
         self._later(2 * STEP, lambda: self._change_set_made(change_set, unchanged))
         return {"Id": change_set.change_set_id, "StackId": stack.stack_id}
@@ -207,7 +215,9 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
         stack = change_set.stack
         # Executing a change set deletes the stack's other change sets.
         self._all_change_sets = [other for other in self._all_change_sets if other.stack is not stack]
-        self._run(stack, change_set.kind, change_set.template, change_set.parameters, change_set.tags)
+        self._run(
+            stack, change_set.kind, change_set.template, change_set.parameters, change_set.tags, change_set.resolved
+        )
         return {}
 
     def delete_stack(self, StackName: str, **_: Any) -> dict[str, Any]:

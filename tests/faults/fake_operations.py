@@ -36,6 +36,7 @@ class StackOperations:
         template: dict[str, Any],
         parameters: dict[str, str],
         tags: dict[str, str],
+        resolved: dict[str, str] | None = None,
         offset: float = 0.0,
     ) -> float:
         """Create or update `stack` (its nested stacks too), starting `offset` seconds from now (a nested
@@ -44,10 +45,10 @@ class StackOperations:
             "CREATE" if kind == "CREATE" or stack.status in ("REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS") else "UPDATE"
         )
         self._at(offset, lambda: self._begin(stack, f"{verb}_IN_PROGRESS", "User Initiated"))
-        final = self._final(stack, template, parameters, tags)
+        final = self._final(stack, template, parameters, tags, resolved or {})
         elapsed = offset
         for logical, spec in template.get("Resources", {}).items():
-            if not self._differs(stack, logical, spec, parameters):
+            if not self._differs(stack, logical, spec, final.values):
                 continue
             elapsed += STEP
             kind_, physical = final.resources[logical]
@@ -83,7 +84,7 @@ class StackOperations:
         parameters = {key: str(value) for key, value in spec["Properties"].get("Parameters", {}).items()}
         failing = next((logical for logical in template.get("Resources", {}) if self._failure(child, logical)), None)
         kind = "CREATE" if child.status == "CREATE_IN_PROGRESS" else "UPDATE"
-        seconds = self._run(child, kind, template, parameters, {}, offset)
+        seconds = self._run(child, kind, template, parameters, {}, None, offset)
         if failing:
             return seconds, (
                 f"Embedded stack {child.stack_id} was not successfully created: The following resource(s) failed to "
@@ -150,14 +151,20 @@ class StackOperations:
         return elapsed
 
     def _final(
-        self, stack: FakeStack, template: dict[str, Any], parameters: dict[str, str], tags: dict[str, str]
+        self,
+        stack: FakeStack,
+        template: dict[str, Any],
+        parameters: dict[str, str],
+        tags: dict[str, str],
+        resolved: dict[str, str] | None = None,
     ) -> FinalState:
         resources: dict[str, tuple[str, str]] = {}
+        values = parameters | (resolved or {})
         for logical, spec in template.get("Resources", {}).items():
             kind = spec["Type"]
-            physical = stack.resources.get(logical, (kind, ""))[1] or self._physical(stack, logical, spec, parameters)
+            physical = stack.resources.get(logical, (kind, ""))[1] or self._physical(stack, logical, spec, values)
             resources[logical] = (kind, physical)
-        return FinalState(template, parameters, tags, resources)
+        return FinalState(template, parameters, tags, resources, resolved or {})
 
     def _physical(self, stack: FakeStack, logical: str, spec: dict[str, Any], parameters: dict[str, str]) -> str:
         kind, properties = spec["Type"], spec.get("Properties", {})

@@ -28,7 +28,13 @@ class FakeStack:
     events: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     resource_status: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # not CREATE_COMPLETE
+    resolved: dict[str, str] = field(default_factory=dict)  # SSM parameter types: the value each resolved to
     rollback_blocked_by: set[str] = field(default_factory=set)  # ResourcesToSkip names whose rollback keeps failing
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The parameters as resources see them: an SSM parameter type's resolved value, not its name."""
+        return self.parameters | self.resolved
 
 
 @dataclass
@@ -45,6 +51,7 @@ class FakeChangeSet:
     status: str = "CREATE_PENDING"
     reason: str | None = None
     execution: str = "UNAVAILABLE"
+    resolved: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,6 +62,12 @@ class FinalState:
     parameters: dict[str, str]
     tags: dict[str, str]
     resources: dict[str, tuple[str, str]]
+    resolved: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The parameters as resources see them: an SSM parameter type's resolved value, not its name."""
+        return self.parameters | self.resolved
 
 
 def imports_export(value: Any, export: str) -> bool:

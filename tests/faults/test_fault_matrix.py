@@ -23,6 +23,7 @@ DOC = ROOT / "docs" / "faults.md"
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.id for scenario in SCENARIOS])
 def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
     world = World(tmp_path, nested=scenario.nested)
+    scenario.prepare(world)
     if scenario.start == "deployed":
         baseline = world.run("deploy")
         assert baseline.code == 0, baseline.out

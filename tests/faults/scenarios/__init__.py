@@ -8,13 +8,14 @@ tests/faults/test_fault_matrix.py runs them.
 
 from __future__ import annotations
 
-from tests.faults.scenarios import delete, deploy, interrupt, lock, recovery, rollback
+from tests.faults.scenarios import data_loss, delete, deploy, interrupt, lock, recovery, rollback
 from tests.faults.scenarios.common import Expect, Scenario
 
 SCENARIOS: tuple[Scenario, ...] = (
     *deploy.SCENARIOS,
     *recovery.SCENARIOS,
     *rollback.SCENARIOS,
+    *data_loss.SCENARIOS,
     *delete.SCENARIOS,
     *interrupt.SCENARIOS,
     *lock.SCENARIOS,

@@ -39,6 +39,7 @@ class Scenario:
     args: tuple[str, ...]
     expect: Expect
     setup: Callable[[World], None] = lambda world: None
+    prepare: Callable[[World], None] = lambda world: None  # before the environment is deployed first
     start: str = "deployed"  # deployed: the three stacks exist, as built; empty: nothing does
     nested: bool = False
     then: tuple[tuple[tuple[str, ...], Expect], ...] = field(default=())  # runs after the first

@@ -90,7 +90,9 @@ def test_a_delete_off_a_terminal_needs_yes(params_copy, capsys, no_aws):
     assert errors == ["error: deleting local needs --yes when not run from a terminal; nothing was deleted"]
 
 
-SKIP_NEEDS_ONE_STACK = "--skip-resources continues one stack's failed rollback: use it with deploy and --only that stack"
+SKIP_NEEDS_ONE_STACK = (
+    "--skip-resources continues one stack's failed rollback: use it with deploy and --only that stack"
+)
 
 
 @pytest.mark.parametrize(

@@ -203,7 +203,13 @@ IN_USE = BlockedExport("a-test-QueueUrl", "QueueUrl", "changed", ("a-test-app",)
         (proposed(), False, True, Verdict.PROCEED, ""),
         (proposed([QUEUE_REPLACED]), False, False, Verdict.REFUSE, "would lose data: Queue (AWS::SQS::Queue) replaced"),
         (proposed([QUEUE_REPLACED]), True, False, Verdict.PROCEED, ""),
-        (proposed([QUEUE_REPLACED]), True, True, Verdict.CONFIRM, "a-test-storage: Queue (AWS::SQS::Queue) replaced"),
+        (
+            proposed([QUEUE_REPLACED]),
+            True,
+            True,
+            Verdict.CONFIRM,
+            "a-test-storage would lose data: Queue (AWS::SQS::Queue) replaced",
+        ),
         (proposed(blocked=[IN_USE]), True, False, Verdict.REFUSE, "export a-test-QueueUrl (changed) is imported"),
     ],
 )
