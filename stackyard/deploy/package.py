@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class PackagedStack:
     source: dict[str, str]  # {"TemplateBody": ...} or {"TemplateURL": ...}, for CreateChangeSet
     uploaded: int
     reused: int
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)  # nested stack logical id -> its template
 
 
 def package(
@@ -39,10 +40,12 @@ def package(
     """`entry` is the stack's manifest entry; bucket and s3 may be None for a stack without children."""
     parent = json.loads(read_verified(env_dir, entry.template, entry.sha256))
     uploaded = reused = 0
+    children = {}
     for logical_id, child in entry.nested.items():
         if bucket is None or s3 is None:
             raise ValueError(f"stack {stack} has nested stacks but no artifact bucket was given")
         child_body = read_verified(env_dir, child.template, child.sha256)
+        children[logical_id] = json.loads(child_body)
         key = f"{TEMPLATE_PREFIX}/{child.sha256}.json"
         if s3.exists(bucket, key):
             reused += 1
@@ -52,14 +55,14 @@ def package(
         parent["Resources"][logical_id]["Properties"]["TemplateURL"] = object_url(bucket, region, key)
     body = json.dumps(parent, sort_keys=True, separators=(",", ":"))
     if len(body.encode()) <= TEMPLATE_BODY_MAX_BYTES:
-        return PackagedStack(stack, parent, {"TemplateBody": body}, uploaded, reused)
+        return PackagedStack(stack, parent, {"TemplateBody": body}, uploaded, reused, children)
     if bucket is None or s3 is None:
         raise ValueError(f"stack {stack} is over {TEMPLATE_BODY_MAX_BYTES:,} bytes but no artifact bucket was given")
     key = f"{TEMPLATE_PREFIX}/{hashlib.sha256(body.encode()).hexdigest()}.json"
     if not s3.exists(bucket, key):
         s3.upload(bucket, key, body.encode(), "application/json")
         uploaded += 1
-    return PackagedStack(stack, parent, {"TemplateURL": object_url(bucket, region, key)}, uploaded, reused)
+    return PackagedStack(stack, parent, {"TemplateURL": object_url(bucket, region, key)}, uploaded, reused, children)
 
 
 def package_lambdas(entry: StackEntry, project_dir: Path, cache_dir: Path, bucket: str, s3: S3) -> dict[str, str]:

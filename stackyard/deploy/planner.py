@@ -20,7 +20,8 @@ from stackyard.deploy import package as packaging
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.change_sets import change_set_name, withdraw
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
-from stackyard.deploy.exports import blocked_exports, export_changes
+from stackyard.deploy.export_levels import export_level
+from stackyard.deploy.exports import blocked_exports, exports_changed
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.recovery import Recovery, RecoveryDecision, decide_recovery
@@ -159,7 +160,8 @@ class DeployPlanner:
         if change_set.status == "FAILED":
             withdraw(proposer, made, self.token(made.stack, "withdraw"))
             raise StackyardError(f"stack {made.name}: change set failed: {change_set.reason}")
-        changed = export_changes(made.deployed_template or {}, made.desired.template, change_set.changes)
+        reader = self.aws.stack_reader(made.region)
+        changed = exports_changed(export_level(made, change_set.changes, reader))
         importers = {change.export: proposer.importers(change.export) for change in changed}
         return dataclasses.replace(
             made, risky=risky_changes(change_set.changes), blocked_exports=blocked_exports(changed, importers)
@@ -194,7 +196,8 @@ class DeployPlanner:
         if entry.packages and bucket and s3:
             cache = env_dir.parent / LAMBDA_CACHE
             parameters |= packaging.package_lambdas(entry, self.environment.project_dir, cache, bucket, s3)
-        return Desired(packaged.template, packaged.source, parameters, dict(self.environment.manifest.stack_tags))
+        tags = dict(self.environment.manifest.stack_tags)
+        return Desired(packaged.template, packaged.source, parameters, tags, packaged.children)
 
     def _waiting_on(self, entry: StackEntry) -> str:
         """In a plan: why the stack's parameters cannot be known yet (a stack they come from would be

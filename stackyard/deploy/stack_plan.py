@@ -7,7 +7,7 @@ out, or only shows it. The same value reaches both, so a plan shows exactly what
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -41,6 +41,7 @@ class Desired:
     source: dict[str, str]  # {"TemplateBody": ...} or {"TemplateURL": ...}, for CreateChangeSet
     parameters: dict[str, str]
     tags: dict[str, str]
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)  # nested stack logical id -> its template
 
 
 @dataclass(frozen=True)

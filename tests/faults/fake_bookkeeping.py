@@ -170,16 +170,25 @@ class StackBookkeeping:
         changed = {name for name, value in values.items() if stack.values.get(name) != value}
         return any(f'{{"Ref": "{name}"}}' in json.dumps(spec) for name in changed)
 
-    def _changes(self, stack: FakeStack, template: dict[str, Any], values: dict[str, str]) -> list[dict[str, Any]]:
+    def _nested_parameters(self, spec: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
+        """A nested stack resource's Parameters, resolved in its parent's context."""
+        passed = spec["Properties"].get("Parameters", {})
+        return {key: str(self._resolve(value, context)) for key, value in passed.items()}
+
+    def _changes(
+        self, stack: FakeStack, template: dict[str, Any], values: dict[str, str], nested: str = ""
+    ) -> list[dict[str, Any]]:
+        """The ResourceChanges of an update of `stack` (`nested`: its logical id in its parent, for a nested
+        stack, whose replacements the faults key as `Nested/Logical`)."""
         old, new = stack.template.get("Resources", {}), template.get("Resources", {})
+        replacements = self.cloud.faults.replacements
         found = []
         for logical, spec in new.items():
             if logical not in old:
                 found.append(self._change("Add", logical, spec, ""))
             elif self._differs(stack, logical, spec, values):
-                found.append(
-                    self._change("Modify", logical, spec, self.cloud.faults.replacements.get(logical, "False"))
-                )
+                replacement = replacements.get(f"{nested}/{logical}" if nested else logical, "False")
+                found.append(self._change("Modify", logical, spec, replacement))
         found += [self._change("Remove", logical, spec, "") for logical, spec in old.items() if logical not in new]
         return found
 

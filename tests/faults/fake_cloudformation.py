@@ -157,6 +157,8 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
             resolved=resolved,
         )
         self._all_change_sets.append(change_set)
+        if params.get("IncludeNestedStacks"):
+            self._nested_change_sets(change_set, parameters | resolved)
         unchanged = (template, parameters, tags, resolved) == (
             stack.template,
             stack.parameters,
@@ -166,6 +168,35 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
         self._later(STEP, lambda: setattr(change_set, "status", "CREATE_IN_PROGRESS"))
         self._later(2 * STEP, lambda: self._change_set_made(change_set, unchanged))
         return {"Id": change_set.change_set_id, "StackId": stack.stack_id}
+
+    def _nested_change_sets(self, parent: FakeChangeSet, values: dict[str, str]) -> None:
+        """IncludeNestedStacks: each nested stack the update modifies gets its own change set, named by the
+        ChangeSetId of its resource change in the parent's (DescribeChangeSet API reference)."""
+        stack = parent.stack
+        context = {"parameters": values, "resources": stack.resources, "stack": stack}
+        for entry in parent.changes:
+            change = entry["ResourceChange"]
+            if change["ResourceType"] != NESTED or change["Action"] != "Modify":
+                continue
+            spec = parent.template["Resources"][change["LogicalResourceId"]]
+            child = self._find("", stack.resources[change["LogicalResourceId"]][1])
+            template = self._template({"TemplateURL": spec["Properties"]["TemplateURL"]})
+            parameters = self._parameters(template, self._nested_parameters(spec, context))
+            nested = FakeChangeSet(
+                f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:changeSet/{parent.name}-{child.name}/{next(self._ids)}",
+                f"{parent.name}-{child.name}",
+                child,
+                "UPDATE",
+                template,
+                parameters,
+                {},
+                self._changes(child, template, parameters, change["LogicalResourceId"]),
+                self.cloud.clock.now(),
+                status="CREATE_COMPLETE",
+            )
+            change["ChangeSetId"] = nested.change_set_id
+            parent.nested.append(nested)
+            self._all_change_sets.append(nested)
 
     def describe_change_set(self, ChangeSetName: str, **_: Any) -> dict[str, Any]:
         change_set = self._change_set("DescribeChangeSet", ChangeSetName)
@@ -201,7 +232,9 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
         change_set = self._change_set("DeleteChangeSet", ChangeSetName)
         if change_set.execution == "EXECUTE_IN_PROGRESS":
             raise aws_error("DeleteChangeSet", "InvalidChangeSetStatus", "Cannot delete a change set being executed")
-        self._all_change_sets.remove(change_set)
+        self._all_change_sets = [
+            other for other in self._all_change_sets if other is not change_set and other not in change_set.nested
+        ]
         return {}
 
     def execute_change_set(self, ChangeSetName: str, **_: Any) -> dict[str, Any]:
@@ -214,7 +247,9 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
             )
         stack = change_set.stack
         # Executing a change set deletes the stack's other change sets.
-        self._all_change_sets = [other for other in self._all_change_sets if other.stack is not stack]
+        self._all_change_sets = [
+            other for other in self._all_change_sets if other.stack is not stack and other not in change_set.nested
+        ]
         self._run(
             stack, change_set.kind, change_set.template, change_set.parameters, change_set.tags, change_set.resolved
         )

@@ -58,7 +58,8 @@ class StackOperations:
             )
             failure = self._failure(stack, logical)
             if kind_ == NESTED:
-                child_seconds, failure = self._run_nested(self._find("", physical), spec, elapsed)
+                context = {"parameters": final.values, "resources": final.resources, "stack": stack}
+                child_seconds, failure = self._run_nested(self._find("", physical), spec, elapsed, context)
                 elapsed += child_seconds
             elapsed += STEP
             if failure:
@@ -79,9 +80,11 @@ class StackOperations:
         )
         return elapsed - offset
 
-    def _run_nested(self, child: FakeStack, spec: dict[str, Any], offset: float) -> tuple[float, str | None]:
+    def _run_nested(
+        self, child: FakeStack, spec: dict[str, Any], offset: float, context: dict[str, Any]
+    ) -> tuple[float, str | None]:
         template = self._template({"TemplateURL": spec["Properties"]["TemplateURL"]})
-        parameters = {key: str(value) for key, value in spec["Properties"].get("Parameters", {}).items()}
+        parameters = self._nested_parameters(spec, context)
         failing = next((logical for logical in template.get("Resources", {}) if self._failure(child, logical)), None)
         kind = "CREATE" if child.status == "CREATE_IN_PROGRESS" else "UPDATE"
         seconds = self._run(child, kind, template, parameters, {}, None, offset)

@@ -52,6 +52,7 @@ class FakeChangeSet:
     reason: str | None = None
     execution: str = "UNAVAILABLE"
     resolved: dict[str, str] = field(default_factory=dict)
+    nested: list[FakeChangeSet] = field(default_factory=list)  # IncludeNestedStacks: its nested stacks' change sets
 
 
 @dataclass

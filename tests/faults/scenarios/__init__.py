@@ -8,7 +8,7 @@ tests/faults/test_fault_matrix.py runs them.
 
 from __future__ import annotations
 
-from tests.faults.scenarios import data_loss, delete, deploy, interrupt, lock, recovery, rollback
+from tests.faults.scenarios import data_loss, delete, deploy, exports, interrupt, lock, recovery, rollback
 from tests.faults.scenarios.common import Expect, Scenario
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -16,6 +16,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *recovery.SCENARIOS,
     *rollback.SCENARIOS,
     *data_loss.SCENARIOS,
+    *exports.SCENARIOS,
     *delete.SCENARIOS,
     *interrupt.SCENARIOS,
     *lock.SCENARIOS,

@@ -141,7 +141,9 @@ def test_removed_and_changed_exports_are_found_before_execution():
             },
         }
     }
-    assert export_changes(OLD, new, []) == [ExportChange("a-test-Subnets", "Subnets", "changed")]
+    assert export_changes(OLD, new, []) == [
+        ExportChange("a-test-Subnets", "Subnets", "changed", "its expression changes")
+    ]
     assert export_changes(OLD, {"Outputs": {}}, []) == [
         ExportChange("a-test-VpcId", "VpcId", "removed"),
         ExportChange("a-test-Cidr", "Cidr", "removed"),
