@@ -18,10 +18,11 @@ from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
 from stackyard import __version__
-from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetProposer, StackReader, StackWriter
+from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetOptions, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
 from stackyard.aws.endpoints import check_endpoint_urls
 from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, translated
+from stackyard.aws.existing import ExistingResources
 from stackyard.aws.records import (
     ChangeSet,
     ChangeSetSummary,
@@ -42,12 +43,14 @@ __all__ = [
     "Aws",
     "AwsError",
     "ChangeSet",
+    "ChangeSetOptions",
     "ChangeSetProposer",
     "ChangeSetSummary",
     "ClientFactory",
     "CloudFormation",
     "DeployedStack",
     "Ec2",
+    "ExistingResources",
     "Export",
     "ExportInUseError",
     "ResourceChange",
@@ -85,6 +88,7 @@ class Aws:
         self._factory = client_factory or self._boto3_factory(profile, region)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._account: str | None = None
 
     @staticmethod
     def _boto3_factory(profile: str | None, region: str | None) -> ClientFactory:
@@ -106,8 +110,10 @@ class Aws:
 
     def account_id(self, region: str) -> str:
         """Who we are; the first call of a run, so bad credentials or endpoints fail before any change."""
-        with translated("checking the AWS credentials"):
-            return str(self._factory("sts", region, PROBE_CONFIG).get_caller_identity()["Account"])
+        if self._account is None:
+            with translated("checking the AWS credentials"):
+                self._account = str(self._factory("sts", region, PROBE_CONFIG).get_caller_identity()["Account"])
+        return self._account
 
     def stack_reader(self, region: str) -> StackReader:
         return StackReader(self.client("cloudformation", region))
@@ -127,3 +133,6 @@ class Aws:
 
     def ssm(self, region: str) -> Ssm:
         return Ssm(self.client("ssm", region))
+
+    def existing(self, region: str) -> ExistingResources:
+        return ExistingResources(lambda service: self.client(service, region))

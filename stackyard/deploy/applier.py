@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from stackyard.aws import Aws, DeployedStack, StackWriter
+from stackyard.deploy.adopting import adopt
 from stackyard.deploy.change_sets import change_set_name, is_stale, withdraw
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
 from stackyard.deploy.interrupt import Interrupted
@@ -27,6 +28,7 @@ from stackyard.deploy.status import deleted, succeeded
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
 
+FIX = "fix the cause and deploy again"
 # Events a little older than the call still belong to it: the local clock and AWS's may differ.
 CLOCK_SKEW = timedelta(seconds=1)
 
@@ -51,19 +53,24 @@ class ChangeApplier:
         self.run_id = run_id
 
     def recover(self, plan: StackPlan) -> Outcome | None:
-        """Delete a failed first create, or continue a failed update rollback; None once done."""
-        assert plan.deployed is not None
+        """Delete a failed first create, continue a failed update rollback, or adopt what an earlier delete
+        kept; None once done."""
         writer = self.aws.cloudformation(plan.region)
-        self.progress.state(plan.stack, f"{plan.deployed.status}: {plan.recovery.value}")
-        self.interrupt.check(f"stack {plan.name} was left {plan.deployed.status}; nothing was started")
+        status = plan.deployed.status if plan.deployed else "not deployed"
+        self.progress.state(plan.stack, f"{status}: {plan.recovery.value}")
+        self.interrupt.check(f"stack {plan.name} was left {status}; nothing was started")
         started = self.watcher.clock.now() - CLOCK_SKEW
         if plan.recovery is Recovery.DELETE_AND_CREATE:
+            assert plan.deployed is not None
             writer.delete_stack(plan.name, self.token(plan.stack, "delete-failed-create"))
             final = self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
             if not deleted(final.status if final else None):
                 raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
         elif plan.recovery is Recovery.CONTINUE_ROLLBACK:
+            assert plan.deployed is not None
             self._continue_rollback(plan, plan.deployed.stack_id, writer, started)
+        elif plan.recovery is Recovery.ADOPT:
+            adopt(writer, self.watcher, plan, self.run_id, started)
         return None
 
     def _continue_rollback(self, plan: StackPlan, stack_id: str, writer: StackWriter, started: datetime) -> None:
@@ -113,7 +120,12 @@ class ChangeApplier:
         stack_id = plan.change_set.stack_id or (plan.deployed.stack_id if plan.deployed else plan.name)
         final = self.watcher.watch(plan.stack, stack_id, writer, started)
         if final is None or not succeeded(final.status):
-            raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
+            failure = self.watcher.failure(plan.name, final, writer, started)
+            if plan.action is Action.CREATE and deleted(final.status if final else None):
+                failure += (
+                    f". The failed create was deleted (OnStackFailure DELETE), so nothing is left to clean up: {FIX}"
+                )
+            raise StackyardError(failure)
         return self.finish(plan, "created" if plan.action is Action.CREATE else "updated", final)
 
     def finish(self, plan: StackPlan, result: str = "unchanged", deployed: DeployedStack | None = None) -> Outcome:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from stackyard.aws import Aws, ChangeSet, ChangeSetProposer, DeployedStack, StackReader
-from stackyard.deploy import images
+from stackyard.aws import Aws, ChangeSet, ChangeSetOptions, ChangeSetProposer, DeployedStack, StackReader
+from stackyard.deploy import adoption, images
 from stackyard.deploy import package as packaging
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.change_sets import change_set_name, withdraw
@@ -88,7 +88,24 @@ class DeployPlanner:
         if action is Action.UNCHANGED and self.options.refresh_images:
             newer = images.newer_images(wanted, deployed, self.aws.ssm(target.region))
             action, reasons = (Action.UPDATE, tuple(newer)) if newer else (action, reasons)
-        return StackPlan(target, deployed, decision.recovery, action, reasons, wanted, deployed_template)
+        adoptions = self._adoptions(target, wanted) if action is Action.CREATE else ()
+        if adoptions:
+            reason = f"{', '.join(map(str, adoptions))} exist, kept by an earlier delete"
+            return StackPlan(target, deployed, Recovery.ADOPT, None, (reason,), wanted, adoptions=adoptions)
+        auto = adoption.auto_import_wanted(wanted.template, deployed_template)
+        return StackPlan(
+            target, deployed, decision.recovery, action, reasons, wanted, deployed_template, import_existing=auto
+        )
+
+    def _adoptions(self, target: Target, desired: Desired) -> tuple[adoption.Adoption, ...]:
+        """What an earlier delete kept that an IMPORT change set must adopt before the stack is created."""
+        account = self.aws.account_id(target.region)
+        wanted = [c for c in adoption.candidates(desired.template, account, target.region) if not c.auto]
+        if not wanted:
+            return ()
+        existing = self.aws.existing(target.region)
+        found = [(candidate, existing.identifier(candidate.resource_type, candidate.name)) for candidate in wanted]
+        return tuple(adoption.Adoption(candidate, identifier) for candidate, identifier in found if identifier)
 
     @staticmethod
     def _recovery_reasons(
@@ -117,6 +134,7 @@ class DeployPlanner:
             plan.desired.parameters,
             plan.desired.tags,
             f"stackyard run {self.run_id}",
+            ChangeSetOptions(import_existing=plan.import_existing, delete_on_failure=plan.action is Action.CREATE),
         )
         made = dataclasses.replace(
             plan,

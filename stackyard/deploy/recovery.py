@@ -20,12 +20,13 @@ class Recovery(Enum):
     WAIT = "wait for the running operation"
     DELETE_AND_CREATE = "delete the failed first create, then create again"
     CONTINUE_ROLLBACK = "continue the failed update rollback"
+    ADOPT = "adopt what an earlier delete kept, then create the rest"  # stackyard/deploy/adoption.py
     CREATE = "create it"
 
     @property
     def writes(self) -> bool:
         """Whether the recovery changes the stack (so only a deploy does it, never a plan)."""
-        return self in (Recovery.DELETE_AND_CREATE, Recovery.CONTINUE_ROLLBACK)
+        return self in (Recovery.DELETE_AND_CREATE, Recovery.CONTINUE_ROLLBACK, Recovery.ADOPT)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,8 @@ def refusal_text(changes: Iterable[ResourceChange]) -> str:
 
 def note(change: ResourceChange) -> str:
     """The change table's last column."""
+    if change.action == "Import":
+        return "adopt"
     risk = risk_of(change)
     if risk is not None:
         return risk.value

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from stackyard.aws.records import ChangeSet, DeployedStack, ResourceChange
+from stackyard.deploy.adoption import Adoption
 from stackyard.deploy.exports import BlockedExport
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.risk import refusal_text, risks_text
@@ -57,6 +58,8 @@ class StackPlan:
     created_stack: bool = False  # this run's CREATE change set made the (REVIEW_IN_PROGRESS) stack
     risky: tuple[ResourceChange, ...] = ()  # changes that lose data or cause downtime (stackyard/deploy/risk.py)
     blocked_exports: tuple[BlockedExport, ...] = ()  # exports in use the change would change or remove
+    adoptions: tuple[Adoption, ...] = ()  # kept resources an IMPORT change set adopts first (Recovery.ADOPT)
+    import_existing: bool = False  # the change set adopts what exists by itself (ImportExistingResources)
 
     @property
     def stack(self) -> str:
@@ -82,6 +85,9 @@ class StackPlan:
         if self.change_set is None:
             return f"would {self.action.value} ({'; '.join(self.reasons)})"
         text = f"would {self.action.value}: {len(self.change_set.changes)} changes"
+        adopted = [change for change in self.change_set.changes if change.action == "Import"]
+        if adopted:
+            text += f"; adopts {', '.join(f'{change.logical_id} ({change.resource_type})' for change in adopted)}"
         if self.risky:
             text += f"; {risks_text(self.risky)}"
         if self.blocked_exports:

@@ -31,6 +31,7 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import ParamValidator
 
 from tests.faults.answers import ACCOUNT, aws_error
+from tests.faults.fake_account import FakeSecretsManager, NamedResources
 from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_s3 import FakeS3
 from tests.faults.fake_ssm import FakeSsm
@@ -103,6 +104,7 @@ class FakeCloud:
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
         self.ssm = FakeSsm(self)
+        self.named = NamedResources()
         self._regions: dict[str, FakeCloudFormation] = {}
 
     def cloudformation(self, region: str) -> FakeCloudFormation:
@@ -116,6 +118,7 @@ class FakeCloud:
             "cloudformation": lambda: self.cloudformation(region),
             "s3": lambda: self.s3,
             "ssm": lambda: self.ssm,
+            "secretsmanager": lambda: FakeSecretsManager(self),
             "sts": lambda: _Sts(),
         }
         return FakeClient(self, service, handlers[service]())

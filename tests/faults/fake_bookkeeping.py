@@ -45,6 +45,9 @@ class StackBookkeeping:
             if kind == "AWS::S3::Bucket":
                 properties = final.template["Resources"][logical].get("Properties", {})
                 self.cloud.s3.make_bucket(physical, object_lock=bool(properties.get("ObjectLockEnabled")))
+            name = self._name_of(stack, final.template["Resources"][logical], final.values)
+            if name:
+                self.cloud.named.claim(kind, name, physical, stack.stack_id)
         context = {"parameters": final.values, "resources": final.resources, "stack": stack}
         stack.outputs = {
             name: str(self._resolve(out["Value"], context)) for name, out in final.template.get("Outputs", {}).items()
@@ -110,6 +113,8 @@ class StackBookkeeping:
 
     def _target_of_change_set(self, name: str, kind: str) -> FakeStack:
         stack = self._active(name)
+        if kind in ("CREATE", "IMPORT") and (stack is None or stack.status == "REVIEW_IN_PROGRESS"):
+            return stack or self._new_stack(name, "REVIEW_IN_PROGRESS")
         if kind == "CREATE":
             if stack is not None and stack.status != "REVIEW_IN_PROGRESS":
                 raise aws_error("CreateChangeSet", "AlreadyExistsException", f"Stack [{name}] already exists")

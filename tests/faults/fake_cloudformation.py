@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 
 from tests.faults.answers import ACCOUNT, aws_error
 from tests.faults.fake_bookkeeping import StackBookkeeping
+from tests.faults.fake_import import ImportPlay
 from tests.faults.fake_operations import StackOperations
 from tests.faults.fake_records import NESTED, STEP, FakeChangeSet, FakeStack
 from tests.faults.fake_rollback import RollbackPlay
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from tests.faults.fake_aws import FakeCloud
 
 
-class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
+class FakeCloudFormation(ImportPlay, RollbackPlay, StackOperations, StackBookkeeping):
     def __init__(self, cloud: FakeCloud, region: str):
         self.cloud, self.region = cloud, region
         self.stacks: list[FakeStack] = []
@@ -135,10 +136,13 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
     def create_change_set(
         self, StackName: str, ChangeSetName: str, ChangeSetType: str = "UPDATE", **params: Any
     ) -> dict[str, Any]:
+        template = self._template(params)
+        imports = {}
+        if ChangeSetType == "IMPORT":  # checked before the (new) stack is made
+            imports = self._imported(self._active(StackName), template, params.get("ResourcesToImport", []))
         stack = self._target_of_change_set(StackName, ChangeSetType)
         if any(change_set.name == ChangeSetName for change_set in self._change_sets(stack)):
             raise aws_error("CreateChangeSet", "AlreadyExistsException", f"ChangeSet [{ChangeSetName}] already exists")
-        template = self._template(params)
         parameters = self._parameters(
             template, {p["ParameterKey"]: p["ParameterValue"] for p in params.get("Parameters", [])}
         )
@@ -152,11 +156,17 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
             template,
             parameters,
             tags,
-            self._changes(stack, template, parameters | resolved),
+            self._import_changes(template, imports)
+            if imports
+            else self._changes(stack, template, parameters | resolved),
             self.cloud.clock.now(),
             resolved=resolved,
+            imports=imports,
+            on_failure=params.get("OnStackFailure", "ROLLBACK"),
         )
         self._all_change_sets.append(change_set)
+        if params.get("ImportExistingResources"):
+            self._auto_imports(change_set, parameters | resolved)
         if params.get("IncludeNestedStacks"):
             self._nested_change_sets(change_set, parameters | resolved)
         unchanged = (template, parameters, tags, resolved) == (
@@ -251,7 +261,14 @@ class FakeCloudFormation(RollbackPlay, StackOperations, StackBookkeeping):
             other for other in self._all_change_sets if other.stack is not stack and other not in change_set.nested
         ]
         self._run(
-            stack, change_set.kind, change_set.template, change_set.parameters, change_set.tags, change_set.resolved
+            stack,
+            change_set.kind,
+            change_set.template,
+            change_set.parameters,
+            change_set.tags,
+            change_set.resolved,
+            imports=change_set.imports,
+            on_failure=change_set.on_failure,
         )
         return {}
 

@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from tests.faults.answers import ACCOUNT
+from tests.faults.fake_account import NAME_PROPERTIES, secret_arn
 from tests.faults.fake_records import NESTED, NO_CHANGES, STEP, FakeChangeSet, FakeStack, FinalState
 
 if TYPE_CHECKING:
@@ -38,14 +39,19 @@ class StackOperations:
         tags: dict[str, str],
         resolved: dict[str, str] | None = None,
         offset: float = 0.0,
+        imports: dict[str, str] | None = None,
+        on_failure: str = "ROLLBACK",
     ) -> float:
-        """Create or update `stack` (its nested stacks too), starting `offset` seconds from now (a nested
-        stack runs inside its parent's step); returns the virtual seconds it takes."""
+        """Create, update or import into `stack` (its nested stacks too), starting `offset` seconds from now
+        (a nested stack runs inside its parent's step); `imports`: logical id -> the existing resource it
+        adopts. Returns the virtual seconds it takes."""
         verb = (
             "CREATE" if kind == "CREATE" or stack.status in ("REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS") else "UPDATE"
         )
+        verb = "IMPORT" if kind == "IMPORT" else verb
+        imports = imports or {}
         self._at(offset, lambda: self._begin(stack, f"{verb}_IN_PROGRESS", "User Initiated"))
-        final = self._final(stack, template, parameters, tags, resolved or {})
+        final = self._final(stack, template, parameters, tags, resolved or {}, imports)
         elapsed = offset
         for logical, spec in template.get("Resources", {}).items():
             if not self._differs(stack, logical, spec, final.values):
@@ -57,6 +63,8 @@ class StackOperations:
                 lambda lid=logical, k=kind_, p=physical: self._event(stack, lid, k, f"{verb}_IN_PROGRESS", None, p),
             )
             failure = self._failure(stack, logical)
+            if logical not in stack.resources and logical not in imports:
+                failure = failure or self._already_exists(stack, spec, final)
             if kind_ == NESTED:
                 context = {"parameters": final.values, "resources": final.resources, "stack": stack}
                 child_seconds, failure = self._run_nested(self._find("", physical), spec, elapsed, context)
@@ -69,7 +77,7 @@ class StackOperations:
                         stack, lid, k, f"{verb}_FAILED", r, p
                     ),
                 )
-                return elapsed - offset + self._roll_back(stack, verb, logical, elapsed, template)
+                return elapsed - offset + self._roll_back(stack, verb, logical, elapsed, template, on_failure)
             self._at(
                 elapsed,
                 lambda lid=logical, k=kind_, p=physical: self._event(stack, lid, k, f"{verb}_COMPLETE", None, p),
@@ -95,9 +103,34 @@ class StackOperations:
             )
         return seconds, None
 
-    def _roll_back(self, stack: FakeStack, verb: str, logical: str, at: float, template: dict[str, Any]) -> float:
-        failed = "create" if verb == "CREATE" else "update"
+    def _already_exists(self, stack: FakeStack, spec: dict[str, Any], final: FinalState) -> str | None:
+        """A resource's create fails when its name is taken: by another stack's, or one a delete kept."""
+        name = self._name_of(stack, spec, final.values)
+        if name and self.cloud.named.lookup(spec["Type"], name):
+            return f"Resource of type '{spec['Type']}' with identifier '{name}' already exists."
+        return None
+
+    def _name_of(self, stack: FakeStack, spec: dict[str, Any], values: dict[str, str]) -> str | None:
+        name_property = NAME_PROPERTIES.get(spec["Type"])
+        value = spec.get("Properties", {}).get(name_property) if name_property else None
+        context = {"parameters": values, "resources": {}, "stack": stack}
+        return str(self._resolve(value, context)) if value is not None else None
+
+    def _roll_back(
+        self, stack: FakeStack, verb: str, logical: str, at: float, template: dict[str, Any], on_failure: str
+    ) -> float:
+        failed = {"CREATE": "create", "IMPORT": "import"}.get(verb, "update")
         reason = f"The following resource(s) failed to {failed}: [{logical}]. "
+        if verb == "CREATE" and on_failure == "DELETE":  # OnStackFailure DELETE: the failed create goes whole
+            self._at(
+                at + STEP, lambda: self._set(stack, "ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user.")
+            )
+            self._at(at + 2 * STEP, lambda: self._set(stack, "DELETE_IN_PROGRESS", None))
+            self._at(
+                at + 3 * STEP,
+                lambda: (setattr(stack, "resources", {}), self._end(stack, "DELETE_COMPLETE", None)),
+            )
+            return 3 * STEP
         if verb == "CREATE":  # the failed create's template stays; its resources go
             self._at(at, lambda: setattr(stack, "template", template))
             self._at(
@@ -146,9 +179,13 @@ class StackOperations:
                 return elapsed + STEP
             if kind == "AWS::S3::Bucket" and policy == "Delete":
                 self._at(elapsed, lambda p=physical: self.cloud.s3.buckets.pop(p, None))
-            self._at(
-                elapsed, lambda lid=logical, k=kind, p=physical: self._event(stack, lid, k, "DELETE_COMPLETE", None, p)
-            )
+            spec = stack.template.get("Resources", {}).get(logical, {"Type": kind})
+            name = self._name_of(stack, spec, stack.values)
+            if name:
+                kept = policy in ("Retain", "RetainExceptOnCreate")
+                self._at(elapsed, lambda k=kind, n=name, r=kept: self.cloud.named.release(k, n, r))
+            done = "DELETE_SKIPPED" if policy in ("Retain", "RetainExceptOnCreate") else "DELETE_COMPLETE"
+            self._at(elapsed, lambda lid=logical, k=kind, p=physical, s=done: self._event(stack, lid, k, s, None, p))
         elapsed += STEP
         self._at(elapsed, lambda: (setattr(stack, "resources", {}), self._end(stack, "DELETE_COMPLETE", None)))
         return elapsed
@@ -160,12 +197,17 @@ class StackOperations:
         parameters: dict[str, str],
         tags: dict[str, str],
         resolved: dict[str, str] | None = None,
+        imports: dict[str, str] | None = None,
     ) -> FinalState:
         resources: dict[str, tuple[str, str]] = {}
         values = parameters | (resolved or {})
         for logical, spec in template.get("Resources", {}).items():
             kind = spec["Type"]
-            physical = stack.resources.get(logical, (kind, ""))[1] or self._physical(stack, logical, spec, values)
+            physical = (
+                stack.resources.get(logical, (kind, ""))[1]
+                or (imports or {}).get(logical)
+                or self._physical(stack, logical, spec, values)
+            )
             resources[logical] = (kind, physical)
         return FinalState(template, parameters, tags, resources, resolved or {})
 
@@ -181,9 +223,14 @@ class StackOperations:
         if kind == NESTED:
             child = self._new_stack(f"{stack.name}-{logical}-{next(self._ids):04X}", "CREATE_IN_PROGRESS")
             return child.stack_id
+        if kind == "AWS::SecretsManager::Secret":
+            return secret_arn(
+                self.region, str(self._resolve(properties.get("Name", f"{stack.name}-{logical}"), context))
+            )
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{stack.name}-{logical}-{next(self._ids)}"
-        return f"{logical.lower()}-{next(self._ids):08x}"
+        name = self._name_of(stack, spec, parameters)
+        return name or f"{logical.lower()}-{next(self._ids):08x}"
 
     def _resolve(self, value: Any, context: dict[str, Any]) -> Any:
         stack: FakeStack = context["stack"]

@@ -53,6 +53,8 @@ class FakeChangeSet:
     execution: str = "UNAVAILABLE"
     resolved: dict[str, str] = field(default_factory=dict)
     nested: list[FakeChangeSet] = field(default_factory=list)  # IncludeNestedStacks: its nested stacks' change sets
+    imports: dict[str, str] = field(default_factory=dict)  # logical id -> the existing physical id it adopts
+    on_failure: str = "ROLLBACK"  # OnStackFailure
 
 
 @dataclass

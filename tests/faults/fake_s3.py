@@ -64,6 +64,11 @@ class FakeS3:
 
     # --- the S3 API ------------------------------------------------------------------------------
 
+    def head_bucket(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        if Bucket not in self.buckets:
+            raise aws_error("HeadBucket", "404", "Not Found", 404)
+        return {}
+
     def head_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
         if self._bucket("HeadObject", Bucket).current(Key) is None:
             raise aws_error("HeadObject", "404", "Not Found", 404)

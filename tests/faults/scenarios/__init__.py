@@ -8,7 +8,7 @@ tests/faults/test_fault_matrix.py runs them.
 
 from __future__ import annotations
 
-from tests.faults.scenarios import data_loss, delete, deploy, exports, interrupt, lock, recovery, rollback
+from tests.faults.scenarios import adoption, data_loss, delete, deploy, exports, interrupt, lock, recovery, rollback
 from tests.faults.scenarios.common import Expect, Scenario
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -17,6 +17,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *rollback.SCENARIOS,
     *data_loss.SCENARIOS,
     *exports.SCENARIOS,
+    *adoption.SCENARIOS,
     *delete.SCENARIOS,
     *interrupt.SCENARIOS,
     *lock.SCENARIOS,

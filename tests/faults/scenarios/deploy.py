@@ -197,8 +197,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         Expect(
             1,
             says=(
-                "stack app-test-network: ROLLBACK_COMPLETE (The following resource(s) failed to create: [Vpc]. Rollback "
-                "requested by user.): Vpc/Subnet (AWS::EC2::Subnet): The CIDR '10.0.0.0/20' conflicts with another subnet",
+                "stack app-test-network: DELETE_COMPLETE: Vpc/Subnet (AWS::EC2::Subnet): The CIDR '10.0.0.0/20' "
+                "conflicts with another subnet. The failed create was deleted (OnStackFailure DELETE)",
                 "app      skipped",
             ),
             check=nested_events_shown,
