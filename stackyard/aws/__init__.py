@@ -126,7 +126,8 @@ class Aws:
         return StackWriter(self.client("cloudformation", region))
 
     def s3(self, region: str) -> S3:
-        return S3(self.client("s3", region))
+        """S3 calls that name this account as every bucket's expected owner."""
+        return S3(self.client("s3", region), self.account_id(region))
 
     def ec2(self, region: str) -> Ec2:
         return Ec2(self.client("ec2", region))

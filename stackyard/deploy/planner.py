@@ -35,7 +35,6 @@ from stackyard.errors import StackyardError
 from stackyard.manifest import StackEntry
 
 LAMBDA_CACHE = ".lambda-cache"  # in the build folder: dependencies installed once per requirements
-NO_BUCKET_YET = "its nested templates or Lambda packages need the artifact bucket, which a deploy creates first"
 
 
 class DeployPlanner:
@@ -203,7 +202,7 @@ class DeployPlanner:
         needs_bucket = packaging.needs_bucket(entry, env_dir)
         bucket = self.artifacts.find(region) if needs_bucket else None
         if needs_bucket and bucket is None:
-            return NO_BUCKET_YET
+            return self.artifacts.state(region).why_not_ready()
         waiting = self._waiting_on(entry)
         if waiting:
             return waiting

@@ -190,7 +190,11 @@ def _deploy(
         target = deployment.planner.target(stacks[0])
         check_skip_request(aws.stack_reader(target.region), target.name, options.skip_resources)
     lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
-    if not options.plan_only:
+    bootstrap_notes = deployment.bootstrap_notes(stacks) if options.plan_only else []
+    if options.plan_only:
+        for note in bootstrap_notes:
+            progress.line("bootstrap", note)
+    else:
         for region in deployment.regions_needing_buckets(stacks):
             deployment.ensure_artifact_bucket(region)
         bucket = deployment.artifacts.find(environment.home_region(options))
@@ -205,7 +209,8 @@ def _deploy(
     progress.summary(outcomes)
     if not options.plan_only:
         print(f"outputs: {path}")
-    return _exit_code(outcomes, seams.interrupt, options.plan_only)
+    code = _exit_code(outcomes, seams.interrupt, options.plan_only)
+    return EXIT_CHANGES_PLANNED if code == EXIT_OK and bootstrap_notes else code  # a bootstrap change is a change
 
 
 def _delete(

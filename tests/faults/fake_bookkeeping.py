@@ -142,7 +142,9 @@ class StackBookkeeping:
     def _template(self, params: dict[str, Any]) -> dict[str, Any]:
         if "TemplateBody" in params:
             return dict(json.loads(params["TemplateBody"]))
-        match = re.fullmatch(r"https://([^.]+(?:\.[^.]+)*?)\.s3\.[^/]+\.amazonaws\.com/(.+)", params["TemplateURL"])
+        match = re.fullmatch(
+            r"https://([^.]+(?:\.[^.]+)*?)\.s3\.[^/]+\.amazonaws\.com(?:\.cn)?/(.+)", params["TemplateURL"]
+        )
         assert match, params["TemplateURL"]
         body = self.cloud.s3.body(match.group(1), match.group(2))
         assert body is not None, f"no template at {params['TemplateURL']}"

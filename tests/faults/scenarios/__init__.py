@@ -8,7 +8,18 @@ tests/faults/test_fault_matrix.py runs them.
 
 from __future__ import annotations
 
-from tests.faults.scenarios import adoption, data_loss, delete, deploy, exports, interrupt, lock, recovery, rollback
+from tests.faults.scenarios import (
+    adoption,
+    artifacts,
+    data_loss,
+    delete,
+    deploy,
+    exports,
+    interrupt,
+    lock,
+    recovery,
+    rollback,
+)
 from tests.faults.scenarios.common import Expect, Scenario
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -18,6 +29,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *data_loss.SCENARIOS,
     *exports.SCENARIOS,
     *adoption.SCENARIOS,
+    *artifacts.SCENARIOS,
     *delete.SCENARIOS,
     *interrupt.SCENARIOS,
     *lock.SCENARIOS,
