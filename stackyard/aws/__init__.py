@@ -15,14 +15,15 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from stackyard import __version__
 from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetOptions, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
 from stackyard.aws.endpoints import check_endpoint_urls
-from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, translated
+from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, error_code, translated
 from stackyard.aws.existing import ExistingResources
+from stackyard.aws.partitions import partition_of
 from stackyard.aws.records import (
     ChangeSet,
     ChangeSetSummary,
@@ -65,13 +66,18 @@ __all__ = [
 ]
 
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra=f"stackyard/{__version__}")
-# The first call of a run answers one question fast: can we reach AWS with these credentials?
+# The first call of a run answers one question fast: can we reach AWS with these credentials? Two tries
+# of at most 3 s to connect and 4 s to answer: a bad endpoint is reported within 15 s (docs/deploy.md).
 PROBE_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 2},
-    connect_timeout=5,
-    read_timeout=15,
+    retries={"mode": "standard", "total_max_attempts": 2},
+    connect_timeout=3,
+    read_timeout=4,
     user_agent_extra=f"stackyard/{__version__}",
 )
+# What STS answers in a region the account has not enabled (an opt-in region): the token is not valid there.
+REGION_NOT_ENABLED_SIGNS = {"InvalidClientTokenId", "UnrecognizedClientException"}
+# A region every account of the partition has enabled, to tell "region not enabled" from bad credentials.
+ALWAYS_ENABLED = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 CloudFormation = StackWriter  # the full capability, under the name callers knew it by
 # (service, region, config) -> a client with boto3's methods
 ClientFactory = Callable[[str, str, Config], Any]
@@ -112,8 +118,33 @@ class Aws:
         """Who we are; the first call of a run, so bad credentials or endpoints fail before any change."""
         if self._account is None:
             with translated("checking the AWS credentials"):
-                self._account = str(self._factory("sts", region, PROBE_CONFIG).get_caller_identity()["Account"])
+                try:
+                    self._account = self._identity(region)
+                except ClientError as error:
+                    if error_code(error) in REGION_NOT_ENABLED_SIGNS:
+                        self._refuse_if_region_disabled(region, error)
+                    raise
         return self._account
+
+    def _identity(self, region: str) -> str:
+        return str(self._factory("sts", region, PROBE_CONFIG).get_caller_identity()["Account"])
+
+    def _refuse_if_region_disabled(self, region: str, error: ClientError) -> None:
+        """Credentials refused in `region` but accepted where every account is enabled: the region is an
+        opt-in one this account has not enabled (credentials bad everywhere stay 'rejected')."""
+        elsewhere = ALWAYS_ENABLED.get(partition_of(region), "us-east-1")
+        if elsewhere == region:
+            return
+        try:
+            account = self._identity(elsewhere)
+        except (ClientError, BotoCoreError):
+            return
+        raise BadInputError(
+            f"checking the AWS credentials: region {region} is not enabled for account {account} (STS there "
+            f"answers {error_code(error)}, in {elsewhere} it accepts them). Fix: enable the opt-in region (aws "
+            f"account enable-region --region-name {region}, or the console's Account page), or deploy to another "
+            f"--region"
+        ) from error
 
     def stack_reader(self, region: str) -> StackReader:
         return StackReader(self.client("cloudformation", region))

@@ -8,8 +8,7 @@ from functools import cache
 
 import boto3
 import botocore.session
-
-from stackyard.errors import BadInputError
+from botocore.exceptions import UnknownRegionError
 
 
 @cache
@@ -29,7 +28,11 @@ def _suffixes() -> dict[str, str]:
 
 
 def partition_of(region: str) -> str:
-    return str(boto3.session.Session().get_partition_for_region(region))
+    """The region's partition (`aws`, `aws-cn`, `aws-us-gov` ...); `aws` for a region botocore does not know."""
+    try:
+        return str(boto3.session.Session().get_partition_for_region(region))
+    except UnknownRegionError:
+        return "aws"
 
 
 def dns_suffix(region: str) -> str:
@@ -37,11 +40,11 @@ def dns_suffix(region: str) -> str:
     return _suffixes().get(partition_of(region), "amazonaws.com")
 
 
-def check_region(region: str, what: str) -> None:
-    """A region CloudFormation has, as botocore knows them; else bad input with the nearest names."""
+def unknown_region(region: str, what: str) -> str | None:
+    """What is wrong when `region` is not one botocore knows CloudFormation in (with the nearest names)."""
     known = cloudformation_regions()
     if region in known:
-        return
+        return None
     near = difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(near)}?" if near else f"; known: {', '.join(sorted(known))}"
-    raise BadInputError(f"{what} {region!r} is not a region with CloudFormation{hint}")
+    hint = f"did you mean {' or '.join(sorted(near))}?" if near else f"known: {', '.join(sorted(known))}"
+    return f"{what} {region!r} is not a region with CloudFormation; {hint}"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from stackyard import report
 from stackyard.aws import Aws, check_endpoint_urls
+from stackyard.aws.partitions import unknown_region
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
 from stackyard.deploy.defaults import DEFAULT_ENV, ENV_VARIABLE
@@ -91,6 +92,9 @@ class RunRequest:
             found.append("--delete-artifacts only goes with delete (or --delete)")
         if self.force_unlock is not None and self.plan:
             found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
+        region_problem = unknown_region(self.region, "--region") if self.region is not None else None
+        if region_problem:
+            found.append(region_problem)
         if self.skip_resources and (self.verb != "deploy" or len(self.only) != 1):
             found.append(
                 "--skip-resources continues one stack's failed rollback: use it with deploy and --only that stack"

@@ -93,6 +93,8 @@ class Faults:
     imports_unlisted: bool = False  # ListImports lags (eventually consistent): it finds no importer
     lock_write_conflict: bool = False  # a conditional PUT races another: 409 ConditionalRequestConflict
     objects_reappear: dict[str, int] = field(default_factory=dict)  # bucket -> objects written after emptying
+    regions_not_enabled: set[str] = field(default_factory=set)  # opt-in regions the account has not enabled
+    credentials_error: Exception | None = None  # what botocore raises before any request (an expired SSO token)
 
 
 class FakeCloud:
@@ -119,7 +121,7 @@ class FakeCloud:
             "s3": lambda: self.s3,
             "ssm": lambda: self.ssm,
             "secretsmanager": lambda: FakeSecretsManager(self),
-            "sts": lambda: _Sts(),
+            "sts": lambda: _Sts(self.faults, region),
         }
         return FakeClient(self, service, handlers[service]())
 
@@ -206,5 +208,17 @@ class _Paginator:
 
 
 class _Sts:
+    def __init__(self, faults: Faults, region: str):
+        self.faults, self.region = faults, region
+
     def get_caller_identity(self) -> dict[str, Any]:
+        if self.faults.credentials_error is not None:
+            raise self.faults.credentials_error
+        if self.region in self.faults.regions_not_enabled:
+            raise aws_error(
+                "GetCallerIdentity",
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+                403,
+            )
         return {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/deployer", "UserId": "AIDAFAKE"}

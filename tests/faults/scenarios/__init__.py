@@ -11,6 +11,7 @@ from __future__ import annotations
 from tests.faults.scenarios import (
     adoption,
     artifacts,
+    credentials,
     data_loss,
     delete,
     deploy,
@@ -30,6 +31,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *exports.SCENARIOS,
     *adoption.SCENARIOS,
     *artifacts.SCENARIOS,
+    *credentials.SCENARIOS,
     *delete.SCENARIOS,
     *interrupt.SCENARIOS,
     *lock.SCENARIOS,
