@@ -33,6 +33,7 @@ from botocore.validate import ParamValidator
 from tests.faults.answers import ACCOUNT, aws_error
 from tests.faults.fake_account import FakeSecretsManager, NamedResources
 from tests.faults.fake_cloudformation import FakeCloudFormation
+from tests.faults.fake_ec2 import FakeEc2
 from tests.faults.fake_s3 import FakeS3
 from tests.faults.fake_ssm import FakeSsm
 
@@ -106,6 +107,7 @@ class FakeCloud:
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
         self.ssm = FakeSsm(self)
+        self.ec2 = FakeEc2()
         self.named = NamedResources()
         self._regions: dict[str, FakeCloudFormation] = {}
 
@@ -120,6 +122,7 @@ class FakeCloud:
             "cloudformation": lambda: self.cloudformation(region),
             "s3": lambda: self.s3,
             "ssm": lambda: self.ssm,
+            "ec2": lambda: self.ec2.in_region(region),
             "secretsmanager": lambda: FakeSecretsManager(self),
             "sts": lambda: _Sts(self.faults, region),
         }

@@ -21,9 +21,10 @@ from stackyard.aws import Aws
 from stackyard.cli import deploy as cli
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.run import Seams
-from stackyard.manifest import MANIFEST_FILE, NestedTemplate, ParameterSource, dumps
+from stackyard.manifest import MANIFEST_FILE, ManagedPrefixList, NestedTemplate, ParameterSource, dumps
 from tests.faults.fake_aws import Call, FakeCloud
 from tests.faults.fake_cloudformation import FakeCloudFormation
+from tests.faults.fake_ec2 import ORIGIN_FACING
 from tests.helpers.manifests import manifest, stack_entry
 
 APP, ENV, REGION = "app", "test", "ap-southeast-1"
@@ -75,6 +76,19 @@ APP_TEMPLATE: dict[str, Any] = {
 }
 
 
+ORIGIN_PREFIX_LIST = "OriginPrefixList"  # with prefix_lists=True: the app stack's managed prefix list parameter
+
+
+def with_origin_prefix_list(template: dict[str, Any]) -> dict[str, Any]:
+    """The app stack letting CloudFront's origin-facing addresses in (as the edge stack's load balancer does)."""
+    changed: dict[str, Any] = json.loads(json.dumps(template))
+    changed["Parameters"][ORIGIN_PREFIX_LIST] = {"Type": "String", "AllowedPattern": "pl-[0-9a-f]+"}
+    changed["Resources"]["Group"]["Properties"]["SecurityGroupIngress"] = [
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourcePrefixListId": {"Ref": ORIGIN_PREFIX_LIST}}
+    ]
+    return changed
+
+
 @dataclass
 class Result:
     code: int
@@ -86,6 +100,7 @@ class Result:
 class World:
     root: Path
     nested: bool = False
+    prefix_lists: bool = False  # the app stack takes the CloudFront origin-facing prefix list's id
     fake: FakeCloud = field(default_factory=FakeCloud)
     interrupt: Interrupt = field(default_factory=Interrupt)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -94,7 +109,7 @@ class World:
         self.templates = {
             "network": NESTED_NETWORK_TEMPLATE if self.nested else NETWORK_TEMPLATE,
             "storage": STORAGE_TEMPLATE,
-            "app": APP_TEMPLATE,
+            "app": with_origin_prefix_list(APP_TEMPLATE) if self.prefix_lists else APP_TEMPLATE,
         }
         if self.nested:
             self.templates["network/vpc"] = VPC_TEMPLATE
@@ -142,6 +157,7 @@ class World:
                 imports=(f"{APP}-{ENV}-VpcId",),
                 parameters={"DataBucket": ParameterSource("storage", "DataBucketName")},
                 depends_on=("network", "storage"),
+                prefix_lists={ORIGIN_PREFIX_LIST: ManagedPrefixList(ORIGIN_FACING)} if self.prefix_lists else {},
             ),
         }
         built = manifest(ENV, REGION, stacks, app=APP, stack_tags=TAGS)

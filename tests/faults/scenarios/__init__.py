@@ -18,6 +18,7 @@ from tests.faults.scenarios import (
     exports,
     interrupt,
     lock,
+    prefix_lists,
     recovery,
     rollback,
 )
@@ -35,6 +36,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *delete.SCENARIOS,
     *interrupt.SCENARIOS,
     *lock.SCENARIOS,
+    *prefix_lists.SCENARIOS,
 )
 
 __all__ = ["SCENARIOS", "Expect", "Scenario"]

@@ -42,6 +42,7 @@ class Scenario:
     prepare: Callable[[World], None] = lambda world: None  # before the environment is deployed first
     start: str = "deployed"  # deployed: the three stacks exist, as built; empty: nothing does
     nested: bool = False
+    prefix_lists: bool = False  # the app stack takes a managed prefix list's id (World.prefix_lists)
     then: tuple[tuple[tuple[str, ...], Expect], ...] = field(default=())  # runs after the first
 
 
