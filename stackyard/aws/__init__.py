@@ -66,12 +66,14 @@ __all__ = [
 ]
 
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra=f"stackyard/{__version__}")
-# The first call of a run answers one question fast: can we reach AWS with these credentials? Two tries
-# of at most 3 s to connect and 4 s to answer: a bad endpoint is reported within 15 s (docs/deploy.md).
+# The first call of a run answers one question fast: can we reach AWS with these credentials? One try, at
+# most 3 s to connect and 12 s to answer, so a bad endpoint is reported within 15 s (docs/deploy.md). Not
+# shorter: LocalStack loads STS on its first request, which took 8.4 s on a busy machine here; and not
+# two tries of 6 s, since with botocore's backoff between them that comes to 14-15 s.
 PROBE_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 2},
+    retries={"mode": "standard", "total_max_attempts": 1},
     connect_timeout=3,
-    read_timeout=4,
+    read_timeout=12,
     user_agent_extra=f"stackyard/{__version__}",
 )
 # What STS answers in a region the account has not enabled (an opt-in region): the token is not valid there.

@@ -1,43 +1,58 @@
 """Regions and partitions as the installed botocore knows them: which regions have CloudFormation, the
-partition a region is in, and the DNS suffix its S3 URLs take (amazonaws.com.cn in China)."""
+partition a region is in, and the DNS suffix its S3 URLs take (amazonaws.com.cn in China).
+
+Read from botocore's endpoint data once per process (a template URL is built per nested template, on
+the no-op deploy's path too).
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
 from functools import cache
+from typing import Any
 
-import boto3
 import botocore.session
-from botocore.exceptions import UnknownRegionError
+
+
+@cache
+def _partitions() -> tuple[dict[str, Any], ...]:
+    endpoints = botocore.session.get_session().get_component("data_loader").load_data("endpoints")
+    return tuple(endpoints["partitions"])
 
 
 @cache
 def cloudformation_regions() -> frozenset[str]:
-    session = boto3.session.Session()
+    """Every region botocore lists CloudFormation in, in every partition."""
     return frozenset(
         region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("cloudformation", partition_name=partition)
+        for partition in _partitions()
+        for region, endpoint in partition["services"].get("cloudformation", {}).get("endpoints", {}).items()
+        if region in partition["regions"] and not endpoint.get("deprecated")
     )
 
 
 @cache
-def _suffixes() -> dict[str, str]:
-    endpoints = botocore.session.get_session().get_component("data_loader").load_data("endpoints")
-    return {partition["partition"]: partition["dnsSuffix"] for partition in endpoints["partitions"]}
+def _partition(region: str) -> dict[str, Any] | None:
+    for partition in _partitions():
+        if region in partition["regions"]:
+            return partition
+    for partition in _partitions():
+        if re.match(partition["regionRegex"], region):
+            return partition
+    return None
 
 
 def partition_of(region: str) -> str:
     """The region's partition (`aws`, `aws-cn`, `aws-us-gov` ...); `aws` for a region botocore does not know."""
-    try:
-        return str(boto3.session.Session().get_partition_for_region(region))
-    except UnknownRegionError:
-        return "aws"
+    found = _partition(region)
+    return str(found["partition"]) if found else "aws"
 
 
 def dns_suffix(region: str) -> str:
     """`amazonaws.com`, or the region's partition's own (`amazonaws.com.cn` for cn-north-1)."""
-    return _suffixes().get(partition_of(region), "amazonaws.com")
+    found = _partition(region)
+    return str(found["dnsSuffix"]) if found else "amazonaws.com"
 
 
 def unknown_region(region: str, what: str) -> str | None:
