@@ -169,4 +169,4 @@ class Aws:
         return Ssm(self.client("ssm", region))
 
     def existing(self, region: str) -> ExistingResources:
-        return ExistingResources(lambda service: self.client(service, region))
+        return ExistingResources(lambda service: self.client(service, region), self.account_id(region))

@@ -16,9 +16,11 @@ NOT_READABLE = {"403", "Forbidden", "AccessDenied", "AccessDeniedException"}
 
 
 class ExistingResources:
-    def __init__(self, client: Callable[[str], Any]):
-        """`client(service)`: a client of the stack's region."""
+    def __init__(self, client: Callable[[str], Any], account: str = ""):
+        """`client(service)`: a client of the stack's region; `account`: the deploying one, which must own
+        a bucket to adopt (ExpectedBucketOwner: another account's bucket answers 403, so is not adopted)."""
         self.client = client
+        self.owner = {"ExpectedBucketOwner": account} if account else {}
 
     def identifier(self, resource_type: str, name: str) -> str | None:
         """The IMPORT identifier of the resource named `name`, or None when there is none to adopt."""
@@ -39,7 +41,7 @@ class ExistingResources:
             raise
 
     def _bucket(self, name: str) -> str | None:
-        self.client("s3").head_bucket(Bucket=name)
+        self.client("s3").head_bucket(Bucket=name, **self.owner)
         return name
 
     def _secret(self, name: str) -> str | None:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from tests.faults.fake_account import secret_arn
-from tests.faults.scenarios.common import Expect, Scenario, fault
+from tests.faults.scenarios.common import Expect, Scenario, checks, every_s3_call_names_the_owner, fault
 from tests.faults.world import APP_STACK, REGION, STORAGE, STORAGE_TEMPLATE, Result, World
 
 ARCHIVE = "app-test-archive-123456789012-ap-southeast-1"
@@ -83,7 +83,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                         f"HeadBucket~{ARCHIVE}",
                     ),
                     before=(("ExecuteChangeSet~-adopt", "CreateChangeSet~UPDATE"),),
-                    check=kept_resources_adopted,
+                    check=checks(kept_resources_adopted, every_s3_call_names_the_owner),
                 ),
             ),
         ),

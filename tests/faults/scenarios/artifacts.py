@@ -8,7 +8,15 @@ import json
 
 from stackyard.deploy import bootstrap
 from tests.faults.answers import ACCOUNT
-from tests.faults.scenarios.common import ARTIFACTS, CONDITIONAL_PUT, NO_WRITES, Expect, Scenario, checks
+from tests.faults.scenarios.common import (
+    ARTIFACTS,
+    CONDITIONAL_PUT,
+    NO_WRITES,
+    Expect,
+    Scenario,
+    checks,
+    every_s3_call_names_the_owner,
+)
 from tests.faults.world import ENV, VPC_TEMPLATE, Result, World
 
 OLD_BOOTSTRAP = (
@@ -58,13 +66,6 @@ def vpc_child_changed(world: World) -> None:
         world.fake.s3.put_object(Bucket=ARTIFACTS, Key=call.params["Key"], Body=body)
 
     world.fake.on("HeadObject~templates/", racing_upload)
-
-
-def every_s3_call_names_the_owner(world: World, result: Result) -> None:
-    s3_calls = [call for call in result.calls if call.service == "s3"]
-    assert s3_calls
-    for call in s3_calls:
-        assert call.params.get("ExpectedBucketOwner") == ACCOUNT, call
 
 
 def bootstrap_current(world: World, result: Result) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from stackyard.deploy.lock import LockHolder
+from tests.faults.answers import ACCOUNT
 from tests.faults.world import APP_STACK, APP_TEMPLATE, NETWORK, NETWORK_TEMPLATE, REGION, STORAGE, Result, World
 
 ARTIFACTS = "stackyard-artifacts-123456789012-ap-southeast-1"
@@ -194,6 +195,13 @@ def nested_events_shown(world: World, result: Result) -> None:
 
 def own_review_stack_removed(world: World, result: Result) -> None:
     assert world.cloudformation._active(APP_STACK) is None
+
+
+def every_s3_call_names_the_owner(world: World, result: Result) -> None:
+    s3_calls = [call for call in result.calls if call.service == "s3"]
+    assert s3_calls
+    for call in s3_calls:
+        assert call.params.get("ExpectedBucketOwner") == ACCOUNT, call
 
 
 def checks(*each: Callable[[World, Result], None]) -> Callable[[World, Result], None]:
