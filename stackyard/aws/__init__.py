@@ -18,11 +18,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from stackyard import __version__
+from stackyard.aws.acm import Acm, CertificateValidation, ValidationRecord
 from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetOptions, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
+from stackyard.aws.ecr import Ecr
 from stackyard.aws.endpoints import check_endpoint_urls
 from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, error_code, translated
 from stackyard.aws.existing import ExistingResources
+from stackyard.aws.monitoring import CloudWatch, DynamoDb
 from stackyard.aws.partitions import partition_of
 from stackyard.aws.records import (
     ChangeSet,
@@ -41,16 +44,21 @@ __all__ = [
     "CAPABILITIES",
     "CLIENT_CONFIG",
     "S3",
+    "Acm",
     "Aws",
     "AwsError",
+    "CertificateValidation",
     "ChangeSet",
     "ChangeSetOptions",
     "ChangeSetProposer",
     "ChangeSetSummary",
     "ClientFactory",
     "CloudFormation",
+    "CloudWatch",
     "DeployedStack",
+    "DynamoDb",
     "Ec2",
+    "Ecr",
     "ExistingResources",
     "Export",
     "ExportInUseError",
@@ -61,6 +69,7 @@ __all__ = [
     "StackResource",
     "StackWriter",
     "ThrottledError",
+    "ValidationRecord",
     "check_endpoint_urls",
     "translated",
 ]
@@ -170,3 +179,15 @@ class Aws:
 
     def existing(self, region: str) -> ExistingResources:
         return ExistingResources(lambda service: self.client(service, region), self.account_id(region))
+
+    def acm(self, region: str) -> Acm:
+        return Acm(self.client("acm", region))
+
+    def cloudwatch(self, region: str) -> CloudWatch:
+        return CloudWatch(self.client("cloudwatch", region))
+
+    def dynamodb(self, region: str) -> DynamoDb:
+        return DynamoDb(self.client("dynamodb", region))
+
+    def ecr(self, region: str) -> Ecr:
+        return Ecr(self.client("ecr", region))

@@ -4,6 +4,8 @@
     python deploy.py plan --env test            show what a deploy would do; change nothing
     python deploy.py delete --env test          delete the environment, in reverse order
     python deploy.py delete --plan --env test   show what a delete would remove, empty and keep
+    python deploy.py verify --env test          run the environment's checks against what is deployed
+    python deploy.py deploy --env test --verify deploy, then verify
     python deploy.py --system examples/NAME --env dev   another system (its params/, build/, outputs/)
 
 The verb comes first and defaults to deploy; the older spelling `--plan` / `--delete` still works
@@ -29,15 +31,15 @@ from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 if TYPE_CHECKING:
     from stackyard.deploy.run import RunRequest, Seams
 
-VERBS = ("plan", "deploy", "delete")
+VERBS = ("plan", "deploy", "delete", "verify")
 
 
 def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
     """`seams`: what tests put in place of AWS, the clock and Ctrl-C (tests/faults/)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.verb == "deploy" and (args.plan or args.delete):
-        parser.error("the deploy verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
+    if args.verb in ("deploy", "verify") and (args.plan or args.delete):
+        parser.error(f"the {args.verb} verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
     from stackyard.deploy.run import RunRequest
 
     return run(
@@ -60,6 +62,9 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             force_unlock=args.force_unlock,
             skip_resources=args.skip_resources or [],
             refresh_images=args.refresh_images,
+            plan_format=args.plan_format,
+            verify_only=args.verb == "verify",
+            verify=args.verify,
         ),
         seams=seams,
     )
@@ -74,19 +79,35 @@ def run(request: RunRequest, seams: Seams | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        usage="%(prog)s [plan | deploy | delete] [--env ENV] [options]",
+        usage="%(prog)s [plan | deploy | delete | verify] [--env ENV] [options]",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "verb", nargs="?", choices=VERBS, help="what to do (default: deploy); put it before the options"
     )
-    parser.add_argument("--env", help=f"environment to deploy (default: ${ENV_VARIABLE}, else {DEFAULT_ENV})")
+    parser.add_argument(
+        "--env",
+        help=f"environment to deploy (default: ${ENV_VARIABLE}, else params base.yaml's default_environment, "
+        f"else {DEFAULT_ENV})",
+    )
     parser.add_argument("--delete", action="store_true", help="the delete verb, as an option (older spelling)")
     parser.add_argument(
         "--plan",
         action="store_true",
         help="the plan verb, as an option (older spelling); with --delete: plan the delete",
+    )
+    parser.add_argument(
+        "--plan-format",
+        choices=("text", "markdown"),
+        default="text",
+        help="with plan: markdown writes the plan (every stack, each change set with replacements and data loss "
+        "marked) as Markdown to standard output, for a CI job summary; the progress goes to standard error",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="with deploy: once every stack is deployed, run the environment's checks (the verify verb)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask (for CI): confirm risky changes and deletes")
     parser.add_argument("--only", nargs="+", metavar="STACK", help="only these stacks (their sources must be deployed)")

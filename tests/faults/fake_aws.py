@@ -32,8 +32,10 @@ from botocore.validate import ParamValidator
 
 from tests.faults.answers import ACCOUNT, aws_error
 from tests.faults.fake_account import FakeSecretsManager, NamedResources
+from tests.faults.fake_acm import FakeAcm
 from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_ec2 import FakeEc2
+from tests.faults.fake_ecr import FakeEcr
 from tests.faults.fake_s3 import FakeS3
 from tests.faults.fake_ssm import FakeSsm
 
@@ -96,6 +98,9 @@ class Faults:
     objects_reappear: dict[str, int] = field(default_factory=dict)  # bucket -> objects written after emptying
     regions_not_enabled: set[str] = field(default_factory=set)  # opt-in regions the account has not enabled
     credentials_error: Exception | None = None  # what botocore raises before any request (an expired SSO token)
+    denied: tuple[str, ...] = ()  # call patterns answered AccessDenied (the deploying identity may not)
+    # logical id -> virtual seconds its create waits on something outside (a certificate on its DNS record)
+    waits: dict[str, float] = field(default_factory=dict)
 
 
 class FakeCloud:
@@ -109,13 +114,19 @@ class FakeCloud:
         self.ssm = FakeSsm(self)
         self.ec2 = FakeEc2()
         self.named = NamedResources()
+        self.acm = FakeAcm(self)
         self._regions: dict[str, FakeCloudFormation] = {}
+        self._ecr: dict[str, FakeEcr] = {}
 
     def cloudformation(self, region: str) -> FakeCloudFormation:
         with self.lock:
             if region not in self._regions:
                 self._regions[region] = FakeCloudFormation(self, region)
             return self._regions[region]
+
+    def ecr(self, region: str) -> FakeEcr:
+        with self.lock:
+            return self._ecr.setdefault(region, FakeEcr(region))
 
     def client(self, service: str, region: str, config: object = None) -> FakeClient:
         handlers = {
@@ -125,6 +136,8 @@ class FakeCloud:
             "ec2": lambda: self.ec2.in_region(region),
             "secretsmanager": lambda: FakeSecretsManager(self),
             "sts": lambda: _Sts(self.faults, region),
+            "ecr": lambda: self.ecr(region),
+            "acm": lambda: self.acm,
         }
         return FakeClient(self, service, handlers[service]())
 
@@ -145,6 +158,7 @@ class FakeCloud:
             with self.lock:
                 self.calls.append(call)
                 self._throttle(call)
+                self._deny(call)
                 self.tick()
                 return handler(**params)
         finally:
@@ -155,6 +169,15 @@ class FakeCloud:
             if left and call.matches(pattern):
                 self.faults.throttled[pattern] = left - 1
                 raise aws_error(call.operation, "Throttling", "Rate exceeded")
+
+    def _deny(self, call: Call) -> None:
+        if any(call.matches(pattern) for pattern in self.faults.denied):
+            raise aws_error(
+                call.operation,
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{ACCOUNT}:user/deployer is not authorized to perform: "
+                f"{call.service}:{call.operation} because no identity-based policy allows the action",
+            )
 
     def _fire(self, call: Call) -> None:
         for trigger in self.triggers:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tests.faults.answers import ACCOUNT, aws_error
-from tests.faults.fake_records import NESTED, FakeChangeSet, FakeStack, FinalState, imports_export
+from tests.faults.fake_records import NESTED, FakeChangeSet, FakeStack, FinalState, holds, imports_export
 
 if TYPE_CHECKING:
     from tests.faults.fake_aws import FakeCloud
@@ -45,6 +45,8 @@ class StackBookkeeping:
             if kind == "AWS::S3::Bucket":
                 properties = final.template["Resources"][logical].get("Properties", {})
                 self.cloud.s3.make_bucket(physical, object_lock=bool(properties.get("ObjectLockEnabled")))
+            if kind == "AWS::ECR::Repository":
+                self.cloud.ecr(self.region).make_repository(physical)
             name = self._name_of(stack, final.template["Resources"][logical], final.values)
             if name:
                 self.cloud.named.claim(kind, name, physical, stack.stack_id)
@@ -187,7 +189,14 @@ class StackBookkeeping:
     ) -> list[dict[str, Any]]:
         """The ResourceChanges of an update of `stack` (`nested`: its logical id in its parent, for a nested
         stack, whose replacements the faults key as `Nested/Logical`)."""
-        old, new = stack.template.get("Resources", {}), template.get("Resources", {})
+        old = {
+            logical: spec for logical, spec in stack.template.get("Resources", {}).items() if logical in stack.resources
+        }
+        new = {
+            logical: spec
+            for logical, spec in template.get("Resources", {}).items()
+            if holds(template, spec.get("Condition"), values)
+        }
         replacements = self.cloud.faults.replacements
         found = []
         for logical, spec in new.items():

@@ -120,9 +120,22 @@ class FakeCloudFormation(ImportPlay, RollbackPlay, StackOperations, StackBookkee
 
     def list_stack_resources(self, StackName: str, **_: Any) -> dict[str, Any]:
         stack = self._find("ListStackResources", StackName)
+        listed = {
+            logical: (kind, physical, *stack.resource_status.get(logical, ("CREATE_COMPLETE", None)))
+            for logical, (kind, physical) in stack.resources.items()
+        }
+        if stack.status.endswith("_IN_PROGRESS"):  # resources of the running operation, as their events show them
+            now = self.cloud.clock.now()
+            for event in stack.events:
+                if event["Timestamp"] <= now and event["PhysicalResourceId"] not in ("", stack.stack_id):
+                    listed[event["LogicalResourceId"]] = (
+                        event["ResourceType"],
+                        event["PhysicalResourceId"],
+                        event["ResourceStatus"],
+                        None,
+                    )
         summaries = []
-        for logical, (kind, physical) in stack.resources.items():
-            status, reason = stack.resource_status.get(logical, ("CREATE_COMPLETE", None))
+        for logical, (kind, physical, status, reason) in listed.items():
             summary = {
                 "LogicalResourceId": logical,
                 "PhysicalResourceId": physical,

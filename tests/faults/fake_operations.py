@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.faults.answers import ACCOUNT
 from tests.faults.fake_account import NAME_PROPERTIES, secret_arn
-from tests.faults.fake_records import NESTED, NO_CHANGES, STEP, FakeChangeSet, FakeStack, FinalState
+from tests.faults.fake_records import NESTED, NO_CHANGES, STEP, FakeChangeSet, FakeStack, FinalState, holds
 
 if TYPE_CHECKING:
     from tests.faults.fake_aws import FakeCloud
@@ -54,7 +54,7 @@ class StackOperations:
         final = self._final(stack, template, parameters, tags, resolved or {}, imports)
         elapsed = offset
         for logical, spec in template.get("Resources", {}).items():
-            if not self._differs(stack, logical, spec, final.values):
+            if logical not in final.resources or not self._differs(stack, logical, spec, final.values):
                 continue
             elapsed += STEP
             kind_, physical = final.resources[logical]
@@ -69,7 +69,7 @@ class StackOperations:
                 context = {"parameters": final.values, "resources": final.resources, "stack": stack}
                 child_seconds, failure = self._run_nested(self._find("", physical), spec, elapsed, context)
                 elapsed += child_seconds
-            elapsed += STEP
+            elapsed += STEP + self.cloud.faults.waits.get(logical, 0.0)
             if failure:
                 self._at(
                     elapsed,
@@ -202,6 +202,8 @@ class StackOperations:
         resources: dict[str, tuple[str, str]] = {}
         values = parameters | (resolved or {})
         for logical, spec in template.get("Resources", {}).items():
+            if not holds(template, spec.get("Condition"), values):
+                continue
             kind = spec["Type"]
             physical = (
                 stack.resources.get(logical, (kind, ""))[1]
@@ -220,6 +222,13 @@ class StackOperations:
                     properties.get("BucketName", f"{stack.name}-{logical.lower()}-{next(self._ids)}"), context
                 )
             )
+        if kind == "AWS::CertificateManager::Certificate":
+            arn = f"arn:aws:acm:{self.region}:{ACCOUNT}:certificate/{next(self._ids):08x}-fake"
+            wait = self.cloud.faults.waits.get(logical, 0.0)
+            self.cloud.acm.request(arn, properties["DomainName"], properties.get("SubjectAlternativeNames", []), wait)
+            return arn
+        if kind == "AWS::ECR::Repository":
+            return str(self._resolve(properties.get("RepositoryName", f"{stack.name}-{logical.lower()}"), context))
         if kind == NESTED:
             child = self._new_stack(f"{stack.name}-{logical}-{next(self._ids):04X}", "CREATE_IN_PROGRESS")
             return child.stack_id

@@ -79,3 +79,11 @@ def imports_export(value: Any, export: str) -> bool:
     if isinstance(value, list):
         return any(imports_export(inner, export) for inner in value)
     return False
+
+
+def holds(template: dict[str, Any], condition: str | None, parameters: dict[str, str]) -> bool:
+    """A resource's Condition, for the one shape the fault matrix uses: Fn::Equals of a parameter and a value."""
+    if condition is None:
+        return True
+    left, right = template["Conditions"][condition]["Fn::Equals"]
+    return str(parameters.get(left["Ref"]) if isinstance(left, dict) else left) == str(right)

@@ -22,7 +22,13 @@ DOC = ROOT / "docs" / "faults.md"
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.id for scenario in SCENARIOS])
 def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
-    world = World(tmp_path, nested=scenario.nested, prefix_lists=scenario.prefix_lists)
+    world = World(
+        tmp_path,
+        nested=scenario.nested,
+        prefix_lists=scenario.prefix_lists,
+        images=scenario.images,
+        certificate=scenario.certificate,
+    )
     scenario.prepare(world)
     if scenario.start == "deployed":
         baseline = world.run("deploy")

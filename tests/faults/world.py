@@ -21,7 +21,7 @@ from stackyard.aws import Aws
 from stackyard.cli import deploy as cli
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.run import Seams
-from stackyard.manifest import MANIFEST_FILE, ManagedPrefixList, NestedTemplate, ParameterSource, dumps
+from stackyard.manifest import MANIFEST_FILE, ContainerImage, ManagedPrefixList, NestedTemplate, ParameterSource, dumps
 from tests.faults.fake_aws import Call, FakeCloud
 from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_ec2 import ORIGIN_FACING
@@ -75,6 +75,39 @@ APP_TEMPLATE: dict[str, Any] = {
     "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}},
 }
 
+# `images=True`: the app stack also holds an image repository and a service that runs only once its image
+# is in ECR (the manifest's images: ServiceEnabled -> app-test-app:latest), as the containers stack does.
+REPOSITORY, IMAGE_TAG = f"{APP}-{ENV}-app", "latest"
+APP_WITH_SERVICE_TEMPLATE: dict[str, Any] = {
+    **APP_TEMPLATE,
+    "Parameters": {
+        **APP_TEMPLATE["Parameters"],
+        "ServiceEnabled": {"Type": "String", "AllowedValues": ["true", "false"], "Default": "true"},
+    },
+    "Conditions": {"RunsService": {"Fn::Equals": [{"Ref": "ServiceEnabled"}, "true"]}},
+    "Resources": {
+        **APP_TEMPLATE["Resources"],
+        "Repository": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": REPOSITORY}},
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Condition": "RunsService",
+            "Properties": {"DesiredCount": 1, "TaskDefinition": f"{REPOSITORY}:{IMAGE_TAG}"},
+        },
+    },
+}
+
+# `certificate=True`: the storage stack also holds a certificate for a domain whose DNS is elsewhere (the
+# manifest's manual_validation), which CloudFormation waits on until its validation record is created.
+DOMAIN = "app.example.com"
+CERTIFICATE: dict[str, Any] = {
+    "Type": "AWS::CertificateManager::Certificate",
+    "Properties": {"DomainName": DOMAIN, "SubjectAlternativeNames": [f"*.{DOMAIN}"], "ValidationMethod": "DNS"},
+}
+STORAGE_WITH_CERTIFICATE_TEMPLATE: dict[str, Any] = {
+    **STORAGE_TEMPLATE,
+    "Resources": {**STORAGE_TEMPLATE["Resources"], "Certificate": CERTIFICATE},
+}
+
 
 ORIGIN_PREFIX_LIST = "OriginPrefixList"  # with prefix_lists=True: the app stack's managed prefix list parameter
 
@@ -101,6 +134,8 @@ class World:
     root: Path
     nested: bool = False
     prefix_lists: bool = False  # the app stack takes the CloudFront origin-facing prefix list's id
+    images: bool = False
+    certificate: bool = False
     fake: FakeCloud = field(default_factory=FakeCloud)
     interrupt: Interrupt = field(default_factory=Interrupt)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -108,8 +143,8 @@ class World:
     def __post_init__(self) -> None:
         self.templates = {
             "network": NESTED_NETWORK_TEMPLATE if self.nested else NETWORK_TEMPLATE,
-            "storage": STORAGE_TEMPLATE,
-            "app": with_origin_prefix_list(APP_TEMPLATE) if self.prefix_lists else APP_TEMPLATE,
+            "storage": STORAGE_WITH_CERTIFICATE_TEMPLATE if self.certificate else STORAGE_TEMPLATE,
+            "app": self._app_template(),
         }
         if self.nested:
             self.templates["network/vpc"] = VPC_TEMPLATE
@@ -123,6 +158,10 @@ class World:
         """A new build of `stack` (as if params had changed and generate had run)."""
         self.templates[stack] = template
         self.write_build()
+
+    def _app_template(self) -> dict[str, Any]:
+        template = APP_WITH_SERVICE_TEMPLATE if self.images else APP_TEMPLATE
+        return with_origin_prefix_list(template) if self.prefix_lists else template
 
     def write_build(self) -> None:
         env_dir = self.root / "build" / ENV
@@ -148,6 +187,7 @@ class World:
                 template="storage.json",
                 sha256=hashes["storage"],
                 exports={f"{APP}-{ENV}-DataBucketName": "DataBucketName"},
+                manual_validation={"Certificate": DOMAIN} if self.certificate else {},
             ),
             "app": stack_entry(
                 APP_STACK,
@@ -156,6 +196,7 @@ class World:
                 sha256=hashes["app"],
                 imports=(f"{APP}-{ENV}-VpcId",),
                 parameters={"DataBucket": ParameterSource("storage", "DataBucketName")},
+                images={"ServiceEnabled": ContainerImage(REPOSITORY, IMAGE_TAG)} if self.images else {},
                 depends_on=("network", "storage"),
                 prefix_lists={ORIGIN_PREFIX_LIST: ManagedPrefixList(ORIGIN_FACING)} if self.prefix_lists else {},
             ),

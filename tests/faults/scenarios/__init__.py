@@ -16,6 +16,7 @@ from tests.faults.scenarios import (
     delete,
     deploy,
     exports,
+    first_deploy,
     interrupt,
     lock,
     prefix_lists,
@@ -36,6 +37,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *delete.SCENARIOS,
     *interrupt.SCENARIOS,
     *lock.SCENARIOS,
+    *first_deploy.FIRST_DEPLOY,
     *prefix_lists.SCENARIOS,
 )
 
