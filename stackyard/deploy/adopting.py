@@ -11,7 +11,8 @@ import dataclasses
 import json
 from datetime import datetime
 
-from stackyard.aws import ChangeSet, ChangeSetOptions, StackWriter
+from stackyard.aws import AwsError, ChangeSet, ChangeSetOptions, StackWriter
+from stackyard.aws.errors import stack_missing
 from stackyard.deploy.adoption import import_template, resources_to_import
 from stackyard.deploy.change_sets import change_set_name, withdraw
 from stackyard.deploy.environment import request_token
@@ -23,22 +24,35 @@ from stackyard.errors import StackyardError
 IMPORTED = "IMPORT_COMPLETE"
 
 
+class ImportUnsupported(StackyardError):
+    """The endpoint refuses an IMPORT change set for a stack that does not exist yet (LocalStack core)."""
+
+
 def adopt(writer: StackWriter, watcher: Watcher, plan: StackPlan, run_id: str, started: datetime) -> None:
     assert plan.desired is not None and plan.adoptions
     adoptions = list(plan.adoptions)
     options = ChangeSetOptions(resources_to_import=tuple(resources_to_import(adoptions)))
     body = json.dumps(import_template(plan.desired.template, adoptions), sort_keys=True, separators=(",", ":"))
     watcher.progress.state(plan.stack, f"adopting {', '.join(str(adoption) for adoption in adoptions)}")
-    change_set_id = writer.create_change_set(
-        plan.name,
-        f"{change_set_name(run_id, plan_only=False)}-adopt",
-        "IMPORT",
-        {"TemplateBody": body},
-        {},
-        plan.desired.tags,
-        f"stackyard run {run_id}: adopt what an earlier delete kept",
-        options,
-    )
+    try:
+        change_set_id = writer.create_change_set(
+            plan.name,
+            f"{change_set_name(run_id, plan_only=False)}-adopt",
+            "IMPORT",
+            {"TemplateBody": body},
+            {},
+            plan.desired.tags,
+            f"stackyard run {run_id}: adopt what an earlier delete kept",
+            options,
+        )
+    except AwsError as error:
+        if plan.deployed is not None or not stack_missing(error):
+            raise
+        raise ImportUnsupported(
+            f"this CloudFormation cannot import into a stack that does not exist yet ({error.code}: "
+            f"{error.aws_message}; LocalStack core cannot, AWS can): creating {plan.name} without adopting, so a "
+            f"kept resource with a fixed name may make the create fail 'already exists'"
+        ) from error
     made = dataclasses.replace(
         plan,
         change_set=ChangeSet(change_set_id, "CREATE_PENDING", None, ""),

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from stackyard.aws import Aws, DeployedStack
 from stackyard.deploy import bootstrap
 from stackyard.deploy import package as packaging
+from stackyard.deploy.adopting import ImportUnsupported
 from stackyard.deploy.applier import ChangeApplier, DisplayOnlyApplier
 from stackyard.deploy.artifacts import ArtifactBuckets, BootstrapState
 from stackyard.deploy.clock import Clock, SystemClock
@@ -119,7 +120,12 @@ class Deployment:
                     f"trying to {plan.recovery.value} once in this run ({plan.reasons[0]}). Fix: see the stack's "
                     f"events for the resources that keep failing, then deploy again"
                 )
-            outcome = self.applier.recover(plan)
+            try:
+                outcome = self.applier.recover(plan)
+            except ImportUnsupported as unsupported:  # assessed again, as a plain create
+                self.progress.line(target.stack, str(unsupported))
+                self.planner.no_import_regions.add(target.region)
+                continue
             if outcome is not None:
                 return outcome
             tried.add(plan.recovery)

@@ -52,6 +52,7 @@ class DeployPlanner:
     ):
         self.aws = aws
         self.environment = environment
+        self.no_import_regions: set[str] = set()  # where CloudFormation cannot import into a new stack
         self.options = options
         self.watcher = watcher
         self.progress = watcher.progress
@@ -101,6 +102,8 @@ class DeployPlanner:
 
     def _adoptions(self, target: Target, desired: Desired) -> tuple[adoption.Adoption, ...]:
         """What an earlier delete kept that an IMPORT change set must adopt before the stack is created."""
+        if target.region in self.no_import_regions:
+            return ()
         account = self.aws.account_id(target.region)
         wanted = [c for c in adoption.candidates(desired.template, account, target.region) if not c.auto]
         if not wanted:

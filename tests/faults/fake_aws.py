@@ -98,6 +98,7 @@ class Faults:
     objects_reappear: dict[str, int] = field(default_factory=dict)  # bucket -> objects written after emptying
     regions_not_enabled: set[str] = field(default_factory=set)  # opt-in regions the account has not enabled
     credentials_error: Exception | None = None  # what botocore raises before any request (an expired SSO token)
+    no_import_into_new_stacks: bool = False  # IMPORT only into an existing stack (LocalStack core)
     denied: tuple[str, ...] = ()  # call patterns answered AccessDenied (the deploying identity may not)
     # logical id -> virtual seconds its create waits on something outside (a certificate on its DNS record)
     waits: dict[str, float] = field(default_factory=dict)

@@ -151,6 +151,8 @@ class FakeCloudFormation(ImportPlay, RollbackPlay, StackOperations, StackBookkee
     ) -> dict[str, Any]:
         template = self._template(params)
         imports = {}
+        if ChangeSetType == "IMPORT" and self.cloud.faults.no_import_into_new_stacks and not self._active(StackName):
+            raise aws_error("CreateChangeSet", "ValidationError", f"Stack '{StackName}' does not exist.")
         if ChangeSetType == "IMPORT":  # checked before the (new) stack is made
             imports = self._imported(self._active(StackName), template, params.get("ResourcesToImport", []))
         stack = self._target_of_change_set(StackName, ChangeSetType)

@@ -110,6 +110,30 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
     ),
     Scenario(
+        "an-endpoint-that-cannot-import-into-a-new-stack-creates-it-without-adopting",
+        IMPORT + "; LocalStack core answers CreateChangeSet IMPORT for a new stack 'Stack … does not exist'",
+        ("delete", "--yes"),
+        Expect(0),
+        prepare=keeps_data,
+        setup=fault(no_import_into_new_stacks=True),
+        then=(
+            (
+                ("deploy",),
+                Expect(
+                    1,
+                    says=(
+                        "this CloudFormation cannot import into a stack that does not exist yet (ValidationError",
+                        "creating app-test-storage without adopting",
+                        "already exists",
+                    ),
+                    counts=(("CreateChangeSet~IMPORT", 1),),
+                    must=("CreateChangeSet~CREATE",),
+                    must_not=("ExecuteChangeSet~-adopt",),
+                ),
+            ),
+        ),
+    ),
+    Scenario(
         "a-failed-first-create-leaves-nothing-to-clean",
         ON_FAILURE,
         ("deploy",),
