@@ -15,16 +15,18 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from stackyard import __version__
 from stackyard.aws.acm import Acm, CertificateValidation, ValidationRecord
-from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetProposer, StackReader, StackWriter
+from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetOptions, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
 from stackyard.aws.ecr import Ecr
 from stackyard.aws.endpoints import check_endpoint_urls
-from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, translated
+from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, error_code, translated
+from stackyard.aws.existing import ExistingResources
 from stackyard.aws.monitoring import CloudWatch, DynamoDb
+from stackyard.aws.partitions import partition_of
 from stackyard.aws.records import (
     ChangeSet,
     ChangeSetSummary,
@@ -35,6 +37,7 @@ from stackyard.aws.records import (
     StackResource,
 )
 from stackyard.aws.s3 import S3
+from stackyard.aws.ssm import Ssm
 from stackyard.errors import BadInputError
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "AwsError",
     "CertificateValidation",
     "ChangeSet",
+    "ChangeSetOptions",
     "ChangeSetProposer",
     "ChangeSetSummary",
     "ClientFactory",
@@ -55,9 +59,11 @@ __all__ = [
     "DynamoDb",
     "Ec2",
     "Ecr",
+    "ExistingResources",
     "Export",
     "ExportInUseError",
     "ResourceChange",
+    "Ssm",
     "StackEvent",
     "StackReader",
     "StackResource",
@@ -69,13 +75,20 @@ __all__ = [
 ]
 
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra=f"stackyard/{__version__}")
-# The first call of a run answers one question fast: can we reach AWS with these credentials?
+# The first call of a run answers one question fast: can we reach AWS with these credentials? One try, at
+# most 3 s to connect and 12 s to answer, so a bad endpoint is reported within 15 s (docs/deploy.md). Not
+# shorter: LocalStack loads STS on its first request, which took 8.4 s on a busy machine here; and not
+# two tries of 6 s, since with botocore's backoff between them that comes to 14-15 s.
 PROBE_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 2},
-    connect_timeout=5,
-    read_timeout=15,
+    retries={"mode": "standard", "total_max_attempts": 1},
+    connect_timeout=3,
+    read_timeout=12,
     user_agent_extra=f"stackyard/{__version__}",
 )
+# What STS answers in a region the account has not enabled (an opt-in region): the token is not valid there.
+REGION_NOT_ENABLED_SIGNS = {"InvalidClientTokenId", "UnrecognizedClientException"}
+# A region every account of the partition has enabled, to tell "region not enabled" from bad credentials.
+ALWAYS_ENABLED = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 CloudFormation = StackWriter  # the full capability, under the name callers knew it by
 # (service, region, config) -> a client with boto3's methods
 ClientFactory = Callable[[str, str, Config], Any]
@@ -92,6 +105,7 @@ class Aws:
         self._factory = client_factory or self._boto3_factory(profile, region)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._account: str | None = None
 
     @staticmethod
     def _boto3_factory(profile: str | None, region: str | None) -> ClientFactory:
@@ -113,8 +127,35 @@ class Aws:
 
     def account_id(self, region: str) -> str:
         """Who we are; the first call of a run, so bad credentials or endpoints fail before any change."""
-        with translated("checking the AWS credentials"):
-            return str(self._factory("sts", region, PROBE_CONFIG).get_caller_identity()["Account"])
+        if self._account is None:
+            with translated("checking the AWS credentials"):
+                try:
+                    self._account = self._identity(region)
+                except ClientError as error:
+                    if error_code(error) in REGION_NOT_ENABLED_SIGNS:
+                        self._refuse_if_region_disabled(region, error)
+                    raise
+        return self._account
+
+    def _identity(self, region: str) -> str:
+        return str(self._factory("sts", region, PROBE_CONFIG).get_caller_identity()["Account"])
+
+    def _refuse_if_region_disabled(self, region: str, error: ClientError) -> None:
+        """Credentials refused in `region` but accepted where every account is enabled: the region is an
+        opt-in one this account has not enabled (credentials bad everywhere stay 'rejected')."""
+        elsewhere = ALWAYS_ENABLED.get(partition_of(region), "us-east-1")
+        if elsewhere == region:
+            return
+        try:
+            account = self._identity(elsewhere)
+        except (ClientError, BotoCoreError):
+            return
+        raise BadInputError(
+            f"checking the AWS credentials: region {region} is not enabled for account {account} (STS there "
+            f"answers {error_code(error)}, in {elsewhere} it accepts them). Fix: enable the opt-in region (aws "
+            f"account enable-region --region-name {region}, or the console's Account page), or deploy to another "
+            f"--region"
+        ) from error
 
     def stack_reader(self, region: str) -> StackReader:
         return StackReader(self.client("cloudformation", region))
@@ -127,10 +168,17 @@ class Aws:
         return StackWriter(self.client("cloudformation", region))
 
     def s3(self, region: str) -> S3:
-        return S3(self.client("s3", region))
+        """S3 calls that name this account as every bucket's expected owner."""
+        return S3(self.client("s3", region), self.account_id(region))
 
     def ec2(self, region: str) -> Ec2:
         return Ec2(self.client("ec2", region))
+
+    def ssm(self, region: str) -> Ssm:
+        return Ssm(self.client("ssm", region))
+
+    def existing(self, region: str) -> ExistingResources:
+        return ExistingResources(lambda service: self.client(service, region), self.account_id(region))
 
     def acm(self, region: str) -> Acm:
         return Acm(self.client("acm", region))

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,25 @@ from stackyard.aws.records import (
 )
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+
+@dataclass(frozen=True)
+class ChangeSetOptions:
+    """How a change set is made besides its template, parameters and tags."""
+
+    import_existing: bool = False  # ImportExistingResources: adopt existing resources the template names
+    delete_on_failure: bool = False  # a CREATE whose stack fails is deleted (OnStackFailure DELETE)
+    resources_to_import: tuple[dict[str, Any], ...] = ()  # an IMPORT change set's resources
+
+    def arguments(self, kind: str) -> dict[str, Any]:
+        if kind == "IMPORT":  # imports only what it names; nested stacks are not imported this way
+            return {"ResourcesToImport": list(self.resources_to_import)}
+        found: dict[str, Any] = {"IncludeNestedStacks": True}
+        if self.import_existing:
+            found["ImportExistingResources"] = True
+        if self.delete_on_failure and kind == "CREATE":
+            found["OnStackFailure"] = "DELETE"
+        return found
 
 
 class StackReader:
@@ -49,6 +69,9 @@ class StackReader:
             tags={tag["Key"]: tag["Value"] for tag in found.get("Tags", [])},
             outputs={output["OutputKey"]: output["OutputValue"] for output in found.get("Outputs", [])},
             termination_protection=bool(found.get("EnableTerminationProtection")),
+            resolved={
+                p["ParameterKey"]: p["ResolvedValue"] for p in found.get("Parameters", []) if "ResolvedValue" in p
+            },
         )
 
     def template(self, stack: str) -> dict[str, Any]:
@@ -170,8 +193,10 @@ class ChangeSetProposer(StackReader):
         parameters: dict[str, str],
         tags: dict[str, str],
         description: str,
+        options: ChangeSetOptions | None = None,
     ) -> str:
         """`template` is {"TemplateBody": ...} or {"TemplateURL": ...}; returns the change set id."""
+        extra = (options or ChangeSetOptions()).arguments(kind)
         with translated(f"creating a change set for stack {stack}"):
             return str(
                 self.client.create_change_set(
@@ -182,7 +207,7 @@ class ChangeSetProposer(StackReader):
                     Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
                     Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
                     Capabilities=CAPABILITIES,
-                    IncludeNestedStacks=True,
+                    **extra,
                     **template,
                 )["Id"]
             )
@@ -210,10 +235,12 @@ class StackWriter(ChangeSetProposer):
                 StackName=stack, ClientRequestToken=token, **({"RetainResources": retain} if retain else {})
             )
 
-    def continue_update_rollback(self, stack: str, token: str) -> None:
-        # Where ResourcesToSkip goes, for rollbacks a resource keeps failing (not offered yet).
+    def continue_update_rollback(self, stack: str, token: str, skip: list[str] | None = None) -> None:
+        """`skip`: ResourcesToSkip, as `LogicalId` or `<nested stack name>.LogicalId`."""
         with translated(f"continuing the update rollback of stack {stack}"):
-            self.client.continue_update_rollback(StackName=stack, ClientRequestToken=token)
+            self.client.continue_update_rollback(
+                StackName=stack, ClientRequestToken=token, **({"ResourcesToSkip": skip} if skip else {})
+            )
 
     def set_termination_protection(self, stack: str, enabled: bool) -> None:
         with translated(f"setting termination protection on stack {stack}"):

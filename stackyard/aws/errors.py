@@ -1,7 +1,7 @@
 """AWS errors turned into the project's own, each saying what was being done and how to fix it.
 
-Missing or rejected credentials and unreachable endpoints are bad input (exit 2), the rest deploy
-failures (exit 1). An AwsError keeps AWS's error code, so callers decide by the code, never by
+Missing, expired (SSO) or rejected credentials, a region not enabled for the account, and endpoints
+that cannot be reached or do not answer are bad input (exit 2), the rest deploy failures (exit 1). An AwsError keeps AWS's error code, so callers decide by the code, never by
 searching the message text.
 """
 
@@ -17,6 +17,9 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
+    ReadTimeoutError,
+    SSOError,
+    TokenRetrievalError,
 )
 
 from stackyard.errors import BadInputError, StackyardError
@@ -66,15 +69,33 @@ def translated(action: str) -> Iterator[None]:
             f"{action}: no AWS credentials found. Fix: set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and "
             f"AWS_SECRET_ACCESS_KEY; for an emulator any non-empty values do"
         ) from error
+    except (SSOError, TokenRetrievalError) as error:  # expired or never started SSO session, token not loadable
+        raise BadInputError(
+            f"{action}: the AWS SSO session is expired or missing ({error}). Fix: run `aws sso login` for the "
+            f"profile you deploy with (--profile or AWS_PROFILE), then run this again"
+        ) from error
     except (EndpointConnectionError, ConnectTimeoutError) as error:
         raise BadInputError(
-            f"{action}: cannot reach {getattr(error, 'kwargs', {}).get('endpoint_url', 'the AWS endpoint')}. "
-            f"Fix: check the network, or start the emulator AWS_ENDPOINT_URL points at"
+            f"{action}: cannot reach {_endpoint(error)}. Fix: check the network, or start the emulator "
+            f"AWS_ENDPOINT_URL points at"
+        ) from error
+    except ReadTimeoutError as error:  # the connection was taken, no answer came
+        raise BadInputError(
+            f"{action}: {_endpoint(error)} took the connection but did not answer in time. Fix: check that "
+            f"AWS_ENDPOINT_URL (or the proxy, HTTPS_PROXY) points at AWS or a running emulator, not another service"
         ) from error
     except ClientError as error:
         raise client_error(action, error) from error
     except BotoCoreError as error:
         raise AwsError(f"{action}: {error}") from error
+
+
+def _endpoint(error: BotoCoreError) -> str:
+    return str(getattr(error, "kwargs", {}).get("endpoint_url", "the AWS endpoint"))
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def client_error(action: str, error: ClientError) -> StackyardError:

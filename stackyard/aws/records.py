@@ -16,6 +16,7 @@ class DeployedStack:
     tags: dict[str, str]
     outputs: dict[str, str]
     termination_protection: bool
+    resolved: dict[str, str] = field(default_factory=dict)  # SSM parameter types: the value each resolved to
 
 
 @dataclass(frozen=True)

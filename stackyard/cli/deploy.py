@@ -20,6 +20,7 @@ would be refused, or another run holds the environment's lock; 2 bad input (noth
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             generate_first=not args.no_generate,
             delete_artifacts=args.delete_artifacts,
             force_unlock=args.force_unlock,
+            skip_resources=args.skip_resources or [],
+            refresh_images=args.refresh_images,
             plan_format=args.plan_format,
             verify_only=args.verb == "verify",
             verify=args.verify,
@@ -150,7 +153,29 @@ def _parser() -> argparse.ArgumentParser:
         metavar="RUN_ID",
         help="break the deploy lock that run RUN_ID left (it was killed), then deploy or delete",
     )
+    parser.add_argument(
+        "--refresh-images",
+        action="store_true",
+        help="move image parameters (the app server's Amazon Linux) to the newest image; by default a deployed "
+        "stack stays on the image it runs. Replacing an instance also needs --allow-replace",
+    )
+    parser.add_argument(
+        "--skip-resources",
+        type=_names,
+        metavar="A,NESTED.B",
+        help="with deploy --only STACK: let the stack's failed rollback skip these resources (they drift from "
+        "the template); a nested stack's resource as NestedLogicalId.LogicalId",
+    )
     return parser
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names or not all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", name) for name in names):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected logical ids separated by commas, such as Queue,Vpc.Subnet"
+        )
+    return names
 
 
 if __name__ == "__main__":

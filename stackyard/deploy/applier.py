@@ -11,21 +11,24 @@ executes it with a request token unless the user pressed Ctrl-C, and watches it 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from stackyard.aws import Aws, DeployedStack
+from stackyard.aws import Aws, DeployedStack, StackWriter
+from stackyard.deploy.adopting import adopt
 from stackyard.deploy.change_sets import change_set_name, is_stale, withdraw
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.review import Verdict, review
+from stackyard.deploy.rollback import DRIFT_WARNING, resources_to_skip, rollback_failures, still_failing
 from stackyard.deploy.scheduler import Outcome
 from stackyard.deploy.stack_plan import Action, StackPlan
 from stackyard.deploy.status import deleted, succeeded
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
 
+FIX = "fix the cause and deploy again"
 # Events a little older than the call still belong to it: the local clock and AWS's may differ.
 CLOCK_SKEW = timedelta(seconds=1)
 
@@ -50,21 +53,41 @@ class ChangeApplier:
         self.run_id = run_id
 
     def recover(self, plan: StackPlan) -> Outcome | None:
-        """Delete a failed first create, or continue a failed update rollback; None once done."""
-        assert plan.deployed is not None
+        """Delete a failed first create, continue a failed update rollback, or adopt what an earlier delete
+        kept; None once done."""
         writer = self.aws.cloudformation(plan.region)
-        self.progress.state(plan.stack, f"{plan.deployed.status}: {plan.recovery.value}")
-        self.interrupt.check(f"stack {plan.name} was left {plan.deployed.status}; nothing was started")
+        status = plan.deployed.status if plan.deployed else "not deployed"
+        self.progress.state(plan.stack, f"{status}: {plan.recovery.value}")
+        self.interrupt.check(f"stack {plan.name} was left {status}; nothing was started")
         started = self.watcher.clock.now() - CLOCK_SKEW
         if plan.recovery is Recovery.DELETE_AND_CREATE:
+            assert plan.deployed is not None
             writer.delete_stack(plan.name, self.token(plan.stack, "delete-failed-create"))
             final = self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
             if not deleted(final.status if final else None):
                 raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
         elif plan.recovery is Recovery.CONTINUE_ROLLBACK:
-            writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"))
-            self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
+            assert plan.deployed is not None
+            self._continue_rollback(plan, plan.deployed.stack_id, writer, started)
+        elif plan.recovery is Recovery.ADOPT:
+            adopt(writer, self.watcher, plan, self.run_id, started)
         return None
+
+    def _continue_rollback(self, plan: StackPlan, stack_id: str, writer: StackWriter, started: datetime) -> None:
+        """One ContinueUpdateRollback per run, with this run's token and the resources the user skips; a
+        rollback that fails again names each resource that failed, and stops."""
+        skip = []
+        if self.options.skip_resources:
+            failures = rollback_failures(writer, stack_id)
+            skip = resources_to_skip(plan.name, self.options.skip_resources, failures)
+            self.progress.line(plan.stack, f"skipping {', '.join(skip)} in the rollback: {DRIFT_WARNING}")
+        writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"), skip)
+        final = self.watcher.watch(plan.stack, stack_id, writer, started)
+        if final is not None and final.status == "UPDATE_ROLLBACK_FAILED":
+            failures = rollback_failures(writer, stack_id)
+            raise StackyardError(
+                still_failing(plan.stack, plan.name, final.status_reason, failures, self.options.resume_command)
+            )
 
     def prepare(self, plan: StackPlan) -> None:
         """Remove the `stackyard-*` change sets killed runs left on the stack (this run holds the lock)."""
@@ -97,7 +120,12 @@ class ChangeApplier:
         stack_id = plan.change_set.stack_id or (plan.deployed.stack_id if plan.deployed else plan.name)
         final = self.watcher.watch(plan.stack, stack_id, writer, started)
         if final is None or not succeeded(final.status):
-            raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
+            failure = self.watcher.failure(plan.name, final, writer, started)
+            if plan.action is Action.CREATE and deleted(final.status if final else None):
+                failure += (
+                    f". The failed create was deleted (OnStackFailure DELETE), so nothing is left to clean up: {FIX}"
+                )
+            raise StackyardError(failure)
         return self.finish(plan, "created" if plan.action is Action.CREATE else "updated", final)
 
     def finish(self, plan: StackPlan, result: str = "unchanged", deployed: DeployedStack | None = None) -> Outcome:
@@ -129,6 +157,8 @@ class DisplayOnlyApplier:
         self.run_id = run_id
 
     def recover(self, plan: StackPlan) -> Outcome:
+        for reason in plan.reasons[1:]:
+            self.progress.line(plan.stack, reason)
         self.outputs.mark_pending(plan.stack)
         self.progress.state(plan.stack, "planned")
         return Outcome(plan.stack, "planned", plan.summary())

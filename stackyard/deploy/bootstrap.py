@@ -2,6 +2,10 @@
 
 Nested templates (and later Lambda code) are uploaded here under content-hashed keys. The bucket
 is versioned, encrypted, private, TLS-only; old versions and aborted uploads expire.
+
+The template is versioned: its Version output says which stackyard template the stack runs, and a
+deploy updates a stack whose version is older than VERSION (stackyard/deploy/deployment.py). Bump
+VERSION with every change to build(); tests/unit/deploy/test_bootstrap.py holds the two together.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from stackyard.bucket_security import private_encrypted, tls_only_policy
 from stackyard.cfn import MANAGED_BY, TEMPLATE_VERSION
 
 STACK_NAME = "stackyard-bootstrap"
+VERSION = 2  # 1: before versions (no Version output)
 OLD_VERSIONS_EXPIRE_AFTER_DAYS = 30
 
 
@@ -53,4 +58,13 @@ def build() -> Template:
     )
     template.add_resource(tls_only_policy(bucket))
     template.add_output(Output("BucketName", Description="Artifact bucket", Value=Ref(bucket)))
+    template.add_output(
+        Output("Version", Description="The stackyard bootstrap template this stack runs", Value=str(VERSION))
+    )
     return template
+
+
+def deployed_version(outputs: dict[str, str]) -> int:
+    """The version a deployed bootstrap stack runs (1: made before versions)."""
+    value = outputs.get("Version", "1")
+    return int(value) if value.isdigit() else 1

@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from stackyard.aws import Aws
+from stackyard.aws import Aws, DeployedStack
 from stackyard.deploy import bootstrap
 from stackyard.deploy import package as packaging
+from stackyard.deploy.adopting import ImportUnsupported
 from stackyard.deploy.applier import ChangeApplier, DisplayOnlyApplier
-from stackyard.deploy.artifacts import ArtifactBuckets
+from stackyard.deploy.artifacts import ArtifactBuckets, BootstrapState
 from stackyard.deploy.clock import Clock, SystemClock
-from stackyard.deploy.environment import DeployOptions, Environment
+from stackyard.deploy.environment import DeployOptions, Environment, request_token
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.planner import DeployPlanner
@@ -32,6 +33,7 @@ from stackyard.deploy.progress import Progress
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.scheduler import Outcome, run_graph
 from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
+from stackyard.deploy.status import deleted
 from stackyard.deploy.validation import ValidationRecords
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
@@ -50,6 +52,8 @@ class Deployment:
         clock: Clock | None = None,
         interrupt: Interrupt | None = None,
     ):
+        self.aws = aws
+        self.run_id = run_id
         self.environment = environment
         self.progress = progress
         self.options = options
@@ -116,7 +120,12 @@ class Deployment:
                     f"trying to {plan.recovery.value} once in this run ({plan.reasons[0]}). Fix: see the stack's "
                     f"events for the resources that keep failing, then deploy again"
                 )
-            outcome = self.applier.recover(plan)
+            try:
+                outcome = self.applier.recover(plan)
+            except ImportUnsupported as unsupported:  # assessed again, as a plain create
+                self.progress.line(target.stack, str(unsupported))
+                self.planner.no_import_regions.add(target.region)
+                continue
             if outcome is not None:
                 return outcome
             tried.add(plan.recovery)
@@ -130,13 +139,17 @@ class Deployment:
         )
 
     def ensure_artifact_bucket(self, region: str) -> str:
-        """The region's artifact bucket, its bootstrap stack created first when missing (deploy only)."""
-        found = self.artifacts.find(region)
-        if found:
-            return found
-        self.progress.line("bootstrap", f"creating the artifact bucket stack {bootstrap.STACK_NAME} in {region}")
+        """The region's artifact bucket (deploy only): its bootstrap stack created first when missing,
+        updated when its version is older than stackyard's, made again when its bucket is gone."""
+        state = self.artifacts.state(region)
+        if state.current and state.bucket:
+            return state.bucket
+        self.progress.line("bootstrap", self._bootstrap_step(state))
+        if state.deployed and state.bucket and not state.bucket_exists:
+            self._delete_bootstrap(state.deployed, region)
         target = Target("bootstrap", bootstrap.STACK_NAME, region)
         outcome = self.run_target(target, lambda: self.planner.assess_target(target, _bootstrap_desired))
+        self.artifacts.forget(region)
         found = self.artifacts.find(region)
         if found is None:
             raise StackyardError(
@@ -144,6 +157,29 @@ class Deployment:
                 f"Fix: look at the stack's events, delete it, and deploy again"
             )
         return found
+
+    @staticmethod
+    def _bootstrap_step(state: BootstrapState) -> str:
+        where = f"{bootstrap.STACK_NAME} in {state.region}"
+        if state.deployed is None or state.bucket is None:
+            return f"creating the artifact bucket stack {where}"
+        if not state.bucket_exists:
+            return f"{state.why_not_ready()}: deleting {where}, then creating it"
+        return f"updating {where} from version {state.version} to {bootstrap.VERSION}"
+
+    def _delete_bootstrap(self, deployed: DeployedStack, region: str) -> None:
+        """A bootstrap stack whose bucket was deleted outside CloudFormation holds nothing of use."""
+        writer = self.aws.cloudformation(region)
+        started = self.watcher.clock.now()
+        writer.delete_stack(bootstrap.STACK_NAME, request_token(self.run_id, "bootstrap", "bucket-gone"))
+        final = self.watcher.watch("bootstrap", deployed.stack_id, writer, started)
+        if not deleted(final.status if final else None):
+            raise StackyardError(self.watcher.failure(bootstrap.STACK_NAME, final, writer, started))
+
+    def bootstrap_notes(self, stacks: list[str]) -> list[str]:
+        """For a plan: what a deploy would do first about the artifact bucket stacks."""
+        states = [self.artifacts.state(region) for region in self.regions_needing_buckets(stacks)]
+        return [f"a deploy would start {self._bootstrap_step(state)}" for state in states if not state.current]
 
 
 def _bootstrap_desired() -> Desired:

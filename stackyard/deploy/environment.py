@@ -21,6 +21,10 @@ class DeployOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     region_override: str | None = None
     resume_command: str = "python deploy.py"  # what an interrupted run tells the user to run next
+    refresh_images: bool = (
+        False  # --refresh-images: image parameters take the newest image (stackyard/deploy/images.py)
+    )
+    skip_resources: tuple[str, ...] = ()  # what a failed rollback may skip (stackyard/deploy/rollback.py)
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Packaging a stack for deploy, as `aws cloudformation package` does.
 
-Lambda packages are built and uploaded under `lambdas/<sha256>.zip`; each nested child is uploaded to the artifact bucket under `templates/<sha256>.json` (skipped
-when that key is already there) and the parent's relative TemplateURL is rewritten to it. The
+Lambda packages are built and uploaded under `lambdas/<sha256>.zip`; each nested child is uploaded to the
+artifact bucket under `templates/<sha256>.json` (skipped when that key is already there; the upload
+itself is conditional, If-None-Match: *, which is all the CI plan role may write, and a 412 means a
+run before put it there) and the parent's relative TemplateURL is rewritten to it, with the region's
+partition's DNS suffix. The
 parent goes inline when CloudFormation's TemplateBody limit allows, else it is uploaded too.
 Files are checked against the manifest's hashes first, so a stale or edited build never deploys.
 """
@@ -10,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stackyard.aws import S3
+from stackyard.aws.partitions import dns_suffix
 from stackyard.cfn import ARTIFACT_BUCKET
 from stackyard.deploy.lambda_package import LambdaSource, build_zip
 from stackyard.manifest import StackEntry, read_verified
@@ -31,6 +35,7 @@ class PackagedStack:
     source: dict[str, str]  # {"TemplateBody": ...} or {"TemplateURL": ...}, for CreateChangeSet
     uploaded: int
     reused: int
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)  # nested stack logical id -> its template
 
 
 def package(
@@ -39,27 +44,27 @@ def package(
     """`entry` is the stack's manifest entry; bucket and s3 may be None for a stack without children."""
     parent = json.loads(read_verified(env_dir, entry.template, entry.sha256))
     uploaded = reused = 0
+    children = {}
     for logical_id, child in entry.nested.items():
         if bucket is None or s3 is None:
             raise ValueError(f"stack {stack} has nested stacks but no artifact bucket was given")
         child_body = read_verified(env_dir, child.template, child.sha256)
+        children[logical_id] = json.loads(child_body)
         key = f"{TEMPLATE_PREFIX}/{child.sha256}.json"
-        if s3.exists(bucket, key):
+        if s3.exists(bucket, key) or not s3.upload(bucket, key, child_body, "application/json"):
             reused += 1
         else:
-            s3.upload(bucket, key, child_body, "application/json")
             uploaded += 1
         parent["Resources"][logical_id]["Properties"]["TemplateURL"] = object_url(bucket, region, key)
     body = json.dumps(parent, sort_keys=True, separators=(",", ":"))
     if len(body.encode()) <= TEMPLATE_BODY_MAX_BYTES:
-        return PackagedStack(stack, parent, {"TemplateBody": body}, uploaded, reused)
+        return PackagedStack(stack, parent, {"TemplateBody": body}, uploaded, reused, children)
     if bucket is None or s3 is None:
         raise ValueError(f"stack {stack} is over {TEMPLATE_BODY_MAX_BYTES:,} bytes but no artifact bucket was given")
     key = f"{TEMPLATE_PREFIX}/{hashlib.sha256(body.encode()).hexdigest()}.json"
-    if not s3.exists(bucket, key):
-        s3.upload(bucket, key, body.encode(), "application/json")
+    if not s3.exists(bucket, key) and s3.upload(bucket, key, body.encode(), "application/json"):
         uploaded += 1
-    return PackagedStack(stack, parent, {"TemplateURL": object_url(bucket, region, key)}, uploaded, reused)
+    return PackagedStack(stack, parent, {"TemplateURL": object_url(bucket, region, key)}, uploaded, reused, children)
 
 
 def package_lambdas(entry: StackEntry, project_dir: Path, cache_dir: Path, bucket: str, s3: S3) -> dict[str, str]:
@@ -94,4 +99,5 @@ def needs_bucket(entry: StackEntry, env_dir: Path) -> bool:
 
 
 def object_url(bucket: str, region: str, key: str) -> str:
-    return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+    """The object's virtual-hosted URL, with the region's partition's DNS suffix (amazonaws.com.cn in China)."""
+    return f"https://{bucket}.s3.{region}.{dns_suffix(region)}/{key}"

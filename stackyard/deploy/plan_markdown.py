@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from stackyard.aws import ResourceChange
-from stackyard.deploy.risk import is_risky, is_stateful
+from stackyard.deploy.risk import by_risk, note, risk_of
 from stackyard.deploy.scheduler import Outcome
 from stackyard.deploy.stack_plan import StackPlan
-
-LOSES_DATA = "**LOSES DATA**"
 
 
 def plan_markdown(app: str, env: str, outcomes: Mapping[str, Outcome], plans: Mapping[str, StackPlan]) -> str:
@@ -49,8 +47,8 @@ def _stack_section(plan: StackPlan) -> list[str]:
     changes = plan.change_set.changes
     lines = [f"### `{plan.stack}` ({plan.name}, {plan.region}): {plan.action.value}, {_plural(len(changes))}", ""]
     lines += [f"- {_cell(reason)}" for reason in plan.reasons]
-    if plan.risky:
-        lines.append(f"- {LOSES_DATA}: {_cell(plan.loses_data)}; a deploy refuses it without `--allow-replace`")
+    for risk, found in by_risk(plan.risky).items():  # LOSES DATA, MAY LOSE DATA, DOWNTIME (docs/deploy.md)
+        lines.append(f"- **{risk.value}**: {_cell(', '.join(found))}; a deploy refuses it without `--allow-replace`")
     lines += [f"- **REFUSED**: {_cell(str(blocked))}" for blocked in plan.blocked_exports]
     lines += ["", "| action | logical id | type | replacement | data |", "|---|---|---|---|---|"]
     lines += [_change_row(change) for change in changes]
@@ -59,7 +57,8 @@ def _stack_section(plan: StackPlan) -> list[str]:
 
 def _change_row(change: ResourceChange) -> str:
     where = f"{change.nested_in}/{change.logical_id}" if change.nested_in else change.logical_id
-    mark = LOSES_DATA if is_risky(change) else ("stateful" if is_stateful(change) else "")
+    risk = risk_of(change)
+    mark = f"**{risk.value}**" if risk else note(change)
     return f"| {change.action} | `{where}` | {change.resource_type} | {change.replacement or '-'} | {mark} |"
 
 

@@ -14,17 +14,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from stackyard.aws import Aws, ChangeSet, ChangeSetProposer, DeployedStack, StackReader
+from stackyard.aws import Aws, ChangeSet, ChangeSetOptions, ChangeSetProposer, DeployedStack, StackReader
+from stackyard.deploy import adoption, images
 from stackyard.deploy import package as packaging
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.change_sets import change_set_name, withdraw
 from stackyard.deploy.container_images import ContainerImages
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
-from stackyard.deploy.exports import blocked_exports, export_changes
+from stackyard.deploy.export_levels import export_level
+from stackyard.deploy.exports import blocked_exports, exports_changed
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
-from stackyard.deploy.recovery import Recovery, decide_recovery
+from stackyard.deploy.recovery import Recovery, RecoveryDecision, decide_recovery
 from stackyard.deploy.risk import risky_changes
+from stackyard.deploy.rollback import rollback_failures
 from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
 from stackyard.deploy.status import StackState, change_set_has_no_changes, classify
 from stackyard.deploy.unchanged import decide_action
@@ -33,7 +36,6 @@ from stackyard.errors import StackyardError
 from stackyard.manifest import StackEntry
 
 LAMBDA_CACHE = ".lambda-cache"  # in the build folder: dependencies installed once per requirements
-NO_BUCKET_YET = "its nested templates or Lambda packages need the artifact bucket, which a deploy creates first"
 
 
 class DeployPlanner:
@@ -50,6 +52,7 @@ class DeployPlanner:
     ):
         self.aws = aws
         self.environment = environment
+        self.no_import_regions: set[str] = set()  # where CloudFormation cannot import into a new stack
         self.options = options
         self.watcher = watcher
         self.progress = watcher.progress
@@ -74,20 +77,58 @@ class DeployPlanner:
         deployed = self._settled(target, reader)
         decision = decide_recovery(target.name, deployed)
         if decision.recovery.writes:
-            return StackPlan(target, deployed, decision.recovery, None, (decision.reason,))
+            return StackPlan(
+                target, deployed, decision.recovery, None, self._recovery_reasons(decision, deployed, reader)
+            )
         wanted = desired()
         if isinstance(wanted, str):
             action = Action.CREATE if decision.recovery is Recovery.CREATE else Action.UPDATE
             return StackPlan(target, deployed, decision.recovery, action, (wanted,))
         deployed_template = reader.template(target.name) if decision.recovery is Recovery.NONE else None
+        if not self.options.refresh_images:
+            wanted = images.keep_pins(wanted, deployed)
         action, reasons = decide_action(wanted, deployed, deployed_template)
-        return StackPlan(target, deployed, decision.recovery, action, reasons, wanted, deployed_template)
+        if action is Action.UNCHANGED and self.options.refresh_images:
+            newer = images.newer_images(wanted, deployed, self.aws.ssm(target.region))
+            action, reasons = (Action.UPDATE, tuple(newer)) if newer else (action, reasons)
+        adoptions = self._adoptions(target, wanted) if action is Action.CREATE else ()
+        if adoptions:
+            reason = f"{', '.join(map(str, adoptions))} exist, kept by an earlier delete"
+            return StackPlan(target, deployed, Recovery.ADOPT, None, (reason,), wanted, adoptions=adoptions)
+        auto = adoption.auto_import_wanted(wanted.template, deployed_template)
+        return StackPlan(
+            target, deployed, decision.recovery, action, reasons, wanted, deployed_template, import_existing=auto
+        )
+
+    def _adoptions(self, target: Target, desired: Desired) -> tuple[adoption.Adoption, ...]:
+        """What an earlier delete kept that an IMPORT change set must adopt before the stack is created."""
+        if target.region in self.no_import_regions:
+            return ()
+        account = self.aws.account_id(target.region)
+        wanted = [c for c in adoption.candidates(desired.template, account, target.region) if not c.auto]
+        if not wanted:
+            return ()
+        existing = self.aws.existing(target.region)
+        found = [(candidate, existing.identifier(candidate.resource_type, candidate.name)) for candidate in wanted]
+        return tuple(adoption.Adoption(candidate, identifier) for candidate, identifier in found if identifier)
+
+    @staticmethod
+    def _recovery_reasons(
+        decision: RecoveryDecision, deployed: DeployedStack | None, reader: StackReader
+    ) -> tuple[str, ...]:
+        """Why the recovery; for a failed rollback, also each resource whose rollback failed."""
+        if decision.recovery is not Recovery.CONTINUE_ROLLBACK or deployed is None:
+            return (decision.reason,)
+        failures = rollback_failures(reader, deployed.stack_id)
+        return (decision.reason, *(f"failed to roll back: {failure}" for failure in failures))
 
     def propose(self, plan: StackPlan) -> StackPlan:
         """The plan with its change set made and reviewed; the action UNCHANGED when CloudFormation
         finds nothing to change (that change set withdrawn)."""
         if plan.desired is None or plan.action not in (Action.CREATE, Action.UPDATE):
             return plan
+        plan = self._pinned(plan)
+        assert plan.desired is not None and plan.action is not None
         proposer = self.aws.change_set_proposer(plan.region)
         self.progress.state(plan.stack, "creating change set")
         change_set_id = proposer.create_change_set(
@@ -98,6 +139,7 @@ class DeployPlanner:
             plan.desired.parameters,
             plan.desired.tags,
             f"stackyard run {self.run_id}",
+            ChangeSetOptions(import_existing=plan.import_existing, delete_on_failure=plan.action is Action.CREATE),
         )
         made = dataclasses.replace(
             plan,
@@ -106,6 +148,19 @@ class DeployPlanner:
         )
         made = dataclasses.replace(made, change_set=self._created(made, proposer, change_set_id))
         return self._reviewed(made, proposer)
+
+    def _pinned(self, plan: StackPlan) -> StackPlan:
+        """An update's image parameters pinned to the images the stack runs (stackyard/deploy/images.py)."""
+        desired = plan.desired
+        if desired is None or plan.action is not Action.UPDATE or self.options.refresh_images:
+            return plan
+        if not images.unpinned(desired, plan.deployed):
+            return plan
+
+        def say(text: str) -> None:
+            self.progress.line(plan.stack, text)
+
+        return dataclasses.replace(plan, desired=images.pin(desired, plan.deployed, self.aws.ssm(plan.region), say))
 
     def _created(self, made: StackPlan, proposer: ChangeSetProposer, change_set_id: str) -> ChangeSet:
         try:
@@ -128,7 +183,8 @@ class DeployPlanner:
         if change_set.status == "FAILED":
             withdraw(proposer, made, self.token(made.stack, "withdraw"))
             raise StackyardError(f"stack {made.name}: change set failed: {change_set.reason}")
-        changed = export_changes(made.deployed_template or {}, made.desired.template, change_set.changes)
+        reader = self.aws.stack_reader(made.region)
+        changed = exports_changed(export_level(made, change_set.changes, reader))
         importers = {change.export: proposer.importers(change.export) for change in changed}
         return dataclasses.replace(
             made, risky=risky_changes(change_set.changes), blocked_exports=blocked_exports(changed, importers)
@@ -152,7 +208,7 @@ class DeployPlanner:
         needs_bucket = packaging.needs_bucket(entry, env_dir)
         bucket = self.artifacts.find(region) if needs_bucket else None
         if needs_bucket and bucket is None:
-            return NO_BUCKET_YET
+            return self.artifacts.state(region).why_not_ready()
         waiting = self._waiting_on(entry)
         if waiting:
             return waiting
@@ -168,7 +224,8 @@ class DeployPlanner:
         if entry.packages and bucket and s3:
             cache = env_dir.parent / LAMBDA_CACHE
             parameters |= packaging.package_lambdas(entry, self.environment.project_dir, cache, bucket, s3)
-        return Desired(packaged.template, packaged.source, parameters, dict(self.environment.manifest.stack_tags))
+        tags = dict(self.environment.manifest.stack_tags)
+        return Desired(packaged.template, packaged.source, parameters, tags, packaged.children)
 
     def _waiting_on(self, entry: StackEntry) -> str:
         """In a plan: why the stack's parameters cannot be known yet (a stack they come from would be

@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.table import Table
 
 from stackyard.aws import ResourceChange, StackEvent
-from stackyard.deploy.risk import is_risky, is_stateful
+from stackyard.deploy.risk import note
 from stackyard.deploy.scheduler import Outcome
 
 CHANGE_COLUMNS = ("action", "logical id", "type", "replacement", "")
@@ -80,7 +80,7 @@ class Progress:
                 f"{change.nested_in}/{change.logical_id}" if change.nested_in else change.logical_id,
                 change.resource_type,
                 change.replacement or "-",
-                "LOSES DATA" if is_risky(change) else ("stateful" if is_stateful(change) else ""),
+                note(change),
             )
             for change in changes
         ]

@@ -20,12 +20,13 @@ class Recovery(Enum):
     WAIT = "wait for the running operation"
     DELETE_AND_CREATE = "delete the failed first create, then create again"
     CONTINUE_ROLLBACK = "continue the failed update rollback"
+    ADOPT = "adopt what an earlier delete kept, then create the rest"  # stackyard/deploy/adoption.py
     CREATE = "create it"
 
     @property
     def writes(self) -> bool:
         """Whether the recovery changes the stack (so only a deploy does it, never a plan)."""
-        return self in (Recovery.DELETE_AND_CREATE, Recovery.CONTINUE_ROLLBACK)
+        return self in (Recovery.DELETE_AND_CREATE, Recovery.CONTINUE_ROLLBACK, Recovery.ADOPT)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,13 @@ def decide_recovery(name: str, deployed: DeployedStack | None) -> RecoveryDecisi
             f"stack {name} failed to delete earlier and is stuck"
             f"{_because(deployed)}; stackyard will not update it. Fix: see its events for the resource "
             f"that could not be deleted, remove or retain it, and run deploy.py delete for the stack"
+        )
+    if state is StackState.IMPORT_ROLLBACK_FAILED:
+        raise StackyardError(
+            f"stack {name}: a resource import failed and could not be rolled back (IMPORT_ROLLBACK_FAILED"
+            f"{': ' + deployed.status_reason if deployed.status_reason else ''}); stackyard will not update it. Fix: "
+            f"see its events for the resources whose import rollback failed and fix them by hand; then deploy "
+            f"again, or delete the stack (what a DeletionPolicy keeps stays) and deploy to adopt what is kept"
         )
     reasons = {
         StackState.READY: f"{deployed.status}: ready",

@@ -1,8 +1,8 @@
 """Whether a proposed change set may run: a pure decision on the plan and the run's options.
 
 An export in use that the change would change or remove: refused, with the two-step way out
-(CloudFormation would refuse it anyway, after starting). Data loss: refused unless
---allow-replace; with it, on a terminal without --yes, the user confirms.
+(CloudFormation would refuse it anyway, after starting). Data loss or downtime (stackyard/deploy/risk.py):
+refused unless --allow-replace; with it, on a terminal without --yes, the user confirms.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ def review(plan: StackPlan, allow_replace: bool, ask: bool) -> Review:
     if not allow_replace:
         return Review(
             Verdict.REFUSE,
-            f"stack {plan.name}: the change would lose data: {plan.loses_data}. Fix: if that is intended, "
-            f"rerun with --allow-replace",
+            f"stack {plan.name}: the change would {plan.risks}. Fix: if that is intended, rerun with --allow-replace",
         )
     if ask:
-        return Review(Verdict.CONFIRM, f"{plan.name}: {plan.loses_data}. Type yes to go on: ")
+        return Review(Verdict.CONFIRM, f"{plan.name} would {plan.risks}. Type yes to go on: ")
     return Review(Verdict.PROCEED)

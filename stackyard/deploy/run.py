@@ -18,6 +18,7 @@ from pathlib import Path
 
 from stackyard import report
 from stackyard.aws import Aws, check_endpoint_urls
+from stackyard.aws.partitions import unknown_region
 from stackyard.config.load import load_config
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
@@ -32,6 +33,7 @@ from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import output_lines, write_outputs
 from stackyard.deploy.plan_markdown import plan_markdown
 from stackyard.deploy.progress import Progress
+from stackyard.deploy.rollback import check_skip_request
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
 from stackyard.deploy.validation import OUTPUTS_KEY
 from stackyard.deploy.verify.probes import Probes, aws_bucket_url
@@ -68,6 +70,8 @@ class RunRequest:
     generate_first: bool = True
     delete_artifacts: bool = False
     force_unlock: str | None = None  # the run id whose lock to break first
+    skip_resources: list[str] = field(default_factory=list)  # what a failed rollback may skip
+    refresh_images: bool = False  # image parameters take the newest image instead of the deployed one
     plan_format: str = "text"  # markdown: a deploy's plan as Markdown on standard output, progress on stderr
     verify_only: bool = False  # the verify verb: check the deployed environment, change nothing
     verify: bool = False  # deploy, then verify
@@ -106,6 +110,13 @@ class RunRequest:
             )
         if self.force_unlock is not None and self.plan:
             found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
+        region_problem = unknown_region(self.region, "--region") if self.region is not None else None
+        if region_problem:
+            found.append(region_problem)
+        if self.skip_resources and (self.verb != "deploy" or len(self.only) != 1):
+            found.append(
+                "--skip-resources continues one stack's failed rollback: use it with deploy and --only that stack"
+            )
         return found
 
     def resume_command(self, env: str) -> str:
@@ -161,6 +172,8 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         concurrency=request.concurrency,
         region_override=request.region,
         resume_command=request.resume_command(env),
+        skip_resources=tuple(request.skip_resources),
+        refresh_images=request.refresh_images,
     )
     if request.verify_only:
         return _verify(aws, environment, options, request, seams)
@@ -206,8 +219,15 @@ def _deploy(
     account: str,
 ) -> int:
     deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt)
+    if options.skip_resources:  # read, then refused as bad input before anything changes
+        target = deployment.planner.target(stacks[0])
+        check_skip_request(aws.stack_reader(target.region), target.name, options.skip_resources)
     lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
-    if not options.plan_only:
+    bootstrap_notes = deployment.bootstrap_notes(stacks) if options.plan_only else []
+    if options.plan_only:
+        for note in bootstrap_notes:
+            progress.line("bootstrap", note)
+    else:
         for region in deployment.regions_needing_buckets(stacks):
             deployment.ensure_artifact_bucket(region)
         bucket = deployment.artifacts.find(environment.home_region(options))
@@ -233,7 +253,8 @@ def _deploy(
         for line in deployment.planner.container_images.next_steps(account, options.resume_command):
             print(line)
         _print_pending_validation(deployment.validation.pending(), path)
-    return _exit_code(outcomes, seams.interrupt, options.plan_only)
+    code = _exit_code(outcomes, seams.interrupt, options.plan_only)
+    return EXIT_CHANGES_PLANNED if code == EXIT_OK and bootstrap_notes else code  # a bootstrap change is a change
 
 
 def _delete(

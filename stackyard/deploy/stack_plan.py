@@ -7,14 +7,15 @@ out, or only shows it. The same value reaches both, so a plan shows exactly what
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from stackyard.aws.records import ChangeSet, DeployedStack, ResourceChange
+from stackyard.deploy.adoption import Adoption
 from stackyard.deploy.exports import BlockedExport
 from stackyard.deploy.recovery import Recovery
-from stackyard.deploy.risk import described
+from stackyard.deploy.risk import refusal_text, risks_text
 
 
 class Action(Enum):
@@ -41,6 +42,7 @@ class Desired:
     source: dict[str, str]  # {"TemplateBody": ...} or {"TemplateURL": ...}, for CreateChangeSet
     parameters: dict[str, str]
     tags: dict[str, str]
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)  # nested stack logical id -> its template
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,10 @@ class StackPlan:
     deployed_template: dict[str, Any] | None = None
     change_set: ChangeSet | None = None  # made by this run; None when no change set was made
     created_stack: bool = False  # this run's CREATE change set made the (REVIEW_IN_PROGRESS) stack
-    risky: tuple[ResourceChange, ...] = ()  # changes that lose data
+    risky: tuple[ResourceChange, ...] = ()  # changes that lose data or cause downtime (stackyard/deploy/risk.py)
     blocked_exports: tuple[BlockedExport, ...] = ()  # exports in use the change would change or remove
+    adoptions: tuple[Adoption, ...] = ()  # kept resources an IMPORT change set adopts first (Recovery.ADOPT)
+    import_existing: bool = False  # the change set adopts what exists by itself (ImportExistingResources)
 
     @property
     def stack(self) -> str:
@@ -70,8 +74,9 @@ class StackPlan:
         return self.target.region
 
     @property
-    def loses_data(self) -> str:
-        return ", ".join(described(change) for change in self.risky)
+    def risks(self) -> str:
+        """`lose data: Queue (AWS::SQS::Queue) replaced; cause downtime: ...`, for a refusal."""
+        return refusal_text(self.risky)
 
     def summary(self) -> str:
         """One line for a plan's summary: what a deploy would do."""
@@ -80,8 +85,11 @@ class StackPlan:
         if self.change_set is None:
             return f"would {self.action.value} ({'; '.join(self.reasons)})"
         text = f"would {self.action.value}: {len(self.change_set.changes)} changes"
+        adopted = [change for change in self.change_set.changes if change.action == "Import"]
+        if adopted:
+            text += f"; adopts {', '.join(f'{change.logical_id} ({change.resource_type})' for change in adopted)}"
         if self.risky:
-            text += f"; LOSES DATA: {self.loses_data}"
+            text += f"; {risks_text(self.risky)}"
         if self.blocked_exports:
             text += f"; REFUSED: {'; '.join(str(blocked) for blocked in self.blocked_exports)}"
         return text

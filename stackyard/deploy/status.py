@@ -21,6 +21,7 @@ class StackState(Enum):
     UPDATE_ROLLBACK_FAILED = "update rollback failed"  # needs ContinueUpdateRollback
     REVIEW = "review"  # created by a change set never executed: holds no resources
     DELETE_FAILED = "delete failed"  # something kept it from being deleted
+    IMPORT_ROLLBACK_FAILED = "import rollback failed"  # a resource import could not be undone
 
 
 class UnknownStatusError(StackyardError):
@@ -31,32 +32,43 @@ class UnknownStatusError(StackyardError):
         )
 
 
-_READY = {
-    "CREATE_COMPLETE",
-    "UPDATE_COMPLETE",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "IMPORT_COMPLETE",
-    "IMPORT_ROLLBACK_COMPLETE",
+# Every StackStatus CloudFormation documents (User Guide, "Stack status codes"; botocore's service model,
+# which tests/unit/deploy/test_statuses.py holds this table to, so a new status fails a test, not a deploy).
+STATES: dict[str, StackState] = {
+    "CREATE_IN_PROGRESS": StackState.BUSY,
+    "CREATE_FAILED": StackState.FIRST_CREATE_FAILED,
+    "CREATE_COMPLETE": StackState.READY,
+    "ROLLBACK_IN_PROGRESS": StackState.BUSY,
+    "ROLLBACK_FAILED": StackState.FIRST_CREATE_FAILED,
+    "ROLLBACK_COMPLETE": StackState.FIRST_CREATE_FAILED,
+    "DELETE_IN_PROGRESS": StackState.BUSY,
+    "DELETE_FAILED": StackState.DELETE_FAILED,
+    "DELETE_COMPLETE": StackState.MISSING,
+    "UPDATE_IN_PROGRESS": StackState.BUSY,
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": StackState.BUSY,
+    "UPDATE_COMPLETE": StackState.READY,
+    # An update that failed and was not rolled back (rollback disabled): it may be updated again, and
+    # CloudFormation's change set, not the stored template, says what it holds (stackyard/deploy/unchanged.py).
+    "UPDATE_FAILED": StackState.READY,
+    "UPDATE_ROLLBACK_IN_PROGRESS": StackState.BUSY,
+    "UPDATE_ROLLBACK_FAILED": StackState.UPDATE_ROLLBACK_FAILED,
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": StackState.BUSY,
+    "UPDATE_ROLLBACK_COMPLETE": StackState.READY,
+    "REVIEW_IN_PROGRESS": StackState.REVIEW,
+    "IMPORT_IN_PROGRESS": StackState.BUSY,
+    "IMPORT_COMPLETE": StackState.READY,
+    "IMPORT_ROLLBACK_IN_PROGRESS": StackState.BUSY,
+    "IMPORT_ROLLBACK_FAILED": StackState.IMPORT_ROLLBACK_FAILED,
+    "IMPORT_ROLLBACK_COMPLETE": StackState.READY,
 }
-_FIRST_CREATE_FAILED = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"}
 
 
 def classify(stack: str, status: str | None) -> StackState:
-    if status is None or status == "DELETE_COMPLETE":
+    if status is None:
         return StackState.MISSING
-    if status in _READY:
-        return StackState.READY
-    if status == "REVIEW_IN_PROGRESS":
-        return StackState.REVIEW
-    if status.endswith("_IN_PROGRESS"):
-        return StackState.BUSY
-    if status in _FIRST_CREATE_FAILED:
-        return StackState.FIRST_CREATE_FAILED
-    if status == "UPDATE_ROLLBACK_FAILED":
-        return StackState.UPDATE_ROLLBACK_FAILED
-    if status == "DELETE_FAILED":
-        return StackState.DELETE_FAILED
-    raise UnknownStatusError(stack, status)
+    if status not in STATES:
+        raise UnknownStatusError(stack, status)
+    return STATES[status]
 
 
 def is_terminal(status: str) -> bool:

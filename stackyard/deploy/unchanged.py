@@ -32,9 +32,10 @@ def decide_action(
 
 def differences(desired: Desired, deployed: DeployedStack, deployed_template: dict[str, Any] | None) -> list[str]:
     """Why the deployed stack is not what a deploy would make it; [] when it is."""
-    if deployed.status.endswith("ROLLBACK_COMPLETE"):
+    if deployed.status.endswith("ROLLBACK_COMPLETE") or deployed.status == "UPDATE_FAILED":
         # What it holds may not be what its stored template says: CloudFormation's change set decides.
-        return [f"its last operation rolled back ({deployed.status}); CloudFormation's change set decides"]
+        undone = "failed without rolling back" if deployed.status == "UPDATE_FAILED" else "rolled back"
+        return [f"its last operation {undone} ({deployed.status}); CloudFormation's change set decides"]
     found = _template_differences(deployed_template or {}, desired.template)
     no_echo = {
         name

@@ -264,7 +264,7 @@ def test_every_client_retries_in_adaptive_mode(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
     aws = Aws(region=REGION)
-    for client in (aws.cloudformation(REGION).client, aws.s3("us-east-1").client):
+    for client in (aws.cloudformation(REGION).client, aws.client("s3", "us-east-1")):
         retries = client.meta.config.retries
         assert retries["mode"] == "adaptive" and retries["total_max_attempts"] == 11  # 1 try + 10 retries
     assert aws.cloudformation(REGION).client is aws.cloudformation(REGION).client  # one client per region
@@ -314,11 +314,43 @@ def test_uploads_skip_keys_that_are_there_and_report_missing_ones(s3):
     stubber.add_response("head_object", {}, {"Bucket": "b", "Key": "templates/1.json"})
     stubber.add_client_error("head_object", "404", "Not Found", http_status_code=404)
     stubber.add_response(
-        "put_object", {}, {"Bucket": "b", "Key": "templates/2.json", "Body": b"{}", "ContentType": "application/json"}
+        "put_object",
+        {},
+        {
+            "Bucket": "b",
+            "Key": "templates/2.json",
+            "Body": b"{}",
+            "ContentType": "application/json",
+            "IfNoneMatch": "*",
+        },
     )
     assert api.exists("b", "templates/1.json") is True
     assert api.exists("b", "templates/2.json") is False
-    api.upload("b", "templates/2.json", b"{}", "application/json")
+    assert api.upload("b", "templates/2.json", b"{}", "application/json") is True
+
+
+def test_every_artifact_bucket_call_names_the_expected_owner_and_a_412_upload_is_already_there():
+    client = boto3.client("s3", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+    api = S3(client, expected_owner="123456789012")
+    owner = {"ExpectedBucketOwner": "123456789012"}
+    with Stubber(client) as stubber:
+        stubber.add_response("head_bucket", {}, {"Bucket": "b", **owner})
+        stubber.add_client_error(
+            "head_object", "404", "Not Found", 404, expected_params={"Bucket": "b", "Key": "k", **owner}
+        )
+        put = {"Bucket": "b", "Key": "k", "Body": b"{}", "ContentType": "application/zip", "IfNoneMatch": "*", **owner}
+        stubber.add_client_error(
+            "put_object", "PreconditionFailed", "At least one of the pre-conditions", 412, expected_params=put
+        )
+        stubber.add_client_error(
+            "get_object", "AccessDenied", "Access Denied", 403, expected_params={"Bucket": "b", "Key": "k", **owner}
+        )
+        assert api.bucket_exists("b") is True
+        assert api.exists("b", "k") is False
+        assert api.upload("b", "k", b"{}", "application/zip") is False  # 412: a run before put it there
+        with pytest.raises(AwsError, match="Bucket b is not account 123456789012's \\(ExpectedBucketOwner\\)"):
+            api.read("b", "k")
+        stubber.assert_no_pending_responses()
 
 
 def test_emptying_deletes_every_version_and_delete_marker(s3):

@@ -126,20 +126,40 @@ def test_a_plan_only_reports_a_failed_first_create_and_deletes_nothing(stubbed):
     )
 
 
-def test_a_failed_update_rollback_is_continued_with_a_token_of_this_run(stubbed):
+def failed_queue(stubber):
+    summary = {
+        "LogicalResourceId": "Queue",
+        "PhysicalResourceId": "https://sqs/queue",
+        "ResourceType": "AWS::SQS::Queue",
+        "LastUpdatedTimestamp": LONG_AGO,
+        "ResourceStatus": "UPDATE_FAILED",
+        "ResourceStatusReason": "deleted outside CloudFormation",
+    }
+    stubber.add_response("list_stack_resources", {"StackResourceSummaries": [summary]}, {"StackName": STACK_ID})
+
+
+def test_a_failed_update_rollback_is_continued_with_a_token_of_this_run_skipping_what_the_user_names(stubbed):
     deployment, stubber, _ = stubbed
     stubber.add_response("describe_stacks", stacks("UPDATE_ROLLBACK_FAILED"), {"StackName": NAME})
+    failed_queue(stubber)  # the plan names the resources whose rollback failed
+    failed_queue(stubber)  # --skip-resources is checked against them
     stubber.add_response(
         "continue_update_rollback",
         {},
-        {"StackName": NAME, "ClientRequestToken": "stackyard-run-messaging-continue-rollback"},
+        {
+            "StackName": NAME,
+            "ClientRequestToken": "stackyard-run-messaging-continue-rollback",
+            "ResourcesToSkip": ["Queue"],
+        },
     )
     events(stubber)
     stubber.add_response("describe_stacks", stacks("UPDATE_ROLLBACK_IN_PROGRESS"), {"StackName": STACK_ID})
     events(stubber, (NAME, "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE", None))
     stubber.add_response("describe_stacks", stacks("UPDATE_ROLLBACK_COMPLETE"), {"StackName": STACK_ID})
-    engine = deployment()
-    assert engine.applier.recover(engine.planner.assess("messaging")) is None
+    engine = deployment(skip_resources=("Queue",))
+    plan = engine.planner.assess("messaging")
+    assert plan.reasons[1] == "failed to roll back: Queue (AWS::SQS::Queue): deleted outside CloudFormation"
+    assert engine.applier.recover(plan) is None
 
 
 def test_a_stack_another_run_is_changing_is_waited_for_by_stack_id_not_fought(stubbed):

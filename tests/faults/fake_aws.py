@@ -31,10 +31,13 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import ParamValidator
 
 from tests.faults.answers import ACCOUNT, aws_error
+from tests.faults.fake_account import FakeSecretsManager, FakeSqs, NamedResources
 from tests.faults.fake_acm import FakeAcm
 from tests.faults.fake_cloudformation import FakeCloudFormation
+from tests.faults.fake_ec2 import FakeEc2
 from tests.faults.fake_ecr import FakeEcr
 from tests.faults.fake_s3 import FakeS3
+from tests.faults.fake_ssm import FakeSsm
 
 
 class VirtualClock:
@@ -88,10 +91,14 @@ class Faults:
     throttled: dict[str, int] = field(default_factory=dict)  # pattern -> how many calls are throttled
     failing: dict[str, str] = field(default_factory=dict)  # "stack/Logical" or "Logical" -> reason it fails
     replacements: dict[str, str] = field(default_factory=dict)  # logical id -> Replacement a change set reports
+    actions: dict[str, str] = field(default_factory=dict)  # logical id -> the Action a change set reports (Dynamic)
+    history_denied: bool = False  # ssm:GetParameterHistory is not allowed (a plan role without it)
     imports_unlisted: bool = False  # ListImports lags (eventually consistent): it finds no importer
-    rollback_keeps_failing: bool = False  # ContinueUpdateRollback ends UPDATE_ROLLBACK_FAILED again
     lock_write_conflict: bool = False  # a conditional PUT races another: 409 ConditionalRequestConflict
     objects_reappear: dict[str, int] = field(default_factory=dict)  # bucket -> objects written after emptying
+    regions_not_enabled: set[str] = field(default_factory=set)  # opt-in regions the account has not enabled
+    credentials_error: Exception | None = None  # what botocore raises before any request (an expired SSO token)
+    no_import_into_new_stacks: bool = False  # IMPORT only into an existing stack (LocalStack core)
     denied: tuple[str, ...] = ()  # call patterns answered AccessDenied (the deploying identity may not)
     # logical id -> virtual seconds its create waits on something outside (a certificate on its DNS record)
     waits: dict[str, float] = field(default_factory=dict)
@@ -105,6 +112,9 @@ class FakeCloud:
         self.triggers: list[Trigger] = []
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
+        self.ssm = FakeSsm(self)
+        self.ec2 = FakeEc2()
+        self.named = NamedResources()
         self.acm = FakeAcm(self)
         self._regions: dict[str, FakeCloudFormation] = {}
         self._ecr: dict[str, FakeEcr] = {}
@@ -123,7 +133,11 @@ class FakeCloud:
         handlers = {
             "cloudformation": lambda: self.cloudformation(region),
             "s3": lambda: self.s3,
-            "sts": lambda: _Sts(),
+            "ssm": lambda: self.ssm,
+            "ec2": lambda: self.ec2.in_region(region),
+            "secretsmanager": lambda: FakeSecretsManager(self),
+            "sqs": lambda: FakeSqs(self, region),
+            "sts": lambda: _Sts(self.faults, region),
             "ecr": lambda: self.ecr(region),
             "acm": lambda: self.acm,
         }
@@ -222,5 +236,17 @@ class _Paginator:
 
 
 class _Sts:
+    def __init__(self, faults: Faults, region: str):
+        self.faults, self.region = faults, region
+
     def get_caller_identity(self) -> dict[str, Any]:
+        if self.faults.credentials_error is not None:
+            raise self.faults.credentials_error
+        if self.region in self.faults.regions_not_enabled:
+            raise aws_error(
+                "GetCallerIdentity",
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+                403,
+            )
         return {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/deployer", "UserId": "AIDAFAKE"}

@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tests.faults.answers import aws_error
+from tests.faults.answers import ACCOUNT, aws_error
 
 if TYPE_CHECKING:
     from tests.faults.fake_aws import FakeCloud
@@ -32,6 +32,7 @@ class FakeBucket:
     versioned: bool = True
     object_lock: bool = False
     versions: list[Version] = field(default_factory=list)
+    owner: str = ACCOUNT
 
     def current(self, key: str) -> Version | None:
         for version in reversed(self.versions):
@@ -64,13 +65,21 @@ class FakeS3:
 
     # --- the S3 API ------------------------------------------------------------------------------
 
-    def head_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
-        if self._bucket("HeadObject", Bucket).current(Key) is None:
+    def head_bucket(self, Bucket: str, ExpectedBucketOwner: str = "", **_: Any) -> dict[str, Any]:
+        if Bucket not in self.buckets:
+            raise aws_error("HeadBucket", "404", "Not Found", 404)
+        self._bucket("HeadBucket", Bucket, ExpectedBucketOwner)
+        return {}
+
+    def head_object(self, Bucket: str, Key: str, ExpectedBucketOwner: str = "", **_: Any) -> dict[str, Any]:
+        if self._bucket("HeadObject", Bucket, ExpectedBucketOwner).current(Key) is None:
             raise aws_error("HeadObject", "404", "Not Found", 404)
         return {"ContentLength": 1}
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes = b"", IfNoneMatch: str = "", **_: Any) -> dict[str, Any]:
-        bucket = self._bucket("PutObject", Bucket)
+    def put_object(
+        self, Bucket: str, Key: str, Body: bytes = b"", IfNoneMatch: str = "", ExpectedBucketOwner: str = "", **_: Any
+    ) -> dict[str, Any]:
+        bucket = self._bucket("PutObject", Bucket, ExpectedBucketOwner)
         if IfNoneMatch == "*":
             if self.cloud.faults.lock_write_conflict:
                 self.cloud.faults.lock_write_conflict = False
@@ -87,30 +96,36 @@ class FakeS3:
         version = self._put(bucket, Key, bytes(Body))
         return {"ETag": '"etag"', "VersionId": version.version_id}
 
-    def get_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
-        found = self._bucket("GetObject", Bucket).current(Key)
+    def get_object(self, Bucket: str, Key: str, ExpectedBucketOwner: str = "", **_: Any) -> dict[str, Any]:
+        found = self._bucket("GetObject", Bucket, ExpectedBucketOwner).current(Key)
         if found is None:
             raise aws_error("GetObject", "NoSuchKey", "The specified key does not exist.", 404)
         return {"Body": io.BytesIO(found.body)}
 
-    def delete_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
-        bucket = self._bucket("DeleteObject", Bucket)
+    def delete_object(self, Bucket: str, Key: str, ExpectedBucketOwner: str = "", **_: Any) -> dict[str, Any]:
+        bucket = self._bucket("DeleteObject", Bucket, ExpectedBucketOwner)
         if bucket.versioned:
             bucket.versions.append(Version(Key, f"v{next(self._ids)}", marker=True))
         else:
             bucket.versions = [version for version in bucket.versions if version.key != Key]
         return {}
 
-    def list_objects_v2(self, Bucket: str, Prefix: str = "", **_: Any) -> dict[str, Any]:
-        bucket = self._bucket("ListObjectsV2", Bucket)
+    def list_objects_v2(self, Bucket: str, Prefix: str = "", ExpectedBucketOwner: str = "", **_: Any) -> dict[str, Any]:
+        bucket = self._bucket("ListObjectsV2", Bucket, ExpectedBucketOwner)
         keys = sorted({version.key for version in bucket.versions if version.key.startswith(Prefix)})
         contents = [{"Key": key, "Size": 1} for key in keys if bucket.current(key) is not None]
         return {"Contents": contents, "KeyCount": len(contents), "IsTruncated": False}
 
     def list_object_versions(
-        self, Bucket: str, MaxKeys: int = 1000, KeyMarker: str = "", VersionIdMarker: str = "", **_: Any
+        self,
+        Bucket: str,
+        MaxKeys: int = 1000,
+        KeyMarker: str = "",
+        VersionIdMarker: str = "",
+        ExpectedBucketOwner: str = "",
+        **_: Any,
     ) -> dict[str, Any]:
-        ordered = self._bucket("ListObjectVersions", Bucket).versions
+        ordered = self._bucket("ListObjectVersions", Bucket, ExpectedBucketOwner).versions
         start = 0
         if KeyMarker:
             start = next(i + 1 for i, v in enumerate(ordered) if (v.key, v.version_id) == (KeyMarker, VersionIdMarker))
@@ -124,14 +139,16 @@ class FakeS3:
             answer |= {"NextKeyMarker": page[-1].key, "NextVersionIdMarker": page[-1].version_id}
         return answer
 
-    def delete_objects(self, Bucket: str, Delete: dict[str, Any], **_: Any) -> dict[str, Any]:
-        bucket = self._bucket("DeleteObjects", Bucket)
+    def delete_objects(
+        self, Bucket: str, Delete: dict[str, Any], ExpectedBucketOwner: str = "", **_: Any
+    ) -> dict[str, Any]:
+        bucket = self._bucket("DeleteObjects", Bucket, ExpectedBucketOwner)
         doomed = {(item["Key"], item.get("VersionId")) for item in Delete["Objects"]}
         bucket.versions = [v for v in bucket.versions if (v.key, v.version_id) not in doomed]
         return {"Deleted": [{"Key": key, "VersionId": version} for key, version in sorted(doomed)]}
 
-    def get_object_lock_configuration(self, Bucket: str, **_: Any) -> dict[str, Any]:
-        if not self._bucket("GetObjectLockConfiguration", Bucket).object_lock:
+    def get_object_lock_configuration(self, Bucket: str, ExpectedBucketOwner: str = "", **_: Any) -> dict[str, Any]:
+        if not self._bucket("GetObjectLockConfiguration", Bucket, ExpectedBucketOwner).object_lock:
             raise aws_error(
                 "GetObjectLockConfiguration",
                 "ObjectLockConfigurationNotFoundError",
@@ -140,9 +157,11 @@ class FakeS3:
             )
         return {"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled"}}
 
-    def _bucket(self, operation: str, name: str) -> FakeBucket:
+    def _bucket(self, operation: str, name: str, expected_owner: str = "") -> FakeBucket:
         if name not in self.buckets:
             raise aws_error(operation, "NoSuchBucket", "The specified bucket does not exist", 404)
+        if expected_owner and expected_owner != self.buckets[name].owner:  # ExpectedBucketOwner: 403
+            raise aws_error(operation, "AccessDenied", "Access Denied", 403)
         return self.buckets[name]
 
     def _put(self, bucket: FakeBucket, key: str, body: bytes) -> Version:

@@ -1,5 +1,5 @@
 """Fault matrix (scripted CloudFormation + S3 fake, tests/faults/fake_aws.py): each documented AWS
-behaviour of tests/faults/scenarios.py played through deploy.py, the planner, the appliers, the
+behaviour of tests/faults/scenarios/ played through deploy.py, the planner, the appliers, the
 deleter and the scheduler, with stackyard/aws/ translating the fake's ClientErrors as AWS's.
 
 A row passes when the run exits as expected, says what it must, and makes the calls it must and
@@ -13,19 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.scenarios import SCENARIOS as CORE
-from tests.faults.scenarios import Expect, Scenario
-from tests.faults.scenarios_first_deploy import FIRST_DEPLOY
+from tests.faults.scenarios import SCENARIOS, Expect, Scenario
 from tests.faults.world import Result, World
 from tests.helpers import ROOT
 
 DOC = ROOT / "docs" / "faults.md"
-SCENARIOS = (*CORE, *FIRST_DEPLOY)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.id for scenario in SCENARIOS])
 def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
-    world = World(tmp_path, nested=scenario.nested, images=scenario.images, certificate=scenario.certificate)
+    world = World(
+        tmp_path,
+        nested=scenario.nested,
+        prefix_lists=scenario.prefix_lists,
+        images=scenario.images,
+        certificate=scenario.certificate,
+    )
+    scenario.prepare(world)
     if scenario.start == "deployed":
         baseline = world.run("deploy")
         assert baseline.code == 0, baseline.out

@@ -21,9 +21,10 @@ from stackyard.aws import Aws
 from stackyard.cli import deploy as cli
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.run import Seams
-from stackyard.manifest import MANIFEST_FILE, ContainerImage, NestedTemplate, ParameterSource, dumps
+from stackyard.manifest import MANIFEST_FILE, ContainerImage, ManagedPrefixList, NestedTemplate, ParameterSource, dumps
 from tests.faults.fake_aws import Call, FakeCloud
 from tests.faults.fake_cloudformation import FakeCloudFormation
+from tests.faults.fake_ec2 import ORIGIN_FACING
 from tests.helpers.manifests import manifest, stack_entry
 
 APP, ENV, REGION = "app", "test", "ap-southeast-1"
@@ -108,6 +109,19 @@ STORAGE_WITH_CERTIFICATE_TEMPLATE: dict[str, Any] = {
 }
 
 
+ORIGIN_PREFIX_LIST = "OriginPrefixList"  # with prefix_lists=True: the app stack's managed prefix list parameter
+
+
+def with_origin_prefix_list(template: dict[str, Any]) -> dict[str, Any]:
+    """The app stack letting CloudFront's origin-facing addresses in (as the edge stack's load balancer does)."""
+    changed: dict[str, Any] = json.loads(json.dumps(template))
+    changed["Parameters"][ORIGIN_PREFIX_LIST] = {"Type": "String", "AllowedPattern": "pl-[0-9a-f]+"}
+    changed["Resources"]["Group"]["Properties"]["SecurityGroupIngress"] = [
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourcePrefixListId": {"Ref": ORIGIN_PREFIX_LIST}}
+    ]
+    return changed
+
+
 @dataclass
 class Result:
     code: int
@@ -119,6 +133,7 @@ class Result:
 class World:
     root: Path
     nested: bool = False
+    prefix_lists: bool = False  # the app stack takes the CloudFront origin-facing prefix list's id
     images: bool = False
     certificate: bool = False
     fake: FakeCloud = field(default_factory=FakeCloud)
@@ -129,7 +144,7 @@ class World:
         self.templates = {
             "network": NESTED_NETWORK_TEMPLATE if self.nested else NETWORK_TEMPLATE,
             "storage": STORAGE_WITH_CERTIFICATE_TEMPLATE if self.certificate else STORAGE_TEMPLATE,
-            "app": APP_WITH_SERVICE_TEMPLATE if self.images else APP_TEMPLATE,
+            "app": self._app_template(),
         }
         if self.nested:
             self.templates["network/vpc"] = VPC_TEMPLATE
@@ -143,6 +158,10 @@ class World:
         """A new build of `stack` (as if params had changed and generate had run)."""
         self.templates[stack] = template
         self.write_build()
+
+    def _app_template(self) -> dict[str, Any]:
+        template = APP_WITH_SERVICE_TEMPLATE if self.images else APP_TEMPLATE
+        return with_origin_prefix_list(template) if self.prefix_lists else template
 
     def write_build(self) -> None:
         env_dir = self.root / "build" / ENV
@@ -179,6 +198,7 @@ class World:
                 parameters={"DataBucket": ParameterSource("storage", "DataBucketName")},
                 images={"ServiceEnabled": ContainerImage(REPOSITORY, IMAGE_TAG)} if self.images else {},
                 depends_on=("network", "storage"),
+                prefix_lists={ORIGIN_PREFIX_LIST: ManagedPrefixList(ORIGIN_FACING)} if self.prefix_lists else {},
             ),
         }
         built = manifest(ENV, REGION, stacks, app=APP, stack_tags=TAGS)

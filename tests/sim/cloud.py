@@ -104,25 +104,29 @@ class SimCloudFormation(FakeCloudFormation):
         template: dict[str, Any],
         parameters: dict[str, str],
         tags: dict[str, str],
+        resolved: dict[str, str] | None = None,
         offset: float = 0.0,
+        imports: dict[str, str] | None = None,
+        on_failure: str = "ROLLBACK",
     ) -> float:
         """Create or update `stack`: each changed resource starts once those it refers to are complete."""
-        if self.cloud.faults.failing:
-            return super()._run(stack, kind, template, parameters, tags, offset)
+        if self.cloud.faults.failing or kind == "IMPORT" or imports:
+            return super()._run(stack, kind, template, parameters, tags, resolved, offset, imports, on_failure)
         verb = (
             "CREATE" if kind == "CREATE" or stack.status in ("REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS") else "UPDATE"
         )
         self._at(offset, lambda: self._begin(stack, f"{verb}_IN_PROGRESS", "User Initiated"))
-        final = self._final(stack, template, parameters, tags)
+        final = self._final(stack, template, parameters, tags, resolved or {})
+        context = {"parameters": final.values, "resources": final.resources, "stack": stack}
         resources = template.get("Resources", {})
         finished: dict[str, float] = {}
         for logical in _in_dependency_order(resources):
             start = max((finished[need] for need in _refers_to(resources[logical], resources)), default=offset)
-            if not self._differs(stack, logical, resources[logical], parameters):
+            if logical not in final.resources or not self._differs(stack, logical, resources[logical], final.values):
                 finished[logical] = start
                 continue
             finished[logical] = self._resource(
-                stack, verb, logical, final.resources[logical], resources[logical], start
+                stack, verb, logical, final.resources[logical], resources[logical], start, context
             )
         end = max(finished.values(), default=offset) + 1
 
@@ -137,14 +141,21 @@ class SimCloudFormation(FakeCloudFormation):
         return end - offset
 
     def _resource(
-        self, stack: FakeStack, verb: str, logical: str, made: tuple[str, str], spec: dict[str, Any], start: float
+        self,
+        stack: FakeStack,
+        verb: str,
+        logical: str,
+        made: tuple[str, str],
+        spec: dict[str, Any],
+        start: float,
+        context: dict[str, Any],
     ) -> float:
         """Play one resource from `start`; returns when it completes."""
         kind, physical = made
         self._at(start, lambda: self._event(stack, logical, kind, f"{verb}_IN_PROGRESS", None, physical))
         if kind == NESTED:
             overhead = figures.NESTED_STACK_OVERHEAD.seconds
-            child_seconds, _ = self._run_nested(self._find("", physical), spec, start + overhead / 2)
+            child_seconds, _ = self._run_nested(self._find("", physical), spec, start + overhead / 2, context)
             end = start + overhead + child_seconds
         else:
             end = start + figures.seconds(kind)

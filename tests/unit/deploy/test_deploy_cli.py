@@ -90,6 +90,11 @@ def test_a_delete_off_a_terminal_needs_yes(params_copy, capsys, no_aws):
     assert errors == ["error: deleting local needs --yes when not run from a terminal; nothing was deleted"]
 
 
+SKIP_NEEDS_ONE_STACK = (
+    "--skip-resources continues one stack's failed rollback: use it with deploy and --only that stack"
+)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -101,6 +106,9 @@ def test_a_delete_off_a_terminal_needs_yes(params_copy, capsys, no_aws):
             ["plan", "--force-unlock", "20260101-abc"],
             "--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete",
         ),
+        (["--skip-resources", "Queue"], SKIP_NEEDS_ONE_STACK),
+        (["--only", "network", "storage", "--skip-resources", "Queue"], SKIP_NEEDS_ONE_STACK),
+        (["plan", "--only", "network", "--skip-resources", "Vpc.Subnet"], SKIP_NEEDS_ONE_STACK),
     ],
 )
 def test_bad_input_exits_2_before_anything_else(params_copy, capsys, no_aws, args, message):
@@ -122,7 +130,15 @@ def test_an_empty_env_is_bad_input_not_the_default_environment(params_copy, caps
 
 @pytest.mark.parametrize(
     "args",
-    [["deploy", "--plan"], ["deploy", "--delete"], ["launch"], ["--concurrency", "many"], ["--no-such-option"]],
+    [
+        ["deploy", "--plan"],
+        ["deploy", "--delete"],
+        ["launch"],
+        ["--concurrency", "many"],
+        ["--no-such-option"],
+        ["--skip-resources", ",,"],
+        ["--skip-resources", "Queue Bucket"],
+    ],
 )
 def test_argument_errors_exit_2_with_the_usage(params_copy, capsys, no_aws, args):
     with pytest.raises(SystemExit) as exited:

@@ -19,7 +19,7 @@ from stackyard.deploy.run import Seams
 from stackyard.deploy.scheduler import Outcome
 from stackyard.deploy.stack_plan import Action, StackPlan, Target
 from stackyard.errors import EXIT_BAD_INPUT, EXIT_CHANGES_PLANNED
-from tests.faults.scenarios import queue_replaced
+from tests.faults.scenarios.common import queue_replaced
 from tests.faults.world import World
 from tests.helpers import ROOT
 

@@ -67,10 +67,11 @@ def test_each_state_has_its_recovery_before_a_deploy_with_the_reason(status, rec
     assert decision.recovery is recovery and decision.reason.startswith(reason)
 
 
-def test_only_deleting_a_failed_create_and_continuing_a_rollback_write():
+def test_only_deleting_a_failed_create_continuing_a_rollback_and_adopting_write():
     assert {recovery for recovery in Recovery if recovery.writes} == {
         Recovery.DELETE_AND_CREATE,
         Recovery.CONTINUE_ROLLBACK,
+        Recovery.ADOPT,
     }
 
 
@@ -141,7 +142,9 @@ def test_removed_and_changed_exports_are_found_before_execution():
             },
         }
     }
-    assert export_changes(OLD, new, []) == [ExportChange("a-test-Subnets", "Subnets", "changed")]
+    assert export_changes(OLD, new, []) == [
+        ExportChange("a-test-Subnets", "Subnets", "changed", "its expression changes")
+    ]
     assert export_changes(OLD, {"Outputs": {}}, []) == [
         ExportChange("a-test-VpcId", "VpcId", "removed"),
         ExportChange("a-test-Cidr", "Cidr", "removed"),
@@ -203,7 +206,13 @@ IN_USE = BlockedExport("a-test-QueueUrl", "QueueUrl", "changed", ("a-test-app",)
         (proposed(), False, True, Verdict.PROCEED, ""),
         (proposed([QUEUE_REPLACED]), False, False, Verdict.REFUSE, "would lose data: Queue (AWS::SQS::Queue) replaced"),
         (proposed([QUEUE_REPLACED]), True, False, Verdict.PROCEED, ""),
-        (proposed([QUEUE_REPLACED]), True, True, Verdict.CONFIRM, "a-test-storage: Queue (AWS::SQS::Queue) replaced"),
+        (
+            proposed([QUEUE_REPLACED]),
+            True,
+            True,
+            Verdict.CONFIRM,
+            "a-test-storage would lose data: Queue (AWS::SQS::Queue) replaced",
+        ),
         (proposed(blocked=[IN_USE]), True, False, Verdict.REFUSE, "export a-test-QueueUrl (changed) is imported"),
     ],
 )

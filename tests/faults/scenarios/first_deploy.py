@@ -1,7 +1,7 @@
 """Fault-matrix rows for a system's first deploy (issue 14): a service whose image is not in ECR yet, a
 certificate whose domain's DNS is elsewhere.
 
-Same shape as tests/faults/scenarios.py (whose Expect and Scenario they use); docs/faults.md lists
+Rows as the other modules of this package (common.py: Expect, Scenario); docs/faults.md lists
 them under "A system's first deploy".
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from tests.faults.fake_acm import RECORDS_AFTER, FakeAcm
 from tests.faults.fake_aws import Trigger
-from tests.faults.scenarios import NO_WRITES, Expect, Scenario, assert_equal, both, fault
+from tests.faults.scenarios.common import NO_WRITES, Expect, Scenario, assert_equal, both, fault
 from tests.faults.world import APP_STACK, DOMAIN, IMAGE_TAG, REGION, REPOSITORY, Result, World
 
 REGISTRY = f"123456789012.dkr.ecr.{REGION}.amazonaws.com"
