@@ -22,6 +22,7 @@ from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetProposer, StackR
 from stackyard.aws.ec2 import Ec2
 from stackyard.aws.endpoints import check_endpoint_urls
 from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, translated
+from stackyard.aws.guards import GuardReader, GuardWriter, ResourceDrift
 from stackyard.aws.records import (
     ChangeSet,
     ChangeSetSummary,
@@ -49,7 +50,10 @@ __all__ = [
     "Ec2",
     "Export",
     "ExportInUseError",
+    "GuardReader",
+    "GuardWriter",
     "ResourceChange",
+    "ResourceDrift",
     "StackEvent",
     "StackReader",
     "StackResource",
@@ -116,6 +120,14 @@ class Aws:
     def cloudformation(self, region: str) -> StackWriter:
         """Every CloudFormation call, writes included: for the appliers only."""
         return StackWriter(self.client("cloudformation", region))
+
+    def guard_reader(self, region: str) -> GuardReader:
+        """Stack policies and drift detection, read only (docs/deploy.md, "Guards")."""
+        return GuardReader(self.client("cloudformation", region))
+
+    def guard_writer(self, region: str) -> GuardWriter:
+        """Setting stack policies and rolling back kept failures: for a deploy's applier only."""
+        return GuardWriter(self.client("cloudformation", region))
 
     def s3(self, region: str) -> S3:
         return S3(self.client("s3", region))

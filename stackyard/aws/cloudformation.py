@@ -168,8 +168,10 @@ class ChangeSetProposer(StackReader):
         parameters: dict[str, str],
         tags: dict[str, str],
         description: str,
+        **guards: Any,
     ) -> str:
-        """`template` is {"TemplateBody": ...} or {"TemplateURL": ...}; returns the change set id."""
+        """`template` is {"TemplateBody": ...} or {"TemplateURL": ...}; returns the change set id. `guards`: RoleARN,
+        RollbackConfiguration, OnStackFailure (stackyard/deploy/guards/hooks.py)."""
         with translated(f"creating a change set for stack {stack}"):
             return str(
                 self.client.create_change_set(
@@ -182,6 +184,7 @@ class ChangeSetProposer(StackReader):
                     Capabilities=CAPABILITIES,
                     IncludeNestedStacks=True,
                     **template,
+                    **guards,
                 )["Id"]
             )
 
@@ -198,20 +201,28 @@ class ChangeSetProposer(StackReader):
 class StackWriter(ChangeSetProposer):
     """Changes stacks: only a deploy's or a delete's applier holds one."""
 
-    def execute_change_set(self, change_set_id: str, token: str) -> None:
+    def execute_change_set(self, change_set_id: str, token: str, **guards: Any) -> None:
+        """`guards`: DisableRollback, for --no-rollback (stackyard/deploy/guards/no_rollback.py)."""
         with translated("executing a change set"):
-            self.client.execute_change_set(ChangeSetName=change_set_id, ClientRequestToken=token)
+            self.client.execute_change_set(ChangeSetName=change_set_id, ClientRequestToken=token, **guards)
 
-    def delete_stack(self, stack: str, token: str, retain: list[str] | None = None) -> None:
+    def delete_stack(
+        self, stack: str, token: str, retain: list[str] | None = None, role_arn: str | None = None
+    ) -> None:
         with translated(f"deleting stack {stack}"):
             self.client.delete_stack(
-                StackName=stack, ClientRequestToken=token, **({"RetainResources": retain} if retain else {})
+                StackName=stack,
+                ClientRequestToken=token,
+                **({"RetainResources": retain} if retain else {}),
+                **({"RoleARN": role_arn} if role_arn else {}),
             )
 
-    def continue_update_rollback(self, stack: str, token: str) -> None:
+    def continue_update_rollback(self, stack: str, token: str, role_arn: str | None = None) -> None:
         # Where ResourcesToSkip goes, for rollbacks a resource keeps failing (not offered yet).
         with translated(f"continuing the update rollback of stack {stack}"):
-            self.client.continue_update_rollback(StackName=stack, ClientRequestToken=token)
+            self.client.continue_update_rollback(
+                StackName=stack, ClientRequestToken=token, **({"RoleARN": role_arn} if role_arn else {})
+            )
 
     def set_termination_protection(self, stack: str, enabled: bool) -> None:
         with translated(f"setting termination protection on stack {stack}"):

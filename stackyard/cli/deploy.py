@@ -4,6 +4,7 @@
     python deploy.py plan --env test            show what a deploy would do; change nothing
     python deploy.py delete --env test          delete the environment, in reverse order
     python deploy.py delete --plan --env test   show what a delete would remove, empty and keep
+    python deploy.py drift --env test           what was changed outside CloudFormation (exit 3 when anything was)
     python deploy.py --system examples/NAME --env dev   another system (its params/, build/, outputs/)
 
 The verb comes first and defaults to deploy; the older spelling `--plan` / `--delete` still works
@@ -12,7 +13,7 @@ The verb comes first and defaults to deploy; the older spelling `--plan` / `--de
 
 Exit codes: 0 done (a plan: nothing to do), 1 a stack failed, lint failed, a plan found the run
 would be refused, or another run holds the environment's lock; 2 bad input (nothing was changed);
-3 a plan found something to do; 130 interrupted (Ctrl-C).
+3 a plan found something to do, or drift found drifted resources; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ from pathlib import Path
 from stackyard.deploy.run import DEFAULT_ENV, ENV_VARIABLE, RunRequest, Seams, run
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
-VERBS = ("plan", "deploy", "delete")
+VERBS = ("plan", "deploy", "delete", "drift")
 
 
 def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
     """`seams`: what tests put in place of AWS, the clock and Ctrl-C (tests/faults/)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.verb == "deploy" and (args.plan or args.delete):
-        parser.error("the deploy verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
+    if args.verb in ("deploy", "drift") and (args.plan or args.delete):
+        parser.error(f"the {args.verb} verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
     return run(
         RunRequest(
             env=args.env,
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             generate_first=not args.no_generate,
             delete_artifacts=args.delete_artifacts,
             force_unlock=args.force_unlock,
+            drift=args.verb == "drift",
+            role_arn=args.role_arn,
+            ignore_drift=args.ignore_drift,
+            no_rollback=args.no_rollback,
         ),
         seams=seams,
     )
@@ -115,6 +120,24 @@ def _parser() -> argparse.ArgumentParser:
         "--force-unlock",
         metavar="RUN_ID",
         help="break the deploy lock that run RUN_ID left (it was killed), then deploy or delete",
+    )
+    guards = parser.add_argument_group("guards (docs/deploy.md, Guards)")
+    guards.add_argument(
+        "--role-arn",
+        metavar="ARN",
+        help="the CloudFormation service role every create, update, delete and rollback runs as "
+        "(default: params guards.role_arn)",
+    )
+    guards.add_argument(
+        "--ignore-drift",
+        action="store_true",
+        help="update stacks whose stateful resources drifted from their templates (they stop the deploy otherwise)",
+    )
+    guards.add_argument(
+        "--no-rollback",
+        action="store_true",
+        help="keep a failed create or update as it failed, for inspection (environments whose params allow it); "
+        "the next deploy rolls it back, or retries it with --no-rollback",
     )
     return parser
 

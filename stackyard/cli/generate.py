@@ -4,7 +4,8 @@
     python generate.py --env test                 one environment (repeat --env for more)
     python generate.py --system examples/NAME     another system: its params/, written to its build/
 
-Writes build/<env>/<stack>.json (nested children in build/<env>/<stack>/) and
+Writes build/<env>/<stack>.json (nested children in build/<env>/<stack>/), the stack policies of the
+stacks holding data beside them (<stack>.stack-policy.json), and
 build/<env>/manifest.json. Exit codes: 0 clean, 1 lint findings, 2 bad input.
 """
 

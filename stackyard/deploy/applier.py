@@ -16,6 +16,7 @@ from datetime import timedelta
 from stackyard.aws import Aws, DeployedStack
 from stackyard.deploy.change_sets import change_set_name, is_stale, withdraw
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.recovery import Recovery
@@ -39,6 +40,7 @@ class ChangeApplier:
         watcher: Watcher,
         outputs: RunOutputs,
         run_id: str,
+        guards: DeployGuards | None = None,
     ):
         self.aws = aws
         self.environment = environment
@@ -48,22 +50,31 @@ class ChangeApplier:
         self.interrupt = watcher.interrupt
         self.outputs = outputs
         self.run_id = run_id
+        self.guards = guards or DeployGuards(aws, environment, options, watcher)
 
     def recover(self, plan: StackPlan) -> Outcome | None:
-        """Delete a failed first create, or continue a failed update rollback; None once done."""
+        """Delete a failed first create, continue a failed update rollback, or roll back an update kept
+        failed by --no-rollback; None once done."""
         assert plan.deployed is not None
         writer = self.aws.cloudformation(plan.region)
+        role = self.guards.role(plan.stack)
         self.progress.state(plan.stack, f"{plan.deployed.status}: {plan.recovery.value}")
         self.interrupt.check(f"stack {plan.name} was left {plan.deployed.status}; nothing was started")
         started = self.watcher.clock.now() - CLOCK_SKEW
         if plan.recovery is Recovery.DELETE_AND_CREATE:
-            writer.delete_stack(plan.name, self.token(plan.stack, "delete-failed-create"))
+            writer.delete_stack(plan.name, self.token(plan.stack, "delete-failed-create"), role_arn=role)
             final = self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
             if not deleted(final.status if final else None):
                 raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
         elif plan.recovery is Recovery.CONTINUE_ROLLBACK:
-            writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"))
+            writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"), role_arn=role)
             self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
+        elif plan.recovery is Recovery.ROLLBACK_KEPT_FAILURE:
+            self.progress.line(plan.stack, plan.reasons[0])  # and how to retry instead
+            self.aws.guard_writer(plan.region).rollback_stack(plan.name, self.token(plan.stack, "rollback"), role)
+            final = self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
+            if final is None or final.status != "UPDATE_ROLLBACK_COMPLETE":
+                raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
         return None
 
     def prepare(self, plan: StackPlan) -> None:
@@ -88,16 +99,26 @@ class ChangeApplier:
         if verdict.verdict is Verdict.CONFIRM and self.progress.ask(verdict.message).strip() != "yes":
             self._withdraw(plan)
             raise StackyardError(f"stack {plan.name}: not confirmed; nothing was changed")
+        if plan.guards.refusal:
+            self._withdraw(plan)
+            raise StackyardError(plan.guards.refusal)
         if self.interrupt.requested:
             self._withdraw(plan)
             raise Interrupted(f"the change set of stack {plan.name} was not executed, and was deleted")
+        self.guards.before_execute(plan)
         self.progress.state(plan.stack, "executing")
         started = self.watcher.clock.now() - CLOCK_SKEW
-        writer.execute_change_set(plan.change_set.change_set_id, self.token(plan.stack, "execute"))
+        writer.execute_change_set(
+            plan.change_set.change_set_id, self.token(plan.stack, "execute"), **self.guards.execute_arguments(plan)
+        )
         stack_id = plan.change_set.stack_id or (plan.deployed.stack_id if plan.deployed else plan.name)
-        final = self.watcher.watch(plan.stack, stack_id, writer, started)
+        window = self.guards.window(plan)
+        # A Ctrl-C leaves the update running: an overridden policy is put back by the next deploy.
+        final = self.watcher.watch(plan.stack, stack_id, writer, started, window.observe if window else None)
         if final is None or not succeeded(final.status):
-            raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
+            self.guards.keep_policies(plan, final)  # an override ends with the update, however it ended
+            note = self.guards.failure_note(plan, final, writer, started)
+            raise StackyardError(self.watcher.failure(plan.name, final, writer, started) + note)
         return self.finish(plan, "created" if plan.action is Action.CREATE else "updated", final)
 
     def finish(self, plan: StackPlan, result: str = "unchanged", deployed: DeployedStack | None = None) -> Outcome:
@@ -107,6 +128,7 @@ class ChangeApplier:
         protect = manifest.termination_protection
         if deployed and plan.stack in manifest.stacks and deployed.termination_protection != protect:
             self.aws.cloudformation(plan.region).set_termination_protection(plan.name, protect)
+        self.guards.keep_policies(plan, deployed)
         outputs = deployed.outputs if deployed else {}
         self.outputs.record(plan.stack, outputs)
         self.progress.state(plan.stack, result)
@@ -122,11 +144,14 @@ class ChangeApplier:
 class DisplayOnlyApplier:
     """A plan's applier: shows what a deploy would do, withdraws its own change sets, changes nothing."""
 
-    def __init__(self, aws: Aws, watcher: Watcher, outputs: RunOutputs, run_id: str):
+    def __init__(
+        self, aws: Aws, watcher: Watcher, outputs: RunOutputs, run_id: str, guards: DeployGuards | None = None
+    ):
         self.aws = aws
         self.progress = watcher.progress
         self.outputs = outputs
         self.run_id = run_id
+        self.guards = guards
 
     def recover(self, plan: StackPlan) -> Outcome:
         self.outputs.mark_pending(plan.stack)
@@ -145,11 +170,19 @@ class DisplayOnlyApplier:
         elif plan.deployed:
             self.outputs.record(plan.stack, plan.deployed.outputs)
         result = "blocked" if plan.blocked_exports else "planned"
+        for refusal in plan.guards.refusal.splitlines():  # each names the option a deploy would need
+            self.progress.line(plan.stack, f"a deploy would stop: {refusal}")
         self.progress.state(plan.stack, result)
         return Outcome(plan.stack, result, plan.summary())
 
     def finish(self, plan: StackPlan, result: str = "unchanged", deployed: DeployedStack | None = None) -> Outcome:
         outputs = plan.deployed.outputs if plan.deployed else {}
         self.outputs.record(plan.stack, outputs)
+        pending = self.guards.policies.pending(plan) if self.guards else ()
+        if pending:  # the stack is as built, but its stack policy is not
+            result = "planned"
+            detail = f"would set the stack policy of {', '.join(pending)}"
+            self.progress.state(plan.stack, result)
+            return Outcome(plan.stack, result, detail, outputs=outputs)
         self.progress.state(plan.stack, result)
         return Outcome(plan.stack, result, outputs=outputs)

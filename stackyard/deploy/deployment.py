@@ -25,6 +25,7 @@ from stackyard.deploy.applier import ChangeApplier, DisplayOnlyApplier
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
 from stackyard.deploy.environment import DeployOptions, Environment
+from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.planner import DeployPlanner
@@ -56,11 +57,14 @@ class Deployment:
         self.outputs = RunOutputs()
         self.artifacts = ArtifactBuckets(aws)
         self.watcher = Watcher(progress, clock or SystemClock(), self.interrupt, options.resume_command)
-        self.planner = DeployPlanner(aws, environment, options, self.watcher, self.artifacts, self.outputs, run_id)
+        guards = DeployGuards(aws, environment, options, self.watcher)
+        self.planner = DeployPlanner(
+            aws, environment, options, self.watcher, self.artifacts, self.outputs, run_id, guards
+        )
         self.applier: ChangeApplier | DisplayOnlyApplier = (
-            DisplayOnlyApplier(aws, self.watcher, self.outputs, run_id)
+            DisplayOnlyApplier(aws, self.watcher, self.outputs, run_id, guards)
             if options.plan_only
-            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id)
+            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id, guards)
         )
 
     def deploy(self, stacks: list[str]) -> dict[str, Outcome]:

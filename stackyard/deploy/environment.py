@@ -21,6 +21,11 @@ class DeployOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     region_override: str | None = None
     resume_command: str = "python deploy.py"  # what an interrupted run tells the user to run next
+    # The guards' options (docs/deploy.md, "Guards"): the service role instead of params' guards.role_arn, going
+    # on over drifted stateful resources, and keeping a failed update as it failed.
+    role_arn: str | None = None
+    ignore_drift: bool = False
+    no_rollback: bool = False
 
 
 @dataclass

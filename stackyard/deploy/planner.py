@@ -20,6 +20,7 @@ from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.change_sets import change_set_name, withdraw
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
 from stackyard.deploy.exports import blocked_exports, export_changes
+from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.recovery import Recovery, decide_recovery
@@ -45,8 +46,10 @@ class DeployPlanner:
         artifacts: ArtifactBuckets,
         outputs: RunOutputs,
         run_id: str,
+        guards: DeployGuards | None = None,
     ):
         self.aws = aws
+        self.guards = guards or DeployGuards(aws, environment, options, watcher)
         self.environment = environment
         self.options = options
         self.watcher = watcher
@@ -69,15 +72,18 @@ class DeployPlanner:
         the stack, or says why it cannot be packaged yet."""
         reader = self.aws.stack_reader(target.region)
         deployed = self._settled(target, reader)
-        decision = decide_recovery(target.name, deployed)
+        decision = decide_recovery(target.name, deployed, self.options.no_rollback)
         if decision.recovery.writes:
             return StackPlan(target, deployed, decision.recovery, None, (decision.reason,))
         wanted = desired()
         if isinstance(wanted, str):
             action = Action.CREATE if decision.recovery is Recovery.CREATE else Action.UPDATE
             return StackPlan(target, deployed, decision.recovery, action, (wanted,))
-        deployed_template = reader.template(target.name) if decision.recovery is Recovery.NONE else None
+        read_template = decision.recovery in (Recovery.NONE, Recovery.RETRY_KEPT_FAILURE)
+        deployed_template = reader.template(target.name) if read_template else None
         action, reasons = decide_action(wanted, deployed, deployed_template)
+        if decision.recovery is Recovery.RETRY_KEPT_FAILURE:  # never skipped: the stack is not as it should be
+            action, reasons = Action.UPDATE, (decision.reason,)
         return StackPlan(target, deployed, decision.recovery, action, reasons, wanted, deployed_template)
 
     def propose(self, plan: StackPlan) -> StackPlan:
@@ -86,6 +92,7 @@ class DeployPlanner:
         if plan.desired is None or plan.action not in (Action.CREATE, Action.UPDATE):
             return plan
         proposer = self.aws.change_set_proposer(plan.region)
+        prepared = self.guards.prepared(plan)
         self.progress.state(plan.stack, "creating change set")
         change_set_id = proposer.create_change_set(
             plan.name,
@@ -95,14 +102,15 @@ class DeployPlanner:
             plan.desired.parameters,
             plan.desired.tags,
             f"stackyard run {self.run_id}",
+            **self.guards.change_set_arguments(prepared),
         )
         made = dataclasses.replace(
-            plan,
+            prepared,
             change_set=ChangeSet(change_set_id, "CREATE_PENDING", None, "", []),
             created_stack=plan.deployed is None,
         )
         made = dataclasses.replace(made, change_set=self._created(made, proposer, change_set_id))
-        return self._reviewed(made, proposer)
+        return self.guards.examined(self._reviewed(made, proposer))
 
     def _created(self, made: StackPlan, proposer: ChangeSetProposer, change_set_id: str) -> ChangeSet:
         try:

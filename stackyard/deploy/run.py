@@ -18,6 +18,7 @@ from pathlib import Path
 
 from stackyard import report
 from stackyard.aws import Aws, check_endpoint_urls
+from stackyard.config.guards import ROLE_ARN
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
 from stackyard.deploy.delete_plan import DeletePlan, Kept
@@ -25,6 +26,8 @@ from stackyard.deploy.delete_planner import DeletePlanner
 from stackyard.deploy.deletion import DeleteDisplay, Deleter
 from stackyard.deploy.deployment import Deployment
 from stackyard.deploy.environment import DeployOptions, Environment, new_run_id
+from stackyard.deploy.guards.drift import DriftRun
+from stackyard.deploy.guards.drift import table as drift_table
 from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import write_outputs
@@ -64,6 +67,10 @@ class RunRequest:
     generate_first: bool = True
     delete_artifacts: bool = False
     force_unlock: str | None = None  # the run id whose lock to break first
+    drift: bool = False  # the drift verb: detect drift on every stack, change nothing
+    role_arn: str | None = None  # the CloudFormation service role, instead of params' guards.role_arn
+    ignore_drift: bool = False
+    no_rollback: bool = False
 
     def __post_init__(self) -> None:
         self.params_dir = self.params_dir or self.system_dir / "params"
@@ -75,7 +82,7 @@ class RunRequest:
 
     @property
     def verb(self) -> str:
-        return "delete" if self.delete else "plan" if self.plan else "deploy"
+        return "drift" if self.drift else "delete" if self.delete else "plan" if self.plan else "deploy"
 
     def problems(self) -> list[str]:
         """What is wrong with the request itself, before anything is read or called."""
@@ -90,6 +97,21 @@ class RunRequest:
             found.append("--delete-artifacts only goes with delete (or --delete)")
         if self.force_unlock is not None and self.plan:
             found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
+        return found + self._guard_problems()
+
+    def _guard_problems(self) -> list[str]:
+        found = []
+        if self.drift and (self.delete or self.plan or self.force_unlock is not None or self.allow_replace):
+            found.append(
+                "the drift verb only reads: it goes with none of --delete, --plan, --force-unlock, --allow-replace"
+            )
+        for flag, given in (("--no-rollback", self.no_rollback), ("--ignore-drift", self.ignore_drift)):
+            if given and (self.delete or self.drift):
+                found.append(f"{flag} goes with deploy or plan, not with {self.verb}")
+        if self.role_arn is not None and not ROLE_ARN.fullmatch(self.role_arn):
+            found.append(
+                f"--role-arn {self.role_arn}: expected an IAM role's ARN such as arn:aws:iam::123456789012:role/name"
+            )
         return found
 
     def resume_command(self, env: str) -> str:
@@ -100,6 +122,8 @@ class RunRequest:
         words += ["--only", *self.only] if self.only else []
         words += ["--region", self.region] if self.region else []
         words += ["--profile", self.profile] if self.profile else []
+        words += ["--role-arn", self.role_arn] if self.role_arn else []
+        words += ["--no-rollback"] if self.no_rollback else []
         return shlex.join(words)
 
 
@@ -130,6 +154,12 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
     env = request.env or os.environ.get(ENV_VARIABLE) or DEFAULT_ENV
     environment = _environment(request, env)
     stacks = _selected(environment, request.only)
+    if request.no_rollback and not environment.manifest.guards.allow_no_rollback:
+        raise BadInputError(
+            f"--no-rollback: environment {env} keeps no failed update (params guards.allow_no_rollback is false; "
+            f"a production_grade environment never allows it); nothing was changed. Fix: deploy without "
+            f"--no-rollback, or set guards.allow_no_rollback: true in params/{env}.yaml of a development environment"
+        )
     if request.delete and not request.plan and not request.assume_yes:
         _confirm_delete(env, stacks, interactive)
     home = request.region or environment.manifest.region
@@ -144,12 +174,17 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         concurrency=request.concurrency,
         region_override=request.region,
         resume_command=request.resume_command(env),
+        role_arn=request.role_arn,
+        ignore_drift=request.ignore_drift,
+        no_rollback=request.no_rollback,
     )
     label = "plan-delete" if request.delete and request.plan else request.verb
     with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log") as progress:
         announce = _announcer(progress)
         with first_stops_second_exits(seams.interrupt, announce):
             progress.line("account", f"{account}: {label} {len(stacks)} stacks of {env}")
+            if request.drift:
+                return _drift(aws, environment, progress, options, stacks, seams)
             if request.delete:
                 return _delete(aws, environment, progress, options, run_id, stacks, request, seams)
             return _deploy(aws, environment, progress, options, run_id, stacks, request, seams)
@@ -226,6 +261,20 @@ def _delete(
     progress.summary(outcomes)
     _print_kept(deleter.kept)
     return _exit_code(outcomes, seams.interrupt, plan_only=False)
+
+
+def _drift(
+    aws: Aws, environment: Environment, progress: Progress, options: DeployOptions, stacks: list[str], seams: Seams
+) -> int:
+    """Detect drift on every stack (nested ones included), print what drifted; exit 3 when anything did."""
+    watcher = Watcher(progress, seams.clock, seams.interrupt, options.resume_command)
+    outcomes, reports = DriftRun(aws, environment, options, watcher).run(stacks)
+    progress.summary(outcomes)
+    rows = drift_table(reports)
+    print("\n".join(["drifted resources:", *(f"  {row}" for row in rows)]) if rows else "no drift found")
+    if seams.interrupt.requested or any(not outcome.ok for outcome in outcomes.values()):
+        return _exit_code(outcomes, seams.interrupt, plan_only=False)
+    return EXIT_CHANGES_PLANNED if rows else EXIT_OK
 
 
 def _show_delete_plan(plan: DeletePlan, progress: Progress) -> int:

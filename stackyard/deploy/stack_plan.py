@@ -7,12 +7,13 @@ out, or only shows it. The same value reaches both, so a plan shows exactly what
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from stackyard.aws.records import ChangeSet, DeployedStack, ResourceChange
 from stackyard.deploy.exports import BlockedExport
+from stackyard.deploy.guards.findings import GuardFindings
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.risk import described
 
@@ -56,6 +57,9 @@ class StackPlan:
     created_stack: bool = False  # this run's CREATE change set made the (REVIEW_IN_PROGRESS) stack
     risky: tuple[ResourceChange, ...] = ()  # changes that lose data
     blocked_exports: tuple[BlockedExport, ...] = ()  # exports in use the change would change or remove
+    guards: GuardFindings = field(
+        default_factory=GuardFindings
+    )  # stack policy, rollback triggers, drift (stackyard/deploy/guards/)
 
     @property
     def stack(self) -> str:
@@ -77,11 +81,12 @@ class StackPlan:
         """One line for a plan's summary: what a deploy would do."""
         if self.action is None or self.recovery.writes:
             return f"would {self.recovery.value} ({self.reasons[0]})"
+        guarded = f"; {self.guards.summary()}" if self.guards.summary() else ""
         if self.change_set is None:
-            return f"would {self.action.value} ({'; '.join(self.reasons)})"
+            return f"would {self.action.value} ({'; '.join(self.reasons)}){guarded}"
         text = f"would {self.action.value}: {len(self.change_set.changes)} changes"
         if self.risky:
             text += f"; LOSES DATA: {self.loses_data}"
         if self.blocked_exports:
             text += f"; REFUSED: {'; '.join(str(blocked) for blocked in self.blocked_exports)}"
-        return text
+        return text + guarded

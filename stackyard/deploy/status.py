@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from stackyard.deploy.guards.no_rollback import KEPT_FAILED
 from stackyard.errors import StackyardError
 
 NO_CHANGES_REASONS = ("didn't contain changes", "No updates are to be performed")
@@ -21,6 +22,7 @@ class StackState(Enum):
     UPDATE_ROLLBACK_FAILED = "update rollback failed"  # needs ContinueUpdateRollback
     REVIEW = "review"  # created by a change set never executed: holds no resources
     DELETE_FAILED = "delete failed"  # something kept it from being deleted
+    KEPT_FAILED = "kept failed"  # an update failed with rollback disabled (--no-rollback): roll back or retry
 
 
 class UnknownStatusError(StackyardError):
@@ -56,6 +58,8 @@ def classify(stack: str, status: str | None) -> StackState:
         return StackState.UPDATE_ROLLBACK_FAILED
     if status == "DELETE_FAILED":
         return StackState.DELETE_FAILED
+    if status in KEPT_FAILED:
+        return StackState.KEPT_FAILED
     raise UnknownStatusError(stack, status)
 
 

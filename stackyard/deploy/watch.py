@@ -31,6 +31,8 @@ STACK_TIMEOUT = timedelta(hours=2)
 FAILURES_SHOWN = 5
 
 Found = TypeVar("Found")
+# Told of the stack's own resources' new events at each poll, with the time (the rollback window's countdown).
+EventObserver = Callable[[list[StackEvent], datetime], None]
 
 
 class OperationLeftRunning(Interrupted):
@@ -74,14 +76,23 @@ class Watcher:
             self.clock.sleep(POLL_DELAYS[min(attempt, len(POLL_DELAYS) - 1)], self.interrupt.event)
             attempt += 1
 
-    def watch(self, stack: str, stack_id: str, reader: StackReader, started: datetime) -> DeployedStack | None:
+    def watch(
+        self,
+        stack: str,
+        stack_id: str,
+        reader: StackReader,
+        started: datetime,
+        observer: EventObserver | None = None,
+    ) -> DeployedStack | None:
         """Stream the stack's new events (its nested stacks' too) until its operation ends; the stack
         as it ended, or None when it is gone."""
         nested = _NestedWatch()
         last: list[DeployedStack | None] = [None]
 
         def read() -> DeployedStack | None:
-            self._show_events(stack, stack_id, "", reader, started, nested)
+            shown = self._show_events(stack, stack_id, "", reader, started, nested)
+            if observer is not None:
+                observer(shown, self.clock.now())
             for nested_id in sorted(nested.active):
                 self._show_events(stack, nested_id, nested.paths[nested_id], reader, started, nested)
             last[0] = reader.describe(stack_id)
@@ -100,7 +111,9 @@ class Watcher:
 
     def _show_events(
         self, stack: str, stack_id: str, path: str, reader: StackReader, started: datetime, nested: _NestedWatch
-    ) -> None:
+    ) -> list[StackEvent]:
+        """Show the resources' new events; returns them."""
+        shown = []
         for event in reader.events(stack_id, started):
             if event.event_id in nested.seen:
                 continue
@@ -109,6 +122,8 @@ class Watcher:
                 continue  # the stack's own events: its status is shown on the board
             self.progress.event(stack, event, started, path)
             self._follow_nested(event, path, nested)
+            shown.append(event)
+        return shown
 
     @staticmethod
     def _follow_nested(event: StackEvent, path: str, nested: _NestedWatch) -> None:

@@ -31,7 +31,7 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import ParamValidator
 
 from tests.faults.answers import ACCOUNT, aws_error
-from tests.faults.fake_cloudformation import FakeCloudFormation
+from tests.faults.fake_guards import GuardedCloudFormation
 from tests.faults.fake_s3 import FakeS3
 
 
@@ -100,12 +100,12 @@ class FakeCloud:
         self.triggers: list[Trigger] = []
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
-        self._regions: dict[str, FakeCloudFormation] = {}
+        self._regions: dict[str, GuardedCloudFormation] = {}
 
-    def cloudformation(self, region: str) -> FakeCloudFormation:
+    def cloudformation(self, region: str) -> GuardedCloudFormation:
         with self.lock:
             if region not in self._regions:
-                self._regions[region] = FakeCloudFormation(self, region)
+                self._regions[region] = GuardedCloudFormation(self, region)
             return self._regions[region]
 
     def client(self, service: str, region: str, config: object = None) -> FakeClient:

@@ -67,10 +67,11 @@ def test_each_state_has_its_recovery_before_a_deploy_with_the_reason(status, rec
     assert decision.recovery is recovery and decision.reason.startswith(reason)
 
 
-def test_only_deleting_a_failed_create_and_continuing_a_rollback_write():
+def test_only_deleting_a_failed_create_and_continuing_or_starting_a_rollback_write():
     assert {recovery for recovery in Recovery if recovery.writes} == {
         Recovery.DELETE_AND_CREATE,
         Recovery.CONTINUE_ROLLBACK,
+        Recovery.ROLLBACK_KEPT_FAILURE,
     }
 
 
