@@ -271,8 +271,12 @@ def _drift(
     outcomes, reports = DriftRun(aws, environment, options, watcher).run(stacks)
     progress.summary(outcomes)
     rows = drift_table(reports)
-    print("\n".join(["drifted resources:", *(f"  {row}" for row in rows)]) if rows else "no drift found")
-    if seams.interrupt.requested or any(not outcome.ok for outcome in outcomes.values()):
+    failed = seams.interrupt.requested or any(not outcome.ok for outcome in outcomes.values())
+    if rows:
+        print("\n".join(["drifted resources:", *(f"  {row}" for row in rows)]))
+    elif not failed:  # a stack not checked is not "no drift"
+        print("no drift found")
+    if failed:
         return _exit_code(outcomes, seams.interrupt, plan_only=False)
     return EXIT_CHANGES_PLANNED if rows else EXIT_OK
 
