@@ -2,11 +2,13 @@
 """Deploy timings against LocalStack core: full deploy, no-op deploy and delete of params/local.yaml,
 sequential (--concurrency 1) and concurrent (the default), with the CloudFormation API calls each
 makes, and how a full deploy compares with its critical path (the longest chain of dependent
-stacks, by each stack's own deploy time).
+stacks, by each stack's own deploy time). Then what a user waits for, each a fresh process:
+`python deploy.py --help`, and a no-op deploy with --no-generate and with the default generate.
 
     .venv/bin/python bench/deploy_bench.py [--runs N]
 
-Needs the emulator installed (scripts/install-localstack; make bench does it).
+Needs the emulator installed (scripts/install-localstack; make bench does it). The last line sums
+it up against issue 15's goals (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import io
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -36,6 +39,8 @@ from stackyard.manifest import MANIFEST_FILE, load  # noqa: E402
 from tests.helpers.emulator import LocalStack  # noqa: E402
 
 ENV = "local"
+# Issue 15's goals for a no-op deploy as a fresh process, and for its AWS calls.
+GOALS = {"help": 0.15, "no-op --no-generate": 0.35, "no-op": 0.6, "calls per stack": 2, "CreateChangeSet": 0}
 
 
 class Recorder:
@@ -93,6 +98,28 @@ def critical_path(stack_seconds: dict[str, float]) -> float:
     return max(finish.values())
 
 
+def fresh_process(runs: int, *args: str) -> list[float]:
+    """`python deploy.py ARGS` as a user runs it, each run a new process (the environment deployed)."""
+    command = [sys.executable, str(ROOT / "deploy.py"), *args]
+    figures = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        figures.append(time.perf_counter() - started)
+    return figures
+
+
+def fresh_processes(runs: int) -> dict[str, list[float]]:
+    timed()  # deployed, so the no-op runs change nothing
+    figures = {
+        "help": fresh_process(runs, "--help"),
+        "no-op --no-generate": fresh_process(runs, "--env", ENV, "--yes", "--no-generate"),
+        "no-op": fresh_process(runs, "--env", ENV, "--yes"),
+    }
+    timed("--delete", "--delete-artifacts")
+    return figures
+
+
 def cycle(concurrency: int) -> dict[str, tuple[float, Recorder]]:
     flag = ["--concurrency", str(concurrency)]
     return {
@@ -118,10 +145,13 @@ def main() -> None:
             results = {
                 concurrency: [cycle(concurrency) for _ in range(runs)] for concurrency in (1, DEFAULT_CONCURRENCY)
             }
-            report(results, runs)
+            processes = fresh_processes(runs)
+            report(results, processes, runs)
 
 
-def report(results: dict[int, list[dict[str, tuple[float, Recorder]]]], runs: int) -> None:
+def report(
+    results: dict[int, list[dict[str, tuple[float, Recorder]]]], processes: dict[str, list[float]], runs: int
+) -> None:
     print(f"deploy.py --env {ENV} on LocalStack core (median of {runs} runs; calls: CloudFormation API calls)")
     for concurrency, cycles in results.items():
         print(f"  --concurrency {concurrency}")
@@ -136,6 +166,27 @@ def report(results: dict[int, list[dict[str, tuple[float, Recorder]]]], runs: in
     print(
         f"  full deploy at --concurrency {DEFAULT_CONCURRENCY}: {wall:.2f} s wall, critical path {path:.2f} s "
         f"(wall / critical path {wall / path:.2f})"
+    )
+    print("  each a fresh process, the environment deployed:")
+    labels = {"help": "deploy.py --help", "no-op --no-generate": "no-op deploy --no-generate", "no-op": "no-op deploy"}
+    seconds = {name: statistics.median(values) for name, values in processes.items()}
+    for name, label in labels.items():
+        values = processes[name]
+        print(f"    {label:<27} {seconds[name]:6.2f} s   (min {min(values):.2f}, max {max(values):.2f})")
+    noop = [found["no-op deploy"][1] for found in concurrent]
+    stacks = len(load(Path("build", ENV, MANIFEST_FILE)).deploy_order)
+    figures = {
+        **seconds,
+        "calls per stack": statistics.median(recorder.cloudformation_calls() for recorder in noop) / stacks,
+        "CreateChangeSet": statistics.median(recorder.calls["cloudformation:CreateChangeSet"] for recorder in noop),
+    }
+    missed = [name for name, value in figures.items() if value > GOALS[name]]
+    print(
+        f"deploy: help={figures['help']:.2f} s, no-op={figures['no-op --no-generate']:.2f} s with --no-generate "
+        f"and {figures['no-op']:.2f} s with generate (fresh processes), no-op calls/stack="
+        f"{figures['calls per stack']:.1f}, no-op CreateChangeSet={figures['CreateChangeSet']:.0f}, "
+        f"full wall/critical-path={wall / path:.2f} "
+        f"({'goals met' if not missed else 'goals missed: ' + ', '.join(missed)})"
     )
 
 

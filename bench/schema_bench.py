@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT))
 from tests.helpers.postgres import PostgresServer, create_database, load_migrator  # noqa: E402 (root on sys.path now)
 
 
-def timed(handler) -> float:
+def timed(migrations) -> float:
     started = time.perf_counter()
-    handler.migrate({"SecretArn": "bench"})
+    migrations.migrate({"SecretArn": "bench"})
     return time.perf_counter() - started
 
 
@@ -31,16 +31,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed (default 5)")
     runs = parser.parse_args().runs
-    handler = load_migrator()
-    handler.SQL_DIR = ROOT / "sql"  # the package puts sql/ beside the handler; here it is the project's
+    package = load_migrator()
+    migrations = package.migrations
+    migrations.SQL_DIR = ROOT / "sql"  # the package puts sql/ beside the handler; here it is the project's
     full, noop = [], []
     with PostgresServer() as server:
-        handler.CA_BUNDLE = server.ca_file  # verify-full against the test server's CA, as against RDS's
+        package.connection.CA_BUNDLE = server.ca_file  # verify-full against the test server's CA, as against RDS's
         for run in range(runs):
             credentials = create_database(server, f"bench_{run}")
-            handler._credentials = lambda arn, found=credentials: dict(found)
-            full.append(timed(handler))
-            noop.extend(timed(handler) for _ in range(5))
+            migrations._credentials = lambda arn, found=credentials: dict(found)
+            full.append(timed(migrations))
+            noop.extend(timed(migrations) for _ in range(5))
     files = len(list((ROOT / "sql").glob("*.sql")))
     print(f"schema migrator on local PostgreSQL over TLS ({files} migrations; median of {runs} databases)")
     print(

@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from cfnlint.template import Template
+
 # --- metadata --------------------------------------------------------------------------------
 
 
@@ -212,7 +214,7 @@ class Ingress(NamedTuple):
         )
 
 
-def ingress_rules(cfn: Any) -> Iterator[Ingress]:
+def ingress_rules(cfn: Template) -> Iterator[Ingress]:
     """Every ingress rule of the template, with the path to it."""
     for name, group in cfn.get_resources("AWS::EC2::SecurityGroup").items():
         inline = properties(group).get("SecurityGroupIngress")

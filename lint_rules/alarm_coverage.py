@@ -4,8 +4,11 @@ has its alarms beside it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -17,6 +20,8 @@ ALB_METRICS = {
 }
 # what an RDS instance outside a cluster needs alarms on (seed 002 §2.10), besides its connection failures
 INSTANCE_METRICS = ("CPUUtilization", "FreeStorageSpace")
+# (namespace, metric name, {dimension: canonical value}) of a metric an alarm watches
+Watched = list[tuple[Any, str, dict[str, str]]]
 
 
 class AlarmCoverage(CloudFormationLintRule):
@@ -35,7 +40,7 @@ class AlarmCoverage(CloudFormationLintRule):
     source_url = "docs/rules.md#e9007"
     tags = ["stackyard", "monitoring", "cloudwatch", "elbv2", "rds", "sqs", "ecs"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         watched = _watched_metrics(cfn)
         return [
             *_load_balancers(cfn, watched),
@@ -46,9 +51,9 @@ class AlarmCoverage(CloudFormationLintRule):
         ]
 
 
-def _watched_metrics(cfn) -> list[tuple[str, str, dict[str, str]]]:
+def _watched_metrics(cfn: Template) -> Watched:
     """(namespace, metric name, {dimension: canonical value}) of every metric an alarm watches."""
-    watched = []
+    watched: Watched = []
     for alarm in cfn.get_resources("AWS::CloudWatch::Alarm").values():
         props = facts.properties(alarm)
         metrics = [props]
@@ -64,7 +69,7 @@ def _watched_metrics(cfn) -> list[tuple[str, str, dict[str, str]]]:
     return watched
 
 
-def _dimensions(metric) -> dict[str, str]:
+def _dimensions(metric: dict[str, Any]) -> dict[str, str]:
     return {
         str(dimension.get("Name")): facts.canonical(_normal(dimension.get("Value")))
         for dimension in facts.as_list(metric.get("Dimensions"))
@@ -72,13 +77,15 @@ def _dimensions(metric) -> dict[str, str]:
     }
 
 
-def _normal(value):
+def _normal(value: Any) -> Any:
     """GetAtt in one form, so its list and dotted-string forms compare equal."""
     attribute = facts.getatt(value)
     return {"Fn::GetAtt": list(attribute)} if attribute is not None else value
 
 
-def _is_watched(watched, namespace, metric_names, dimension=None, value=None) -> bool:
+def _is_watched(
+    watched: Watched, namespace: Any, metric_names: set[str], dimension: str | None = None, value: Any = None
+) -> bool:
     wanted = facts.canonical(_normal(value)) if dimension else None
     return any(
         space == namespace and name in metric_names and (dimension is None or dims.get(dimension) == wanted)
@@ -89,7 +96,7 @@ def _is_watched(watched, namespace, metric_names, dimension=None, value=None) ->
 # --- load balancers ---------------------------------------------------------------------------
 
 
-def _load_balancers(cfn, watched):
+def _load_balancers(cfn: Template, watched: Watched) -> Iterator[RuleMatch]:
     for name, balancer in cfn.get_resources("AWS::ElasticLoadBalancingV2::LoadBalancer").items():
         if facts.properties(balancer).get("Type", "application") != "application":
             continue
@@ -111,7 +118,7 @@ def _load_balancers(cfn, watched):
 # --- Aurora -----------------------------------------------------------------------------------
 
 
-def _clusters(cfn, watched):
+def _clusters(cfn: Template, watched: Watched) -> Iterator[RuleMatch]:
     for name, cluster in cfn.get_resources("AWS::RDS::DBCluster").items():
         props = facts.properties(cluster)
         identifier = props.get("DBClusterIdentifier")
@@ -133,7 +140,7 @@ def _clusters(cfn, watched):
 # --- RDS instances ----------------------------------------------------------------------------
 
 
-def _instances(cfn, watched):
+def _instances(cfn: Template, watched: Watched) -> Iterator[RuleMatch]:
     for name, instance in cfn.get_resources("AWS::RDS::DBInstance").items():
         props = facts.properties(instance)
         if facts.rds_instance_in_cluster(props):
@@ -154,13 +161,13 @@ def _instances(cfn, watched):
             )
 
 
-def _rds_watched(watched, metric, dimension, name, identifier) -> bool:
+def _rds_watched(watched: Watched, metric: str, dimension: str, name: str, identifier: Any) -> bool:
     """An alarm watches `metric` of the database, named by Ref or by its literal identifier."""
     identities = [{"Ref": name}] + ([identifier] if isinstance(identifier, str) else [])
     return any(_is_watched(watched, "AWS/RDS", {metric}, dimension, identity) for identity in identities)
 
 
-def _log_metric_watched(cfn, watched, kind, identifier) -> bool:
+def _log_metric_watched(cfn: Template, watched: Watched, kind: str, identifier: Any) -> bool:
     """An alarm watches a metric filter of the database's own log group (its connection failures);
     `kind` is cluster or instance, as RDS names the group /aws/rds/<kind>/<identifier>/<log>."""
     if not isinstance(identifier, str):
@@ -183,7 +190,7 @@ def _log_metric_watched(cfn, watched, kind, identifier) -> bool:
     return False
 
 
-def _log_alarm_hint(kind, identifier) -> str:
+def _log_alarm_hint(kind: str, identifier: Any) -> str:
     if not isinstance(identifier, str):
         return (
             f"connection failures (the {kind} has no literal DB{kind.capitalize()}Identifier, so its log group "
@@ -198,7 +205,7 @@ def _log_alarm_hint(kind, identifier) -> str:
 # --- dead-letter queues -----------------------------------------------------------------------
 
 
-def _dead_letter_queues(cfn, watched):
+def _dead_letter_queues(cfn: Template, watched: Watched) -> Iterator[RuleMatch]:
     queues = cfn.get_resources("AWS::SQS::Queue")
     for name in sorted(_dead_letter_targets(queues.values()) & set(queues)):
         identities = [{"Fn::GetAtt": [name, "QueueName"]}]
@@ -216,8 +223,8 @@ def _dead_letter_queues(cfn, watched):
             )
 
 
-def _dead_letter_targets(queues) -> set[str]:
-    targets = set()
+def _dead_letter_targets(queues: Iterable[Any]) -> set[str]:
+    targets: set[str] = set()
     for queue in queues:
         policy = facts.properties(queue).get("RedrivePolicy")
         if isinstance(policy, str):
@@ -235,7 +242,7 @@ def _dead_letter_targets(queues) -> set[str]:
 # --- ECS services -----------------------------------------------------------------------------
 
 
-def _services(cfn, watched):
+def _services(cfn: Template, watched: Watched) -> Iterator[RuleMatch]:
     for name, service in cfn.get_resources("AWS::ECS::Service").items():
         identities = [{"Fn::GetAtt": [name, "Name"]}]
         if isinstance(facts.properties(service).get("ServiceName"), str):

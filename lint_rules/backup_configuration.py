@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -20,11 +24,11 @@ class BackupConfiguration(CloudFormationLintRule):
     source_url = "docs/rules.md#e9005"
     tags = ["stackyard", "backup", "rds", "dynamodb"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         return [*_database_backups(cfn), *_table_recovery(cfn)]
 
 
-def _database_backups(cfn):
+def _database_backups(cfn: Template) -> Iterator[RuleMatch]:
     for name, database in cfn.get_resources(["AWS::RDS::DBCluster", "AWS::RDS::DBInstance"]).items():
         props = facts.properties(database)
         if database.get("Type") == "AWS::RDS::DBInstance" and facts.rds_instance_in_cluster(props):
@@ -38,7 +42,7 @@ def _database_backups(cfn):
             )
 
 
-def _retention_problem(props):
+def _retention_problem(props: dict[str, Any]) -> Iterator[str]:
     if "BackupRetentionPeriod" not in props:
         yield "BackupRetentionPeriod is not set (CloudFormation's default keeps 1 day)"
         return
@@ -47,13 +51,13 @@ def _retention_problem(props):
         yield f"BackupRetentionPeriod is {days} day(s)"
 
 
-def _encryption_problem(props):
+def _encryption_problem(props: dict[str, Any]) -> Iterator[str]:
     encrypted = props.get("StorageEncrypted")
     if encrypted is None or facts.is_false(encrypted):
         yield "StorageEncrypted is not true"
 
 
-def _table_recovery(cfn):
+def _table_recovery(cfn: Template) -> Iterator[RuleMatch]:
     for name, table in cfn.get_resources("AWS::DynamoDB::Table").items():
         if not _recovery_enabled(facts.properties(table)):
             yield _no_recovery(["Resources", name, "Properties"], f"Resource {name}")
@@ -67,7 +71,7 @@ def _table_recovery(cfn):
                 )
 
 
-def _recovery_enabled(props) -> bool:
+def _recovery_enabled(props: dict[str, Any]) -> bool:
     specification = props.get("PointInTimeRecoverySpecification")
     if not isinstance(specification, dict):
         return False
@@ -76,7 +80,7 @@ def _recovery_enabled(props) -> bool:
     return enabled is not None and not facts.is_false(enabled)
 
 
-def _no_recovery(path, subject):
+def _no_recovery(path: list[str | int], subject: str) -> RuleMatch:
     return RuleMatch(
         path,
         f"{subject}: point-in-time recovery is off, so the table cannot be restored to a moment before a "

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -23,11 +27,11 @@ class DatabaseIsolation(CloudFormationLintRule):
     source_url = "docs/rules.md#e9003"
     tags = ["stackyard", "security", "rds", "securitygroup"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         return [*_public_databases(cfn), *_public_subnet_groups(cfn), *_address_ingress(cfn)]
 
 
-def _public_databases(cfn):
+def _public_databases(cfn: Template) -> Iterator[RuleMatch]:
     for name, database in cfn.get_resources(list(DATABASES)).items():
         if facts.is_true(facts.properties(database).get("PubliclyAccessible")):
             yield RuleMatch(
@@ -37,7 +41,7 @@ def _public_databases(cfn):
             )
 
 
-def _public_subnet_groups(cfn):
+def _public_subnet_groups(cfn: Template) -> Iterator[RuleMatch]:
     subnets = cfn.get_resources("AWS::EC2::Subnet")
     for name, group in cfn.get_resources("AWS::RDS::DBSubnetGroup").items():
         for path, subnet in _subnet_entries(name, facts.properties(group).get("SubnetIds")):
@@ -49,15 +53,15 @@ def _public_subnet_groups(cfn):
                 )
 
 
-def _subnet_entries(name, subnet_ids):
+def _subnet_entries(name: str, subnet_ids: Any) -> list[tuple[list[str | int], Any]]:
     """(path, expression) of each subnet of a group; a list imported whole is one entry."""
-    path = ["Resources", name, "Properties", "SubnetIds"]
+    path: list[str | int] = ["Resources", name, "Properties", "SubnetIds"]
     if isinstance(subnet_ids, list):
         return [([*path, index], subnet) for index, subnet in enumerate(subnet_ids)]
     return [(path, subnet_ids)]
 
 
-def _public_subnet_reason(subnet, subnets) -> str | None:
+def _public_subnet_reason(subnet: Any, subnets: dict[str, Any]) -> str | None:
     imported = facts.import_name(subnet) or facts.split_import_name(subnet)
     if imported is not None:
         return f"the import {imported}, whose name says it is public" if "public" in imported.lower() else None
@@ -71,7 +75,7 @@ def _public_subnet_reason(subnet, subnets) -> str | None:
     return None
 
 
-def _address_ingress(cfn):
+def _address_ingress(cfn: Template) -> Iterator[RuleMatch]:
     for ingress in facts.ingress_rules(cfn):
         ports = [port for port in DATABASE_PORTS if ingress.admits_port(port)]
         if ports and not ingress.from_security_group:

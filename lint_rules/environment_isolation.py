@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
@@ -10,7 +12,7 @@ from cfnlint.template import Template
 from lint_rules import _template_facts as facts
 
 # resource type -> path of each property holding an explicit physical name
-PHYSICAL_NAMES = {
+PHYSICAL_NAMES: dict[str, list[tuple[str, ...]]] = {
     "AWS::S3::Bucket": [("BucketName",)],
     "AWS::SQS::Queue": [("QueueName",)],
     "AWS::SNS::Topic": [("TopicName",)],
@@ -91,7 +93,7 @@ class EnvironmentIsolation(CloudFormationLintRule):
         return [*_exports(cfn, prefix), *_imports(cfn, prefix), *_physical_names(cfn, metadata["Environment"])]
 
 
-def _exports(cfn, prefix):
+def _exports(cfn: Template, prefix: str) -> Iterator[RuleMatch]:
     outputs = cfn.template.get("Outputs")
     for name, output in outputs.items() if isinstance(outputs, dict) else []:
         export = output.get("Export") if isinstance(output, dict) else None
@@ -104,7 +106,7 @@ def _exports(cfn, prefix):
             )
 
 
-def _imports(cfn, prefix):
+def _imports(cfn: Template, prefix: str) -> Iterator[RuleMatch]:
     for path in cfn.search_deep_keys("Fn::ImportValue"):
         text = facts.name_text(path[-1])
         if text is not None and not text.startswith(prefix):
@@ -115,13 +117,13 @@ def _imports(cfn, prefix):
             )
 
 
-def _subject(path) -> str:
+def _subject(path: list[Any]) -> str:
     """`Resource X` / `Output X` for a path into a resource or output; the section otherwise."""
     section = {"Resources": "Resource", "Outputs": "Output"}.get(path[0], str(path[0]))
     return f"{section} {path[1]}" if path[0] in ("Resources", "Outputs") and len(path) > 3 else section
 
 
-def _physical_names(cfn, environment):
+def _physical_names(cfn: Template, environment: str) -> Iterator[RuleMatch]:
     token = re.compile(rf"(^|{DELIMITER}){re.escape(environment)}($|{DELIMITER})", re.IGNORECASE)
     for name, resource in cfn.get_resources(list(PHYSICAL_NAMES)).items():
         for keys in PHYSICAL_NAMES[resource["Type"]]:
@@ -136,8 +138,8 @@ def _physical_names(cfn, environment):
                 )
 
 
-def _dig(props, keys):
-    value = props
+def _dig(props: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    value: Any = props
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     return value

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -20,11 +24,11 @@ class SecretEncryption(CloudFormationLintRule):
     source_url = "docs/rules.md#e9004"
     tags = ["stackyard", "security", "secretsmanager", "kms"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         return [*_secrets_without_key(cfn), *_managed_passwords_without_key(cfn)]
 
 
-def _secrets_without_key(cfn):
+def _secrets_without_key(cfn: Template) -> Iterator[RuleMatch]:
     for name, secret in cfn.get_resources("AWS::SecretsManager::Secret").items():
         problem = _key_problem(facts.properties(secret).get("KmsKeyId"))
         if problem is not None:
@@ -35,7 +39,7 @@ def _secrets_without_key(cfn):
             )
 
 
-def _managed_passwords_without_key(cfn):
+def _managed_passwords_without_key(cfn: Template) -> Iterator[RuleMatch]:
     for name, database in cfn.get_resources(list(DATABASES)).items():
         props = facts.properties(database)
         if not facts.is_true(props.get("ManageMasterUserPassword")):
@@ -51,7 +55,7 @@ def _managed_passwords_without_key(cfn):
             )
 
 
-def _key_problem(key) -> str | None:
+def _key_problem(key: Any) -> str | None:
     """Why `key` is not a customer managed key, or None when it is (or cannot be told apart)."""
     if key is None:
         return "has no KmsKeyId, so Secrets Manager uses the AWS managed key aws/secretsmanager"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -21,15 +24,15 @@ class SecurityGroupLeastPrivilege(CloudFormationLintRule):
     source_url = "docs/rules.md#e9002"
     tags = ["stackyard", "security", "ec2", "securitygroup"]
 
-    def match(self, cfn):
-        matches = []
+    def match(self, cfn: Template) -> list[RuleMatch]:
+        matches: list[RuleMatch] = []
         for ingress in facts.ingress_rules(cfn):
             matches.extend(_internet_ingress(ingress))
             matches.extend(_wide_ingress(ingress))
         return matches
 
 
-def _internet_ingress(ingress):
+def _internet_ingress(ingress: facts.Ingress) -> Iterator[RuleMatch]:
     for cidr in ingress.cidr_sources:
         if cidr in ANYWHERE and not _is_web_port(ingress):
             yield RuleMatch(
@@ -40,7 +43,7 @@ def _internet_ingress(ingress):
             )
 
 
-def _wide_ingress(ingress):
+def _wide_ingress(ingress: facts.Ingress) -> Iterator[RuleMatch]:
     ports = ingress.ports
     if ingress.carries_ports and ports is not None and ports[0] != ports[1]:
         yield RuleMatch(
@@ -51,6 +54,6 @@ def _wide_ingress(ingress):
         )
 
 
-def _is_web_port(ingress) -> bool:
+def _is_web_port(ingress: facts.Ingress) -> bool:
     ports = ingress.ports
     return ingress.protocol in facts.TCP and ports is not None and ports[0] == ports[1] and ports[0] in WEB_PORTS

@@ -7,6 +7,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -24,11 +25,11 @@ class TaggingCompleteness(CloudFormationLintRule):
     source_url = "docs/rules.md#e9008"
     tags = ["stackyard", "tagging"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         metadata = facts.stackyard_metadata(cfn.template)
         environment = metadata["Environment"] if metadata else None
         region = cfn.regions[0] if cfn.regions else "us-east-1"
-        matches = []
+        matches: list[RuleMatch] = []
         for name, resource in cfn.get_resources().items():
             tag_property = _tag_property(region, resource.get("Type"))
             if tag_property is not None:
@@ -36,7 +37,7 @@ class TaggingCompleteness(CloudFormationLintRule):
         return matches
 
 
-def _tag_property(region, resource_type) -> str | None:
+def _tag_property(region: str, resource_type: Any) -> str | None:
     """The property a type is tagged with: `Tags`, or the schema's own (e.g. UserPoolTags); None if untaggable."""
     if not isinstance(resource_type, str):
         return None
@@ -77,7 +78,7 @@ def _tag_problems(
         )
 
 
-def _tag_values(value) -> dict[str, object] | None:
+def _tag_values(value: Any) -> dict[str, object] | None:
     """Tag key -> value, from a list of Key/Value objects or a map; None when not literal."""
     if value is None:
         return {}
@@ -87,7 +88,7 @@ def _tag_values(value) -> dict[str, object] | None:
         return {str(key): tag for key, tag in value.items()}
     if not isinstance(value, list):
         return None
-    tags = {}
+    tags: dict[str, object] = {}
     for tag in value:
         if isinstance(tag, dict):
             key = tag.get("Key", tag.get("key"))

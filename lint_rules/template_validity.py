@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
+from cfnlint.template import Template
 
 from lint_rules import _template_facts as facts
 
@@ -21,11 +25,11 @@ class TemplateValidity(CloudFormationLintRule):
     source_url = "docs/rules.md#e9010"
     tags = ["stackyard", "template", "limits"]
 
-    def match(self, cfn):
+    def match(self, cfn: Template) -> list[RuleMatch]:
         return [*_missing_sections(cfn.template), *_over_quota(cfn.template), *_undescribed_outputs(cfn.template)]
 
 
-def _missing_sections(template):
+def _missing_sections(template: dict[str, Any]) -> Iterator[RuleMatch]:
     for section in ("AWSTemplateFormatVersion", "Description"):
         value = template.get(section)
         if not isinstance(value, str) or not value.strip():
@@ -42,7 +46,7 @@ def _missing_sections(template):
         )
 
 
-def _over_quota(template):
+def _over_quota(template: dict[str, Any]) -> Iterator[RuleMatch]:
     for section, quota in SECTION_QUOTAS.items():
         entries = template.get(section)
         if isinstance(entries, dict) and len(entries) > quota:
@@ -53,7 +57,7 @@ def _over_quota(template):
             )
 
 
-def _undescribed_outputs(template):
+def _undescribed_outputs(template: dict[str, Any]) -> Iterator[RuleMatch]:
     outputs = template.get("Outputs")
     for name, output in outputs.items() if isinstance(outputs, dict) else []:
         description = output.get("Description") if isinstance(output, dict) else None

@@ -1,26 +1,38 @@
-"""cfn-lint, in-process and in parallel, skipping templates already linted clean.
+"""cfn-lint over generated templates, in parallel processes, skipping templates already linted clean.
 
-Starting cfn-lint (importing it and loading its rules) costs about a second, so it happens
-once, and only when some template is not known clean; the loaded rules are then shared with
-worker processes by fork. A template counts as known clean when the same bytes (with the same
-nested children, which cfn-lint reads to check nested stack parameters) were linted clean
-by the same cfn-lint version with the same project rules.
+Starting cfn-lint (importing it and loading its rules) costs about a second, so it happens once,
+in a child process that the caller can start before it builds the templates (`CfnLint.start`),
+so loading overlaps building (and stops it unused when every template turns out known clean);
+the child then forks one worker per core, which inherit the loaded rules. A template counts as
+known clean when the same bytes (with the same nested children, which cfn-lint reads to check
+nested stack parameters) were linted clean by the same cfn-lint version with the same project
+rules and cfn-lint configuration. Findings are never cached. The same cache file keeps the
+fingerprints of whole builds that linted clean (stackyard/fingerprint.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
-import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
-from stackyard.errors import Location
+from stackyard import versions
+from stackyard.errors import Location, StackyardError
 
-CACHE_FORMAT = 1
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+CACHE_FORMAT = 2  # 2: builds that linted clean are kept beside the templates
 
 
 @dataclass(frozen=True)
@@ -57,16 +69,27 @@ class LintReport:
 
 def lint(jobs: Sequence[LintJob], cache_file: Path, rules_dirs: Sequence[Path] = ()) -> LintReport:
     """Lint every job's template; findings are errors and warnings alike."""
-    cfn_lint_version = version("cfn-lint")
-    cache = _Cache.load(cache_file, _toolchain_digest(cfn_lint_version, rules_dirs))
-    pending = [job for job in jobs if not cache.is_clean(job)]
-    findings = _run_cfn_lint([job.path for job in pending], rules_dirs) if pending else {}
-    for job in pending:
-        if not findings.get(str(job.path)):
-            cache.record_clean(job)
+    cache = LintCache.load(cache_file, toolchain_digest(rules_dirs))
+    with CfnLint(rules_dirs) as linter:
+        [report] = lint_cached(linter, [(jobs, cache)])
     cache.save()
-    all_findings = sorted(finding for found in findings.values() for finding in found)
-    return LintReport(all_findings, len(pending), len(jobs) - len(pending), cfn_lint_version)
+    return report
+
+
+def lint_cached(linter: CfnLint, groups: Sequence[tuple[Sequence[LintJob], LintCache]]) -> list[LintReport]:
+    """One report per group of jobs, each skipping what its own cache knows clean and recording
+    what lints clean now; cfn-lint runs once over the rest of every group together."""
+    pending = [[job for job in jobs if not cache.is_clean(job)] for jobs, cache in groups]
+    paths = [job.path for jobs in pending for job in jobs]
+    findings = linter.run(paths) if paths else {}
+    reports = []
+    for (jobs, cache), todo in zip(groups, pending, strict=True):
+        for job in todo:
+            if not findings.get(str(job.path)):
+                cache.record_clean(job)
+        found = sorted(finding for job in todo for finding in findings.get(str(job.path), []))
+        reports.append(LintReport(found, len(todo), len(jobs) - len(todo), versions.installed("cfn-lint")))
+    return reports
 
 
 def digest(*contents: bytes) -> str:
@@ -76,11 +99,11 @@ def digest(*contents: bytes) -> str:
     return hasher.hexdigest()
 
 
-def _toolchain_digest(cfn_lint_version: str, rules_dirs: Sequence[Path]) -> str:
+def toolchain_digest(rules_dirs: Sequence[Path]) -> str:
     """What a lint result depends on besides the templates: cfn-lint, the rules, its config files."""
     rule_sources = [path.read_bytes() for folder in rules_dirs for path in sorted(Path(folder).rglob("*.py"))]
     configs = [path.read_bytes() for path in _cfn_lint_config_files() if path.is_file()]
-    return digest(cfn_lint_version.encode(), *rule_sources, b"--config--", *configs)
+    return digest(versions.installed("cfn-lint").encode(), *rule_sources, b"--config--", *configs)
 
 
 def _cfn_lint_config_files() -> list[Path]:
@@ -89,21 +112,22 @@ def _cfn_lint_config_files() -> list[Path]:
     return [folder / name for folder in (Path.home(), Path.cwd()) for name in names]
 
 
-class _Cache:
-    """Template content digests known clean, one per template path (so it never grows past the build)."""
+class LintCache:
+    """Template content digests known clean, one per template path (so it never grows past the
+    build), and the records of builds that linted clean (stackyard/fingerprint.py), by selection."""
 
-    def __init__(self, file: Path, toolchain: str, clean: dict[str, str]):
-        self.file, self.toolchain, self.clean = file, toolchain, clean
+    def __init__(self, file: Path, toolchain: str, clean: dict[str, str], builds: dict[str, Any]):
+        self.file, self.toolchain, self.clean, self.builds = file, toolchain, clean, builds
 
     @classmethod
-    def load(cls, file: Path, toolchain: str) -> _Cache:
+    def load(cls, file: Path, toolchain: str) -> LintCache:
         try:
             stored = json.loads(file.read_text())
         except (OSError, ValueError):
             stored = {}
-        if stored.get("format") != CACHE_FORMAT or stored.get("toolchain") != toolchain:
+        if not isinstance(stored, dict) or stored.get("format") != CACHE_FORMAT or stored.get("toolchain") != toolchain:
             stored = {}
-        return cls(file, toolchain, dict(stored.get("clean", {})))
+        return cls(file, toolchain, dict(stored.get("clean", {})), dict(stored.get("builds", {})))
 
     def is_clean(self, job: LintJob) -> bool:
         return self.clean.get(str(job.path)) == job.content_digest
@@ -113,7 +137,12 @@ class _Cache:
 
     def save(self) -> None:
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        data = {"format": CACHE_FORMAT, "toolchain": self.toolchain, "clean": dict(sorted(self.clean.items()))}
+        data = {
+            "format": CACHE_FORMAT,
+            "toolchain": self.toolchain,
+            "clean": dict(sorted(self.clean.items())),
+            "builds": dict(sorted(self.builds.items())),
+        }
         temporary = self.file.with_suffix(".tmp")
         temporary.write_text(json.dumps(data, indent=1) + "\n")
         os.replace(temporary, self.file)
@@ -121,35 +150,146 @@ class _Cache:
 
 # --- running cfn-lint --------------------------------------------------------------------------
 
-# Set in the parent before the pool forks, so workers inherit the loaded rules.
+
+class CfnLint:
+    """cfn-lint loaded in a child process, which lints paths in forked workers and reports back.
+
+    `start` may be called early, so loading overlaps the caller's own work; `run` starts it when
+    that was not done. Leaving the `with` block stops a child that was never asked to run, or is
+    still running (Ctrl-C), with its workers.
+    """
+
+    def __init__(self, rules_dirs: Sequence[Path]):
+        self.rules_dirs = [str(folder) for folder in rules_dirs]
+        self._child: BaseProcess | None = None
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> CfnLint:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        if self._child is not None:
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")  # the child shares what is imported, and is quick to start
+        self._connection, child_end = context.Pipe()
+        self._child = context.Process(
+            target=_serve, args=(child_end, self._connection, self.rules_dirs), name="cfn-lint"
+        )
+        self._child.start()
+        child_end.close()
+
+    def run(self, paths: Sequence[Path]) -> dict[str, list[Finding]]:
+        """Findings by path (as a string), each list sorted."""
+        self.start()
+        assert self._connection is not None
+        self._connection.send([str(path) for path in paths])
+        try:
+            outcome, value = self._connection.recv()
+        except EOFError:
+            raise StackyardError(
+                "cfn-lint stopped before reporting; run cfn-lint on the templates to see why"
+            ) from None
+        finally:
+            self.close()
+        if outcome == "error":
+            raise value
+        return value
+
+    def close(self) -> None:
+        """Stop the child: at once if it is still loading or linting, else once it has exited."""
+        child, self._child = self._child, None
+        if child is None:
+            return
+        assert self._connection is not None
+        if self._connection.poll():  # it answered: it is exiting
+            child.join(timeout=10)
+        self._connection.close()
+        if child.is_alive():
+            child.terminate()  # never asked, or interrupted; its workers then find the pool gone and exit
+        child.join()
+
+
+def _serve(connection: Connection, parent_end: Connection, rules_dirs: list[str]) -> None:
+    """The child: load cfn-lint, then lint the one list of paths the parent sends.
+
+    No Python signal handler here or in the workers: SIGTERM ends each at once, whatever it runs.
+    Ctrl-C reaches every process of the terminal's group; the parent alone handles it, and
+    terminates this child.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent_end.close()  # the parent's end, forked with it: else the parent's exit would leave no EOF here
+    try:
+        _load_cfn_lint(rules_dirs)
+        # Loaded rules and schemas live as long as the workers: keep the collector from scanning
+        # them again and again, and from touching the pages the workers share with this process.
+        gc.freeze()
+        paths = connection.recv()
+        outcome: tuple[str, Any] = ("findings", _lint_in_workers(paths))
+    except EOFError:
+        return  # the parent needed nothing linted, or is gone
+    except Exception as error:  # handed to the parent, which raises it
+        outcome = ("error", _picklable(error))
+    with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
+        connection.send(outcome)
+
+
+def _picklable(error: Exception) -> Exception:
+    import pickle
+
+    try:
+        pickle.dumps(error)
+    except Exception:  # any failure to pickle: send the message instead
+        return StackyardError(f"cfn-lint failed: {type(error).__name__}: {error}")
+    return error
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the one that forked it dies
+
+
+def _die_with_the_child(child: int) -> None:
+    """A worker is killed with the child that forked it, on Linux: the child stopped mid-lint
+    (Ctrl-C) takes its workers along, instead of leaving them to lint a template for nobody and
+    report the broken pipe. (Elsewhere they do that, then exit.)"""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != child:  # the child died before prctl took effect
+        os._exit(0)
+
+
+# Set in the child before it forks its workers, so they inherit the loaded rules.
 _RULES = None
 _CONFIG = None
-_LOADED_WITH: tuple[str, ...] | None = None
 
 
-def _run_cfn_lint(paths: list[Path], rules_dirs: Sequence[Path]) -> dict[str, list[Finding]]:
-    _load_cfn_lint(rules_dirs)
+def _lint_in_workers(paths: list[str]) -> dict[str, list[Finding]]:
     # Largest first, so the last template to finish is a small one.
-    ordered = sorted((str(path) for path in paths), key=lambda path: -os.path.getsize(path))
+    ordered = sorted(paths, key=lambda path: -os.path.getsize(path))
     workers = min(len(ordered), os.cpu_count() or 1)
     if workers < 2:
         return dict(map(_lint_file, ordered))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers, _die_with_the_child, (os.getpid(),)) as pool:
         return dict(pool.imap_unordered(_lint_file, ordered))
 
 
-def _load_cfn_lint(rules_dirs: Sequence[Path]) -> None:
-    """Import cfn-lint and load its rules, once per process and set of project rules."""
-    global _RULES, _CONFIG, _LOADED_WITH
-    wanted = tuple(str(folder) for folder in rules_dirs)
-    if wanted == _LOADED_WITH:
-        return
+def _load_cfn_lint(rules_dirs: list[str]) -> None:
+    """Import cfn-lint and load its rules, with the project's rules appended."""
+    global _RULES, _CONFIG
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
-    _CONFIG = ConfigMixIn([], append_rules=list(wanted)) if wanted else ConfigMixIn([])
+    _CONFIG = ConfigMixIn([], append_rules=rules_dirs) if rules_dirs else ConfigMixIn([])
     _RULES = Runner(_CONFIG).rules
-    _LOADED_WITH = wanted
 
 
 def _lint_file(path: str) -> tuple[str, list[Finding]]:

@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from stackyard.build import RenderedStack
 from stackyard.errors import ParamsError, StackyardError
-from stackyard.generate import GenerateResult
+
+if TYPE_CHECKING:
+    from stackyard.fingerprint import StackSummary
+    from stackyard.generate import GenerateResult
 
 COLUMNS = ("env", "stack", "resources", "templates", "exports", "imports", "depends on", "lint")
 
 
-def generate_summary(result: GenerateResult, seconds: float, out: TextIO) -> None:
-    rows = [COLUMNS]
-    # A nested stack resource only stands for its child's resources, so it is not counted itself.
-    for build in result.builds:
-        for stack in build.stacks.values():
-            rows.append(
-                (
-                    build.environment,
-                    stack.name,
-                    str(sum(rendered.resource_count for rendered in stack.templates) - len(stack.nested)),
-                    str(len(stack.templates)),
-                    str(len(stack.exports)),
-                    str(len(stack.imports)),
-                    ", ".join(build.dependencies[stack.name]) or "-",
-                    _stack_lint(result, stack, build.environment),
-                )
+def generate_summary(result: GenerateResult, seconds: float | None, out: TextIO) -> None:
+    """The table of stacks, the counts, the lint verdict and its findings; `done in` unless seconds is None."""
+    rows: list[tuple[str, ...]] = [COLUMNS]
+    for stack in result.stacks:
+        rows.append(
+            (
+                stack.environment,
+                stack.name,
+                str(stack.resources),
+                str(len(stack.templates)),
+                str(stack.exports),
+                str(stack.imports),
+                ", ".join(stack.depends_on) or "-",
+                _stack_lint(result, stack),
             )
+        )
     _table(rows, out)
-    templates = sum(len(stack.templates) for build in result.builds for stack in build.stacks.values())
+    templates = sum(len(stack.templates) for stack in result.stacks)
     writes = result.writes
     print(
-        f"\n{_count(len(result.builds), 'environment')}, {_count(len(rows) - 1, 'stack')}, "
+        f"\n{_count(len(result.environments), 'environment')}, {_count(len(rows) - 1, 'stack')}, "
         f"{_count(templates, 'template')} in {result.build_dir}/ ({len(writes.written)} written, "
         f"{writes.unchanged} unchanged, {len(writes.removed)} removed)",
         file=out,
@@ -48,7 +49,8 @@ def generate_summary(result: GenerateResult, seconds: float, out: TextIO) -> Non
         )
         for finding in lint.findings:
             print(f"  {finding}", file=out)
-    print(f"done in {seconds:.2f} s", file=out)
+    if seconds is not None:
+        print(f"done in {seconds:.2f} s", file=out)
 
 
 def error(problem: StackyardError, err: TextIO) -> None:
@@ -60,11 +62,11 @@ def error(problem: StackyardError, err: TextIO) -> None:
         print(f"error: {problem}", file=err)
 
 
-def _stack_lint(result: GenerateResult, stack: RenderedStack, env: str) -> str:
+def _stack_lint(result: GenerateResult, stack: StackSummary) -> str:
     if result.lint is None:
         return "-"
-    env_dir = result.build_dir / env
-    found = sum(len(result.lint.findings_for(env_dir / rendered.path)) for rendered in stack.templates)
+    env_dir = result.build_dir / stack.environment
+    found = sum(len(result.lint.findings_for(env_dir / template)) for template in stack.templates)
     return "clean" if not found else _count(found, "finding")
 
 

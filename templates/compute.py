@@ -46,7 +46,7 @@ from templates.parts.common import (
     export,
     import_list,
     import_value,
-    keep_on_delete,
+    kept_log_group,
     new_template,
     tag_resources,
 )
@@ -90,15 +90,8 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             Description="The public SSM parameter holding the latest Amazon Linux 2023 image",
         )
     )
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                "AppLogGroup",
-                LogGroupName=names.app_log_group_name(config),
-                RetentionInDays=compute.log_retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template, config, "AppLogGroup", names.app_log_group_name(config), compute.log_retention_days
     )
     role = template.add_resource(
         Role(

@@ -28,20 +28,17 @@ template, so a deploy is a no-op and the running tasks keep the old image, while
 (scaling, replacements) pull the new one: two versions serve at once and nothing can roll back. A
 new tag per release (the git commit, a version) makes each release a new task definition revision,
 a rolling deployment the circuit breaker can roll back, and a record of what runs.
+
+The task definition is built in templates/parts/task_definition.py, its two roles in
+templates/parts/task_roles.py, and where its secrets live in templates/parts/container_secrets.py; this
+module adds the repository, the cluster, the service, its scaling and its alarm.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 
-import awacs.ecr
-import awacs.kms
-import awacs.logs
-import awacs.secretsmanager
-import awacs.ssm
-from awacs.aws import Allow, Statement
-from troposphere import AWSHelperFn, Equals, GetAtt, Join, Parameter, Ref, Region, Sub, Template
+from troposphere import Equals, GetAtt, Join, Parameter, Ref, Template
 from troposphere.applicationautoscaling import (
     PredefinedMetricSpecification,
     ScalableTarget,
@@ -53,35 +50,17 @@ from troposphere.ecs import (
     AwsvpcConfiguration,
     Cluster,
     ClusterSetting,
-    ContainerDefinition,
     DeploymentCircuitBreaker,
     DeploymentConfiguration,
-    Environment,
-    HealthCheck,
     LoadBalancer,
-    LogConfiguration,
-    MountPoint,
     NetworkConfiguration,
-    PortMapping,
-    RuntimePlatform,
-    Secret,
     Service,
     TaskDefinition,
-    Volume,
 )
-from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
-from stackyard.config import (
-    DATABASE_ADDRESS_VARIABLES,
-    DATABASE_NAME_VARIABLE,
-    DATABASE_SECRET_VARIABLE,
-    Containers,
-    ContainerSecret,
-    EnvironmentConfig,
-)
+from stackyard.config import EnvironmentConfig
 from templates import names
-from templates.names import pascal
 from templates.parts.alarms import add_alarm, dimensions
 from templates.parts.common import (
     ContainerImage,
@@ -90,27 +69,20 @@ from templates.parts.common import (
     import_list,
     import_value,
     keep_on_delete,
+    kept_log_group,
     new_template,
     output_parameter,
     tag_resources,
 )
-from templates.parts.grants import WildcardReasons, custom_statements, grant_statements
-from templates.parts.policies import document, service_role_trust, via_service
-from templates.parts.variables import environment_value
+from templates.parts.task_definition import CONTAINER, app_task_definition
 
 NAME = names.CONTAINERS
+
 SERVICE_ENABLED = "ServiceEnabled"  # the parameter deploy sets to "false" while the image is not pushed yet
+
 RUNS_SERVICE = "RunsService"  # its condition
-CONTAINER = "app"  # the task's one container, as the load balancer and the logs name it
-TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
+
 UNTAGGED_IMAGE_DAYS = 14
-SECRET_SUFFIX = "-??????"  # Secrets Manager appends six random characters to a secret's name in its ARN
-# Secrets other stacks of the environment keep (params source -> the export of its ARN, and of its KMS key).
-STACK_SECRETS = {"database_secret": names.DATABASE_SECRET_ARN, "auth_client_secret": names.COGNITO_CLIENT_SECRET_ARN}
-STACK_SECRET_KEYS = {
-    "database_secret": names.DATABASE_KEY_ARN,
-    "auth_client_secret": names.COGNITO_CLIENT_SECRET_KEY_ARN,
-}
 
 
 def build(config: EnvironmentConfig) -> StackTemplates:
@@ -131,15 +103,8 @@ def build(config: EnvironmentConfig) -> StackTemplates:
             ],  # RunningTaskCount, per task metrics
         )
     )
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                "AppLogGroup",
-                LogGroupName=names.app_log_group_name(config),
-                RetentionInDays=containers.log_retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template, config, "AppLogGroup", names.app_log_group_name(config), containers.log_retention_days
     )
     parameters, images = {}, {}
     if containers.image_tag is not None:
@@ -184,7 +149,7 @@ def _app_service(
 ) -> None:
     """The task definition, the service running it, its scaling and its alarm."""
     containers = config.containers
-    task_definition = _task_definition(template, config, repository, log_group)
+    task_definition = app_task_definition(template, config, repository, log_group)
     service = _service(template, config, cluster, task_definition)
     _scaling(template, config, cluster, service)
     alarm = add_alarm(
@@ -262,250 +227,6 @@ def _image_lifecycle(deployed_tag: str | None, keep: int) -> list[dict]:
         }
     )
     return [{"rulePriority": priority, **rule, "action": {"type": "expire"}} for priority, rule in enumerate(rules, 1)]
-
-
-def _task_definition(
-    template: Template, config: EnvironmentConfig, repository: Repository, log_group: LogGroup
-) -> TaskDefinition:
-    containers = config.containers
-    environment = {name: environment_value(config, value) for name, value in containers.environment.items()}
-    if containers.reads_database_secret:
-        environment[DATABASE_SECRET_VARIABLE] = import_value(config, names.DATABASE_SECRET_ARN)
-    if uses_database_secret(config):
-        environment.update(
-            {name: import_value(config, export_name) for name, export_name in DATABASE_ADDRESS_VARIABLES.items()}
-        )
-        environment[DATABASE_NAME_VARIABLE] = config.database.name
-    container = ContainerDefinition(
-        Name=CONTAINER,
-        Image=Join("", [GetAtt(repository, "RepositoryUri"), f":{containers.image_tag}"]),
-        Essential=True,
-        PortMappings=[PortMapping(ContainerPort=containers.port, Protocol="tcp")],
-        Environment=[Environment(Name=name, Value=value) for name, value in sorted(environment.items())],
-        Secrets=[
-            Secret(Name=name, ValueFrom=_value_from(config, secret))
-            for name, secret in sorted(containers.secrets.items())
-        ],
-        LogConfiguration=LogConfiguration(
-            LogDriver="awslogs",
-            Options={
-                "awslogs-group": Ref(log_group),
-                "awslogs-region": Region,
-                "awslogs-stream-prefix": CONTAINER,
-            },
-        ),
-    )
-    _harden(container, containers)
-    if containers.health_check:
-        check = containers.health_check
-        container.HealthCheck = HealthCheck(
-            Command=["CMD-SHELL", check.command],
-            Interval=check.interval_seconds,
-            Timeout=check.timeout_seconds,
-            Retries=check.retries,
-            StartPeriod=check.start_period_seconds,
-        )
-    definition = template.add_resource(
-        TaskDefinition(
-            "TaskDefinition",
-            Family=names.task_family(config),
-            RequiresCompatibilities=["FARGATE"],
-            NetworkMode="awsvpc",
-            Cpu=str(containers.cpu),
-            Memory=str(containers.memory_mb),
-            RuntimePlatform=RuntimePlatform(CpuArchitecture=containers.architecture, OperatingSystemFamily="LINUX"),
-            ExecutionRoleArn=GetAtt(_execution_role(template, config, repository, log_group), "Arn"),
-            TaskRoleArn=GetAtt(_task_role(template, config), "Arn"),
-            ContainerDefinitions=[container],
-        )
-    )
-    if containers.scratch_paths:
-        definition.Volumes = [Volume(Name=_scratch_volume(index)) for index in range(len(containers.scratch_paths))]
-    if not containers.read_only_root_filesystem:
-        # Params chose a writable image filesystem; the template says so where the rule would refuse it.
-        definition.Metadata = {
-            "cfn-lint": {"config": {"ignore_checks": ["E9016"]}},
-            "Stackyard": {"Waiver": "containers.read_only_root_filesystem: false in params"},
-        }
-    return definition
-
-
-def _harden(container: ContainerDefinition, containers: Containers) -> None:
-    """A read-only image, scratch volumes where the app writes (Fargate task storage, emptied with the
-    task), and the user params name instead of the image's."""
-    container.ReadonlyRootFilesystem = containers.read_only_root_filesystem
-    if containers.scratch_paths:
-        container.MountPoints = [
-            MountPoint(SourceVolume=_scratch_volume(index), ContainerPath=path, ReadOnly=False)
-            for index, path in enumerate(containers.scratch_paths)
-        ]
-    if containers.user is not None:
-        container.User = containers.user
-
-
-def _scratch_volume(index: int) -> str:
-    return f"scratch-{index + 1}"
-
-
-def uses_database_secret(config: EnvironmentConfig) -> bool:
-    containers = config.containers
-    return containers.reads_database_secret or any(secret.database_secret for secret in containers.secrets.values())
-
-
-def _value_from(config: EnvironmentConfig, secret: ContainerSecret) -> AWSHelperFn | str:
-    """What ECS reads a secret from: an ARN (a secret's without its random suffix, which ECS accepts),
-    followed by `:<json key>::` (any version stage and id: the current one) to pick one key."""
-    if secret.parameter is not None:
-        return _parameter_arn(secret.parameter)
-    if secret.auth_parameter is not None:
-        return _parameter_arn(names.auth_parameter_name(config, secret.auth_parameter))
-    key = f":{secret.key}::" if secret.key else ""
-    for source, export_name in STACK_SECRETS.items():
-        if getattr(secret, source):
-            arn = import_value(config, export_name)
-            return Join("", [arn, key]) if key else arn
-    return _secret_arn(secret.secret, key)
-
-
-def _secret_arn(secret: str, tail: str = ""):
-    """The ARN of a secret given by name or ARN, with `tail` appended."""
-    if secret.startswith("arn:"):
-        return secret + tail
-    return Sub(f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret}{tail}")
-
-
-def _parameter_arn(parameter: str):
-    if parameter.startswith("arn:"):
-        return parameter
-    path = parameter if parameter.startswith("/") else f"/{parameter}"
-    return Sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{path}")
-
-
-def _execution_role(template: Template, config: EnvironmentConfig, repository: Repository, log_group: LogGroup) -> Role:
-    """ECS's role for starting a task: pull the image, write its logs, read exactly the secrets params name."""
-    secrets = config.containers.secrets.values()
-    statements = [
-        Statement(
-            Sid="PullImage",
-            Effect=Allow,
-            Action=[
-                awacs.ecr.BatchCheckLayerAvailability,
-                awacs.ecr.GetDownloadUrlForLayer,
-                awacs.ecr.BatchGetImage,
-            ],
-            Resource=[GetAtt(repository, "Arn")],
-        ),
-        # ECR's login token is not scoped to a repository; pulls are, above.
-        Statement(Sid="RegistryLogin", Effect=Allow, Action=[awacs.ecr.GetAuthorizationToken], Resource=["*"]),
-        Statement(
-            Sid="WriteLogs",
-            Effect=Allow,
-            Action=[awacs.logs.CreateLogStream, awacs.logs.PutLogEvents],
-            Resource=[GetAtt(log_group, "Arn")],
-        ),
-    ]
-    named = sorted({secret.secret for secret in secrets if secret.secret is not None})
-    readable = [name if name.startswith("arn:") else _secret_arn(name, SECRET_SUFFIX) for name in named]
-    readable += [
-        import_value(config, export_name)
-        for source, export_name in STACK_SECRETS.items()
-        if any(getattr(secret, source) for secret in secrets)
-    ]
-    if readable:
-        statements.append(
-            Statement(Sid="ReadSecrets", Effect=Allow, Action=[awacs.secretsmanager.GetSecretValue], Resource=readable)
-        )
-    parameters = sorted(
-        {secret.parameter for secret in secrets if secret.parameter is not None}
-        | {
-            names.auth_parameter_name(config, secret.auth_parameter)
-            for secret in secrets
-            if secret.auth_parameter is not None
-        }
-    )
-    if parameters:
-        statements.append(
-            Statement(
-                Sid="ReadParameters",
-                Effect=Allow,
-                Action=[awacs.ssm.GetParameters],
-                Resource=[_parameter_arn(parameter) for parameter in parameters],
-            )
-        )
-    statements += [
-        _decrypt_via_secrets_manager(config, source)
-        for source in STACK_SECRETS
-        if any(getattr(secret, source) for secret in secrets)
-    ]
-    statements += _decrypt_outside_secrets(secrets)
-    return template.add_resource(
-        Role(
-            "ExecutionRole",
-            Description=f"ECS starts the {config.app} {config.environment} app's tasks: image, logs, secrets",
-            AssumeRolePolicyDocument=service_role_trust(TASKS_PRINCIPAL),
-            Policies=[Policy(PolicyName="start-tasks", PolicyDocument=document(*statements))],
-        )
-    )
-
-
-def _task_role(template: Template, config: EnvironmentConfig) -> Role:
-    """The app's own role: what params grant it, and the database secret when it reads it itself."""
-    containers = config.containers
-    reasons = WildcardReasons()
-    statements = [
-        *grant_statements(config, containers.grants, reasons),
-        *custom_statements(config, containers.statements, reasons),
-    ]
-    if containers.reads_database_secret:
-        statements += [
-            Statement(
-                Sid="ReadDatabaseSecret",
-                Effect=Allow,
-                Action=[awacs.secretsmanager.GetSecretValue],
-                Resource=[import_value(config, names.DATABASE_SECRET_ARN)],
-            ),
-            _decrypt_via_secrets_manager(config, "database_secret"),
-        ]
-    role = Role(
-        "TaskRole",
-        Description=f"The {config.app} {config.environment} app's tasks",
-        AssumeRolePolicyDocument=service_role_trust(TASKS_PRINCIPAL),
-    )
-    if statements:
-        role.Policies = [Policy(PolicyName="app", PolicyDocument=document(*statements))]
-    if reasons.by_sid:
-        role.Metadata = reasons.metadata()
-    return template.add_resource(role)
-
-
-def _decrypt_via_secrets_manager(config: EnvironmentConfig, source: str) -> Statement:
-    """Stack secrets are under their stack's own key; Secrets Manager decrypts them on the caller's behalf."""
-    return Statement(
-        Sid=f"Decrypt{pascal(source.replace('_', '-'))}",
-        Effect=Allow,
-        Action=[awacs.kms.Decrypt],
-        Resource=[import_value(config, STACK_SECRET_KEYS[source])],
-        Condition=via_service("secretsmanager"),
-    )
-
-
-def _decrypt_outside_secrets(secrets: Iterable[ContainerSecret]) -> list[Statement]:
-    """Secrets and SecureString parameters under customer managed keys params name, each decrypted only
-    through the service that holds it."""
-    statements = []
-    for service, source in (("secretsmanager", "secret"), ("ssm", "parameter")):
-        keys = sorted({secret.kms_key for secret in secrets if secret.kms_key and getattr(secret, source)})
-        if keys:
-            statements.append(
-                Statement(
-                    Sid=f"DecryptOutside{'Secrets' if source == 'secret' else 'Parameters'}",
-                    Effect=Allow,
-                    Action=[awacs.kms.Decrypt],
-                    Resource=keys,
-                    Condition=via_service(service),
-                )
-            )
-    return statements
 
 
 def _service(

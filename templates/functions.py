@@ -19,7 +19,6 @@ from awacs.aws import Allow, Bool, Condition, Deny, Principal, Statement
 from troposphere import AccountId, GetAtt, Ref, Template
 from troposphere.awslambda import DestinationConfig, Environment, EventInvokeConfig, Function, OnFailure, Permission
 from troposphere.iam import Policy, Role
-from troposphere.logs import LogGroup
 from troposphere.sqs import Queue, QueuePolicy
 
 from stackyard.config import EnvironmentConfig
@@ -32,6 +31,7 @@ from templates.parts.common import (
     StackTemplates,
     export,
     keep_on_delete,
+    kept_log_group,
     lambda_code,
     new_template,
     tag_resources,
@@ -57,15 +57,8 @@ def _function(template: Template, config: EnvironmentConfig, key: str, settings:
     name, code = names.function_name(config, key), f"{pascal(key)}Code"
     notifying = _notifying_buckets(config, key)
     failures = _failures_queue(template, config, key) if notifying else None
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                f"{pascal(key)}LogGroup",
-                LogGroupName=names.lambda_log_group_name(name),
-                RetentionInDays=settings.log_retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template, config, f"{pascal(key)}LogGroup", names.lambda_log_group_name(name), settings.log_retention_days
     )
     reasons = WildcardReasons()
     role = template.add_resource(

@@ -1,14 +1,15 @@
 """Network stack (seed 000 §1.2): a VPC and its security groups, composed as two nested stacks.
 
 `network.json` nests `network/vpc.json` (VPC, subnets, routing, NAT, flow logs) and
-`network/security-groups.json` (the four groups of §1.2), and exports every output of both.
+`network/security-groups.json` (the four groups of §1.2), and exports every output of both. The security
+groups' template is built in templates/parts/security_groups.py.
 """
 
 from __future__ import annotations
 
 from awacs import logs
 from awacs.aws import Allow, Statement
-from troposphere import GetAtt, GetAZs, Join, Output, Parameter, Ref, Select, Sub, Template
+from troposphere import GetAtt, GetAZs, Join, Output, Ref, Select, Sub, Template
 from troposphere.ec2 import (
     EIP,
     VPC,
@@ -18,7 +19,6 @@ from troposphere.ec2 import (
     Route,
     RouteTable,
     SecurityGroup,
-    SecurityGroupIngress,
     SecurityGroupRule,
     Subnet,
     SubnetRouteTableAssociation,
@@ -26,21 +26,21 @@ from troposphere.ec2 import (
     VPCGatewayAttachment,
 )
 from troposphere.iam import Policy, Role
-from troposphere.logs import LogGroup
 
 from stackyard.config import EnvironmentConfig
 from templates import names
-from templates.names import name_tag, pascal
+from templates.names import name_tag
 from templates.parts.common import (
     ANYWHERE,
     StackTemplates,
-    keep_on_delete,
+    kept_log_group,
     nested_stack,
     new_template,
     reexport_children_outputs,
     tag_resources,
 )
 from templates.parts.policies import document, service_role_trust
+from templates.parts.security_groups import no_egress, security_groups
 
 NAME = names.NETWORK
 # Session Manager's endpoints: how the app server's SSM agent reaches it from a private subnet without
@@ -53,7 +53,7 @@ def build(config: EnvironmentConfig) -> StackTemplates:
     if config.network.security_groups:
         children["SecurityGroups"] = (
             "security-groups",
-            _security_groups(config),
+            security_groups(config),
             {"VpcId": GetAtt("Vpc", f"Outputs.{names.VPC_ID}")},
         )
     network = config.network
@@ -223,7 +223,7 @@ def _endpoints(
                     Description="HTTPS from the VPC",
                 )
             ],
-            SecurityGroupEgress=[_no_egress()],
+            SecurityGroupEgress=[no_egress()],
             Tags=name_tag(config, "endpoints"),
         )
     )
@@ -246,15 +246,8 @@ def _endpoints(
 
 def _flow_logs(template: Template, config: EnvironmentConfig, vpc: VPC) -> None:
     flow_logs = config.network.flow_logs
-    log_group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                "FlowLogGroup",
-                LogGroupName=names.flow_log_group_name(config),
-                RetentionInDays=flow_logs.retention_days,
-            ),
-            config,
-        )
+    log_group = kept_log_group(
+        template, config, "FlowLogGroup", names.flow_log_group_name(config), flow_logs.retention_days
     )
     role = template.add_resource(
         Role(
@@ -327,93 +320,3 @@ def _vpc_outputs(template: Template, vpc: VPC, public: list[Subnet], private: li
                 ),
             ]
         )
-
-
-# --- security-groups.json ----------------------------------------------------------------------
-
-
-def _security_groups(config: EnvironmentConfig) -> Template:
-    """The groups of network.security_groups, each with explicit egress (a group without any gets
-    allow-all).
-
-    Egress to another group is inline (config refuses egress cycles); ingress from another group is
-    a separate resource, so the references never form a cycle.
-    """
-    groups = config.network.security_groups
-    template = new_template(config, f"security groups ({', '.join(groups)})")
-    vpc_id = template.add_parameter(
-        Parameter("VpcId", Type="AWS::EC2::VPC::Id", Description="The VPC to create the groups in")
-    )
-    for key in _creation_order(groups):
-        group = groups[key]
-        template.add_resource(
-            SecurityGroup(
-                group_title(key),
-                GroupDescription=group.description,
-                VpcId=Ref(vpc_id),
-                SecurityGroupIngress=[_rule(config, rule) for rule in group.ingress if rule.cidr],
-                SecurityGroupEgress=[_rule(config, rule) for rule in group.egress] or [_no_egress()],
-                Tags=name_tag(config, key),
-            )
-        )
-        template.add_output(
-            Output(names.security_group_output(key), Description=group.description, Value=Ref(group_title(key)))
-        )
-    for key, group in groups.items():
-        for rule in group.ingress:
-            if rule.group:
-                template.add_resource(
-                    SecurityGroupIngress(
-                        f"{group_title(key)}From{group_title(rule.group)}",
-                        GroupId=Ref(group_title(key)),
-                        SourceSecurityGroupId=Ref(group_title(rule.group)),
-                        Description=rule.description,
-                        **_ports(rule),
-                    )
-                )
-    return template
-
-
-def group_title(key: str) -> str:
-    return f"{pascal(key)}SecurityGroup"
-
-
-def _creation_order(groups: dict) -> list[str]:
-    """Groups after the groups their egress rules point at (inline references)."""
-    ordered: list[str] = []
-
-    def place(key: str) -> None:
-        if key not in ordered:
-            for rule in groups[key].egress:
-                if rule.group:
-                    place(rule.group)
-            ordered.append(key)
-
-    for key in groups:
-        place(key)
-    return ordered
-
-
-def _rule(config: EnvironmentConfig, rule) -> SecurityGroupRule:
-    if rule.group:
-        peer = {"DestinationSecurityGroupId": Ref(group_title(rule.group))}
-    else:
-        peer = {"CidrIp": config.network.vpc_cidr if rule.cidr == "vpc" else rule.cidr}
-    return SecurityGroupRule(**_ports(rule), **peer, Description=rule.description)
-
-
-def _ports(rule) -> dict:
-    if rule.protocol == "all":
-        return {"IpProtocol": "-1"}
-    return {"IpProtocol": rule.protocol, "FromPort": rule.port, "ToPort": rule.port}
-
-
-def _no_egress() -> SecurityGroupRule:
-    """A rule that matches nothing: a group with no egress rules would get 'allow all' instead."""
-    return SecurityGroupRule(
-        IpProtocol="icmp",
-        FromPort=252,
-        ToPort=86,
-        CidrIp="255.255.255.255/32",
-        Description="Disallow all egress",
-    )

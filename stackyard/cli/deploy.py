@@ -21,9 +21,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stackyard.deploy.run import DEFAULT_ENV, ENV_VARIABLE, RunRequest, Seams, run
+from stackyard.deploy.defaults import DEFAULT_ENV, ENV_VARIABLE
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+
+if TYPE_CHECKING:
+    from stackyard.deploy.run import RunRequest, Seams
 
 VERBS = ("plan", "deploy", "delete", "drift")
 
@@ -34,6 +38,8 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
     args = parser.parse_args(argv)
     if args.verb in ("deploy", "drift") and (args.plan or args.delete):
         parser.error(f"the {args.verb} verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
+    from stackyard.deploy.run import RunRequest
+
     return run(
         RunRequest(
             env=args.env,
@@ -59,6 +65,13 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
         ),
         seams=seams,
     )
+
+
+def run(request: RunRequest, seams: Seams | None = None) -> int:
+    """stackyard.deploy.run.run, imported only now: boto3, rich and the pipeline are not for --help."""
+    from stackyard.deploy import run as deploy_run
+
+    return deploy_run.run(request, seams=seams)
 
 
 def _parser() -> argparse.ArgumentParser:

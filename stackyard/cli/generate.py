@@ -3,10 +3,12 @@
     python generate.py                            every environment in params/
     python generate.py --env test                 one environment (repeat --env for more)
     python generate.py --system examples/NAME     another system: its params/, written to its build/
+    python generate.py --system . --system examples/NAME ...   several systems in one run (make generate)
 
 Writes build/<env>/<stack>.json (nested children in build/<env>/<stack>/), the stack policies of the
-stacks holding data beside them (<stack>.stack-policy.json), and
-build/<env>/manifest.json. Exit codes: 0 clean, 1 lint findings, 2 bad input.
+stacks holding data beside them (<stack>.stack-policy.json), and build/<env>/manifest.json. Exit
+codes: 0 clean, 1 lint findings, 2 bad input (of several systems: the highest). When nothing a
+build depends on changed since it linted clean, nothing is built or linted again (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -16,26 +18,47 @@ import sys
 import time
 from pathlib import Path
 
-from stackyard import report
-from stackyard.errors import EXIT_FAILURE, EXIT_OK, StackyardError
-from stackyard.generate import generate
+from stackyard.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, StackyardError
+
+# Only argparse and the standard library at import: `--help` and a run that nothing changed must
+# start fast, so the pipeline and the summary are imported by `main` (docs/performance.md).
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.perf_counter()
+    systems: list[Path] = args.system or [Path(".")]
+    if len(systems) > 1 and (args.params or args.build_dir):
+        print("error: --params and --build-dir name one system's folders; give them with one --system", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from stackyard import report
+    from stackyard.generate import GenerateRequest, generate_all
+
+    requests = [
+        GenerateRequest(args.params or system / "params", args.build_dir or system / "build", args.env)
+        for system in systems
+    ]
     try:
-        result = generate(
-            args.params or args.system / "params",
-            args.build_dir or args.system / "build",
-            args.env,
-            run_lint=not args.skip_lint,
-        )
+        outcomes = generate_all(requests, run_lint=not args.skip_lint)
     except StackyardError as problem:
         report.error(problem, sys.stderr)
         return problem.exit_code
-    report.generate_summary(result, time.perf_counter() - started, sys.stdout)
-    return EXIT_OK if result.lint is None or result.lint.clean else EXIT_FAILURE
+    several = len(systems) > 1
+    codes = []
+    for system, outcome in zip(systems, outcomes, strict=True):
+        if several:
+            print(f"system {system}", flush=True)
+        if isinstance(outcome, StackyardError):
+            report.error(outcome, sys.stderr)
+            codes.append(outcome.exit_code)
+        else:
+            report.generate_summary(outcome, None if several else time.perf_counter() - started, sys.stdout)
+            codes.append(EXIT_OK if outcome.lint is None or outcome.lint.clean else EXIT_FAILURE)
+        if several:
+            print(flush=True)
+    if several:
+        print(f"{len(systems)} systems done in {time.perf_counter() - started:.2f} s")
+    return max(codes)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,9 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--system",
         type=Path,
-        default=Path("."),
+        action="append",
         metavar="DIR",
-        help="the system's folder: its params/ (and sql/, lambdas/) (default: this folder)",
+        help="the system's folder: its params/ (and sql/, lambdas/); repeatable, one run for several "
+        "systems (default: this folder)",
     )
     parser.add_argument(
         "--params",

@@ -21,6 +21,7 @@ from stackyard.aws import Aws, check_endpoint_urls
 from stackyard.config.guards import ROLE_ARN
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
+from stackyard.deploy.defaults import DEFAULT_ENV, ENV_VARIABLE
 from stackyard.deploy.delete_plan import DeletePlan, Kept
 from stackyard.deploy.delete_planner import DeletePlanner
 from stackyard.deploy.deletion import DeleteDisplay, Deleter
@@ -44,9 +45,6 @@ from stackyard.errors import (
 )
 from stackyard.generate import generate
 from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
-
-DEFAULT_ENV = "dev"
-ENV_VARIABLE = "STACKYARD_ENV"
 
 
 @dataclass

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from troposphere import AWSObject, Export, GetAtt, ImportValue, Output, Parameter, Ref, Split, Tags, Template
 from troposphere.awslambda import Code
 from troposphere.cloudformation import Stack
+from troposphere.logs import LogGroup
 
 from stackyard.cfn import ARTIFACT_BUCKET, MANAGED_BY, TEMPLATE_VERSION
 from stackyard.config import EnvironmentConfig
@@ -199,6 +200,16 @@ def keep_on_delete(resource: AWSObject, config: EnvironmentConfig, snapshot: boo
     resource.DeletionPolicy = policy
     resource.UpdateReplacePolicy = policy
     return resource
+
+
+def kept_log_group(
+    template: Template, config: EnvironmentConfig, logical_id: str, name: str, retention_days: int
+) -> LogGroup:
+    """A log group created by the stack (so its retention applies before anything writes to it), kept
+    on delete as the environment's `retain_data` says."""
+    return template.add_resource(
+        keep_on_delete(LogGroup(logical_id, LogGroupName=name, RetentionInDays=retention_days), config)
+    )
 
 
 def always_retain(resource: AWSObject) -> AWSObject:

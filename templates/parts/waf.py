@@ -26,7 +26,7 @@ from troposphere.wafv2 import (
 
 from stackyard.config import EnvironmentConfig
 from templates import names
-from templates.parts.common import keep_on_delete
+from templates.parts.common import kept_log_group
 
 # Request headers that carry credentials: logged as REDACTED, so no token or session reaches the log.
 REDACTED_HEADERS = ("authorization", "cookie")
@@ -83,15 +83,12 @@ def _visibility(metric: str) -> VisibilityConfig:
 def log_requests(template: Template, config: EnvironmentConfig, acl: WebACL, which: str) -> LogGroup:
     """The ACL's log: a log group named aws-waf-logs-* (WAF accepts no other) in the ACL's own region,
     kept edge.log_retention_days, with the credential headers redacted."""
-    group = template.add_resource(
-        keep_on_delete(
-            LogGroup(
-                f"{acl.title}LogGroup",
-                LogGroupName=names.waf_log_group_name(config, which),
-                RetentionInDays=config.edge.log_retention_days,
-            ),
-            config,
-        )
+    group = kept_log_group(
+        template,
+        config,
+        f"{acl.title}LogGroup",
+        names.waf_log_group_name(config, which),
+        config.edge.log_retention_days,
     )
     template.add_resource(
         LoggingConfiguration(

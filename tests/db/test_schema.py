@@ -37,16 +37,17 @@ def database(server, request):
 
 @pytest.fixture
 def migrator(server, database, tmp_path, monkeypatch):
-    """The handler module, reading credentials from `database` and migrations from its own sql folder,
-    and trusting the test server's CA as it trusts the RDS bundle in a package."""
-    handler = load_migrator()
+    """The migrator's migrations module, reading credentials from `database` and migrations from its own
+    sql folder (as `.folder`), and trusting the test server's CA as it trusts the RDS bundle in a package."""
+    package = load_migrator()
+    migrations = package.migrations
     folder = tmp_path / "sql"
     shutil.copytree(SQL, folder)
-    monkeypatch.setattr(handler, "SQL_DIR", folder)
-    monkeypatch.setattr(handler, "CA_BUNDLE", server.ca_file)
-    monkeypatch.setattr(handler, "_credentials", lambda arn: dict(database))
-    handler.folder = folder
-    return handler
+    monkeypatch.setattr(migrations, "SQL_DIR", folder)
+    monkeypatch.setattr(package.connection, "CA_BUNDLE", server.ca_file)
+    monkeypatch.setattr(migrations, "_credentials", lambda arn: dict(database))
+    monkeypatch.setattr(migrations, "folder", folder, raising=False)
+    return migrations
 
 
 def connect(database) -> pg8000.native.Connection:
@@ -60,8 +61,8 @@ def connect(database) -> pg8000.native.Connection:
     )
 
 
-def migrate(handler) -> dict:
-    return handler.migrate({"SecretArn": "arn:aws:secretsmanager:test"})
+def migrate(migrations) -> dict:
+    return migrations.migrate({"SecretArn": "arn:aws:secretsmanager:test"})
 
 
 # --- the seed's Schema Tests (seed 000, Testing Plan) ------------------------------------------

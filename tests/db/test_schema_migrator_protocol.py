@@ -97,6 +97,7 @@ def test_the_package_is_deterministic_small_and_ships_the_rds_ca_bundle(tmp_path
     package = zipfile.ZipFile(io.BytesIO(first))
     names = package.namelist()
     assert "handler.py" in names and "sql/0001_tables.sql" in names and "pg8000/__init__.py" in names
+    assert "migrator/migrations.py" in names  # the handler's modules, a package beside it
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
     bundle = package.read("certs/rds-global-bundle.pem").decode("ascii")
     assert bundle.count("-----BEGIN CERTIFICATE-----") >= 100  # AWS's global bundle: every region's RDS CAs

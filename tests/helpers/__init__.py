@@ -13,6 +13,7 @@ import generate
 import templates
 from stackyard.build import EnvironmentBuild
 from stackyard.config import stacks as config_stacks
+from stackyard.errors import EXIT_BAD_INPUT
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = ROOT / "params"
@@ -70,6 +71,22 @@ def run_generate(capsys, *args: str) -> tuple[int, list[str]]:
     """generate.py on ./params into ./build; its exit code and the lines it wrote to stderr."""
     code = generate.main(["--params", "params", "--build-dir", "build", *args])
     return code, capsys.readouterr().err.splitlines()
+
+
+def generate_test_env(params_dir: Path, capsys, test_yaml: str) -> tuple[int, list[str], bool]:
+    """generate.py --env test with params/test.yaml replaced by `test_yaml`: its exit code, the lines it
+    wrote to stderr, and whether it wrote a build folder."""
+    (params_dir / "test.yaml").write_text(test_yaml)
+    code, errors = run_generate(capsys, "--env", "test")
+    return code, errors, Path("build").exists()
+
+
+def refusal_of(problems: list[str]) -> tuple[int, list[str], bool]:
+    """What generate_test_env is for params with exactly `problems` (`{project}`: the working folder): exit
+    2, each problem as an error line, then their count, and nothing written."""
+    lines = [f"error: {problem.replace('{project}', str(Path.cwd()))}" for problem in problems]
+    count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the params; nothing was written"
+    return EXIT_BAD_INPUT, [*lines, count], False
 
 
 def use_fake_stacks(monkeypatch, **builders) -> list[str]:

@@ -11,6 +11,7 @@ Extra server settings (`settings`, e.g. a parameter group's) are passed as `-c n
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import pwd
@@ -19,14 +20,19 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 import pg8000.native
 
 SUPERUSER = "postgres"
 PASSWORD = "stackyard-test-only"
-MIGRATOR = Path(__file__).resolve().parents[2] / "lambdas" / "schema_migrator" / "handler.py"
+# The package of the schema migrator's modules (handler.py beside it is only Lambda's entry point), and the
+# name it is loaded under here: its modules import each other relatively, so any name works.
+MIGRATOR = Path(__file__).resolve().parents[2] / "lambdas" / "schema_migrator" / "migrator"
+MIGRATOR_PACKAGE = "schema_migrator"
 CERTIFICATE_NAME = "localhost"
 
 
@@ -154,12 +160,19 @@ def create_database(server: PostgresServer, name: str) -> dict:
     return {"username": SUPERUSER, "password": PASSWORD, "host": server.name, "port": server.port, "dbname": name}
 
 
-def load_migrator():
-    """The schema migrator's handler module, loaded from its source file (it is not a package)."""
-    spec = importlib.util.spec_from_file_location("schema_migrator_handler", MIGRATOR)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_migrator() -> ModuleType:
+    """The schema migrator's package, loaded once from its folder with its modules (`.migrations`, which
+    runs migrations, and `.connection`, which holds the CA bundle), for tests that run it in-process."""
+    if MIGRATOR_PACKAGE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            MIGRATOR_PACKAGE, MIGRATOR / "__init__.py", submodule_search_locations=[str(MIGRATOR)]
+        )
+        assert spec is not None and spec.loader is not None, MIGRATOR
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[MIGRATOR_PACKAGE] = package
+        spec.loader.exec_module(package)
+    importlib.import_module(f"{MIGRATOR_PACKAGE}.migrations")  # and the modules it imports
+    return sys.modules[MIGRATOR_PACKAGE]
 
 
 def _free_port() -> int:

@@ -1,16 +1,15 @@
 """Pure unit: `database.engine: postgres` builds seed 002 §2.4's RDS PostgreSQL instance (and §2.10's alarm).
 
-A small seed-002-shaped params set (network, alerts, database) is written to a temporary project with
-two environments: dev (defaults, nothing kept) and prod (Multi-AZ, storage autoscaling, Performance
-Insights, statement logging, data kept). Its templates are built in memory; one test (slow) lints
-them with cfn-lint and the project's rules. Bad params are refused with file:line, key and fix.
+A small seed-002-shaped params set (network, alerts, database; tests/helpers/rds_instance.py) is written
+to a temporary project with two environments: dev (defaults, nothing kept) and prod (Multi-AZ, storage
+autoscaling, Performance Insights, statement logging, data kept). Its templates are built in memory; one
+test (slow) lints them with cfn-lint and the project's rules. The params it refuses are in
+tests/unit/config/test_database_instance_params.py.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,94 +17,13 @@ import pytest
 from stackyard import lint as stackyard_lint
 from stackyard.build import build_environment
 from stackyard.config import load_configs
-from stackyard.errors import ParamsError
 from stackyard.generate import generate
-from templates import dashboard, database
+from templates import dashboard
+from templates.parts.database_instance import instance_parameters
 from tests.helpers import ROOT, picked, properties, resources
+from tests.helpers.rds_instance import BASE, DEV, PROD, write_project
 
 GIB = 1024**3
-BASE = """\
-app: tap
-region: us-east-1
-stacks: [network, alerts, database]
-termination_protection: false
-retain_data: true
-tags:
-  cost_center: tap
-  owner: platform@example.com
-network:
-  vpc_cidr: 10.0.0.0/16
-  availability_zones: 2
-  subnet_prefix_length: 24
-  nat: single
-  vpc_endpoints: false
-  flow_logs:
-    retention_days: 30
-  security_groups:
-    database:
-      description: "rds-sg: PostgreSQL from the ECS tasks only"
-      egress: []
-compute:
-  instance_type: t3.small
-  image_parameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
-  root_volume_gb: 30
-  app_port: 8000
-  log_level: INFO
-  log_retention_days: 30
-  docker_compose_version: v2.29.7
-database:
-  engine: postgres
-  name: tap
-  engine_version: "16.10"
-  master_username: tap_admin
-  instance:
-    instance_class: db.t4g.micro
-    allocated_storage_gb: 20
-    storage_type: gp3
-    multi_az: false
-  backup_retention_days: 7
-  secret_rotation_days: 7
-  deletion_protection: true
-  performance_insights: false
-  log_retention_days: 30
-  audit_log: []
-  log_min_duration_ms: -1
-  migrations: sql
-monitoring:
-  critical_emails: [oncall@example.com]
-  warning_emails: []
-  thresholds:
-    alb_p95_latency_seconds: 5
-    alb_5xx_percent: 5
-    database_connection_failures_per_5_minutes: 10
-"""
-DEV = """\
-retain_data: false
-database:
-  deletion_protection: false
-"""
-PROD = """\
-database:
-  instance:
-    max_allocated_storage_gb: 100
-    multi_az: true
-  performance_insights: true
-  log_retention_days: 365
-  audit_log: [ddl]
-monitoring:
-  thresholds:
-    database_cpu_percent: 75
-    database_free_storage_percent: 20
-"""
-
-
-def write_project(folder: Path, **files: str) -> Path:
-    """A project holding params/<name>.yaml for each file given, and the default system's sql/."""
-    (folder / "params").mkdir()
-    for name, text in files.items():
-        (folder / "params" / f"{name}.yaml").write_text(text)
-    shutil.copytree(ROOT / "sql", folder / "sql")
-    return folder / "params"
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +132,8 @@ def test_2_4_the_default_postgresql_16_parameters_unless_logging_needs_a_group(b
 def test_a_postgresql_14_instance_gets_tls_forced_which_15_and_later_have_by_default(configs):
     config = configs["dev"]
     older = config.model_copy(update={"database": config.database.model_copy(update={"engine_version": "14.17"})})
-    assert database.instance_parameters(older.database) == {"rds.force_ssl": "1"}
-    assert database.instance_parameters(config.database) == {}
+    assert instance_parameters(older.database) == {"rds.force_ssl": "1"}
+    assert instance_parameters(config.database) == {}
 
 
 @pytest.mark.parametrize(("env", "kept"), [("dev", False), ("prod", True)])
@@ -405,132 +323,3 @@ def test_the_project_rules_guard_the_instance_on_its_own(builds, tmp_path, rule)
     assert [(finding.rule, finding.message.split(":")[0]) for finding in report.findings] == [
         (rule, "Resource DatabaseInstance")
     ]
-
-
-# --- bad params ---------------------------------------------------------------------------------
-
-
-def base_line(text: str) -> int:
-    return next(number for number, line in enumerate(BASE.splitlines(), 1) if line.lstrip().startswith(text))
-
-
-BAD = {
-    "Aurora capacity on an instance": (
-        "database:\n  min_acu: 0.5\n  reader_instances: 1\n",
-        [
-            "params/test.yaml:2: database.min_acu: a key of engine aurora-postgresql (Serverless v2 capacity); engine "
-            "postgres is sized by its instance section. Fix: remove it (null in an environment's file when base.yaml "
-            "sets it)",
-            "params/test.yaml:3: database.reader_instances: a key of engine aurora-postgresql (Serverless v2 capacity); "
-            "engine postgres is sized by its instance section. Fix: remove it (null in an environment's file when "
-            "base.yaml sets it)",
-        ],
-    ),
-    "an instance section on Aurora": (
-        "database:\n  engine: aurora-postgresql\n  min_acu: 0.5\n  max_acu: 2\n  reader_instances: 0\n"
-        "  secret_rotation_days: 30\n",
-        [
-            f"params/base.yaml:{base_line('instance:')}: database.instance: a section of engine postgres (one RDS "
-            f"instance); engine aurora-postgresql is sized by min_acu, max_acu and reader_instances. Fix: remove it, "
-            f"or set engine: postgres"
-        ],
-    ),
-    "Aurora without its capacity": (
-        "database:\n  engine: aurora-postgresql\n  instance: null\n  secret_rotation_days: 30\n",
-        # located at the database section, last written by test.yaml
-        [
-            f"params/test.yaml:1: database.{key}: required with engine aurora-postgresql (the default); expected a "
-            f"value, or engine: postgres with an instance section"
-            for key in ("max_acu", "min_acu", "reader_instances")
-        ],
-    ),
-    "an instance without its section": (
-        "database:\n  instance: null\n",
-        [
-            "params/test.yaml:2: database.instance: required with engine postgres; expected a section with "
-            "instance_class, allocated_storage_gb, storage_type and multi_az (max_allocated_storage_gb optional)"
-        ],
-    ),
-    "a rotation schedule RDS does not keep": (
-        "database:\n  secret_rotation_days: 30\n",
-        [
-            "params/test.yaml:2: database.secret_rotation_days: got 30; with engine postgres RDS manages the master "
-            "password in Secrets Manager and rotates it itself every 7 days, a schedule CloudFormation cannot change; "
-            "expected 7"
-        ],
-    ),
-    "no rotation, which RDS cannot be told": (
-        "database:\n  secret_rotation_days: null\n",
-        [
-            "params/test.yaml:2: database.secret_rotation_days: got an empty value; with engine postgres RDS manages "
-            "the master password in Secrets Manager and rotates it itself every 7 days, a schedule CloudFormation "
-            "cannot change; expected 7"
-        ],
-    ),
-    "an autoscaling ceiling RDS refuses": (
-        "database:\n  instance:\n    max_allocated_storage_gb: 21\n",
-        [
-            "params/test.yaml:3: database.instance.max_allocated_storage_gb: got 21; RDS needs the autoscaling "
-            "ceiling at least 10% above allocated_storage_gb (20); expected 22 or more, or null for no autoscaling"
-        ],
-    ),
-    "less storage than gp3 allows": (
-        "database:\n  instance:\n    allocated_storage_gb: 10\n",
-        ["params/test.yaml:3: database.instance.allocated_storage_gb: got 10; expected greater than or equal to 20"],
-    ),
-    "a storage type needing provisioned IOPS": (
-        "database:\n  instance:\n    storage_type: io1\n",
-        ["params/test.yaml:3: database.instance.storage_type: got 'io1'; expected 'gp3' or 'gp2'"],
-    ),
-    "an EC2 instance type": (
-        "database:\n  instance:\n    instance_class: t4g.micro\n",
-        [
-            "params/test.yaml:3: database.instance.instance_class: got 't4g.micro'; expected an RDS instance class "
-            "such as db.t4g.micro"
-        ],
-    ),
-    "an unknown instance key": (
-        "database:\n  instance:\n    iops: 3000\n",
-        [
-            "params/test.yaml:3: database.instance.iops: unknown key; allowed keys here: allocated_storage_gb, "
-            "instance_class, max_allocated_storage_gb, multi_az, storage_type"
-        ],
-    ),
-    "a production-grade environment with a single-AZ instance": (
-        "production_grade: true\n",
-        [
-            "params/base.yaml:38: database.instance.multi_az: got false in an environment with production_grade: "
-            "true, so the database would go down with its Availability Zone; expected true (a standby in a second "
-            "zone), or production_grade: false"
-        ],
-    ),
-    "an engine Stackyard does not build": (
-        "database:\n  engine: mysql\n",
-        ["params/test.yaml:2: database.engine: got 'mysql'; expected 'aurora-postgresql' or 'postgres'"],
-    ),
-}
-
-
-@pytest.mark.parametrize("override, expected", BAD.values(), ids=BAD.keys())
-def test_bad_params_are_refused_with_file_line_key_and_fix(tmp_path, monkeypatch, override, expected):
-    monkeypatch.chdir(tmp_path)
-    params = write_project(tmp_path, base=BASE, test=override)
-    with pytest.raises(ParamsError) as raised:
-        load_configs(params.relative_to(tmp_path), ["test"])
-    assert [str(problem) for problem in raised.value.problems] == expected
-
-
-def test_without_a_rotation_lambda_the_instance_needs_no_nat_to_reach_secrets_manager(tmp_path):
-    # Aurora's rotation Lambda needs a NAT or endpoints; RDS rotates its own secret from outside the VPC.
-    params = write_project(
-        tmp_path,
-        base=BASE,
-        test=textwrap.dedent("""\
-        network:
-          nat: none
-        database:
-          migrations: null
-        """),
-    )
-    config = load_configs(params, ["test"])["test"]
-    assert (config.network.nat, config.database.secret_rotation_days) == ("none", 7)

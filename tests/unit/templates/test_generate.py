@@ -16,7 +16,7 @@ from troposphere import Ref
 from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 
 import generate
-from stackyard import lint as lint_module
+from stackyard import versions
 from stackyard.errors import EXIT_FAILURE, EXIT_OK
 from templates.parts.common import StackTemplates, new_template, tag_resources
 from tests.helpers import ENVS, ROOT, use_fake_stacks
@@ -122,7 +122,8 @@ class TestLint:
 
     def test_a_new_cfn_lint_version_lints_everything_again(self, params_copy, capsys, monkeypatch, builds):
         run(capsys, "--env", "test")
-        monkeypatch.setattr(lint_module, "version", lambda package: "999.0.0")
+        installed = versions.installed
+        monkeypatch.setattr(versions, "installed", lambda name: "999.0.0" if name == "cfn-lint" else installed(name))
         _code, out = run(capsys, "--env", "test")
         assert f"({template_count(builds['test'])} linted, 0 known clean)" in out
 
