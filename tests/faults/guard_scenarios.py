@@ -458,9 +458,17 @@ GUARD_SCENARIOS: tuple[Scenario, ...] = (
     # --- the CloudFormation service role --------------------------------------------------------------
     Scenario(
         "service-role-is-passed-on-every-create-and-delete",
-        SERVICE_ROLE,
+        SERVICE_ROLE + "; a role that does not exist fails the operation, so the role a stack of the environment "
+        "creates is passed once that stack is deployed",
         ("deploy",),
-        Expect(0, check=every_write_as(ROLE, not_for=(NETWORK,))),
+        # The artifact bucket's stack comes first, before network (which creates the role) is deployed.
+        Expect(
+            0,
+            says=(
+                "deployed as the caller: the service role params' guards.role_arn names is created by stack network",
+            ),
+            check=every_write_as(ROLE, not_for=(NETWORK, "stackyard-bootstrap")),
+        ),
         setup=guarded(Guards(role_arn=ROLE), holds_role=frozenset({"network"})),
         start="empty",
         then=((("delete", "--yes", "--delete-artifacts"), Expect(0, check=every_write_as(ROLE, not_for=(NETWORK,)))),),

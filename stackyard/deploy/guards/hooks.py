@@ -22,7 +22,7 @@ from stackyard.deploy.environment import DeployOptions, Environment
 from stackyard.deploy.guards import drift, no_rollback, triggers
 from stackyard.deploy.guards.drift import DriftDetector
 from stackyard.deploy.guards.policies import PolicyKeeper, denied_changes
-from stackyard.deploy.guards.service_role import role_argument, role_for
+from stackyard.deploy.guards.service_role import role_argument, role_created, role_for, role_holder
 from stackyard.deploy.guards.triggers import RollbackWindow
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.stack_plan import Action, StackPlan
@@ -38,13 +38,31 @@ class DeployGuards:
         self.watcher = watcher
         self.policies = PolicyKeeper(aws, environment, watcher.progress)
         self.drift = DriftDetector(aws, watcher)
+        self._role_exists = False  # once the stack creating the service role is seen deployed, it stays so
 
     @property
     def settings(self) -> Any:
         return self.environment.manifest.guards
 
     def role(self, stack: str) -> str | None:
-        return role_for(self.environment, self.options, stack)
+        return role_for(self.environment, self.options, stack, self._holder_deployed(stack))
+
+    def _holder_deployed(self, stack: str) -> bool:
+        """Whether the environment's stack creating params' service role is deployed (the role exists); read
+        before each write until it is, since this run may be the one creating it."""
+        holder = role_holder(self.environment)
+        if holder is None or self._role_exists or self.options.role_arn or self.options.plan_only:
+            return True
+        region = self.environment.region(holder, self.options)
+        deployed = self.aws.stack_reader(region).describe(self.environment.manifest.entry(holder).stack_name)
+        self._role_exists = role_created(deployed.status if deployed else None)
+        if not self._role_exists and stack != holder:
+            self.watcher.progress.line(
+                stack,
+                f"deployed as the caller: the service role params' guards.role_arn names is created by stack "
+                f"{holder}, not deployed yet",
+            )
+        return self._role_exists
 
     # --- planning -------------------------------------------------------------------------------
 

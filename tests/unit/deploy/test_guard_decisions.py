@@ -21,7 +21,7 @@ from stackyard.deploy.environment import DeployOptions, Environment
 from stackyard.deploy.guards import drift, no_rollback, triggers
 from stackyard.deploy.guards.findings import GuardFindings
 from stackyard.deploy.guards.policies import denied_changes, denies, exempted
-from stackyard.deploy.guards.service_role import role_for
+from stackyard.deploy.guards.service_role import role_created, role_for, role_holder
 from stackyard.deploy.recovery import Recovery, decide_recovery
 from stackyard.deploy.risk import risky_changes
 from stackyard.deploy.status import StackState, classify
@@ -234,6 +234,33 @@ def test_every_write_runs_as_the_service_role_but_the_stack_that_creates_it():
         == "arn:aws:iam::1:role/x"
     )
     assert role_for(environment(role_arn=ROLE), DeployOptions(plan_only=True), "app") is None
+
+
+def test_params_role_waits_for_the_stack_that_creates_it_but_the_command_lines_does_not():
+    """An environment's first deploy runs as the caller until ci, which creates the role, is deployed."""
+    env = environment(role_arn=ROLE)
+    assert role_holder(env) == "ci"
+    assert role_for(env, DeployOptions(), "app", holder_deployed=False) is None
+    assert role_for(env, DeployOptions(), "bootstrap", holder_deployed=False) is None
+    given = "arn:aws:iam::1:role/x"
+    assert role_for(env, DeployOptions(role_arn=given), "app", holder_deployed=False) == given
+
+
+@pytest.mark.parametrize(
+    ("status", "created"),
+    [
+        (None, False),
+        ("REVIEW_IN_PROGRESS", False),
+        ("CREATE_IN_PROGRESS", False),
+        ("ROLLBACK_COMPLETE", False),
+        ("CREATE_COMPLETE", True),
+        ("UPDATE_IN_PROGRESS", True),
+        ("UPDATE_ROLLBACK_COMPLETE", True),
+        ("DELETE_IN_PROGRESS", True),  # the role is kept when its stack is deleted
+    ],
+)
+def test_the_role_exists_once_its_stacks_first_create_succeeded(status, created):
+    assert role_created(status) is created
 
 
 # --- --no-rollback ----------------------------------------------------------------------------------
