@@ -50,6 +50,15 @@ def environment_names(params_dir: Path) -> list[str]:
     return sorted(path.stem for path in params_dir.glob("*.yaml") if path.name != BASE_FILE)
 
 
+def default_environment(params_dir: Path) -> str | None:
+    """The environment base.yaml names as the system's default (`default_environment`), if any; validating
+    it is the config's (stackyard/config/environment.py)."""
+    if not (params_dir / BASE_FILE).is_file():
+        return None  # the run's own check names the missing file
+    value = load_yaml_file(params_dir / BASE_FILE).data.get("default_environment")
+    return value if isinstance(value, str) and value else None
+
+
 def load_environment(params_dir: Path, env: str) -> SourcedParams:
     """base.yaml deep-merged with <env>.yaml, or ParamsError naming what is wrong."""
     known = environment_names(params_dir)

@@ -18,11 +18,14 @@ from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
 from stackyard import __version__
+from stackyard.aws.acm import Acm, CertificateValidation, ValidationRecord
 from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
+from stackyard.aws.ecr import Ecr
 from stackyard.aws.endpoints import check_endpoint_urls
 from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, translated
 from stackyard.aws.guards import GuardReader, GuardWriter, ResourceDrift
+from stackyard.aws.monitoring import CloudWatch, DynamoDb
 from stackyard.aws.records import (
     ChangeSet,
     ChangeSetSummary,
@@ -39,15 +42,20 @@ __all__ = [
     "CAPABILITIES",
     "CLIENT_CONFIG",
     "S3",
+    "Acm",
     "Aws",
     "AwsError",
+    "CertificateValidation",
     "ChangeSet",
     "ChangeSetProposer",
     "ChangeSetSummary",
     "ClientFactory",
     "CloudFormation",
+    "CloudWatch",
     "DeployedStack",
+    "DynamoDb",
     "Ec2",
+    "Ecr",
     "Export",
     "ExportInUseError",
     "GuardReader",
@@ -59,6 +67,7 @@ __all__ = [
     "StackResource",
     "StackWriter",
     "ThrottledError",
+    "ValidationRecord",
     "check_endpoint_urls",
     "translated",
 ]
@@ -134,3 +143,15 @@ class Aws:
 
     def ec2(self, region: str) -> Ec2:
         return Ec2(self.client("ec2", region))
+
+    def acm(self, region: str) -> Acm:
+        return Acm(self.client("acm", region))
+
+    def cloudwatch(self, region: str) -> CloudWatch:
+        return CloudWatch(self.client("cloudwatch", region))
+
+    def dynamodb(self, region: str) -> DynamoDb:
+        return DynamoDb(self.client("dynamodb", region))
+
+    def ecr(self, region: str) -> Ecr:
+        return Ecr(self.client("ecr", region))

@@ -1,7 +1,9 @@
-"""S3 calls: the artifact bucket (uploads, the deploy lock) and the buckets a delete empties."""
+"""S3 calls: the artifact bucket (uploads, the deploy lock), the buckets a delete empties, and what verify reads
+of a bucket (its public access block and policy)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +12,7 @@ from stackyard.aws.errors import MISSING_S3_KEY, AwsError, translated
 PAGE = 1000  # ListObjectVersions returns and DeleteObjects takes at most 1,000 keys
 # A conditional PUT that loses: the key exists (412), or another conditional write raced it (409).
 WRITE_CONDITION_LOST = {"PreconditionFailed", "ConditionalRequestConflict"}
+PUBLIC_ACCESS_BLOCK = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
 class S3:
@@ -119,3 +122,25 @@ class S3:
                 raise AwsError(f"emptying bucket {bucket}: {first.get('Key')}: {first.get('Message')}")
             deleted += len(keys)
         return deleted
+
+    def public_access_block(self, bucket: str) -> dict[str, bool]:
+        """The bucket's four Block Public Access settings (all False when it has none)."""
+        try:
+            with translated(f"reading the public access block of bucket {bucket}"):
+                found = self.client.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        except AwsError as error:
+            if error.code != "NoSuchPublicAccessBlockConfiguration":
+                raise
+            found = {}
+        return {name: bool(found.get(name)) for name in PUBLIC_ACCESS_BLOCK}
+
+    def policy(self, bucket: str) -> dict[str, Any] | None:
+        """The bucket policy as a document; None when the bucket has none."""
+        try:
+            with translated(f"reading the policy of bucket {bucket}"):
+                text = self.client.get_bucket_policy(Bucket=bucket)["Policy"]
+        except AwsError as error:
+            if error.code == "NoSuchBucketPolicy":
+                return None
+            raise
+        return dict(json.loads(text))

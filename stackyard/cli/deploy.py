@@ -5,6 +5,8 @@
     python deploy.py delete --env test          delete the environment, in reverse order
     python deploy.py delete --plan --env test   show what a delete would remove, empty and keep
     python deploy.py drift --env test           what was changed outside CloudFormation (exit 3 when anything was)
+    python deploy.py verify --env test          run the environment's checks against what is deployed
+    python deploy.py deploy --env test --verify deploy, then verify
     python deploy.py --system examples/NAME --env dev   another system (its params/, build/, outputs/)
 
 The verb comes first and defaults to deploy; the older spelling `--plan` / `--delete` still works
@@ -29,14 +31,14 @@ from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 if TYPE_CHECKING:
     from stackyard.deploy.run import RunRequest, Seams
 
-VERBS = ("plan", "deploy", "delete", "drift")
+VERBS = ("plan", "deploy", "delete", "verify", "drift")
 
 
 def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
     """`seams`: what tests put in place of AWS, the clock and Ctrl-C (tests/faults/)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.verb in ("deploy", "drift") and (args.plan or args.delete):
+    if args.verb in ("deploy", "verify", "drift") and (args.plan or args.delete):
         parser.error(f"the {args.verb} verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
     from stackyard.deploy.run import RunRequest
 
@@ -62,6 +64,9 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             role_arn=args.role_arn,
             ignore_drift=args.ignore_drift,
             no_rollback=args.no_rollback,
+            plan_format=args.plan_format,
+            verify_only=args.verb == "verify",
+            verify=args.verify,
         ),
         seams=seams,
     )
@@ -76,19 +81,35 @@ def run(request: RunRequest, seams: Seams | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        usage="%(prog)s [plan | deploy | delete] [--env ENV] [options]",
+        usage="%(prog)s [plan | deploy | delete | verify] [--env ENV] [options]",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "verb", nargs="?", choices=VERBS, help="what to do (default: deploy); put it before the options"
     )
-    parser.add_argument("--env", help=f"environment to deploy (default: ${ENV_VARIABLE}, else {DEFAULT_ENV})")
+    parser.add_argument(
+        "--env",
+        help=f"environment to deploy (default: ${ENV_VARIABLE}, else params base.yaml's default_environment, "
+        f"else {DEFAULT_ENV})",
+    )
     parser.add_argument("--delete", action="store_true", help="the delete verb, as an option (older spelling)")
     parser.add_argument(
         "--plan",
         action="store_true",
         help="the plan verb, as an option (older spelling); with --delete: plan the delete",
+    )
+    parser.add_argument(
+        "--plan-format",
+        choices=("text", "markdown"),
+        default="text",
+        help="with plan: markdown writes the plan (every stack, each change set with replacements and data loss "
+        "marked) as Markdown to standard output, for a CI job summary; the progress goes to standard error",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="with deploy: once every stack is deployed, run the environment's checks (the verify verb)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask (for CI): confirm risky changes and deletes")
     parser.add_argument("--only", nargs="+", metavar="STACK", help="only these stacks (their sources must be deployed)")

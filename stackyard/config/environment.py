@@ -25,12 +25,14 @@ from stackyard.config.guards import Guards, validate_guards
 from stackyard.config.messaging import Messaging
 from stackyard.config.monitoring import Monitoring
 from stackyard.config.network import Network, validate_network, validate_security_groups
+from stackyard.config.problems import problem_at
 from stackyard.config.roles import RoleConfig, RoleKey
 from stackyard.config.stacks import validate_app_stacks, validate_sections
 from stackyard.config.storage import Storage, validate_buckets
 from stackyard.config.tables import Table
+from stackyard.config.verify import Verify, validate_verify
 from stackyard.errors import ParamsProblem
-from stackyard.params import SourcedParams
+from stackyard.params import BASE_FILE, SourcedParams, environment_names
 
 # The root fields loading fills in, which no params file may set, and what to do when one does.
 DERIVED_FIELDS = {
@@ -52,6 +54,9 @@ class EnvironmentConfig(Model):
 
     app: AppName
     environment: str  # from the params file's name
+    # The environment deploy.py works on when neither --env nor STACKYARD_ENV names one (seed 003: production);
+    # written in base.yaml only. None: dev.
+    default_environment: str | None = None
     project_dir: Path  # the folder holding params/, which relative paths in params start from
     # sha256 over the names and contents of database.migrations' .sql files, which load.py reads so the
     # templates read no files; None without a database stack or migrations.
@@ -81,6 +86,7 @@ class EnvironmentConfig(Model):
     functions: dict[FunctionKey, Function] | None = None
     roles: dict[RoleKey, RoleConfig] | None = None
     ci: Ci | None = None
+    verify: Verify | None = None  # what deploy.py verify checks; None: what the stacks imply (verify.py)
 
     @field_validator("stacks")
     @classmethod
@@ -103,6 +109,29 @@ class EnvironmentConfig(Model):
 
 Check = Callable[[EnvironmentConfig, SourcedParams], list[ParamsProblem]]
 
+
+def validate_default_environment(config: EnvironmentConfig, params: SourcedParams) -> list[ParamsProblem]:
+    """default_environment is the system's, so base.yaml says it, and it names an environment of the folder."""
+    if config.default_environment is None:
+        return []
+    path = ("default_environment",)
+    location = params.locate(path)
+    if location is None:
+        return []
+    if location.file.name != BASE_FILE:
+        return [problem_at(params, path, f"the default environment is the system's; expected it in {BASE_FILE}")]
+    known = environment_names(location.file.parent)
+    if config.default_environment not in known:
+        return [
+            problem_at(
+                params,
+                path,
+                f"got {config.default_environment!r}, which is no environment here; expected one of: {', '.join(known)}",
+            )
+        ]
+    return []
+
+
 # The rules that span sections, in the order their problems are reported; each relies on the
 # sections the listed stacks read being there (validate_sections, run first).
 CHECKS: tuple[Check, ...] = (
@@ -122,6 +151,8 @@ CHECKS: tuple[Check, ...] = (
     validate_app_stacks,
     validate_containers,
     validate_guards,
+    validate_default_environment,
+    validate_verify,
 )
 
 

@@ -12,6 +12,8 @@ Where each decision lives (docs/architecture.md draws the flow, docs/deploy.md d
 | whether a proposed change set may run | review.py |
 | a stack's plan, as a frozen value | stack_plan.py |
 | gathering the facts for a plan (reads, proposes change sets) | planner.py |
+| whether a service's image is in ECR yet, and the push a first deploy ends with | container_images.py |
+| the validation records of certificates whose domain's DNS is elsewhere | validation.py |
 | carrying a plan out (ChangeApplier) or only showing it (DisplayOnlyApplier) | applier.py |
 | every stack of an environment, in dependency order | deployment.py, scheduler.py |
 | what a delete removes, empties and keeps, and when it is refused | delete_plan.py, delete_planner.py |

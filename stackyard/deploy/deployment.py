@@ -33,6 +33,7 @@ from stackyard.deploy.progress import Progress
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.scheduler import Outcome, run_graph
 from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
+from stackyard.deploy.validation import ValidationRecords
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import StackyardError
 
@@ -66,19 +67,25 @@ class Deployment:
             if options.plan_only
             else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id, guards)
         )
+        self.validation = ValidationRecords(aws, environment, options, progress)
+        self.plans: dict[str, StackPlan] = {}  # each stack's plan once proposed (a plan's Markdown reads them)
+        if not options.plan_only:
+            self.watcher.pollers.append(self.validation.while_waiting)
 
     def deploy(self, stacks: list[str]) -> dict[str, Outcome]:
         needs = self.environment.manifest.dependencies(stacks)
         return run_graph(list(needs), needs, self.deploy_stack, self.options.concurrency, self.interrupt)
 
     def outputs_of_environment(self) -> dict[str, dict[str, str]]:
-        """The outputs gathered so far, of the environment's stacks only."""
-        return {
-            stack: found for stack, found in self.outputs.all().items() if stack in self.environment.manifest.stacks
-        }
+        """The outputs gathered so far, of the environment's stacks only, in deploy order."""
+        gathered = self.outputs.all()
+        return {stack: gathered[stack] for stack in self.environment.manifest.deploy_order if stack in gathered}
 
     def deploy_stack(self, stack: str) -> Outcome:
-        return self.run_target(self.planner.target(stack), lambda: self.planner.assess(stack))
+        outcome = self.run_target(self.planner.target(stack), lambda: self.planner.assess(stack))
+        if outcome.ok and not self.options.plan_only:
+            self.validation.after(stack)
+        return outcome
 
     def run_target(self, target: Target, assess: Callable[[], StackPlan]) -> Outcome:
         plan = self._recovered(target, assess)
@@ -90,6 +97,7 @@ class Deployment:
             self.progress.line(target.stack, f"{plan.action.value if plan.action else 'plan'}: {reason}")
         self.applier.prepare(plan)
         plan = self.planner.propose(plan)
+        self.plans[target.stack] = plan
         if plan.action is Action.UNCHANGED:
             return self.applier.finish(plan)
         if plan.change_set is not None:

@@ -18,6 +18,7 @@ from stackyard.aws import Aws, ChangeSet, ChangeSetProposer, DeployedStack, Stac
 from stackyard.deploy import package as packaging
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.change_sets import change_set_name, withdraw
+from stackyard.deploy.container_images import ContainerImages
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
 from stackyard.deploy.exports import blocked_exports, export_changes
 from stackyard.deploy.guards.hooks import DeployGuards
@@ -47,6 +48,7 @@ class DeployPlanner:
         outputs: RunOutputs,
         run_id: str,
         guards: DeployGuards | None = None,
+        container_images: ContainerImages | None = None,
     ):
         self.aws = aws
         self.guards = guards or DeployGuards(aws, environment, options, watcher)
@@ -58,6 +60,7 @@ class DeployPlanner:
         self.outputs = outputs
         self.run_id = run_id
         self.change_set_name = change_set_name(run_id, options.plan_only)
+        self.container_images = container_images or ContainerImages(aws, watcher.progress)
 
     def target(self, stack: str) -> Target:
         entry = self.environment.manifest.entry(stack)
@@ -165,6 +168,11 @@ class DeployPlanner:
         self.progress.state(stack, "packaging")
         packaged = packaging.package(stack, entry, env_dir, bucket, s3, region)
         parameters = self._parameters(stack, entry)
+        if entry.images:  # a service waits for its image (stackyard/deploy/container_images.py)
+            reader = self.aws.stack_reader(region)
+            parameters |= self.container_images.parameters(
+                stack, entry, region, lambda: reader.describe(entry.stack_name)
+            )
         if entry.packages and bucket and s3:
             cache = env_dir.parent / LAMBDA_CACHE
             parameters |= packaging.package_lambdas(entry, self.environment.project_dir, cache, bucket, s3)

@@ -19,6 +19,7 @@ from pathlib import Path
 from stackyard import report
 from stackyard.aws import Aws, check_endpoint_urls
 from stackyard.config.guards import ROLE_ARN
+from stackyard.config.load import load_config
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
 from stackyard.deploy.defaults import DEFAULT_ENV, ENV_VARIABLE
@@ -31,9 +32,13 @@ from stackyard.deploy.guards.drift import DriftRun
 from stackyard.deploy.guards.drift import table as drift_table
 from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
-from stackyard.deploy.outputs import write_outputs
+from stackyard.deploy.outputs import output_lines, write_outputs
+from stackyard.deploy.plan_markdown import plan_markdown
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
+from stackyard.deploy.validation import OUTPUTS_KEY
+from stackyard.deploy.verify.probes import Probes, aws_bucket_url
+from stackyard.deploy.verify.runner import emulated, verify
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import (
     EXIT_CHANGES_PLANNED,
@@ -45,6 +50,7 @@ from stackyard.errors import (
 )
 from stackyard.generate import generate
 from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
+from stackyard.params import default_environment
 
 
 @dataclass
@@ -69,6 +75,9 @@ class RunRequest:
     role_arn: str | None = None  # the CloudFormation service role, instead of params' guards.role_arn
     ignore_drift: bool = False
     no_rollback: bool = False
+    plan_format: str = "text"  # markdown: a deploy's plan as Markdown on standard output, progress on stderr
+    verify_only: bool = False  # the verify verb: check the deployed environment, change nothing
+    verify: bool = False  # deploy, then verify
 
     def __post_init__(self) -> None:
         self.params_dir = self.params_dir or self.system_dir / "params"
@@ -80,7 +89,9 @@ class RunRequest:
 
     @property
     def verb(self) -> str:
-        return "drift" if self.drift else "delete" if self.delete else "plan" if self.plan else "deploy"
+        if self.drift:
+            return "drift"
+        return "verify" if self.verify_only else "delete" if self.delete else "plan" if self.plan else "deploy"
 
     def problems(self) -> list[str]:
         """What is wrong with the request itself, before anything is read or called."""
@@ -93,18 +104,30 @@ class RunRequest:
             found.append(f"--concurrency {self.concurrency}: expected 1 to {MAX_CONCURRENCY}")
         if self.delete_artifacts and not self.delete:
             found.append("--delete-artifacts only goes with delete (or --delete)")
+        if self.plan_format == "markdown" and (self.delete or not self.plan):
+            found.append("--plan-format markdown goes with plan (a deploy's plan), not with deploy or delete")
+        if self.verify and (self.plan or self.delete or self.verify_only):
+            found.append("--verify goes with deploy: a plan or delete leaves nothing to verify; or use the verify verb")
+        if self.verify_only and (self.only or self.force_unlock is not None):
+            found.append(
+                "verify checks the whole environment and takes no lock: --only and --force-unlock go with "
+                "deploy or delete"
+            )
         if self.force_unlock is not None and self.plan:
             found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
         return found + self._guard_problems()
 
     def _guard_problems(self) -> list[str]:
         found = []
-        if self.drift and (self.delete or self.plan or self.force_unlock is not None or self.allow_replace):
+        if self.drift and (
+            self.delete or self.plan or self.force_unlock is not None or self.allow_replace or self.verify
+        ):
             found.append(
-                "the drift verb only reads: it goes with none of --delete, --plan, --force-unlock, --allow-replace"
+                "the drift verb only reads: it goes with none of --delete, --plan, --force-unlock, --allow-replace, "
+                "--verify"
             )
         for flag, given in (("--no-rollback", self.no_rollback), ("--ignore-drift", self.ignore_drift)):
-            if given and (self.delete or self.drift):
+            if given and (self.delete or self.drift or self.verify_only):
                 found.append(f"{flag} goes with deploy or plan, not with {self.verb}")
         if self.role_arn is not None and not ROLE_ARN.fullmatch(self.role_arn):
             found.append(
@@ -132,6 +155,7 @@ class Seams:
     aws: Aws | None = None
     clock: Clock = field(default_factory=SystemClock)
     interrupt: Interrupt = field(default_factory=Interrupt)
+    probes: Probes | None = None  # verify's network reads (tests trust a CA of their own)
 
 
 def run(request: RunRequest, interactive: bool | None = None, seams: Seams | None = None) -> int:
@@ -149,7 +173,7 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         raise BadInputError("; ".join(problems))
     if seams.aws is None:
         check_endpoint_urls(os.environ)  # before generate writes anything
-    env = request.env or os.environ.get(ENV_VARIABLE) or DEFAULT_ENV
+    env = request.env or os.environ.get(ENV_VARIABLE) or _default_environment(request)
     environment = _environment(request, env)
     stacks = _selected(environment, request.only)
     if request.no_rollback and not environment.manifest.guards.allow_no_rollback:
@@ -176,8 +200,11 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         ignore_drift=request.ignore_drift,
         no_rollback=request.no_rollback,
     )
+    if request.verify_only:
+        return _verify(aws, environment, options, request, seams)
     label = "plan-delete" if request.delete and request.plan else request.verb
-    with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log") as progress:
+    shown_on = sys.stderr if request.plan_format == "markdown" else None  # standard output is the Markdown's
+    with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log", out=shown_on) as progress:
         announce = _announcer(progress)
         with first_stops_second_exits(seams.interrupt, announce):
             progress.line("account", f"{account}: {label} {len(stacks)} stacks of {env}")
@@ -185,7 +212,15 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
                 return _drift(aws, environment, progress, options, stacks, seams)
             if request.delete:
                 return _delete(aws, environment, progress, options, run_id, stacks, request, seams)
-            return _deploy(aws, environment, progress, options, run_id, stacks, request, seams)
+            code = _deploy(aws, environment, progress, options, run_id, stacks, request, seams, account)
+    return _verify(aws, environment, options, request, seams) if request.verify and code == EXIT_OK else code
+
+
+def _verify(aws: Aws, environment: Environment, options: DeployOptions, request: RunRequest, seams: Seams) -> int:
+    """The environment's checks against what is deployed (stackyard/deploy/verify/), after reading its params."""
+    assert request.params_dir is not None
+    probes = seams.probes or Probes(bucket_url=None if emulated(os.environ) else aws_bucket_url)
+    return verify(aws, environment, options, load_config(request.params_dir, environment.name), probes)
 
 
 def _announcer(progress: Progress) -> Callable[[], None]:
@@ -208,6 +243,7 @@ def _deploy(
     stacks: list[str],
     request: RunRequest,
     seams: Seams,
+    account: str,
 ) -> int:
     deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt)
     lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
@@ -222,10 +258,21 @@ def _deploy(
             outcomes = deployment.deploy(stacks)
         finally:
             if not options.plan_only:  # also what an interrupted or failed run gathered so far
-                write_outputs(path, deployment.outputs_of_environment())
+                records = deployment.validation.as_outputs()
+                write_outputs(
+                    path, {**deployment.outputs_of_environment(), **({OUTPUTS_KEY: records} if records else {})}
+                )
     progress.summary(outcomes)
+    if request.plan_format == "markdown":
+        print(plan_markdown(environment.manifest.app, environment.name, outcomes, deployment.plans), end="")
     if not options.plan_only:
-        print(f"outputs: {path}")
+        shown = output_lines(deployment.outputs_of_environment())
+        print(f"outputs (in {path}):" if shown else f"outputs: {path}")
+        for line in shown:
+            print(line)
+        for line in deployment.planner.container_images.next_steps(account, options.resume_command):
+            print(line)
+        _print_pending_validation(deployment.validation.pending(), path)
     return _exit_code(outcomes, seams.interrupt, options.plan_only)
 
 
@@ -286,6 +333,13 @@ def _show_delete_plan(plan: DeletePlan, progress: Progress) -> int:
     return EXIT_CHANGES_PLANNED if plan.anything_to_delete else EXIT_OK
 
 
+def _print_pending_validation(pending: list[str], path: Path) -> None:
+    if pending:
+        print(f"DNS validation records to create at the domain's DNS provider (kept in {path}, {OUTPUTS_KEY}):")
+        for line in pending:
+            print(f"  {line}")
+
+
 def _print_kept(kept: list[Kept]) -> None:
     if kept:
         print("kept by their templates (delete them by hand when no longer needed):")
@@ -332,6 +386,12 @@ def _exit_code(outcomes: dict[str, Outcome], interrupt: Interrupt, plan_only: bo
     if plan_only and any(outcome.result == "planned" for outcome in outcomes.values()):
         return EXIT_CHANGES_PLANNED
     return EXIT_OK
+
+
+def _default_environment(request: RunRequest) -> str:
+    """The system's own default (base.yaml's default_environment, seed 003: production), else dev."""
+    assert request.params_dir is not None
+    return default_environment(request.params_dir) or DEFAULT_ENV
 
 
 def _environment(request: RunRequest, env: str) -> Environment:

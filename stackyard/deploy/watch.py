@@ -54,6 +54,9 @@ class Watcher:
         self.clock = clock
         self.interrupt = interrupt
         self.resume_command = resume_command
+        # Called with (stack, stack id) on each poll of a watched operation: readers of what CloudFormation
+        # waits on, such as a certificate's validation records (stackyard/deploy/validation.py).
+        self.pollers: list[Callable[[str, str], None]] = []
 
     def poll(self, read: Callable[[], Found], done: Callable[[Found], bool], what: str) -> Found:
         """`read()` until `done(found)`, backing off; raises Interrupted on Ctrl-C, naming `what`."""
@@ -95,6 +98,8 @@ class Watcher:
                 observer(shown, self.clock.now())
             for nested_id in sorted(nested.active):
                 self._show_events(stack, nested_id, nested.paths[nested_id], reader, started, nested)
+            for poller in self.pollers:
+                poller(stack, stack_id)
             last[0] = reader.describe(stack_id)
             return last[0]
 

@@ -84,6 +84,12 @@ def results(output: str, stacks: list[str] = STACKS) -> dict[str, str]:
     return found
 
 
+def verified(output: str) -> dict[str, str]:
+    """verify's table: each check's result."""
+    lines = output[output.index("check  ") :].splitlines()
+    return {line.split()[0]: line.split()[1] for line in lines[1:-1]}
+
+
 def set_params(workdir: Path, **sections) -> None:
     """params/local.yaml as shipped, with these top-level keys replaced."""
     shipped = yaml.safe_load((PARAMS_DIR / "local.yaml").read_text())
@@ -146,6 +152,18 @@ def test_an_environment_from_create_to_delete(workdir, emulator, capsys, change_
     }
     assert "ROLLBACK_COMPLETE: delete the failed first create, then create again" in out
 
+    # 5b. Verify: what LocalStack builds is checked as on AWS (every stack and resource complete, the buckets
+    #     private and TLS-only, the dead-letter alarms quiet); no anonymous bucket read against an emulator.
+    code, out = run(capsys, "verify")
+    assert code == 0, out
+    assert verified(out) == {
+        "stacks-deployed": "pass",
+        "buckets-refuse-public-reads": "pass",
+        "buckets-refuse-plain-http": "pass",
+        "alarms-ok": "pass",
+    }
+    assert "no anonymous read: an emulator" in out
+
     # 6. A plan of one stack shows its pending change, exits 3, and changes nothing.
     set_params(workdir, network={"nat": "none", "flow_logs": {"retention_days": 3}}, messaging={"retention_days": 6})
     queue = json.loads((workdir / "outputs" / "local.json").read_text())["messaging"]["LineWebhookQueueUrl"]
@@ -203,6 +221,9 @@ def test_an_example_system_deploys_and_leaves_nothing_through_deploy_py(
     assert {stack["StackName"] for stack in cloudformation.list_stacks(StackStatusFilter=ACTIVE)["StackSummaries"]} >= {
         f"{example}-local-{stack}" for stack in EXAMPLE_OUTPUTS[example]
     }
+    code, out = system_run("verify")
+    assert code == 0, out
+    assert set(verified(out)) == {"stacks-deployed", "buckets-refuse-public-reads", "buckets-refuse-plain-http"}
     code, out = system_run()
     assert code == 0 and results(out, list(EXAMPLE_OUTPUTS[example])) == dict.fromkeys(
         EXAMPLE_OUTPUTS[example], "unchanged"

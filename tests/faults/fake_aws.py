@@ -31,6 +31,8 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import ParamValidator
 
 from tests.faults.answers import ACCOUNT, aws_error
+from tests.faults.fake_acm import FakeAcm
+from tests.faults.fake_ecr import FakeEcr
 from tests.faults.fake_guards import GuardedCloudFormation
 from tests.faults.fake_s3 import FakeS3
 
@@ -90,6 +92,9 @@ class Faults:
     rollback_keeps_failing: bool = False  # ContinueUpdateRollback ends UPDATE_ROLLBACK_FAILED again
     lock_write_conflict: bool = False  # a conditional PUT races another: 409 ConditionalRequestConflict
     objects_reappear: dict[str, int] = field(default_factory=dict)  # bucket -> objects written after emptying
+    denied: tuple[str, ...] = ()  # call patterns answered AccessDenied (the deploying identity may not)
+    # logical id -> virtual seconds its create waits on something outside (a certificate on its DNS record)
+    waits: dict[str, float] = field(default_factory=dict)
 
 
 class FakeCloud:
@@ -100,7 +105,9 @@ class FakeCloud:
         self.triggers: list[Trigger] = []
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
+        self.acm = FakeAcm(self)
         self._regions: dict[str, GuardedCloudFormation] = {}
+        self._ecr: dict[str, FakeEcr] = {}
 
     def cloudformation(self, region: str) -> GuardedCloudFormation:
         with self.lock:
@@ -108,8 +115,18 @@ class FakeCloud:
                 self._regions[region] = GuardedCloudFormation(self, region)
             return self._regions[region]
 
+    def ecr(self, region: str) -> FakeEcr:
+        with self.lock:
+            return self._ecr.setdefault(region, FakeEcr(region))
+
     def client(self, service: str, region: str, config: object = None) -> FakeClient:
-        handlers = {"cloudformation": lambda: self.cloudformation(region), "s3": lambda: self.s3, "sts": lambda: _Sts()}
+        handlers = {
+            "cloudformation": lambda: self.cloudformation(region),
+            "s3": lambda: self.s3,
+            "sts": lambda: _Sts(),
+            "ecr": lambda: self.ecr(region),
+            "acm": lambda: self.acm,
+        }
         return FakeClient(self, service, handlers[service]())
 
     def on(self, pattern: str, action: Callable[[], None]) -> None:
@@ -129,6 +146,7 @@ class FakeCloud:
             with self.lock:
                 self.calls.append(call)
                 self._throttle(call)
+                self._deny(call)
                 self.tick()
                 return handler(**params)
         finally:
@@ -139,6 +157,15 @@ class FakeCloud:
             if left and call.matches(pattern):
                 self.faults.throttled[pattern] = left - 1
                 raise aws_error(call.operation, "Throttling", "Rate exceeded")
+
+    def _deny(self, call: Call) -> None:
+        if any(call.matches(pattern) for pattern in self.faults.denied):
+            raise aws_error(
+                call.operation,
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{ACCOUNT}:user/deployer is not authorized to perform: "
+                f"{call.service}:{call.operation} because no identity-based policy allows the action",
+            )
 
     def _fire(self, call: Call) -> None:
         for trigger in self.triggers:

@@ -159,15 +159,25 @@ class FakeCloudFormation:
 
     def list_stack_resources(self, StackName: str, **_: Any) -> dict[str, Any]:
         stack = self._find("ListStackResources", StackName)
+        listed = {logical: (kind, physical, "CREATE_COMPLETE") for logical, (kind, physical) in stack.resources.items()}
+        if stack.status.endswith("_IN_PROGRESS"):  # resources of the running operation, as their events show them
+            now = self.cloud.clock.now()
+            for event in stack.events:
+                if event["Timestamp"] <= now and event["PhysicalResourceId"] not in ("", stack.stack_id):
+                    listed[event["LogicalResourceId"]] = (
+                        event["ResourceType"],
+                        event["PhysicalResourceId"],
+                        event["ResourceStatus"],
+                    )
         summaries = [
             {
                 "LogicalResourceId": logical,
                 "PhysicalResourceId": physical,
                 "ResourceType": kind,
-                "ResourceStatus": "CREATE_COMPLETE",
+                "ResourceStatus": status,
                 "LastUpdatedTimestamp": stack.created,
             }
-            for logical, (kind, physical) in stack.resources.items()
+            for logical, (kind, physical, status) in listed.items()
         ]
         return {"StackResourceSummaries": summaries}
 
@@ -348,7 +358,7 @@ class FakeCloudFormation:
         final = self._final(stack, template, parameters, tags)
         elapsed = offset
         for logical, spec in template.get("Resources", {}).items():
-            if not self._differs(stack, logical, spec, parameters):
+            if logical not in final.resources or not self._differs(stack, logical, spec, parameters):
                 continue
             elapsed += STEP
             kind_, physical = final.resources[logical]
@@ -360,7 +370,7 @@ class FakeCloudFormation:
             if kind_ == NESTED:
                 child_seconds, failure = self._run_nested(self._find("", physical), spec, elapsed)
                 elapsed += child_seconds
-            elapsed += STEP
+            elapsed += STEP + self.cloud.faults.waits.get(logical, 0.0)
             if failure:
                 self._at(
                     elapsed,
@@ -455,6 +465,8 @@ class FakeCloudFormation:
     ) -> _Final:
         resources: dict[str, tuple[str, str]] = {}
         for logical, spec in template.get("Resources", {}).items():
+            if not _holds(template, spec.get("Condition"), parameters):
+                continue
             kind = spec["Type"]
             physical = stack.resources.get(logical, (kind, ""))[1] or self._physical(stack, logical, spec, parameters)
             resources[logical] = (kind, physical)
@@ -469,6 +481,18 @@ class FakeCloudFormation:
                     properties.get("BucketName", f"{stack.name}-{logical.lower()}-{next(self._ids)}"), context
                 )
             )
+        if kind == "AWS::CertificateManager::Certificate":
+            arn = f"arn:aws:acm:{self.region}:{ACCOUNT}:certificate/{next(self._ids):08x}-fake"
+            wait = self.cloud.faults.waits.get(logical, 0.0)
+            self.cloud.acm.request(arn, properties["DomainName"], properties.get("SubjectAlternativeNames", []), wait)
+            return arn
+        if kind == "AWS::CertificateManager::Certificate":
+            arn = f"arn:aws:acm:{self.region}:{ACCOUNT}:certificate/{next(self._ids):08x}-fake"
+            wait = self.cloud.faults.waits.get(logical, 0.0)
+            self.cloud.acm.request(arn, properties["DomainName"], properties.get("SubjectAlternativeNames", []), wait)
+            return arn
+        if kind == "AWS::ECR::Repository":
+            return str(self._resolve(properties.get("RepositoryName", f"{stack.name}-{logical.lower()}"), context))
         if kind == NESTED:
             child = self._new_stack(f"{stack.name}-{logical}-{next(self._ids):04X}", "CREATE_IN_PROGRESS")
             return child.stack_id
@@ -530,6 +554,8 @@ class FakeCloudFormation:
             if kind == "AWS::S3::Bucket":
                 properties = final.template["Resources"][logical].get("Properties", {})
                 self.cloud.s3.make_bucket(physical, object_lock=bool(properties.get("ObjectLockEnabled")))
+            if kind == "AWS::ECR::Repository":
+                self.cloud.ecr(self.region).make_repository(physical)
         context = {"parameters": final.parameters, "resources": final.resources, "stack": stack}
         stack.outputs = {
             name: str(self._resolve(out["Value"], context)) for name, out in final.template.get("Outputs", {}).items()
@@ -641,7 +667,14 @@ class FakeCloudFormation:
         return any(f'{{"Ref": "{name}"}}' in json.dumps(spec) for name in changed)
 
     def _changes(self, stack: FakeStack, template: dict[str, Any], parameters: dict[str, str]) -> list[dict[str, Any]]:
-        old, new = stack.template.get("Resources", {}), template.get("Resources", {})
+        old = {
+            logical: spec for logical, spec in stack.template.get("Resources", {}).items() if logical in stack.resources
+        }
+        new = {
+            logical: spec
+            for logical, spec in template.get("Resources", {}).items()
+            if _holds(template, spec.get("Condition"), parameters)
+        }
         found = []
         for logical, spec in new.items():
             if logical not in old:
@@ -695,3 +728,11 @@ def _imports(value: Any, export: str) -> bool:
     if isinstance(value, list):
         return any(_imports(inner, export) for inner in value)
     return False
+
+
+def _holds(template: dict[str, Any], condition: str | None, parameters: dict[str, str]) -> bool:
+    """A resource's Condition, for the one shape the fault matrix uses: Fn::Equals of a parameter and a value."""
+    if condition is None:
+        return True
+    left, right = template["Conditions"][condition]["Fn::Equals"]
+    return str(parameters.get(left["Ref"]) if isinstance(left, dict) else left) == str(right)

@@ -44,6 +44,8 @@ class Scenario:
     setup: Callable[[World], None] = lambda world: None
     start: str = "deployed"  # deployed: the three stacks exist, as built; empty: nothing does
     nested: bool = False
+    images: bool = False  # the app stack holds a service that waits for its image (world.py)
+    certificate: bool = False  # the storage stack holds a certificate validated by hand (world.py)
     then: tuple[tuple[tuple[str, ...], Expect], ...] = field(default=())  # runs after the first
 
 

@@ -14,17 +14,19 @@ from pathlib import Path
 import pytest
 
 from tests.faults.guard_scenarios import GUARD_SCENARIOS
-from tests.faults.scenarios import SCENARIOS, Expect, Scenario
+from tests.faults.scenarios import SCENARIOS as CORE
+from tests.faults.scenarios import Expect, Scenario
+from tests.faults.scenarios_first_deploy import FIRST_DEPLOY
 from tests.faults.world import Result, World
 from tests.helpers import ROOT
 
 DOC = ROOT / "docs" / "faults.md"
-ALL = SCENARIOS + GUARD_SCENARIOS
+ALL = (*CORE, *FIRST_DEPLOY, *GUARD_SCENARIOS)
 
 
 @pytest.mark.parametrize("scenario", ALL, ids=[scenario.id for scenario in ALL])
 def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
-    world = World(tmp_path, nested=scenario.nested)
+    world = World(tmp_path, nested=scenario.nested, images=scenario.images, certificate=scenario.certificate)
     if scenario.start == "deployed":
         baseline = world.run("deploy")
         assert baseline.code == 0, baseline.out

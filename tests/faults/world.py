@@ -21,7 +21,7 @@ from stackyard.aws import Aws
 from stackyard.cli import deploy as cli
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.run import Seams
-from stackyard.manifest import MANIFEST_FILE, Guards, NestedTemplate, ParameterSource, dumps
+from stackyard.manifest import MANIFEST_FILE, ContainerImage, Guards, NestedTemplate, ParameterSource, dumps
 from tests.faults.fake_aws import Call, FakeCloud
 from tests.faults.fake_guards import GuardedCloudFormation
 from tests.faults.guard_build import guarded
@@ -75,6 +75,39 @@ APP_TEMPLATE: dict[str, Any] = {
     "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}},
 }
 
+# `images=True`: the app stack also holds an image repository and a service that runs only once its image
+# is in ECR (the manifest's images: ServiceEnabled -> app-test-app:latest), as the containers stack does.
+REPOSITORY, IMAGE_TAG = f"{APP}-{ENV}-app", "latest"
+APP_WITH_SERVICE_TEMPLATE: dict[str, Any] = {
+    **APP_TEMPLATE,
+    "Parameters": {
+        **APP_TEMPLATE["Parameters"],
+        "ServiceEnabled": {"Type": "String", "AllowedValues": ["true", "false"], "Default": "true"},
+    },
+    "Conditions": {"RunsService": {"Fn::Equals": [{"Ref": "ServiceEnabled"}, "true"]}},
+    "Resources": {
+        **APP_TEMPLATE["Resources"],
+        "Repository": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": REPOSITORY}},
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Condition": "RunsService",
+            "Properties": {"DesiredCount": 1, "TaskDefinition": f"{REPOSITORY}:{IMAGE_TAG}"},
+        },
+    },
+}
+
+# `certificate=True`: the storage stack also holds a certificate for a domain whose DNS is elsewhere (the
+# manifest's manual_validation), which CloudFormation waits on until its validation record is created.
+DOMAIN = "app.example.com"
+CERTIFICATE: dict[str, Any] = {
+    "Type": "AWS::CertificateManager::Certificate",
+    "Properties": {"DomainName": DOMAIN, "SubjectAlternativeNames": [f"*.{DOMAIN}"], "ValidationMethod": "DNS"},
+}
+STORAGE_WITH_CERTIFICATE_TEMPLATE: dict[str, Any] = {
+    **STORAGE_TEMPLATE,
+    "Resources": {**STORAGE_TEMPLATE["Resources"], "Certificate": CERTIFICATE},
+}
+
 
 @dataclass
 class Result:
@@ -87,6 +120,8 @@ class Result:
 class World:
     root: Path
     nested: bool = False
+    images: bool = False
+    certificate: bool = False
     fake: FakeCloud = field(default_factory=FakeCloud)
     interrupt: Interrupt = field(default_factory=Interrupt)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -96,8 +131,8 @@ class World:
     def __post_init__(self) -> None:
         self.templates = {
             "network": NESTED_NETWORK_TEMPLATE if self.nested else NETWORK_TEMPLATE,
-            "storage": STORAGE_TEMPLATE,
-            "app": APP_TEMPLATE,
+            "storage": STORAGE_WITH_CERTIFICATE_TEMPLATE if self.certificate else STORAGE_TEMPLATE,
+            "app": APP_WITH_SERVICE_TEMPLATE if self.images else APP_TEMPLATE,
         }
         if self.nested:
             self.templates["network/vpc"] = VPC_TEMPLATE
@@ -136,6 +171,7 @@ class World:
                 template="storage.json",
                 sha256=hashes["storage"],
                 exports={f"{APP}-{ENV}-DataBucketName": "DataBucketName"},
+                manual_validation={"Certificate": DOMAIN} if self.certificate else {},
             ),
             "app": stack_entry(
                 APP_STACK,
@@ -144,6 +180,7 @@ class World:
                 sha256=hashes["app"],
                 imports=(f"{APP}-{ENV}-VpcId",),
                 parameters={"DataBucket": ParameterSource("storage", "DataBucketName")},
+                images={"ServiceEnabled": ContainerImage(REPOSITORY, IMAGE_TAG)} if self.images else {},
                 depends_on=("network", "storage"),
             ),
         }

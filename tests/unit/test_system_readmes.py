@@ -14,6 +14,7 @@ import pytest
 
 from stackyard.build import build_environment
 from stackyard.config import load_configs
+from stackyard.config.verify import planned_checks
 from tests.helpers import ROOT
 
 SYSTEMS = ("tap", "infrastructure-package", "plot-palette", "goldsport-scheduler")
@@ -68,3 +69,21 @@ def test_the_names_the_seeds_own_checks_query_are_mapped(system, seed_name, gene
     _, rows = runbook(system)
     [row] = [row for row in rows if row[0] == seed_name]
     assert generated in row[1] and (generated in row[2] or ".roles." in row[2])
+
+
+VERIFY_HEADER = "| the plan's check | verify's check |"
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_the_verify_table_names_only_checks_the_system_runs(system):
+    """Each README maps its seed's checks to verify's; a check renamed or gone cannot leave it stale."""
+    lines = (ROOT / "examples" / system / "README.md").read_text().splitlines()
+    [start] = [index for index, line in enumerate(lines) if line == VERIFY_HEADER]
+    named = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        named |= set(re.findall(r"`([a-z]+(?:-[a-z0-9]+)+)`", line.rsplit("|", 2)[1]))
+    configs = load_configs(ROOT / "examples" / system / "params")
+    runs = {check.name for config in configs.values() for check in planned_checks(config)}
+    assert named and named <= runs, sorted(named - runs)

@@ -25,6 +25,10 @@ ALLOWED_DATABASE_KEYS = (
 )
 
 CASES = {
+    "a default environment set by one environment": (
+        "default_environment: test\n",
+        ["params/test.yaml:1: default_environment: the default environment is the system's; expected it in base.yaml"],
+    ),
     "wrong type": (
         "database:\n  backup_retention_days: seven\n",
         ["params/test.yaml:2: database.backup_retention_days: got 'seven'; expected a valid integer"],
@@ -231,3 +235,15 @@ def test_endpoints_instead_of_a_nat_satisfy_the_migrator_and_rotation(params_cop
     )
     code, errors = run_generate(capsys, "--env", "test", "--skip-lint")
     assert (code, errors) == (0, [])
+
+
+def test_a_default_environment_must_name_an_environment_of_the_folder(params_copy, capsys):
+    base = params_copy / "base.yaml"
+    base.write_text("default_environment: staging\n" + base.read_text())
+    code, errors = run_generate(capsys, "--env", "test")
+    assert code == EXIT_BAD_INPUT
+    assert errors == [
+        "error: params/base.yaml:1: default_environment: got 'staging', which is no environment here; expected one "
+        "of: dev, local, prod, test",
+        "1 problem in the params; nothing was written",
+    ]

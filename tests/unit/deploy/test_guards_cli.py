@@ -21,7 +21,7 @@ from tests.unit.deploy.test_deploy_cli import no_aws, run  # noqa: F401 (a fixtu
         (["drift", "--no-rollback"], "--no-rollback goes with deploy or plan, not with drift"),
         (
             ["drift", "--allow-replace"],
-            "the drift verb only reads: it goes with none of --delete, --plan, --force-unlock, --allow-replace",
+            "the drift verb only reads: it goes with none of --delete, --plan, --force-unlock, --allow-replace, --verify",
         ),
         (
             ["--role-arn", "my-role"],
