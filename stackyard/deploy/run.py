@@ -18,7 +18,6 @@ from pathlib import Path
 
 from stackyard import report
 from stackyard.aws import Aws, check_endpoint_urls
-from stackyard.config.guards import ROLE_ARN
 from stackyard.config.load import load_config
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
@@ -28,8 +27,8 @@ from stackyard.deploy.delete_planner import DeletePlanner
 from stackyard.deploy.deletion import DeleteDisplay, Deleter
 from stackyard.deploy.deployment import Deployment
 from stackyard.deploy.environment import DeployOptions, Environment, new_run_id
-from stackyard.deploy.guards.drift import DriftRun
-from stackyard.deploy.guards.drift import table as drift_table
+from stackyard.deploy.guards.drift import drift_verb
+from stackyard.deploy.guards.options import no_rollback_refusal, option_problems
 from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import output_lines, write_outputs
@@ -118,22 +117,14 @@ class RunRequest:
         return found + self._guard_problems()
 
     def _guard_problems(self) -> list[str]:
-        found = []
-        if self.drift and (
-            self.delete or self.plan or self.force_unlock is not None or self.allow_replace or self.verify
-        ):
-            found.append(
-                "the drift verb only reads: it goes with none of --delete, --plan, --force-unlock, --allow-replace, "
-                "--verify"
-            )
-        for flag, given in (("--no-rollback", self.no_rollback), ("--ignore-drift", self.ignore_drift)):
-            if given and (self.delete or self.drift or self.verify_only):
-                found.append(f"{flag} goes with deploy or plan, not with {self.verb}")
-        if self.role_arn is not None and not ROLE_ARN.fullmatch(self.role_arn):
-            found.append(
-                f"--role-arn {self.role_arn}: expected an IAM role's ARN such as arn:aws:iam::123456789012:role/name"
-            )
-        return found
+        writes = self.delete or self.plan or self.force_unlock is not None or self.allow_replace or self.verify
+        return option_problems(
+            self.verb,
+            reads_only=writes,
+            no_rollback=self.no_rollback,
+            ignore_drift=self.ignore_drift,
+            role_arn=self.role_arn,
+        )
 
     def resume_command(self, env: str) -> str:
         """The command that runs this verb again for the same stacks."""
@@ -176,12 +167,9 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
     env = request.env or os.environ.get(ENV_VARIABLE) or _default_environment(request)
     environment = _environment(request, env)
     stacks = _selected(environment, request.only)
-    if request.no_rollback and not environment.manifest.guards.allow_no_rollback:
-        raise BadInputError(
-            f"--no-rollback: environment {env} keeps no failed update (params guards.allow_no_rollback is false; "
-            f"a production_grade environment never allows it); nothing was changed. Fix: deploy without "
-            f"--no-rollback, or set guards.allow_no_rollback: true in params/{env}.yaml of a development environment"
-        )
+    refused = no_rollback_refusal(env, environment.manifest.guards.allow_no_rollback)
+    if request.no_rollback and refused:
+        raise BadInputError(refused)
     if request.delete and not request.plan and not request.assume_yes:
         _confirm_delete(env, stacks, interactive)
     home = request.region or environment.manifest.region
@@ -313,17 +301,12 @@ def _drift(
 ) -> int:
     """Detect drift on every stack (nested ones included), print what drifted; exit 3 when anything did."""
     watcher = Watcher(progress, seams.clock, seams.interrupt, options.resume_command)
-    outcomes, reports = DriftRun(aws, environment, options, watcher).run(stacks)
+    outcomes, lines, drifted = drift_verb(aws, environment, options, watcher, stacks)
     progress.summary(outcomes)
-    rows = drift_table(reports)
-    failed = seams.interrupt.requested or any(not outcome.ok for outcome in outcomes.values())
-    if rows:
-        print("\n".join(["drifted resources:", *(f"  {row}" for row in rows)]))
-    elif not failed:  # a stack not checked is not "no drift"
-        print("no drift found")
-    if failed:
+    print("\n".join(lines), end="\n" if lines else "")
+    if seams.interrupt.requested or any(not outcome.ok for outcome in outcomes.values()):
         return _exit_code(outcomes, seams.interrupt, plan_only=False)
-    return EXIT_CHANGES_PLANNED if rows else EXIT_OK
+    return EXIT_CHANGES_PLANNED if drifted else EXIT_OK
 
 
 def _show_delete_plan(plan: DeletePlan, progress: Progress) -> int:

@@ -8,6 +8,7 @@
 | drift: detected on a stack and its nested stacks, blocking a stateful update | drift.py | DriftDetector |
 | the CloudFormation service role passed on every write | service_role.py | - |
 | --no-rollback, and the recovery of an update it kept failed | no_rollback.py | - |
+| the guards' command-line options, checked before anything runs | options.py | - |
 | the hooks the planner and the appliers call | hooks.py | DeployGuards |
 
 Only stackyard/aws/ calls AWS; these modules take its wrappers.

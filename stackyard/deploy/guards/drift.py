@@ -163,3 +163,15 @@ class DriftRun:
         self.watcher.progress.state(stack, result)
         found = ", ".join(path for path, _ in report.drifted)
         return Outcome(stack, result, (f"{len(report.drifted)} resources: {found}" if found else "") + unchecked)
+
+
+def drift_verb(
+    aws: Aws, environment: Environment, options: DeployOptions, watcher: Watcher, stacks: list[str]
+) -> tuple[dict[str, Outcome], list[str], bool]:
+    """The drift verb: each stack's outcome, what to print, and whether anything drifted. "no drift found" only
+    when every stack was checked: a stack whose detection could not run is not in sync."""
+    outcomes, reports = DriftRun(aws, environment, options, watcher).run(stacks)
+    rows = table(reports)
+    checked = not watcher.interrupt.requested and all(outcome.ok for outcome in outcomes.values())
+    lines = ["drifted resources:", *(f"  {row}" for row in rows)] if rows else ["no drift found"] if checked else []
+    return outcomes, lines, bool(rows)
