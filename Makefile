@@ -30,6 +30,7 @@ golden: $(READY)
 bench: $(READY) $(LOCALSTACK) postgres
 	$(BIN)/python bench/generate_bench.py
 	$(BIN)/python bench/deploy_bench.py
+	$(BIN)/python bench/cloud_sim.py
 	$(BIN)/python bench/schema_bench.py
 
 # Debian's PostgreSQL server, for the schema tests (checks first, installs only when missing).

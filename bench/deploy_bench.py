@@ -78,6 +78,10 @@ class Recorder:
     def cloudformation_calls(self) -> int:
         return sum(count for name, count in self.calls.items() if name.startswith("cloudformation:"))
 
+    def all_calls(self) -> int:
+        """Every AWS call: CloudFormation, S3 (the deploy lock, artifacts) and STS."""
+        return sum(self.calls.values())
+
 
 def timed(*args: str) -> tuple[float, Recorder]:
     recorder = Recorder()
@@ -167,6 +171,13 @@ def report(
         f"  full deploy at --concurrency {DEFAULT_CONCURRENCY}: {wall:.2f} s wall, critical path {path:.2f} s "
         f"(wall / critical path {wall / path:.2f})"
     )
+    noop_calls = Counter[str]()
+    for found in concurrent:
+        noop_calls.update(found["no-op deploy"][1].calls)
+    print(
+        f"  no-op deploy's AWS calls, all runs at --concurrency {DEFAULT_CONCURRENCY}: "
+        + ", ".join(f"{name} {count}" for name, count in sorted(noop_calls.items()))
+    )
     print("  each a fresh process, the environment deployed:")
     labels = {"help": "deploy.py --help", "no-op --no-generate": "no-op deploy --no-generate", "no-op": "no-op deploy"}
     seconds = {name: statistics.median(values) for name, values in processes.items()}
@@ -177,13 +188,13 @@ def report(
     stacks = len(load(Path("build", ENV, MANIFEST_FILE)).deploy_order)
     figures = {
         **seconds,
-        "calls per stack": statistics.median(recorder.cloudformation_calls() for recorder in noop) / stacks,
+        "calls per stack": statistics.median(recorder.all_calls() for recorder in noop) / stacks,
         "CreateChangeSet": statistics.median(recorder.calls["cloudformation:CreateChangeSet"] for recorder in noop),
     }
     missed = [name for name, value in figures.items() if value > GOALS[name]]
     print(
         f"deploy: help={figures['help']:.2f} s, no-op={figures['no-op --no-generate']:.2f} s with --no-generate "
-        f"and {figures['no-op']:.2f} s with generate (fresh processes), no-op calls/stack="
+        f"and {figures['no-op']:.2f} s with generate (fresh processes), no-op AWS calls/stack="
         f"{figures['calls per stack']:.1f}, no-op CreateChangeSet={figures['CreateChangeSet']:.0f}, "
         f"full wall/critical-path={wall / path:.2f} "
         f"({'goals met' if not missed else 'goals missed: ' + ', '.join(missed)})"

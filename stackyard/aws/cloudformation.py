@@ -100,24 +100,26 @@ class StackReader:
 
     def events(self, stack: str, after: datetime) -> list[StackEvent]:
         """The stack's events since `after`, oldest first (reads back only as far as needed)."""
+        return self.events_since(stack, after, None)[0]
+
+    def events_since(self, stack: str, after: datetime, last_seen: str | None) -> tuple[list[StackEvent], str | None]:
+        """The stack's events newer than the event `last_seen` (by id), or, before any was seen, newer
+        than `after`; oldest first, with the id to pass as `last_seen` next time.
+
+        CloudFormation answers newest first, a page at a time, so this reads only the pages holding new
+        events (one, between two polls), however many the operation has made. Once an id is known,
+        timestamps no longer decide, so a local clock ahead of AWS's hides no event after the first read.
+        """
         found: list[StackEvent] = []
+        newest: str | None = None
         with translated(f"reading the events of stack {stack}"):
             for page in self.client.get_paginator("describe_stack_events").paginate(StackName=stack):
                 for event in page["StackEvents"]:
-                    if event["Timestamp"] <= after:
-                        return found[::-1]
-                    found.append(
-                        StackEvent(
-                            event["EventId"],
-                            event["Timestamp"],
-                            event["LogicalResourceId"],
-                            event["ResourceType"],
-                            event["ResourceStatus"],
-                            event.get("ResourceStatusReason"),
-                            event.get("PhysicalResourceId", ""),
-                        )
-                    )
-        return found[::-1]
+                    newest = newest or event["EventId"]
+                    if event["EventId"] == last_seen or (last_seen is None and event["Timestamp"] <= after):
+                        return found[::-1], newest
+                    found.append(_event(event))
+        return found[::-1], newest or last_seen
 
     def resources(self, stack: str) -> list[StackResource]:
         with translated(f"listing the resources of stack {stack}"):
@@ -237,4 +239,16 @@ def _resource_change(resource: dict[str, Any], nested_in: str) -> ResourceChange
         replacement=resource.get("Replacement", ""),
         nested_in=nested_in,
         policy_action=resource.get("PolicyAction", ""),
+    )
+
+
+def _event(event: dict[str, Any]) -> StackEvent:
+    return StackEvent(
+        event["EventId"],
+        event["Timestamp"],
+        event["LogicalResourceId"],
+        event["ResourceType"],
+        event["ResourceStatus"],
+        event.get("ResourceStatusReason"),
+        event.get("PhysicalResourceId", ""),
     )

@@ -216,6 +216,30 @@ def test_events_come_oldest_first_and_stop_at_the_start_of_the_operation(cloudfo
     assert [item.event_id for item in found] == ["e1", "e2", "e3"]
 
 
+def test_events_since_the_last_seen_id_read_one_page_and_ignore_timestamps(cloudformation):
+    """A poll reads back only to the last event it showed: one page between two polls, however many the
+    operation made, and an event stamped before `after` (AWS's clock behind ours) is still shown."""
+    api, stubber = cloudformation
+    stubber.add_response(
+        "describe_stack_events",
+        {"StackEvents": [event(5, -5, "CREATE_COMPLETE"), event(4, 40, "CREATE_IN_PROGRESS")], "NextToken": "more"},
+        {"StackName": STACK},
+    )  # no second page is read: e4 was the last shown
+    found, newest = api.events_since(STACK, after=NOW, last_seen="e4")
+    assert [item.event_id for item in found] == ["e5"]
+    assert newest == "e5"
+
+
+def test_events_since_with_nothing_new_keep_the_last_seen_id(cloudformation):
+    api, stubber = cloudformation
+    stubber.add_response(
+        "describe_stack_events", {"StackEvents": [event(4, 40, "CREATE_COMPLETE")]}, {"StackName": STACK}
+    )
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK})
+    assert api.events_since(STACK, after=NOW, last_seen="e4") == ([], "e4")
+    assert api.events_since(STACK, after=NOW, last_seen="e4") == ([], "e4")
+
+
 def test_exports_nobody_imports_have_no_importers(cloudformation):
     api, stubber = cloudformation
     stubber.add_client_error("list_imports", "ValidationError", "Export 'a-test-X' is not imported by any stack.")

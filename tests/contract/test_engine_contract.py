@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -73,6 +74,9 @@ def stacks(status, stack_id=STACK_ID, **extra):
     }
 
 
+EVENT_IDS = itertools.count()  # unique, as CloudFormation's: a poll reads back to the last id it saw
+
+
 def events(stubber, *items, stack=STACK_ID):
     now = datetime.now(UTC) + timedelta(seconds=5)
     stubber.add_response(
@@ -81,7 +85,7 @@ def events(stubber, *items, stack=STACK_ID):
             "StackEvents": [
                 {
                     "StackId": STACK_ID,
-                    "EventId": f"e{index}",
+                    "EventId": f"e{next(EVENT_IDS)}",
                     "StackName": NAME,
                     "LogicalResourceId": logical_id,
                     "ResourceType": resource_type,
@@ -143,7 +147,8 @@ def test_a_stack_another_run_is_changing_is_waited_for_by_stack_id_not_fought(st
     stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": NAME})
     events(stubber, ("Queue", "AWS::SQS::Queue", "UPDATE_IN_PROGRESS", None))
     stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
-    events(stubber, ("Queue", "AWS::SQS::Queue", "UPDATE_COMPLETE", None))
+    events(stubber, ("Queue", "AWS::SQS::Queue", "UPDATE_COMPLETE", None))  # no end yet: events only
+    events(stubber, (NAME, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE", None))  # its own: now described
     stubber.add_response("describe_stacks", stacks("UPDATE_COMPLETE"), {"StackName": STACK_ID})
     stubber.add_response("describe_stacks", stacks("UPDATE_COMPLETE"), {"StackName": NAME})
     stubber.add_response(
@@ -153,6 +158,24 @@ def test_a_stack_another_run_is_changing_is_waited_for_by_stack_id_not_fought(st
     assert (plan.recovery, plan.action) == (Recovery.NONE, Action.UNCHANGED)
     assert "UPDATE_IN_PROGRESS: wait for the running operation" in out.getvalue()
     assert "Queue" in out.getvalue() and "UPDATE_COMPLETE" in out.getvalue()  # its events were shown
+
+
+def test_a_stack_whose_description_lags_its_end_event_is_described_again_until_it_ends(stubbed):
+    """The stack's own end event comes once; DescribeStacks may still say IN_PROGRESS then."""
+    deployment, stubber, _ = stubbed
+    stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": NAME})
+    events(stubber)
+    stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})
+    events(stubber, (NAME, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE", None))
+    stubber.add_response("describe_stacks", stacks("UPDATE_IN_PROGRESS"), {"StackName": STACK_ID})  # lags
+    events(stubber)  # nothing new
+    stubber.add_response("describe_stacks", stacks("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stacks", stacks("UPDATE_COMPLETE"), {"StackName": NAME})
+    stubber.add_response(
+        "get_template", {"TemplateBody": TEMPLATE.decode()}, {"StackName": NAME, "TemplateStage": "Original"}
+    )
+    plan = deployment().planner.assess("messaging")
+    assert (plan.recovery, plan.action) == (Recovery.NONE, Action.UNCHANGED)
 
 
 def change_set(status="CREATE_COMPLETE", reason=None, changes=()):
