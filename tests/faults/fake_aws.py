@@ -32,6 +32,7 @@ from botocore.validate import ParamValidator
 
 from tests.faults.answers import ACCOUNT, aws_error
 from tests.faults.fake_acm import FakeAcm
+from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_ecr import FakeEcr
 from tests.faults.fake_guards import GuardedCloudFormation
 from tests.faults.fake_s3 import FakeS3
@@ -106,10 +107,11 @@ class FakeCloud:
         self.lock = threading.RLock()
         self.s3 = FakeS3(self)
         self.acm = FakeAcm(self)
-        self._regions: dict[str, GuardedCloudFormation] = {}
+        self._regions: dict[str, FakeCloudFormation] = {}
         self._ecr: dict[str, FakeEcr] = {}
 
-    def cloudformation(self, region: str) -> GuardedCloudFormation:
+    def cloudformation(self, region: str) -> FakeCloudFormation:
+        """The region's CloudFormation: the guarded fake (tests/faults/fake_guards.py) unless a subclass says."""
         with self.lock:
             if region not in self._regions:
                 self._regions[region] = GuardedCloudFormation(self, region)

@@ -140,7 +140,9 @@ class World:
 
     @property
     def cloudformation(self) -> GuardedCloudFormation:
-        return self.fake.cloudformation(REGION)
+        fake = self.fake.cloudformation(REGION)
+        assert isinstance(fake, GuardedCloudFormation)
+        return fake
 
     def change(self, stack: str, template: dict[str, Any]) -> None:
         """A new build of `stack` (as if params had changed and generate had run)."""
