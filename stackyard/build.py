@@ -18,6 +18,7 @@ from typing import Any
 from troposphere import Template
 
 import templates
+from stackyard.build_guards import StackGuards, stack_guards
 from stackyard.cfn import ARTIFACT_BUCKET, NESTED_STACK
 from stackyard.config import EnvironmentConfig
 from stackyard.errors import BadInputError, StackyardError
@@ -33,6 +34,7 @@ from stackyard.manifest import (
     StackEntry,
     dumps,
 )
+from stackyard.manifest import Guards as ManifestGuards
 from templates.parts.common import ContainerImage as TemplateImage
 from templates.parts.common import FromManagedPrefixList, FromOutput, LambdaCode, StackTemplates, standard_tags
 
@@ -141,15 +143,31 @@ class EnvironmentBuild:
             termination_protection=self.config.termination_protection,
             deploy_order=tuple(self.stacks),
             stacks={name: self._stack_entry(stack) for name, stack in self.stacks.items()},
+            guards=ManifestGuards(**self.config.guards.model_dump() | {"role_arn": self.config.guards.role_arn or ""}),
         )
 
     def files(self) -> dict[str, bytes]:
         """Every file of the environment's build folder, manifest included, by relative path."""
         files = {rendered.path: rendered.body for stack in self.stacks.values() for rendered in stack.templates}
+        files |= {path: body for guards in self.guards.values() for path, body in guards.files.items()}
         files[MANIFEST_FILE] = dumps(self.manifest())
         return files
 
+    @cached_property
+    def guards(self) -> dict[str, StackGuards]:
+        """What each stack's guards need (stackyard/build_guards.py): policies, stateful resources, alarms."""
+        return {
+            name: stack_guards(
+                self.config,
+                stack.template.path,
+                stack.template.document,
+                {logical_id: (child.path, child.document) for logical_id, child in stack.nested.items()},
+            )
+            for name, stack in self.stacks.items()
+        }
+
     def _stack_entry(self, stack: RenderedStack) -> StackEntry:
+        guards = self.guards[stack.name]
         return StackEntry(
             stack_name=stack.stack_name,
             region=stack.region,
@@ -157,7 +175,9 @@ class EnvironmentBuild:
             sha256=stack.template.sha256,
             resources=stack.template.resource_count,
             nested={
-                logical_id: NestedTemplate(child.path, child.sha256, child.resource_count)
+                logical_id: NestedTemplate(
+                    child.path, child.sha256, child.resource_count, guards.nested_policies.get(logical_id)
+                )
                 for logical_id, child in stack.nested.items()
             },
             exports=stack.exports,
@@ -174,6 +194,10 @@ class EnvironmentBuild:
             manual_validation=stack.manual_validation,
             prefix_lists={name: ManagedPrefixList(source.name) for name, source in sorted(stack.prefix_lists.items())},
             depends_on=tuple(self.dependencies[stack.name]),
+            stack_policy=guards.policy,
+            stateful=guards.stateful,
+            critical_alarms=guards.critical_alarms,
+            holds_service_role=guards.holds_service_role,
         )
 
 

@@ -123,7 +123,8 @@ def tree_digest(folder: Path) -> str:
 
 
 def output_digests(build_dir: Path, environments: Iterable[str]) -> dict[str, str]:
-    """Every JSON file of the environments' build folders, relative to build_dir -> its sha256."""
+    """Every JSON file of the environments' build folders (templates, manifests, the stack policies beside the
+    templates), relative to build_dir -> its sha256."""
     return {
         path.relative_to(build_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for env in environments

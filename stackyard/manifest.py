@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,8 +29,16 @@ from stackyard.errors import BadInputError
 
 MANIFEST_FILE = "manifest.json"
 # Bumped whenever the shape changes, so a build made by another version is regenerated, not misread.
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
 GENERATOR = f"stackyard {__version__}"
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    """A stack policy build wrote beside a template (stackyard/stack_policy.py), which deploy sets on the stack."""
+
+    path: str  # relative to the environment's build folder, '/'-separated
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class NestedTemplate:
     template: str  # relative to the environment's build folder, '/'-separated
     sha256: str
     resources: int
+    stack_policy: PolicyFile | None = None  # the nested stack's own policy: a parent's does not reach into it
 
 
 @dataclass(frozen=True)
@@ -95,10 +105,35 @@ class StackEntry:
     manual_validation: dict[str, str]
     prefix_lists: dict[str, ManagedPrefixList]  # parameter -> the managed prefix list whose id it takes
     depends_on: tuple[str, ...]  # stacks of the environment, in deploy order
+    # The guards (docs/deploy.md, "Guards"): the stack policy deploy sets (None: the stack holds no stateful
+    # resource, or params turn policies off); the stateful resources, nested ones as "Vpc/FlowLogGroup"; the
+    # names of the stack's critical alarms, in template order (rollback triggers once they exist); whether
+    # the stack creates the CloudFormation service role (so it is never deployed as that role).
+    stack_policy: PolicyFile | None = None
+    stateful: tuple[str, ...] = ()
+    critical_alarms: tuple[str, ...] = ()
+    holds_service_role: bool = False
 
     def template_files(self) -> list[tuple[str, str]]:
         """(relative path, sha256) of the stack's template and each nested child's."""
         return [(self.template, self.sha256), *((child.template, child.sha256) for child in self.nested.values())]
+
+    def policy_files(self) -> list[PolicyFile]:
+        """The stack's policy and its nested stacks' (those that hold stateful resources)."""
+        children = [child.stack_policy for child in self.nested.values() if child.stack_policy]
+        return ([self.stack_policy] if self.stack_policy else []) + children
+
+
+@dataclass(frozen=True)
+class Guards:
+    """params `guards`, as deploy reads them (stackyard/config/guards.py says what each does)."""
+
+    stack_policy: str = "off"  # protect | allow | off
+    rollback_triggers: bool = False
+    rollback_monitoring_minutes: int = 0
+    drift_check: bool = False
+    role_arn: str = ""  # "": no CloudFormation service role
+    allow_no_rollback: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +145,7 @@ class Manifest:
     termination_protection: bool
     deploy_order: tuple[str, ...]  # every stack, each after those it depends on
     stacks: dict[str, StackEntry]
+    guards: Guards = Guards()
     generator: str = GENERATOR
 
     def entry(self, stack: str) -> StackEntry:
@@ -143,6 +179,8 @@ class Manifest:
         for entry in self.stacks.values():
             for relative, sha256 in entry.template_files():
                 read_verified(env_dir, relative, sha256)
+            for policy in entry.policy_files():
+                read_verified(env_dir, policy.path, policy.sha256)
 
 
 def dumps(manifest: Manifest) -> bytes:
@@ -208,6 +246,11 @@ def _read(kind: Any, value: Any, where: str) -> Any:
     if dataclasses.is_dataclass(kind):
         return _read_object(kind, value, where)
     origin, arguments = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):  # X | None
+        if value is None and type(None) in arguments:
+            return None
+        chosen = [argument for argument in arguments if argument is not type(None)]
+        return _read(chosen[0], value, where)
     if origin is dict:
         if not isinstance(value, dict):
             raise _ShapeError(where, f"expected an object, found {_json_type(value)}")

@@ -12,6 +12,10 @@ The role may do what params grant (buckets, tables, statements) plus the deploy 
 deploys after it), `containers` pushes to the ECR repository and rolls the ECS service (containers
 stack; by their derived names, since CI pushes the first image before the service exists) and runs
 one-off tasks of the app's definition, such as migrations (passing its two roles, imported).
+
+With `ci.infrastructure.cloudformation_role` it also creates the CloudFormation service role deploys pass
+(params guards.role_arn; docs/deploy.md, "The CloudFormation service role"), and the infrastructure role
+loses AdministratorAccess: it may drive CloudFormation on the environment's stacks and pass that one role.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from templates import names
 from templates.parts.common import StackTemplates, export, import_value, new_template, tag_resources
 from templates.parts.grants import WildcardReasons, custom_statements, grant_statements
 from templates.parts.policies import document
+from templates.parts.service_role import cloudformation_role, deploy_permissions
 
 NAME = names.CI
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
@@ -92,17 +97,23 @@ def _infrastructure_roles(template: Template, config: EnvironmentConfig, provide
         )
         export(template, config, "PlanRoleArn", GetAtt(role, "Arn"), "Role .github/workflows/plan.yml assumes")
     if roles.deploy_environment:
+        service_role = cloudformation_role(template, config) if roles.cloudformation_role else None
         role = template.add_resource(
             Role(
                 "InfrastructureRole",
                 RoleName=names.github_infrastructure_role_name(config),
                 Description=f"Approved {roles.deploy_environment} jobs deploy {config.app} {config.environment}",
                 AssumeRolePolicyDocument=_trust_one(config.ci.environment_subject(roles.deploy_environment), provider),
-                # deploy.py creates and replaces whatever the stacks hold (roles, networks, databases ...), so
-                # this role can do what an administrator can; only approved runs of one environment assume it.
-                ManagedPolicyArns=[Sub("arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess")],
             )
         )
+        if service_role is None:
+            # deploy.py creates and replaces whatever the stacks hold (roles, networks, databases ...), so this
+            # role can do what an administrator can; only approved runs of one environment assume it.
+            role.ManagedPolicyArns = [Sub("arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess")]
+        else:  # CloudFormation does that as the service role: this one drives CloudFormation and passes that role
+            role.Policies = [
+                Policy(PolicyName="deploy", PolicyDocument=document(*deploy_permissions(config, service_role)))
+            ]
         export(
             template, config, "InfrastructureRoleArn", GetAtt(role, "Arn"), "Role .github/workflows/deploy.yml assumes"
         )
@@ -143,6 +154,12 @@ def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
                 awacs.cloudformation.CreateChangeSet,
                 awacs.cloudformation.DescribeChangeSet,
                 awacs.cloudformation.DeleteChangeSet,
+                # The guards a plan reports (docs/deploy.md, "Guards"): the stack policies a deploy would set,
+                # and drift (a detection changes no stack; what the role cannot read is reported, not blocking).
+                awacs.cloudformation.GetStackPolicy,
+                awacs.cloudformation.DetectStackDrift,
+                awacs.cloudformation.DetectStackResourceDrift,
+                awacs.cloudformation.DescribeStackResourceDrifts,
             ],
             Resource=stacks,
         ),
@@ -150,7 +167,11 @@ def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
         Statement(
             Sid="ReadExports",
             Effect=Allow,
-            Action=[awacs.cloudformation.ListImports, awacs.cloudformation.ListExports],
+            Action=[
+                awacs.cloudformation.ListImports,
+                awacs.cloudformation.ListExports,
+                awacs.cloudformation.DescribeStackDriftDetectionStatus,
+            ],
             Resource=["*"],
         ),
         # Change sets resolve the public AMI parameters templates take (AWS::SSM::Parameter::Value<...>).

@@ -13,6 +13,7 @@ from __future__ import annotations
 from troposphere import Sub, Tags
 
 from stackyard.config import STACK_SECURITY_GROUPS, EnvironmentConfig, bucket_name_prefix
+from stackyard.config.guards import cloudformation_role_name as config_cloudformation_role_name
 
 # --- stacks ------------------------------------------------------------------------------------
 
@@ -363,3 +364,8 @@ def github_plan_role_name(config: EnvironmentConfig) -> str:
 def github_infrastructure_role_name(config: EnvironmentConfig) -> str:
     """deploy.py from an approved GitHub environment (.github/workflows/deploy.yml)."""
     return f"{prefix(config)}-github-infrastructure"
+
+
+def cloudformation_role_name(config: EnvironmentConfig) -> str:
+    """The CloudFormation service role deploys pass (params guards.role_arn names it; config checks it)."""
+    return config_cloudformation_role_name(config)

@@ -25,6 +25,7 @@ from stackyard.aws.ecr import Ecr
 from stackyard.aws.endpoints import check_endpoint_urls
 from stackyard.aws.errors import AwsError, ExportInUseError, ThrottledError, error_code, translated
 from stackyard.aws.existing import ExistingResources
+from stackyard.aws.guards import GuardReader, GuardWriter, ResourceDrift
 from stackyard.aws.monitoring import CloudWatch, DynamoDb
 from stackyard.aws.partitions import partition_of
 from stackyard.aws.records import (
@@ -62,7 +63,10 @@ __all__ = [
     "ExistingResources",
     "Export",
     "ExportInUseError",
+    "GuardReader",
+    "GuardWriter",
     "ResourceChange",
+    "ResourceDrift",
     "Ssm",
     "StackEvent",
     "StackReader",
@@ -166,6 +170,14 @@ class Aws:
     def cloudformation(self, region: str) -> StackWriter:
         """Every CloudFormation call, writes included: for the appliers only."""
         return StackWriter(self.client("cloudformation", region))
+
+    def guard_reader(self, region: str) -> GuardReader:
+        """Stack policies and drift detection, read only (docs/deploy.md, "Guards")."""
+        return GuardReader(self.client("cloudformation", region))
+
+    def guard_writer(self, region: str) -> GuardWriter:
+        """Setting stack policies and rolling back kept failures: for a deploy's applier only."""
+        return GuardWriter(self.client("cloudformation", region))
 
     def s3(self, region: str) -> S3:
         """S3 calls that name this account as every bucket's expected owner."""

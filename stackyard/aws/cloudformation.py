@@ -194,9 +194,12 @@ class ChangeSetProposer(StackReader):
         tags: dict[str, str],
         description: str,
         options: ChangeSetOptions | None = None,
+        **guards: Any,
     ) -> str:
-        """`template` is {"TemplateBody": ...} or {"TemplateURL": ...}; returns the change set id."""
-        extra = (options or ChangeSetOptions()).arguments(kind)
+        """`template` is {"TemplateBody": ...} or {"TemplateURL": ...}; returns the change set id. `guards`: RoleARN,
+        RollbackConfiguration, OnStackFailure (stackyard/deploy/guards/hooks.py); a --no-rollback create's
+        OnStackFailure DO_NOTHING wins over the DELETE a first create otherwise gets."""
+        extra = {**(options or ChangeSetOptions()).arguments(kind), **guards}
         with translated(f"creating a change set for stack {stack}"):
             return str(
                 self.client.create_change_set(
@@ -225,21 +228,32 @@ class ChangeSetProposer(StackReader):
 class StackWriter(ChangeSetProposer):
     """Changes stacks: only a deploy's or a delete's applier holds one."""
 
-    def execute_change_set(self, change_set_id: str, token: str) -> None:
+    def execute_change_set(self, change_set_id: str, token: str, **guards: Any) -> None:
+        """`guards`: DisableRollback, for --no-rollback (stackyard/deploy/guards/no_rollback.py)."""
         with translated("executing a change set"):
-            self.client.execute_change_set(ChangeSetName=change_set_id, ClientRequestToken=token)
+            self.client.execute_change_set(ChangeSetName=change_set_id, ClientRequestToken=token, **guards)
 
-    def delete_stack(self, stack: str, token: str, retain: list[str] | None = None) -> None:
+    def delete_stack(
+        self, stack: str, token: str, retain: list[str] | None = None, role_arn: str | None = None
+    ) -> None:
         with translated(f"deleting stack {stack}"):
             self.client.delete_stack(
-                StackName=stack, ClientRequestToken=token, **({"RetainResources": retain} if retain else {})
+                StackName=stack,
+                ClientRequestToken=token,
+                **({"RetainResources": retain} if retain else {}),
+                **({"RoleARN": role_arn} if role_arn else {}),
             )
 
-    def continue_update_rollback(self, stack: str, token: str, skip: list[str] | None = None) -> None:
+    def continue_update_rollback(
+        self, stack: str, token: str, skip: list[str] | None = None, role_arn: str | None = None
+    ) -> None:
         """`skip`: ResourcesToSkip, as `LogicalId` or `<nested stack name>.LogicalId`."""
         with translated(f"continuing the update rollback of stack {stack}"):
             self.client.continue_update_rollback(
-                StackName=stack, ClientRequestToken=token, **({"ResourcesToSkip": skip} if skip else {})
+                StackName=stack,
+                ClientRequestToken=token,
+                **({"ResourcesToSkip": skip} if skip else {}),
+                **({"RoleARN": role_arn} if role_arn else {}),
             )
 
     def set_termination_protection(self, stack: str, enabled: bool) -> None:

@@ -4,6 +4,7 @@
     python deploy.py plan --env test            show what a deploy would do; change nothing
     python deploy.py delete --env test          delete the environment, in reverse order
     python deploy.py delete --plan --env test   show what a delete would remove, empty and keep
+    python deploy.py drift --env test           what was changed outside CloudFormation (exit 3 when anything was)
     python deploy.py verify --env test          run the environment's checks against what is deployed
     python deploy.py deploy --env test --verify deploy, then verify
     python deploy.py --system examples/NAME --env dev   another system (its params/, build/, outputs/)
@@ -14,7 +15,7 @@ The verb comes first and defaults to deploy; the older spelling `--plan` / `--de
 
 Exit codes: 0 done (a plan: nothing to do), 1 a stack failed, lint failed, a plan found the run
 would be refused, or another run holds the environment's lock; 2 bad input (nothing was changed);
-3 a plan found something to do; 130 interrupted (Ctrl-C).
+3 a plan found something to do, or drift found drifted resources; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 if TYPE_CHECKING:
     from stackyard.deploy.run import RunRequest, Seams
 
-VERBS = ("plan", "deploy", "delete", "verify")
+VERBS = ("plan", "deploy", "delete", "verify", "drift")
 
 
 def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
     """`seams`: what tests put in place of AWS, the clock and Ctrl-C (tests/faults/)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.verb in ("deploy", "verify") and (args.plan or args.delete):
+    if args.verb in ("deploy", "verify", "drift") and (args.plan or args.delete):
         parser.error(f"the {args.verb} verb cannot go with --plan or --delete (use: plan, delete, or delete --plan)")
     from stackyard.deploy.run import RunRequest
 
@@ -62,6 +63,10 @@ def main(argv: list[str] | None = None, seams: Seams | None = None) -> int:
             force_unlock=args.force_unlock,
             skip_resources=args.skip_resources or [],
             refresh_images=args.refresh_images,
+            drift=args.verb == "drift",
+            role_arn=args.role_arn,
+            ignore_drift=args.ignore_drift,
+            no_rollback=args.no_rollback,
             plan_format=args.plan_format,
             verify_only=args.verb == "verify",
             verify=args.verify,
@@ -165,6 +170,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="A,NESTED.B",
         help="with deploy --only STACK: let the stack's failed rollback skip these resources (they drift from "
         "the template); a nested stack's resource as NestedLogicalId.LogicalId",
+    )
+    guards = parser.add_argument_group("guards (docs/deploy.md, Guards)")
+    guards.add_argument(
+        "--role-arn",
+        metavar="ARN",
+        help="the CloudFormation service role every create, update, delete and rollback runs as "
+        "(default: params guards.role_arn)",
+    )
+    guards.add_argument(
+        "--ignore-drift",
+        action="store_true",
+        help="update stacks whose stateful resources drifted from their templates (they stop the deploy otherwise)",
+    )
+    guards.add_argument(
+        "--no-rollback",
+        action="store_true",
+        help="keep a failed create or update as it failed, for inspection (environments whose params allow it); "
+        "the next deploy rolls it back, or retries it with --no-rollback",
     )
     return parser
 

@@ -5,10 +5,10 @@
     python generate.py --system examples/NAME     another system: its params/, written to its build/
     python generate.py --system . --system examples/NAME ...   several systems in one run (make generate)
 
-Writes build/<env>/<stack>.json (nested children in build/<env>/<stack>/) and
-build/<env>/manifest.json. Exit codes: 0 clean, 1 lint findings, 2 bad input (of several
-systems: the highest). When nothing a build depends on changed since it linted clean, nothing is
-built or linted again (docs/performance.md).
+Writes build/<env>/<stack>.json (nested children in build/<env>/<stack>/), the stack policies of the
+stacks holding data beside them (<stack>.stack-policy.json), and build/<env>/manifest.json. Exit
+codes: 0 clean, 1 lint findings, 2 bad input (of several systems: the highest). When nothing a
+build depends on changed since it linted clean, nothing is built or linted again (docs/performance.md).
 """
 
 from __future__ import annotations

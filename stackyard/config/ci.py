@@ -73,6 +73,9 @@ class InfrastructureRoles(Model):
     # <app>-<env>-github-infrastructure: only jobs running in this GitHub environment (whose protection
     # rules, such as required reviewers, approve each run) deploy every stack: deploy.py --yes.
     deploy_environment: GithubEnvironment | None = None
+    # <app>-<env>-cloudformation: the CloudFormation service role deploys pass (guards.role_arn names it); the
+    # infrastructure role then may only pass that role and drive CloudFormation, not change resources itself.
+    cloudformation_role: bool = False
 
 
 class Ci(Model):

@@ -21,6 +21,7 @@ from stackyard.config.database import Database, validate_availability, validate_
 from stackyard.config.edge import Edge, validate_domain_references, validate_edge
 from stackyard.config.fields import AppName, Model, Region, TableKey, TagValue
 from stackyard.config.functions import Function, FunctionKey, validate_failure_alarms, validate_sources
+from stackyard.config.guards import Guards, validate_guards
 from stackyard.config.messaging import Messaging
 from stackyard.config.monitoring import Monitoring
 from stackyard.config.network import Network, validate_network, validate_security_groups
@@ -68,6 +69,9 @@ class EnvironmentConfig(Model):
     # database has a reader (Aurora) or a standby (RDS) in a second zone (rule E9001).
     production_grade: bool = False
     tags: Tags
+    # Protections CloudFormation enforces whoever deploys: stack policies, rollback triggers, the drift check,
+    # the service role, --no-rollback (docs/deploy.md, "Guards").
+    guards: Guards = Field(default_factory=Guards)
     # Sections: each is needed only when a stack that reads it is in `stacks` (STACK_SECTIONS).
     network: Network | None = None
     database: Database | None = None
@@ -146,6 +150,7 @@ CHECKS: tuple[Check, ...] = (
     validate_ci,
     validate_app_stacks,
     validate_containers,
+    validate_guards,
     validate_default_environment,
     validate_verify,
 )

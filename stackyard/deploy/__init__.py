@@ -22,6 +22,7 @@ Where each decision lives (docs/architecture.md draws the flow, docs/deploy.md d
 | Ctrl-C | interrupt.py |
 | watching an operation, and explaining a failure | watch.py |
 | uploading templates and Lambda packages | package.py, lambda_package.py, artifacts.py, bootstrap.py |
+| the guards CloudFormation enforces whoever deploys: stack policies, rollback triggers, drift, the service role, --no-rollback | guards/ (its `__init__.py` maps each) |
 | the run end to end: checks before any change, outputs, exit code | run.py |
 
 Only stackyard/aws/ calls boto3; this package holds no client of its own. Nothing is imported here,

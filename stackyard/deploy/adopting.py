@@ -28,7 +28,10 @@ class ImportUnsupported(StackyardError):
     """The endpoint refuses an IMPORT change set for a stack that does not exist yet (LocalStack core)."""
 
 
-def adopt(writer: StackWriter, watcher: Watcher, plan: StackPlan, run_id: str, started: datetime) -> None:
+def adopt(
+    writer: StackWriter, watcher: Watcher, plan: StackPlan, run_id: str, started: datetime, role: str | None = None
+) -> None:
+    """`role`: the CloudFormation service role the import runs as (docs/deploy.md, "Guards")."""
     assert plan.desired is not None and plan.adoptions
     adoptions = list(plan.adoptions)
     options = ChangeSetOptions(resources_to_import=tuple(resources_to_import(adoptions)))
@@ -44,6 +47,7 @@ def adopt(writer: StackWriter, watcher: Watcher, plan: StackPlan, run_id: str, s
             plan.desired.tags,
             f"stackyard run {run_id}: adopt what an earlier delete kept",
             options,
+            **({"RoleARN": role} if role else {}),
         )
     except AwsError as error:
         if plan.deployed is not None or not stack_missing(error):

@@ -17,6 +17,7 @@ from stackyard.aws import Aws, DeployedStack, StackWriter
 from stackyard.deploy.adopting import adopt
 from stackyard.deploy.change_sets import change_set_name, is_stale, withdraw
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.recovery import Recovery
@@ -42,6 +43,7 @@ class ChangeApplier:
         watcher: Watcher,
         outputs: RunOutputs,
         run_id: str,
+        guards: DeployGuards | None = None,
     ):
         self.aws = aws
         self.environment = environment
@@ -51,29 +53,40 @@ class ChangeApplier:
         self.interrupt = watcher.interrupt
         self.outputs = outputs
         self.run_id = run_id
+        self.guards = guards or DeployGuards(aws, environment, options, watcher)
 
     def recover(self, plan: StackPlan) -> Outcome | None:
-        """Delete a failed first create, continue a failed update rollback, or adopt what an earlier delete
-        kept; None once done."""
+        """Delete a failed first create, continue a failed update rollback, adopt what an earlier delete
+        kept, or roll back an update kept failed by --no-rollback; None once done."""
         writer = self.aws.cloudformation(plan.region)
+        role = self.guards.role(plan.stack)
         status = plan.deployed.status if plan.deployed else "not deployed"
         self.progress.state(plan.stack, f"{status}: {plan.recovery.value}")
         self.interrupt.check(f"stack {plan.name} was left {status}; nothing was started")
         started = self.watcher.clock.now() - CLOCK_SKEW
         if plan.recovery is Recovery.DELETE_AND_CREATE:
             assert plan.deployed is not None
-            writer.delete_stack(plan.name, self.token(plan.stack, "delete-failed-create"))
+            writer.delete_stack(plan.name, self.token(plan.stack, "delete-failed-create"), role_arn=role)
             final = self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
             if not deleted(final.status if final else None):
                 raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
         elif plan.recovery is Recovery.CONTINUE_ROLLBACK:
             assert plan.deployed is not None
-            self._continue_rollback(plan, plan.deployed.stack_id, writer, started)
+            self._continue_rollback(plan, plan.deployed.stack_id, writer, started, role)
         elif plan.recovery is Recovery.ADOPT:
-            adopt(writer, self.watcher, plan, self.run_id, started)
+            adopt(writer, self.watcher, plan, self.run_id, started, role)
+        elif plan.recovery is Recovery.ROLLBACK_KEPT_FAILURE:
+            assert plan.deployed is not None
+            self.progress.line(plan.stack, plan.reasons[0])  # and how to retry instead
+            self.aws.guard_writer(plan.region).rollback_stack(plan.name, self.token(plan.stack, "rollback"), role)
+            final = self.watcher.watch(plan.stack, plan.deployed.stack_id, writer, started)
+            if final is None or final.status != "UPDATE_ROLLBACK_COMPLETE":
+                raise StackyardError(self.watcher.failure(plan.name, final, writer, started))
         return None
 
-    def _continue_rollback(self, plan: StackPlan, stack_id: str, writer: StackWriter, started: datetime) -> None:
+    def _continue_rollback(
+        self, plan: StackPlan, stack_id: str, writer: StackWriter, started: datetime, role: str | None
+    ) -> None:
         """One ContinueUpdateRollback per run, with this run's token and the resources the user skips; a
         rollback that fails again names each resource that failed, and stops."""
         skip = []
@@ -81,7 +94,7 @@ class ChangeApplier:
             failures = rollback_failures(writer, stack_id)
             skip = resources_to_skip(plan.name, self.options.skip_resources, failures)
             self.progress.line(plan.stack, f"skipping {', '.join(skip)} in the rollback: {DRIFT_WARNING}")
-        writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"), skip)
+        writer.continue_update_rollback(plan.name, self.token(plan.stack, "continue-rollback"), skip, role)
         final = self.watcher.watch(plan.stack, stack_id, writer, started)
         if final is not None and final.status == "UPDATE_ROLLBACK_FAILED":
             failures = rollback_failures(writer, stack_id)
@@ -111,21 +124,30 @@ class ChangeApplier:
         if verdict.verdict is Verdict.CONFIRM and self.progress.ask(verdict.message).strip() != "yes":
             self._withdraw(plan)
             raise StackyardError(f"stack {plan.name}: not confirmed; nothing was changed")
+        if plan.guards.refusal:
+            self._withdraw(plan)
+            raise StackyardError(plan.guards.refusal)
         if self.interrupt.requested:
             self._withdraw(plan)
             raise Interrupted(f"the change set of stack {plan.name} was not executed, and was deleted")
+        self.guards.before_execute(plan)
         self.progress.state(plan.stack, "executing")
         started = self.watcher.clock.now() - CLOCK_SKEW
-        writer.execute_change_set(plan.change_set.change_set_id, self.token(plan.stack, "execute"))
+        writer.execute_change_set(
+            plan.change_set.change_set_id, self.token(plan.stack, "execute"), **self.guards.execute_arguments(plan)
+        )
         stack_id = plan.change_set.stack_id or (plan.deployed.stack_id if plan.deployed else plan.name)
-        final = self.watcher.watch(plan.stack, stack_id, writer, started)
+        window = self.guards.window(plan)
+        # A Ctrl-C leaves the update running: an overridden policy is put back by the next deploy.
+        final = self.watcher.watch(plan.stack, stack_id, writer, started, window.observe if window else None)
         if final is None or not succeeded(final.status):
+            self.guards.keep_policies(plan, final)  # an override ends with the update, however it ended
             failure = self.watcher.failure(plan.name, final, writer, started)
             if plan.action is Action.CREATE and deleted(final.status if final else None):
                 failure += (
                     f". The failed create was deleted (OnStackFailure DELETE), so nothing is left to clean up: {FIX}"
                 )
-            raise StackyardError(failure)
+            raise StackyardError(failure + self.guards.failure_note(plan, final, writer, started))
         return self.finish(plan, "created" if plan.action is Action.CREATE else "updated", final)
 
     def finish(self, plan: StackPlan, result: str = "unchanged", deployed: DeployedStack | None = None) -> Outcome:
@@ -135,6 +157,7 @@ class ChangeApplier:
         protect = manifest.termination_protection
         if deployed and plan.stack in manifest.stacks and deployed.termination_protection != protect:
             self.aws.cloudformation(plan.region).set_termination_protection(plan.name, protect)
+        self.guards.keep_policies(plan, deployed)
         outputs = deployed.outputs if deployed else {}
         self.outputs.record(plan.stack, outputs)
         self.progress.state(plan.stack, result)
@@ -150,11 +173,14 @@ class ChangeApplier:
 class DisplayOnlyApplier:
     """A plan's applier: shows what a deploy would do, withdraws its own change sets, changes nothing."""
 
-    def __init__(self, aws: Aws, watcher: Watcher, outputs: RunOutputs, run_id: str):
+    def __init__(
+        self, aws: Aws, watcher: Watcher, outputs: RunOutputs, run_id: str, guards: DeployGuards | None = None
+    ):
         self.aws = aws
         self.progress = watcher.progress
         self.outputs = outputs
         self.run_id = run_id
+        self.guards = guards
 
     def recover(self, plan: StackPlan) -> Outcome:
         for reason in plan.reasons[1:]:
@@ -175,11 +201,19 @@ class DisplayOnlyApplier:
         elif plan.deployed:
             self.outputs.record(plan.stack, plan.deployed.outputs)
         result = "blocked" if plan.blocked_exports else "planned"
+        for refusal in plan.guards.refusal.splitlines():  # each names the option a deploy would need
+            self.progress.line(plan.stack, f"a deploy would stop: {refusal}")
         self.progress.state(plan.stack, result)
         return Outcome(plan.stack, result, plan.summary())
 
     def finish(self, plan: StackPlan, result: str = "unchanged", deployed: DeployedStack | None = None) -> Outcome:
         outputs = plan.deployed.outputs if plan.deployed else {}
         self.outputs.record(plan.stack, outputs)
+        pending = self.guards.policies.pending(plan) if self.guards else ()
+        if pending:  # the stack is as built, but its stack policy is not
+            result = "planned"
+            detail = f"would set the stack policy of {', '.join(pending)}"
+            self.progress.state(plan.stack, result)
+            return Outcome(plan.stack, result, detail, outputs=outputs)
         self.progress.state(plan.stack, result)
         return Outcome(plan.stack, result, outputs=outputs)

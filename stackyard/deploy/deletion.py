@@ -14,6 +14,7 @@ from __future__ import annotations
 from stackyard.aws import Aws
 from stackyard.deploy.delete_plan import DeletePlan, Kept, StackDeletion
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.guards.service_role import role_for
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.scheduler import Outcome, run_graph
@@ -74,7 +75,8 @@ class Deleter:
         self.interrupt.check(f"stack {target.name} was not deleted")
         self.progress.state(stack, "deleting")
         started = self.watcher.clock.now()
-        writer.delete_stack(target.name, request_token(self.run_id, stack, "delete"))
+        role = role_for(self.environment, self.options, stack)
+        writer.delete_stack(target.name, request_token(self.run_id, stack, "delete"), role_arn=role)
         final = self.watcher.watch(stack, current.stack_id, writer, started)
         if not deleted(final.status if final else None):
             raise StackyardError("not deleted: " + self.watcher.failure(target.name, final, writer, started))

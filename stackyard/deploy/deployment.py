@@ -26,6 +26,7 @@ from stackyard.deploy.applier import ChangeApplier, DisplayOnlyApplier
 from stackyard.deploy.artifacts import ArtifactBuckets, BootstrapState
 from stackyard.deploy.clock import Clock, SystemClock
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
+from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.planner import DeployPlanner
@@ -61,11 +62,14 @@ class Deployment:
         self.outputs = RunOutputs()
         self.artifacts = ArtifactBuckets(aws)
         self.watcher = Watcher(progress, clock or SystemClock(), self.interrupt, options.resume_command)
-        self.planner = DeployPlanner(aws, environment, options, self.watcher, self.artifacts, self.outputs, run_id)
+        guards = DeployGuards(aws, environment, options, self.watcher)
+        self.planner = DeployPlanner(
+            aws, environment, options, self.watcher, self.artifacts, self.outputs, run_id, guards
+        )
         self.applier: ChangeApplier | DisplayOnlyApplier = (
-            DisplayOnlyApplier(aws, self.watcher, self.outputs, run_id)
+            DisplayOnlyApplier(aws, self.watcher, self.outputs, run_id, guards)
             if options.plan_only
-            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id)
+            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id, guards)
         )
         self.validation = ValidationRecords(aws, environment, options, progress)
         self.plans: dict[str, StackPlan] = {}  # each stack's plan once proposed (a plan's Markdown reads them)

@@ -25,6 +25,11 @@ class DeployOptions:
         False  # --refresh-images: image parameters take the newest image (stackyard/deploy/images.py)
     )
     skip_resources: tuple[str, ...] = ()  # what a failed rollback may skip (stackyard/deploy/rollback.py)
+    # The guards' options (docs/deploy.md, "Guards"): the service role instead of params' guards.role_arn, going
+    # on over drifted stateful resources, and keeping a failed update as it failed.
+    role_arn: str | None = None
+    ignore_drift: bool = False
+    no_rollback: bool = False
 
 
 @dataclass

@@ -23,6 +23,7 @@ from stackyard.deploy.container_images import ContainerImages
 from stackyard.deploy.environment import DeployOptions, Environment, request_token
 from stackyard.deploy.export_levels import export_level
 from stackyard.deploy.exports import blocked_exports, exports_changed
+from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.recovery import Recovery, RecoveryDecision, decide_recovery
@@ -48,9 +49,11 @@ class DeployPlanner:
         artifacts: ArtifactBuckets,
         outputs: RunOutputs,
         run_id: str,
+        guards: DeployGuards | None = None,
         container_images: ContainerImages | None = None,
     ):
         self.aws = aws
+        self.guards = guards or DeployGuards(aws, environment, options, watcher)
         self.environment = environment
         self.no_import_regions: set[str] = set()  # where CloudFormation cannot import into a new stack
         self.options = options
@@ -75,7 +78,7 @@ class DeployPlanner:
         the stack, or says why it cannot be packaged yet."""
         reader = self.aws.stack_reader(target.region)
         deployed = self._settled(target, reader)
-        decision = decide_recovery(target.name, deployed)
+        decision = decide_recovery(target.name, deployed, self.options.no_rollback)
         if decision.recovery.writes:
             return StackPlan(
                 target, deployed, decision.recovery, None, self._recovery_reasons(decision, deployed, reader)
@@ -84,10 +87,13 @@ class DeployPlanner:
         if isinstance(wanted, str):
             action = Action.CREATE if decision.recovery is Recovery.CREATE else Action.UPDATE
             return StackPlan(target, deployed, decision.recovery, action, (wanted,))
-        deployed_template = reader.template(target.name) if decision.recovery is Recovery.NONE else None
+        read_template = decision.recovery in (Recovery.NONE, Recovery.RETRY_KEPT_FAILURE)
+        deployed_template = reader.template(target.name) if read_template else None
         if not self.options.refresh_images:
             wanted = images.keep_pins(wanted, deployed)
         action, reasons = decide_action(wanted, deployed, deployed_template)
+        if decision.recovery is Recovery.RETRY_KEPT_FAILURE:  # never skipped: the stack is not as it should be
+            action, reasons = Action.UPDATE, (decision.reason,)
         if action is Action.UNCHANGED and self.options.refresh_images:
             newer = images.newer_images(wanted, deployed, self.aws.ssm(target.region))
             action, reasons = (Action.UPDATE, tuple(newer)) if newer else (action, reasons)
@@ -130,6 +136,7 @@ class DeployPlanner:
         plan = self._pinned(plan)
         assert plan.desired is not None and plan.action is not None
         proposer = self.aws.change_set_proposer(plan.region)
+        prepared = self.guards.prepared(plan)
         self.progress.state(plan.stack, "creating change set")
         change_set_id = proposer.create_change_set(
             plan.name,
@@ -140,14 +147,15 @@ class DeployPlanner:
             plan.desired.tags,
             f"stackyard run {self.run_id}",
             ChangeSetOptions(import_existing=plan.import_existing, delete_on_failure=plan.action is Action.CREATE),
+            **self.guards.change_set_arguments(prepared),
         )
         made = dataclasses.replace(
-            plan,
+            prepared,
             change_set=ChangeSet(change_set_id, "CREATE_PENDING", None, "", []),
             created_stack=plan.deployed is None,
         )
         made = dataclasses.replace(made, change_set=self._created(made, proposer, change_set_id))
-        return self._reviewed(made, proposer)
+        return self.guards.examined(self._reviewed(made, proposer))
 
     def _pinned(self, plan: StackPlan) -> StackPlan:
         """An update's image parameters pinned to the images the stack runs (stackyard/deploy/images.py)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from stackyard.aws.records import DeployedStack
+from stackyard.deploy.guards.no_rollback import kept_failure_reason
 from stackyard.deploy.status import StackState, classify
 from stackyard.errors import StackyardError
 
@@ -22,11 +23,18 @@ class Recovery(Enum):
     CONTINUE_ROLLBACK = "continue the failed update rollback"
     ADOPT = "adopt what an earlier delete kept, then create the rest"  # stackyard/deploy/adoption.py
     CREATE = "create it"
+    ROLLBACK_KEPT_FAILURE = "roll back the update kept failed by --no-rollback"
+    RETRY_KEPT_FAILURE = "retry the update kept failed by --no-rollback"
 
     @property
     def writes(self) -> bool:
         """Whether the recovery changes the stack (so only a deploy does it, never a plan)."""
-        return self in (Recovery.DELETE_AND_CREATE, Recovery.CONTINUE_ROLLBACK, Recovery.ADOPT)
+        return self in (
+            Recovery.DELETE_AND_CREATE,
+            Recovery.CONTINUE_ROLLBACK,
+            Recovery.ADOPT,
+            Recovery.ROLLBACK_KEPT_FAILURE,
+        )
 
 
 @dataclass(frozen=True)
@@ -35,11 +43,13 @@ class RecoveryDecision:
     reason: str
 
 
-def decide_recovery(name: str, deployed: DeployedStack | None) -> RecoveryDecision:
-    """The recovery a deploy starts with, and why."""
+def decide_recovery(name: str, deployed: DeployedStack | None, no_rollback: bool = False) -> RecoveryDecision:
+    """The recovery a deploy starts with, and why; `no_rollback`: the run was given --no-rollback."""
     state = classify(name, deployed.status if deployed else None)
     if deployed is None or state is StackState.MISSING:
         return RecoveryDecision(Recovery.CREATE, "not deployed yet")
+    if state is StackState.KEPT_FAILED:
+        return decide_kept_failure(deployed, no_rollback)
     if state is StackState.DELETE_FAILED:
         raise StackyardError(
             f"stack {name} failed to delete earlier and is stuck"
@@ -74,3 +84,10 @@ _RECOVERY = {
 
 def _because(deployed: DeployedStack) -> str:
     return f" ({deployed.status_reason})" if deployed.status_reason else ""
+
+
+def decide_kept_failure(deployed: DeployedStack, no_rollback: bool) -> RecoveryDecision:
+    """An update --no-rollback kept failed: retried by a run with --no-rollback, else rolled back first
+    (the rules are stackyard/deploy/guards/no_rollback.py's)."""
+    recovery = Recovery.RETRY_KEPT_FAILURE if no_rollback else Recovery.ROLLBACK_KEPT_FAILURE
+    return RecoveryDecision(recovery, kept_failure_reason(deployed, retry=no_rollback))

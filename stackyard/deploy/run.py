@@ -28,6 +28,8 @@ from stackyard.deploy.delete_planner import DeletePlanner
 from stackyard.deploy.deletion import DeleteDisplay, Deleter
 from stackyard.deploy.deployment import Deployment
 from stackyard.deploy.environment import DeployOptions, Environment, new_run_id
+from stackyard.deploy.guards.drift import drift_verb
+from stackyard.deploy.guards.options import no_rollback_refusal, option_problems
 from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import output_lines, write_outputs
@@ -72,6 +74,10 @@ class RunRequest:
     force_unlock: str | None = None  # the run id whose lock to break first
     skip_resources: list[str] = field(default_factory=list)  # what a failed rollback may skip
     refresh_images: bool = False  # image parameters take the newest image instead of the deployed one
+    drift: bool = False  # the drift verb: detect drift on every stack, change nothing
+    role_arn: str | None = None  # the CloudFormation service role, instead of params' guards.role_arn
+    ignore_drift: bool = False
+    no_rollback: bool = False
     plan_format: str = "text"  # markdown: a deploy's plan as Markdown on standard output, progress on stderr
     verify_only: bool = False  # the verify verb: check the deployed environment, change nothing
     verify: bool = False  # deploy, then verify
@@ -86,6 +92,8 @@ class RunRequest:
 
     @property
     def verb(self) -> str:
+        if self.drift:
+            return "drift"
         return "verify" if self.verify_only else "delete" if self.delete else "plan" if self.plan else "deploy"
 
     def problems(self) -> list[str]:
@@ -117,7 +125,17 @@ class RunRequest:
             found.append(
                 "--skip-resources continues one stack's failed rollback: use it with deploy and --only that stack"
             )
-        return found
+        return found + self._guard_problems()
+
+    def _guard_problems(self) -> list[str]:
+        writes = self.delete or self.plan or self.force_unlock is not None or self.allow_replace or self.verify
+        return option_problems(
+            self.verb,
+            reads_only=writes,
+            no_rollback=self.no_rollback,
+            ignore_drift=self.ignore_drift,
+            role_arn=self.role_arn,
+        )
 
     def resume_command(self, env: str) -> str:
         """The command that runs this verb again for the same stacks."""
@@ -127,6 +145,8 @@ class RunRequest:
         words += ["--only", *self.only] if self.only else []
         words += ["--region", self.region] if self.region else []
         words += ["--profile", self.profile] if self.profile else []
+        words += ["--role-arn", self.role_arn] if self.role_arn else []
+        words += ["--no-rollback"] if self.no_rollback else []
         return shlex.join(words)
 
 
@@ -158,6 +178,9 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
     env = request.env or os.environ.get(ENV_VARIABLE) or _default_environment(request)
     environment = _environment(request, env)
     stacks = _selected(environment, request.only)
+    refused = no_rollback_refusal(env, environment.manifest.guards.allow_no_rollback)
+    if request.no_rollback and refused:
+        raise BadInputError(refused)
     if request.delete and not request.plan and not request.assume_yes:
         _confirm_delete(env, stacks, interactive)
     home = request.region or environment.manifest.region
@@ -174,6 +197,9 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         resume_command=request.resume_command(env),
         skip_resources=tuple(request.skip_resources),
         refresh_images=request.refresh_images,
+        role_arn=request.role_arn,
+        ignore_drift=request.ignore_drift,
+        no_rollback=request.no_rollback,
     )
     if request.verify_only:
         return _verify(aws, environment, options, request, seams)
@@ -183,6 +209,8 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         announce = _announcer(progress)
         with first_stops_second_exits(seams.interrupt, announce):
             progress.line("account", f"{account}: {label} {len(stacks)} stacks of {env}")
+            if request.drift:
+                return _drift(aws, environment, progress, options, stacks, seams)
             if request.delete:
                 return _delete(aws, environment, progress, options, run_id, stacks, request, seams)
             code = _deploy(aws, environment, progress, options, run_id, stacks, request, seams, account)
@@ -287,6 +315,19 @@ def _delete(
     progress.summary(outcomes)
     _print_kept(deleter.kept)
     return _exit_code(outcomes, seams.interrupt, plan_only=False)
+
+
+def _drift(
+    aws: Aws, environment: Environment, progress: Progress, options: DeployOptions, stacks: list[str], seams: Seams
+) -> int:
+    """Detect drift on every stack (nested ones included), print what drifted; exit 3 when anything did."""
+    watcher = Watcher(progress, seams.clock, seams.interrupt, options.resume_command)
+    outcomes, lines, drifted = drift_verb(aws, environment, options, watcher, stacks)
+    progress.summary(outcomes)
+    print("\n".join(lines), end="\n" if lines else "")
+    if seams.interrupt.requested or any(not outcome.ok for outcome in outcomes.values()):
+        return _exit_code(outcomes, seams.interrupt, plan_only=False)
+    return EXIT_CHANGES_PLANNED if drifted else EXIT_OK
 
 
 def _show_delete_plan(plan: DeletePlan, progress: Progress) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from stackyard.aws.records import ChangeSet, DeployedStack, ResourceChange
 from stackyard.deploy.adoption import Adoption
 from stackyard.deploy.exports import BlockedExport
+from stackyard.deploy.guards.findings import GuardFindings
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.risk import refusal_text, risks_text
 
@@ -60,6 +61,9 @@ class StackPlan:
     blocked_exports: tuple[BlockedExport, ...] = ()  # exports in use the change would change or remove
     adoptions: tuple[Adoption, ...] = ()  # kept resources an IMPORT change set adopts first (Recovery.ADOPT)
     import_existing: bool = False  # the change set adopts what exists by itself (ImportExistingResources)
+    guards: GuardFindings = field(
+        default_factory=GuardFindings
+    )  # stack policy, rollback triggers, drift (stackyard/deploy/guards/)
 
     @property
     def stack(self) -> str:
@@ -82,8 +86,9 @@ class StackPlan:
         """One line for a plan's summary: what a deploy would do."""
         if self.action is None or self.recovery.writes:
             return f"would {self.recovery.value} ({self.reasons[0]})"
+        guarded = f"; {self.guards.summary()}" if self.guards.summary() else ""
         if self.change_set is None:
-            return f"would {self.action.value} ({'; '.join(self.reasons)})"
+            return f"would {self.action.value} ({'; '.join(self.reasons)}){guarded}"
         text = f"would {self.action.value}: {len(self.change_set.changes)} changes"
         adopted = [change for change in self.change_set.changes if change.action == "Import"]
         if adopted:
@@ -92,4 +97,4 @@ class StackPlan:
             text += f"; {risks_text(self.risky)}"
         if self.blocked_exports:
             text += f"; REFUSED: {'; '.join(str(blocked) for blocked in self.blocked_exports)}"
-        return text
+        return text + guarded

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from stackyard.deploy.guards.no_rollback import KEPT_FAILED
 from stackyard.errors import StackyardError
 
 NO_CHANGES_REASONS = ("didn't contain changes", "No updates are to be performed")
@@ -22,6 +23,7 @@ class StackState(Enum):
     REVIEW = "review"  # created by a change set never executed: holds no resources
     DELETE_FAILED = "delete failed"  # something kept it from being deleted
     IMPORT_ROLLBACK_FAILED = "import rollback failed"  # a resource import could not be undone
+    KEPT_FAILED = "kept failed"  # an update failed with rollback disabled (--no-rollback): roll back or retry
 
 
 class UnknownStatusError(StackyardError):
@@ -47,9 +49,9 @@ STATES: dict[str, StackState] = {
     "UPDATE_IN_PROGRESS": StackState.BUSY,
     "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": StackState.BUSY,
     "UPDATE_COMPLETE": StackState.READY,
-    # An update that failed and was not rolled back (rollback disabled): it may be updated again, and
-    # CloudFormation's change set, not the stored template, says what it holds (stackyard/deploy/unchanged.py).
-    "UPDATE_FAILED": StackState.READY,
+    # An update that failed with rollback disabled (--no-rollback): CloudFormation takes only a retry with
+    # rollback disabled again, or RollbackStack (stackyard/deploy/guards/no_rollback.py).
+    **dict.fromkeys(KEPT_FAILED, StackState.KEPT_FAILED),
     "UPDATE_ROLLBACK_IN_PROGRESS": StackState.BUSY,
     "UPDATE_ROLLBACK_FAILED": StackState.UPDATE_ROLLBACK_FAILED,
     "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": StackState.BUSY,

@@ -39,6 +39,8 @@ STACK_TIMEOUT = timedelta(hours=2)
 FAILURES_SHOWN = 5
 
 Found = TypeVar("Found")
+# Told of the stack's own resources' new events at each poll, with the time (the rollback window's countdown).
+EventObserver = Callable[[list[StackEvent], datetime], None]
 
 
 class OperationLeftRunning(Interrupted):
@@ -107,13 +109,22 @@ class Watcher:
             self.clock.sleep(poll_delay(attempt, now - started), self.interrupt.event)
             attempt += 1
 
-    def watch(self, stack: str, stack_id: str, reader: StackReader, started: datetime) -> DeployedStack | None:
+    def watch(
+        self,
+        stack: str,
+        stack_id: str,
+        reader: StackReader,
+        started: datetime,
+        observer: EventObserver | None = None,
+    ) -> DeployedStack | None:
         """Stream the stack's new events (its nested stacks' too) until its operation ends; the stack
         as it ended, or None when it is gone."""
         operation = _Operation(stack, stack_id, started, {stack_id: _Stream("")})
 
         def read() -> tuple[bool, DeployedStack | None]:
-            self._read_events(operation, stack_id, reader)
+            shown = self._read_events(operation, stack_id, reader)
+            if observer is not None:  # the stack's own resources' events (the rollback window's countdown)
+                observer(shown, self.clock.now())
             for nested_id, stream in list(operation.streams.items()):
                 if nested_id != stack_id and stream.active:
                     self._read_events(operation, nested_id, reader)
@@ -154,19 +165,23 @@ class Watcher:
         stream.last_read = self.clock.now()
         return call()
 
-    def _read_events(self, operation: _Operation, stack_id: str, reader: StackReader) -> None:
+    def _read_events(self, operation: _Operation, stack_id: str, reader: StackReader) -> list[StackEvent]:
+        """Show the new events of the stack's resources; returns them."""
         stream = operation.streams[stack_id]
         events, stream.last_seen = self._paced(
             operation, stack_id, lambda: reader.events_since(stack_id, operation.started, stream.last_seen)
         )
+        shown = []
         for event in events:
             if _is_own(event, stack_id):  # the stack's own status: shown on the board
                 operation.ended = operation.ended or (stack_id == operation.stack_id and is_terminal(event.status))
                 continue
             self.progress.event(operation.stack, event, operation.started, stream.path)
             self._follow_nested(operation, event, stream.path)
+            shown.append(event)
         if stream.finishing:
             stream.active = stream.finishing = False
+        return shown
 
     @staticmethod
     def _follow_nested(operation: _Operation, event: StackEvent, path: str) -> None:

@@ -36,6 +36,7 @@ from tests.faults.fake_acm import FakeAcm
 from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_ec2 import FakeEc2
 from tests.faults.fake_ecr import FakeEcr
+from tests.faults.fake_guards import GuardedCloudFormation
 from tests.faults.fake_s3 import FakeS3
 from tests.faults.fake_ssm import FakeSsm
 
@@ -120,9 +121,10 @@ class FakeCloud:
         self._ecr: dict[str, FakeEcr] = {}
 
     def cloudformation(self, region: str) -> FakeCloudFormation:
+        """The region's CloudFormation: the guarded fake (tests/faults/fake_guards.py) unless a subclass says."""
         with self.lock:
             if region not in self._regions:
-                self._regions[region] = FakeCloudFormation(self, region)
+                self._regions[region] = GuardedCloudFormation(self, region)
             return self._regions[region]
 
     def ecr(self, region: str) -> FakeEcr:

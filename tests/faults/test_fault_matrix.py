@@ -13,14 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.scenarios import SCENARIOS, Expect, Scenario
+from tests.faults.guard_scenarios import GUARD_SCENARIOS
+from tests.faults.scenarios import SCENARIOS as CORE
+from tests.faults.scenarios import Expect, Scenario
 from tests.faults.world import Result, World
 from tests.helpers import ROOT
 
 DOC = ROOT / "docs" / "faults.md"
+ALL = (*CORE, *GUARD_SCENARIOS)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.id for scenario in SCENARIOS])
+@pytest.mark.parametrize("scenario", ALL, ids=[scenario.id for scenario in ALL])
 def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
     world = World(
         tmp_path,
@@ -60,11 +63,11 @@ def verify(world: World, result: Result, expect: Expect) -> None:
 
 def test_every_scenario_has_a_row_in_docs_faults_md_and_every_row_a_scenario() -> None:
     listed = re.findall(r"`test_scenario\[([a-z0-9-]+)\]`", DOC.read_text())
-    assert sorted(listed) == sorted(scenario.id for scenario in SCENARIOS)
+    assert sorted(listed) == sorted(scenario.id for scenario in ALL)
     assert len(set(listed)) == len(listed)
 
 
 def test_the_ids_are_unique_and_each_row_cites_what_it_plays() -> None:
-    ids = [scenario.id for scenario in SCENARIOS]
+    ids = [scenario.id for scenario in ALL]
     assert len(set(ids)) == len(ids)
-    assert all(len(scenario.plays) > 20 for scenario in SCENARIOS)
+    assert all(len(scenario.plays) > 20 for scenario in ALL)

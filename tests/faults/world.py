@@ -21,10 +21,19 @@ from stackyard.aws import Aws
 from stackyard.cli import deploy as cli
 from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.run import Seams
-from stackyard.manifest import MANIFEST_FILE, ContainerImage, ManagedPrefixList, NestedTemplate, ParameterSource, dumps
+from stackyard.manifest import (
+    MANIFEST_FILE,
+    ContainerImage,
+    Guards,
+    ManagedPrefixList,
+    NestedTemplate,
+    ParameterSource,
+    dumps,
+)
 from tests.faults.fake_aws import Call, FakeCloud
-from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_ec2 import ORIGIN_FACING
+from tests.faults.fake_guards import GuardedCloudFormation
+from tests.faults.guard_build import guarded
 from tests.helpers.manifests import manifest, stack_entry
 
 APP, ENV, REGION = "app", "test", "ap-southeast-1"
@@ -139,6 +148,8 @@ class World:
     fake: FakeCloud = field(default_factory=FakeCloud)
     interrupt: Interrupt = field(default_factory=Interrupt)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    guards: Guards | None = None  # params' guards (tests/faults/guard_scenarios.py); None: the manifest's defaults
+    holds_role: frozenset[str] = frozenset()  # stacks that create the service role guards.role_arn names
 
     def __post_init__(self) -> None:
         self.templates = {
@@ -151,8 +162,10 @@ class World:
         self.write_build()
 
     @property
-    def cloudformation(self) -> FakeCloudFormation:
-        return self.fake.cloudformation(REGION)
+    def cloudformation(self) -> GuardedCloudFormation:
+        fake = self.fake.cloudformation(REGION)
+        assert isinstance(fake, GuardedCloudFormation)
+        return fake
 
     def change(self, stack: str, template: dict[str, Any]) -> None:
         """A new build of `stack` (as if params had changed and generate had run)."""
@@ -201,7 +214,10 @@ class World:
                 prefix_lists={ORIGIN_PREFIX_LIST: ManagedPrefixList(ORIGIN_FACING)} if self.prefix_lists else {},
             ),
         }
-        built = manifest(ENV, REGION, stacks, app=APP, stack_tags=TAGS)
+        if self.guards is not None:
+            stacks = guarded(env_dir, self.templates, stacks, self.guards, self.holds_role)
+        guards = {"guards": self.guards} if self.guards is not None else {}
+        built = manifest(ENV, REGION, stacks, app=APP, stack_tags=TAGS, **guards)
         (env_dir / MANIFEST_FILE).write_bytes(dumps(built))
 
     def run(self, *args: str) -> Result:

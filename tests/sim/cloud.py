@@ -36,6 +36,7 @@ from botocore.retries.throttling import CubicCalculator
 from tests.faults.answers import aws_error
 from tests.faults.fake_aws import FakeClient, FakeCloud, _Paginator
 from tests.faults.fake_cloudformation import NESTED, FakeCloudFormation, FakeStack
+from tests.faults.fake_guards import GuardedCloudFormation
 from tests.sim import figures
 from tests.sim.clock import DiscreteClock
 
@@ -79,6 +80,12 @@ class SimCloudFormation(FakeCloudFormation):
         self.operation_seconds: dict[str, float] = {}
         # stack id -> (start, end) of its last operation, in seconds since the clock's start
         self.operations: dict[str, tuple[float, float]] = {}
+        self.policies: dict[str, str] = {}  # stack id -> its stack policy (deploy sets one on each stack holding data)
+
+    # A deploy sets each stateful stack's policy after its create (docs/deploy.md, "Stack policies"): kept as the
+    # fault fake keeps it, never enforced here.
+    set_stack_policy = GuardedCloudFormation.set_stack_policy
+    get_stack_policy = GuardedCloudFormation.get_stack_policy
 
     def describe_stack_events(self, StackName: str, NextToken: str = "", **_: Any) -> dict[str, Any]:
         events = self._find("DescribeStackEvents", StackName).events  # oldest first; all have happened

@@ -50,13 +50,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "stackyard.digests",
             "stackyard.manifest",  # the typed manifest build writes and deploy reads sits below both
             "stackyard.versions",  # installed tool versions, read by the lint cache and the build fingerprint
+            "stackyard.stack_policy",  # stack policies: build writes them, deploy sets and overrides them
         ),
     ),
     ("names", ("templates.names",)),
     ("parts", ("templates.parts", "templates.parts.*")),
     ("stack list", ("templates",)),  # templates/__init__.py: STACK_MODULES
     ("stacks", ("templates.*",)),
-    ("build", ("stackyard.build", "stackyard.generate", "stackyard.lint", "stackyard.fingerprint")),
+    (
+        "build",
+        ("stackyard.build", "stackyard.build_guards", "stackyard.generate", "stackyard.lint", "stackyard.fingerprint"),
+    ),
     ("commands", ("stackyard.deploy.run",)),  # a deploy run end to end: the command's wiring
     (
         "deploy",

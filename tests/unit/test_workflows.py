@@ -120,9 +120,22 @@ def test_the_ci_stack_creates_those_roles_for_pull_requests_and_the_approved_env
     assert statements["ReadStacksAndPlan"]["Resource"][0] == {
         "Fn::Sub": "arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:stack/tap-poc-*/*"
     }
-    assert infrastructure["ManagedPolicyArns"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}
-    ]
+    # ci.infrastructure.cloudformation_role: CloudFormation changes the stacks as tap-poc-cloudformation, which
+    # alone holds AdministratorAccess; the infrastructure role drives CloudFormation and may pass only that role.
+    assert "ManagedPolicyArns" not in infrastructure
+    service = properties(ci, "CloudFormationRole")
+    assert service["RoleName"] == "tap-poc-cloudformation"
+    assert service["ManagedPolicyArns"] == [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}]
+    assert service["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "cloudformation.amazonaws.com"
+    }
+    granted = {s["Sid"]: s for s in infrastructure["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert granted["PassOnlyTheCloudFormationRole"]["Resource"] == [{"Fn::GetAtt": ["CloudFormationRole", "Arn"]}]
+    assert granted["PassOnlyTheCloudFormationRole"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}
+    }
+    passed = [s for s in granted.values() if "iam:PassRole" in s["Action"] or "iam:*" in s["Action"]]
+    assert passed == [granted["PassOnlyTheCloudFormationRole"]]
 
 
 def _deploy_role_actions(tap) -> set[str]:

@@ -9,8 +9,6 @@ from tests.faults.scenarios.common import (
     ROLLBACK_FAILED,
     Expect,
     Scenario,
-    app_with_retention,
-    both,
     status,
 )
 from tests.faults.world import APP_STACK, NETWORK, Result, World
@@ -138,19 +136,5 @@ SCENARIOS: tuple[Scenario, ...] = (
             must_not=("CreateChangeSet~app-test-app", "ContinueUpdateRollback", "DeleteStack"),
         ),
         setup=status(APP_STACK, "IMPORT_ROLLBACK_FAILED", "Bucket failed"),
-    ),
-    Scenario(
-        "update-failed-without-rollback-is-updated-through-a-change-set",
-        f"UPDATE_FAILED: an update failed and was not rolled back (rollback disabled); it can be updated ({STATUS_CODES})",
-        ("deploy",),
-        Expect(
-            0,
-            says=(
-                "failed without rolling back (UPDATE_FAILED); CloudFormation's change set decides",
-                "app      updated",
-            ),
-            must=("ExecuteChangeSet",),
-        ),
-        setup=both(status(APP_STACK, "UPDATE_FAILED", "Queue failed"), app_with_retention(5)),
     ),
 )

@@ -67,11 +67,12 @@ def test_each_state_has_its_recovery_before_a_deploy_with_the_reason(status, rec
     assert decision.recovery is recovery and decision.reason.startswith(reason)
 
 
-def test_only_deleting_a_failed_create_continuing_a_rollback_and_adopting_write():
+def test_only_deleting_a_failed_create_continuing_or_starting_a_rollback_and_adopting_write():
     assert {recovery for recovery in Recovery if recovery.writes} == {
         Recovery.DELETE_AND_CREATE,
         Recovery.CONTINUE_ROLLBACK,
         Recovery.ADOPT,
+        Recovery.ROLLBACK_KEPT_FAILURE,
     }
 
 

@@ -38,7 +38,7 @@ def test_every_status_has_a_recovery_or_a_refusal_that_names_the_fix(status):
 @pytest.mark.parametrize(
     ("status", "state"),
     [
-        ("UPDATE_FAILED", StackState.READY),  # rollback disabled: it can be updated again
+        ("UPDATE_FAILED", StackState.KEPT_FAILED),  # rollback disabled: it can be updated again
         ("IMPORT_ROLLBACK_COMPLETE", StackState.READY),
         ("IMPORT_ROLLBACK_FAILED", StackState.IMPORT_ROLLBACK_FAILED),
         ("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", StackState.BUSY),

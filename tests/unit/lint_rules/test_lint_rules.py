@@ -21,6 +21,7 @@ from cfnlint.runner import run_template_by_file_path
 
 from stackyard import lint as stackyard_lint
 from stackyard.manifest import MANIFEST_FILE, load
+from stackyard.stack_policy import POLICY_SUFFIX as STACK_POLICY_SUFFIX
 from tests.helpers import ROOT
 from tests.helpers.lint_snippets import (
     FORWARD,
@@ -173,7 +174,8 @@ def generated_build(cfn_lint, tmp_path_factory) -> BuildLint:
     )
     config, rules = cfn_lint
     linted, findings = set(), []
-    for path in sorted(path for path in out.rglob("*.json") if path.name != "manifest.json"):
+    templates = (path for path in out.rglob("*.json") if path.name != "manifest.json")
+    for path in sorted(path for path in templates if not path.name.endswith(STACK_POLICY_SUFFIX)):
         linted.add(str(path.relative_to(out)))
         for match in run_template_by_file_path(str(path), config, rules, ignore_bad_template=False):
             if PROJECT_RULE.match(match.rule.id) or match.rule.id == RULE_CRASHED:

@@ -62,6 +62,8 @@ CHECKED_BESIDE_THE_DIGEST = {
     "a template deleted from the build",
     "a template edited in the build",
     "the manifest edited",
+    "a stack policy edited in the build",
+    "a stack policy deleted from the build",
     "a stray template in the build",
     "a build folder of an environment since removed",
 }
@@ -128,6 +130,9 @@ def edits(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], None]]:
         "a template deleted from the build": lambda: Path("build/test/alerts.json").unlink(),
         "a template edited in the build": append("build/test/database.json", " "),
         "the manifest edited": append("build/test/manifest.json", " "),
+        # Stack policies are build outputs beside the templates (docs/deploy.md, "Stack policies").
+        "a stack policy edited in the build": append("build/test/database.stack-policy.json", " "),
+        "a stack policy deleted from the build": lambda: Path("build/test/database.stack-policy.json").unlink(),
         "a stray template in the build": lambda: Path("build/test/stray.json").write_text("{}\n"),
         "a build folder of an environment since removed": lambda: _gone_environment(Path("build/gone")),
     }

@@ -40,10 +40,12 @@ def test_writes_every_stack_child_and_manifest_per_environment(params_copy, caps
         assert {"manifest.json", "network.json", "network/vpc.json", "network/security-groups.json"} <= set(written)
     files = sum(len(build.files()) for build in builds.values())
     stacks = sum(len(build.stacks) for build in builds.values())
+    templates = sum(len(stack.templates) for build in builds.values() for stack in build.stacks.values())
     envs = len(builds)
-    assert (
-        f"{envs} environments, {stacks} stacks, {files - envs} templates in build/ ({files} written, 0 unchanged" in out
-    )
+    # Besides the templates and a manifest each, the stack policies of the stacks holding data.
+    policies = sum(1 for build in builds.values() for path in build.files() if path.endswith(".stack-policy.json"))
+    assert files == templates + envs + policies and policies
+    assert f"{envs} environments, {stacks} stacks, {templates} templates in build/ ({files} written, 0 unchanged" in out
 
 
 def test_unchanged_files_are_not_rewritten(params_copy, capsys, builds):
@@ -89,7 +91,7 @@ class TestLint:
     def test_every_environment_is_lint_clean_in_process_and_for_plain_cfn_lint(self, params_copy, capsys, builds):
         code, out = run(capsys)
         assert code == EXIT_OK, out
-        templates_count = sum(len(build.files()) - 1 for build in builds.values())
+        templates_count = sum(template_count(build) for build in builds.values())
         assert "lint: clean with cfn-lint" in out and f"({templates_count} linted, 0 known clean)" in out
         shutil.copy(ROOT / ".cfnlintrc", ".cfnlintrc")
         Path("lint_rules").symlink_to(ROOT / "lint_rules")  # what .cfnlintrc appends
@@ -104,7 +106,7 @@ class TestLint:
         assert (plain.returncode, plain.stdout, plain.stderr) == (0, "", "")
 
     def test_only_templates_that_changed_are_linted_again(self, params_copy, capsys, builds):
-        templates_count = len(builds["test"].files()) - 1
+        templates_count = template_count(builds["test"])
         run(capsys, "--env", "test")
         code, out = run(capsys, "--env", "test")
         assert f"(0 linted, {templates_count} known clean)" in out
@@ -116,14 +118,14 @@ class TestLint:
         run(capsys, "--env", "test")
         Path(".cfnlintrc").write_text("ignore_checks: [W3005]\n")
         _code, out = run(capsys, "--env", "test")
-        assert f"({len(builds['test'].files()) - 1} linted, 0 known clean)" in out
+        assert f"({template_count(builds['test'])} linted, 0 known clean)" in out
 
     def test_a_new_cfn_lint_version_lints_everything_again(self, params_copy, capsys, monkeypatch, builds):
         run(capsys, "--env", "test")
         installed = versions.installed
         monkeypatch.setattr(versions, "installed", lambda name: "999.0.0" if name == "cfn-lint" else installed(name))
         _code, out = run(capsys, "--env", "test")
-        assert f"({len(builds['test'].files()) - 1} linted, 0 known clean)" in out
+        assert f"({template_count(builds['test'])} linted, 0 known clean)" in out
 
     def test_findings_fail_the_run_name_file_line_and_rule_and_are_never_cached(self, params_copy, capsys, monkeypatch):
         def broken(config):
@@ -162,3 +164,8 @@ class TestLint:
         assert code == EXIT_FAILURE
         [finding] = [line.strip() for line in out.splitlines() if "build/test/open.json:" in line]
         assert " E9002 " in finding and "Open" in finding
+
+
+def template_count(build) -> int:
+    """The build's templates, nested children included: what lint checks (not the manifest or stack policies)."""
+    return sum(len(stack.templates) for stack in build.stacks.values())

@@ -431,5 +431,6 @@ def test_every_environment_generates_lint_clean(tmp_path):
     shutil.copytree(SYSTEM / "params", tmp_path / "params")
     result = generate(tmp_path / "params", tmp_path / "build")
     assert sorted(build.environment for build in result.builds) == sorted(ENVS)
-    templates_count = sum(len(build.files()) - 1 for build in result.builds)  # all but each manifest
+    # every template, nested children included (not the manifests, nor the stack policies beside the templates)
+    templates_count = sum(len(stack.templates) for build in result.builds for stack in build.stacks.values())
     assert (result.lint.findings, result.lint.linted) == ([], templates_count)

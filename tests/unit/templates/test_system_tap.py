@@ -315,7 +315,9 @@ def tap_with(tmp_path, poc_yaml: str) -> Path:
     """TAP's params in a tmp folder with poc.yaml replaced."""
     params = tmp_path / "params"
     shutil.copytree(SYSTEM / "params", params)
-    (params / "poc.yaml").write_text("ci:\n  create_provider: true\n" + poc_yaml)
+    # After poc_yaml, so the line numbers errors name stay: poc.yaml's service role, which ci requires.
+    role = "guards:\n  role_arn: arn:aws:iam::123456789012:role/tap-poc-cloudformation\n"
+    (params / "poc.yaml").write_text("ci:\n  create_provider: true\n" + poc_yaml + role)
     return params
 
 

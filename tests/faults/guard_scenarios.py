@@ -1,0 +1,567 @@
+"""The fault matrix's rows for the guards (docs/deploy.md, "Guards"): stack policies, rollback triggers, drift,
+the CloudFormation service role and --no-rollback, each played as AWS documents it (tests/faults/fake_guards.py)
+through deploy.py. docs/faults.md lists them under "Guards"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from stackyard.manifest import Guards
+from tests.faults.scenarios.common import (
+    NO_WRITES,
+    Expect,
+    Scenario,
+    app_with_retention,
+    both,
+    checks,
+    lock_released,
+    nothing_called,
+    queue_replaced,
+    status,
+)
+from tests.faults.world import APP_STACK, APP_TEMPLATE, NETWORK, REGION, STORAGE, VPC_TEMPLATE, Result, World
+
+ROLE = "arn:aws:iam::123456789012:role/app-test-cloudformation"
+OTHER_ROLE = "arn:aws:iam::123456789012:role/platform-cloudformation"
+ALARM_NAME = "app-test queue backlog"
+ALARM_ARN = f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:{ALARM_NAME}"
+PROTECT = Guards(stack_policy="protect")
+GUARD_WRITES = ("SetStackPolicy", "RollbackStack")
+LOCK_RELEASED = "DeleteObject~locks/app-test.json"
+RETENTION_DRIFT = [
+    {
+        "PropertyPath": "/MessageRetentionPeriod",
+        "ExpectedValue": "4",
+        "ActualValue": "1209600",
+        "DifferenceType": "NOT_EQUAL",
+    }
+]
+
+POLICY = (
+    "A stack policy denies update actions on the resources it names, whoever updates the stack; it is set with "
+    "SetStackPolicy (CreateChangeSet takes none) and can only be replaced, not removed (User Guide, 'Prevent "
+    "updates to stack resources'; SetStackPolicy API reference)"
+)
+POLICY_DENIES = (
+    "An update a stack policy denies fails on that resource, 'Action denied by stack policy: Statement [#2] does "
+    "not allow [Update:Replace] for resource [LogicalResourceId/…]', and rolls back; ExecuteChangeSet takes no "
+    "StackPolicyDuringUpdateBody (ExecuteChangeSet API reference), so the override is set before the update"
+)
+NESTED_POLICY = (
+    "A parent's stack policy does not reach the resources of its nested stacks: each nested stack is a stack with "
+    "a policy of its own (User Guide, 'Prevent updates to stack resources'; aws-toolbox Set-ATCFNStackProtectionPolicy)"
+)
+TRIGGERS = (
+    "Rollback triggers: CloudFormation watches the alarms during the update and for MonitoringTimeInMinutes after "
+    "its resources are done, and rolls the update back when one goes into ALARM; a trigger that does not exist "
+    "fails the whole operation (User Guide, 'Roll back your CloudFormation stack on alarm breach'; RollbackTrigger "
+    "API reference)"
+)
+DRIFT = (
+    "DetectStackDrift runs asynchronously (DescribeStackDriftDetectionStatus), never covers nested stacks, and "
+    "DescribeStackResourceDrifts gives each MODIFIED or DELETED resource's property differences (DetectStackDrift "
+    "API reference)"
+)
+SERVICE_ROLE = (
+    "A CloudFormation service role is passed as RoleARN to CreateChangeSet, DeleteStack, ContinueUpdateRollback and "
+    "RollbackStack; ExecuteChangeSet runs as the change set's role (User Guide, 'CloudFormation service role')"
+)
+NO_ROLLBACK = (
+    "With rollback disabled a failed update ends UPDATE_FAILED; from there CloudFormation takes only an update with "
+    "rollback disabled again, or RollbackStack; replacements are refused while rollback is disabled "
+    "(aws/aws-cdk#30546; RollbackStack API reference)"
+)
+
+
+# --- setups ---------------------------------------------------------------------------------------
+
+
+def guarded(guards: Guards = PROTECT, holds_role: frozenset[str] = frozenset()) -> Callable[[World], None]:
+    def setup(world: World) -> None:
+        world.guards, world.holds_role = guards, holds_role
+        world.write_build()
+
+    return setup
+
+
+def app_with_alarm(retention: int = 4, alarm: bool = True) -> dict[str, Any]:
+    template = json.loads(json.dumps(APP_TEMPLATE))
+    template["Parameters"]["Retention"]["Default"] = retention
+    if alarm:
+        template["Resources"]["BacklogAlarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": ALARM_NAME,
+                "AlarmDescription": "CRITICAL: messages waiting in the queue",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Namespace": "AWS/SQS",
+                "Statistic": "Maximum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": 100,
+                "ComparisonOperator": "GreaterThanThreshold",
+            },
+        }
+    return template
+
+
+def alarm_deployed_then_changed(world: World) -> None:
+    """The alarm exists (deployed by the first run); the next run's update of the app stack is watched by it."""
+    world.change("app", app_with_alarm())
+    world.fake.on(LOCK_RELEASED, lambda: world.change("app", app_with_alarm(retention=5)))
+
+
+def drift(**entries: Any) -> Callable[[World], None]:
+    def setup(world: World) -> None:
+        world.cloudformation.guard_faults.drift.update(entries)
+
+    return setup
+
+
+def drift_of(key: str, differences: Any) -> Callable[[World], None]:
+    return lambda world: world.cloudformation.guard_faults.drift.update({key: differences})
+
+
+def alarm_fires(seconds: float) -> Callable[[World], None]:
+    return lambda world: world.cloudformation.guard_faults.alarms_firing.update({ALARM_NAME: seconds})
+
+
+def logs_in_vpc(world: World) -> None:
+    template = json.loads(json.dumps(VPC_TEMPLATE))
+    template["Resources"]["FlowLogGroup"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}}
+    world.templates["network/vpc"] = template
+    world.write_build()
+
+
+def queue_fails_once(world: World) -> None:
+    """The update fails on the queue; the failure is fixed before the next run."""
+    world.fake.faults.failing["app-test-app/Queue"] = "Value 5 for MessageRetentionPeriod is invalid"
+    world.fake.on(LOCK_RELEASED, lambda: world.fake.faults.failing.clear())
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+
+def policy_of(world: World, stack: str) -> dict[str, Any]:
+    cloudformation = world.cloudformation
+    return json.loads(cloudformation.policies[cloudformation.stack(stack).stack_id])
+
+
+def protects_data(world: World, result: Result) -> None:
+    for stack in (STORAGE, APP_STACK):
+        deny = policy_of(world, stack)["Statement"][1]
+        assert deny["Effect"] == "Deny" and deny["Resource"] == "*", deny
+        assert {"AWS::S3::Bucket", "AWS::SQS::Queue"} <= set(deny["Condition"]["StringEquals"]["ResourceType"])
+    assert world.cloudformation.stack(NETWORK).stack_id not in world.cloudformation.policies
+
+
+def a_teammates_replacement_is_denied(world: World, result: Result) -> None:
+    """Outside stackyard (aws cloudformation execute-change-set): the policy still holds the queue."""
+    client = world.fake.client("cloudformation", REGION)
+    template = json.loads(json.dumps(APP_TEMPLATE))
+    template["Resources"]["Queue"]["Properties"]["FifoQueue"] = True
+    world.fake.faults.replacements["Queue"] = "True"
+    made = client.create_change_set(
+        StackName=APP_STACK,
+        ChangeSetName="teammate",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "DataBucket", "ParameterValue": "app-test-data"}],
+    )
+    world.fake.clock.advance(10)
+    client.execute_change_set(ChangeSetName=made["Id"])
+    world.fake.clock.advance(30)
+    world.fake.tick()
+    stack = world.cloudformation.stack(APP_STACK)
+    reasons = [event.get("ResourceStatusReason", "") for event in stack.events]
+    assert stack.status == "UPDATE_ROLLBACK_COMPLETE", stack.status
+    assert any("Action denied by stack policy" in reason and "LogicalResourceId/Queue" in reason for reason in reasons)
+
+
+def policy_put_back(world: World, result: Result) -> None:
+    deny = policy_of(world, APP_STACK)["Statement"][1]
+    assert deny["Resource"] == "*" and "NotResource" not in deny, deny
+
+
+def every_write_as(role: str, not_for: tuple[str, ...] = ()) -> Callable[[World, Result], None]:
+    def check(world: World, result: Result) -> None:
+        writes = [
+            call
+            for call in result.calls
+            if call.operation in ("CreateChangeSet", "DeleteStack", "ContinueUpdateRollback", "RollbackStack")
+        ]
+        assert writes
+        for call in writes:
+            stack = call.params.get("StackName", "")
+            wanted = None if any(name in stack for name in not_for) else role
+            assert call.params.get("RoleARN") == wanted, call
+
+    return check
+
+
+def status_is(stack: str, value: str) -> Callable[[World, Result], None]:
+    def check(world: World, result: Result) -> None:
+        assert world.cloudformation.stack(stack).status == value
+
+    return check
+
+
+def triggers_passed(arns: list[str], minutes: int) -> Callable[[World, Result], None]:
+    def check(world: World, result: Result) -> None:
+        made = [call for call in result.calls if call.matches("CreateChangeSet~app-test-app")]
+        assert made and made[-1].params["RollbackConfiguration"] == {
+            "RollbackTriggers": [{"Arn": arn, "Type": "AWS::CloudWatch::Alarm"} for arn in arns],
+            "MonitoringTimeInMinutes": minutes,
+        }
+
+    return check
+
+
+TRIGGERED = Guards(rollback_triggers=True, rollback_monitoring_minutes=10)
+DRIFT_CHECKED = Guards(drift_check=True)
+NO_ROLLBACK_ALLOWED = Guards(allow_no_rollback=True)
+
+GUARD_SCENARIOS: tuple[Scenario, ...] = (
+    # --- stack policies -------------------------------------------------------------------------------
+    Scenario(
+        "stack-policy-is-set-once-a-stack-is-created",
+        POLICY,
+        ("deploy",),
+        Expect(
+            0,
+            says=("stack policy set on storage", "stack policy set on app"),
+            must=("SetStackPolicy~app-test-storage", "SetStackPolicy~app-test-app"),
+            must_not=("SetStackPolicy~app-test-network",),
+            before=(("ExecuteChangeSet", "SetStackPolicy"),),
+            check=checks(protects_data, a_teammates_replacement_is_denied),
+        ),
+        setup=guarded(),
+        start="empty",
+    ),
+    Scenario(
+        "stack-policy-missing-on-a-deployed-stack-is-set-then-left-alone",
+        POLICY + "; GetStackPolicy tells whether the deployed policy is the build's",
+        ("deploy",),
+        Expect(
+            0,
+            says=("storage  unchanged", "stack policy set on storage"),
+            must=("GetStackPolicy~app-test-storage", "SetStackPolicy~app-test-storage", "SetStackPolicy~app-test-app"),
+            must_not=("CreateChangeSet~app-test-storage",),
+            check=protects_data,
+        ),
+        setup=guarded(),
+        then=((("deploy",), Expect(0, must=("GetStackPolicy~app-test-app",), must_not=("SetStackPolicy",))),),
+    ),
+    Scenario(
+        "plan-says-which-stack-policies-a-deploy-would-set",
+        POLICY,
+        ("plan",),
+        Expect(
+            3,
+            says=("app      planned  would set the stack policy of app",),
+            must=("GetStackPolicy~app-test-app",),
+            must_not=(*NO_WRITES, *GUARD_WRITES),
+        ),
+        setup=guarded(),
+    ),
+    Scenario(
+        "allow-replace-overrides-the-stack-policy-for-that-one-update",
+        POLICY_DENIES,
+        ("deploy", "--allow-replace", "--yes"),
+        Expect(
+            0,
+            says=("stack policy of app overridden for this update: Queue", "app      updated"),
+            must=("SetStackPolicy~LogicalResourceId/Queue",),
+            before=(("SetStackPolicy~LogicalResourceId/Queue", "ExecuteChangeSet"),),
+            counts=(("SetStackPolicy~app-test-app", 2),),
+            check=policy_put_back,
+        ),
+        setup=both(guarded(), queue_replaced),
+    ),
+    Scenario(
+        "plan-with-allow-replace-says-the-stack-policy-is-overridden",
+        POLICY_DENIES,
+        ("plan", "--allow-replace"),
+        Expect(
+            3,
+            says=("stack policy overridden for this update: Queue (AWS::SQS::Queue) replaced",),
+            must_not=(*NO_WRITES, *GUARD_WRITES),
+        ),
+        setup=both(guarded(), queue_replaced),
+    ),
+    Scenario(
+        "stack-policy-denial-without-allow-replace-stops-before-execution",
+        POLICY_DENIES,
+        ("plan",),
+        Expect(
+            3,
+            says=("STACK POLICY denies: Queue (AWS::SQS::Queue) replaced (a deploy needs --allow-replace)",),
+            must_not=(*NO_WRITES, *GUARD_WRITES),
+        ),
+        setup=both(guarded(), queue_replaced),
+        then=(
+            (
+                ("deploy",),
+                Expect(1, says=("--allow-replace",), must_not=("ExecuteChangeSet", "SetStackPolicy~app-test-app")),
+            ),
+        ),
+    ),
+    Scenario(
+        "nested-stacks-get-their-own-stack-policy",
+        NESTED_POLICY,
+        ("deploy",),
+        Expect(
+            0,
+            says=("stack policy set on network/Vpc", "stack policy set on network"),
+            must=("SetStackPolicy~stack/app-test-network-Vpc-", "SetStackPolicy~app-test-network"),
+        ),
+        setup=both(guarded(), logs_in_vpc),
+        start="empty",
+        nested=True,
+    ),
+    Scenario(
+        "stack-policies-off-are-neither-read-nor-set",
+        "An emulator without the stack policy API (LocalStack core: SetStackPolicy, GetStackPolicy not emulated)",
+        ("deploy",),
+        Expect(0, must_not=("GetStackPolicy", "SetStackPolicy")),
+        setup=guarded(Guards(stack_policy="off")),
+        start="empty",
+    ),
+    # --- rollback triggers ----------------------------------------------------------------------------
+    Scenario(
+        "alarm-created-by-the-update-is-not-a-trigger-yet",
+        TRIGGERS,
+        ("deploy",),
+        Expect(
+            0,
+            says=(f"{ALARM_NAME}: created by this update, so not watched until it exists", "app      updated"),
+            must_not=("CreateChangeSet~arn:aws:cloudwatch",),
+            check=triggers_passed([], 10),
+        ),
+        setup=both(guarded(TRIGGERED), lambda world: world.change("app", app_with_alarm(retention=5))),
+    ),
+    Scenario(
+        "monitoring-window-counts-down-then-the-update-commits",
+        TRIGGERS,
+        ("deploy",),
+        Expect(0, says=("app      created",)),
+        setup=both(guarded(TRIGGERED), alarm_deployed_then_changed),
+        start="empty",
+        then=(
+            (
+                ("deploy",),
+                Expect(
+                    0,
+                    says=(
+                        f"rollback monitoring: 10 min left, watching alarms {ALARM_NAME}",
+                        "rollback monitoring: 1 min left",
+                        "app      updated",
+                    ),
+                    check=triggers_passed([ALARM_ARN], 10),
+                ),
+            ),
+        ),
+    ),
+    Scenario(
+        "alarm-in-the-monitoring-window-rolls-back-and-is-named",
+        TRIGGERS + "; the reason's wording is not documented, so the alarm is recognised by its ARN",
+        ("deploy",),
+        Expect(0, says=("app      created",)),
+        setup=both(guarded(TRIGGERED), alarm_deployed_then_changed, alarm_fires(180)),
+        start="empty",
+        then=(
+            (
+                ("deploy",),
+                Expect(
+                    1,
+                    says=(
+                        "stack app-test-app: UPDATE_ROLLBACK_COMPLETE",
+                        f"Rolled back by the rollback trigger alarm '{ALARM_NAME}', which went into ALARM",
+                        "app      failed",
+                    ),
+                    check=checks(status_is(APP_STACK, "UPDATE_ROLLBACK_COMPLETE"), lock_released),
+                ),
+            ),
+        ),
+    ),
+    # --- drift ----------------------------------------------------------------------------------------
+    Scenario(
+        "drifted-stateful-resource-stops-the-update",
+        DRIFT,
+        ("deploy",),
+        Expect(
+            1,
+            says=(
+                "stateful resources drifted from the template (changed outside CloudFormation): Queue "
+                "(AWS::SQS::Queue) MODIFIED: /MessageRetentionPeriod",
+                "or deploy with --ignore-drift",
+            ),
+            must=("DetectStackDrift~app-test-app", "DeleteChangeSet"),
+            must_not=("ExecuteChangeSet",),
+        ),
+        setup=both(guarded(DRIFT_CHECKED), app_with_retention(5), drift_of("app-test-app/Queue", RETENTION_DRIFT)),
+    ),
+    Scenario(
+        "ignore-drift-updates-the-drifted-stack",
+        DRIFT,
+        ("deploy", "--ignore-drift"),
+        Expect(0, says=("app      updated",), must=("DetectStackDrift~app-test-app", "ExecuteChangeSet")),
+        setup=both(guarded(DRIFT_CHECKED), app_with_retention(5), drift_of("app-test-app/Queue", RETENTION_DRIFT)),
+    ),
+    Scenario(
+        "plan-reports-drift",
+        DRIFT,
+        ("plan",),
+        Expect(
+            3,
+            says=("DRIFTED: Queue (AWS::SQS::Queue) MODIFIED: /MessageRetentionPeriod", "a deploy would stop"),
+            must=("DetectStackDrift~app-test-app",),
+            must_not=(*NO_WRITES, *GUARD_WRITES),
+        ),
+        setup=both(guarded(DRIFT_CHECKED), app_with_retention(5), drift_of("app-test-app/Queue", RETENTION_DRIFT)),
+    ),
+    Scenario(
+        "drift-that-cannot-be-checked-is-reported-not-blocking",
+        DRIFT + "; DETECTION_FAILED when the caller cannot read a resource",
+        ("deploy",),
+        Expect(0, says=("app: drift detection failed (Failed to detect drift", "app      updated")),
+        setup=both(
+            guarded(DRIFT_CHECKED),
+            app_with_retention(5),
+            lambda world: world.cloudformation.guard_faults.drift_fails.add(APP_STACK),
+        ),
+    ),
+    Scenario(
+        "drift-verb-shows-expected-and-actual-nested-stacks-included",
+        DRIFT,
+        ("drift",),
+        Expect(
+            3,
+            says=(
+                "drifted resources:",
+                "app      Queue       AWS::SQS::Queue   NOT_EQUAL  /MessageRetentionPeriod  4         1209600",
+                "network  Vpc/Subnet  AWS::EC2::Subnet  DELETED",
+            ),
+            must=("DetectStackDrift~stack/app-test-network-Vpc-", "DetectStackDrift~app-test-storage"),
+            must_not=(*NO_WRITES, "CreateChangeSet", *GUARD_WRITES),
+        ),
+        setup=drift(**{"app-test-app/Queue": RETENTION_DRIFT, "Subnet": "DELETED"}),
+        nested=True,
+    ),
+    Scenario(
+        "drift-verb-of-an-environment-in-sync-exits-0",
+        DRIFT,
+        ("drift",),
+        Expect(0, says=("no drift found", "app      in sync"), must_not=(*NO_WRITES, "CreateChangeSet")),
+    ),
+    # --- the CloudFormation service role --------------------------------------------------------------
+    Scenario(
+        "service-role-is-passed-on-every-create-and-delete",
+        SERVICE_ROLE + "; a role that does not exist fails the operation, so the role a stack of the environment "
+        "creates is passed once that stack is deployed",
+        ("deploy",),
+        # The artifact bucket's stack comes first, before network (which creates the role) is deployed.
+        Expect(
+            0,
+            says=(
+                "deployed as the caller: the service role params' guards.role_arn names is created by stack network",
+            ),
+            check=every_write_as(ROLE, not_for=(NETWORK, "stackyard-bootstrap")),
+        ),
+        setup=guarded(Guards(role_arn=ROLE), holds_role=frozenset({"network"})),
+        start="empty",
+        then=((("delete", "--yes", "--delete-artifacts"), Expect(0, check=every_write_as(ROLE, not_for=(NETWORK,)))),),
+    ),
+    Scenario(
+        "service-role-from-the-command-line-passed-on-recoveries",
+        SERVICE_ROLE,
+        ("deploy", "--role-arn", OTHER_ROLE),
+        Expect(0, counts=(("ContinueUpdateRollback", 1),), check=every_write_as(OTHER_ROLE)),
+        setup=both(
+            guarded(Guards(role_arn=ROLE)),
+            status(APP_STACK, "UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Queue]."),
+        ),
+    ),
+    Scenario(
+        "plan-passes-no-service-role",
+        SERVICE_ROLE + "; a plan's change sets never run",
+        ("plan",),
+        Expect(
+            3, must=("CreateChangeSet~app-test-app",), must_not=("CreateChangeSet~RoleARN", "CreateChangeSet~role/")
+        ),
+        setup=both(guarded(Guards(role_arn=ROLE)), app_with_retention(5)),
+    ),
+    # --- --no-rollback --------------------------------------------------------------------------------
+    Scenario(
+        "no-rollback-keeps-the-failed-update-then-rolls-it-back-first",
+        NO_ROLLBACK,
+        ("deploy", "--no-rollback"),
+        Expect(
+            1,
+            says=("Kept as it failed (--no-rollback) for inspection", "app      failed"),
+            must=("ExecuteChangeSet~True",),
+            check=status_is(APP_STACK, "UPDATE_FAILED"),
+        ),
+        setup=both(guarded(NO_ROLLBACK_ALLOWED), app_with_retention(5), queue_fails_once),
+        then=(
+            (
+                ("deploy",),
+                Expect(
+                    0,
+                    says=("rolling it back first (RollbackStack)", "app      updated"),
+                    before=(("RollbackStack~app-test-app", "CreateChangeSet~app-test-app"),),
+                    must_not=("ExecuteChangeSet~True",),
+                ),
+            ),
+        ),
+    ),
+    Scenario(
+        "no-rollback-then-retry-with-no-rollback",
+        NO_ROLLBACK,
+        ("deploy", "--no-rollback"),
+        Expect(1, check=status_is(APP_STACK, "UPDATE_FAILED")),
+        setup=both(guarded(NO_ROLLBACK_ALLOWED), app_with_retention(5), queue_fails_once),
+        then=(
+            (
+                ("deploy", "--no-rollback"),
+                Expect(
+                    0,
+                    says=("retrying the update, with rollback disabled again", "app      updated"),
+                    must=("ExecuteChangeSet~True",),
+                    must_not=("RollbackStack",),
+                ),
+            ),
+        ),
+    ),
+    Scenario(
+        "plan-of-a-kept-failure-says-it-would-roll-back",
+        NO_ROLLBACK,
+        ("plan",),
+        Expect(
+            3,
+            says=("would roll back the update kept failed by --no-rollback",),
+            must_not=(*NO_WRITES, *GUARD_WRITES),
+        ),
+        setup=both(guarded(NO_ROLLBACK_ALLOWED), status(APP_STACK, "UPDATE_FAILED", "Queue failed")),
+    ),
+    Scenario(
+        "no-rollback-refuses-a-replacement-before-executing",
+        NO_ROLLBACK,
+        ("deploy", "--no-rollback", "--allow-replace", "--yes"),
+        Expect(
+            1,
+            says=("CloudFormation refuses replacements while rollback is disabled. Fix: deploy without --no-rollback",),
+            must=("DeleteChangeSet",),
+            must_not=("ExecuteChangeSet",),
+        ),
+        setup=both(guarded(NO_ROLLBACK_ALLOWED), queue_replaced),
+    ),
+    Scenario(
+        "no-rollback-is-refused-where-params-do-not-allow-it",
+        "Production keeps no failed update: bad input, nothing reaches AWS (docs/deploy.md, 'Exit codes')",
+        ("deploy", "--no-rollback"),
+        Expect(2, says=("keeps no failed update (params guards.allow_no_rollback is false",), check=nothing_called),
+        setup=guarded(Guards(allow_no_rollback=False)),
+    ),
+)
