@@ -3,7 +3,7 @@
 What LocalStack core 2026.3.0 lacks (measured here, `test_localstack_still_lacks_these_guard_calls`): it
 answers InternalFailure "not yet emulated" to SetStackPolicy, GetStackPolicy, DetectStackDrift,
 DescribeStackResourceDrifts and RollbackStack. So stack policies (set, read, overridden), drift detection
-and the rollback of a kept failure are proven against the fault fake only (tests/faults/guard_scenarios.py),
+and the rollback of a kept failure are proven against the fault fake only (tests/faults/scenarios/guards.py),
 and params/local.yaml turns stack policies and the drift check off. It accepts, and ignores, RoleARN on
 CreateChangeSet and DeleteStack, RollbackConfiguration and OnStackFailure on CreateChangeSet: those are
 passed here on every write of a real deploy and delete, which the emulator must take. When the test of

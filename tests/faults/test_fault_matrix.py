@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.guard_scenarios import GUARD_SCENARIOS
 from tests.faults.scenarios import SCENARIOS as CORE
 from tests.faults.scenarios import Expect, Scenario
+from tests.faults.scenarios.guards import GUARD_SCENARIOS
 from tests.faults.world import Result, World
 from tests.helpers import ROOT
 

@@ -148,7 +148,7 @@ class World:
     fake: FakeCloud = field(default_factory=FakeCloud)
     interrupt: Interrupt = field(default_factory=Interrupt)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    guards: Guards | None = None  # params' guards (tests/faults/guard_scenarios.py); None: the manifest's defaults
+    guards: Guards | None = None  # params' guards (tests/faults/scenarios/guards.py); None: the manifest's defaults
     holds_role: frozenset[str] = frozenset()  # stacks that create the service role guards.role_arn names
 
     def __post_init__(self) -> None:
