@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import awacs.cloudformation
 import awacs.cloudfront
+import awacs.ec2
 import awacs.ecr
 import awacs.ecs
 import awacs.iam
@@ -143,6 +144,7 @@ def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
     ]
     artifacts = Sub(f"arn:${{AWS::Partition}}:s3:::{ARTIFACT_BUCKET_PREFIX}-${{AWS::AccountId}}-*")
     return [
+        *_plan_look_ups(config),
         Statement(
             Sid="ReadStacksAndPlan",
             Effect=Allow,
@@ -195,6 +197,34 @@ def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
             Condition=Condition(Null({"s3:if-none-match": "false"})),
         ),
     ]
+
+
+def _plan_look_ups(config: EnvironmentConfig) -> list[Statement]:
+    """What the planner reads besides stacks: the CloudFront origin-facing prefix list's id, which the edge
+    stack takes as a parameter (DescribeManagedPrefixLists has no resource narrower than '*'), and whether a
+    container service's image is in its repository (stackyard/deploy/container_images.py)."""
+    found = [
+        Statement(
+            Sid="FindManagedPrefixLists",
+            Effect=Allow,
+            Action=[awacs.ec2.DescribeManagedPrefixLists],
+            Resource=["*"],
+        )
+    ]
+    if "containers" in config.stacks:
+        repository = Sub(
+            f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/"
+            f"{names.ecr_repository_name(config)}"
+        )
+        found.append(
+            Statement(
+                Sid="FindContainerImages",
+                Effect=Allow,
+                Action=[awacs.ecr.DescribeImages, awacs.ecr.DescribeRepositories],
+                Resource=[repository],
+            )
+        )
+    return found
 
 
 def _provider(template: Template, config: EnvironmentConfig):

@@ -33,9 +33,9 @@ def trust(document: dict) -> list[dict]:
     return properties(document, "DeployRole")["AssumeRolePolicyDocument"]["Statement"]
 
 
-def granted(document: dict) -> dict[str, list]:
-    """Action -> the resources the deploy role may do it on."""
-    [policy] = properties(document, "DeployRole")["Policies"]
+def granted(document: dict, role: str = "DeployRole") -> dict[str, list]:
+    """Action -> the resources `role` may do it on."""
+    [policy] = properties(document, role)["Policies"]
     actions: dict[str, list] = {}
     for statement in policy["PolicyDocument"]["Statement"]:
         for action in statement["Action"]:
@@ -277,3 +277,13 @@ BAD_PARAMS = {
 def test_bad_ci_params_are_refused_with_file_line_key_and_fix(tmp_path, monkeypatch, capsys, prod, expected):
     assert refused(tmp_path, monkeypatch, capsys, prod) == [f"error: {line}" for line in expected]
     assert not Path("build").exists()
+
+
+def test_the_plan_role_reads_what_the_planner_looks_up(containers_config):
+    """A plan fills the edge stack's CloudFront prefix-list parameter (stackyard/aws/ec2.py) and checks that a
+    container service's image is in its repository (stackyard/deploy/container_images.py): without these reads
+    a pull request's plan fails AccessDenied on a system with a VPC origin or a container service."""
+    actions = granted(templates.ci.build(containers_config).template.to_dict(), "PlanRole")
+    assert actions["ec2:DescribeManagedPrefixLists"] == ["*"]
+    repository = {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/tap-poc-app"}
+    assert actions["ecr:DescribeImages"] == actions["ecr:DescribeRepositories"] == [repository]
