@@ -12,7 +12,6 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from stackyard.aws import (
-    CLIENT_CONFIG,
     S3,
     Aws,
     AwsError,
@@ -23,6 +22,7 @@ from stackyard.aws import (
     translated,
 )
 from stackyard.errors import EXIT_BAD_INPUT, BadInputError
+from tests.helpers.stubs import stubbed
 
 REGION = "ap-southeast-1"
 STACK = "one-system-test-network"
@@ -31,29 +31,19 @@ CHANGE_SET_ID = f"arn:aws:cloudformation:{REGION}:123456789012:changeSet/stackya
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
 
-def stubbed(service: str, wrapper):
-    """The project's wrapper around a client whose every call is scripted (no network)."""
-    client = boto3.client(
-        service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y", config=CLIENT_CONFIG
-    )
-    with Stubber(client) as stubber:
-        yield wrapper(client), stubber
-        stubber.assert_no_pending_responses()
-
-
 @pytest.fixture
 def cloudformation():
-    yield from stubbed("cloudformation", CloudFormation)
+    yield from stubbed("cloudformation", CloudFormation, REGION)
 
 
 @pytest.fixture
 def s3():
-    yield from stubbed("s3", S3)
+    yield from stubbed("s3", S3, REGION)
 
 
 @pytest.fixture
 def ec2():
-    yield from stubbed("ec2", Ec2)
+    yield from stubbed("ec2", Ec2, REGION)
 
 
 def stack(status="UPDATE_COMPLETE", **extra):

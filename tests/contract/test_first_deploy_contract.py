@@ -5,34 +5,24 @@ response against the service models."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from stackyard.aws import CLIENT_CONFIG, Acm, AwsError, Ecr, ValidationRecord
+from stackyard.aws import Acm, AwsError, Ecr, ValidationRecord
+from tests.helpers.stubs import stubbed
 
 REGION = "us-east-1"
 REPOSITORY = "tap-poc-app"
 URI = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}"
 
 
-def stubbed(service: str, wrapper):
-    client = boto3.client(
-        service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y", config=CLIENT_CONFIG
-    )
-    with Stubber(client) as stubber:
-        yield wrapper(client), stubber
-        stubber.assert_no_pending_responses()
-
-
 @pytest.fixture
 def ecr():
-    yield from stubbed("ecr", Ecr)
+    yield from stubbed("ecr", Ecr, REGION)
 
 
 @pytest.fixture
 def acm():
-    yield from stubbed("acm", Acm)
+    yield from stubbed("acm", Acm, REGION)
 
 
 def test_an_image_is_looked_up_by_its_tag(ecr):

@@ -15,7 +15,8 @@ from stackyard.aws import CloudFormation, GuardWriter
 from stackyard.aws.errors import AwsError
 from stackyard.aws.guards import DriftDetection, PropertyDifference, ResourceDrift
 from stackyard.deploy.guards import no_rollback, triggers
-from tests.contract.test_aws_contract import CHANGE_SET_ID, REGION, STACK, STACK_ID, stubbed
+from tests.contract.test_aws_contract import CHANGE_SET_ID, REGION, STACK, STACK_ID
+from tests.helpers.stubs import stubbed
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 ROLE = "arn:aws:iam::123456789012:role/one-system-test-cloudformation"
@@ -23,12 +24,12 @@ ROLE = "arn:aws:iam::123456789012:role/one-system-test-cloudformation"
 
 @pytest.fixture
 def guards():
-    yield from stubbed("cloudformation", GuardWriter)
+    yield from stubbed("cloudformation", GuardWriter, REGION)
 
 
 @pytest.fixture
 def cloudformation():
-    yield from stubbed("cloudformation", CloudFormation)
+    yield from stubbed("cloudformation", CloudFormation, REGION)
 
 
 def test_a_stack_policy_is_set_as_its_json_text_and_read_back(guards):
