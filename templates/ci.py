@@ -33,13 +33,18 @@ from awacs.sts import AssumeRoleWithWebIdentity
 from troposphere import GetAtt, Join, Ref, Sub, Template
 from troposphere.iam import OIDCProvider, Policy, Role
 
-from stackyard.cfn import ARTIFACT_BUCKET_PREFIX, BOOTSTRAP_STACK
 from stackyard.config import FRONTEND_BUCKET, GITHUB_OIDC_HOST, EnvironmentConfig
 from templates import names
 from templates.parts.common import StackTemplates, export, import_value, new_template, tag_resources
 from templates.parts.grants import WildcardReasons, custom_statements, grant_statements
 from templates.parts.policies import document
-from templates.parts.service_role import cloudformation_role, deploy_permissions
+from templates.parts.service_role import (
+    artifact_buckets,
+    cloudformation_role,
+    deploy_permissions,
+    deploy_stacks,
+    resolve_public_parameters,
+)
 
 NAME = names.CI
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
@@ -137,12 +142,8 @@ def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
     """What `deploy.py --plan` calls: read the environment's stacks and create, read and delete change sets;
     read the artifact bucket, and add to it only objects not there yet (keys are content hashes: a pull
     request must never replace a package or template a deploy would reuse)."""
-    stacks = [
-        Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{names.prefix(config)}-*/*"),
-        Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{BOOTSTRAP_STACK}/*"),
-        Sub("arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:changeSet/*/*"),
-    ]
-    artifacts = Sub(f"arn:${{AWS::Partition}}:s3:::{ARTIFACT_BUCKET_PREFIX}-${{AWS::AccountId}}-*")
+    stacks = deploy_stacks(config)
+    artifacts = artifact_buckets()
     return [
         *_plan_look_ups(config),
         Statement(
@@ -176,13 +177,7 @@ def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
             ],
             Resource=["*"],
         ),
-        # Change sets resolve the public AMI parameters templates take (AWS::SSM::Parameter::Value<...>).
-        Statement(
-            Sid="ResolvePublicParameters",
-            Effect=Allow,
-            Action=[awacs.ssm.GetParameters],
-            Resource=[Sub("arn:${AWS::Partition}:ssm:*::parameter/aws/service/*")],
-        ),
+        resolve_public_parameters(),
         Statement(
             Sid="ReadArtifacts",
             Effect=Allow,

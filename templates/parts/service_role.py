@@ -79,13 +79,32 @@ def cloudformation_role(template: Template, config: EnvironmentConfig) -> Role:
     return role
 
 
-def deploy_permissions(config: EnvironmentConfig, service_role: Role) -> list[Statement]:
-    stacks = [
+def deploy_stacks(config: EnvironmentConfig) -> list[Sub]:
+    """What deploy.py drives: the environment's stacks, the artifact bucket's stack, their change sets."""
+    return [
         Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{names.prefix(config)}-*/*"),
         Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{BOOTSTRAP_STACK}/*"),
         Sub("arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:changeSet/*/*"),
     ]
-    artifacts = Sub(f"arn:${{AWS::Partition}}:s3:::{ARTIFACT_BUCKET_PREFIX}-${{AWS::AccountId}}-*")
+
+
+def artifact_buckets() -> Sub:
+    return Sub(f"arn:${{AWS::Partition}}:s3:::{ARTIFACT_BUCKET_PREFIX}-${{AWS::AccountId}}-*")
+
+
+def resolve_public_parameters() -> Statement:
+    """Change sets resolve the public AMI parameters templates take (AWS::SSM::Parameter::Value<...>)."""
+    return Statement(
+        Sid="ResolvePublicParameters",
+        Effect=Allow,
+        Action=[awacs.ssm.GetParameters],
+        Resource=[Sub("arn:${AWS::Partition}:ssm:*::parameter/aws/service/*")],
+    )
+
+
+def deploy_permissions(config: EnvironmentConfig, service_role: Role) -> list[Statement]:
+    stacks = deploy_stacks(config)
+    artifacts = artifact_buckets()
     buckets = Sub(f"arn:${{AWS::Partition}}:s3:::{names.prefix(config)}-*")
     return [
         Statement(Sid="DriveTheEnvironmentsStacks", Effect=Allow, Action=STACK_ACTIONS, Resource=stacks),
@@ -108,12 +127,7 @@ def deploy_permissions(config: EnvironmentConfig, service_role: Role) -> list[St
             Resource=[GetAtt(service_role, "Arn")],
             Condition=Condition(StringEquals({"iam:PassedToService": CLOUDFORMATION})),
         ),
-        Statement(
-            Sid="ResolvePublicParameters",
-            Effect=Allow,
-            Action=[awacs.ssm.GetParameters],
-            Resource=[Sub("arn:${AWS::Partition}:ssm:*::parameter/aws/service/*")],
-        ),
+        resolve_public_parameters(),
         Statement(
             Sid="UseTheArtifactBucket",
             Effect=Allow,
