@@ -1,4 +1,6 @@
-"""A scripted AWS for the fault matrix: CloudFormation, S3 and STS clients on a virtual clock.
+"""A scripted AWS for the fault matrix on a virtual clock: CloudFormation (with the guards' calls,
+tests/faults/fake_guards.py), S3, STS, SSM, EC2 prefix lists, ECR, ACM, and the Secrets Manager and SQS
+look-ups adoption makes.
 
 `FakeCloud.client` stands where boto3's clients stand (stackyard.aws.Aws's client_factory), so
 stackyard/aws/'s wrappers and error translation run as they do against AWS. Every call is checked
@@ -12,9 +14,8 @@ wrong (throttles, failing resources, refusals), `triggers` do something when a c
 Ctrl-C right after ExecuteChangeSet). botocore's own retries are not in the path: a throttle
 here is one that outlasted them.
 
-For a benchmark (issue 15): give operations real durations (`VirtualClock.seconds_per_step`),
-throttle by a token bucket in `FakeCloud._call`, and make the clock a discrete-event one (advance
-to the earliest wake time once every worker sleeps) instead of advancing on each sleep.
+tests/sim/ builds the time-compressed simulation on this fake (bench/cloud_sim.py): each resource type's
+provisioning time, a token bucket answering Throttling, botocore's retries, and a discrete-event clock.
 """
 
 from __future__ import annotations
