@@ -13,7 +13,7 @@ from typing import Any
 
 from stackyard import stack_policy
 from stackyard.config import EnvironmentConfig
-from stackyard.config.guards import ROLE_ARN
+from stackyard.iam import ROLE_ARN
 from stackyard.manifest import PolicyFile
 from templates import names
 

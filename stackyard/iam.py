@@ -6,8 +6,12 @@ params and templates are held to one standard."""
 from __future__ import annotations
 
 import fnmatch
+import re
 
 POLICY_VERSION = "2012-10-17"
+# An IAM role's ARN (its name the group): params guards.role_arn, and deploy's --role-arn, checked before
+# the config models load.
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})")
 
 # Actions that let a principal take on more permissions than it holds: on '*', any role or policy.
 ESCALATION_ACTIONS = (

@@ -1,9 +1,10 @@
-"""The only package that calls AWS: boto3 clients, and AWS errors turned into the project's own.
+"""The only package that calls AWS: botocore clients, and AWS errors turned into the project's own.
 
 Clients retry in botocore's adaptive mode (client-side rate limiting on throttles). Every error
 that leaves this package is a StackyardError that says what was being done and how to fix it
-(stackyard/aws/errors.py). boto3 honours AWS_ENDPOINT_URL, so the same calls reach an emulator;
-`client_factory` lets tests put a scripted fake behind the same wrappers (tests/faults/).
+(stackyard/aws/errors.py). botocore honours AWS_ENDPOINT_URL, so the same calls reach an emulator;
+`client_factory` lets tests put a scripted fake behind the same wrappers (tests/faults/). Clients are
+botocore's, made through stackyard/aws/clients.py (no boto3: see there why).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from stackyard import __version__
 from stackyard.aws.acm import Acm, CertificateValidation, ValidationRecord
+from stackyard.aws.clients import LazyClient, botocore_session
 from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetOptions, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
 from stackyard.aws.ecr import Ecr
@@ -94,7 +95,7 @@ REGION_NOT_ENABLED_SIGNS = {"InvalidClientTokenId", "UnrecognizedClientException
 # A region every account of the partition has enabled, to tell "region not enabled" from bad credentials.
 ALWAYS_ENABLED = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 CloudFormation = StackWriter  # the full capability, under the name callers knew it by
-# (service, region, config) -> a client with boto3's methods
+# (service, region, config) -> a client with botocore's methods
 ClientFactory = Callable[[str, str, Config], Any]
 
 
@@ -106,27 +107,28 @@ class Aws:
     ):
         if client_factory is None:
             check_endpoint_urls(os.environ)
-        self._factory = client_factory or self._boto3_factory(profile, region)
+        self._factory = client_factory or self._botocore_factory(profile, region)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._account: str | None = None
 
     @staticmethod
-    def _boto3_factory(profile: str | None, region: str | None) -> ClientFactory:
+    def _botocore_factory(profile: str | None, region: str | None) -> ClientFactory:
         try:
-            session = boto3.Session(profile_name=profile, region_name=region)
+            session = botocore_session(profile, region)
         except ProfileNotFound as error:
             raise BadInputError(
                 f"AWS profile {profile!r} not found; fix: pick one from ~/.aws/config, or drop --profile / AWS_PROFILE"
             ) from error
-        # boto3-stubs types client() per service name; this factory serves any
-        client: Any = session.client
+        # botocore types create_client() per service name in its stubs; this factory serves any
+        client: Any = session.create_client
         return lambda service, region, config: client(service, region_name=region, config=config)
 
     def client(self, service: str, region: str) -> Any:
+        """The service's client in `region`, one per process and region, made when it is first used."""
         with self._lock:
             if (service, region) not in self._clients:
-                self._clients[(service, region)] = self._factory(service, region, CLIENT_CONFIG)
+                self._clients[(service, region)] = LazyClient(lambda: self._factory(service, region, CLIENT_CONFIG))
             return self._clients[(service, region)]
 
     def account_id(self, region: str) -> str:

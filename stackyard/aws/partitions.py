@@ -1,23 +1,24 @@
 """Regions and partitions as the installed botocore knows them: which regions have CloudFormation, the
 partition a region is in, and the DNS suffix its S3 URLs take (amazonaws.com.cn in China).
 
-Read from botocore's endpoint data once per process (a template URL is built per nested template, on
-the no-op deploy's path too).
+Read from botocore's endpoint data once per process, through the loader the clients share (a template
+URL is built per nested template, on the no-op deploy's path too).
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from functools import cache
 from typing import Any
 
-import botocore.session
+from stackyard.aws.clients import shared_loader
 
 
 @cache
 def _partitions() -> tuple[dict[str, Any], ...]:
-    endpoints = botocore.session.get_session().get_component("data_loader").load_data("endpoints")
+    endpoints = shared_loader(os.environ.get("AWS_DATA_PATH")).load_data("endpoints")
     return tuple(endpoints["partitions"])
 
 

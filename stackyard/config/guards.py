@@ -10,7 +10,6 @@ role is the one `role_arn` names (the deploy role it narrows could deploy nothin
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
@@ -18,6 +17,7 @@ from pydantic import Field
 from stackyard.config.fields import Model, matching
 from stackyard.config.problems import problem_at
 from stackyard.errors import ParamsProblem
+from stackyard.iam import ROLE_ARN
 from stackyard.params import SourcedParams
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 # CloudFormation watches rollback triggers for at most 180 minutes after an operation's resources are done.
 MAX_MONITORING_MINUTES = 180
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})")
 RoleArn = Annotated[
     str,
     matching(ROLE_ARN.pattern, "an IAM role's ARN such as arn:aws:iam::123456789012:role/app-prod-cloudformation"),

@@ -6,22 +6,19 @@ is versioned, encrypted, private, TLS-only; old versions and aborted uploads exp
 The template is versioned: its Version output says which stackyard template the stack runs, and a
 deploy updates a stack whose version is older than VERSION (stackyard/deploy/deployment.py). Bump
 VERSION with every change to build(); tests/unit/deploy/test_bootstrap.py holds the two together.
+
+troposphere is imported by build() alone: a deploy whose buckets exist reads only the names and the
+version here, and a fresh process should not pay for troposphere (docs/performance.md).
 """
 
 from __future__ import annotations
 
-from troposphere import Output, Ref, Sub, Tags, Template
-from troposphere.s3 import (
-    AbortIncompleteMultipartUpload,
-    Bucket,
-    LifecycleConfiguration,
-    LifecycleRule,
-    NoncurrentVersionExpiration,
-    VersioningConfiguration,
-)
+from typing import TYPE_CHECKING
 
-from stackyard.bucket_security import private_encrypted, tls_only_policy
 from stackyard.cfn import MANAGED_BY, TEMPLATE_VERSION
+
+if TYPE_CHECKING:
+    from troposphere import Template
 
 STACK_NAME = "stackyard-bootstrap"
 VERSION = 2  # 1: before versions (no Version output)
@@ -29,6 +26,18 @@ OLD_VERSIONS_EXPIRE_AFTER_DAYS = 30
 
 
 def build() -> Template:
+    from troposphere import Output, Ref, Sub, Tags, Template
+    from troposphere.s3 import (
+        AbortIncompleteMultipartUpload,
+        Bucket,
+        LifecycleConfiguration,
+        LifecycleRule,
+        NoncurrentVersionExpiration,
+        VersioningConfiguration,
+    )
+
+    from stackyard.bucket_security import private_encrypted, tls_only_policy
+
     template = Template(Description="stackyard: artifact bucket for nested templates and Lambda code")
     template.set_version(TEMPLATE_VERSION)
     bucket = template.add_resource(

@@ -2,7 +2,8 @@
 
 Every line (stack events with their elapsed time, change-set tables, decisions) goes to the
 run's log file with a timestamp. On a terminal the lines scroll above a live board of every
-stack's state (rich); elsewhere (CI, pipes) they are plain timestamped lines.
+stack's state (rich); elsewhere (CI, pipes) they are plain timestamped lines, and rich is not even
+imported (a fifth of a second of a fresh process's start: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
-
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
+from typing import TYPE_CHECKING, TextIO
 
 from stackyard.aws import ResourceChange, StackEvent
 from stackyard.deploy.risk import note
 from stackyard.deploy.scheduler import Outcome
+
+if TYPE_CHECKING:
+    from rich.live import Live
+    from rich.table import Table
 
 CHANGE_COLUMNS = ("action", "logical id", "type", "replacement", "")
 
@@ -38,11 +39,7 @@ class Progress:
         self._states = dict.fromkeys(stacks, "waiting")
         self._width = max([len(stack) for stack in stacks] + [8])
         live = self.out.isatty() if live is None else live
-        self._live = (
-            Live(self._board(), console=Console(file=self.out), refresh_per_second=4, transient=True) if live else None
-        )
-        if self._live:
-            self._live.start()
+        self._live = self._start_board() if live else None
 
     def state(self, stack: str, text: str) -> None:
         """A stack's current step, shown on the live board (and logged)."""
@@ -133,7 +130,17 @@ class Progress:
                 self._live.stop()
                 self._live = None
 
+    def _start_board(self) -> Live:
+        from rich.console import Console
+        from rich.live import Live
+
+        board = Live(self._board(), console=Console(file=self.out), refresh_per_second=4, transient=True)
+        board.start()
+        return board
+
     def _board(self) -> Table:
+        from rich.table import Table
+
         table = Table(title=f"{self.env}", title_justify="left", show_edge=False)
         table.add_column("stack")
         table.add_column("state")

@@ -15,11 +15,11 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stackyard import report
 from stackyard.aws import Aws, check_endpoint_urls
 from stackyard.aws.partitions import unknown_region
-from stackyard.config.load import load_config
 from stackyard.deploy.artifacts import ArtifactBuckets
 from stackyard.deploy.clock import Clock, SystemClock
 from stackyard.deploy.defaults import DEFAULT_ENV, ENV_VARIABLE
@@ -38,8 +38,6 @@ from stackyard.deploy.progress import Progress
 from stackyard.deploy.rollback import check_skip_request
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
 from stackyard.deploy.validation import OUTPUTS_KEY
-from stackyard.deploy.verify.probes import Probes, aws_bucket_url
-from stackyard.deploy.verify.runner import emulated, verify
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import (
     EXIT_CHANGES_PLANNED,
@@ -51,7 +49,9 @@ from stackyard.errors import (
 )
 from stackyard.generate import generate
 from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
-from stackyard.params import default_environment
+
+if TYPE_CHECKING:  # verify's modules and the pydantic config models are imported by verify alone
+    from stackyard.deploy.verify.probes import Probes
 
 
 @dataclass
@@ -219,6 +219,10 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
 
 def _verify(aws: Aws, environment: Environment, options: DeployOptions, request: RunRequest, seams: Seams) -> int:
     """The environment's checks against what is deployed (stackyard/deploy/verify/), after reading its params."""
+    from stackyard.config.load import load_config
+    from stackyard.deploy.verify.probes import Probes, aws_bucket_url
+    from stackyard.deploy.verify.runner import emulated, verify
+
     assert request.params_dir is not None
     probes = seams.probes or Probes(bucket_url=None if emulated(os.environ) else aws_bucket_url)
     return verify(aws, environment, options, load_config(request.params_dir, environment.name), probes)
@@ -394,6 +398,8 @@ def _exit_code(outcomes: dict[str, Outcome], interrupt: Interrupt, plan_only: bo
 
 def _default_environment(request: RunRequest) -> str:
     """The system's own default (base.yaml's default_environment, seed 003: production), else dev."""
+    from stackyard.params import default_environment  # YAML is read only when no environment is named
+
     assert request.params_dir is not None
     return default_environment(request.params_dir) or DEFAULT_ENV
 

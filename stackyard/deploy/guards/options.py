@@ -3,7 +3,7 @@ bad input, exit 2. Pure."""
 
 from __future__ import annotations
 
-from stackyard.config.guards import ROLE_ARN
+from stackyard.iam import ROLE_ARN
 
 
 def option_problems(

@@ -3,7 +3,8 @@ any change to what the build depends on builds again (docs/performance.md).
 
 Pure unit on local files: the digests of a project copied to a temporary folder. The tests marked
 `slow` run generate end to end, with the real cfn-lint (a record is kept only for a build that
-linted clean), on one small environment.
+linted clean), on one small environment. What a `--no-generate` deploy imports is checked in a new
+process deploying the fault matrix's small environment to its scripted AWS (tests/faults/).
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ HEAVY_OF_OURS = (
     "stackyard.deploy.run",
     "stackyard.deploy.progress",
 )
+# Never imported by a `deploy.py --no-generate` (a first deploy to a bootstrapped account, then a no-op):
+# botocore is all of AWS it needs (docs/performance.md, "A no-op deploy").
+NOT_FOR_DEPLOY = (*(package for package in HEAVY if package != "botocore"), "s3transfer")
+NOT_FOR_DEPLOY_OF_OURS = ("stackyard.config", "stackyard.build", "stackyard.deploy.verify", "stackyard.params")
 # What the digest does not cover: the build itself and the folders the params point at, which
 # BuildRecord.holds checks beside it.
 CHECKED_BESIDE_THE_DIGEST = {
@@ -233,6 +238,47 @@ def test_help_imports_neither_the_pipeline_nor_aws():
         check=True,
     )
     assert json.loads(found.stdout) == []
+
+
+def test_a_no_generate_deploy_imports_neither_boto3_nor_the_config_models_nor_rich(tmp_path):
+    from stackyard.deploy import bootstrap
+    from stackyard.deploy.deployment import BOOTSTRAP_TAGS
+    from tests.faults.world import ENV, REGION, World
+
+    World(tmp_path)  # writes the environment's build
+    (tmp_path / "bootstrap.json").write_text(json.dumps(bootstrap.build().to_dict()))
+    deploy_twice = f"""
+from pathlib import Path
+from tests.faults.fake_aws import FakeCloud
+from stackyard.aws import Aws
+from stackyard.cli.deploy import main
+from stackyard.deploy.run import Seams
+root, cloud = Path({str(tmp_path)!r}), FakeCloud()
+bootstrap = json.loads((root / "bootstrap.json").read_text())
+cloud.cloudformation({REGION!r}).seed({bootstrap.STACK_NAME!r}, bootstrap, {{}}, {BOOTSTRAP_TAGS!r})
+argv = ["--system", str(root), "--env", {ENV!r}, "--no-generate", "--yes"]
+first = main(argv, Seams(Aws(client_factory=cloud.client), cloud.clock))
+called = len(cloud.calls)
+second = main(argv, Seams(Aws(client_factory=cloud.client), cloud.clock))
+print(json.dumps([first, second, sorted({{call.operation for call in cloud.calls[called:]}})]))
+"""
+    heavy = f"m.split('.')[0] in {NOT_FOR_DEPLOY} or m.startswith({NOT_FOR_DEPLOY_OF_OURS})"
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import json, sys\n{deploy_twice}\nprint(json.dumps(sorted(m for m in sys.modules if {heavy})))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0, found.stderr
+    *_shown, runs, imported = found.stdout.splitlines()
+    first, second, second_calls = json.loads(runs)
+    assert first == second == EXIT_OK
+    assert "CreateChangeSet" not in second_calls and "DescribeStacks" in second_calls  # the second: a no-op
+    assert json.loads(imported) == []
 
 
 def _imported_after(code: str) -> str:
