@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from stackyard import __version__
 from stackyard.aws.acm import Acm, CertificateValidation, ValidationRecord
-from stackyard.aws.clients import LazyClient, botocore_session
+from stackyard.aws.clients import LazyClient, botocore_session, create_client
 from stackyard.aws.cloudformation import CAPABILITIES, ChangeSetOptions, ChangeSetProposer, StackReader, StackWriter
 from stackyard.aws.ec2 import Ec2
 from stackyard.aws.ecr import Ecr
@@ -120,9 +120,7 @@ class Aws:
             raise BadInputError(
                 f"AWS profile {profile!r} not found; fix: pick one from ~/.aws/config, or drop --profile / AWS_PROFILE"
             ) from error
-        # botocore types create_client() per service name in its stubs; this factory serves any
-        client: Any = session.create_client
-        return lambda service, region, config: client(service, region_name=region, config=config)
+        return lambda service, region, config: create_client(session, service, region, config)
 
     def client(self, service: str, region: str) -> Any:
         """The service's client in `region`, one per process and region, made when it is first used."""

@@ -13,11 +13,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from botocore.config import Config
 from botocore.loaders import Loader, create_loader
 from botocore.session import Session
 
 _loaders: dict[str | None, Loader] = {}
 _loaders_lock = threading.Lock()
+_create_lock = threading.Lock()
 
 
 def shared_loader(data_path: str | None = None) -> Loader:
@@ -28,6 +30,14 @@ def shared_loader(data_path: str | None = None) -> Loader:
         if data_path not in _loaders:
             _loaders[data_path] = create_loader(data_path)
         return _loaders[data_path]
+
+
+def create_client(session: Session, service: str, region: str, config: Config) -> Any:
+    """`session`'s client for `service`, made one at a time in the process: botocore's sessions are not
+    thread-safe, and the loader's cache is not locked, so threads making their first clients at once
+    (environments deployed together) would each read and keep a copy of the same service model."""
+    with _create_lock:
+        return session.create_client(service, region_name=region, config=config)
 
 
 def botocore_session(profile: str | None, region: str | None) -> Session:

@@ -195,12 +195,16 @@ class FakeClient:
     """boto3's client interface (methods by their snake_case names, paginators) over a fake service."""
 
     _models: ClassVar[dict[str, Any]] = {}
+    # Each service model is loaded once per process, as stackyard.aws's clients share one loader: without
+    # the lock, threads making their first client at once each loaded (and kept) a copy.
+    _models_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, cloud: FakeCloud, service: str, handler: Any):
         self.cloud, self.service, self.handler = cloud, service, handler
-        if service not in self._models:
-            self._models[service] = botocore.session.get_session().get_service_model(service)
-        self.model = self._models[service]
+        with self._models_lock:
+            if service not in self._models:
+                self._models[service] = botocore.session.get_session().get_service_model(service)
+            self.model = self._models[service]
         self.operations = {xform_name(name): name for name in self.model.operation_names}
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
