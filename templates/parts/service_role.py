@@ -13,6 +13,7 @@ from __future__ import annotations
 import awacs.cloudformation
 import awacs.ec2
 import awacs.iam
+import awacs.rds
 import awacs.s3
 import awacs.ssm
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
@@ -147,4 +148,21 @@ def deploy_permissions(config: EnvironmentConfig, service_role: Role) -> list[St
             ],
             Resource=[buckets, Join("", [buckets, "/*"])],
         ),
+        *database_reads(config),
+    ]
+
+
+def database_reads(config: EnvironmentConfig) -> list[Statement]:
+    """After an update that changed a parameter group, a deploy reads whether the environment's databases wait
+    for a reboot (stackyard/deploy/reboots.py)."""
+    if "database" not in config.stacks:
+        return []
+    arn = "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}"
+    return [
+        Statement(
+            Sid="ReadWhetherDatabasesWaitForAReboot",
+            Effect=Allow,
+            Action=[awacs.rds.DescribeDBClusters, awacs.rds.DescribeDBInstances],
+            Resource=[Sub(f"{arn}:cluster:{names.prefix(config)}-*"), Sub(f"{arn}:db:{names.prefix(config)}-*")],
+        )
     ]

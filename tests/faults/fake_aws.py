@@ -1,6 +1,6 @@
 """A scripted AWS for the fault matrix on a virtual clock: CloudFormation (with the guards' calls,
-tests/faults/fake_guards.py), S3, STS, SSM, EC2 prefix lists, ECR, ACM, and the Secrets Manager and SQS
-look-ups adoption makes.
+tests/faults/fake_guards.py), S3, STS, SSM, EC2 prefix lists, ECR, ACM, RDS parameter group statuses, and
+the Secrets Manager and SQS look-ups adoption makes.
 
 `FakeCloud.client` stands where boto3's clients stand (stackyard.aws.Aws's client_factory), so
 stackyard/aws/'s wrappers and error translation run as they do against AWS. Every call is checked
@@ -38,6 +38,7 @@ from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_ec2 import FakeEc2
 from tests.faults.fake_ecr import FakeEcr
 from tests.faults.fake_guards import GuardedCloudFormation
+from tests.faults.fake_rds import FakeRds
 from tests.faults.fake_s3 import FakeS3
 from tests.faults.fake_ssm import FakeSsm
 
@@ -118,6 +119,7 @@ class FakeCloud:
         self.ec2 = FakeEc2()
         self.named = NamedResources()
         self.acm = FakeAcm(self)
+        self.rds = FakeRds()
         self._regions: dict[str, FakeCloudFormation] = {}
         self._ecr: dict[str, FakeEcr] = {}
 
@@ -143,6 +145,7 @@ class FakeCloud:
             "sts": lambda: _Sts(self.faults, region),
             "ecr": lambda: self.ecr(region),
             "acm": lambda: self.acm,
+            "rds": lambda: self.rds,
         }
         return FakeClient(self, service, handlers[service]())
 
