@@ -69,6 +69,7 @@ class Call:
     service: str
     operation: str  # the API's name: CreateChangeSet, DeleteObjects, ...
     params: dict[str, Any]
+    region: str = ""  # the client's region (tests/faults/test_ci_roles.py builds the ARNs a call touches from it)
 
     def matches(self, pattern: str) -> bool:
         """`Operation`, or `Operation~text`: that operation with `text` in one of its parameter values."""
@@ -147,7 +148,7 @@ class FakeCloud:
             "acm": lambda: self.acm,
             "rds": lambda: self.rds,
         }
-        return FakeClient(self, service, handlers[service]())
+        return FakeClient(self, service, handlers[service](), region)
 
     def on(self, pattern: str, action: Callable[[], None]) -> None:
         """Run `action` right after the first call matching `pattern` is answered (or fails)."""
@@ -160,8 +161,10 @@ class FakeCloud:
         for region in list(self._regions.values()):
             region.tick()
 
-    def _call(self, service: str, operation: str, params: dict[str, Any], handler: Callable[..., Any]) -> Any:
-        call = Call(service, operation, params)
+    def _call(
+        self, service: str, operation: str, params: dict[str, Any], handler: Callable[..., Any], region: str = ""
+    ) -> Any:
+        call = Call(service, operation, params, region)
         try:
             with self.lock:
                 self.calls.append(call)
@@ -199,8 +202,8 @@ class FakeClient:
 
     _models: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, cloud: FakeCloud, service: str, handler: Any):
-        self.cloud, self.service, self.handler = cloud, service, handler
+    def __init__(self, cloud: FakeCloud, service: str, handler: Any, region: str = ""):
+        self.cloud, self.service, self.handler, self.region = cloud, service, handler, region
         if service not in self._models:
             self._models[service] = botocore.session.get_session().get_service_model(service)
         self.model = self._models[service]
@@ -218,7 +221,7 @@ class FakeClient:
             handler = getattr(self.handler, method, None)
             if handler is None:
                 raise NotImplementedError(f"the fake {self.service} does not play {operation}")
-            return self.cloud._call(self.service, operation, params, handler)
+            return self.cloud._call(self.service, operation, params, handler, self.region)
 
         return call
 
