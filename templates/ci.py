@@ -43,6 +43,9 @@ from templates.parts.service_role import (
     cloudformation_role,
     deploy_permissions,
     deploy_stacks,
+    find_container_images,
+    find_kept_resources,
+    pin_machine_images,
     resolve_public_parameters,
 )
 
@@ -157,6 +160,9 @@ def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
                 awacs.cloudformation.CreateChangeSet,
                 awacs.cloudformation.DescribeChangeSet,
                 awacs.cloudformation.DeleteChangeSet,
+                # Before it withdraws the REVIEW_IN_PROGRESS stack its CREATE change set made, a plan checks that no
+                # other change set waits on it (stackyard/deploy/change_sets.py).
+                awacs.cloudformation.ListChangeSets,
                 # The guards a plan reports (docs/deploy.md, "Guards"): the stack policies a deploy would set,
                 # and drift (a detection changes no stack; what the role cannot read is reported, not blocking).
                 awacs.cloudformation.GetStackPolicy,
@@ -191,6 +197,8 @@ def _plan_permissions(config: EnvironmentConfig) -> list[Statement]:
             Resource=[Join("", [artifacts, "/*"])],
             Condition=Condition(Null({"s3:if-none-match": "false"})),
         ),
+        *pin_machine_images(config),
+        find_kept_resources(config),
     ]
 
 
@@ -198,28 +206,15 @@ def _plan_look_ups(config: EnvironmentConfig) -> list[Statement]:
     """What the planner reads besides stacks: the CloudFront origin-facing prefix list's id, which the edge
     stack takes as a parameter (DescribeManagedPrefixLists has no resource narrower than '*'), and whether a
     container service's image is in its repository (stackyard/deploy/container_images.py)."""
-    found = [
+    return [
         Statement(
             Sid="FindManagedPrefixLists",
             Effect=Allow,
             Action=[awacs.ec2.DescribeManagedPrefixLists],
             Resource=["*"],
-        )
+        ),
+        *find_container_images(config),
     ]
-    if "containers" in config.stacks:
-        repository = Sub(
-            f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/"
-            f"{names.ecr_repository_name(config)}"
-        )
-        found.append(
-            Statement(
-                Sid="FindContainerImages",
-                Effect=Allow,
-                Action=[awacs.ecr.DescribeImages, awacs.ecr.DescribeRepositories],
-                Resource=[repository],
-            )
-        )
-    return found
 
 
 def _provider(template: Template, config: EnvironmentConfig):

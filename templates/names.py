@@ -50,6 +50,11 @@ def _path(config: EnvironmentConfig, *parts: str) -> str:
     return "/".join(("", config.app, config.environment, *parts))
 
 
+def environment_path_pattern(config: EnvironmentConfig) -> str:
+    """`/<app>/<env>/*`: every path-named thing of this environment (secrets, parameters), as a pattern."""
+    return _path(config, "*")
+
+
 def name_tag(config: EnvironmentConfig, name: str) -> Tags:
     """The Name tag of resources without a name of their own (VPC parts, security groups, instances)."""
     return Tags(Name=f"{prefix(config)}-{name}")

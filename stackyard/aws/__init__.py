@@ -29,6 +29,7 @@ from stackyard.aws.existing import ExistingResources
 from stackyard.aws.guards import GuardReader, GuardWriter, ResourceDrift
 from stackyard.aws.monitoring import CloudWatch, DynamoDb
 from stackyard.aws.partitions import partition_of
+from stackyard.aws.rds import ParameterStatus, Rds
 from stackyard.aws.records import (
     ChangeSet,
     ChangeSetSummary,
@@ -66,6 +67,8 @@ __all__ = [
     "ExportInUseError",
     "GuardReader",
     "GuardWriter",
+    "ParameterStatus",
+    "Rds",
     "ResourceChange",
     "ResourceDrift",
     "Ssm",
@@ -203,3 +206,6 @@ class Aws:
 
     def ecr(self, region: str) -> Ecr:
         return Ecr(self.client("ecr", region))
+
+    def rds(self, region: str) -> Rds:
+        return Rds(self.client("rds", region))

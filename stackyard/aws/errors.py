@@ -37,6 +37,10 @@ THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooMa
 MISSING_S3_KEY = {"404", "NoSuchKey", "NotFound"}
 
 
+# What AWS answers a call the identity is not allowed to make (services differ in the spelling).
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
+
+
 class AwsError(StackyardError):
     """AWS refused or failed a call during a deploy; `code` is AWS's error code ("" when none)."""
 
@@ -113,7 +117,7 @@ def client_error(action: str, error: ClientError) -> StackyardError:
             code,
             message,
         )
-    if code in {"AccessDenied", "AccessDeniedException"}:
+    if code in ACCESS_DENIED:
         return AwsError(
             f"{action}: access denied ({message}). Fix: the deploying identity needs CloudFormation, "
             f"S3 and the permissions of the resources the stacks create",

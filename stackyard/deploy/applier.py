@@ -195,7 +195,9 @@ class DisplayOnlyApplier:
     def apply(self, plan: StackPlan) -> Outcome:
         if plan.change_set is not None:
             token = request_token(f"plan-{self.run_id}", plan.stack, "withdraw")
-            withdraw(self.aws.change_set_proposer(plan.region), plan, token)
+            left = withdraw(self.aws.change_set_proposer(plan.region), plan, token, plan_only=True)
+            if left:
+                self.progress.line(plan.stack, left)
         if plan.action is Action.CREATE:
             self.outputs.mark_pending(plan.stack)
         elif plan.deployed:

@@ -31,6 +31,7 @@ from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.planner import DeployPlanner
 from stackyard.deploy.progress import Progress
+from stackyard.deploy.reboots import RebootCheck
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.scheduler import Outcome, run_graph
 from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
@@ -73,6 +74,8 @@ class Deployment:
         )
         self.validation = ValidationRecords(aws, environment, options, progress)
         self.plans: dict[str, StackPlan] = {}  # each stack's plan once proposed (a plan's Markdown reads them)
+        self.reboots = RebootCheck(aws, self.watcher)
+        self.pending_reboots: list[str] = []  # databases an update left waiting for a reboot (reboots.py)
         if not options.plan_only:
             self.watcher.pollers.append(self.validation.while_waiting)
 
@@ -89,7 +92,16 @@ class Deployment:
         outcome = self.run_target(self.planner.target(stack), lambda: self.planner.assess(stack))
         if outcome.ok and not self.options.plan_only:
             self.validation.after(stack)
+            self._check_reboots(stack, outcome)
         return outcome
+
+    def _check_reboots(self, stack: str, outcome: Outcome) -> None:
+        plan = self.plans.get(stack)
+        if outcome.result != "updated" or plan is None or plan.deployed is None:
+            return
+        for line in self.reboots.after_update(plan, plan.deployed.stack_id):
+            self.progress.line(stack, line)
+            self.pending_reboots.append(line)
 
     def run_target(self, target: Target, assess: Callable[[], StackPlan]) -> Outcome:
         plan = self._recovered(target, assess)

@@ -284,6 +284,8 @@ def _deploy(
             print(line)
         for line in deployment.planner.container_images.next_steps(account, options.resume_command):
             print(line)
+        for line in deployment.pending_reboots:
+            print(line)
         _print_pending_validation(deployment.validation.pending(), path)
     code = _exit_code(outcomes, seams.interrupt, options.plan_only)
     return EXIT_CHANGES_PLANNED if code == EXIT_OK and bootstrap_notes else code  # a bootstrap change is a change

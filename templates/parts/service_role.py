@@ -10,10 +10,15 @@ templates take.
 
 from __future__ import annotations
 
+import awacs.acm
 import awacs.cloudformation
 import awacs.ec2
+import awacs.ecr
 import awacs.iam
+import awacs.rds
 import awacs.s3
+import awacs.secretsmanager
+import awacs.sqs
 import awacs.ssm
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
@@ -102,6 +107,72 @@ def resolve_public_parameters() -> Statement:
     )
 
 
+def pin_machine_images(config: EnvironmentConfig) -> list[Statement]:
+    """A plan and a deploy keep the app server (compute stack) on the image it runs: they find the version of
+    the public image parameter holding it (docs/deploy.md, "Machine images stay as deployed";
+    stackyard/deploy/images.py)."""
+    if names.COMPUTE not in config.stacks:
+        return []
+    return [
+        Statement(
+            Sid="PinMachineImages",
+            Effect=Allow,
+            Action=[awacs.ssm.GetParameterHistory],
+            Resource=[Sub("arn:${AWS::Partition}:ssm:*::parameter/aws/service/*")],
+        )
+    ]
+
+
+def find_kept_resources(config: EnvironmentConfig) -> Statement:
+    """A create after a delete adopts what the delete kept, looked up by the environment's names
+    (stackyard/aws/existing.py; docs/deploy.md, "Adopting what a delete kept"): HeadBucket is authorized as
+    s3:ListBucket, Secrets Manager's DescribeSecret and SQS's GetQueueUrl as themselves."""
+    env_prefix, secrets = names.prefix(config), names.environment_path_pattern(config)
+    return Statement(
+        Sid="FindKeptResourcesToAdopt",
+        Effect=Allow,
+        Action=[awacs.s3.ListBucket, awacs.secretsmanager.DescribeSecret, awacs.sqs.GetQueueUrl],
+        Resource=[
+            Sub(f"arn:${{AWS::Partition}}:s3:::{env_prefix}-*"),
+            Sub(f"arn:${{AWS::Partition}}:secretsmanager:*:${{AWS::AccountId}}:secret:{secrets}"),
+            Sub(f"arn:${{AWS::Partition}}:sqs:*:${{AWS::AccountId}}:{env_prefix}-*"),
+        ],
+    )
+
+
+def find_container_images(config: EnvironmentConfig) -> list[Statement]:
+    """Whether a container service's image is in its repository (stackyard/deploy/container_images.py): the
+    service is left out until it is."""
+    if names.CONTAINERS not in config.stacks:
+        return []
+    repository = Sub(
+        f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{names.ecr_repository_name(config)}"
+    )
+    return [
+        Statement(
+            Sid="FindContainerImages",
+            Effect=Allow,
+            Action=[awacs.ecr.DescribeImages, awacs.ecr.DescribeRepositories],
+            Resource=[repository],
+        )
+    ]
+
+
+def wait_for_certificates(config: EnvironmentConfig) -> list[Statement]:
+    """With a domain whose DNS is elsewhere, a deploy shows the validation records a certificate waits on
+    (stackyard/aws/acm.py); certificate ids are random, so only the account's certificates narrow it."""
+    if config.edge is None or config.edge.domain is None or config.edge.hosted_zone_id is not None:
+        return []
+    return [
+        Statement(
+            Sid="ShowCertificateValidation",
+            Effect=Allow,
+            Action=[awacs.acm.DescribeCertificate],
+            Resource=[Sub("arn:${AWS::Partition}:acm:*:${AWS::AccountId}:certificate/*")],
+        )
+    ]
+
+
 def deploy_permissions(config: EnvironmentConfig, service_role: Role) -> list[Statement]:
     stacks = deploy_stacks(config)
     artifacts = artifact_buckets()
@@ -147,4 +218,25 @@ def deploy_permissions(config: EnvironmentConfig, service_role: Role) -> list[St
             ],
             Resource=[buckets, Join("", [buckets, "/*"])],
         ),
+        *pin_machine_images(config),
+        find_kept_resources(config),
+        *find_container_images(config),
+        *wait_for_certificates(config),
+        *database_reads(config),
+    ]
+
+
+def database_reads(config: EnvironmentConfig) -> list[Statement]:
+    """After an update that changed a parameter group, a deploy reads whether the environment's databases wait
+    for a reboot (stackyard/deploy/reboots.py)."""
+    if "database" not in config.stacks:
+        return []
+    arn = "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}"
+    return [
+        Statement(
+            Sid="ReadWhetherDatabasesWaitForAReboot",
+            Effect=Allow,
+            Action=[awacs.rds.DescribeDBClusters, awacs.rds.DescribeDBInstances],
+            Resource=[Sub(f"{arn}:cluster:{names.prefix(config)}-*"), Sub(f"{arn}:db:{names.prefix(config)}-*")],
+        )
     ]

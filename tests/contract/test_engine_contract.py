@@ -229,6 +229,8 @@ def expect_change_set(stubber, template: str) -> None:
             "Tags": [],
             "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
             "IncludeNestedStacks": True,
+            # guards.rollback_triggers off: the empty configuration removes triggers set earlier (docs/deploy.md)
+            "RollbackConfiguration": {"RollbackTriggers": [], "MonitoringTimeInMinutes": 0},
         },
     )
 

@@ -25,6 +25,8 @@ NAME_PROPERTIES = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::ECR::Repository": "RepositoryName",
     "AWS::DynamoDB::Table": "TableName",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
 }
 
 

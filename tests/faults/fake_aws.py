@@ -1,6 +1,6 @@
 """A scripted AWS for the fault matrix on a virtual clock: CloudFormation (with the guards' calls,
-tests/faults/fake_guards.py), S3, STS, SSM, EC2 prefix lists, ECR, ACM, and the Secrets Manager and SQS
-look-ups adoption makes.
+tests/faults/fake_guards.py), S3, STS, SSM, EC2 prefix lists, ECR, ACM, RDS parameter group statuses, and
+the Secrets Manager and SQS look-ups adoption makes.
 
 `FakeCloud.client` stands where boto3's clients stand (stackyard.aws.Aws's client_factory), so
 stackyard/aws/'s wrappers and error translation run as they do against AWS. Every call is checked
@@ -38,6 +38,7 @@ from tests.faults.fake_cloudformation import FakeCloudFormation
 from tests.faults.fake_ec2 import FakeEc2
 from tests.faults.fake_ecr import FakeEcr
 from tests.faults.fake_guards import GuardedCloudFormation
+from tests.faults.fake_rds import FakeRds
 from tests.faults.fake_s3 import FakeS3
 from tests.faults.fake_ssm import FakeSsm
 
@@ -68,6 +69,7 @@ class Call:
     service: str
     operation: str  # the API's name: CreateChangeSet, DeleteObjects, ...
     params: dict[str, Any]
+    region: str = ""  # the client's region (tests/faults/test_ci_roles.py builds the ARNs a call touches from it)
 
     def matches(self, pattern: str) -> bool:
         """`Operation`, or `Operation~text`: that operation with `text` in one of its parameter values."""
@@ -118,6 +120,7 @@ class FakeCloud:
         self.ec2 = FakeEc2()
         self.named = NamedResources()
         self.acm = FakeAcm(self)
+        self.rds = FakeRds()
         self._regions: dict[str, FakeCloudFormation] = {}
         self._ecr: dict[str, FakeEcr] = {}
 
@@ -143,8 +146,9 @@ class FakeCloud:
             "sts": lambda: _Sts(self.faults, region),
             "ecr": lambda: self.ecr(region),
             "acm": lambda: self.acm,
+            "rds": lambda: self.rds,
         }
-        return FakeClient(self, service, handlers[service]())
+        return FakeClient(self, service, handlers[service](), region)
 
     def on(self, pattern: str, action: Callable[[], None]) -> None:
         """Run `action` right after the first call matching `pattern` is answered (or fails)."""
@@ -157,8 +161,10 @@ class FakeCloud:
         for region in list(self._regions.values()):
             region.tick()
 
-    def _call(self, service: str, operation: str, params: dict[str, Any], handler: Callable[..., Any]) -> Any:
-        call = Call(service, operation, params)
+    def _call(
+        self, service: str, operation: str, params: dict[str, Any], handler: Callable[..., Any], region: str = ""
+    ) -> Any:
+        call = Call(service, operation, params, region)
         try:
             with self.lock:
                 self.calls.append(call)
@@ -199,8 +205,8 @@ class FakeClient:
     # the lock, threads making their first client at once each loaded (and kept) a copy.
     _models_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, cloud: FakeCloud, service: str, handler: Any):
-        self.cloud, self.service, self.handler = cloud, service, handler
+    def __init__(self, cloud: FakeCloud, service: str, handler: Any, region: str = ""):
+        self.cloud, self.service, self.handler, self.region = cloud, service, handler, region
         with self._models_lock:
             if service not in self._models:
                 self._models[service] = botocore.session.get_session().get_service_model(service)
@@ -219,7 +225,7 @@ class FakeClient:
             handler = getattr(self.handler, method, None)
             if handler is None:
                 raise NotImplementedError(f"the fake {self.service} does not play {operation}")
-            return self.cloud._call(self.service, operation, params, handler)
+            return self.cloud._call(self.service, operation, params, handler, self.region)
 
         return call
 

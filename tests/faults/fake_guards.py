@@ -64,6 +64,10 @@ class GuardedCloudFormation(FakeCloudFormation):
         self.policies: dict[str, str] = {}  # stack id -> policy body
         self._arguments: dict[str, dict[str, Any]] = {}  # change set id -> its guard arguments
         self._monitored: dict[str, _Monitor] = {}  # stack id -> the running update's triggers
+        # stack id -> the triggers it keeps: a change set without a RollbackConfiguration reuses the stack's
+        # (RollbackConfiguration.RollbackTriggers, API reference: "To use the rollback triggers previously
+        # specified for this stack, if any, don't specify this parameter"; an empty list removes them)
+        self._kept_triggers: dict[str, dict[str, Any]] = {}
         self._kept: set[str] = set()  # stack ids whose running operation has rollback disabled
         self._detections: dict[str, _Detection] = {}
 
@@ -103,7 +107,8 @@ class GuardedCloudFormation(FakeCloudFormation):
         refused = self._refusal(stack, change_set, disabled) or self._missing_trigger(arguments)
         if disabled:
             self._kept.add(stack.stack_id)
-        configuration = arguments.get("RollbackConfiguration", {})
+        configuration = arguments.get("RollbackConfiguration", self._kept_triggers.get(stack.stack_id, {}))
+        self._kept_triggers[stack.stack_id] = configuration
         self._monitored[stack.stack_id] = _Monitor(
             {arn.rsplit(":", 1)[-1]: arn for arn in (t["Arn"] for t in configuration.get("RollbackTriggers", []))},
             configuration.get("MonitoringTimeInMinutes", 0),

@@ -3,6 +3,8 @@
 Used by the end-to-end tests and bench/deploy_bench.py. The recipe is the one docs/testing.md
 gives ("Emulators"): no Docker, its own Python 3.13 venv (scripts/install-localstack), hypercorn
 bound to loopback only, and a free port so it never meets a LocalStack someone else is running.
+It ends with the process that started it, even one killed without a chance to clean up (Linux's
+PR_SET_PDEATHSIG, which survives the exec into LocalStack), so a killed pytest leaves no emulator behind.
 """
 
 from __future__ import annotations
@@ -18,6 +20,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".localstack" / "venv" / "bin" / "python"
 START_TIMEOUT = 90.0
+# Run in the emulator's own Python before it becomes LocalStack: SIGTERM when the starting process dies (prctl(2)
+# PR_SET_PDEATHSIG = 1; the setting survives execve), and no start at all if that process is already gone.
+ENDS_WITH_PARENT = """
+import ctypes, os, signal, sys
+parent = int(sys.argv[1])
+if sys.platform == "linux":
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+if os.getppid() != parent:
+    sys.exit(1)
+os.execv(sys.executable, [sys.executable, "-m", "localstack.runtime.main"])
+"""
 
 
 class EmulatorMissing(RuntimeError):
@@ -54,7 +67,7 @@ class LocalStack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [str(PYTHON), "-m", "localstack.runtime.main"],
+                [str(PYTHON), "-c", ENDS_WITH_PARENT, str(os.getpid())],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

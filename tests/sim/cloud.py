@@ -367,7 +367,9 @@ class SimCloud(FakeCloud):
             raise aws_error(operation, "Throttling", "Rate exceeded")
         return answer(**params)
 
-    def _call(self, service: str, operation: str, params: dict[str, Any], handler: Callable[..., Any]) -> Any:
+    def _call(
+        self, service: str, operation: str, params: dict[str, Any], handler: Callable[..., Any], region: str = ""
+    ) -> Any:
         # No record of each call (a simulation makes hundreds of thousands): `requests` counts them.
         with self.lock:
             self.tick()

@@ -87,11 +87,10 @@ class DeployGuards:
         assert plan.action is not None
         arguments: dict[str, Any] = role_argument(self.role(plan.stack))
         arguments |= no_rollback.create_arguments(self.options.no_rollback, plan.action.name)
-        if plan.stack in self.environment.manifest.stacks and self.settings.rollback_triggers:
+        if plan.stack in self.environment.manifest.stacks:  # turned off: the empty one removes earlier triggers
             arns = [triggers.alarm_arn(self._stack_id(plan), plan.region, name) for name in plan.guards.triggers]
-            arguments["RollbackConfiguration"] = triggers.rollback_configuration(
-                arns, self.settings.rollback_monitoring_minutes
-            )
+            minutes = self.settings.rollback_monitoring_minutes if self.settings.rollback_triggers else 0
+            arguments["RollbackConfiguration"] = triggers.rollback_configuration(arns, minutes)
         return arguments
 
     def examined(self, plan: StackPlan) -> StackPlan:

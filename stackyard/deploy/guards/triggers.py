@@ -7,8 +7,8 @@ and rolls the whole update back when one goes into ALARM. An alarm the same upda
 yet, and a trigger that does not exist fails the whole operation (RollbackTrigger API reference), so only
 alarms already deployed in the stack (or its nested stacks) are used: a first create has none.
 
-An explicit configuration is always passed, the empty one included: without it CloudFormation keeps
-whatever triggers were set on the stack before, by anyone.
+An explicit configuration is always passed, the empty one included (also when params turn triggers off):
+without it CloudFormation keeps whatever triggers were set on the stack before, by anyone.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from tests.faults.scenarios import (
     interrupt,
     lock,
     prefix_lists,
+    reboots,
     recovery,
     rollback,
 )
@@ -39,6 +40,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *lock.SCENARIOS,
     *first_deploy.FIRST_DEPLOY,
     *prefix_lists.SCENARIOS,
+    *reboots.SCENARIOS,
 )
 
 __all__ = ["SCENARIOS", "Expect", "Scenario"]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stackyard.manifest import Guards
+from tests.faults.fake_aws import Trigger
 from tests.faults.world import APP_STACK, APP_TEMPLATE, NETWORK, REGION, STORAGE, VPC_TEMPLATE, Result, World
 
 ROLE = "arn:aws:iam::123456789012:role/app-test-cloudformation"
@@ -98,6 +99,23 @@ def alarm_deployed_then_changed(world: World) -> None:
     """The alarm exists (deployed by the first run); the next run's update of the app stack is watched by it."""
     world.change("app", app_with_alarm())
     world.fake.on(LOCK_RELEASED, lambda: world.change("app", app_with_alarm(retention=5)))
+
+
+def triggers_then_turned_off(world: World) -> None:
+    """Run 1 creates the app stack with its alarm; run 2 updates it with the alarm as a trigger; then params turn
+    triggers off (guards.rollback_triggers: false) and the alarm fires during run 3's update."""
+    world.change("app", app_with_alarm())
+    steps = [
+        lambda: world.change("app", app_with_alarm(retention=5)),
+        lambda: _triggers_off_and_alarm_firing(world),
+    ]
+    world.fake.triggers.append(Trigger(LOCK_RELEASED, lambda: steps.pop(0)(), times=len(steps)))
+
+
+def _triggers_off_and_alarm_firing(world: World) -> None:
+    world.guards = Guards(rollback_triggers=False)
+    world.change("app", app_with_alarm(retention=6))
+    world.cloudformation.guard_faults.alarms_firing[ALARM_NAME] = 30
 
 
 def drift(**entries: Any) -> Callable[[World], None]:

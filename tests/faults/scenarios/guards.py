@@ -45,6 +45,7 @@ from tests.faults.scenarios.guard_setups import (
     queue_fails_once,
     status_is,
     triggers_passed,
+    triggers_then_turned_off,
 )
 from tests.faults.world import APP_STACK, NETWORK
 
@@ -189,6 +190,26 @@ GUARD_SCENARIOS: tuple[Scenario, ...] = (
                         "app      updated",
                     ),
                     check=triggers_passed([ALARM_ARN], 10),
+                ),
+            ),
+        ),
+    ),
+    Scenario(
+        "triggers-turned-off-are-removed-from-the-stack",
+        TRIGGERS + "; a change set without a RollbackConfiguration keeps the stack's triggers, an empty list removes "
+        "them (RollbackConfiguration.RollbackTriggers, API reference)",
+        ("deploy",),
+        Expect(0, says=("app      created",)),
+        setup=both(guarded(TRIGGERED), triggers_then_turned_off),
+        start="empty",
+        then=(
+            (("deploy",), Expect(0, says=("app      updated",), check=triggers_passed([ALARM_ARN], 10))),
+            (
+                ("deploy",),  # the alarm goes into ALARM during this update: nothing watches it any more
+                Expect(
+                    0,
+                    says=("app      updated",),
+                    check=checks(triggers_passed([], 0), status_is(APP_STACK, "UPDATE_COMPLETE")),
                 ),
             ),
         ),

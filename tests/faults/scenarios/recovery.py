@@ -12,6 +12,8 @@ from tests.faults.scenarios.common import (
     STALE,
     Expect,
     Scenario,
+    both,
+    fault,
     own_review_stack_removed,
     review_stack_left_by_killed_run,
     status,
@@ -72,6 +74,22 @@ SCENARIOS: tuple[Scenario, ...] = (
             check=own_review_stack_removed,
         ),
         setup=lambda world: world.cloudformation.drop(APP_STACK),
+    ),
+    Scenario(
+        "plan-that-may-not-delete-stacks-leaves-its-review-stack",
+        REVIEW + "; the pull-request plan role may not DeleteStack (docs/security.md), which AWS refuses AccessDenied",
+        ("plan",),
+        Expect(
+            3,
+            says=(
+                "app      planned  would create: 2 changes",
+                "left the empty REVIEW_IN_PROGRESS stack app-test-app this plan's change set made",
+            ),
+            must=("DeleteChangeSet~stackyard-plan-",),
+            must_not=("ExecuteChangeSet", "DeleteObjects", "PutObject"),
+        ),
+        setup=both(lambda world: world.cloudformation.drop(APP_STACK), fault(denied=("DeleteStack",))),
+        then=((("deploy",), Expect(0, says=("app      created",), must=("CreateChangeSet~app-test-app",))),),
     ),
     Scenario(
         "another-runs-update-is-waited-for-by-id",

@@ -287,3 +287,19 @@ def test_the_plan_role_reads_what_the_planner_looks_up(containers_config):
     assert actions["ec2:DescribeManagedPrefixLists"] == ["*"]
     repository = {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/tap-poc-app"}
     assert actions["ecr:DescribeImages"] == actions["ecr:DescribeRepositories"] == [repository]
+
+
+def test_both_infrastructure_roles_look_up_what_a_delete_kept_by_the_environments_names_only(containers_config):
+    """A create after a delete adopts the kept buckets, secrets and queues it finds by name (stackyard/aws/existing.py):
+    HeadBucket, DescribeSecret, GetQueueUrl. Without them a pull request's plan of the re-created stack fails
+    AccessDenied (tests/faults/test_ci_roles.py plays it); with them, no other environment's names are reachable."""
+    document = templates.ci.build(containers_config).template.to_dict()
+    kept = [
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::tap-poc-*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:/tap/poc/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:tap-poc-*"},
+    ]
+    for role in ("PlanRole", "InfrastructureRole"):
+        actions = granted(document, role)
+        assert actions["secretsmanager:DescribeSecret"] == actions["sqs:GetQueueUrl"] == kept, role
+    assert "cloudformation:DeleteStack" not in granted(document, "PlanRole")  # a plan leaves its review stack
