@@ -4,9 +4,10 @@
 recovery, packages the stack and decides its action with the reasons (stackyard/deploy/unchanged.py).
 `propose` makes the change set, reads it, and reviews it: the changes that lose data
 (stackyard/deploy/risk.py) and the exports in use it would change (stackyard/deploy/exports.py, ListImports).
-Planning never executes, deletes or continues anything: it holds no StackWriter. It uploads
-content-addressed templates and Lambda packages to the artifact bucket, as
-`aws cloudformation package` does, and withdraws its own change sets when they are not to run.
+Planning never executes, deletes or continues anything: it holds no StackWriter. `assess` only reads;
+`propose` uploads the content-addressed templates and Lambda packages the change set needs to the
+artifact bucket first, as `aws cloudformation package` does (stackyard/deploy/package.py), and
+withdraws its own change sets when they are not to run.
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ class DeployPlanner:
         assert plan.desired is not None and plan.action is not None
         proposer = self.aws.change_set_proposer(plan.region)
         prepared = self.guards.prepared(plan)
+        if plan.desired.uploads:  # only now: an unchanged stack uploads nothing
+            packaging.upload(self.aws.s3(plan.region), plan.desired.uploads)
         self.progress.state(plan.stack, "creating change set")
         change_set_id = proposer.create_change_set(
             plan.name,
@@ -220,20 +223,22 @@ class DeployPlanner:
         waiting = self._waiting_on(entry)
         if waiting:
             return waiting
-        s3 = self.aws.s3(region) if bucket else None
         self.progress.state(stack, "packaging")
-        packaged = packaging.package(stack, entry, env_dir, bucket, s3, region)
+        packaged = packaging.package(stack, entry, env_dir, bucket, region)
+        uploads = packaged.uploads
         parameters = self._parameters(stack, entry)
         if entry.images:  # a service waits for its image (stackyard/deploy/container_images.py)
             reader = self.aws.stack_reader(region)
             parameters |= self.container_images.parameters(
                 stack, entry, region, lambda: reader.describe(entry.stack_name)
             )
-        if entry.packages and bucket and s3:
+        if entry.packages and bucket:
             cache = env_dir.parent / LAMBDA_CACHE
-            parameters |= packaging.package_lambdas(entry, self.environment.project_dir, cache, bucket, s3)
+            lambdas, zips = packaging.package_lambdas(entry, self.environment.project_dir, cache, bucket)
+            parameters |= lambdas
+            uploads += zips
         tags = dict(self.environment.manifest.stack_tags)
-        return Desired(packaged.template, packaged.source, parameters, tags, packaged.children)
+        return Desired(packaged.template, packaged.source, parameters, tags, packaged.children, uploads)
 
     def _waiting_on(self, entry: StackEntry) -> str:
         """In a plan: why the stack's parameters cannot be known yet (a stack they come from would be
