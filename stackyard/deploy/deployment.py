@@ -135,12 +135,7 @@ class Deployment:
             tried.add(plan.recovery)
 
     def regions_needing_buckets(self, stacks: list[str]) -> list[str]:
-        """The home region (the lock lives there) and every region with a stack that uploads."""
-        manifest, env_dir = self.environment.manifest, self.environment.env_dir
-        uploading = [stack for stack in stacks if packaging.needs_bucket(manifest.entry(stack), env_dir)]
-        return sorted(
-            {self.environment.home_region(self.options), *manifest.regions(uploading, self.options.region_override)}
-        )
+        return regions_needing_buckets(self.environment, self.options, stacks)
 
     def ensure_artifact_bucket(self, region: str) -> str:
         """The region's artifact bucket (deploy only): its bootstrap stack created first when missing,
@@ -184,6 +179,13 @@ class Deployment:
         """For a plan: what a deploy would do first about the artifact bucket stacks."""
         states = [self.artifacts.state(region) for region in self.regions_needing_buckets(stacks)]
         return [f"a deploy would start {self._bootstrap_step(state)}" for state in states if not state.current]
+
+
+def regions_needing_buckets(environment: Environment, options: DeployOptions, stacks: list[str]) -> list[str]:
+    """The home region (the lock lives there) and every region with a stack that uploads."""
+    manifest, env_dir = environment.manifest, environment.env_dir
+    uploading = [stack for stack in stacks if packaging.needs_bucket(manifest.entry(stack), env_dir)]
+    return sorted({environment.home_region(options), *manifest.regions(uploading, options.region_override)})
 
 
 def _bootstrap_desired() -> Desired:

@@ -40,6 +40,10 @@ from stackyard.manifest import StackEntry
 LAMBDA_CACHE = ".lambda-cache"  # in the build folder: dependencies installed once per requirements
 
 
+class StackBusy(Exception):
+    """An operation runs on the stack, and this planner does not wait for it (`waits_for_others`)."""
+
+
 class DeployPlanner:
     def __init__(
         self,
@@ -65,6 +69,7 @@ class DeployPlanner:
         self.run_id = run_id
         self.change_set_name = change_set_name(run_id, options.plan_only)
         self.container_images = container_images or ContainerImages(aws, watcher.progress)
+        self.waits_for_others = True  # False: a busy stack raises StackBusy (stackyard/deploy/precheck.py)
 
     def target(self, stack: str) -> Target:
         entry = self.environment.manifest.entry(stack)
@@ -210,6 +215,8 @@ class DeployPlanner:
             deployed = reader.describe(target.name)
             if deployed is None or classify(target.name, deployed.status) is not StackState.BUSY:
                 return deployed
+            if not self.waits_for_others:
+                raise StackBusy(f"stack {target.name} is {deployed.status}")
             self.progress.state(target.stack, f"{deployed.status}: {Recovery.WAIT.value}")
             self.watcher.watch(target.stack, deployed.stack_id, reader, self.watcher.clock.now())
 

@@ -34,6 +34,7 @@ from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import output_lines, write_outputs
 from stackyard.deploy.plan_markdown import plan_markdown
+from stackyard.deploy.precheck import NoOp, nothing_to_change
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.rollback import check_skip_request
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
@@ -250,26 +251,15 @@ def _deploy(
     if options.skip_resources:  # read, then refused as bad input before anything changes
         target = deployment.planner.target(stacks[0])
         check_skip_request(aws.stack_reader(target.region), target.name, options.skip_resources)
-    lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
-    bootstrap_notes = deployment.bootstrap_notes(stacks) if options.plan_only else []
-    if options.plan_only:
-        for note in bootstrap_notes:
-            progress.line("bootstrap", note)
-    else:
-        for region in deployment.regions_needing_buckets(stacks):
-            deployment.ensure_artifact_bucket(region)
-        bucket = deployment.artifacts.find(environment.home_region(options))
-        lock = _lock(aws, environment, options, run_id, bucket, request, seams, progress)
     path = request.outputs_file or request.system_dir / "outputs" / f"{environment.name}.json"
-    with lock:
-        try:
-            outcomes = deployment.deploy(stacks)
-        finally:
-            if not options.plan_only:  # also what an interrupted or failed run gathered so far
-                records = deployment.validation.as_outputs()
-                write_outputs(
-                    path, {**deployment.outputs_of_environment(), **({OUTPUTS_KEY: records} if records else {})}
-                )
+    noop = _look_first(aws, environment, options, run_id, stacks, request, seams)
+    if noop is not None:  # nothing to change: no bootstrap step, no lock (stackyard/deploy/precheck.py)
+        outcomes = noop.finish(deployment)
+        _write_outputs(path, deployment)
+    else:
+        outcomes, bootstrap_notes = _deploy_locked(
+            aws, environment, progress, options, run_id, stacks, request, seams, deployment, path
+        )
     progress.summary(outcomes)
     if request.plan_format == "markdown":
         print(plan_markdown(environment.manifest.app, environment.name, outcomes, deployment.plans), end="")
@@ -282,7 +272,63 @@ def _deploy(
             print(line)
         _print_pending_validation(deployment.validation.pending(), path)
     code = _exit_code(outcomes, seams.interrupt, options.plan_only)
-    return EXIT_CHANGES_PLANNED if code == EXIT_OK and bootstrap_notes else code  # a bootstrap change is a change
+    return (
+        EXIT_CHANGES_PLANNED if code == EXIT_OK and noop is None and bootstrap_notes else code
+    )  # a bootstrap change is a change
+
+
+def _look_first(
+    aws: Aws,
+    environment: Environment,
+    options: DeployOptions,
+    run_id: str,
+    stacks: list[str],
+    request: RunRequest,
+    seams: Seams,
+) -> NoOp | None:
+    """A deploy that changes nothing, found before the lock; None when the normal path must run: a plan,
+    or a request that writes by itself (--force-unlock breaks a lock, --skip-resources continues a rollback)."""
+    if options.plan_only or request.force_unlock or options.skip_resources:
+        return None
+    return nothing_to_change(aws, environment, options, run_id, stacks, seams.clock, seams.interrupt)
+
+
+def _deploy_locked(
+    aws: Aws,
+    environment: Environment,
+    progress: Progress,
+    options: DeployOptions,
+    run_id: str,
+    stacks: list[str],
+    request: RunRequest,
+    seams: Seams,
+    deployment: Deployment,
+    path: Path,
+) -> tuple[dict[str, Outcome], list[str]]:
+    """The normal path: the artifact buckets made or updated, the lock taken, every stack deployed (or, for a
+    plan, only read and shown); the outcomes and what a plan says a deploy would do first."""
+    lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    bootstrap_notes = deployment.bootstrap_notes(stacks) if options.plan_only else []
+    if options.plan_only:
+        for note in bootstrap_notes:
+            progress.line("bootstrap", note)
+    else:
+        for region in deployment.regions_needing_buckets(stacks):
+            deployment.ensure_artifact_bucket(region)
+        bucket = deployment.artifacts.find(environment.home_region(options))
+        lock = _lock(aws, environment, options, run_id, bucket, request, seams, progress)
+    with lock:
+        try:
+            outcomes = deployment.deploy(stacks)
+        finally:
+            if not options.plan_only:  # also what an interrupted or failed run gathered so far
+                _write_outputs(path, deployment)
+    return outcomes, bootstrap_notes
+
+
+def _write_outputs(path: Path, deployment: Deployment) -> None:
+    records = deployment.validation.as_outputs()
+    write_outputs(path, {**deployment.outputs_of_environment(), **({OUTPUTS_KEY: records} if records else {})})
 
 
 def _delete(
