@@ -17,6 +17,7 @@ class DeployedStack:
     outputs: dict[str, str]
     termination_protection: bool
     resolved: dict[str, str] = field(default_factory=dict)  # SSM parameter types: the value each resolved to
+    updated_at: str = ""  # LastUpdatedTime, or CreationTime if never updated (ISO 8601); moved by every update
 
 
 @dataclass(frozen=True)

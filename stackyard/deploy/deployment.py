@@ -31,6 +31,7 @@ from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.planner import DeployPlanner
 from stackyard.deploy.progress import Progress
+from stackyard.deploy.record import DeployRecord
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.scheduler import Outcome, run_graph
 from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
@@ -52,6 +53,7 @@ class Deployment:
         run_id: str,
         clock: Clock | None = None,
         interrupt: Interrupt | None = None,
+        record: DeployRecord | None = None,
     ):
         self.aws = aws
         self.run_id = run_id
@@ -66,10 +68,12 @@ class Deployment:
         self.planner = DeployPlanner(
             aws, environment, options, self.watcher, self.artifacts, self.outputs, run_id, guards
         )
+        self.record = record
+        self.planner.record = record
         self.applier: ChangeApplier | DisplayOnlyApplier = (
             DisplayOnlyApplier(aws, self.watcher, self.outputs, run_id, guards)
             if options.plan_only
-            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id, guards)
+            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id, guards, record)
         )
         self.validation = ValidationRecords(aws, environment, options, progress)
         self.plans: dict[str, StackPlan] = {}  # each stack's plan once proposed (a plan's Markdown reads them)

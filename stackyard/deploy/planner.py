@@ -12,8 +12,10 @@ withdraws its own change sets when they are not to run.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from stackyard.aws import Aws, ChangeSet, ChangeSetOptions, ChangeSetProposer, DeployedStack, StackReader
 from stackyard.deploy import adoption, images
@@ -27,6 +29,7 @@ from stackyard.deploy.exports import blocked_exports, exports_changed
 from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.record import DeployRecord
 from stackyard.deploy.recovery import Recovery, RecoveryDecision, decide_recovery
 from stackyard.deploy.risk import risky_changes
 from stackyard.deploy.rollback import rollback_failures
@@ -70,6 +73,7 @@ class DeployPlanner:
         self.change_set_name = change_set_name(run_id, options.plan_only)
         self.container_images = container_images or ContainerImages(aws, watcher.progress)
         self.waits_for_others = True  # False: a busy stack raises StackBusy (stackyard/deploy/precheck.py)
+        self.record: DeployRecord | None = None  # the deploy record, standing for GetTemplate where it proves it
 
     def target(self, stack: str) -> Target:
         entry = self.environment.manifest.entry(stack)
@@ -94,7 +98,7 @@ class DeployPlanner:
             action = Action.CREATE if decision.recovery is Recovery.CREATE else Action.UPDATE
             return StackPlan(target, deployed, decision.recovery, action, (wanted,))
         read_template = decision.recovery in (Recovery.NONE, Recovery.RETRY_KEPT_FAILURE)
-        deployed_template = reader.template(target.name) if read_template else None
+        deployed_template = self._deployed_template(target, reader, deployed, wanted) if read_template else None
         if not self.options.refresh_images:
             wanted = images.keep_pins(wanted, deployed)
         action, reasons = decide_action(wanted, deployed, deployed_template)
@@ -111,6 +115,19 @@ class DeployPlanner:
         return StackPlan(
             target, deployed, decision.recovery, action, reasons, wanted, deployed_template, import_existing=auto
         )
+
+    def _deployed_template(
+        self, target: Target, reader: StackReader, deployed: DeployedStack | None, wanted: Desired
+    ) -> dict[str, Any]:
+        """GetTemplate, unless the deploy record proves the stack runs the wanted template already
+        (stackyard/deploy/record.py)."""
+        if (
+            self.record is not None
+            and deployed is not None
+            and self.record.proves(target.stack, deployed, wanted.template)
+        ):
+            return copy.deepcopy(wanted.template)
+        return reader.template(target.name)
 
     def _adoptions(self, target: Target, desired: Desired) -> tuple[adoption.Adoption, ...]:
         """What an earlier delete kept that an IMPORT change set must adopt before the stack is created."""

@@ -4,7 +4,8 @@ that changes nothing").
 Before its bootstrap step and the lock, a deploy assesses every selected stack read-only, in dependency
 order, with the same decisions it makes under the lock (DeployPlanner.assess, parameters from the deployed
 stacks' outputs), and reads the artifact bucket's name from each bootstrap stack's DescribeStacks (no
-HeadBucket: nothing is uploaded). The run is done when every bootstrap stack is current and every stack
+HeadBucket: nothing is uploaded) and the deploy record from it (stackyard/deploy/record.py: a stack it
+proves unchanged needs no GetTemplate; a NoSuchBucket there means the bucket is to be made again). The run is done when every bootstrap stack is current and every stack
 is UNCHANGED with no recovery, its termination protection and stack policies already as the build says:
 then nothing would be written, not even by ChangeApplier.finish. Anything else (a change, a stack busy or
 stuck, an error while looking) and the deploy takes its normal path, which assesses every stack again
@@ -33,6 +34,7 @@ from stackyard.deploy.interrupt import Interrupt
 from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.planner import DeployPlanner, StackBusy
 from stackyard.deploy.progress import Progress
+from stackyard.deploy.record import DeployRecord
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.scheduler import Outcome
 from stackyard.deploy.stack_plan import Action, StackPlan
@@ -91,6 +93,7 @@ def nothing_to_change(
     stacks: list[str],
     clock: Clock,
     interrupt: Interrupt,
+    record: DeployRecord,
 ) -> NoOp | None:
     """The stacks' plans when a deploy would change nothing, else None (the normal path decides again)."""
     held = HeldBack(environment.name, stacks)
@@ -99,11 +102,16 @@ def nothing_to_change(
     guards = DeployGuards(aws, environment, options, watcher)
     planner = DeployPlanner(aws, environment, options, watcher, artifacts, RunOutputs(), run_id, guards)
     planner.waits_for_others = False
+    planner.record = record
+    home = environment.home_region(options)
     try:
         with held:
-            if not all(
-                artifacts.state(region).current for region in regions_needing_buckets(environment, options, stacks)
-            ):
+            regions = regions_needing_buckets(environment, options, stacks)
+            if not all(artifacts.state(region).current for region in regions):
+                return None
+            bucket = artifacts.find(home)
+            record.load(aws.s3(home) if bucket else None, bucket)
+            if record.bucket_missing:  # deleted outside CloudFormation: the normal path makes it again
                 return None
             plans = []
             for stack in stacks:

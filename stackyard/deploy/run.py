@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stackyard import report
-from stackyard.aws import Aws, check_endpoint_urls
+from stackyard.aws import Aws, AwsError, check_endpoint_urls
 from stackyard.aws.partitions import unknown_region
 from stackyard.config.load import load_config
 from stackyard.deploy.artifacts import ArtifactBuckets
@@ -36,6 +36,7 @@ from stackyard.deploy.outputs import output_lines, write_outputs
 from stackyard.deploy.plan_markdown import plan_markdown
 from stackyard.deploy.precheck import NoOp, nothing_to_change
 from stackyard.deploy.progress import Progress
+from stackyard.deploy.record import DeployRecord
 from stackyard.deploy.rollback import check_skip_request
 from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
 from stackyard.deploy.validation import OUTPUTS_KEY
@@ -247,12 +248,13 @@ def _deploy(
     seams: Seams,
     account: str,
 ) -> int:
-    deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt)
+    record = DeployRecord(environment.manifest.app, environment.name)
+    deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt, record)
     if options.skip_resources:  # read, then refused as bad input before anything changes
         target = deployment.planner.target(stacks[0])
         check_skip_request(aws.stack_reader(target.region), target.name, options.skip_resources)
     path = request.outputs_file or request.system_dir / "outputs" / f"{environment.name}.json"
-    noop = _look_first(aws, environment, options, run_id, stacks, request, seams)
+    noop = _look_first(aws, environment, options, run_id, stacks, request, seams, deployment)
     if noop is not None:  # nothing to change: no bootstrap step, no lock (stackyard/deploy/precheck.py)
         outcomes = noop.finish(deployment)
         _write_outputs(path, deployment)
@@ -285,12 +287,14 @@ def _look_first(
     stacks: list[str],
     request: RunRequest,
     seams: Seams,
+    deployment: Deployment,
 ) -> NoOp | None:
     """A deploy that changes nothing, found before the lock; None when the normal path must run: a plan,
     or a request that writes by itself (--force-unlock breaks a lock, --skip-resources continues a rollback)."""
     if options.plan_only or request.force_unlock or options.skip_resources:
         return None
-    return nothing_to_change(aws, environment, options, run_id, stacks, seams.clock, seams.interrupt)
+    assert deployment.record is not None
+    return nothing_to_change(aws, environment, options, run_id, stacks, seams.clock, seams.interrupt, deployment.record)
 
 
 def _deploy_locked(
@@ -309,21 +313,43 @@ def _deploy_locked(
     plan, only read and shown); the outcomes and what a plan says a deploy would do first."""
     lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     bootstrap_notes = deployment.bootstrap_notes(stacks) if options.plan_only else []
+    home = environment.home_region(options)
     if options.plan_only:
         for note in bootstrap_notes:
             progress.line("bootstrap", note)
     else:
         for region in deployment.regions_needing_buckets(stacks):
             deployment.ensure_artifact_bucket(region)
-        bucket = deployment.artifacts.find(environment.home_region(options))
+    bucket = deployment.artifacts.find(home)  # a plan: as bootstrap_notes found it
+    if not options.plan_only:
         lock = _lock(aws, environment, options, run_id, bucket, request, seams, progress)
+    record = deployment.record
+    assert record is not None
     with lock:
+        record.load(aws.s3(home) if bucket else None, bucket)  # read before the lock by a deploy that looked first
         try:
             outcomes = deployment.deploy(stacks)
         finally:
             if not options.plan_only:  # also what an interrupted or failed run gathered so far
                 _write_outputs(path, deployment)
+                _write_record(aws, record, home, bucket, stacks, progress)
     return outcomes, bootstrap_notes
+
+
+def _write_record(
+    aws: Aws, record: DeployRecord, region: str, bucket: str | None, stacks: list[str], progress: Progress
+) -> None:
+    """The deploy record, under the lock: what completed in this run (stackyard/deploy/record.py)."""
+    if bucket is None:
+        return
+    try:
+        record.write(aws.s3(region), bucket, stacks)
+    except AwsError as error:  # e.g. a deploy role without PutObject on state/: the next run reads templates
+        progress.line(
+            "record",
+            f"the deploy record s3://{bucket}/{record.key} was not written ({error}); the next run reads each "
+            f"stack's template (GetTemplate) instead",
+        )
 
 
 def _write_outputs(path: Path, deployment: Deployment) -> None:

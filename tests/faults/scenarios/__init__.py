@@ -19,6 +19,7 @@ from tests.faults.scenarios import (
     first_deploy,
     interrupt,
     lock,
+    noop,
     prefix_lists,
     recovery,
     rollback,
@@ -39,6 +40,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *lock.SCENARIOS,
     *first_deploy.FIRST_DEPLOY,
     *prefix_lists.SCENARIOS,
+    *noop.SCENARIOS,
 )
 
 __all__ = ["SCENARIOS", "Expect", "Scenario"]
