@@ -73,6 +73,7 @@ class StackReader:
                 p["ParameterKey"]: p["ResolvedValue"] for p in found.get("Parameters", []) if "ResolvedValue" in p
             },
             updated_at=_time(found.get("LastUpdatedTime") or found.get("CreationTime")),
+            created_at=_time(found.get("CreationTime")),
         )
 
     def template(self, stack: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ class DeployedStack:
     termination_protection: bool
     resolved: dict[str, str] = field(default_factory=dict)  # SSM parameter types: the value each resolved to
     updated_at: str = ""  # LastUpdatedTime, or CreationTime if never updated (ISO 8601); moved by every update
+    created_at: str = ""  # CreationTime (ISO 8601)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ JSON: what stackyard/deploy/unchanged.py compares). Only stacks that completed i
 Why it proves anything: a stack's template changes only by an operation on the stack, and CloudFormation
 sets the stack's LastUpdatedTime whenever an update runs on it, whoever starts it (UpdateStack,
 ExecuteChangeSet; DescribeStacks API reference, Stack.LastUpdatedTime: "The time the stack was last
-updated"); a create makes a new StackId. So when DescribeStacks shows the recorded StackId and
-LastUpdatedTime, and a *_COMPLETE status that is not a rollback, the deployed template is the recorded one.
+updated"); a create makes a new StackId. So when DescribeStacks shows the recorded StackId, LastUpdatedTime
+and status, a *_COMPLETE one that is not a rollback, the deployed template is the recorded one. (Where the
+time cannot move, an emulator's updated stack whose LastUpdatedTime is its CreationTime, nothing is proved.)
 A digest equal to the wanted template's then stands for GetTemplate; a different one only says a change
 is coming, and GetTemplate is read as before, to say what changed. Missing, stale, another StackId, or
 unreadable (AccessDenied, bad JSON, another format): GetTemplate as before, never an error.
@@ -60,10 +61,22 @@ class RecordedStack:
         """Whether the stack is still as recorded: the same StackId, not updated since, and settled."""
         return (
             bool(self.updated_at)
-            and (self.stack_id, self.updated_at) == (deployed.stack_id, deployed.updated_at)
-            and settled(self.status)
+            and (self.stack_id, self.updated_at, self.status)
+            == (deployed.stack_id, deployed.updated_at, deployed.status)
             and settled(deployed.status)
+            and not time_stands_still(deployed)
         )
+
+
+def time_stands_still(deployed: DeployedStack) -> bool:
+    """An updated stack whose LastUpdatedTime is still its CreationTime: CloudFormation never shows that (the
+    update came after the create), an emulator that does not track the time does (LocalStack's provider sets
+    LastUpdatedTime to CreationTime), so its LastUpdatedTime proves nothing."""
+    return (
+        deployed.status != "CREATE_COMPLETE"
+        and bool(deployed.created_at)
+        and deployed.updated_at == deployed.created_at
+    )
 
 
 class DeployRecord:

@@ -106,3 +106,12 @@ def test_settled_statuses_are_complete_and_not_rollbacks() -> None:
 def test_the_digest_is_of_the_canonical_json_whatever_the_key_order() -> None:
     assert template_digest({"b": 1, "a": [1, 2]}) == template_digest({"a": [1, 2], "b": 1})
     assert template_digest({"a": 1}) != template_digest({"a": True})
+
+
+def test_an_updated_stack_whose_last_updated_time_is_its_creation_time_proves_nothing() -> None:
+    """LocalStack's provider shows LastUpdatedTime = CreationTime whatever ran since; CloudFormation never does."""
+    frozen = replace(STACK, created_at=STACK.updated_at)
+    assert not written({"app": frozen}, ["app"]).proves("app", frozen, TEMPLATE)
+    created = replace(frozen, status="CREATE_COMPLETE")  # never updated: the creation time is the time
+    assert written({"app": created}, ["app"]).proves("app", created, TEMPLATE)
+    assert not written({"app": created}, ["app"]).proves("app", frozen, TEMPLATE)  # updated since, same time
