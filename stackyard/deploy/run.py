@@ -256,7 +256,7 @@ def _deploy(
     path = request.outputs_file or request.system_dir / "outputs" / f"{environment.name}.json"
     noop = _look_first(aws, environment, options, run_id, stacks, request, seams, deployment)
     if noop is not None:  # nothing to change: no bootstrap step, no lock (stackyard/deploy/precheck.py)
-        outcomes = noop.finish(deployment)
+        outcomes, bootstrap_notes = noop.finish(deployment), list[str]()
         _write_outputs(path, deployment)
     else:
         outcomes, bootstrap_notes = _deploy_locked(
@@ -274,9 +274,7 @@ def _deploy(
             print(line)
         _print_pending_validation(deployment.validation.pending(), path)
     code = _exit_code(outcomes, seams.interrupt, options.plan_only)
-    return (
-        EXIT_CHANGES_PLANNED if code == EXIT_OK and noop is None and bootstrap_notes else code
-    )  # a bootstrap change is a change
+    return EXIT_CHANGES_PLANNED if code == EXIT_OK and bootstrap_notes else code  # a bootstrap change is a change
 
 
 def _look_first(

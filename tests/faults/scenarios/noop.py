@@ -211,6 +211,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             check=checks(record_matches_the_stacks, recorded_stacks("network", "storage", "app")),
         ),
         setup=updated_out_of_band,
+        then=((("deploy",), Expect(0, says=(NO_LOCK,), must_not=("GetTemplate", *NO_WRITES))),),  # recorded anew
     ),
     Scenario(
         "a-record-of-another-stack-id-is-not-trusted",
