@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,16 +78,14 @@ def generate_all(requests: Sequence[GenerateRequest], run_lint: bool = True) -> 
         if reused is not None:
             outcomes[index] = reused
     with CfnLint([PROJECT_RULES]) as linter:
-        if run_lint and len(outcomes) < len(requests):
-            # Loading cfn-lint is the longest step before linting can begin: it starts before the config
-            # models are even imported, and overlaps that, validating and building (docs/performance.md).
-            # Bad params stop it (leaving the block terminates it) after a fraction of a second.
-            linter.start()
+        # cfn-lint starts loading once some params are valid, and loads while the templates are built;
+        # params with mistakes (the usual bad input) never start it.
+        params_valid = linter.start if run_lint else _nothing
         built: dict[int, _Built] = {}
         for index, request in enumerate(requests):
             if index not in outcomes:
                 try:
-                    built[index] = _build_and_write(request)
+                    built[index] = _build_and_write(request, params_valid)
                 except StackyardError as error:
                     outcomes[index] = error
         groups = [(lint_jobs(requests[index].build_dir, done.builds), caches[index]) for index, done in built.items()]
@@ -141,6 +139,10 @@ class _Built:
         return BuildRecord(inputs, tuple(self.environments), self.folders, outputs, tuple(self.stacks))
 
 
+def _nothing() -> None:
+    pass
+
+
 def _key(request: GenerateRequest) -> str:
     return fingerprint.selection_key(None if request.envs is None else list(dict.fromkeys(request.envs)))
 
@@ -156,10 +158,11 @@ def _reuse(request: GenerateRequest, cache: LintCache, inputs: str, run_lint: bo
     return GenerateResult(request.build_dir, list(record.environments), list(record.stacks), writes, report, [])
 
 
-def _build_and_write(request: GenerateRequest) -> _Built:
+def _build_and_write(request: GenerateRequest, params_valid: Callable[[], None]) -> _Built:
     from stackyard.config import load_configs
 
     configs = load_configs(request.params_dir, list(dict.fromkeys(request.envs)) if request.envs else None)
+    params_valid()
     folders = _folders_read(configs.values())
     builds = build_all(request.params_dir, configs)
     check_build_folders(request.build_dir, builds)

@@ -6,7 +6,6 @@ write with --skip-lint and are pure file-system unit tests.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -18,8 +17,7 @@ from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 
 import generate
 from stackyard import versions
-from stackyard.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
-from stackyard.lint import CfnLint
+from stackyard.errors import EXIT_FAILURE, EXIT_OK
 from templates.parts.common import StackTemplates, new_template, tag_resources
 from tests.helpers import ENVS, ROOT, use_fake_stacks
 
@@ -84,17 +82,6 @@ def test_generating_one_environment_leaves_the_others_alone(params_copy, capsys)
     code, _ = run(capsys, "--skip-lint", "--env", "test")
     assert code == EXIT_OK
     assert snapshot(Path("build")) == before
-
-
-def test_bad_params_stop_the_cfn_lint_started_before_they_were_validated(params_copy, capsys, monkeypatch):
-    """cfn-lint starts loading before the params are validated (docs/performance.md); bad params end it."""
-    started = []
-    start = CfnLint.start
-    monkeypatch.setattr(CfnLint, "start", lambda linter: started.append(start(linter)))
-    (params_copy / "test.yaml").write_text("database:\n  max_acu: many\n")
-    code = generate.main(["--params", "params", "--build-dir", "build", "--env", "test"])
-    assert (code, started, multiprocessing.active_children()) == (EXIT_BAD_INPUT, [None], [])
-    assert "max_acu" in capsys.readouterr().err and not Path("build").exists()
 
 
 @pytest.mark.slow
