@@ -56,9 +56,12 @@ def generate(*systems: Path) -> list[str | Path]:
 
 
 def templates(build: Path) -> list[Path]:
-    """What `cfn-lint build/*/*.json build/*/*/*.json` lints, without the manifests."""
+    """What `cfn-lint build/*/*.json build/*/*/*.json` lints, without the manifests and the stack policies
+    (which are not templates; generate does not lint them either)."""
     found = (path for pattern in ("*/*.json", "*/*/*.json") for path in build.glob(pattern))
-    return sorted(path for path in found if path.name != "manifest.json")
+    return sorted(
+        path for path in found if path.name != "manifest.json" and not path.name.endswith(".stack-policy.json")
+    )
 
 
 def measure(runs: int) -> dict[str, list[float]]:

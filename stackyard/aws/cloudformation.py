@@ -72,6 +72,8 @@ class StackReader:
             resolved={
                 p["ParameterKey"]: p["ResolvedValue"] for p in found.get("Parameters", []) if "ResolvedValue" in p
             },
+            updated_at=_time(found.get("LastUpdatedTime") or found.get("CreationTime")),
+            created_at=_time(found.get("CreationTime")),
         )
 
     def template(self, stack: str) -> dict[str, Any]:
@@ -259,6 +261,11 @@ class StackWriter(ChangeSetProposer):
     def set_termination_protection(self, stack: str, enabled: bool) -> None:
         with translated(f"setting termination protection on stack {stack}"):
             self.client.update_termination_protection(StackName=stack, EnableTerminationProtection=enabled)
+
+
+def _time(value: Any) -> str:
+    """A DescribeStacks time as ISO 8601 (botocore parses it into a datetime)."""
+    return value.isoformat() if isinstance(value, datetime) else str(value or "")
 
 
 def _resource_change(resource: dict[str, Any], nested_in: str) -> ResourceChange:

@@ -17,6 +17,8 @@ class DeployedStack:
     outputs: dict[str, str]
     termination_protection: bool
     resolved: dict[str, str] = field(default_factory=dict)  # SSM parameter types: the value each resolved to
+    updated_at: str = ""  # LastUpdatedTime, or CreationTime if never updated (ISO 8601); moved by every update
+    created_at: str = ""  # CreationTime (ISO 8601)
 
 
 @dataclass(frozen=True)

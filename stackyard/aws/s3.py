@@ -67,6 +67,16 @@ class S3:
                 raise self._not_ours(bucket, error) from error
             raise
 
+    def write(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        """Write the object, replacing what the key held (the deploy record, written under the deploy lock)."""
+        try:
+            with translated(f"writing s3://{bucket}/{key}"):
+                self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **self.owner)
+        except AwsError as error:
+            if self._maybe_not_ours(error):
+                raise self._not_ours(bucket, error) from error
+            raise
+
     def put_if_absent(self, bucket: str, key: str, body: bytes) -> bool:
         """Write the object only if no object has the key (If-None-Match: *); False when one does."""
         return self.upload(bucket, key, body, "application/json")

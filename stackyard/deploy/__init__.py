@@ -23,6 +23,10 @@ Where each decision lives (docs/architecture.md draws the flow, docs/deploy.md d
 | watching an operation, and explaining a failure | watch.py |
 | uploading templates and Lambda packages | package.py, lambda_package.py, artifacts.py, bootstrap.py |
 | the guards CloudFormation enforces whoever deploys: stack policies, rollback triggers, drift, the service role, --no-rollback | guards/ (its `__init__.py` maps each) |
+| whether a deploy can end before the lock because nothing would change | precheck.py |
+| what the last deploy left, so an unchanged stack needs no GetTemplate | record.py |
+| which databases an update left waiting for a reboot | reboots.py |
+| what a run is asked to do, checked before anything is read | request.py |
 | the run end to end: checks before any change, outputs, exit code | run.py |
 
 Only stackyard/aws/ calls boto3; this package holds no client of its own. Nothing is imported here,

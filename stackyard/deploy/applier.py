@@ -20,6 +20,7 @@ from stackyard.deploy.environment import DeployOptions, Environment, request_tok
 from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.record import DeployRecord
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.review import Verdict, review
 from stackyard.deploy.rollback import DRIFT_WARNING, resources_to_skip, rollback_failures, still_failing
@@ -44,6 +45,7 @@ class ChangeApplier:
         outputs: RunOutputs,
         run_id: str,
         guards: DeployGuards | None = None,
+        record: DeployRecord | None = None,
     ):
         self.aws = aws
         self.environment = environment
@@ -54,6 +56,7 @@ class ChangeApplier:
         self.outputs = outputs
         self.run_id = run_id
         self.guards = guards or DeployGuards(aws, environment, options, watcher)
+        self.record = record
 
     def recover(self, plan: StackPlan) -> Outcome | None:
         """Delete a failed first create, continue a failed update rollback, adopt what an earlier delete
@@ -158,10 +161,20 @@ class ChangeApplier:
         if deployed and plan.stack in manifest.stacks and deployed.termination_protection != protect:
             self.aws.cloudformation(plan.region).set_termination_protection(plan.name, protect)
         self.guards.keep_policies(plan, deployed)
+        self._record(plan, result, deployed)
         outputs = deployed.outputs if deployed else {}
         self.outputs.record(plan.stack, outputs)
         self.progress.state(plan.stack, result)
         return Outcome(plan.stack, result, outputs=outputs)
+
+    def _record(self, plan: StackPlan, result: str, deployed: DeployedStack | None) -> None:
+        """The deploy record's entry: the template the change set ran, or the one an unchanged stack showed."""
+        if self.record is None or deployed is None or plan.stack not in self.environment.manifest.stacks:
+            return
+        ran = plan.desired.template if plan.desired is not None and result in ("created", "updated") else None
+        template = ran if ran is not None else plan.deployed_template
+        if template is not None:
+            self.record.completed(plan.stack, deployed, template)
 
     def token(self, stack: str, operation: str) -> str:
         return request_token(self.run_id, stack, operation)

@@ -46,8 +46,11 @@ class BootstrapState:
 
 
 class ArtifactBuckets:
-    def __init__(self, aws: Aws):
+    def __init__(self, aws: Aws, check_bucket: bool = True):
+        """`check_bucket=False`: the bucket is taken to exist once its stack names it, without HeadBucket
+        (a no-op deploy's look before the lock, which uploads nothing; stackyard/deploy/precheck.py)."""
         self.aws = aws
+        self.check_bucket = check_bucket
         self._states: dict[str, BootstrapState] = {}
         self._lock = threading.Lock()
 
@@ -56,7 +59,7 @@ class ArtifactBuckets:
             if region not in self._states:
                 deployed = self.aws.stack_reader(region).describe(bootstrap.STACK_NAME)
                 bucket = deployed.outputs.get("BucketName") if deployed else None
-                exists = bucket is not None and self.aws.s3(region).bucket_exists(bucket)
+                exists = bucket is not None and (not self.check_bucket or self.aws.s3(region).bucket_exists(bucket))
                 self._states[region] = BootstrapState(region, deployed, bucket, exists)
             return self._states[region]
 

@@ -32,6 +32,7 @@ from stackyard.deploy.outputs import RunOutputs
 from stackyard.deploy.planner import DeployPlanner
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.reboots import RebootCheck
+from stackyard.deploy.record import DeployRecord
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.scheduler import Outcome, run_graph
 from stackyard.deploy.stack_plan import Action, Desired, StackPlan, Target
@@ -53,6 +54,7 @@ class Deployment:
         run_id: str,
         clock: Clock | None = None,
         interrupt: Interrupt | None = None,
+        record: DeployRecord | None = None,
     ):
         self.aws = aws
         self.run_id = run_id
@@ -67,10 +69,12 @@ class Deployment:
         self.planner = DeployPlanner(
             aws, environment, options, self.watcher, self.artifacts, self.outputs, run_id, guards
         )
+        self.record = record
+        self.planner.record = record
         self.applier: ChangeApplier | DisplayOnlyApplier = (
             DisplayOnlyApplier(aws, self.watcher, self.outputs, run_id, guards)
             if options.plan_only
-            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id, guards)
+            else ChangeApplier(aws, environment, options, self.watcher, self.outputs, run_id, guards, record)
         )
         self.validation = ValidationRecords(aws, environment, options, progress)
         self.plans: dict[str, StackPlan] = {}  # each stack's plan once proposed (a plan's Markdown reads them)
@@ -147,12 +151,7 @@ class Deployment:
             tried.add(plan.recovery)
 
     def regions_needing_buckets(self, stacks: list[str]) -> list[str]:
-        """The home region (the lock lives there) and every region with a stack that uploads."""
-        manifest, env_dir = self.environment.manifest, self.environment.env_dir
-        uploading = [stack for stack in stacks if packaging.needs_bucket(manifest.entry(stack), env_dir)]
-        return sorted(
-            {self.environment.home_region(self.options), *manifest.regions(uploading, self.options.region_override)}
-        )
+        return regions_needing_buckets(self.environment, self.options, stacks)
 
     def ensure_artifact_bucket(self, region: str) -> str:
         """The region's artifact bucket (deploy only): its bootstrap stack created first when missing,
@@ -196,6 +195,13 @@ class Deployment:
         """For a plan: what a deploy would do first about the artifact bucket stacks."""
         states = [self.artifacts.state(region) for region in self.regions_needing_buckets(stacks)]
         return [f"a deploy would start {self._bootstrap_step(state)}" for state in states if not state.current]
+
+
+def regions_needing_buckets(environment: Environment, options: DeployOptions, stacks: list[str]) -> list[str]:
+    """The home region (the lock lives there) and every region with a stack that uploads."""
+    manifest, env_dir = environment.manifest, environment.env_dir
+    uploading = [stack for stack in stacks if packaging.needs_bucket(manifest.entry(stack), env_dir)]
+    return sorted({environment.home_region(options), *manifest.regions(uploading, options.region_override)})
 
 
 def _bootstrap_desired() -> Desired:

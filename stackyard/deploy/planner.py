@@ -4,15 +4,18 @@
 recovery, packages the stack and decides its action with the reasons (stackyard/deploy/unchanged.py).
 `propose` makes the change set, reads it, and reviews it: the changes that lose data
 (stackyard/deploy/risk.py) and the exports in use it would change (stackyard/deploy/exports.py, ListImports).
-Planning never executes, deletes or continues anything: it holds no StackWriter. It uploads
-content-addressed templates and Lambda packages to the artifact bucket, as
-`aws cloudformation package` does, and withdraws its own change sets when they are not to run.
+Planning never executes, deletes or continues anything: it holds no StackWriter. `assess` only reads;
+`propose` uploads the content-addressed templates and Lambda packages the change set needs to the
+artifact bucket first, as `aws cloudformation package` does (stackyard/deploy/package.py), and
+withdraws its own change sets when they are not to run.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from stackyard.aws import Aws, ChangeSet, ChangeSetOptions, ChangeSetProposer, DeployedStack, StackReader
 from stackyard.deploy import adoption, images
@@ -26,6 +29,7 @@ from stackyard.deploy.exports import blocked_exports, exports_changed
 from stackyard.deploy.guards.hooks import DeployGuards
 from stackyard.deploy.interrupt import Interrupted
 from stackyard.deploy.outputs import RunOutputs
+from stackyard.deploy.record import DeployRecord
 from stackyard.deploy.recovery import Recovery, RecoveryDecision, decide_recovery
 from stackyard.deploy.risk import risky_changes
 from stackyard.deploy.rollback import rollback_failures
@@ -37,6 +41,10 @@ from stackyard.errors import StackyardError
 from stackyard.manifest import StackEntry
 
 LAMBDA_CACHE = ".lambda-cache"  # in the build folder: dependencies installed once per requirements
+
+
+class StackBusy(Exception):
+    """An operation runs on the stack, and this planner does not wait for it (`waits_for_others`)."""
 
 
 class DeployPlanner:
@@ -64,6 +72,8 @@ class DeployPlanner:
         self.run_id = run_id
         self.change_set_name = change_set_name(run_id, options.plan_only)
         self.container_images = container_images or ContainerImages(aws, watcher.progress)
+        self.waits_for_others = True  # False: a busy stack raises StackBusy (stackyard/deploy/precheck.py)
+        self.record: DeployRecord | None = None  # the deploy record, standing for GetTemplate where it proves it
 
     def target(self, stack: str) -> Target:
         entry = self.environment.manifest.entry(stack)
@@ -88,7 +98,7 @@ class DeployPlanner:
             action = Action.CREATE if decision.recovery is Recovery.CREATE else Action.UPDATE
             return StackPlan(target, deployed, decision.recovery, action, (wanted,))
         read_template = decision.recovery in (Recovery.NONE, Recovery.RETRY_KEPT_FAILURE)
-        deployed_template = reader.template(target.name) if read_template else None
+        deployed_template = self._deployed_template(target, reader, deployed, wanted) if read_template else None
         if not self.options.refresh_images:
             wanted = images.keep_pins(wanted, deployed)
         action, reasons = decide_action(wanted, deployed, deployed_template)
@@ -105,6 +115,19 @@ class DeployPlanner:
         return StackPlan(
             target, deployed, decision.recovery, action, reasons, wanted, deployed_template, import_existing=auto
         )
+
+    def _deployed_template(
+        self, target: Target, reader: StackReader, deployed: DeployedStack | None, wanted: Desired
+    ) -> dict[str, Any]:
+        """GetTemplate, unless the deploy record proves the stack runs the wanted template already
+        (stackyard/deploy/record.py)."""
+        if (
+            self.record is not None
+            and deployed is not None
+            and self.record.proves(target.stack, deployed, wanted.template)
+        ):
+            return copy.deepcopy(wanted.template)
+        return reader.template(target.name)
 
     def _adoptions(self, target: Target, desired: Desired) -> tuple[adoption.Adoption, ...]:
         """What an earlier delete kept that an IMPORT change set must adopt before the stack is created."""
@@ -137,6 +160,8 @@ class DeployPlanner:
         assert plan.desired is not None and plan.action is not None
         proposer = self.aws.change_set_proposer(plan.region)
         prepared = self.guards.prepared(plan)
+        if plan.desired.uploads:  # only now: an unchanged stack uploads nothing
+            packaging.upload(self.aws.s3(plan.region), plan.desired.uploads)
         self.progress.state(plan.stack, "creating change set")
         change_set_id = proposer.create_change_set(
             plan.name,
@@ -207,6 +232,8 @@ class DeployPlanner:
             deployed = reader.describe(target.name)
             if deployed is None or classify(target.name, deployed.status) is not StackState.BUSY:
                 return deployed
+            if not self.waits_for_others:
+                raise StackBusy(f"stack {target.name} is {deployed.status}")
             self.progress.state(target.stack, f"{deployed.status}: {Recovery.WAIT.value}")
             self.watcher.watch(target.stack, deployed.stack_id, reader, self.watcher.clock.now())
 
@@ -220,20 +247,22 @@ class DeployPlanner:
         waiting = self._waiting_on(entry)
         if waiting:
             return waiting
-        s3 = self.aws.s3(region) if bucket else None
         self.progress.state(stack, "packaging")
-        packaged = packaging.package(stack, entry, env_dir, bucket, s3, region)
+        packaged = packaging.package(stack, entry, env_dir, bucket, region)
+        uploads = packaged.uploads
         parameters = self._parameters(stack, entry)
         if entry.images:  # a service waits for its image (stackyard/deploy/container_images.py)
             reader = self.aws.stack_reader(region)
             parameters |= self.container_images.parameters(
                 stack, entry, region, lambda: reader.describe(entry.stack_name)
             )
-        if entry.packages and bucket and s3:
+        if entry.packages and bucket:
             cache = env_dir.parent / LAMBDA_CACHE
-            parameters |= packaging.package_lambdas(entry, self.environment.project_dir, cache, bucket, s3)
+            lambdas, zips = packaging.package_lambdas(entry, self.environment.project_dir, cache, bucket)
+            parameters |= lambdas
+            uploads += zips
         tags = dict(self.environment.manifest.stack_tags)
-        return Desired(packaged.template, packaged.source, parameters, tags, packaged.children)
+        return Desired(packaged.template, packaged.source, parameters, tags, packaged.children, uploads)
 
     def _waiting_on(self, entry: StackEntry) -> str:
         """In a plan: why the stack's parameters cannot be known yet (a stack they come from would be

@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from stackyard import report
-from stackyard.aws import Aws, check_endpoint_urls
-from stackyard.aws.partitions import unknown_region
+from stackyard.aws import Aws, AwsError, check_endpoint_urls
 from stackyard.deploy.artifacts import ArtifactBuckets
-from stackyard.deploy.clock import Clock, SystemClock
 from stackyard.deploy.defaults import DEFAULT_ENV, ENV_VARIABLE
 from stackyard.deploy.delete_plan import DeletePlan, Kept
 from stackyard.deploy.delete_planner import DeletePlanner
@@ -29,14 +24,17 @@ from stackyard.deploy.deletion import DeleteDisplay, Deleter
 from stackyard.deploy.deployment import Deployment
 from stackyard.deploy.environment import DeployOptions, Environment, new_run_id
 from stackyard.deploy.guards.drift import drift_verb
-from stackyard.deploy.guards.options import no_rollback_refusal, option_problems
+from stackyard.deploy.guards.options import no_rollback_refusal
 from stackyard.deploy.interrupt import Interrupt, first_stops_second_exits
 from stackyard.deploy.lock import DeployLock, LockHolder, force_unlock, lock_key
 from stackyard.deploy.outputs import output_lines, write_outputs
 from stackyard.deploy.plan_markdown import plan_markdown
+from stackyard.deploy.precheck import NoOp, nothing_to_change
 from stackyard.deploy.progress import Progress
+from stackyard.deploy.record import DeployRecord
+from stackyard.deploy.request import RunRequest, Seams
 from stackyard.deploy.rollback import check_skip_request
-from stackyard.deploy.scheduler import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Outcome
+from stackyard.deploy.scheduler import Outcome
 from stackyard.deploy.validation import OUTPUTS_KEY
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import (
@@ -49,115 +47,6 @@ from stackyard.errors import (
 )
 from stackyard.generate import generate
 from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
-
-if TYPE_CHECKING:  # verify's modules and the pydantic config models are imported by verify alone
-    from stackyard.deploy.verify.probes import Probes
-
-
-@dataclass
-class RunRequest:
-    env: str | None = None
-    delete: bool = False
-    plan: bool = False  # with delete: plan the delete
-    assume_yes: bool = False
-    only: list[str] = field(default_factory=list)
-    allow_replace: bool = False
-    concurrency: int = DEFAULT_CONCURRENCY
-    region: str | None = None
-    profile: str | None = None
-    outputs_file: Path | None = None
-    system_dir: Path = Path(".")  # holds params/, and by default build/, outputs/ and logs/
-    params_dir: Path | None = None
-    build_dir: Path | None = None
-    generate_first: bool = True
-    delete_artifacts: bool = False
-    force_unlock: str | None = None  # the run id whose lock to break first
-    skip_resources: list[str] = field(default_factory=list)  # what a failed rollback may skip
-    refresh_images: bool = False  # image parameters take the newest image instead of the deployed one
-    drift: bool = False  # the drift verb: detect drift on every stack, change nothing
-    role_arn: str | None = None  # the CloudFormation service role, instead of params' guards.role_arn
-    ignore_drift: bool = False
-    no_rollback: bool = False
-    plan_format: str = "text"  # markdown: a deploy's plan as Markdown on standard output, progress on stderr
-    verify_only: bool = False  # the verify verb: check the deployed environment, change nothing
-    verify: bool = False  # deploy, then verify
-
-    def __post_init__(self) -> None:
-        self.params_dir = self.params_dir or self.system_dir / "params"
-        self.build_dir = self.build_dir or self.system_dir / "build"
-
-    @property
-    def log_dir(self) -> Path:
-        return self.system_dir / "logs"
-
-    @property
-    def verb(self) -> str:
-        if self.drift:
-            return "drift"
-        return "verify" if self.verify_only else "delete" if self.delete else "plan" if self.plan else "deploy"
-
-    def problems(self) -> list[str]:
-        """What is wrong with the request itself, before anything is read or called."""
-        found = []
-        if self.env == "":
-            found.append('--env "": expected an environment name')
-        if self.env is None and os.environ.get(ENV_VARIABLE) == "":
-            found.append(f"{ENV_VARIABLE} is set but empty: set it to an environment name, or pass --env")
-        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
-            found.append(f"--concurrency {self.concurrency}: expected 1 to {MAX_CONCURRENCY}")
-        if self.delete_artifacts and not self.delete:
-            found.append("--delete-artifacts only goes with delete (or --delete)")
-        if self.plan_format == "markdown" and (self.delete or not self.plan):
-            found.append("--plan-format markdown goes with plan (a deploy's plan), not with deploy or delete")
-        if self.verify and (self.plan or self.delete or self.verify_only):
-            found.append("--verify goes with deploy: a plan or delete leaves nothing to verify; or use the verify verb")
-        if self.verify_only and (self.only or self.force_unlock is not None):
-            found.append(
-                "verify checks the whole environment and takes no lock: --only and --force-unlock go with "
-                "deploy or delete"
-            )
-        if self.force_unlock is not None and self.plan:
-            found.append("--force-unlock breaks a lock, which a plan never takes: use it with deploy or delete")
-        region_problem = unknown_region(self.region, "--region") if self.region is not None else None
-        if region_problem:
-            found.append(region_problem)
-        if self.skip_resources and (self.verb != "deploy" or len(self.only) != 1):
-            found.append(
-                "--skip-resources continues one stack's failed rollback: use it with deploy and --only that stack"
-            )
-        return found + self._guard_problems()
-
-    def _guard_problems(self) -> list[str]:
-        writes = self.delete or self.plan or self.force_unlock is not None or self.allow_replace or self.verify
-        return option_problems(
-            self.verb,
-            reads_only=writes,
-            no_rollback=self.no_rollback,
-            ignore_drift=self.ignore_drift,
-            role_arn=self.role_arn,
-        )
-
-    def resume_command(self, env: str) -> str:
-        """The command that runs this verb again for the same stacks."""
-        words = ["python", "deploy.py", self.verb, "--env", env]
-        if self.system_dir != Path("."):
-            words += ["--system", str(self.system_dir)]
-        words += ["--only", *self.only] if self.only else []
-        words += ["--region", self.region] if self.region else []
-        words += ["--profile", self.profile] if self.profile else []
-        words += ["--role-arn", self.role_arn] if self.role_arn else []
-        words += ["--no-rollback"] if self.no_rollback else []
-        return shlex.join(words)
-
-
-@dataclass
-class Seams:
-    """What tests put in place of the real thing: AWS clients, the clock, the Ctrl-C flag."""
-
-    aws: Aws | None = None
-    clock: Clock = field(default_factory=SystemClock)
-    interrupt: Interrupt = field(default_factory=Interrupt)
-    probes: Probes | None = None  # verify's network reads (tests trust a CA of their own)
 
 
 def run(request: RunRequest, interactive: bool | None = None, seams: Seams | None = None) -> int:
@@ -250,30 +139,20 @@ def _deploy(
     seams: Seams,
     account: str,
 ) -> int:
-    deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt)
+    record = DeployRecord(environment.manifest.app, environment.name)
+    deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt, record)
     if options.skip_resources:  # read, then refused as bad input before anything changes
         target = deployment.planner.target(stacks[0])
         check_skip_request(aws.stack_reader(target.region), target.name, options.skip_resources)
-    lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
-    bootstrap_notes = deployment.bootstrap_notes(stacks) if options.plan_only else []
-    if options.plan_only:
-        for note in bootstrap_notes:
-            progress.line("bootstrap", note)
-    else:
-        for region in deployment.regions_needing_buckets(stacks):
-            deployment.ensure_artifact_bucket(region)
-        bucket = deployment.artifacts.find(environment.home_region(options))
-        lock = _lock(aws, environment, options, run_id, bucket, request, seams, progress)
     path = request.outputs_file or request.system_dir / "outputs" / f"{environment.name}.json"
-    with lock:
-        try:
-            outcomes = deployment.deploy(stacks)
-        finally:
-            if not options.plan_only:  # also what an interrupted or failed run gathered so far
-                records = deployment.validation.as_outputs()
-                write_outputs(
-                    path, {**deployment.outputs_of_environment(), **({OUTPUTS_KEY: records} if records else {})}
-                )
+    noop = _look_first(aws, environment, options, run_id, stacks, request, seams, deployment)
+    if noop is not None:  # nothing to change: no bootstrap step, no lock (stackyard/deploy/precheck.py)
+        outcomes, bootstrap_notes = noop.finish(deployment), list[str]()
+        _write_outputs(path, deployment)
+    else:
+        outcomes, bootstrap_notes = _deploy_locked(
+            aws, environment, progress, options, run_id, stacks, request, seams, deployment, path
+        )
     progress.summary(outcomes)
     if request.plan_format == "markdown":
         print(plan_markdown(environment.manifest.app, environment.name, outcomes, deployment.plans), end="")
@@ -289,6 +168,84 @@ def _deploy(
         _print_pending_validation(deployment.validation.pending(), path)
     code = _exit_code(outcomes, seams.interrupt, options.plan_only)
     return EXIT_CHANGES_PLANNED if code == EXIT_OK and bootstrap_notes else code  # a bootstrap change is a change
+
+
+def _look_first(
+    aws: Aws,
+    environment: Environment,
+    options: DeployOptions,
+    run_id: str,
+    stacks: list[str],
+    request: RunRequest,
+    seams: Seams,
+    deployment: Deployment,
+) -> NoOp | None:
+    """A deploy that changes nothing, found before the lock; None when the normal path must run: a plan,
+    or a request that writes by itself (--force-unlock breaks a lock, --skip-resources continues a rollback)."""
+    if options.plan_only or request.force_unlock or options.skip_resources:
+        return None
+    assert deployment.record is not None
+    return nothing_to_change(aws, environment, options, run_id, stacks, seams.clock, seams.interrupt, deployment.record)
+
+
+def _deploy_locked(
+    aws: Aws,
+    environment: Environment,
+    progress: Progress,
+    options: DeployOptions,
+    run_id: str,
+    stacks: list[str],
+    request: RunRequest,
+    seams: Seams,
+    deployment: Deployment,
+    path: Path,
+) -> tuple[dict[str, Outcome], list[str]]:
+    """The normal path: the artifact buckets made or updated, the lock taken, every stack deployed (or, for a
+    plan, only read and shown); the outcomes and what a plan says a deploy would do first."""
+    lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    bootstrap_notes = deployment.bootstrap_notes(stacks) if options.plan_only else []
+    home = environment.home_region(options)
+    if options.plan_only:
+        for note in bootstrap_notes:
+            progress.line("bootstrap", note)
+    else:
+        for region in deployment.regions_needing_buckets(stacks):
+            deployment.ensure_artifact_bucket(region)
+    bucket = deployment.artifacts.find(home)  # a plan: as bootstrap_notes found it
+    if not options.plan_only:
+        lock = _lock(aws, environment, options, run_id, bucket, request, seams, progress)
+    record = deployment.record
+    assert record is not None
+    with lock:
+        record.load(aws.s3(home) if bucket else None, bucket)  # read before the lock by a deploy that looked first
+        try:
+            outcomes = deployment.deploy(stacks)
+        finally:
+            if not options.plan_only:  # also what an interrupted or failed run gathered so far
+                _write_outputs(path, deployment)
+                _write_record(aws, record, home, bucket, stacks, progress)
+    return outcomes, bootstrap_notes
+
+
+def _write_record(
+    aws: Aws, record: DeployRecord, region: str, bucket: str | None, stacks: list[str], progress: Progress
+) -> None:
+    """The deploy record, under the lock: what completed in this run (stackyard/deploy/record.py)."""
+    if bucket is None:
+        return
+    try:
+        record.write(aws.s3(region), bucket, stacks)
+    except AwsError as error:  # e.g. a deploy role without PutObject on state/: the next run reads templates
+        progress.line(
+            "record",
+            f"the deploy record s3://{bucket}/{record.key} was not written ({error}); the next run reads each "
+            f"stack's template (GetTemplate) instead",
+        )
+
+
+def _write_outputs(path: Path, deployment: Deployment) -> None:
+    records = deployment.validation.as_outputs()
+    write_outputs(path, {**deployment.outputs_of_environment(), **({OUTPUTS_KEY: records} if records else {})})
 
 
 def _delete(

@@ -15,6 +15,7 @@ from stackyard.aws.records import ChangeSet, DeployedStack, ResourceChange
 from stackyard.deploy.adoption import Adoption
 from stackyard.deploy.exports import BlockedExport
 from stackyard.deploy.guards.findings import GuardFindings
+from stackyard.deploy.package import Upload
 from stackyard.deploy.recovery import Recovery
 from stackyard.deploy.risk import refusal_text, risks_text
 
@@ -44,6 +45,7 @@ class Desired:
     parameters: dict[str, str]
     tags: dict[str, str]
     children: dict[str, dict[str, Any]] = field(default_factory=dict)  # nested stack logical id -> its template
+    uploads: tuple[Upload, ...] = ()  # what its change set fetches from the artifact bucket, put there first
 
 
 @dataclass(frozen=True)

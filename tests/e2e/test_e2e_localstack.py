@@ -18,6 +18,7 @@ import yaml
 
 import deploy
 from stackyard import aws as aws_module
+from stackyard.deploy.precheck import NO_LOCK
 from tests.helpers import PARAMS_DIR
 from tests.helpers.emulator import LocalStack
 
@@ -74,6 +75,16 @@ def run(capsys, *args: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
+def deploy_record(emulator: LocalStack) -> dict:
+    """The environment's deploy record (stackyard/deploy/record.py), from the artifact bucket."""
+    outputs = client("cloudformation", emulator).describe_stacks(StackName="stackyard-bootstrap")["Stacks"][0][
+        "Outputs"
+    ]
+    bucket = next(output["OutputValue"] for output in outputs if output["OutputKey"] == "BucketName")
+    key = "state/one-system/local/deployed.json"
+    return json.loads(client("s3", emulator).get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
 def results(output: str, stacks: list[str] = STACKS) -> dict[str, str]:
     """The summary's `stack  result` lines."""
     found = {}
@@ -110,6 +121,8 @@ def test_an_environment_from_create_to_delete(workdir, emulator, capsys, change_
     outputs = json.loads((workdir / "outputs" / "local.json").read_text())
     assert outputs["network"]["VpcId"].startswith("vpc-")
     assert list((workdir / "logs").glob("deploy-local-*.log"))
+    created = deploy_record(emulator)
+    assert sorted(created["stacks"]) == sorted(without_messaging)
 
     # 2. Nothing changed: every stack reported unchanged without creating a single change set.
     change_sets_created.clear()
@@ -117,6 +130,7 @@ def test_an_environment_from_create_to_delete(workdir, emulator, capsys, change_
     assert code == 0, out
     assert results(out) == dict.fromkeys(without_messaging, "unchanged")
     assert change_sets_created == []
+    assert NO_LOCK in out  # nothing to change: no lock taken (stackyard/deploy/precheck.py)
 
     # 3. A real update, inside a nested stack: only network changes, and its table shows what.
     #    (LocalStack reports the nested stack's change, not the nested change set behind it; the
@@ -128,6 +142,12 @@ def test_an_environment_from_create_to_delete(workdir, emulator, capsys, change_
     assert any(
         line.split()[-4:] == ["Modify", "Vpc", "AWS::CloudFormation::Stack", "False"] for line in out.splitlines()
     ), out
+    # The record follows: network's entry names its new template (LocalStack keeps LastUpdatedTime at the
+    # CreationTime, so an updated stack's entry proves nothing there: stackyard/deploy/record.py), the others stay.
+    updated = deploy_record(emulator)["stacks"]
+    assert updated["network"]["status"] == "UPDATE_COMPLETE"
+    assert updated["network"]["template_sha256"] != created["stacks"]["network"]["template_sha256"]
+    assert updated["storage"] == created["stacks"]["storage"]
 
     # 4. A change the emulator refuses: the new messaging stack needs a queue name something else holds.
     sqs = client("sqs", emulator)

@@ -61,6 +61,8 @@ class StackBookkeeping:
 
     def _set(self, stack: FakeStack, status: str, reason: str | None) -> None:
         stack.status, stack.reason = status, reason
+        if status == "UPDATE_IN_PROGRESS":  # DescribeStacks' LastUpdatedTime: set by every update, whoever runs it
+            stack.updated = self._step_time or self.cloud.clock.now()
         self._event(stack, stack.name, NESTED, status, reason, stack.stack_id)
 
     def _end(self, stack: FakeStack, status: str, reason: str | None) -> None:

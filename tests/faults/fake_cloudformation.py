@@ -72,6 +72,8 @@ class FakeCloudFormation(ImportPlay, RollbackPlay, StackOperations, StackBookkee
     def set_status(self, name: str, status: str, reason: str | None = None) -> None:
         stack = self.stack(name)
         stack.status, stack.reason = status, reason
+        if status == "UPDATE_IN_PROGRESS":
+            stack.updated = self.cloud.clock.now()
         self._event(stack, stack.name, NESTED, status, reason, stack.stack_id)
 
     def run_for_another_process(self, name: str, status: str, seconds: float, final: str) -> None:
@@ -108,6 +110,7 @@ class FakeCloudFormation(ImportPlay, RollbackPlay, StackOperations, StackBookkee
             "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in stack.outputs.items()],
             "EnableTerminationProtection": stack.termination_protection,
         }
+        described |= {"LastUpdatedTime": stack.updated} if stack.updated else {}
         return {"Stacks": [described | ({"StackStatusReason": stack.reason} if stack.reason else {})]}
 
     def get_template(self, StackName: str, **_: Any) -> dict[str, Any]:

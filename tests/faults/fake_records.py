@@ -30,6 +30,7 @@ class FakeStack:
     resource_status: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # not CREATE_COMPLETE
     resolved: dict[str, str] = field(default_factory=dict)  # SSM parameter types: the value each resolved to
     rollback_blocked_by: set[str] = field(default_factory=set)  # ResourcesToSkip names whose rollback keeps failing
+    updated: datetime | None = None  # LastUpdatedTime: when an update last started on it
 
     @property
     def values(self) -> dict[str, str]:

@@ -18,7 +18,7 @@ from stackyard.deploy.delete_planner import DeletePlanner
 from stackyard.deploy.deletion import Deleter
 from stackyard.deploy.environment import DeployOptions, Environment
 from stackyard.deploy.interrupt import Interrupt
-from stackyard.deploy.package import package
+from stackyard.deploy.package import Uploaded, package, upload
 from stackyard.deploy.progress import Progress
 from stackyard.deploy.watch import Watcher
 from stackyard.errors import BadInputError
@@ -60,8 +60,8 @@ def test_nested_templates_are_uploaded_under_their_content_hash_and_the_urls_rew
     env_dir, built = local_build
     make_bucket(ARTIFACTS)
     entry = built.entry("network")
-    packaged = package("network", entry, env_dir, ARTIFACTS, aws.s3(REGION), REGION)
-    assert (packaged.uploaded, packaged.reused) == (2, 0)
+    packaged = package("network", entry, env_dir, ARTIFACTS, REGION)
+    assert upload(aws.s3(REGION), packaged.uploads) == Uploaded(2, 0)
     s3 = boto3.client("s3", region_name=REGION)
     for logical_id, child in entry.nested.items():
         key = f"templates/{child.sha256}.json"
@@ -77,9 +77,11 @@ def test_nested_templates_are_uploaded_under_their_content_hash_and_the_urls_rew
 def test_packaging_again_uploads_nothing(aws, local_build):
     env_dir, built = local_build
     make_bucket(ARTIFACTS)
-    package("network", built.entry("network"), env_dir, ARTIFACTS, aws.s3(REGION), REGION)
-    again = package("network", built.entry("network"), env_dir, ARTIFACTS, aws.s3(REGION), REGION)
-    assert (again.uploaded, again.reused) == (0, 2)
+    packaged = package("network", built.entry("network"), env_dir, ARTIFACTS, REGION)
+    upload(aws.s3(REGION), packaged.uploads)
+    again = package("network", built.entry("network"), env_dir, ARTIFACTS, REGION)
+    assert again == packaged
+    assert upload(aws.s3(REGION), again.uploads) == Uploaded(0, 2)
 
 
 def test_a_template_edited_after_generate_never_deploys(aws, local_build, tmp_path):
@@ -97,7 +99,7 @@ def test_a_template_edited_after_generate_never_deploys(aws, local_build, tmp_pa
         match="network/vpc.json: does not match .*manifest.json \\(changed after "
         "generate\\). Fix: run python generate.py --env local",
     ):
-        package("network", built.entry("network"), copy, ARTIFACTS, aws.s3(REGION), REGION)
+        package("network", built.entry("network"), copy, ARTIFACTS, REGION)
 
 
 def test_emptying_removes_every_version_and_delete_marker_in_batches(aws):

@@ -19,6 +19,7 @@ from tests.faults.scenarios import (
     first_deploy,
     interrupt,
     lock,
+    noop,
     prefix_lists,
     reboots,
     recovery,
@@ -41,6 +42,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *first_deploy.FIRST_DEPLOY,
     *prefix_lists.SCENARIOS,
     *reboots.SCENARIOS,
+    *noop.SCENARIOS,
 )
 
 __all__ = ["SCENARIOS", "Expect", "Scenario"]

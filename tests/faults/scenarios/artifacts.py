@@ -14,6 +14,8 @@ from tests.faults.scenarios.common import (
     NO_WRITES,
     Expect,
     Scenario,
+    app_with_retention,
+    both,
     checks,
     every_s3_call_names_the_owner,
 )
@@ -163,7 +165,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             must_not=NO_WRITES,
             check=every_s3_call_names_the_owner,
         ),
-        setup=artifact_bucket_taken,
+        setup=both(artifact_bucket_taken, app_with_retention(5)),  # a change: a no-op uploads nothing (noop.py)
         nested=True,
     ),
     Scenario(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stackyard.deploy.precheck import NO_LOCK
 from tests.faults.scenarios.common import (
     BAD_INPUT,
     CDK_SKIP,
@@ -70,7 +71,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "no-op-deploy-makes-no-change-set",
         CDK_SKIP,
         ("deploy",),
-        Expect(0, says=("app      unchanged",), must=(f"PutObject~{LOCK_KEY}",), must_not=("CreateChangeSet",)),
+        Expect(0, says=("app      unchanged", NO_LOCK), must_not=("CreateChangeSet", *NO_WRITES, "HeadBucket")),
     ),
     Scenario(
         "plan-of-nothing-exits-0-without-lock",

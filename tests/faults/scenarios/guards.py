@@ -4,6 +4,7 @@ through deploy.py. docs/faults.md lists them under "Guards"."""
 
 from __future__ import annotations
 
+from stackyard.deploy.precheck import NO_LOCK
 from stackyard.manifest import Guards
 from tests.faults.scenarios.common import (
     NO_WRITES,
@@ -77,12 +78,22 @@ GUARD_SCENARIOS: tuple[Scenario, ...] = (
         Expect(
             0,
             says=("storage  unchanged", "stack policy set on storage"),
-            must=("GetStackPolicy~app-test-storage", "SetStackPolicy~app-test-storage", "SetStackPolicy~app-test-app"),
+            must=(
+                "GetStackPolicy~app-test-storage",
+                "SetStackPolicy~app-test-storage",
+                "SetStackPolicy~app-test-app",
+                "PutObject~locks/",  # a policy to set: not a no-op, so the lock is taken (noop.py)
+            ),
             must_not=("CreateChangeSet~app-test-storage",),
             check=protects_data,
         ),
         setup=guarded(),
-        then=((("deploy",), Expect(0, must=("GetStackPolicy~app-test-app",), must_not=("SetStackPolicy",))),),
+        then=(
+            (
+                ("deploy",),
+                Expect(0, says=(NO_LOCK,), must=("GetStackPolicy~app-test-app",), must_not=("SetStackPolicy",)),
+            ),
+        ),
     ),
     Scenario(
         "plan-says-which-stack-policies-a-deploy-would-set",

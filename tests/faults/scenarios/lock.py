@@ -36,7 +36,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             must=(f"PutObject~{LOCK_KEY}",),
             must_not=("CreateChangeSet~app-test", "ExecuteChangeSet", f"DeleteObject~{LOCK_KEY}"),
         ),
-        setup=lock_held(),
+        setup=both(lock_held(), app_with_retention(5)),  # a change: a no-op takes no lock (noop.py)
     ),
     Scenario(
         "a-delete-is-refused-by-the-lock",
@@ -54,7 +54,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         CONDITIONAL_PUT,
         ("deploy",),
         Expect(1, says=(f"locked by run {OTHER_RUN}",), must_not=("CreateChangeSet~app-test",)),
-        setup=both(lock_held(), fault(lock_write_conflict=True)),
+        setup=both(lock_held(), fault(lock_write_conflict=True), app_with_retention(5)),
     ),
     Scenario(
         "a-stale-lock-is-named-and-broken-with-force-unlock",

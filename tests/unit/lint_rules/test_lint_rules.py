@@ -133,6 +133,45 @@ def test_project_lint_finds_them_in_forked_workers(tmp_path):
     assert [(finding.location.file, finding.rule) for finding in project] == [(failing, "E9002")]
 
 
+@pytest.mark.slow
+def test_project_lint_finds_what_plain_cfn_lint_finds_in_sorted_order(tmp_path):
+    """Workers forked once the rules are loaded, each linting what it is handed, findings sorted: none of it may
+    change a finding. Six templates, so each worker lints several; cfn-lint's own rules and the project's."""
+    documents = {
+        "open-ssh.json": template({"AppSecurityGroup": group(SecurityGroupIngress=[tcp(22, CidrIp="0.0.0.0/0")])}),
+        "clean.json": template({"AppSecurityGroup": group()}),
+        "unknown-ref.json": template(
+            {"AppSecurityGroup": res("AWS::EC2::SecurityGroup", GroupDescription="x", VpcId={"Ref": "MissingVpc"})}
+        ),
+        "no-metadata.json": {
+            key: value for key, value in template({"Topic": res("AWS::SNS::Topic")}).items() if key != "Metadata"
+        },
+        "bad-property.json": template({"Topic": res("AWS::SNS::Topic", TopicNam="typo")}),
+        "listener.json": template({"Listener": listener("HTTP", FORWARD)}, Parameters=LISTENER_PARAMETERS),
+    }
+    paths = []
+    for name, document in documents.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_text(json.dumps(document, indent=1))
+    jobs = [stackyard_lint.LintJob(path, stackyard_lint.digest(path.read_bytes())) for path in paths]
+    report = stackyard_lint.lint(jobs, tmp_path / "cache.json", rules_dirs=[RULES_DIR])
+    cli = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run(
+        [str(cli), *map(str, paths), "--append-rules", "lint_rules", "--format", "parseable"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    plain = set()
+    for line in result.stdout.splitlines():  # file:line:column:end line:end column:rule:message
+        file, line_number, _column, _end_line, _end_column, rule, message = line.split(":", 6)
+        plain.add(stackyard_lint.Finding(stackyard_lint.Location(Path(file), int(line_number)), rule, message))
+    rules = {finding.rule for finding in plain}
+    assert {"E9002", "E9006"} <= rules and rules - {"E9002", "E9006", "E9009", "E9010"}, result.stdout
+    assert report.findings == sorted(plain) and report.linted == len(paths)
+
+
 def test_plain_cfn_lint_cli_loads_the_rules_folder(tmp_path):
     """cfn-lint imports each rule file by path, outside any package: the shared helper must load that way."""
     snippet = tmp_path / "snippet.json"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from troposphere.iam import Policy, Role
 
 import generate
 import templates.ci
@@ -17,6 +18,8 @@ from stackyard.errors import EXIT_BAD_INPUT
 from stackyard.generate import PROJECT_RULES
 from stackyard.generate import generate as generate_system
 from stackyard.lint import LintJob, digest, lint
+from templates.parts.policies import document
+from templates.parts.service_role import deploy_permissions
 from tests.helpers import ROOT, picked, properties, resources
 from tests.helpers.seed002 import BASE, CREATES_PROVIDER, refused, write_system
 
@@ -303,3 +306,18 @@ def test_both_infrastructure_roles_look_up_what_a_delete_kept_by_the_environment
         actions = granted(document, role)
         assert actions["secretsmanager:DescribeSecret"] == actions["sqs:GetQueueUrl"] == kept, role
     assert "cloudformation:DeleteStack" not in granted(document, "PlanRole")  # a plan leaves its review stack
+
+
+def test_the_plan_role_reads_the_deploy_record_and_the_deploy_roles_write_it(containers_config):
+    """The deploy record, state/<app>/<env>/deployed.json in the artifact bucket (stackyard/deploy/record.py): a
+    plan reads it in place of GetTemplate, a deploy writes it under its lock. The artifact buckets' objects cover it."""
+    ci = templates.ci.build(containers_config).template.to_dict()
+    objects = {
+        "Fn::Join": ["", [{"Fn::Sub": "arn:${AWS::Partition}:s3:::stackyard-artifacts-${AWS::AccountId}-*"}, "/*"]]
+    }
+    assert objects in granted(ci, "PlanRole")["s3:GetObject"]
+    service_role = Role("CloudFormationRole", AssumeRolePolicyDocument={})
+    policy = Policy(PolicyName="deploy", PolicyDocument=document(*deploy_permissions(containers_config, service_role)))
+    statements = policy.to_dict()["PolicyDocument"]["Statement"]
+    for action in ("s3:GetObject", "s3:PutObject"):  # the infrastructure role's and the service role stack's
+        assert any(action in s["Action"] and objects in s["Resource"] and "Condition" not in s for s in statements)
