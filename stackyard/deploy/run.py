@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from stackyard import report
@@ -47,6 +48,20 @@ from stackyard.errors import (
 )
 from stackyard.generate import generate
 from stackyard.manifest import MANIFEST_FILE, MissingManifestError, load
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every step of one run works with: the request, the environment's build, the AWS it reaches, the
+    options taken from both, this run's id, the stacks selected, and the test seams."""
+
+    request: RunRequest
+    environment: Environment
+    aws: Aws
+    options: DeployOptions
+    run_id: str
+    stacks: list[str]
+    seams: Seams
 
 
 def run(request: RunRequest, interactive: bool | None = None, seams: Seams | None = None) -> int:
@@ -90,8 +105,9 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         ignore_drift=request.ignore_drift,
         no_rollback=request.no_rollback,
     )
+    context = RunContext(request, environment, aws, options, run_id, stacks, seams)
     if request.verify_only:
-        return _verify(aws, environment, options, request, seams)
+        return _verify(context)
     label = "plan-delete" if request.delete and request.plan else request.verb
     shown_on = sys.stderr if request.plan_format == "markdown" else None  # standard output is the Markdown's
     with Progress(env, stacks, request.log_dir / f"{label}-{env}-{run_id}.log", out=shown_on) as progress:
@@ -99,22 +115,23 @@ def _run(request: RunRequest, interactive: bool, seams: Seams) -> int:
         with first_stops_second_exits(seams.interrupt, announce):
             progress.line("account", f"{account}: {label} {len(stacks)} stacks of {env}")
             if request.drift:
-                return _drift(aws, environment, progress, options, stacks, seams)
+                return _drift(context, progress)
             if request.delete:
-                return _delete(aws, environment, progress, options, run_id, stacks, request, seams)
-            code = _deploy(aws, environment, progress, options, run_id, stacks, request, seams, account)
-    return _verify(aws, environment, options, request, seams) if request.verify and code == EXIT_OK else code
+                return _delete(context, progress)
+            code = _deploy(context, progress, account)
+    return _verify(context) if request.verify and code == EXIT_OK else code
 
 
-def _verify(aws: Aws, environment: Environment, options: DeployOptions, request: RunRequest, seams: Seams) -> int:
+def _verify(context: RunContext) -> int:
     """The environment's checks against what is deployed (stackyard/deploy/verify/), after reading its params."""
     from stackyard.config.load import load_config
     from stackyard.deploy.verify.probes import Probes, aws_bucket_url
     from stackyard.deploy.verify.runner import emulated, verify
 
-    assert request.params_dir is not None
-    probes = seams.probes or Probes(bucket_url=None if emulated(os.environ) else aws_bucket_url)
-    return verify(aws, environment, options, load_config(request.params_dir, environment.name), probes)
+    params_dir, environment = context.request.params_dir, context.environment
+    assert params_dir is not None
+    probes = context.seams.probes or Probes(bucket_url=None if emulated(os.environ) else aws_bucket_url)
+    return verify(context.aws, environment, context.options, load_config(params_dir, environment.name), probes)
 
 
 def _announcer(progress: Progress) -> Callable[[], None]:
@@ -128,31 +145,22 @@ def _announcer(progress: Progress) -> Callable[[], None]:
     return announce
 
 
-def _deploy(
-    aws: Aws,
-    environment: Environment,
-    progress: Progress,
-    options: DeployOptions,
-    run_id: str,
-    stacks: list[str],
-    request: RunRequest,
-    seams: Seams,
-    account: str,
-) -> int:
+def _deploy(context: RunContext, progress: Progress, account: str) -> int:
+    request, environment, options, seams = context.request, context.environment, context.options, context.seams
     record = DeployRecord(environment.manifest.app, environment.name)
-    deployment = Deployment(aws, environment, progress, options, run_id, seams.clock, seams.interrupt, record)
+    deployment = Deployment(
+        context.aws, environment, progress, options, context.run_id, seams.clock, seams.interrupt, record
+    )
     if options.skip_resources:  # read, then refused as bad input before anything changes
-        target = deployment.planner.target(stacks[0])
-        check_skip_request(aws.stack_reader(target.region), target.name, options.skip_resources)
+        target = deployment.planner.target(context.stacks[0])
+        check_skip_request(context.aws.stack_reader(target.region), target.name, options.skip_resources)
     path = request.outputs_file or request.system_dir / "outputs" / f"{environment.name}.json"
-    noop = _look_first(aws, environment, options, run_id, stacks, request, seams, deployment)
+    noop = _look_first(context, deployment)
     if noop is not None:  # nothing to change: no bootstrap step, no lock (stackyard/deploy/precheck.py)
         outcomes, bootstrap_notes = noop.finish(deployment), list[str]()
         _write_outputs(path, deployment)
     else:
-        outcomes, bootstrap_notes = _deploy_locked(
-            aws, environment, progress, options, run_id, stacks, request, seams, deployment, path
-        )
+        outcomes, bootstrap_notes = _deploy_locked(context, progress, deployment, path)
     progress.summary(outcomes)
     if request.plan_format == "markdown":
         print(plan_markdown(environment.manifest.app, environment.name, outcomes, deployment.plans), end="")
@@ -170,41 +178,34 @@ def _deploy(
     return EXIT_CHANGES_PLANNED if code == EXIT_OK and bootstrap_notes else code  # a bootstrap change is a change
 
 
-def _look_first(
-    aws: Aws,
-    environment: Environment,
-    options: DeployOptions,
-    run_id: str,
-    stacks: list[str],
-    request: RunRequest,
-    seams: Seams,
-    deployment: Deployment,
-) -> NoOp | None:
+def _look_first(context: RunContext, deployment: Deployment) -> NoOp | None:
     """A deploy that changes nothing, found before the lock; None when the normal path must run: a plan,
     or a request that writes by itself (--force-unlock breaks a lock, --skip-resources continues a rollback)."""
-    if options.plan_only or request.force_unlock or options.skip_resources:
+    options, seams = context.options, context.seams
+    if options.plan_only or context.request.force_unlock or options.skip_resources:
         return None
     assert deployment.record is not None
-    return nothing_to_change(aws, environment, options, run_id, stacks, seams.clock, seams.interrupt, deployment.record)
+    return nothing_to_change(
+        context.aws,
+        context.environment,
+        options,
+        context.run_id,
+        context.stacks,
+        seams.clock,
+        seams.interrupt,
+        deployment.record,
+    )
 
 
 def _deploy_locked(
-    aws: Aws,
-    environment: Environment,
-    progress: Progress,
-    options: DeployOptions,
-    run_id: str,
-    stacks: list[str],
-    request: RunRequest,
-    seams: Seams,
-    deployment: Deployment,
-    path: Path,
+    context: RunContext, progress: Progress, deployment: Deployment, path: Path
 ) -> tuple[dict[str, Outcome], list[str]]:
     """The normal path: the artifact buckets made or updated, the lock taken, every stack deployed (or, for a
     plan, only read and shown); the outcomes and what a plan says a deploy would do first."""
+    aws, options, stacks = context.aws, context.options, context.stacks
     lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     bootstrap_notes = deployment.bootstrap_notes(stacks) if options.plan_only else []
-    home = environment.home_region(options)
+    home = context.environment.home_region(options)
     if options.plan_only:
         for note in bootstrap_notes:
             progress.line("bootstrap", note)
@@ -213,7 +214,7 @@ def _deploy_locked(
             deployment.ensure_artifact_bucket(region)
     bucket = deployment.artifacts.find(home)  # a plan: as bootstrap_notes found it
     if not options.plan_only:
-        lock = _lock(aws, environment, options, run_id, bucket, request, seams, progress)
+        lock = _lock(context, bucket, progress)
     record = deployment.record
     assert record is not None
     with lock:
@@ -248,25 +249,17 @@ def _write_outputs(path: Path, deployment: Deployment) -> None:
     write_outputs(path, {**deployment.outputs_of_environment(), **({OUTPUTS_KEY: records} if records else {})})
 
 
-def _delete(
-    aws: Aws,
-    environment: Environment,
-    progress: Progress,
-    options: DeployOptions,
-    run_id: str,
-    stacks: list[str],
-    request: RunRequest,
-    seams: Seams,
-) -> int:
-    watcher = Watcher(progress, seams.clock, seams.interrupt, options.resume_command)
+def _delete(context: RunContext, progress: Progress) -> int:
+    aws, environment, options, request = context.aws, context.environment, context.options, context.request
+    watcher = Watcher(progress, context.seams.clock, context.seams.interrupt, options.resume_command)
     planner = DeletePlanner(aws, environment, options, watcher)
-    order = list(environment.manifest.dependants(stacks))
+    order = list(environment.manifest.dependants(context.stacks))
     if options.plan_only:
         return _show_delete_plan(planner.plan(order, request.delete_artifacts), progress)
-    deleter = Deleter(aws, environment, options, watcher, run_id)
+    deleter = Deleter(aws, environment, options, watcher, context.run_id)
     bucket = ArtifactBuckets(aws).find(environment.home_region(options))
     key = lock_key(environment.manifest.app, environment.name)
-    with _lock(aws, environment, options, run_id, bucket, request, seams, progress):
+    with _lock(context, bucket, progress):
         plan = planner.plan(order, request.delete_artifacts, own_lock=key)
         if plan.blockers:
             raise StackyardError(
@@ -277,15 +270,14 @@ def _delete(
         outcomes.update(deleter.delete_artifacts(plan))
     progress.summary(outcomes)
     _print_kept(deleter.kept)
-    return _exit_code(outcomes, seams.interrupt, plan_only=False)
+    return _exit_code(outcomes, context.seams.interrupt, plan_only=False)
 
 
-def _drift(
-    aws: Aws, environment: Environment, progress: Progress, options: DeployOptions, stacks: list[str], seams: Seams
-) -> int:
+def _drift(context: RunContext, progress: Progress) -> int:
     """Detect drift on every stack (nested ones included), print what drifted; exit 3 when anything did."""
-    watcher = Watcher(progress, seams.clock, seams.interrupt, options.resume_command)
-    outcomes, lines, drifted = drift_verb(aws, environment, options, watcher, stacks)
+    seams = context.seams
+    watcher = Watcher(progress, seams.clock, seams.interrupt, context.options.resume_command)
+    outcomes, lines, drifted = drift_verb(context.aws, context.environment, context.options, watcher, context.stacks)
     progress.summary(outcomes)
     print("\n".join(lines), end="\n" if lines else "")
     if seams.interrupt.requested or any(not outcome.ok for outcome in outcomes.values()):
@@ -314,28 +306,20 @@ def _print_kept(kept: list[Kept]) -> None:
             print(f"  {each}")
 
 
-def _lock(
-    aws: Aws,
-    environment: Environment,
-    options: DeployOptions,
-    run_id: str,
-    bucket: str | None,
-    request: RunRequest,
-    seams: Seams,
-    progress: Progress,
-) -> contextlib.AbstractContextManager[object]:
+def _lock(context: RunContext, bucket: str | None, progress: Progress) -> contextlib.AbstractContextManager[object]:
     """The environment's deploy lock, in the home region's artifact bucket (none without a bucket:
     a delete of an environment that never had one)."""
+    environment, options, request, clock = context.environment, context.options, context.request, context.seams.clock
     region = environment.home_region(options)
     if bucket is None:
         progress.line("lock", f"no artifact bucket in {region}, so no deploy lock is taken")
         return contextlib.nullcontext()
-    s3 = aws.s3(region)
+    s3 = context.aws.s3(region)
     key = lock_key(environment.manifest.app, environment.name)
     if request.force_unlock:
         progress.line("lock", force_unlock(s3, bucket, key, request.force_unlock, environment.name))
-    holder = LockHolder.for_this_run(run_id, environment.name, options.resume_command, seams.clock.now())
-    return _held(DeployLock(s3, bucket, key, holder, seams.clock.now()), progress)
+    holder = LockHolder.for_this_run(context.run_id, environment.name, options.resume_command, clock.now())
+    return _held(DeployLock(s3, bucket, key, holder, clock.now()), progress)
 
 
 @contextlib.contextmanager
