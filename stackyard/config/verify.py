@@ -3,9 +3,9 @@
 The environment's stacks imply most of them (`planned_checks`): the site over HTTPS through CloudFront
 and plain HTTP redirected; the app's health through the API's URL (CloudFront's /api, or the API's own
 name); the web ACL answering a SQL-injection probe 403 (seed 000's test plan); the database endpoint not
-reachable from outside the VPC; every bucket refusing public reads and requests without TLS; every
-alarm present and OK or INSUFFICIENT_DATA; the schema migration the database stack reports equal to the
-last file of `database.migrations`. The section tunes them (paths, the probe, a timeout), leaves some
+reachable from outside the VPC and running its parameter group (none waiting for a reboot); every bucket
+refusing public reads and requests without TLS; every alarm present and OK or INSUFFICIENT_DATA; the schema
+migration the database stack reports equal to the last file of `database.migrations`. The section tunes them (paths, the probe, a timeout), leaves some
 out with a reason, and adds the system's own HTTP checks. What each check does is
 stackyard/deploy/verify/; this module only says which checks an environment has and with what targets.
 
@@ -127,6 +127,8 @@ def _data_checks(config: EnvironmentConfig) -> list[PlannedCheck]:
                 "database-not-public", "not-reachable", "${database.DatabaseEndpoint}:${database.DatabasePort}", ""
             )
         )
+        # RDS applies a static parameter (pgaudit's shared_preload_libraries) only at a reboot a deploy never does
+        checks.append(PlannedCheck("database-parameters-applied", "database-parameters", "", ""))
         if database.migrations is not None:  # 000 §1.9: the schema is applied
             files = sorted((config.project_dir / database.migrations).glob(MIGRATIONS_PATTERN))
             latest = files[-1].name if files else ""

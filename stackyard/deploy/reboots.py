@@ -24,6 +24,7 @@ CLUSTER = "AWS::RDS::DBCluster"
 INSTANCE = "AWS::RDS::DBInstance"
 APPLYING = "applying"
 PENDING_REBOOT = "pending-reboot"
+IN_SYNC = "in-sync"
 APPLYING_WAIT = timedelta(minutes=5)
 GONE = ("DELETE_COMPLETE", "CREATE_FAILED", "DELETE_IN_PROGRESS")
 
@@ -60,8 +61,7 @@ def reboot_lines(stack_name: str, region: str, statuses: list[ParameterStatus]) 
         role = " (the cluster's writer: rebooting it interrupts writes briefly)" if status.writer else ""
         lines.append(
             f"stack {stack_name}: database {status.instance}{role} waits for a reboot before its new parameters "
-            f"take effect. Reboot it when convenient: aws rds reboot-db-instance --db-instance-identifier "
-            f"{status.instance} --region {region}"
+            f"take effect. Reboot it when convenient: {reboot_command(status.instance, region)}"
         )
     if applying:
         lines.append(
@@ -70,6 +70,10 @@ def reboot_lines(stack_name: str, region: str, statuses: list[ParameterStatus]) 
             f"aws rds describe-db-instances --db-instance-identifier {applying[0]} --region {region}"
         )
     return lines
+
+
+def reboot_command(instance: str, region: str) -> str:
+    return f"aws rds reboot-db-instance --db-instance-identifier {instance} --region {region}"
 
 
 class RebootCheck:

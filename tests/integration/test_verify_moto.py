@@ -188,3 +188,33 @@ def test_a_stack_not_deployed_fails_the_stacks_check(aws):
     context.read_stacks()
     result = check(context, "stacks")
     assert (result.result, result.evidence) == ("FAIL", "2 stacks, 2 resources: alerts: not deployed")
+
+
+def test_databases_in_sync_with_their_parameter_groups_pass(aws):
+    """moto's RDS answers every member and instance `in-sync` (a parameter change waiting for a reboot, which it
+    cannot play, is tests/unit/deploy/test_reboots.py's)."""
+    rds = boto3.client("rds", region_name=REGION)
+    login = {"MasterUsername": "app", "MasterUserPassword": "not-a-real-password-1"}
+    rds.create_db_cluster(DBClusterIdentifier="vfy-test-db", Engine="aurora-postgresql", **login)
+    rds.create_db_instance(
+        DBInstanceIdentifier="vfy-test-db-1",
+        DBClusterIdentifier="vfy-test-db",
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.serverless",
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier="vfy-test-solo",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        **login,
+    )
+    context = deployed(aws, PRIVATE)
+    context.listed[context.deployed["storage"].stack_id] = [
+        StackResource("Cluster", "AWS::RDS::DBCluster", "vfy-test-db", "CREATE_COMPLETE"),
+        StackResource("Writer", "AWS::RDS::DBInstance", "vfy-test-db-1", "CREATE_COMPLETE"),
+        StackResource("Solo", "AWS::RDS::DBInstance", "vfy-test-solo", "CREATE_COMPLETE"),
+    ]
+    assert check(context, "database-parameters") == CheckResult(
+        "database-parameters", "pass", "2 database instances in-sync with their parameters"
+    )

@@ -13,7 +13,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from stackyard.aws import ParameterStatus
 from stackyard.config.verify import PlannedCheck
+from stackyard.deploy.reboots import IN_SYNC, PENDING_REBOOT, reboot_command
 from stackyard.deploy.verify.context import Located, VerifyContext
 from stackyard.deploy.verify.probes import HttpAnswer
 
@@ -154,6 +156,31 @@ def tables(check: PlannedCheck, context: VerifyContext) -> Verdict:
     return _over(found, "tables", problems, f"ACTIVE, with {indexes} indexes ACTIVE")
 
 
+def database_parameters(check: PlannedCheck, context: VerifyContext) -> Verdict:
+    """Every database runs what its parameter group holds: none waits for a reboot or is still applying it
+    (stackyard/deploy/reboots.py says why a deploy cannot promise that)."""
+    clusters = context.resources("AWS::RDS::DBCluster")
+    instances = context.resources("AWS::RDS::DBInstance")
+    statuses: list[tuple[str, ParameterStatus]] = []
+    for cluster in clusters:
+        statuses += [(cluster.region, s) for s in context.aws.rds(cluster.region).cluster_members(cluster.physical_id)]
+    members = {status.instance for _, status in statuses}  # a cluster member follows its cluster's group
+    for instance in instances:
+        if instance.physical_id not in members:
+            statuses += [(instance.region, s) for s in context.aws.rds(instance.region).instance(instance.physical_id)]
+    if not statuses:
+        return True, "the environment's stacks declare no database"
+    problems = [
+        f"{status.instance} {status.status}"
+        + (f" (reboot: {reboot_command(status.instance, region)})" if status.status == PENDING_REBOOT else "")
+        for region, status in statuses
+        if status.status != IN_SYNC
+    ]
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"{len({status.instance for _, status in statuses})} database instances in-sync with their parameters"
+
+
 KINDS: dict[str, Callable[[PlannedCheck, VerifyContext], Verdict]] = {
     "https": https,
     "status": status,
@@ -165,6 +192,7 @@ KINDS: dict[str, Callable[[PlannedCheck, VerifyContext], Verdict]] = {
     "schema": schema,
     "stacks": stacks,
     "tables": tables,
+    "database-parameters": database_parameters,
 }
 
 

@@ -26,6 +26,7 @@ BUCKET_CHECKS = ["buckets-refuse-public-reads", "buckets-refuse-plain-http"]
                 "site-waf-blocks-sql-injection",
                 "api-health",
                 "database-not-public",
+                "database-parameters-applied",
                 "schema-version",
                 *BUCKET_CHECKS,
                 "alarms-ok",
@@ -42,6 +43,7 @@ BUCKET_CHECKS = ["buckets-refuse-public-reads", "buckets-refuse-plain-http"]
                 "api-http-redirects",
                 "api-waf-blocks-sql-injection",
                 "database-not-public",
+                "database-parameters-applied",
                 *BUCKET_CHECKS,
                 "alarms-ok",
             ],
@@ -101,7 +103,7 @@ def test_verify_tunes_paths_skips_with_a_reason_and_adds_the_systems_own(params_
             "  skip: {site-waf: why}\n",
             "params/test.yaml:2: verify.skip.site-waf: this environment has no check 'site-waf'; its checks: "
             "stacks-deployed, site-https, site-http-redirects, site-waf-blocks-sql-injection, api-health, "
-            "database-not-public, schema-version, buckets-refuse-public-reads, buckets-refuse-plain-http, alarms-ok",
+            "database-not-public, database-parameters-applied, schema-version, buckets-refuse-public-reads, buckets-refuse-plain-http, alarms-ok",
         ),
         (
             "  http: [{name: api-health, url: 'https://example.com/'}]\n",
